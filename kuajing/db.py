@@ -1,0 +1,114 @@
+"""Engine and sessions. One transaction per request, task or command, committed at the edge."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA foreign_keys=ON",
+)
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def async_url(url: str) -> str:
+    """Map `sqlite:///…` and `postgresql://…` to the async drivers the app uses."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    else:
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:///… or postgresql://…")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """An engine plus two session factories: deferred for reads, write-ready for writes.
+
+    On SQLite, write transactions start with BEGIN IMMEDIATE (so concurrent writers queue on
+    the lock instead of failing on upgrade) and, inside one process, also take an asyncio lock
+    so they wait their turn without SQLite's sleep-and-retry busy handler.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = async_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine: AsyncEngine = create_async_engine(self.url, connect_args={"timeout": 30})
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+            )
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._read = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write = async_sessionmaker(
+            self.engine.execution_options(kuajing_write=True), expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        """Yield a session; commit if the block succeeds, roll back if it raises."""
+        if write and self._write_lock is not None:
+            async with self._write_lock, self._session(self._write) as session:
+                yield session
+        else:
+            async with self._session(self._write if write else self._read) as session:
+                yield session
+
+    @staticmethod
+    @asynccontextmanager
+    async def _session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        session = factory()
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event below choose how each transaction starts.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        mode = "IMMEDIATE" if connection.get_execution_options().get("kuajing_write") else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.transaction(write=request.method not in _READ_METHODS) as session:
+        yield session
+
+
+# scope="function": the commit runs before the response is sent, so a client never sees a
+# success for a transaction that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

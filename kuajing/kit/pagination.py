@@ -1,0 +1,27 @@
+"""Opaque keyset cursors for list endpoints."""
+
+import base64
+import binascii
+
+from kuajing.errors import InvalidInput
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.urlsafe_b64decode(padded.encode()).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "id":
+            raise ValueError(text)
+        last_id = int(value)
+        if last_id < 0 or last_id > 2**62:
+            raise ValueError(text)
+        return last_id
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("invalid_cursor", "The cursor is not one this API issued.") from exc

@@ -1,0 +1,103 @@
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kuajing.models.base import Base, ExactDecimal, UTCDateTime
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_expires_at", "status", "expires_at"),
+        Index("ix_orders_buyer_id_id", "buyer_id", "id"),
+        Index("ix_orders_seller_id_id", "seller_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(32))
+    fx_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    currency: Mapped[str] = mapped_column(String(3))
+    goods_amount: Mapped[int]
+    freight_amount: Mapped[int]
+    consumption_tax_amount: Mapped[int]
+    vat_amount: Mapped[int]
+    tariff_amount: Mapped[int]
+    tax_amount: Mapped[int]
+    total_amount: Mapped[int]
+    # goods + freight: what counts against the CBEC per-order and annual limits
+    dutiable_amount: Mapped[int]
+    goods_usd_amount: Mapped[int]
+    limit_year: Mapped[int]
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    risk_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    lines: Mapped[list["OrderLine"]] = relationship(lazy="raise", order_by="OrderLine.id")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[int]
+    hs_code: Mapped[str] = mapped_column(String(16))
+    tax_rule_id: Mapped[int] = mapped_column(ForeignKey("tax_rules.id"))
+    unit_price_usd_amount: Mapped[int]
+    unit_price_amount: Mapped[int]
+    goods_amount: Mapped[int]
+    freight_amount: Mapped[int]
+    consumption_tax_amount: Mapped[int]
+    vat_amount: Mapped[int]
+    tariff_amount: Mapped[int]
+    tax_amount: Mapped[int]
+
+
+class OrderEvent(Base):
+    """Append-only: one row for every status transition, with who caused it."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AnnualUsage(Base):
+    """Per buyer and Beijing calendar year: dutiable value held by pending and paid orders.
+
+    A guarded counter like stock, so two concurrent orders cannot both squeeze under the limit.
+    """
+
+    __tablename__ = "annual_usage"
+
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    used_amount: Mapped[int]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    method: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,63 @@
+"""Policy as dated data: tax rows per HS prefix, additional tariffs by origin, CBEC limits, jobs ratio."""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kuajing.models.base import Base, ExactDecimal
+
+
+class TaxRule(Base):
+    __tablename__ = "tax_rules"
+    __table_args__ = (UniqueConstraint("hs_prefix", "effective_from", name="uq_tax_rules_prefix_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hs_prefix: Mapped[str] = mapped_column(String(10))
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    consumption_tax_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    mfn_tariff_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    effective_from: Mapped[date]
+    effective_to: Mapped[date | None]
+    source: Mapped[str] = mapped_column(Text)
+    remarks: Mapped[str] = mapped_column(Text, default="")
+
+
+class OriginTariff(Base):
+    __tablename__ = "origin_tariffs"
+    __table_args__ = (
+        UniqueConstraint("origin", "hs_prefix", "effective_from", name="uq_origin_tariffs_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(2))
+    hs_prefix: Mapped[str] = mapped_column(String(10))  # "" = every line from that origin
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    effective_from: Mapped[date]
+    effective_to: Mapped[date | None]
+    source: Mapped[str] = mapped_column(Text)
+
+
+class CbecLimit(Base):
+    __tablename__ = "cbec_limits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    per_order_amount: Mapped[int]
+    annual_amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_from: Mapped[date] = mapped_column(unique=True)
+    effective_to: Mapped[date | None]
+    source: Mapped[str] = mapped_column(Text)
+
+
+class JobsRatio(Base):
+    __tablename__ = "jobs_ratios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data_year: Mapped[int] = mapped_column(unique=True)
+    jobs_per_billion_usd: Mapped[int]
+    published: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,18 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kuajing.models.base import Base, UTCDateTime
+
+
+class SellerProfile(Base):
+    __tablename__ = "seller_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    us_state: Mapped[str] = mapped_column(String(2), index=True)
+    employees: Mapped[int]
+    shipping_fee_amount: Mapped[int]
+    shipping_fee_currency: Mapped[str] = mapped_column(String(3))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

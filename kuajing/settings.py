@@ -1,0 +1,26 @@
+"""Configuration from KUAJING_* environment variables."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KUAJING_", extra="ignore")
+
+    database_url: str = "sqlite:///./kuajing.db"
+    redis_url: str | None = None
+    secret_key: str = Field(default="dev-insecure-change-me", min_length=8)
+    order_ttl_seconds: float = Field(default=1800, gt=0)
+    sweep_interval_seconds: float = Field(default=5, ge=0)
+    # How long a worker trusts a token it has already checked; revocation reaches other
+    # workers within this window (the revoking worker forgets the token at once).
+    auth_cache_seconds: float = Field(default=5, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    platform_name: str = "kuajing"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
