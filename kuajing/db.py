@@ -103,9 +103,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def read_only(endpoint):  # type: ignore[no-untyped-def]
+    """Mark a POST route that only reads (a quote), so it never waits for the SQLite write lock."""
+    endpoint.kuajing_read_only = True
+    return endpoint
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
-    async with database.transaction(write=request.method not in _READ_METHODS) as session:
+    endpoint = request.scope.get("endpoint")
+    write = request.method not in _READ_METHODS and not getattr(endpoint, "kuajing_read_only", False)
+    async with database.transaction(write=write) as session:
         yield session
 
 

@@ -7,7 +7,9 @@ class KuajingError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, code: str | None = None, message: str = "", *, problems: list[dict[str, Any]] | None = None):
+    def __init__(
+        self, code: str | None = None, message: str = "", *, problems: list[dict[str, Any]] | None = None
+    ):
         if code:
             self.code = code
         self.message = message or self.code.replace("_", " ")

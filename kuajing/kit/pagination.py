@@ -4,6 +4,7 @@ import base64
 import binascii
 
 from kuajing.errors import InvalidInput
+from kuajing.kit.ids import MAX_ID
 
 
 def encode_cursor(last_id: int) -> str:
@@ -20,7 +21,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         if prefix != "id":
             raise ValueError(text)
         last_id = int(value)
-        if last_id < 0 or last_id > 2**62:
+        if last_id < 0 or last_id > MAX_ID:
             raise ValueError(text)
         return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:

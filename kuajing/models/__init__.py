@@ -11,7 +11,22 @@ from kuajing.models.seller import SellerProfile
 from kuajing.models.user import ApiToken, Role, User
 
 __all__ = [
-    "AnnualUsage", "ApiToken", "Base", "BuyerIdentity", "CbecLimit", "FxRate", "IdempotencyKey",
-    "JobsRatio", "Order", "OrderEvent", "OrderLine", "OriginTariff", "Payment", "Product", "Role",
-    "SellerProfile", "TaxRule", "User",
+    "AnnualUsage",
+    "ApiToken",
+    "Base",
+    "BuyerIdentity",
+    "CbecLimit",
+    "FxRate",
+    "IdempotencyKey",
+    "JobsRatio",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "OriginTariff",
+    "Payment",
+    "Product",
+    "Role",
+    "SellerProfile",
+    "TaxRule",
+    "User",
 ]

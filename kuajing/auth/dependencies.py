@@ -1,0 +1,58 @@
+"""Who is calling, and may they? Annotated dependencies for routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kuajing.auth import service
+from kuajing.auth.tokens import Principal
+from kuajing.db import SessionDep
+from kuajing.errors import Forbidden, NotAuthenticated
+from kuajing.models import Role
+
+_bearer = HTTPBearer(auto_error=False, description="A token from /api/v1/auth/token or registration.")
+
+
+async def _principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
+    if len(credentials.credentials) > 200:
+        raise NotAuthenticated("invalid_token", "The bearer token is unknown or revoked.")
+    return await service.authenticate(
+        session, token=credentials.credentials, cache=request.app.state.token_cache
+    )
+
+
+def _role(*roles: Role):  # type: ignore[no-untyped-def]
+    allowed = {r.value for r in roles}
+
+    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(message=f"This needs the {' or '.join(sorted(allowed))} role.")
+        return principal
+
+    return check
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+BuyerPrincipal = Annotated[Principal, Depends(_role(Role.buyer))]
+SellerPrincipal = Annotated[Principal, Depends(_role(Role.seller))]
+OperatorPrincipal = Annotated[Principal, Depends(_role(Role.operator))]
+
+
+async def _optional_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    return await _principal(request, session, credentials)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]

@@ -1,0 +1,63 @@
+"""Argon2id password hashing (argon2-cffi), run off the event loop, and the password rule."""
+
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kuajing.auth.errors import WeakPassword
+
+_hasher = PasswordHasher()
+
+MIN_LENGTH = 10
+MAX_LENGTH = 128
+# A short deny-list of the passwords breach corpora show first; length does the rest.
+_COMMON = frozenset(
+    {
+        "password123",
+        "password1234",
+        "1234567890",
+        "12345678910",
+        "qwertyuiop",
+        "qwerty12345",
+        "iloveyou123",
+        "abc1234567",
+        "a1234567890",
+        "1q2w3e4r5t",
+        "passw0rd123",
+        "welcome123",
+        "administrator",
+        "changeme123",
+        "letmein1234",
+        "0123456789",
+        "9876543210",
+        "woaini1314",
+    }
+)
+
+
+def check_rule(password: str, *, email: str) -> None:
+    """Raise WeakPassword unless the password is long enough and not trivially guessable."""
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(message=f"Use at least {MIN_LENGTH} characters.")
+    if len(password) > MAX_LENGTH:
+        raise WeakPassword(message=f"Use at most {MAX_LENGTH} characters.")
+    lowered = password.lower()
+    if lowered in _COMMON or len(set(password)) < 4:
+        raise WeakPassword(message="This password is too easy to guess.")
+    if lowered == email.lower() or lowered == email.split("@", 1)[0].lower():
+        raise WeakPassword(message="The password must not be the email address.")
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def _verify() -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(_verify)

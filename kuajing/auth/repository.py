@@ -1,0 +1,44 @@
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.models import ApiToken, User
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email))
+
+
+async def add_user(session: AsyncSession, user: User) -> User:
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def add_token(session: AsyncSession, *, user_id: int, token_hash: str, now: datetime) -> None:
+    session.add(ApiToken(user_id=user_id, token_hash=token_hash, created_at=now))
+    await session.flush()
+
+
+async def find_active_token(session: AsyncSession, token_hash: str) -> tuple[int, str] | None:
+    row = (
+        await session.execute(
+            select(User.id, User.role)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def revoke_token(session: AsyncSession, token_hash: str, *, now: datetime) -> None:
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,37 @@
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    password: str = Field(max_length=1024)
+    role: Literal["buyer", "seller"]
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    role: str
+    name: str
+
+
+class RegisteredOut(BaseModel):
+    user: UserOut
+    token: str
+
+
+class TokenOut(BaseModel):
+    token: str

@@ -1,0 +1,73 @@
+"""Accounts and tokens. Services flush, never commit: the caller's edge owns the transaction."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.auth import passwords, repository
+from kuajing.auth.errors import EmailTaken, InvalidCredentials
+from kuajing.auth.tokens import Principal, TokenCache, digest, new_token
+from kuajing.errors import NotAuthenticated
+from kuajing.kit.time import utcnow
+from kuajing.models import Role, User
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_user(session: AsyncSession, *, email: str, password: str, role: Role, name: str) -> User:
+    email = normalise_email(email)
+    passwords.check_rule(password, email=email)
+    if await repository.get_user_by_email(session, email) is not None:
+        raise EmailTaken(message=f"An account for {email} already exists.")
+    user = User(
+        email=email,
+        password_hash=await passwords.hash_password(password),
+        role=role.value,
+        name=name.strip(),
+        created_at=utcnow(),
+    )
+    try:
+        async with session.begin_nested():
+            await repository.add_user(session, user)
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise EmailTaken(message=f"An account for {email} already exists.") from exc
+    return user
+
+
+async def issue_token(session: AsyncSession, *, user: User) -> str:
+    token = new_token()
+    await repository.add_token(session, user_id=user.id, token_hash=digest(token), now=utcnow())
+    return token
+
+
+async def login(session: AsyncSession, *, email: str, password: str) -> str:
+    user = await repository.get_user_by_email(session, normalise_email(email))
+    if user is None or not await passwords.verify_password(user.password_hash, password):
+        raise InvalidCredentials(message="Email or password is wrong.")
+    return await issue_token(session, user=user)
+
+
+async def authenticate(session: AsyncSession, *, token: str, cache: TokenCache) -> Principal:
+    token_hash = digest(token)
+    principal = cache.get(token_hash)
+    if principal is not None:
+        return principal
+    found = await repository.find_active_token(session, token_hash)
+    if found is None:
+        raise NotAuthenticated("invalid_token", "The bearer token is unknown or revoked.")
+    principal = Principal(user_id=found[0], role=found[1], token_hash=token_hash)
+    cache.put(principal)
+    return principal
+
+
+async def revoke(session: AsyncSession, *, principal: Principal, cache: TokenCache) -> None:
+    await repository.revoke_token(session, principal.token_hash, now=utcnow())
+    cache.forget(principal.token_hash)
+
+
+async def get_user(session: AsyncSession, *, user_id: int) -> User:
+    user = await repository.get_user(session, user_id)
+    if user is None:  # the token outlived its user; treat as signed out
+        raise NotAuthenticated("invalid_token", "The account behind this token no longer exists.")
+    return user

@@ -1,0 +1,124 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from kuajing.auth.dependencies import SellerPrincipal
+from kuajing.catalog import service
+from kuajing.catalog.schemas import (
+    Bilingual,
+    BilingualText,
+    Category,
+    ProductIn,
+    ProductOut,
+    ProductPage,
+    ProductPatch,
+)
+from kuajing.catalog.service import Listing
+from kuajing.db import SessionDep
+from kuajing.idempotency.dependencies import IdempotencyKeyHeader
+from kuajing.idempotency.service import fingerprint, run_once
+from kuajing.kit.ids import MAX_ID, IdPath
+from kuajing.kit.money import Money
+from kuajing.kit.money_schemas import MoneyModel
+from kuajing.pricing.schemas import ProblemOut
+
+router = APIRouter(tags=["catalog"])
+
+
+def product_out(listing: Listing) -> ProductOut:
+    p, price = listing.product, listing.price
+    problems = []
+    if price is None:
+        problems.append(
+            ProblemOut(
+                code="not_priced",
+                message="No yuan price yet: either no FX rate is set or the HS code is not on the positive list.",
+                product_id=p.id,
+            )
+        )
+    return ProductOut(
+        id=p.id,
+        seller_id=p.seller_id,
+        sku=p.sku,
+        title=Bilingual(en=p.title_en, zh=p.title_zh),
+        description=BilingualText(en=p.description_en, zh=p.description_zh),
+        category=p.category,
+        hs_code=p.hs_code,
+        price=MoneyModel.usd(p.price_amount),
+        price_cny=MoneyModel.cny(price.price_cny) if price else None,
+        tax_rate=str(price.tax_rate) if price else None,
+        landed=MoneyModel.cny(price.landed) if price else None,
+        freight=MoneyModel.cny(price.freight) if price else None,
+        tax=MoneyModel.cny(price.tax) if price else None,
+        stock=p.stock,
+        weight_grams=p.weight_grams,
+        attributes=p.attributes,
+        problems=problems,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+@router.post("/products", status_code=201, response_model=ProductOut)
+async def create_product(
+    body: ProductIn, seller: SellerPrincipal, session: SessionDep, idempotency_key: IdempotencyKeyHeader
+) -> JSONResponse:
+    async def create() -> dict:
+        product = await service.create_product(
+            session,
+            seller_id=seller.user_id,
+            sku=body.sku,
+            title=body.title.model_dump(),
+            description=body.description.model_dump(),
+            category=body.category,
+            hs_code=body.hs_code,
+            price=Money(body.price.amount, body.price.currency),
+            stock=body.stock,
+            weight_grams=body.weight_grams,
+            attributes=body.attributes,
+        )
+        listing = await service.get_listing(session, product_id=product.id)
+        return product_out(listing).model_dump(mode="json")
+
+    outcome = await run_once(
+        session,
+        owner=f"user:{seller.user_id}",
+        key=idempotency_key,
+        request_hash=fingerprint("POST /products", body.model_dump(mode="json")),
+        status_code=201,
+        operation=create,
+    )
+    return JSONResponse(outcome.body, status_code=outcome.status_code)
+
+
+@router.get("/products", response_model=ProductPage)
+async def list_products(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    category: Category | None = None,
+    seller_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> ProductPage:
+    page = await service.search(
+        session, q=q, category=category, seller_id=seller_id, limit=limit, cursor=cursor
+    )
+    return ProductPage(
+        items=[product_out(listing) for listing in page.listings], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/products/{product_id}", response_model=ProductOut)
+async def get_product(product_id: IdPath, session: SessionDep) -> ProductOut:
+    return product_out(await service.get_listing(session, product_id=product_id))
+
+
+@router.patch("/products/{product_id}", response_model=ProductOut)
+async def patch_product(
+    product_id: IdPath, body: ProductPatch, seller: SellerPrincipal, session: SessionDep
+) -> ProductOut:
+    await service.update_product(
+        session, seller_id=seller.user_id, product_id=product_id, changes=body.model_dump(exclude_unset=True)
+    )
+    return product_out(await service.get_listing(session, product_id=product_id))

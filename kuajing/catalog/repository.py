@@ -1,0 +1,77 @@
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog.search import like_pattern
+from kuajing.models import Product
+
+
+async def get_product(session: AsyncSession, product_id: int) -> Product | None:
+    return await session.get(Product, product_id)
+
+
+async def get_products(session: AsyncSession, product_ids: Iterable[int]) -> dict[int, Product]:
+    ids = set(product_ids)
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Product).where(Product.id.in_(ids)))
+    return {p.id: p for p in rows}
+
+
+async def get_by_sku(session: AsyncSession, *, seller_id: int, sku: str) -> Product | None:
+    return await session.scalar(select(Product).where(Product.seller_id == seller_id, Product.sku == sku))
+
+
+async def list_products(
+    session: AsyncSession,
+    *,
+    terms: list[str],
+    category: str | None,
+    seller_id: int | None,
+    after_id: int | None,
+    limit: int,
+) -> list[Product]:
+    conditions = [Product.search_text.like(like_pattern(term)) for term in terms]
+    if category is not None:
+        conditions.append(Product.category == category)
+    if seller_id is not None:
+        conditions.append(Product.seller_id == seller_id)
+    if after_id is not None:
+        conditions.append(Product.id > after_id)
+    query = select(Product).where(and_(True, *conditions)).order_by(Product.id).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def add_product(session: AsyncSession, product: Product) -> Product:
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def update_product(session: AsyncSession, product: Product, values: dict[str, Any]) -> Product:
+    for key, value in values.items():
+        setattr(product, key, value)
+    await session.flush()
+    return product
+
+
+async def take_stock(session: AsyncSession, *, product_id: int, quantity: int) -> bool:
+    """The guarded decrement: succeeds only if enough stock is there, in one statement."""
+    result = await session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock >= quantity)
+        .values(stock=Product.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def return_stock(session: AsyncSession, *, product_id: int, quantity: int) -> None:
+    await session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(stock=Product.stock + quantity)
+        .execution_options(synchronize_session=False)
+    )

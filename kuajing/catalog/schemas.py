@@ -1,0 +1,83 @@
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kuajing.kit.money_schemas import MoneyIn, MoneyModel
+from kuajing.pricing.schemas import ProblemOut
+
+Category = Literal["garments", "wine", "fruit", "beer", "nuts", "cosmetics", "supplements", "other"]
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# A 6-, 8- or 10-digit HS code, dots optional: 2204.21, 0808.10.00, 22042100
+HS_PATTERN = r"^\d{4}(\.?\d{2}){1,3}$"
+MAX_STOCK = 10_000_000
+
+
+class Bilingual(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    en: str = Field(min_length=1, max_length=200)
+    zh: str = Field(min_length=1, max_length=200)
+
+
+class BilingualText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    en: str = Field(default="", max_length=5000)
+    zh: str = Field(default="", max_length=5000)
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(pattern=SKU_PATTERN)
+    title: Bilingual
+    description: BilingualText = Field(default_factory=BilingualText)
+    category: Category
+    hs_code: str = Field(pattern=HS_PATTERN)
+    price: MoneyIn = Field(description="Unit price in USD.")
+    stock: int = Field(ge=0, le=MAX_STOCK)
+    weight_grams: int = Field(ge=1, le=100_000)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Bilingual | None = None
+    description: BilingualText | None = None
+    category: Category | None = None
+    hs_code: str | None = Field(default=None, pattern=HS_PATTERN)
+    price: MoneyIn | None = None
+    stock: int | None = Field(default=None, ge=0, le=MAX_STOCK)
+    weight_grams: int | None = Field(default=None, ge=1, le=100_000)
+    attributes: dict[str, Any] | None = None
+
+
+class ProductOut(BaseModel):
+    id: int
+    seller_id: int
+    sku: str
+    title: Bilingual
+    description: BilingualText
+    category: str
+    hs_code: str
+    price: MoneyModel
+    price_cny: MoneyModel | None
+    tax_rate: str | None = Field(description="CBEC comprehensive tax rate within the limits, e.g. 0.1789.")
+    landed: MoneyModel | None = Field(
+        description="What one unit costs delivered: goods, freight and tax, in CNY."
+    )
+    freight: MoneyModel | None
+    tax: MoneyModel | None
+    stock: int
+    weight_grams: int
+    attributes: dict[str, Any]
+    problems: list[ProblemOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductPage(BaseModel):
+    items: list[ProductOut]
+    next_cursor: str | None

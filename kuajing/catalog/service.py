@@ -1,0 +1,180 @@
+"""The bilingual catalog: sellers list and edit their products; everyone browses and searches."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository
+from kuajing.catalog.errors import DuplicateSku, InvalidAttributes, NotYourProduct, ProductNotFound
+from kuajing.catalog.search import index_text, query_terms
+from kuajing.kit.money import Money
+from kuajing.kit.pagination import decode_cursor, encode_cursor
+from kuajing.kit.time import utcnow
+from kuajing.models import Product
+from kuajing.pricing import service as pricing_service
+from kuajing.pricing.service import ListingPrice
+from kuajing.seller import service as seller_service
+from kuajing.seller.errors import CurrencyNotAllowed
+
+MAX_ATTRIBUTES_BYTES = 8_000
+MAX_ATTRIBUTE_DEPTH = 4
+MAX_PRICE_CENTS = 10_000_000  # $100,000
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    product: Product
+    price: ListingPrice | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    listings: list[Listing]
+    next_cursor: str | None
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def _check_attributes(attributes: dict[str, Any]) -> None:
+    if len(json.dumps(attributes, ensure_ascii=False).encode()) > MAX_ATTRIBUTES_BYTES:
+        raise InvalidAttributes(message=f"Attributes may take at most {MAX_ATTRIBUTES_BYTES} bytes as JSON.")
+    if _depth(attributes) > MAX_ATTRIBUTE_DEPTH:
+        raise InvalidAttributes(message=f"Attributes may nest at most {MAX_ATTRIBUTE_DEPTH} levels.")
+
+
+def _check_price(price: Money) -> None:
+    if price.currency != "USD":
+        raise CurrencyNotAllowed(message="Sellers list prices in USD.")
+    if not 1 <= price.amount <= MAX_PRICE_CENTS:
+        raise CurrencyNotAllowed("invalid_price", "The price must be between $0.01 and $100,000.00.")
+
+
+def _search_text(product: Product) -> str:
+    return index_text(
+        product.title_en,
+        product.title_zh,
+        product.description_en,
+        product.description_zh,
+        product.category,
+        product.sku,
+    )
+
+
+async def create_product(
+    session: AsyncSession,
+    *,
+    seller_id: int,
+    sku: str,
+    title: dict[str, str],
+    description: dict[str, str],
+    category: str,
+    hs_code: str,
+    price: Money,
+    stock: int,
+    weight_grams: int,
+    attributes: dict[str, Any],
+) -> Product:
+    await seller_service.get_profile(session, seller_id=seller_id)  # a seller lists only once set up
+    _check_price(price)
+    _check_attributes(attributes)
+    if await repository.get_by_sku(session, seller_id=seller_id, sku=sku) is not None:
+        raise DuplicateSku(message=f"You already list SKU {sku}.")
+    now = utcnow()
+    product = Product(
+        seller_id=seller_id,
+        sku=sku,
+        title_en=title["en"].strip(),
+        title_zh=title["zh"].strip(),
+        description_en=description.get("en", "").strip(),
+        description_zh=description.get("zh", "").strip(),
+        category=category,
+        hs_code=hs_code,
+        price_amount=price.amount,
+        price_currency=price.currency,
+        stock=stock,
+        weight_grams=weight_grams,
+        attributes=attributes,
+        search_text="",
+        created_at=now,
+        updated_at=now,
+    )
+    product.search_text = _search_text(product)
+    try:
+        async with session.begin_nested():
+            await repository.add_product(session, product)
+    except IntegrityError as exc:
+        raise DuplicateSku(message=f"You already list SKU {sku}.") from exc
+    return product
+
+
+async def update_product(
+    session: AsyncSession, *, seller_id: int, product_id: int, changes: dict[str, Any]
+) -> Product:
+    product = await repository.get_product(session, product_id)
+    if product is None:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    if product.seller_id != seller_id:
+        raise NotYourProduct(message="Only the seller who lists a product may change it.")
+    values: dict[str, Any] = {}
+    if (title := changes.get("title")) is not None:
+        values |= {"title_en": title["en"].strip(), "title_zh": title["zh"].strip()}
+    if (description := changes.get("description")) is not None:
+        values |= {"description_en": description["en"].strip(), "description_zh": description["zh"].strip()}
+    if (price := changes.get("price")) is not None:
+        money = Money(price["amount"], price["currency"])
+        _check_price(money)
+        values |= {"price_amount": money.amount, "price_currency": money.currency}
+    if (attributes := changes.get("attributes")) is not None:
+        _check_attributes(attributes)
+        values["attributes"] = attributes
+    for key in ("category", "hs_code", "stock", "weight_grams"):
+        if changes.get(key) is not None:
+            values[key] = changes[key]
+    values["updated_at"] = utcnow()
+    await repository.update_product(session, product, values)
+    if {"title_en", "description_en", "category"} & values.keys():
+        await repository.update_product(session, product, {"search_text": _search_text(product)})
+    return product
+
+
+async def get_listing(session: AsyncSession, *, product_id: int) -> Listing:
+    product = await repository.get_product(session, product_id)
+    if product is None:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    prices = await pricing_service.listing_prices(session, [product])
+    return Listing(product, prices.get(product.id))
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    q: str | None,
+    category: str | None,
+    seller_id: int | None,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    products = await repository.list_products(
+        session,
+        terms=query_terms(q) if q else [],
+        category=category,
+        seller_id=seller_id,
+        after_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    more = len(products) > limit
+    products = products[:limit]
+    prices = await pricing_service.listing_prices(session, products)
+    return Page(
+        listings=[Listing(p, prices.get(p.id)) for p in products],
+        next_cursor=encode_cursor(products[-1].id) if more else None,
+    )

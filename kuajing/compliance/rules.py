@@ -1,0 +1,102 @@
+"""The rule book: tax rows, additional tariffs and limits in force on a given Beijing date.
+
+Pure: built from rows, answers lookups, never touches the database.
+"""
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+CBEC_TAX_SHARE = Decimal("0.7")  # VAT and CT within the limits are levied at 70% (Caiguanshui 2016 No. 18)
+
+
+def hs_digits(hs_code: str) -> str:
+    return "".join(ch for ch in hs_code if ch.isdigit())
+
+
+def _in_force(start: date, end: date | None, on: date) -> bool:
+    return start <= on and (end is None or on <= end)
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRate:
+    id: int
+    hs_prefix: str
+    vat: Decimal
+    consumption_tax: Decimal
+    mfn_tariff: Decimal
+    effective_from: date
+    effective_to: date | None
+
+    @property
+    def cbec_rate(self) -> Decimal:
+        """The comprehensive CBEC rate, (c + v) / (1 − c) × 70%, as shown to buyers."""
+        return (self.consumption_tax + self.vat) / (1 - self.consumption_tax) * CBEC_TAX_SHARE
+
+
+@dataclass(frozen=True, slots=True)
+class OriginTariffRate:
+    origin: str
+    hs_prefix: str
+    rate: Decimal
+    effective_from: date
+    effective_to: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_order: int
+    annual: int
+    currency: str
+
+
+class RuleBook:
+    def __init__(
+        self,
+        tax_rates: list[TaxRate],
+        origin_tariffs: list[OriginTariffRate],
+        limits: list[tuple[date, date | None, Limits]],
+    ) -> None:
+        # Longest prefix first, so the first row in force that matches is the most specific.
+        self._tax_rates = sorted(
+            tax_rates, key=lambda r: (-len(r.hs_prefix), r.effective_from), reverse=False
+        )
+        self._origin_tariffs = origin_tariffs
+        self._limits = limits
+
+    def tax_rate(self, hs_code: str, on: date) -> TaxRate | None:
+        digits = hs_digits(hs_code)
+        for rate in self._tax_rates:
+            if digits.startswith(rate.hs_prefix) and _in_force(rate.effective_from, rate.effective_to, on):
+                return rate
+        return None
+
+    def additional_tariff(self, origin: str, hs_code: str, on: date) -> Decimal:
+        digits = hs_digits(hs_code)
+        return sum(
+            (
+                t.rate
+                for t in self._origin_tariffs
+                if t.origin == origin
+                and digits.startswith(t.hs_prefix)
+                and _in_force(t.effective_from, t.effective_to, on)
+            ),
+            Decimal(0),
+        )
+
+    def limits(self, on: date) -> Limits:
+        for start, end, limits in self._limits:
+            if _in_force(start, end, on):
+                return limits
+        raise LookupError(f"no CBEC limits in force on {on}")
+
+
+def packaged_rows(package: str, filename: str) -> list[dict[str, Any]]:
+    """Rows of a CSV shipped in the package, empty strings turned into None."""
+    text = resources.files(package).joinpath("data", filename).read_text(encoding="utf-8")
+    return [
+        {k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(text.splitlines())
+    ]

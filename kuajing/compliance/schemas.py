@@ -1,0 +1,16 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IdentityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=60, description="The real name on the resident ID card.")
+    id_number: str = Field(min_length=1, max_length=32, description="18-character resident ID number.")
+
+
+class IdentityOut(BaseModel):
+    name: str
+    id_number_masked: str
+    updated_at: datetime

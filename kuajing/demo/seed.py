@@ -1,0 +1,149 @@
+"""The demo marketplace: sellers, products, buyers and past orders, created through the services.
+
+Running it again adds only what is missing, so nothing is duplicated.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from kuajing.auth import repository as auth_repository
+from kuajing.auth import service as auth_service
+from kuajing.catalog import repository as catalog_repository
+from kuajing.catalog import service as catalog_service
+from kuajing.compliance import service as compliance_service
+from kuajing.db import Database
+from kuajing.kit.money import Money
+from kuajing.models import Role, User
+from kuajing.order import service as order_service
+from kuajing.payment import service as payment_service
+from kuajing.pricing import repository as pricing_repository
+from kuajing.pricing import service as pricing_service
+from kuajing.seller import service as seller_service
+
+DEMO_PASSWORD = "kuajing-demo-2026"
+OPERATOR_EMAIL = "operator@kuajing.example"
+DEMO_FX_RATE = "7.1000"
+# Past orders per buyer: (seller index, product index within seller, quantity), paid or left pending.
+PAST_ORDERS = [(0, 0, 2), (3, 1, 1), (6, 0, 1)]
+
+
+@dataclass
+class SeedReport:
+    users: int = 0
+    products: int = 0
+    orders: int = 0
+
+
+def load_catalog() -> dict[str, Any]:
+    return json.loads(resources.files("kuajing.demo").joinpath("catalog.json").read_text(encoding="utf-8"))
+
+
+def steps(catalog: dict[str, Any]) -> int:
+    return 2 + len(catalog["sellers"]) + len(catalog["buyers"])
+
+
+async def _user(database: Database, *, email: str, role: Role, name: str, report: SeedReport) -> User:
+    async with database.transaction(write=True) as session:
+        user = await auth_repository.get_user_by_email(session, email)
+        if user is None:
+            user = await auth_service.create_user(
+                session, email=email, password=DEMO_PASSWORD, role=role, name=name
+            )
+            report.users += 1
+        return user
+
+
+async def seed(database: Database, *, advance: Callable[[str], None] = lambda _label: None) -> SeedReport:
+    catalog = load_catalog()
+    report = SeedReport()
+
+    operator = await _user(
+        database, email=OPERATOR_EMAIL, role=Role.operator, name="Demo Operator", report=report
+    )
+    async with database.transaction(write=True) as session:
+        if await pricing_repository.latest_rate(session, base="USD", quote="CNY") is None:
+            await pricing_service.set_fx_rate(
+                session, pair="USD-CNY", rate=DEMO_FX_RATE, operator_id=operator.id
+            )
+    advance("operator and FX rate")
+
+    product_ids: list[list[int]] = []
+    for entry in catalog["sellers"]:
+        seller = await _user(
+            database, email=entry["email"], role=Role.seller, name=entry["name"], report=report
+        )
+        async with database.transaction(write=True) as session:
+            await seller_service.save_profile(
+                session,
+                seller_id=seller.id,
+                legal_name=entry["legal_name"],
+                us_state=entry["us_state"],
+                employees=entry["employees"],
+                shipping_fee=Money(entry["shipping_fee"], "USD"),
+            )
+            ids = []
+            for item in entry["products"]:
+                product = await catalog_repository.get_by_sku(session, seller_id=seller.id, sku=item["sku"])
+                if product is None:
+                    product = await catalog_service.create_product(
+                        session,
+                        seller_id=seller.id,
+                        sku=item["sku"],
+                        title=item["title"],
+                        description=item["description"],
+                        category=item["category"],
+                        hs_code=item["hs_code"],
+                        price=Money(item["price"], "USD"),
+                        stock=item["stock"],
+                        weight_grams=item["weight_grams"],
+                        attributes=item["attributes"],
+                    )
+                    report.products += 1
+                ids.append(product.id)
+            product_ids.append(ids)
+        advance(entry["legal_name"])
+
+    for number, entry in enumerate(catalog["buyers"]):
+        buyer = await _user(
+            database, email=entry["email"], role=Role.buyer, name=entry["name"], report=report
+        )
+        async with database.transaction(write=True) as session:
+            await compliance_service.set_identity(
+                session, user_id=buyer.id, name=entry["name"], id_number=entry["id_number"]
+            )
+        async with database.transaction(write=True) as session:
+            viewer = order_service.Viewer(buyer.id, Role.buyer)
+            has_orders = await order_service.list_orders(
+                session, viewer=viewer, status=None, before_id=None, limit=1
+            )
+        if not has_orders:
+            for index, (seller_no, product_no, quantity) in enumerate(PAST_ORDERS):
+                seller_no = (seller_no + number) % len(product_ids)
+                product_id = product_ids[seller_no][product_no % len(product_ids[seller_no])]
+                async with database.transaction(write=True) as session:
+                    order = await order_service.place_order(
+                        session,
+                        buyer_id=buyer.id,
+                        lines=[(product_id, quantity)],
+                        shipping_address={
+                            "name": entry["name"],
+                            "phone": entry["phone"],
+                            "province": entry["province"],
+                            "city": entry["city"],
+                            "district": entry["district"],
+                            "street": entry["street"],
+                        },
+                        risk_notice_accepted=True,
+                        ttl_seconds=30 * 24 * 3600,
+                    )
+                    report.orders += 1
+                    if index < len(PAST_ORDERS) - 1:  # the last one stays unpaid, as real carts do
+                        await payment_service.pay_order(
+                            session, order_id=order.id, buyer_id=buyer.id, method="sandbox"
+                        )
+        advance(entry["name"])
+    advance("done")
+    return report

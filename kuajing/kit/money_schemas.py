@@ -1,0 +1,35 @@
+"""The API's Money shape: {"amount": <int minor units>, "currency": "USD"|"CNY"}."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kuajing.kit.money import Money
+
+# Ten million dollars or yuan in minor units: beyond any single price a client may send.
+MAX_AMOUNT = 1_000_000_000
+
+
+class MoneyModel(BaseModel):
+    amount: int = Field(description="Integer minor units (cents, fen).")
+    currency: Literal["USD", "CNY"]
+
+    @classmethod
+    def of(cls, money: Money) -> "MoneyModel":
+        return cls(amount=money.amount, currency=money.currency)  # type: ignore[arg-type]
+
+    @classmethod
+    def cny(cls, amount: int) -> "MoneyModel":
+        return cls(amount=amount, currency="CNY")
+
+    @classmethod
+    def usd(cls, amount: int) -> "MoneyModel":
+        return cls(amount=amount, currency="USD")
+
+
+class MoneyIn(MoneyModel):
+    """Money a client sends: bounded and strict."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(ge=0, le=MAX_AMOUNT, description="Integer minor units (cents, fen).")

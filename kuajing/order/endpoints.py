@@ -1,0 +1,178 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from kuajing.auth.dependencies import BuyerPrincipal, CurrentPrincipal
+from kuajing.db import SessionDep
+from kuajing.idempotency.dependencies import IdempotencyKeyHeader
+from kuajing.idempotency.service import fingerprint, run_once
+from kuajing.kit.ids import IdPath
+from kuajing.kit.money_schemas import MoneyModel
+from kuajing.kit.pagination import decode_cursor, encode_cursor
+from kuajing.models import Order, OrderEvent
+from kuajing.order import service
+from kuajing.order.schemas import (
+    OrderEventOut,
+    OrderIn,
+    OrderLineOut,
+    OrderOut,
+    OrderPage,
+    PayIn,
+    ShipIn,
+    ShippingAddress,
+)
+from kuajing.order.service import Viewer
+from kuajing.order.status import OrderStatus
+from kuajing.payment import service as payment_service
+
+router = APIRouter(tags=["orders"])
+
+
+def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
+    cny = MoneyModel.cny
+    return OrderOut(
+        id=order.id,
+        status=order.status,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        channel=order.channel,
+        lines=[
+            OrderLineOut(
+                product_id=line.product_id,
+                quantity=line.quantity,
+                hs_code=line.hs_code,
+                unit_price_usd=MoneyModel.usd(line.unit_price_usd_amount),
+                unit_price=cny(line.unit_price_amount),
+                goods=cny(line.goods_amount),
+                freight=cny(line.freight_amount),
+                consumption_tax=cny(line.consumption_tax_amount),
+                vat=cny(line.vat_amount),
+                tariff=cny(line.tariff_amount),
+                tax=cny(line.tax_amount),
+            )
+            for line in order.lines
+        ],
+        goods=cny(order.goods_amount),
+        freight=cny(order.freight_amount),
+        consumption_tax=cny(order.consumption_tax_amount),
+        vat=cny(order.vat_amount),
+        tariff=cny(order.tariff_amount),
+        tax=cny(order.tax_amount),
+        total=cny(order.total_amount),
+        fx_rate=str(order.fx_rate),
+        shipping_address=ShippingAddress(**order.shipping_address),
+        tracking_number=order.tracking_number,
+        expires_at=order.expires_at,
+        created_at=order.created_at,
+        events=None
+        if events is None
+        else [
+            OrderEventOut(
+                from_status=e.from_status,
+                to_status=e.to_status,
+                actor_id=e.actor_id,
+                reason=e.reason,
+                created_at=e.created_at,
+            )
+            for e in events
+        ],
+    )
+
+
+@router.post("/orders", status_code=201, response_model=OrderOut)
+async def place_order(
+    request: Request,
+    body: OrderIn,
+    buyer: BuyerPrincipal,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader,
+) -> JSONResponse:
+    async def place() -> dict:
+        order = await service.place_order(
+            session,
+            buyer_id=buyer.user_id,
+            lines=[(line.product_id, line.quantity) for line in body.lines],
+            shipping_address=body.shipping_address.model_dump(),
+            risk_notice_accepted=body.risk_notice_accepted,
+            ttl_seconds=request.app.state.settings.order_ttl_seconds,
+        )
+        return order_out(order).model_dump(mode="json", exclude={"events"})
+
+    outcome = await run_once(
+        session,
+        owner=f"user:{buyer.user_id}",
+        key=idempotency_key,
+        request_hash=fingerprint("POST /orders", body.model_dump(mode="json")),
+        status_code=201,
+        operation=place,
+    )
+    return JSONResponse(outcome.body, status_code=outcome.status_code)
+
+
+@router.get("/orders", response_model=OrderPage)
+async def list_orders(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    status: OrderStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> OrderPage:
+    orders = await service.list_orders(
+        session,
+        viewer=Viewer(principal.user_id, principal.role),
+        status=status.value if status else None,
+        before_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    more = len(orders) > limit
+    orders = orders[:limit]
+    return OrderPage(
+        items=[order_out(o) for o in orders],
+        next_cursor=encode_cursor(orders[-1].id) if more else None,
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+async def get_order(order_id: IdPath, principal: CurrentPrincipal, session: SessionDep) -> OrderOut:
+    order = await service.get_order(
+        session, order_id=order_id, viewer=Viewer(principal.user_id, principal.role)
+    )
+    return order_out(order, await service.order_events(session, order_id=order.id))
+
+
+@router.post("/orders/{order_id}/pay", response_model=OrderOut)
+async def pay_order(order_id: IdPath, body: PayIn, buyer: BuyerPrincipal, session: SessionDep) -> OrderOut:
+    order = await payment_service.pay_order(
+        session, order_id=order_id, buyer_id=buyer.user_id, method=body.method
+    )
+    return order_out(order)
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut)
+async def cancel_order(order_id: IdPath, principal: CurrentPrincipal, session: SessionDep) -> OrderOut:
+    order = await service.cancel_order(
+        session, order_id=order_id, viewer=Viewer(principal.user_id, principal.role)
+    )
+    return order_out(order)
+
+
+@router.post("/orders/{order_id}/ship", response_model=OrderOut)
+async def ship_order(
+    order_id: IdPath, body: ShipIn, principal: CurrentPrincipal, session: SessionDep
+) -> OrderOut:
+    order = await service.ship_order(
+        session,
+        order_id=order_id,
+        viewer=Viewer(principal.user_id, principal.role),
+        tracking_number=body.tracking_number,
+    )
+    return order_out(order)
+
+
+@router.post("/orders/{order_id}/deliver", response_model=OrderOut)
+async def deliver_order(order_id: IdPath, principal: CurrentPrincipal, session: SessionDep) -> OrderOut:
+    order = await service.deliver_order(
+        session, order_id=order_id, viewer=Viewer(principal.user_id, principal.role)
+    )
+    return order_out(order)

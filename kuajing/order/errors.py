@@ -1,0 +1,17 @@
+from kuajing.errors import Conflict, InvalidInput, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
+class AnnualLimitReached(InvalidInput):
+    code = "cbec_annual_limit"
+
+
+class OrderExpired(Conflict):
+    code = "order_expired"

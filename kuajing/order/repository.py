@@ -1,0 +1,118 @@
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from kuajing.models import Order, OrderEvent, OrderLine
+
+
+async def add_order(session: AsyncSession, order: Order, lines: list[OrderLine]) -> Order:
+    session.add(order)
+    await session.flush()
+    for line in lines:
+        line.order_id = order.id
+    session.add_all(lines)
+    await session.flush()
+    return order
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    from_status: str | None,
+    to_status: str,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    session.add(
+        OrderEvent(
+            order_id=order_id,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor_id,
+            reason=reason,
+            created_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def get_order(session: AsyncSession, order_id: int) -> Order | None:
+    return await session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(selectinload(Order.lines))
+        .execution_options(populate_existing=True)
+    )
+
+
+async def events(session: AsyncSession, order_id: int) -> list[OrderEvent]:
+    return list(
+        await session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        )
+    )
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    buyer_id: int | None,
+    seller_id: int | None,
+    status: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Order]:
+    query = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit)
+    if buyer_id is not None:
+        query = query.where(Order.buyer_id == buyer_id)
+    if seller_id is not None:
+        query = query.where(Order.seller_id == seller_id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if before_id is not None:
+        query = query.where(Order.id < before_id)
+    return list(await session.scalars(query))
+
+
+async def move_status(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    from_status: str,
+    to_status: str,
+    now: datetime,
+    extra: Iterable[ColumnElement[bool]] = (),
+    values: dict[str, Any] | None = None,
+) -> bool:
+    """The guarded transition: only the caller that finds the order in `from_status` moves it."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == from_status, *extra)
+        .values(status=to_status, updated_at=now, **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def due_for_expiry(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
+    rows = await session.scalars(
+        select(Order.id)
+        .where(Order.status == "pending_payment", Order.expires_at <= now)
+        .order_by(Order.expires_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def expired_condition(now: datetime) -> ColumnElement[bool]:
+    return Order.expires_at <= now
+
+
+def not_expired_condition(now: datetime) -> ColumnElement[bool]:
+    return Order.expires_at > now

@@ -1,0 +1,87 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kuajing.kit.money_schemas import MoneyModel
+from kuajing.pricing.schemas import MAX_LINES, LineIn
+
+
+class ShippingAddress(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60)
+    phone: str = Field(pattern=r"^1[3-9]\d{9}$", description="Mainland mobile number, 11 digits.")
+    province: str = Field(min_length=1, max_length=30)
+    city: str = Field(min_length=1, max_length=30)
+    district: str = Field(min_length=1, max_length=30)
+    street: str = Field(min_length=1, max_length=200)
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+    shipping_address: ShippingAddress
+    risk_notice_accepted: bool = Field(description="The buyer accepted the CBEC risk notice for this order.")
+
+
+class PayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["sandbox"]
+
+
+class ShipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tracking_number: str = Field(pattern=r"^[A-Za-z0-9-]{4,40}$")
+
+
+class OrderLineOut(BaseModel):
+    product_id: int
+    quantity: int
+    hs_code: str
+    unit_price_usd: MoneyModel
+    unit_price: MoneyModel
+    goods: MoneyModel
+    freight: MoneyModel
+    consumption_tax: MoneyModel
+    vat: MoneyModel
+    tariff: MoneyModel
+    tax: MoneyModel
+
+
+class OrderEventOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    actor_id: int | None
+    reason: str
+    created_at: datetime
+
+
+class OrderOut(BaseModel):
+    id: int
+    status: str
+    buyer_id: int
+    seller_id: int
+    channel: str
+    lines: list[OrderLineOut]
+    goods: MoneyModel
+    freight: MoneyModel
+    consumption_tax: MoneyModel
+    vat: MoneyModel
+    tariff: MoneyModel
+    tax: MoneyModel
+    total: MoneyModel
+    fx_rate: str
+    shipping_address: ShippingAddress
+    tracking_number: str | None
+    expires_at: datetime
+    created_at: datetime
+    events: list[OrderEventOut] | None = None
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None

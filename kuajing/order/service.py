@@ -1,0 +1,269 @@
+"""Placing orders and moving them through their lives. Stock and the buyer's CBEC year are
+taken by guarded updates when an order is placed and given back when it is cancelled or expires."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository as catalog_repository
+from kuajing.compliance import repository as compliance_repository
+from kuajing.compliance import service as compliance_service
+from kuajing.compliance.errors import RiskNoticeRequired
+from kuajing.errors import Forbidden
+from kuajing.kit.time import beijing_date, utcnow
+from kuajing.models import Order, OrderEvent, OrderLine, Role
+from kuajing.order import repository
+from kuajing.order.errors import AnnualLimitReached, OrderNotFound, OutOfStock
+from kuajing.order.status import OrderStatus, check_transition
+from kuajing.pricing import service as pricing_service
+from kuajing.pricing.errors import CheckoutRefused
+
+_CONFLICT_PROBLEMS = {"out_of_stock"}
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    user_id: int
+    role: str
+
+
+async def place_order(
+    session: AsyncSession,
+    *,
+    buyer_id: int,
+    lines: list[tuple[int, int]],
+    shipping_address: dict[str, str],
+    risk_notice_accepted: bool,
+    ttl_seconds: float,
+    now: datetime | None = None,
+) -> Order:
+    """Price, check every CBEC rule, then take the year's room and the stock, or nothing at all."""
+    now = now or utcnow()
+    if not risk_notice_accepted:
+        raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
+
+    quote = await pricing_service.quote(session, lines=lines, buyer_id=buyer_id, now=now)
+    if quote.problems:
+        first = quote.problems[0]
+        error = CheckoutRefused(first.code, first.message, problems=[p.as_dict() for p in quote.problems])
+        if first.code in _CONFLICT_PROBLEMS:
+            error.status = 409
+        raise error
+
+    amounts = quote.amounts
+    limits = (await compliance_service.rulebook(session)).limits(beijing_date(now))
+    # Year first, then products in id order: every writer takes locks in the same order.
+    if not await compliance_repository.consume_annual(
+        session, buyer_id=buyer_id, year=quote.limit_year, amount=amounts.dutiable, limit=limits.annual
+    ):
+        raise AnnualLimitReached(
+            message=f"This order would pass your {quote.limit_year} cross-border yearly limit."
+        )
+    for line in sorted(amounts.lines, key=lambda line: line.product_id):
+        if not await catalog_repository.take_stock(
+            session, product_id=line.product_id, quantity=line.quantity
+        ):
+            raise OutOfStock(message=f"Product {line.product_id} sold out while you were checking out.")
+
+    order = Order(
+        buyer_id=buyer_id,
+        seller_id=quote.seller.user_id,
+        status=OrderStatus.pending_payment.value,
+        channel=amounts.channel.value,
+        fx_rate=quote.fx.rate,
+        currency="CNY",
+        goods_amount=amounts.goods,
+        freight_amount=amounts.freight,
+        consumption_tax_amount=amounts.consumption_tax,
+        vat_amount=amounts.vat,
+        tariff_amount=amounts.tariff,
+        tax_amount=amounts.tax,
+        total_amount=amounts.total,
+        dutiable_amount=amounts.dutiable,
+        goods_usd_amount=amounts.goods_usd,
+        limit_year=quote.limit_year,
+        shipping_address=shipping_address,
+        risk_notice_accepted_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+        created_at=now,
+        updated_at=now,
+    )
+    order_lines = [
+        OrderLine(
+            product_id=line.product_id,
+            quantity=line.quantity,
+            hs_code=quote.products[line.product_id].hs_code,
+            tax_rule_id=line.tax_rate_id,
+            unit_price_usd_amount=line.unit_price_usd,
+            unit_price_amount=line.unit_price,
+            goods_amount=line.goods,
+            freight_amount=line.freight,
+            consumption_tax_amount=line.taxes.consumption_tax,
+            vat_amount=line.taxes.vat,
+            tariff_amount=line.taxes.tariff,
+            tax_amount=line.tax,
+        )
+        for line in amounts.lines
+    ]
+    await repository.add_order(session, order, order_lines)
+    await repository.add_event(
+        session,
+        order_id=order.id,
+        from_status=None,
+        to_status=order.status,
+        actor_id=buyer_id,
+        reason="placed",
+        now=now,
+    )
+    return await _reload(session, order.id)
+
+
+async def _reload(session: AsyncSession, order_id: int) -> Order:
+    order = await repository.get_order(session, order_id)
+    if order is None:
+        raise OrderNotFound(message=f"No order {order_id}.")
+    return order
+
+
+def _visible_to(order: Order, viewer: Viewer) -> bool:
+    if viewer.role == Role.operator:
+        return True
+    if viewer.role == Role.seller:
+        return order.seller_id == viewer.user_id
+    return order.buyer_id == viewer.user_id
+
+
+async def get_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:
+    order = await repository.get_order(session, order_id)
+    if order is None or not _visible_to(order, viewer):
+        # The same answer for "missing" and "not yours": ids leak nothing.
+        raise OrderNotFound(message=f"No order {order_id}.")
+    return order
+
+
+async def order_events(session: AsyncSession, *, order_id: int) -> list[OrderEvent]:
+    return await repository.events(session, order_id)
+
+
+async def list_orders(
+    session: AsyncSession, *, viewer: Viewer, status: str | None, before_id: int | None, limit: int
+) -> list[Order]:
+    return await repository.list_orders(
+        session,
+        buyer_id=viewer.user_id if viewer.role == Role.buyer else None,
+        seller_id=viewer.user_id if viewer.role == Role.seller else None,
+        status=status,
+        before_id=before_id,
+        limit=limit,
+    )
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    order: Order,
+    to: OrderStatus,
+    actor_id: int | None,
+    reason: str,
+    now: datetime | None = None,
+    values: dict[str, Any] | None = None,
+    extra: tuple = (),
+) -> bool:
+    """Move `order` to `to` if it is still where the caller saw it; record the event."""
+    now = now or utcnow()
+    check_transition(order.status, to)
+    moved = await repository.move_status(
+        session,
+        order_id=order.id,
+        from_status=order.status,
+        to_status=to.value,
+        now=now,
+        extra=extra,
+        values=values,
+    )
+    if moved:
+        await repository.add_event(
+            session,
+            order_id=order.id,
+            from_status=order.status,
+            to_status=to.value,
+            actor_id=actor_id,
+            reason=reason,
+            now=now,
+        )
+    return moved
+
+
+async def _release(session: AsyncSession, order: Order) -> None:
+    """Give back the buyer's yearly room, then the stock (the lock order place_order uses)."""
+    await compliance_repository.release_annual(
+        session, buyer_id=order.buyer_id, year=order.limit_year, amount=order.dutiable_amount
+    )
+    for line in sorted(order.lines, key=lambda line: line.product_id):
+        await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
+
+
+async def cancel_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:
+    order = await get_order(session, order_id=order_id, viewer=viewer)
+    if viewer.role == Role.seller:
+        raise Forbidden("not_allowed", "Sellers ship orders; the buyer or an operator cancels them.")
+    if await transition(
+        session, order=order, to=OrderStatus.cancelled, actor_id=viewer.user_id, reason="cancelled"
+    ):
+        await _release(session, order)
+    else:
+        order = await _reload(session, order_id)
+        check_transition(order.status, OrderStatus.cancelled)
+    return await _reload(session, order_id)
+
+
+async def expire_order(session: AsyncSession, *, order_id: int, now: datetime) -> bool:
+    """Expire one unpaid order whose time is up; False if someone else moved it first."""
+    order = await repository.get_order(session, order_id)
+    if order is None or order.status != OrderStatus.pending_payment:
+        return False
+    moved = await transition(
+        session,
+        order=order,
+        to=OrderStatus.expired,
+        actor_id=None,
+        reason="payment window passed",
+        now=now,
+        extra=(repository.expired_condition(now),),
+    )
+    if moved:
+        await _release(session, order)
+    return moved
+
+
+async def due_for_expiry(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[int]:
+    return await repository.due_for_expiry(session, now=now, limit=limit)
+
+
+async def ship_order(session: AsyncSession, *, order_id: int, viewer: Viewer, tracking_number: str) -> Order:
+    order = await get_order(session, order_id=order_id, viewer=viewer)
+    if viewer.role != Role.seller:
+        raise Forbidden("not_allowed", "Only the seller ships an order.")
+    if not await transition(
+        session,
+        order=order,
+        to=OrderStatus.shipped,
+        actor_id=viewer.user_id,
+        reason="shipped",
+        values={"tracking_number": tracking_number},
+    ):
+        check_transition((await _reload(session, order_id)).status, OrderStatus.shipped)
+    return await _reload(session, order_id)
+
+
+async def deliver_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:
+    order = await get_order(session, order_id=order_id, viewer=viewer)
+    if viewer.role == Role.buyer:
+        raise Forbidden("not_allowed", "The seller or an operator confirms delivery.")
+    if not await transition(
+        session, order=order, to=OrderStatus.delivered, actor_id=viewer.user_id, reason="delivered"
+    ):
+        check_transition((await _reload(session, order_id)).status, OrderStatus.delivered)
+    return await _reload(session, order_id)

@@ -1,0 +1,39 @@
+"""The expiry sweeper: unpaid orders past their window give their stock and yearly room back.
+
+Runs inside the server (embedded mode) every KUAJING_SWEEP_INTERVAL_SECONDS. Each order is
+expired in its own short transaction by a guarded status update, so several workers sweeping
+at once never expire an order twice.
+"""
+
+import asyncio
+import logging
+
+from kuajing.db import Database
+from kuajing.kit.time import utcnow
+from kuajing.order import service
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_once(database: Database) -> int:
+    now = utcnow()
+    async with database.transaction(write=False) as session:
+        due = await service.due_for_expiry(session, now=now)
+    expired = 0
+    for order_id in due:
+        async with database.transaction(write=True) as session:
+            expired += await service.expire_order(session, order_id=order_id, now=now)
+    return expired
+
+
+async def run_forever(database: Database, interval: float) -> None:
+    while True:
+        try:
+            count = await sweep_once(database)
+            if count:
+                log.info("expired %d unpaid orders", count)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep sweeping; the next round retries what failed
+            log.exception("order sweep failed")
+        await asyncio.sleep(interval)

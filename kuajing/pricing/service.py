@@ -1,0 +1,202 @@
+"""FX rates, quotes and listing prices. A quote lists problems; placing an order raises them."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository as catalog_repository
+from kuajing.compliance import repository as compliance_repository
+from kuajing.compliance import service as compliance_service
+from kuajing.compliance.rules import RuleBook
+from kuajing.kit.time import beijing_date, beijing_year, utcnow
+from kuajing.models import FxRate, Product, SellerProfile
+from kuajing.pricing import repository
+from kuajing.pricing.amounts import Channel, LineInput, OrderAmounts, price_order
+from kuajing.pricing.errors import FxRateUnavailable, MixedSellers, UnknownCurrencyPair, UnknownProduct
+from kuajing.pricing.fx import parse_rate
+from kuajing.seller import repository as seller_repository
+
+PAIRS = {("USD", "CNY")}
+ORIGIN = "US"  # every seller ships from the United States
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    message: str
+    product_id: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.product_id is not None:
+            out["product_id"] = self.product_id
+        return out
+
+
+@dataclass(slots=True)
+class Quote:
+    amounts: OrderAmounts
+    fx: FxRate
+    seller: SellerProfile
+    products: dict[int, Product]
+    limit_year: int
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPrice:
+    price_cny: int
+    tax_rate: Decimal
+    landed: int
+    freight: int
+    tax: int
+
+
+def _pair(pair: str) -> tuple[str, str]:
+    base, _, quote = pair.upper().partition("-")
+    if (base, quote) not in PAIRS:
+        raise UnknownCurrencyPair(message=f"Only USD-CNY is supported, not {pair!r}.")
+    return base, quote
+
+
+async def set_fx_rate(session: AsyncSession, *, pair: str, rate: str, operator_id: int) -> FxRate:
+    base, quote = _pair(pair)
+    return await repository.add_rate(
+        session, FxRate(base=base, quote=quote, rate=parse_rate(rate), set_by_id=operator_id, set_at=utcnow())
+    )
+
+
+async def fx_history(session: AsyncSession, *, pair: str, limit: int = 20) -> list[FxRate]:
+    base, quote = _pair(pair)
+    history = await repository.rate_history(session, base=base, quote=quote, limit=limit)
+    if not history:
+        raise FxRateUnavailable(message="No USD-CNY rate has been set yet.")
+    return history
+
+
+async def current_fx(session: AsyncSession) -> FxRate:
+    rate = await repository.latest_rate(session, base="USD", quote="CNY")
+    if rate is None:
+        raise FxRateUnavailable(message="No USD-CNY rate has been set yet; an operator must set one.")
+    return rate
+
+
+def _line_input(product: Product, quantity: int, rules: RuleBook, on) -> LineInput | None:  # type: ignore[no-untyped-def]
+    rate = rules.tax_rate(product.hs_code, on)
+    if rate is None:
+        return None
+    return LineInput(
+        product_id=product.id,
+        quantity=quantity,
+        unit_price_usd=product.price_amount,
+        tax_rate=rate,
+        additional_tariff_rate=rules.additional_tariff(ORIGIN, product.hs_code, on),
+    )
+
+
+async def quote(
+    session: AsyncSession, *, lines: list[tuple[int, int]], buyer_id: int | None, now: datetime | None = None
+) -> Quote:
+    """Price one seller's lines for a buyer (or anonymously) and list every problem found."""
+    now = now or utcnow()
+    quantities: dict[int, int] = defaultdict(int)
+    for product_id, quantity in lines:
+        quantities[product_id] += quantity
+
+    products = await catalog_repository.get_products(session, quantities)
+    missing = sorted(set(quantities) - set(products))
+    if missing:
+        raise UnknownProduct(message=f"No product with id {', '.join(map(str, missing))}.")
+    sellers = {p.seller_id for p in products.values()}
+    if len(sellers) != 1:
+        raise MixedSellers(message="An order holds one seller's goods; split the cart per seller.")
+    seller = await seller_repository.get_profile(session, sellers.pop())
+    assert seller is not None  # products can only be listed with a profile
+
+    fx = await current_fx(session)
+    rules = await compliance_service.rulebook(session)
+    on = beijing_date(now)
+    limits = rules.limits(on)
+    problems: list[Problem] = []
+
+    inputs = []
+    for product_id in sorted(quantities):
+        product, quantity = products[product_id], quantities[product_id]
+        line = _line_input(product, quantity, rules, on)
+        if line is None:
+            problems.append(
+                Problem(
+                    "not_on_positive_list",
+                    f"HS {product.hs_code} is not on the CBEC positive list.",
+                    product_id,
+                )
+            )
+            continue
+        if quantity > product.stock:
+            problems.append(
+                Problem("out_of_stock", f"Only {product.stock} left of {product.title_en}.", product_id)
+            )
+        inputs.append(line)
+
+    amounts = price_order(
+        inputs, freight_usd=seller.shipping_fee_amount, fx_rate=fx.rate, per_order_limit=limits.per_order
+    )
+    if amounts.channel is Channel.over_order_limit:
+        problems.append(
+            Problem(
+                "cbec_order_limit",
+                f"Goods and freight come to {amounts.dutiable / 100:.2f} CNY; one cross-border order may hold "
+                f"at most {limits.per_order / 100:.2f} CNY unless it is a single item. Split the order.",
+            )
+        )
+
+    year = beijing_year(now)
+    if buyer_id is not None:
+        if await compliance_service.get_identity(session, user_id=buyer_id) is None:
+            problems.append(
+                Problem("identity_required", "Add your real-name identity (name and ID number) first.")
+            )
+        used = await compliance_repository.annual_used(session, buyer_id=buyer_id, year=year)
+        if used + amounts.dutiable > limits.annual:
+            problems.append(
+                Problem(
+                    "cbec_annual_limit",
+                    f"This order would take your {year} cross-border total to "
+                    f"{(used + amounts.dutiable) / 100:.2f} CNY, above the {limits.annual / 100:.2f} CNY yearly limit.",
+                )
+            )
+    return Quote(amounts=amounts, fx=fx, seller=seller, products=products, limit_year=year, problems=problems)
+
+
+async def listing_prices(session: AsyncSession, products: list[Product]) -> dict[int, ListingPrice]:
+    """Yuan price, CBEC tax rate and landed cost of one unit (with the seller's freight) per product.
+
+    Products with no rate (no FX yet, or HS code not on the positive list) are left out.
+    """
+    fx = await repository.latest_rate(session, base="USD", quote="CNY")
+    if fx is None or not products:
+        return {}
+    rules = await compliance_service.rulebook(session)
+    on = beijing_date(utcnow())
+    limits = rules.limits(on)
+    profiles = await seller_repository.get_profiles(session, {p.seller_id for p in products})
+    prices = {}
+    for product in products:
+        line = _line_input(product, 1, rules, on)
+        profile = profiles.get(product.seller_id)
+        if line is None or profile is None:
+            continue
+        amounts = price_order(
+            [line], freight_usd=profile.shipping_fee_amount, fx_rate=fx.rate, per_order_limit=limits.per_order
+        )
+        prices[product.id] = ListingPrice(
+            price_cny=amounts.lines[0].unit_price,
+            tax_rate=line.tax_rate.cbec_rate.quantize(Decimal("0.0001")),
+            landed=amounts.total,
+            freight=amounts.freight,
+            tax=amounts.tax,
+        )
+    return prices

@@ -1,0 +1,90 @@
+"""RFC 9457 problem details for every error the API can answer with."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kuajing.errors import KuajingError
+
+MEDIA_TYPE = "application/problem+json"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    problems: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title or code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if problems:
+        body["problems"] = problems
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "body") or "body"
+
+
+async def _kuajing_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KuajingError)
+    return problem(exc.status, exc.code, exc.message, problems=exc.problems or None)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(400, "malformed_json", "The request body is not valid JSON.")
+    items = [
+        {
+            "code": "invalid_field",
+            "field": _field(tuple(e.get("loc", ()))),
+            "message": str(e.get("msg", ""))[:300],
+        }
+        for e in errors[:50]
+    ]
+    return problem(422, "validation_error", "Some fields are missing or invalid.", problems=items)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else code
+    response = problem(exc.status_code, code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+    return problem(500, "internal_error", "Something went wrong on our side; nothing was changed.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(KuajingError, _kuajing_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,24 @@
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.models import SellerProfile
+
+
+async def get_profile(session: AsyncSession, seller_id: int) -> SellerProfile | None:
+    return await session.get(SellerProfile, seller_id)
+
+
+async def get_profiles(session: AsyncSession, seller_ids: Iterable[int]) -> dict[int, SellerProfile]:
+    ids = set(seller_ids)
+    if not ids:
+        return {}
+    rows = await session.scalars(select(SellerProfile).where(SellerProfile.user_id.in_(ids)))
+    return {p.user_id: p for p in rows}
+
+
+async def save_profile(session: AsyncSession, profile: SellerProfile) -> SellerProfile:
+    merged = await session.merge(profile)
+    await session.flush()
+    return merged

@@ -1,0 +1,23 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kuajing.kit.money_schemas import MoneyIn, MoneyModel
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    legal_name: str = Field(min_length=2, max_length=200)
+    us_state: str = Field(min_length=2, max_length=2, description="Two-letter USPS code, e.g. CA.")
+    employees: int = Field(ge=0, le=1_000_000)
+    shipping_fee: MoneyIn = Field(description="Per-order shipping fee in USD.")
+
+
+class ProfileOut(BaseModel):
+    seller_id: int
+    legal_name: str
+    us_state: str
+    employees: int
+    shipping_fee: MoneyModel
+    updated_at: datetime

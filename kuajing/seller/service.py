@@ -1,0 +1,49 @@
+"""Seller profiles: who the seller is, where in the US, how many people, what shipping costs."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.kit.money import Money
+from kuajing.kit.time import utcnow
+from kuajing.models import SellerProfile
+from kuajing.seller import repository
+from kuajing.seller.errors import CurrencyNotAllowed, InvalidUsState, SellerProfileRequired
+from kuajing.seller.states import US_STATES
+
+MAX_SHIPPING_FEE_CENTS = 100_000  # $1,000 per order is already far beyond parcel rates
+
+
+async def save_profile(
+    session: AsyncSession,
+    *,
+    seller_id: int,
+    legal_name: str,
+    us_state: str,
+    employees: int,
+    shipping_fee: Money,
+) -> SellerProfile:
+    state = us_state.upper()
+    if state not in US_STATES:
+        raise InvalidUsState(message=f"{us_state!r} is not a US state code (e.g. CA, WA, NY).")
+    if shipping_fee.currency != "USD":
+        raise CurrencyNotAllowed(message="Sellers set the shipping fee in USD.")
+    if shipping_fee.amount > MAX_SHIPPING_FEE_CENTS:
+        raise CurrencyNotAllowed(
+            "shipping_fee_too_high", "The shipping fee is capped at $1,000.00 per order."
+        )
+    profile = SellerProfile(
+        user_id=seller_id,
+        legal_name=legal_name.strip(),
+        us_state=state,
+        employees=employees,
+        shipping_fee_amount=shipping_fee.amount,
+        shipping_fee_currency="USD",
+        updated_at=utcnow(),
+    )
+    return await repository.save_profile(session, profile)
+
+
+async def get_profile(session: AsyncSession, *, seller_id: int) -> SellerProfile:
+    profile = await repository.get_profile(session, seller_id)
+    if profile is None:
+        raise SellerProfileRequired(message="Set up the seller profile first: PUT /api/v1/seller/profile.")
+    return profile
