@@ -14,7 +14,7 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/auth/register", status_code=201, response_model=RegisteredOut)
 async def register(
-    body: RegisterIn, session: SessionDep, idempotency_key: IdempotencyKeyHeader
+    body: RegisterIn, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
     async def create() -> dict:
         user = await service.create_user(

@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kuajing.models.base import Base, ExactDecimal, UTCDateTime
@@ -84,6 +84,7 @@ class AnnualUsage(Base):
     """
 
     __tablename__ = "annual_usage"
+    __table_args__ = (CheckConstraint("used_amount >= 0", name="used_not_negative"),)
 
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kuajing.models.base import Base, UTCDateTime
@@ -12,6 +12,7 @@ class Product(Base):
     __table_args__ = (
         UniqueConstraint("seller_id", "sku", name="uq_products_seller_sku"),
         Index("ix_products_category_id", "category", "id"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

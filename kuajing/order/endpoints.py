@@ -86,7 +86,7 @@ async def place_order(
     body: OrderIn,
     buyer: BuyerPrincipal,
     session: SessionDep,
-    idempotency_key: IdempotencyKeyHeader,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def place() -> dict:
         order = await service.place_order(

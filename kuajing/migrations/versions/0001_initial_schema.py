@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:49:42.619974
+Create Date: 2026-11-25 14:57:46.314957
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import kuajing.models.base
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -98,6 +99,7 @@ def upgrade() -> None:
         sa.Column("buyer_id", sa.Integer(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("used_amount", sa.Integer(), nullable=False),
+        sa.CheckConstraint("used_amount >= 0", name=op.f("ck_annual_usage_used_not_negative")),
         sa.ForeignKeyConstraint(["buyer_id"], ["users.id"], name=op.f("fk_annual_usage_buyer_id_users")),
         sa.PrimaryKeyConstraint("buyer_id", "year", name=op.f("pk_annual_usage")),
     )
@@ -192,6 +194,7 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("created_at", kuajing.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", kuajing.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("stock >= 0", name=op.f("ck_products_stock_not_negative")),
         sa.ForeignKeyConstraint(["seller_id"], ["users.id"], name=op.f("fk_products_seller_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("seller_id", "sku", name="uq_products_seller_sku"),

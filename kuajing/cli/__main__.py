@@ -1,0 +1,3 @@
+from kuajing.cli.main import app
+
+app(prog_name="kuajing")

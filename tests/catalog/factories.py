@@ -1,0 +1,53 @@
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.auth.factories import Account
+
+WINE: dict[str, Any] = {
+    "title": {"en": "Napa Valley Cabernet Sauvignon 2021", "zh": "纳帕谷赤霞珠干红葡萄酒 2021"},
+    "description": {"en": "Dark fruit and cedar.", "zh": "黑色水果与雪松的香气。"},
+    "category": "wine",
+    "hs_code": "2204.21",
+    "price": {"amount": 3000, "currency": "USD"},
+    "stock": 100,
+    "weight_grams": 1400,
+    "attributes": {"abv": 14.5, "volume_ml": 750},
+}
+APPLES: dict[str, Any] = {
+    "title": {"en": "Washington Honeycrisp Apples, 5 kg", "zh": "华盛顿州蜜脆苹果 5公斤"},
+    "description": {"en": "Crisp and sweet.", "zh": "脆甜多汁。"},
+    "category": "fruit",
+    "hs_code": "0808.10",
+    "price": {"amount": 2500, "currency": "USD"},
+    "stock": 100,
+    "weight_grams": 5500,
+    "attributes": {"origin_state": "WA"},
+}
+TEE: dict[str, Any] = {
+    "title": {"en": "Carolina Cotton Crew Tee", "zh": "卡罗来纳纯棉圆领T恤"},
+    "description": {"en": "Heavyweight cotton.", "zh": "厚实纯棉。"},
+    "category": "garments",
+    "hs_code": "6109.10",
+    "price": {"amount": 4500, "currency": "USD"},
+    "stock": 100,
+    "weight_grams": 300,
+    "attributes": {"gb18401_category": "B", "fit_height_cm": 175, "fit_chest_cm": 96},
+}
+
+
+def product_body(template: dict[str, Any] = WINE, **overrides: Any) -> dict[str, Any]:
+    return {"sku": f"SKU-{uuid.uuid4().hex[:10].upper()}", **template, **overrides}
+
+
+def create_product(api: httpx.Client, seller: Account, template: dict[str, Any] = WINE, **overrides: Any) -> dict[str, Any]:
+    response = api.post("/api/v1/products", json=product_body(template, **overrides), headers=seller.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def stock_of(api: httpx.Client, product_id: int) -> int:
+    response = api.get(f"/api/v1/products/{product_id}")
+    assert response.status_code == 200, response.text
+    return response.json()["stock"]
