@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 from kuajing.pricing.schemas import ProblemOut
@@ -36,8 +36,8 @@ class ProductIn(BaseModel):
     category: Category
     hs_code: str = Field(pattern=HS_PATTERN)
     price: MoneyIn = Field(description="Unit price in USD.")
-    stock: int = Field(ge=0, le=MAX_STOCK)
-    weight_grams: int = Field(ge=1, le=100_000)
+    stock: StrictInt = Field(ge=0, le=MAX_STOCK)
+    weight_grams: StrictInt = Field(ge=1, le=100_000)
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -49,8 +49,8 @@ class ProductPatch(BaseModel):
     category: Category | None = None
     hs_code: str | None = Field(default=None, pattern=HS_PATTERN)
     price: MoneyIn | None = None
-    stock: int | None = Field(default=None, ge=0, le=MAX_STOCK)
-    weight_grams: int | None = Field(default=None, ge=1, le=100_000)
+    stock: StrictInt | None = Field(default=None, ge=0, le=MAX_STOCK)
+    weight_grams: StrictInt | None = Field(default=None, ge=1, le=100_000)
     attributes: dict[str, Any] | None = None
 
 

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kuajing.kit.money import Money
 
@@ -32,4 +32,5 @@ class MoneyIn(MoneyModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(ge=0, le=MAX_AMOUNT, description="Integer minor units (cents, fen).")
+    # Strict: "30.00" must be refused, never read as 30 cents.
+    amount: StrictInt = Field(ge=0, le=MAX_AMOUNT, description="Integer minor units (cents, fen).")

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.pricing.schemas import MAX_LINES, LineIn
@@ -23,7 +23,7 @@ class OrderIn(BaseModel):
 
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     shipping_address: ShippingAddress
-    risk_notice_accepted: bool = Field(description="The buyer accepted the CBEC risk notice for this order.")
+    risk_notice_accepted: StrictBool = Field(description="The buyer accepted the CBEC risk notice for this order.")
 
 
 class PayIn(BaseModel):

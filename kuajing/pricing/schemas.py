@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kuajing.kit.ids import MAX_ID
 from kuajing.kit.money_schemas import MoneyModel
@@ -33,8 +33,8 @@ class FxRateOut(BaseModel):
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    product_id: int = Field(ge=1, le=MAX_ID)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    product_id: StrictInt = Field(ge=1, le=MAX_ID)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
 
 
 class QuoteIn(BaseModel):

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 
@@ -10,7 +10,7 @@ class ProfileIn(BaseModel):
 
     legal_name: str = Field(min_length=2, max_length=200)
     us_state: str = Field(min_length=2, max_length=2, description="Two-letter USPS code, e.g. CA.")
-    employees: int = Field(ge=0, le=1_000_000)
+    employees: StrictInt = Field(ge=0, le=1_000_000)
     shipping_fee: MoneyIn = Field(description="Per-order shipping fee in USD.")
 
 

@@ -143,11 +143,11 @@ def test_identity_is_stored_masked(api):
     assert identity["id_number_masked"] == "110105********002X"
 
 
-@pytest.mark.parametrize("accepted", [False])
-def test_the_risk_notice_must_be_accepted(api, accepted):
+@pytest.mark.parametrize(("accepted", "code"), [(False, "risk_notice_required"), ("true", "validation_error")])
+def test_the_risk_notice_must_be_accepted(api, accepted, code):
     wine = create_product(api, seller_with_profile(api), stock=4)
     buyer = buyer_with_identity(api)
-    assert_problem(place(api, buyer, [(wine["id"], 1)], risk_notice_accepted=accepted), 422, "risk_notice_required")
+    assert_problem(place(api, buyer, [(wine["id"], 1)], risk_notice_accepted=accepted), 422, code)
     assert stock_of(api, wine["id"]) == 4
     body = order_body([(wine["id"], 1)])
     del body["risk_notice_accepted"]
