@@ -1,5 +1,7 @@
 """Input a client can send never causes a 500 and never writes anything."""
 
+import json
+
 import pytest
 
 from tests.auth.factories import buyer_with_identity, seller_with_profile
@@ -127,3 +129,25 @@ def test_wrong_content_type_is_refused(api, shop):
     _seller, _wine, buyer = shop
     response = api.post("/api/v1/quotes", content=b"lines=1", headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert_refused(response)
+
+
+def send(api, method, path, body, headers=None):
+    # json.dumps escapes a lone surrogate as \\ud800, as any client may send it
+    return api.request(method, path, content=json.dumps(body).encode(),
+                       headers={**(headers or {}), "Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("text", ["wine\x00", "\ud800 lone surrogate"])
+def test_text_no_database_can_store_is_refused(api, shop, text):
+    seller, wine, buyer = shop
+    before = len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"])
+    assert_refused(send(api, "POST", "/api/v1/products", product_body(title={"en": text, "zh": "酒"}),
+                        seller.headers), status=422)
+    assert_refused(send(api, "POST", "/api/v1/products", product_body(attributes={"note": {"deep": [text]}}),
+                        seller.headers), status=422)
+    assert_refused(send(api, "POST", "/api/v1/auth/register",
+                        {"email": f"x{text}@kuajing.test", "password": "long-enough-pw", "role": "buyer", "name": "X"}),
+                   status=422)
+    assert_refused(send(api, "PUT", "/api/v1/buyer/identity", {"name": text, "id_number": "11010519491231002X"},
+                        buyer.headers), status=422)
+    assert len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]) == before

@@ -1,22 +1,20 @@
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from kuajing.kit.input_model import InputModel
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 
 
-class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterIn(InputModel):
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     password: str = Field(max_length=1024)
     role: Literal["buyer", "seller"]
     name: str = Field(min_length=1, max_length=100)
 
 
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TokenIn(InputModel):
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
 

@@ -1,8 +1,9 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
+from kuajing.kit.input_model import InputModel
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 from kuajing.pricing.schemas import ProblemOut
 
@@ -13,23 +14,17 @@ HS_PATTERN = r"^\d{4}(\.?\d{2}){1,3}$"
 MAX_STOCK = 10_000_000
 
 
-class Bilingual(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Bilingual(InputModel):
     en: str = Field(min_length=1, max_length=200)
     zh: str = Field(min_length=1, max_length=200)
 
 
-class BilingualText(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BilingualText(InputModel):
     en: str = Field(default="", max_length=5000)
     zh: str = Field(default="", max_length=5000)
 
 
-class ProductIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductIn(InputModel):
     sku: str = Field(pattern=SKU_PATTERN)
     title: Bilingual
     description: BilingualText = Field(default_factory=BilingualText)
@@ -41,9 +36,7 @@ class ProductIn(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-class ProductPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductPatch(InputModel):
     title: Bilingual | None = None
     description: BilingualText | None = None
     category: Category | None = None

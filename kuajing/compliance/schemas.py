@@ -1,11 +1,11 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from kuajing.kit.input_model import InputModel
 
 
-class IdentityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IdentityIn(InputModel):
     name: str = Field(min_length=2, max_length=60, description="The real name on the resident ID card.")
     id_number: str = Field(min_length=1, max_length=32, description="18-character resident ID number.")
 

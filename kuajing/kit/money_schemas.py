@@ -2,8 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
+from kuajing.kit.input_model import InputModel
 from kuajing.kit.money import Money
 
 # Ten million dollars or yuan in minor units: beyond any single price a client may send.
@@ -27,10 +28,9 @@ class MoneyModel(BaseModel):
         return cls(amount=amount, currency="USD")
 
 
-class MoneyIn(MoneyModel):
+class MoneyIn(InputModel):
     """Money a client sends: bounded and strict."""
 
-    model_config = ConfigDict(extra="forbid")
-
+    currency: Literal["USD", "CNY"]
     # Strict: "30.00" must be refused, never read as 30 cents.
     amount: StrictInt = Field(ge=0, le=MAX_AMOUNT, description="Integer minor units (cents, fen).")

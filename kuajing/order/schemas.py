@@ -1,15 +1,14 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 
+from kuajing.kit.input_model import InputModel
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.pricing.schemas import MAX_LINES, LineIn
 
 
-class ShippingAddress(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShippingAddress(InputModel):
     name: str = Field(min_length=1, max_length=60)
     phone: str = Field(pattern=r"^1[3-9]\d{9}$", description="Mainland mobile number, 11 digits.")
     province: str = Field(min_length=1, max_length=30)
@@ -18,23 +17,17 @@ class ShippingAddress(BaseModel):
     street: str = Field(min_length=1, max_length=200)
 
 
-class OrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderIn(InputModel):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     shipping_address: ShippingAddress
     risk_notice_accepted: StrictBool = Field(description="The buyer accepted the CBEC risk notice for this order.")
 
 
-class PayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PayIn(InputModel):
     method: Literal["sandbox"]
 
 
-class ShipIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShipIn(InputModel):
     tracking_number: str = Field(pattern=r"^[A-Za-z0-9-]{4,40}$")
 
 

@@ -1,17 +1,16 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
 from kuajing.kit.ids import MAX_ID
+from kuajing.kit.input_model import InputModel
 from kuajing.kit.money_schemas import MoneyModel
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
 
 
-class FxRateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FxRateIn(InputModel):
     rate: str = Field(min_length=1, max_length=20, examples=["7.1000"], description="CNY per 1 USD, as text.")
 
 
@@ -30,16 +29,12 @@ class FxRateOut(BaseModel):
     history: list[FxRateEntry]
 
 
-class LineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LineIn(InputModel):
     product_id: StrictInt = Field(ge=1, le=MAX_ID)
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
 
 
-class QuoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class QuoteIn(InputModel):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 

@@ -1,13 +1,12 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
+from kuajing.kit.input_model import InputModel
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 
 
-class ProfileIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProfileIn(InputModel):
     legal_name: str = Field(min_length=2, max_length=200)
     us_state: str = Field(min_length=2, max_length=2, description="Two-letter USPS code, e.g. CA.")
     employees: StrictInt = Field(ge=0, le=1_000_000)
