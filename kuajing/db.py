@@ -74,12 +74,15 @@ class Database:
         session = factory()
         try:
             yield session
-            await session.commit()
+            if session.in_transaction():
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
         finally:
-            await session.close()
+            # A session that never touched the database (a cached quote) holds nothing to release.
+            if session.in_transaction() or session.sync_session.identity_map:
+                await session.close()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -45,14 +45,14 @@ SellerPrincipal = Annotated[Principal, Depends(_role(Role.seller))]
 OperatorPrincipal = Annotated[Principal, Depends(_role(Role.operator))]
 
 
-async def _optional_principal(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal | None:
-    if credentials is None:
+async def _optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    # Read the header directly: anonymous quotes are the storefront's hottest path, and the
+    # HTTPBearer sub-dependency costs as much as the quote itself.
+    header = request.headers.get("authorization")
+    if header is None:
         return None
-    return await _principal(request, session, credentials)
+    scheme, _, token = header.partition(" ")
+    return await _principal(request, session, HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()))
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]

@@ -15,6 +15,7 @@ from kuajing.kit.pagination import decode_cursor, encode_cursor
 from kuajing.kit.time import utcnow
 from kuajing.models import Product
 from kuajing.pricing import service as pricing_service
+from kuajing.pricing import snapshots
 from kuajing.pricing.service import ListingPrice
 from kuajing.seller import service as seller_service
 from kuajing.seller.errors import CurrencyNotAllowed
@@ -143,6 +144,7 @@ async def update_product(
     await repository.update_product(session, product, values)
     if {"title_en", "description_en", "category"} & values.keys():
         await repository.update_product(session, product, {"search_text": _search_text(product)})
+    snapshots.forget_products([product.id])
     return product
 
 

@@ -1,7 +1,5 @@
 """CBEC compliance: the packaged rule data, the rule book in force, and real-name identity."""
 
-import time
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import repository
@@ -9,10 +7,11 @@ from kuajing.compliance.errors import InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
 from kuajing.compliance.rules import RuleBook, packaged_rows
 from kuajing.kit.time import beijing_date, utcnow
+from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import BuyerIdentity
 
-_RULEBOOK_TTL_SECONDS = 60.0
-_cached: tuple[float, RuleBook] | None = None
+# Rules change by data import, so a minute-old rule book is fine; loads are single-flight.
+_rulebook: TTLCache[str, RuleBook] = TTLCache(60.0)
 
 
 async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
@@ -30,17 +29,12 @@ async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
 
 
 async def rulebook(session: AsyncSession) -> RuleBook:
-    """The rule book, reloaded at most once a minute per process (rules change by data import)."""
-    global _cached
-    now = time.monotonic()
-    if _cached is None or _cached[0] < now:
-        _cached = (now + _RULEBOOK_TTL_SECONDS, await repository.load_rulebook(session))
-    return _cached[1]
+    """The rule book in force, reloaded at most once a minute per process."""
+    return await _rulebook.get_or_load("rules", lambda: repository.load_rulebook(session))
 
 
 def forget_rulebook() -> None:
-    global _cached
-    _cached = None
+    _rulebook.clear()
 
 
 async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_number: str) -> BuyerIdentity:

@@ -18,6 +18,7 @@ from kuajing.order import repository
 from kuajing.order.errors import AnnualLimitReached, OrderNotFound, OutOfStock
 from kuajing.order.status import OrderStatus, check_transition
 from kuajing.pricing import service as pricing_service
+from kuajing.pricing import snapshots
 from kuajing.pricing.errors import CheckoutRefused
 
 _CONFLICT_PROBLEMS = {"out_of_stock"}
@@ -44,7 +45,7 @@ async def place_order(
     if not risk_notice_accepted:
         raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
 
-    quote = await pricing_service.quote(session, lines=lines, buyer_id=buyer_id, now=now)
+    quote = await pricing_service.quote(session, lines=lines, buyer_id=buyer_id, now=now, fresh=True)
     if quote.problems:
         first = quote.problems[0]
         error = CheckoutRefused(first.code, first.message, problems=[p.as_dict() for p in quote.problems])
@@ -66,6 +67,7 @@ async def place_order(
             session, product_id=line.product_id, quantity=line.quantity
         ):
             raise OutOfStock(message=f"Product {line.product_id} sold out while you were checking out.")
+    snapshots.forget_products(line.product_id for line in amounts.lines)
 
     order = Order(
         buyer_id=buyer_id,
@@ -203,6 +205,7 @@ async def _release(session: AsyncSession, order: Order) -> None:
     )
     for line in sorted(order.lines, key=lambda line: line.product_id):
         await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
+    snapshots.forget_products(line.product_id for line in order.lines)
 
 
 async def cancel_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:

@@ -7,17 +7,16 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.catalog import repository as catalog_repository
 from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.rules import RuleBook
 from kuajing.kit.time import beijing_date, beijing_year, utcnow
-from kuajing.models import FxRate, Product, SellerProfile
-from kuajing.pricing import repository
+from kuajing.models import FxRate, Product
+from kuajing.pricing import repository, snapshots
 from kuajing.pricing.amounts import Channel, LineInput, OrderAmounts, price_order
 from kuajing.pricing.errors import FxRateUnavailable, MixedSellers, UnknownCurrencyPair, UnknownProduct
 from kuajing.pricing.fx import parse_rate
-from kuajing.seller import repository as seller_repository
+from kuajing.pricing.snapshots import FxFacts, ProductFacts, SellerFacts
 
 PAIRS = {("USD", "CNY")}
 ORIGIN = "US"  # every seller ships from the United States
@@ -39,9 +38,9 @@ class Problem:
 @dataclass(slots=True)
 class Quote:
     amounts: OrderAmounts
-    fx: FxRate
-    seller: SellerProfile
-    products: dict[int, Product]
+    fx: FxFacts
+    seller: SellerFacts
+    products: dict[int, ProductFacts]
     limit_year: int
     problems: list[Problem] = field(default_factory=list)
 
@@ -64,9 +63,11 @@ def _pair(pair: str) -> tuple[str, str]:
 
 async def set_fx_rate(session: AsyncSession, *, pair: str, rate: str, operator_id: int) -> FxRate:
     base, quote = _pair(pair)
-    return await repository.add_rate(
+    added = await repository.add_rate(
         session, FxRate(base=base, quote=quote, rate=parse_rate(rate), set_by_id=operator_id, set_at=utcnow())
     )
+    snapshots.forget_fx()
+    return added
 
 
 async def fx_history(session: AsyncSession, *, pair: str, limit: int = 20) -> list[FxRate]:
@@ -77,14 +78,14 @@ async def fx_history(session: AsyncSession, *, pair: str, limit: int = 20) -> li
     return history
 
 
-async def current_fx(session: AsyncSession) -> FxRate:
-    rate = await repository.latest_rate(session, base="USD", quote="CNY")
+async def current_fx(session: AsyncSession, *, fresh: bool = False) -> FxFacts:
+    rate = await snapshots.usd_cny(session, fresh=fresh)
     if rate is None:
         raise FxRateUnavailable(message="No USD-CNY rate has been set yet; an operator must set one.")
     return rate
 
 
-def _line_input(product: Product, quantity: int, rules: RuleBook, on) -> LineInput | None:  # type: ignore[no-untyped-def]
+def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on) -> LineInput | None:  # type: ignore[no-untyped-def]
     rate = rules.tax_rate(product.hs_code, on)
     if rate is None:
         return None
@@ -98,25 +99,33 @@ def _line_input(product: Product, quantity: int, rules: RuleBook, on) -> LineInp
 
 
 async def quote(
-    session: AsyncSession, *, lines: list[tuple[int, int]], buyer_id: int | None, now: datetime | None = None
+    session: AsyncSession,
+    *,
+    lines: list[tuple[int, int]],
+    buyer_id: int | None,
+    now: datetime | None = None,
+    fresh: bool = False,
 ) -> Quote:
-    """Price one seller's lines for a buyer (or anonymously) and list every problem found."""
+    """Price one seller's lines for a buyer (or anonymously) and list every problem found.
+
+    `fresh` reads the database rather than this worker's snapshots: placing an order does.
+    """
     now = now or utcnow()
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in lines:
         quantities[product_id] += quantity
 
-    products = await catalog_repository.get_products(session, quantities)
+    products = await snapshots.products(session, quantities, fresh=fresh)
     missing = sorted(set(quantities) - set(products))
     if missing:
         raise UnknownProduct(message=f"No product with id {', '.join(map(str, missing))}.")
     sellers = {p.seller_id for p in products.values()}
     if len(sellers) != 1:
         raise MixedSellers(message="An order holds one seller's goods; split the cart per seller.")
-    seller = await seller_repository.get_profile(session, sellers.pop())
-    assert seller is not None  # products can only be listed with a profile
+    seller_id = sellers.pop()
+    seller = (await snapshots.sellers(session, [seller_id], fresh=fresh))[seller_id]  # listing needs a profile
 
-    fx = await current_fx(session)
+    fx = await current_fx(session, fresh=fresh)
     rules = await compliance_service.rulebook(session)
     on = beijing_date(now)
     limits = rules.limits(on)
@@ -176,16 +185,16 @@ async def listing_prices(session: AsyncSession, products: list[Product]) -> dict
 
     Products with no rate (no FX yet, or HS code not on the positive list) are left out.
     """
-    fx = await repository.latest_rate(session, base="USD", quote="CNY")
+    fx = await snapshots.usd_cny(session)
     if fx is None or not products:
         return {}
     rules = await compliance_service.rulebook(session)
     on = beijing_date(utcnow())
     limits = rules.limits(on)
-    profiles = await seller_repository.get_profiles(session, {p.seller_id for p in products})
+    profiles = await snapshots.sellers(session, {p.seller_id for p in products})
     prices = {}
     for product in products:
-        line = _line_input(product, 1, rules, on)
+        line = _line_input(ProductFacts.of(product), 1, rules, on)
         profile = profiles.get(product.seller_id)
         if line is None or profile is None:
             continue

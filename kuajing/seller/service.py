@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
 from kuajing.models import SellerProfile
+from kuajing.pricing import snapshots
 from kuajing.seller import repository
 from kuajing.seller.errors import CurrencyNotAllowed, InvalidUsState, SellerProfileRequired
 from kuajing.seller.states import US_STATES
@@ -39,7 +40,9 @@ async def save_profile(
         shipping_fee_currency="USD",
         updated_at=utcnow(),
     )
-    return await repository.save_profile(session, profile)
+    saved = await repository.save_profile(session, profile)
+    snapshots.forget_seller(seller_id)
+    return saved
 
 
 async def get_profile(session: AsyncSession, *, seller_id: int) -> SellerProfile:

@@ -1,0 +1,110 @@
+"""A small per-process cache whose entries live for a fixed number of seconds.
+
+Loads are single-flight: when an entry is missing, the first caller loads it and every
+concurrent caller for the same key awaits that one load instead of querying again.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class TTLCache(Generic[K, V]):
+    def __init__(self, ttl: float, max_entries: int = 100_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+        self._loading: dict[K, asyncio.Future[V]] = {}
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: K, value: V) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # the waiters, if any, see it; don't warn when there are none
+            raise
+        else:
+            self.put(key, value)
+            future.set_result(value)
+            return value
+        finally:
+            self._loading.pop(key, None)
+
+    async def get_many_or_load(
+        self, keys: Iterable[K], load: Callable[[set[K]], Awaitable[dict[K, V]]]
+    ) -> dict[K, V]:
+        """Cached entries, entries other callers are loading, and one batch load for the rest.
+
+        Keys the loader does not return are absent from the answer (and not cached).
+        """
+        found: dict[K, V] = {}
+        waiting: dict[K, asyncio.Future[V | None]] = {}
+        missing: set[K] = set()
+        for key in set(keys):
+            cached = self.get(key)
+            if cached is not None:
+                found[key] = cached
+            elif key in self._loading:
+                waiting[key] = self._loading[key]  # type: ignore[assignment]
+            else:
+                missing.add(key)
+        if missing:
+            loop = asyncio.get_running_loop()
+            futures = {key: loop.create_future() for key in missing}
+            self._loading.update(futures)  # type: ignore[arg-type]
+            try:
+                loaded = await load(missing)
+            except BaseException as exc:
+                for future in futures.values():
+                    future.set_exception(exc)
+                    future.exception()
+                raise
+            else:
+                for key, future in futures.items():
+                    value = loaded.get(key)
+                    if value is not None:
+                        self.put(key, value)
+                        found[key] = value
+                    future.set_result(value)
+            finally:
+                for key in missing:
+                    self._loading.pop(key, None)
+        for key, future in waiting.items():
+            value = await asyncio.shield(future)
+            if value is not None:
+                found[key] = value
+        return found
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,98 @@
+"""Per-process snapshots of what quotes and listing prices read: products, sellers' shipping
+fees and the FX rate, so a quote needs no database round trip.
+
+A quote is a preview: in another worker it may see data up to KUAJING_READ_CACHE_SECONDS old
+(writes in this worker forget their entries at once). Placing an order reads the database, so
+what a buyer is charged never comes from here.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository as catalog_repository
+from kuajing.kit.ttl_cache import TTLCache
+from kuajing.models import Product
+from kuajing.pricing import repository
+from kuajing.seller import repository as seller_repository
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFacts:
+    id: int
+    seller_id: int
+    hs_code: str
+    price_amount: int
+    stock: int
+    title_en: str
+
+    @classmethod
+    def of(cls, product: Product) -> "ProductFacts":
+        return cls(product.id, product.seller_id, product.hs_code, product.price_amount, product.stock, product.title_en)
+
+
+@dataclass(frozen=True, slots=True)
+class SellerFacts:
+    user_id: int
+    shipping_fee_amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class FxFacts:
+    rate: Decimal
+
+
+_products: TTLCache[int, ProductFacts] = TTLCache(1.0)
+_sellers: TTLCache[int, SellerFacts] = TTLCache(1.0)
+_fx: TTLCache[str, FxFacts] = TTLCache(1.0)
+
+
+def configure(ttl_seconds: float) -> None:
+    for cache in (_products, _sellers, _fx):
+        cache.ttl = ttl_seconds
+        cache.clear()
+
+
+def forget_products(product_ids: Iterable[int]) -> None:
+    for product_id in product_ids:
+        _products.forget(product_id)
+
+
+def forget_seller(seller_id: int) -> None:
+    _sellers.forget(seller_id)
+
+
+def forget_fx() -> None:
+    _fx.clear()
+
+
+async def products(session: AsyncSession, product_ids: Iterable[int], *, fresh: bool = False) -> dict[int, ProductFacts]:
+    async def load(missing: set[int]) -> dict[int, ProductFacts]:
+        rows = await catalog_repository.get_products(session, missing)
+        return {product_id: ProductFacts.of(product) for product_id, product in rows.items()}
+
+    if fresh:
+        return await load(set(product_ids))
+    return await _products.get_many_or_load(product_ids, load)
+
+
+async def sellers(session: AsyncSession, seller_ids: Iterable[int], *, fresh: bool = False) -> dict[int, SellerFacts]:
+    async def load(missing: set[int]) -> dict[int, SellerFacts]:
+        rows = await seller_repository.get_profiles(session, missing)
+        return {seller_id: SellerFacts(p.user_id, p.shipping_fee_amount) for seller_id, p in rows.items()}
+
+    if fresh:
+        return await load(set(seller_ids))
+    return await _sellers.get_many_or_load(seller_ids, load)
+
+
+async def usd_cny(session: AsyncSession, *, fresh: bool = False) -> FxFacts | None:
+    async def load() -> FxFacts | None:
+        row = await repository.latest_rate(session, base="USD", quote="CNY")
+        return None if row is None else FxFacts(row.rate)
+
+    if fresh:
+        return await load()
+    return await _fx.get_or_load("USD-CNY", load)
