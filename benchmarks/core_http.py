@@ -59,14 +59,18 @@ def parse_wrk(output: str) -> WrkResult:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return WrkResult(rps, latency("50"), latency("99"), requests, int(non_2xx_match.group(1)) if non_2xx_match else 0)
+    return WrkResult(
+        rps, latency("50"), latency("99"), requests, int(non_2xx_match.group(1)) if non_2xx_match else 0
+    )
 
 
 def wrk(url: str, duration: int, script: Path | None = None) -> WrkResult:
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
     if script is not None:
         command[1:1] = ["-s", str(script)]
-    return parse_wrk(subprocess.run(command, check=True, capture_output=True, text=True, timeout=duration + 60).stdout)
+    return parse_wrk(
+        subprocess.run(command, check=True, capture_output=True, text=True, timeout=duration + 60).stdout
+    )
 
 
 def server_rss_mib(pid: int) -> float:
@@ -92,15 +96,25 @@ async def seed(url: str) -> None:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
-    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
+    wrk_version = (
+        subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
+    )
     return f"{os.cpu_count()} vCPU ({cpu}), {mem_kib / 1024 / 1024:.0f} GiB, Python {platform.python_version()}, {wrk_version}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=int, default=15)
@@ -120,9 +134,24 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "KUAJING_DATABASE_URL": url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "kuajing.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "kuajing.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     try:
         for _ in range(150):
@@ -131,18 +160,24 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        products = httpx.get(f"{base}/api/v1/products", params={"category": "wine", "limit": 1}).json()["items"]
+        products = httpx.get(f"{base}/api/v1/products", params={"category": "wine", "limit": 1}).json()[
+            "items"
+        ]
         product_id = products[0]["id"]
         quote_body = json.dumps({"lines": [{"product_id": product_id, "quantity": 2}]})
-        quote_check = httpx.post(f"{base}/api/v1/quotes", content=quote_body, headers={"Content-Type": "application/json"})
+        quote_check = httpx.post(
+            f"{base}/api/v1/quotes", content=quote_body, headers={"Content-Type": "application/json"}
+        )
         assert quote_check.status_code == 200 and quote_check.json()["problems"] == [], quote_check.text
 
         script = workdir / "quote.lua"
-        script.write_text(textwrap.dedent(f"""\
+        script.write_text(
+            textwrap.dedent(f"""\
             wrk.method = "POST"
             wrk.body = '{quote_body}'
             wrk.headers["Content-Type"] = "application/json"
-        """))
+        """)
+        )
         targets = {
             "GET /healthz": (f"{base}/healthz", None),
             f"GET /api/v1/products/{product_id}": (f"{base}/api/v1/products/{product_id}", None),
@@ -174,24 +209,30 @@ def main() -> None:
     quote = results["POST /api/v1/quotes (2 bottles)"]
     quote_ratio = median([r.rps for r in quote]) / health_rps
     quote_p99 = median([r.p99_ms for r in quote])
-    verdict = (f"quote = {quote_ratio:.0%} of /healthz (target ≥ 30%): {'met' if quote_ratio >= 0.30 else 'NOT met'}; "
-               f"quote p99 {quote_p99:.1f} ms (target < 50 ms): {'met' if quote_p99 < 50 else 'NOT met'}")
-    command = "python benchmarks/core_http.py" + (f" --database-url {args.database_url}" if args.database_url else "")
-    section = "\n".join([
-        BEGIN,
-        f"### Core API on {database_label}, {args.workers} uvicorn workers, {CONNECTIONS} connections",
-        "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Server and wrk share the same cores.",
-        f"Command: `{command}` (wrk -t2 -c{CONNECTIONS} -d{args.duration}s, {args.repeat} interleaved runs, "
-        "median; demo data seeded first).",
-        "",
-        "| endpoint | req/s | p50 ms | p99 ms | of /healthz | non-2xx | runs (req/s) |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-        f"Server memory after the run (all workers, RSS): {rss:.0f} MiB. {verdict}.",
-        END,
-    ])
+    verdict = (
+        f"quote = {quote_ratio:.0%} of /healthz (target ≥ 30%): {'met' if quote_ratio >= 0.30 else 'NOT met'}; "
+        f"quote p99 {quote_p99:.1f} ms (target < 50 ms): {'met' if quote_p99 < 50 else 'NOT met'}"
+    )
+    command = "python benchmarks/core_http.py" + (
+        f" --database-url {args.database_url}" if args.database_url else ""
+    )
+    section = "\n".join(
+        [
+            BEGIN,
+            f"### Core API on {database_label}, {args.workers} uvicorn workers, {CONNECTIONS} connections",
+            "",
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Server and wrk share the same cores.",
+            f"Command: `{command}` (wrk -t2 -c{CONNECTIONS} -d{args.duration}s, {args.repeat} interleaved runs, "
+            "median; demo data seeded first).",
+            "",
+            "| endpoint | req/s | p50 ms | p99 ms | of /healthz | non-2xx | runs (req/s) |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            f"Server memory after the run (all workers, RSS): {rss:.0f} MiB. {verdict}.",
+            END,
+        ]
+    )
     print(section)
     if not args.no_write:
         write_section(section, database_label)
@@ -203,7 +244,7 @@ def write_section(section: str, database_label: str) -> None:
     section = section.replace(BEGIN, begin).replace(END, end)
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     if begin in text:
-        text = text[: text.index(begin)] + section + text[text.index(end) + len(end):]
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     DOC.write_text(text)

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import Insert, Table, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -104,6 +106,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection):  # type: ignore[no-untyped-def]
         mode = "IMMEDIATE" if connection.get_execution_options().get("kuajing_write") else "DEFERRED"
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def database_of(request: Request) -> Database:
+    """The app's database, for an endpoint that opens its own write transaction at the edge."""
+    return request.app.state.database
+
+
+def dialect_insert(session: AsyncSession, table: Table, values: dict) -> Insert:
+    """An INSERT that knows ON CONFLICT, in the session's dialect (SQLite and PostgreSQL both do)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).values(**values)
+
+
+def upsert(session: AsyncSession, table: Table, values: dict, *, key: list[str]) -> Insert:
+    """INSERT … ON CONFLICT (key) DO UPDATE: one atomic statement, so two concurrent first saves
+    cannot both try to insert."""
+    statement = dialect_insert(session, table, values)
+    return statement.on_conflict_do_update(
+        index_elements=key, set_={name: statement.excluded[name] for name in values if name not in key}
+    )
 
 
 def read_only(endpoint):  # type: ignore[no-untyped-def]

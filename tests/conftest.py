@@ -44,7 +44,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = start_server(
-        database_url, tmp_path_factory.mktemp("logs") / "server.log", sweep_interval_seconds="0.5", auth_cache_seconds="0"
+        database_url,
+        tmp_path_factory.mktemp("logs") / "server.log",
+        sweep_interval_seconds="0.5",
+        auth_cache_seconds="0",
     )
     yield live
     live.stop()
@@ -60,8 +63,20 @@ def api(server: LiveServer) -> Iterator[httpx.Client]:
 def operator_token(api: httpx.Client, database_url: str) -> str:
     # Operators exist only through the CLI, so the tests create theirs the same way.
     subprocess.run(
-        [sys.executable, "-m", "kuajing.cli", "users", "add", OPERATOR_EMAIL, "--role", "operator",
-         "--password", OPERATOR_PASSWORD, "--name", "Test Operator"],
+        [
+            sys.executable,
+            "-m",
+            "kuajing.cli",
+            "users",
+            "add",
+            OPERATOR_EMAIL,
+            "--role",
+            "operator",
+            "--password",
+            OPERATOR_PASSWORD,
+            "--name",
+            "Test Operator",
+        ],
         env={**os.environ, "KUAJING_DATABASE_URL": database_url},
         check=True,
         capture_output=True,
@@ -81,7 +96,8 @@ def example_fx_rate(request: pytest.FixtureRequest) -> None:
     current = api.get("/api/v1/fx-rates/USD-CNY")
     if current.status_code != 200 or current.json()["rate"] != EXAMPLE_FX_RATE:
         response = api.put(
-            "/api/v1/fx-rates/USD-CNY", json={"rate": EXAMPLE_FX_RATE}, headers={"Authorization": f"Bearer {token}"}
+            "/api/v1/fx-rates/USD-CNY",
+            json={"rate": EXAMPLE_FX_RATE},
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 200, response.text
-

@@ -37,10 +37,25 @@ class LiveServer:
 
 def start_server(database_url: str, log_path: Path, *, workers: int = 1, **settings: str) -> LiveServer:
     port = free_port()
-    env = {**os.environ, "KUAJING_DATABASE_URL": database_url, **{f"KUAJING_{k.upper()}": v for k, v in settings.items()}}
+    env = {
+        **os.environ,
+        "KUAJING_DATABASE_URL": database_url,
+        **{f"KUAJING_{k.upper()}": v for k, v in settings.items()},
+    }
     command = [
-        sys.executable, "-m", "uvicorn", "kuajing.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "kuajing.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
     ]
     log = log_path.open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,10 +1,12 @@
 """Input a client can send never causes a 500 and never writes anything."""
 
+import asyncio
 import json
 
+import httpx
 import pytest
 
-from tests.auth.factories import buyer_with_identity, seller_with_profile
+from tests.auth.factories import buyer_with_identity, new_id_number, register, seller_with_profile
 from tests.catalog.factories import create_product, product_body, stock_of
 from tests.order.factories import order_body, order_ids
 
@@ -30,7 +32,11 @@ def assert_refused(response, *, status=None):
 
 def test_malformed_json(api, shop):
     _seller, wine, buyer = shop
-    response = api.post("/api/v1/orders", content=b'{"lines": [', headers={**buyer.headers, "Content-Type": "application/json"})
+    response = api.post(
+        "/api/v1/orders",
+        content=b'{"lines": [',
+        headers={**buyer.headers, "Content-Type": "application/json"},
+    )
     assert_refused(response, status=400)
     assert response.json()["code"] == "malformed_json"
     assert order_ids(api, buyer) == []
@@ -90,16 +96,26 @@ def test_bad_order_lines(api, shop, lines):
 def test_bad_products(api, shop, change):
     seller, _wine, _buyer = shop
     before = len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"])
-    assert_refused(api.post("/api/v1/products", json=product_body(**change), headers=seller.headers))
+    assert_refused(
+        api.post("/api/v1/products", json=product_body(**change), headers=seller.headers), status=422
+    )
     assert len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]) == before
 
 
 def test_long_strings_in_identity_and_address(api, shop):
     _seller, wine, buyer = shop
-    assert_refused(api.put("/api/v1/buyer/identity", json={"name": LONG, "id_number": "11010519491231002X"},
-                           headers=buyer.headers), status=422)
-    assert_refused(api.put("/api/v1/buyer/identity", json={"name": "李娜", "id_number": LONG},
-                           headers=buyer.headers), status=422)
+    assert_refused(
+        api.put(
+            "/api/v1/buyer/identity",
+            json={"name": LONG, "id_number": "11010519491231002X"},
+            headers=buyer.headers,
+        ),
+        status=422,
+    )
+    assert_refused(
+        api.put("/api/v1/buyer/identity", json={"name": "李娜", "id_number": LONG}, headers=buyer.headers),
+        status=422,
+    )
     body = order_body([(wine["id"], 1)])
     body["shipping_address"] = {**body["shipping_address"], "street": LONG}
     assert_refused(api.post("/api/v1/orders", json=body, headers=buyer.headers), status=422)
@@ -127,27 +143,88 @@ def test_bad_paths_and_queries(api, method, path):
 
 def test_wrong_content_type_is_refused(api, shop):
     _seller, _wine, buyer = shop
-    response = api.post("/api/v1/quotes", content=b"lines=1", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = api.post(
+        "/api/v1/quotes", content=b"lines=1", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert_refused(response)
 
 
 def send(api, method, path, body, headers=None):
     # json.dumps escapes a lone surrogate as \\ud800, as any client may send it
-    return api.request(method, path, content=json.dumps(body).encode(),
-                       headers={**(headers or {}), "Content-Type": "application/json"})
+    return api.request(
+        method,
+        path,
+        content=json.dumps(body).encode(),
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
+def test_numbers_no_json_column_can_store_are_refused(api, shop, number):
+    seller, _wine, _buyer = shop
+    before = len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"])
+    body = json.dumps(product_body(attributes={"abv": "__N__"})).encode().replace(b'"__N__"', number)
+    response = api.post(
+        "/api/v1/products", content=body, headers={**seller.headers, "Content-Type": "application/json"}
+    )
+    assert_refused(response, status=422)
+    assert len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]) == before
+
+
+def test_concurrent_first_saves_of_an_identity_all_succeed(api, shop):
+    buyer = register(api, "buyer")
+
+    async def save_all():
+        async with httpx.AsyncClient(base_url=str(api.base_url), timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.put(
+                        "/api/v1/buyer/identity",
+                        json={"name": "李娜", "id_number": new_id_number()},
+                        headers=buyer.headers,
+                    )
+                    for _ in range(10)
+                )
+            )
+
+    assert [r.status_code for r in asyncio.run(save_all())] == [200] * 10
 
 
 @pytest.mark.parametrize("text", ["wine\x00", "\ud800 lone surrogate"])
 def test_text_no_database_can_store_is_refused(api, shop, text):
     seller, wine, buyer = shop
     before = len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"])
-    assert_refused(send(api, "POST", "/api/v1/products", product_body(title={"en": text, "zh": "酒"}),
-                        seller.headers), status=422)
-    assert_refused(send(api, "POST", "/api/v1/products", product_body(attributes={"note": {"deep": [text]}}),
-                        seller.headers), status=422)
-    assert_refused(send(api, "POST", "/api/v1/auth/register",
-                        {"email": f"x{text}@kuajing.test", "password": "long-enough-pw", "role": "buyer", "name": "X"}),
-                   status=422)
-    assert_refused(send(api, "PUT", "/api/v1/buyer/identity", {"name": text, "id_number": "11010519491231002X"},
-                        buyer.headers), status=422)
+    assert_refused(
+        send(api, "POST", "/api/v1/products", product_body(title={"en": text, "zh": "酒"}), seller.headers),
+        status=422,
+    )
+    assert_refused(
+        send(
+            api,
+            "POST",
+            "/api/v1/products",
+            product_body(attributes={"note": {"deep": [text]}}),
+            seller.headers,
+        ),
+        status=422,
+    )
+    assert_refused(
+        send(
+            api,
+            "POST",
+            "/api/v1/auth/register",
+            {"email": f"x{text}@kuajing.test", "password": "long-enough-pw", "role": "buyer", "name": "X"},
+        ),
+        status=422,
+    )
+    assert_refused(
+        send(
+            api,
+            "PUT",
+            "/api/v1/buyer/identity",
+            {"name": text, "id_number": "11010519491231002X"},
+            buyer.headers,
+        ),
+        status=422,
+    )
     assert len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]) == before

@@ -50,7 +50,9 @@ async def test_a_failed_load_reaches_every_waiter_and_is_not_cached():
         await asyncio.sleep(0.01)
         raise RuntimeError("database down")
 
-    results = await asyncio.gather(*(cache.get_or_load("k", broken) for _ in range(5)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(cache.get_or_load("k", broken) for _ in range(5)), return_exceptions=True
+    )
     assert [type(r) for r in results] == [RuntimeError] * 5
 
     async def works():

@@ -52,7 +52,9 @@ async def _optional_principal(request: Request, session: SessionDep) -> Principa
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
-    return await _principal(request, session, HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()))
+    return await _principal(
+        request, session, HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+    )
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]

@@ -4,7 +4,7 @@ from fastapi.responses import JSONResponse
 from kuajing.auth import passwords, service
 from kuajing.auth.dependencies import CurrentPrincipal
 from kuajing.auth.schemas import RegisteredOut, RegisterIn, TokenIn, TokenOut, UserOut
-from kuajing.db import SessionDep
+from kuajing.db import SessionDep, database_of, read_only
 from kuajing.idempotency.dependencies import IdempotencyKeyHeader
 from kuajing.idempotency.service import IdempotencyKeyReused, fingerprint, run_once
 from kuajing.models import Role
@@ -13,36 +13,44 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/register", status_code=201, response_model=RegisteredOut)
+@read_only
 async def register(
-    body: RegisterIn, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
+    request: Request, body: RegisterIn, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
-    async def create() -> dict:
-        user = await service.create_user(
-            session, email=body.email, password=body.password, role=Role(body.role), name=body.name
-        )
-        return {"user": UserOut.model_validate(user, from_attributes=True).model_dump()}
+    # Hash before taking the write transaction: argon2 is the slow part and needs no database.
+    password_hash = await service.hash_new_password(email=body.email, password=body.password)
+    async with database_of(request).transaction(write=True) as session:
 
-    # The password stays out of the stored fingerprint; a replay must still know it.
-    request_hash = fingerprint("POST /auth/register", body.model_dump(exclude={"password"}))
-    outcome = await run_once(
-        session,
-        owner="anonymous",
-        key=idempotency_key,
-        request_hash=request_hash,
-        status_code=201,
-        operation=create,
-    )
-    user = await service.get_user(session, user_id=outcome.body["user"]["id"])
-    if outcome.replayed and not await passwords.verify_password(user.password_hash, body.password):
-        raise IdempotencyKeyReused(message="This Idempotency-Key was used with a different request.")
-    # Tokens are never stored in the clear, so every answer carries a fresh one.
-    token = await service.issue_token(session, user=user)
+        async def create() -> dict:
+            user = await service.create_user(
+                session, email=body.email, password_hash=password_hash, role=Role(body.role), name=body.name
+            )
+            return {"user": UserOut.model_validate(user, from_attributes=True).model_dump()}
+
+        # The password stays out of the stored fingerprint; a replay must still know it.
+        outcome = await run_once(
+            session,
+            owner="anonymous",
+            key=idempotency_key,
+            request_hash=fingerprint("POST /auth/register", body.model_dump(exclude={"password"})),
+            status_code=201,
+            operation=create,
+        )
+        user = await service.get_user(session, user_id=outcome.body["user"]["id"])
+        if outcome.replayed and not await passwords.verify_password(user.password_hash, body.password):
+            raise IdempotencyKeyReused(message="This Idempotency-Key was used with a different request.")
+        # Tokens are never stored in the clear, so every answer carries a fresh one.
+        token = await service.issue_token(session, user=user)
     return JSONResponse({**outcome.body, "token": token}, status_code=outcome.status_code)
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def token(body: TokenIn, session: SessionDep) -> TokenOut:
-    return TokenOut(token=await service.login(session, email=body.email, password=body.password))
+@read_only
+async def token(request: Request, body: TokenIn, session: SessionDep) -> TokenOut:
+    user = await service.check_credentials(session, email=body.email, password=body.password)
+    async with database_of(request).transaction(write=True) as write:
+        issued = await service.issue_token(write, user=user)
+    return TokenOut(token=issued)
 
 
 @router.delete("/auth/token", status_code=204)

@@ -15,14 +15,22 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str, role: Role, name: str) -> User:
+async def hash_new_password(*, email: str, password: str) -> str:
+    """Check the password rule and hash it. No database: callers do this before they take a
+    write transaction, so SQLite writers never queue behind argon2."""
+    passwords.check_rule(password, email=normalise_email(email))
+    return await passwords.hash_password(password)
+
+
+async def create_user(
+    session: AsyncSession, *, email: str, password_hash: str, role: Role, name: str
+) -> User:
     email = normalise_email(email)
-    passwords.check_rule(password, email=email)
     if await repository.get_user_by_email(session, email) is not None:
         raise EmailTaken(message=f"An account for {email} already exists.")
     user = User(
         email=email,
-        password_hash=await passwords.hash_password(password),
+        password_hash=password_hash,
         role=role.value,
         name=name.strip(),
         created_at=utcnow(),
@@ -41,11 +49,12 @@ async def issue_token(session: AsyncSession, *, user: User) -> str:
     return token
 
 
-async def login(session: AsyncSession, *, email: str, password: str) -> str:
+async def check_credentials(session: AsyncSession, *, email: str, password: str) -> User:
+    """The user behind an email and password, or InvalidCredentials. Reads only."""
     user = await repository.get_user_by_email(session, normalise_email(email))
     if user is None or not await passwords.verify_password(user.password_hash, password):
         raise InvalidCredentials(message="Email or password is wrong.")
-    return await issue_token(session, user=user)
+    return user
 
 
 async def authenticate(session: AsyncSession, *, token: str, cache: TokenCache) -> Principal:

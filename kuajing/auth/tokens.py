@@ -2,8 +2,9 @@
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
+
+from kuajing.kit.ttl_cache import TTLCache
 
 PREFIX = "kj_"
 
@@ -33,26 +34,13 @@ class TokenCache:
     """
 
     def __init__(self, ttl: float, max_entries: int = 50_000) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._cache: TTLCache[str, Principal] = TTLCache(ttl, max_entries)
 
     def get(self, token_hash: str) -> Principal | None:
-        entry = self._entries.get(token_hash)
-        if entry is None:
-            return None
-        expires, principal = entry
-        if expires < time.monotonic():
-            self._entries.pop(token_hash, None)
-            return None
-        return principal
+        return self._cache.get(token_hash)
 
     def put(self, principal: Principal) -> None:
-        if self.ttl <= 0:
-            return
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[principal.token_hash] = (time.monotonic() + self.ttl, principal)
+        self._cache.put(principal.token_hash, principal)
 
     def forget(self, token_hash: str) -> None:
-        self._entries.pop(token_hash, None)
+        self._cache.forget(token_hash)

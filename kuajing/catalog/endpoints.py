@@ -62,7 +62,10 @@ def product_out(listing: Listing) -> ProductOut:
 
 @router.post("/products", status_code=201, response_model=ProductOut)
 async def create_product(
-    body: ProductIn, seller: SellerPrincipal, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
+    body: ProductIn,
+    seller: SellerPrincipal,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def create() -> dict:
         product = await service.create_product(

@@ -15,3 +15,7 @@ class DuplicateSku(Conflict):
 
 class InvalidAttributes(InvalidInput):
     code = "invalid_attributes"
+
+
+class StockWouldGoNegative(Conflict):
+    code = "stock_would_go_negative"

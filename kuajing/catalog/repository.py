@@ -68,6 +68,17 @@ async def take_stock(session: AsyncSession, *, product_id: int, quantity: int) -
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def adjust_stock(session: AsyncSession, *, product_id: int, delta: int, maximum: int) -> bool:
+    """A seller's restock or write-off, guarded so stock stays within 0..maximum."""
+    result = await session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock + delta >= 0, Product.stock + delta <= maximum)
+        .values(stock=Product.stock + delta)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 async def return_stock(session: AsyncSession, *, product_id: int, quantity: int) -> None:
     await session.execute(
         update(Product)

@@ -42,7 +42,13 @@ class ProductPatch(InputModel):
     category: Category | None = None
     hs_code: str | None = Field(default=None, pattern=HS_PATTERN)
     price: MoneyIn | None = None
-    stock: StrictInt | None = Field(default=None, ge=0, le=MAX_STOCK)
+    stock_delta: StrictInt | None = Field(
+        default=None,
+        ge=-MAX_STOCK,
+        le=MAX_STOCK,
+        description="Units to add (positive) or write off (negative). A delta, not a new total, so it "
+        "cannot undo units that orders took since the seller last looked.",
+    )
     weight_grams: StrictInt | None = Field(default=None, ge=1, le=100_000)
     attributes: dict[str, Any] | None = None
 

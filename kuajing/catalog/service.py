@@ -8,7 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog import repository
-from kuajing.catalog.errors import DuplicateSku, InvalidAttributes, NotYourProduct, ProductNotFound
+from kuajing.catalog.errors import (
+    DuplicateSku,
+    InvalidAttributes,
+    NotYourProduct,
+    ProductNotFound,
+    StockWouldGoNegative,
+)
+from kuajing.catalog.schemas import MAX_STOCK
 from kuajing.catalog.search import index_text, query_terms
 from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, encode_cursor
@@ -137,13 +144,17 @@ async def update_product(
     if (attributes := changes.get("attributes")) is not None:
         _check_attributes(attributes)
         values["attributes"] = attributes
-    for key in ("category", "hs_code", "stock", "weight_grams"):
+    for key in ("category", "hs_code", "weight_grams"):
         if changes.get(key) is not None:
             values[key] = changes[key]
     values["updated_at"] = utcnow()
     await repository.update_product(session, product, values)
     if {"title_en", "description_en", "category"} & values.keys():
         await repository.update_product(session, product, {"search_text": _search_text(product)})
+    if delta := changes.get("stock_delta"):
+        if not await repository.adjust_stock(session, product_id=product.id, delta=delta, maximum=MAX_STOCK):
+            raise StockWouldGoNegative(message=f"Stock cannot go below 0 or above {MAX_STOCK:,}.")
+        await session.refresh(product, ["stock"])
     snapshots.forget_products([product.id])
     return product
 

@@ -107,9 +107,10 @@ def users_add(
     async def run() -> int:
         database = Database(get_settings().database_url)
         try:
+            password_hash = await auth_service.hash_new_password(email=email, password=password)
             async with database.transaction(write=True) as session:
                 user = await auth_service.create_user(
-                    session, email=email, password=password, role=role, name=name
+                    session, email=email, password_hash=password_hash, role=role, name=name
                 )
                 return user.id
         finally:

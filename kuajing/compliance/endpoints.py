@@ -2,10 +2,10 @@ from fastapi import APIRouter
 
 from kuajing.auth.dependencies import BuyerPrincipal
 from kuajing.compliance import service
+from kuajing.compliance.errors import IdentityMissing
 from kuajing.compliance.identity import mask
 from kuajing.compliance.schemas import IdentityIn, IdentityOut
 from kuajing.db import SessionDep
-from kuajing.errors import NotFound
 
 router = APIRouter(tags=["buyer"])
 
@@ -24,7 +24,7 @@ async def put_identity(body: IdentityIn, buyer: BuyerPrincipal, session: Session
 async def get_identity(buyer: BuyerPrincipal, session: SessionDep) -> IdentityOut:
     identity = await service.get_identity(session, user_id=buyer.user_id)
     if identity is None:
-        raise NotFound("identity_required", "No real-name identity on file yet.")
+        raise IdentityMissing(message="No real-name identity on file yet.")
     return IdentityOut(
         name=identity.name, id_number_masked=mask(identity.id_number), updated_at=identity.updated_at
     )

@@ -1,11 +1,11 @@
-from kuajing.errors import InvalidInput
+from kuajing.errors import InvalidInput, NotFound
 
 
 class InvalidIdNumberError(InvalidInput):
     code = "invalid_id_number"
 
 
-class IdentityRequired(InvalidInput):
+class IdentityMissing(NotFound):
     code = "identity_required"
 
 

@@ -1,14 +1,11 @@
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate
-from kuajing.models import AnnualUsage, BuyerIdentity, CbecLimit, OriginTariff, TaxRule
+from kuajing.db import dialect_insert, upsert
+from kuajing.models import AnnualUsage, Base, BuyerIdentity, CbecLimit, OriginTariff, TaxRule
 
 
 async def load_rulebook(session: AsyncSession) -> RuleBook:
@@ -39,56 +36,17 @@ async def load_rulebook(session: AsyncSession) -> RuleBook:
     )
 
 
-def _parse(row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if value is None:
-            out[key] = None if key != "hs_prefix" else ""
-        elif key.endswith("_rate") or key == "rate":
-            out[key] = Decimal(value)
-        elif key.startswith("effective_"):
-            out[key] = date.fromisoformat(value)
-        elif key.endswith("_amount"):
-            out[key] = int(value)
-        else:
-            out[key] = value
-    return out
-
-
-async def insert_missing_tax_rules(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    existing = {(r.hs_prefix, r.effective_from) for r in (await session.scalars(select(TaxRule))).all()}
+async def insert_missing(
+    session: AsyncSession, model: type[Base], rows: list[dict[str, Any]], *, key: tuple[str, ...]
+) -> int:
+    """Insert the packaged rows whose natural key the table lacks; rows already there stay as
+    they are (changing a rule is a new dated row, issue 3's import, not an edit)."""
+    columns = [getattr(model, name) for name in key]
+    existing = {tuple(row) for row in (await session.execute(select(*columns))).all()}
     added = 0
-    for raw in rows:
-        row = _parse(raw)
-        row["remarks"] = row.get("remarks") or ""
-        if (row["hs_prefix"], row["effective_from"]) not in existing:
-            session.add(TaxRule(**row))
-            added += 1
-    await session.flush()
-    return added
-
-
-async def insert_missing_origin_tariffs(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    existing = {
-        (r.origin, r.hs_prefix, r.effective_from) for r in (await session.scalars(select(OriginTariff))).all()
-    }
-    added = 0
-    for raw in rows:
-        row = _parse(raw)
-        if (row["origin"], row["hs_prefix"], row["effective_from"]) not in existing:
-            session.add(OriginTariff(**row))
-            added += 1
-    await session.flush()
-    return added
-
-
-async def insert_missing_limits(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    existing = {r.effective_from for r in (await session.scalars(select(CbecLimit))).all()}
-    added = 0
-    for raw in rows:
-        row = _parse(raw)
-        if row["effective_from"] not in existing:
-            session.add(CbecLimit(**row))
+    for row in rows:
+        if tuple(row[name] for name in key) not in existing:
+            session.add(model(**row))
             added += 1
     await session.flush()
     return added
@@ -98,29 +56,30 @@ async def get_identity(session: AsyncSession, user_id: int) -> BuyerIdentity | N
     return await session.get(BuyerIdentity, user_id)
 
 
-async def save_identity(session: AsyncSession, identity: BuyerIdentity) -> BuyerIdentity:
-    merged = await session.merge(identity)
-    await session.flush()
-    return merged
+async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerIdentity:
+    await session.execute(upsert(session, BuyerIdentity.__table__, values, key=["user_id"]))
+    identity = await session.get(BuyerIdentity, values["user_id"], populate_existing=True)
+    assert identity is not None
+    return identity
 
 
-async def annual_used(session: AsyncSession, *, buyer_id: int, year: int) -> int:
+async def annual_used(session: AsyncSession, *, id_number: str, year: int) -> int:
     used = await session.scalar(
-        select(AnnualUsage.used_amount).where(AnnualUsage.buyer_id == buyer_id, AnnualUsage.year == year)
+        select(AnnualUsage.used_amount).where(AnnualUsage.id_number == id_number, AnnualUsage.year == year)
     )
     return used or 0
 
 
-async def consume_annual(session: AsyncSession, *, buyer_id: int, year: int, amount: int, limit: int) -> bool:
+async def consume_annual(
+    session: AsyncSession, *, id_number: str, year: int, amount: int, limit: int
+) -> bool:
     """Add `amount` to the buyer's year only if it stays within `limit`: one guarded UPDATE."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(AnnualUsage).values(buyer_id=buyer_id, year=year, used_amount=0).on_conflict_do_nothing()
-    )
+    row = {"id_number": id_number, "year": year, "used_amount": 0}
+    await session.execute(dialect_insert(session, AnnualUsage.__table__, row).on_conflict_do_nothing())
     result = await session.execute(
         update(AnnualUsage)
         .where(
-            AnnualUsage.buyer_id == buyer_id,
+            AnnualUsage.id_number == id_number,
             AnnualUsage.year == year,
             AnnualUsage.used_amount + amount <= limit,
         )
@@ -130,10 +89,10 @@ async def consume_annual(session: AsyncSession, *, buyer_id: int, year: int, amo
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def release_annual(session: AsyncSession, *, buyer_id: int, year: int, amount: int) -> None:
+async def release_annual(session: AsyncSession, *, id_number: str, year: int, amount: int) -> None:
     await session.execute(
         update(AnnualUsage)
-        .where(AnnualUsage.buyer_id == buyer_id, AnnualUsage.year == year)
+        .where(AnnualUsage.id_number == id_number, AnnualUsage.year == year)
         .values(used_amount=AnnualUsage.used_amount - amount)
         .execution_options(synchronize_session=False)
     )

@@ -60,12 +60,11 @@ class RuleBook:
         origin_tariffs: list[OriginTariffRate],
         limits: list[tuple[date, date | None, Limits]],
     ) -> None:
-        # Longest prefix first, so the first row in force that matches is the most specific.
-        self._tax_rates = sorted(
-            tax_rates, key=lambda r: (-len(r.hs_prefix), r.effective_from), reverse=False
-        )
+        # Longest prefix first, then the newest: the first row in force that matches is the most
+        # specific and the latest, even when an older row was left open-ended.
+        self._tax_rates = sorted(tax_rates, key=lambda r: (-len(r.hs_prefix), -r.effective_from.toordinal()))
         self._origin_tariffs = origin_tariffs
-        self._limits = limits
+        self._limits = sorted(limits, key=lambda row: row[0], reverse=True)
 
     def tax_rate(self, hs_code: str, on: date) -> TaxRate | None:
         digits = hs_digits(hs_code)
@@ -75,6 +74,8 @@ class RuleBook:
         return None
 
     def additional_tariff(self, origin: str, hs_code: str, on: date) -> Decimal:
+        """The sum of the additional-tariff measures in force: separate measures stack (as the
+        2018 and 2019 ones on US wine did), so a measure that replaces another must end it."""
         digits = hs_digits(hs_code)
         return sum(
             (
@@ -92,6 +93,23 @@ class RuleBook:
             if _in_force(start, end, on):
                 return limits
         raise LookupError(f"no CBEC limits in force on {on}")
+
+
+def typed(row: dict[str, Any]) -> dict[str, Any]:
+    """A rule CSV row with its values as the columns hold them: rates as Decimal, dates, ints."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if value is None:
+            out[key] = "" if key in ("hs_prefix", "remarks") else None
+        elif key.endswith("_rate") or key == "rate":
+            out[key] = Decimal(value)
+        elif key.startswith("effective_"):
+            out[key] = date.fromisoformat(value)
+        elif key.endswith("_amount"):
+            out[key] = int(value)
+        else:
+            out[key] = value
+    return out
 
 
 def packaged_rows(package: str, filename: str) -> list[dict[str, Any]]:

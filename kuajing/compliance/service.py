@@ -1,14 +1,16 @@
 """CBEC compliance: the packaged rule data, the rule book in force, and real-name identity."""
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import repository
 from kuajing.compliance.errors import InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
-from kuajing.compliance.rules import RuleBook, packaged_rows
+from kuajing.compliance.rules import RuleBook, packaged_rows, typed
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.kit.ttl_cache import TTLCache
-from kuajing.models import BuyerIdentity
+from kuajing.models import BuyerIdentity, CbecLimit, OriginTariff, TaxRule
 
 # Rules change by data import, so a minute-old rule book is fine; loads are single-flight.
 _rulebook: TTLCache[str, RuleBook] = TTLCache(60.0)
@@ -16,13 +18,20 @@ _rulebook: TTLCache[str, RuleBook] = TTLCache(60.0)
 
 async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
     """Insert the rule rows shipped with this version that the database does not have yet."""
-    pkg = "kuajing.compliance"
+
+    def rows(filename: str) -> list[dict[str, Any]]:
+        return [typed(row) for row in packaged_rows("kuajing.compliance", filename)]
+
     added = {
-        "tax_rules": await repository.insert_missing_tax_rules(session, packaged_rows(pkg, "tax_rates.csv")),
-        "origin_tariffs": await repository.insert_missing_origin_tariffs(
-            session, packaged_rows(pkg, "origin_tariffs.csv")
+        "tax_rules": await repository.insert_missing(
+            session, TaxRule, rows("tax_rates.csv"), key=("hs_prefix", "effective_from")
         ),
-        "cbec_limits": await repository.insert_missing_limits(session, packaged_rows(pkg, "cbec_limits.csv")),
+        "origin_tariffs": await repository.insert_missing(
+            session, OriginTariff, rows("origin_tariffs.csv"), key=("origin", "hs_prefix", "effective_from")
+        ),
+        "cbec_limits": await repository.insert_missing(
+            session, CbecLimit, rows("cbec_limits.csv"), key=("effective_from",)
+        ),
     }
     forget_rulebook()
     return added
@@ -43,14 +52,16 @@ async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_num
         resident = parse_resident_id(id_number, today=beijing_date(now))
     except InvalidIdNumber as exc:
         raise InvalidIdNumberError(message=str(exc)) from exc
-    identity = BuyerIdentity(
-        user_id=user_id,
-        name=name.strip(),
-        id_number=resident.number,
-        birth_date=resident.birth_date,
-        updated_at=now,
+    return await repository.save_identity(
+        session,
+        {
+            "user_id": user_id,
+            "name": name.strip(),
+            "id_number": resident.number,
+            "birth_date": resident.birth_date,
+            "updated_at": now,
+        },
     )
-    return await repository.save_identity(session, identity)
 
 
 async def get_identity(session: AsyncSession, *, user_id: int) -> BuyerIdentity | None:

@@ -46,13 +46,16 @@ def steps(catalog: dict[str, Any]) -> int:
 
 
 async def _user(database: Database, *, email: str, role: Role, name: str, report: SeedReport) -> User:
-    async with database.transaction(write=True) as session:
+    async with database.transaction(write=False) as session:
         user = await auth_repository.get_user_by_email(session, email)
-        if user is None:
-            user = await auth_service.create_user(
-                session, email=email, password=DEMO_PASSWORD, role=role, name=name
-            )
-            report.users += 1
+    if user is not None:
+        return user
+    password_hash = await auth_service.hash_new_password(email=email, password=DEMO_PASSWORD)
+    async with database.transaction(write=True) as session:
+        user = await auth_service.create_user(
+            session, email=email, password_hash=password_hash, role=role, name=name
+        )
+        report.users += 1
         return user
 
 

@@ -1,5 +1,7 @@
-"""The base of every request body: unknown fields refused, and text both databases can store."""
+"""The base of every request body: unknown fields refused, and text and numbers both databases
+can store."""
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -17,6 +19,9 @@ def _check_text(value: Any, depth: int = 0) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("text must be valid Unicode (no unpaired surrogates)") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        # Python's JSON parser accepts NaN, Infinity and 1e400; no JSON column can store them.
+        raise ValueError("numbers must be finite")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, depth + 1)

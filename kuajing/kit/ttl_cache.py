@@ -13,6 +13,10 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+class _LoadAbandoned(Exception):
+    """The caller doing a load was cancelled (its client went away); waiters load again."""
+
+
 class TTLCache(Generic[K, V]):
     def __init__(self, ttl: float, max_entries: int = 100_000) -> None:
         self.ttl = ttl
@@ -42,14 +46,16 @@ class TTLCache(Generic[K, V]):
             return cached
         pending = self._loading.get(key)
         if pending is not None:
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except _LoadAbandoned:
+                return await self.get_or_load(key, load)
         future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
         try:
             value = await load()
         except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # the waiters, if any, see it; don't warn when there are none
+            _fail(future, exc)
             raise
         else:
             self.put(key, value)
@@ -84,8 +90,7 @@ class TTLCache(Generic[K, V]):
                 loaded = await load(missing)
             except BaseException as exc:
                 for future in futures.values():
-                    future.set_exception(exc)
-                    future.exception()
+                    _fail(future, exc)
                 raise
             else:
                 for key, future in futures.items():
@@ -97,10 +102,17 @@ class TTLCache(Generic[K, V]):
             finally:
                 for key in missing:
                     self._loading.pop(key, None)
+        abandoned = []
         for key, future in waiting.items():
-            value = await asyncio.shield(future)
+            try:
+                value = await asyncio.shield(future)
+            except _LoadAbandoned:
+                abandoned.append(key)
+                continue
             if value is not None:
                 found[key] = value
+        if abandoned:
+            found.update(await self.get_many_or_load(abandoned, load))
         return found
 
     def forget(self, key: K) -> None:
@@ -108,3 +120,9 @@ class TTLCache(Generic[K, V]):
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def _fail(future: asyncio.Future, exc: BaseException) -> None:  # type: ignore[type-arg]
+    # A cancelled loader is its own caller's business: the waiters load again instead.
+    future.set_exception(_LoadAbandoned() if isinstance(exc, asyncio.CancelledError) else exc)
+    future.exception()  # mark it retrieved: no warning when nobody was waiting

@@ -34,6 +34,9 @@ class Order(Base):
     dutiable_amount: Mapped[int]
     goods_usd_amount: Mapped[int]
     limit_year: Mapped[int]
+    # The real-name identity the order was placed under (customs messages and the yearly limit).
+    buyer_name: Mapped[str] = mapped_column(String(60))
+    buyer_id_number: Mapped[str] = mapped_column(String(18))
     shipping_address: Mapped[dict[str, Any]] = mapped_column(JSON)
     risk_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     tracking_number: Mapped[str | None] = mapped_column(String(64))
@@ -78,7 +81,9 @@ class OrderEvent(Base):
 
 
 class AnnualUsage(Base):
-    """Per buyer and Beijing calendar year: dutiable value held by pending and paid orders.
+    """Per person (resident ID number) and Beijing calendar year: dutiable value held by
+    pending and paid orders. Keyed by the ID, not the account, because the CBEC yearly limit
+    belongs to the person: a second account with the same ID shares the same room.
 
     A guarded counter like stock, so two concurrent orders cannot both squeeze under the limit.
     """
@@ -86,7 +91,7 @@ class AnnualUsage(Base):
     __tablename__ = "annual_usage"
     __table_args__ = (CheckConstraint("used_amount >= 0", name="used_not_negative"),)
 
-    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     used_amount: Mapped[int]
 

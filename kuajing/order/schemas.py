@@ -20,7 +20,9 @@ class ShippingAddress(InputModel):
 class OrderIn(InputModel):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     shipping_address: ShippingAddress
-    risk_notice_accepted: StrictBool = Field(description="The buyer accepted the CBEC risk notice for this order.")
+    risk_notice_accepted: StrictBool = Field(
+        description="The buyer accepted the CBEC risk notice for this order."
+    )
 
 
 class PayIn(InputModel):

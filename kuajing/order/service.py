@@ -9,10 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog import repository as catalog_repository
 from kuajing.compliance import repository as compliance_repository
-from kuajing.compliance import service as compliance_service
 from kuajing.compliance.errors import RiskNoticeRequired
 from kuajing.errors import Forbidden
-from kuajing.kit.time import beijing_date, utcnow
+from kuajing.kit.time import utcnow
 from kuajing.models import Order, OrderEvent, OrderLine, Role
 from kuajing.order import repository
 from kuajing.order.errors import AnnualLimitReached, OrderNotFound, OutOfStock
@@ -54,10 +53,15 @@ async def place_order(
         raise error
 
     amounts = quote.amounts
-    limits = (await compliance_service.rulebook(session)).limits(beijing_date(now))
+    identity = quote.identity
+    assert identity is not None  # a quote for a buyer without one has the identity_required problem
     # Year first, then products in id order: every writer takes locks in the same order.
     if not await compliance_repository.consume_annual(
-        session, buyer_id=buyer_id, year=quote.limit_year, amount=amounts.dutiable, limit=limits.annual
+        session,
+        id_number=identity.id_number,
+        year=quote.limit_year,
+        amount=amounts.dutiable,
+        limit=quote.limits.annual,
     ):
         raise AnnualLimitReached(
             message=f"This order would pass your {quote.limit_year} cross-border yearly limit."
@@ -86,6 +90,8 @@ async def place_order(
         dutiable_amount=amounts.dutiable,
         goods_usd_amount=amounts.goods_usd,
         limit_year=quote.limit_year,
+        buyer_name=identity.name,
+        buyer_id_number=identity.id_number,
         shipping_address=shipping_address,
         risk_notice_accepted_at=now,
         expires_at=now + timedelta(seconds=ttl_seconds),
@@ -201,7 +207,7 @@ async def transition(
 async def _release(session: AsyncSession, order: Order) -> None:
     """Give back the buyer's yearly room, then the stock (the lock order place_order uses)."""
     await compliance_repository.release_annual(
-        session, buyer_id=order.buyer_id, year=order.limit_year, amount=order.dutiable_amount
+        session, id_number=order.buyer_id_number, year=order.limit_year, amount=order.dutiable_amount
     )
     for line in sorted(order.lines, key=lambda line: line.product_id):
         await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)

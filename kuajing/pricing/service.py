@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import service as compliance_service
-from kuajing.compliance.rules import RuleBook
+from kuajing.compliance.rules import Limits, RuleBook
 from kuajing.kit.time import beijing_date, beijing_year, utcnow
-from kuajing.models import FxRate, Product
+from kuajing.models import BuyerIdentity, FxRate, Product
 from kuajing.pricing import repository, snapshots
 from kuajing.pricing.amounts import Channel, LineInput, OrderAmounts, price_order
 from kuajing.pricing.errors import FxRateUnavailable, MixedSellers, UnknownCurrencyPair, UnknownProduct
@@ -42,6 +42,8 @@ class Quote:
     seller: SellerFacts
     products: dict[int, ProductFacts]
     limit_year: int
+    identity: BuyerIdentity | None
+    limits: Limits
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -123,7 +125,9 @@ async def quote(
     if len(sellers) != 1:
         raise MixedSellers(message="An order holds one seller's goods; split the cart per seller.")
     seller_id = sellers.pop()
-    seller = (await snapshots.sellers(session, [seller_id], fresh=fresh))[seller_id]  # listing needs a profile
+    seller = (await snapshots.sellers(session, [seller_id], fresh=fresh))[
+        seller_id
+    ]  # listing needs a profile
 
     fx = await current_fx(session, fresh=fresh)
     rules = await compliance_service.rulebook(session)
@@ -163,12 +167,15 @@ async def quote(
         )
 
     year = beijing_year(now)
+    identity = None
     if buyer_id is not None:
-        if await compliance_service.get_identity(session, user_id=buyer_id) is None:
+        identity = await compliance_service.get_identity(session, user_id=buyer_id)
+        if identity is None:
             problems.append(
                 Problem("identity_required", "Add your real-name identity (name and ID number) first.")
             )
-        used = await compliance_repository.annual_used(session, buyer_id=buyer_id, year=year)
+    if identity is not None:
+        used = await compliance_repository.annual_used(session, id_number=identity.id_number, year=year)
         if used + amounts.dutiable > limits.annual:
             problems.append(
                 Problem(
@@ -177,7 +184,16 @@ async def quote(
                     f"{(used + amounts.dutiable) / 100:.2f} CNY, above the {limits.annual / 100:.2f} CNY yearly limit.",
                 )
             )
-    return Quote(amounts=amounts, fx=fx, seller=seller, products=products, limit_year=year, problems=problems)
+    return Quote(
+        amounts=amounts,
+        fx=fx,
+        seller=seller,
+        products=products,
+        limit_year=year,
+        identity=identity,
+        limits=limits,
+        problems=problems,
+    )
 
 
 async def listing_prices(session: AsyncSession, products: list[Product]) -> dict[int, ListingPrice]:

@@ -1,9 +1,11 @@
 """Per-process snapshots of what quotes and listing prices read: products, sellers' shipping
 fees and the FX rate, so a quote needs no database round trip.
 
-A quote is a preview: in another worker it may see data up to KUAJING_READ_CACHE_SECONDS old
-(writes in this worker forget their entries at once). Placing an order reads the database, so
-what a buyer is charged never comes from here.
+A quote is a preview: it may see data up to KUAJING_READ_CACHE_SECONDS old. A write forgets
+the entries it changed in its own worker, though a quote loading concurrently (before the write
+commits) can put the old value back for one TTL; other workers simply wait out the TTL. Placing
+an order reads products, fees and the rate from the database, so what a buyer is charged never
+comes from here.
 """
 
 from collections.abc import Iterable
@@ -30,7 +32,14 @@ class ProductFacts:
 
     @classmethod
     def of(cls, product: Product) -> "ProductFacts":
-        return cls(product.id, product.seller_id, product.hs_code, product.price_amount, product.stock, product.title_en)
+        return cls(
+            product.id,
+            product.seller_id,
+            product.hs_code,
+            product.price_amount,
+            product.stock,
+            product.title_en,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +77,9 @@ def forget_fx() -> None:
     _fx.clear()
 
 
-async def products(session: AsyncSession, product_ids: Iterable[int], *, fresh: bool = False) -> dict[int, ProductFacts]:
+async def products(
+    session: AsyncSession, product_ids: Iterable[int], *, fresh: bool = False
+) -> dict[int, ProductFacts]:
     async def load(missing: set[int]) -> dict[int, ProductFacts]:
         rows = await catalog_repository.get_products(session, missing)
         return {product_id: ProductFacts.of(product) for product_id, product in rows.items()}
@@ -78,7 +89,9 @@ async def products(session: AsyncSession, product_ids: Iterable[int], *, fresh: 
     return await _products.get_many_or_load(product_ids, load)
 
 
-async def sellers(session: AsyncSession, seller_ids: Iterable[int], *, fresh: bool = False) -> dict[int, SellerFacts]:
+async def sellers(
+    session: AsyncSession, seller_ids: Iterable[int], *, fresh: bool = False
+) -> dict[int, SellerFacts]:
     async def load(missing: set[int]) -> dict[int, SellerFacts]:
         rows = await seller_repository.get_profiles(session, missing)
         return {seller_id: SellerFacts(p.user_id, p.shipping_fee_amount) for seller_id, p in rows.items()}

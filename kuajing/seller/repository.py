@@ -1,8 +1,10 @@
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import upsert
 from kuajing.models import SellerProfile
 
 
@@ -18,7 +20,8 @@ async def get_profiles(session: AsyncSession, seller_ids: Iterable[int]) -> dict
     return {p.user_id: p for p in rows}
 
 
-async def save_profile(session: AsyncSession, profile: SellerProfile) -> SellerProfile:
-    merged = await session.merge(profile)
-    await session.flush()
-    return merged
+async def save_profile(session: AsyncSession, values: dict[str, Any]) -> SellerProfile:
+    await session.execute(upsert(session, SellerProfile.__table__, values, key=["user_id"]))
+    profile = await session.get(SellerProfile, values["user_id"], populate_existing=True)
+    assert profile is not None
+    return profile

@@ -31,16 +31,18 @@ async def save_profile(
         raise CurrencyNotAllowed(
             "shipping_fee_too_high", "The shipping fee is capped at $1,000.00 per order."
         )
-    profile = SellerProfile(
-        user_id=seller_id,
-        legal_name=legal_name.strip(),
-        us_state=state,
-        employees=employees,
-        shipping_fee_amount=shipping_fee.amount,
-        shipping_fee_currency="USD",
-        updated_at=utcnow(),
+    saved = await repository.save_profile(
+        session,
+        {
+            "user_id": seller_id,
+            "legal_name": legal_name.strip(),
+            "us_state": state,
+            "employees": employees,
+            "shipping_fee_amount": shipping_fee.amount,
+            "shipping_fee_currency": "USD",
+            "updated_at": utcnow(),
+        },
     )
-    saved = await repository.save_profile(session, profile)
     snapshots.forget_seller(seller_id)
     return saved
 

@@ -41,7 +41,9 @@ def product_body(template: dict[str, Any] = WINE, **overrides: Any) -> dict[str,
     return {"sku": f"SKU-{uuid.uuid4().hex[:10].upper()}", **template, **overrides}
 
 
-def create_product(api: httpx.Client, seller: Account, template: dict[str, Any] = WINE, **overrides: Any) -> dict[str, Any]:
+def create_product(
+    api: httpx.Client, seller: Account, template: dict[str, Any] = WINE, **overrides: Any
+) -> dict[str, Any]:
     response = api.post("/api/v1/products", json=product_body(template, **overrides), headers=seller.headers)
     assert response.status_code == 201, response.text
     return response.json()

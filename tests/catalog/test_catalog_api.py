@@ -2,8 +2,9 @@
 
 import uuid
 
-from tests.auth.factories import seller_with_profile
-from tests.catalog.factories import APPLES, TEE, create_product, product_body
+from tests.auth.factories import buyer_with_identity, seller_with_profile
+from tests.catalog.factories import APPLES, TEE, create_product, product_body, stock_of
+from tests.order.factories import place
 
 
 def test_create_returns_the_listing_with_yuan_prices(api):
@@ -43,15 +44,44 @@ def test_the_owner_edits_both_languages_and_stock(api):
     wine = create_product(api, seller)
     response = api.patch(
         f"/api/v1/products/{wine['id']}",
-        json={"title": {"en": "Sonoma Zinfandel 2020", "zh": "索诺玛仙粉黛干红葡萄酒 2020"}, "stock": 7,
-              "price": {"amount": 3500, "currency": "USD"}},
+        json={
+            "title": {"en": "Sonoma Zinfandel 2020", "zh": "索诺玛仙粉黛干红葡萄酒 2020"},
+            "stock_delta": -93,
+            "price": {"amount": 3500, "currency": "USD"},
+        },
         headers=seller.headers,
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["title"]["en"], body["stock"], body["price_cny"]["amount"]) == ("Sonoma Zinfandel 2020", 7, 24850)
+    assert (body["title"]["en"], body["stock"], body["price_cny"]["amount"]) == (
+        "Sonoma Zinfandel 2020",
+        7,
+        24850,
+    )
     found = api.get("/api/v1/products", params={"q": "仙粉黛", "seller_id": seller.id}).json()["items"]
     assert [p["id"] for p in found] == [wine["id"]]
+
+
+def test_stock_changes_are_deltas_that_keep_what_orders_hold(api):
+    # given 10 units, 2 of them held by a pending order
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], 2)]).json()
+    # when the seller receives 5 more
+    restocked = api.patch(f"/api/v1/products/{wine['id']}", json={"stock_delta": 5}, headers=seller.headers)
+    assert restocked.json()["stock"] == 13
+    # then the pending order's 2 units come back on top when it is cancelled: 15 on hand in all
+    api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)
+    assert stock_of(api, wine["id"]) == 15
+    # and a write-off beyond what is there is refused and changes nothing
+    refused = api.patch(f"/api/v1/products/{wine['id']}", json={"stock_delta": -16}, headers=seller.headers)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "stock_would_go_negative"
+    assert stock_of(api, wine["id"]) == 15
+    absolute = api.patch(f"/api/v1/products/{wine['id']}", json={"stock": 3}, headers=seller.headers)
+    assert absolute.status_code == 422
+    assert stock_of(api, wine["id"]) == 15
 
 
 def test_filters_and_cursor_pages_walk_every_product_once(api):
@@ -77,7 +107,10 @@ def test_chinese_and_english_search(api):
     create_product(api, seller, TEE)
 
     def search(q):
-        return [p["id"] for p in api.get("/api/v1/products", params={"q": q, "seller_id": seller.id}).json()["items"]]
+        return [
+            p["id"]
+            for p in api.get("/api/v1/products", params={"q": q, "seller_id": seller.id}).json()["items"]
+        ]
 
     assert search("葡萄酒") == [wine["id"]]
     assert search("赤霞珠") == [wine["id"]]

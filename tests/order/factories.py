@@ -23,7 +23,9 @@ def order_body(lines: list[tuple[int, int]], **overrides: Any) -> dict[str, Any]
     }
 
 
-def place(api: httpx.Client, buyer: Account, lines: list[tuple[int, int]], **overrides: Any) -> httpx.Response:
+def place(
+    api: httpx.Client, buyer: Account, lines: list[tuple[int, int]], **overrides: Any
+) -> httpx.Response:
     return api.post("/api/v1/orders", json=order_body(lines, **overrides), headers=buyer.headers)
 
 

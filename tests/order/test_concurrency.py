@@ -13,8 +13,9 @@ from tests.order.factories import order_body, order_ids
 
 @pytest.fixture(scope="module")
 def multiworker_url(database_url, tmp_path_factory):
-    server = start_server(database_url, tmp_path_factory.mktemp("mw") / "server.log", workers=2,
-                          sweep_interval_seconds="0")
+    server = start_server(
+        database_url, tmp_path_factory.mktemp("mw") / "server.log", workers=2, sweep_interval_seconds="0"
+    )
     yield server.url
     server.stop()
 
@@ -22,7 +23,9 @@ def multiworker_url(database_url, tmp_path_factory):
 async def _post_all(url, requests):
     limits = httpx.Limits(max_connections=len(requests))
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        return await asyncio.gather(*(client.post(path, json=body, headers=headers) for path, body, headers in requests))
+        return await asyncio.gather(
+            *(client.post(path, json=body, headers=headers) for path, body, headers in requests)
+        )
 
 
 def test_fifty_buyers_race_for_the_last_ten_units(api, multiworker_url):
@@ -31,7 +34,9 @@ def test_fifty_buyers_race_for_the_last_ten_units(api, multiworker_url):
     buyers = [buyer_with_identity(api) for _ in range(50)]
     # when all 50 order one bottle at the same moment
     responses = asyncio.run(
-        _post_all(multiworker_url, [("/api/v1/orders", order_body([(wine["id"], 1)]), b.headers) for b in buyers])
+        _post_all(
+            multiworker_url, [("/api/v1/orders", order_body([(wine["id"], 1)]), b.headers) for b in buyers]
+        )
     )
     # then exactly 10 win, the rest are told it sold out, and stock is exactly 0
     statuses = sorted(r.status_code for r in responses)
@@ -49,7 +54,9 @@ def test_one_idempotency_key_replayed_twenty_times_makes_one_order(api, multiwor
     headers = {**buyer.headers, "Idempotency-Key": "checkout-7f3a"}
     body = order_body([(wine["id"], 2)])
     responses = asyncio.run(_post_all(multiworker_url, [("/api/v1/orders", body, headers)] * 20))
-    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses if r.status_code != 201]
+    assert [r.status_code for r in responses] == [201] * 20, [
+        r.text for r in responses if r.status_code != 201
+    ]
     assert len({r.json()["id"] for r in responses}) == 1
     assert order_ids(api, buyer) == [responses[0].json()["id"]]
     assert stock_of(api, wine["id"]) == 98

@@ -1,8 +1,18 @@
 """Placing and moving orders over HTTP, with every CBEC refusal and nothing written on refusal."""
 
+import asyncio
+
+import httpx
 import pytest
 
-from tests.auth.factories import buyer_with_identity, operator_headers, register, seller_with_profile
+from tests.auth.factories import (
+    VALID_ID_NUMBER,
+    buyer_with_identity,
+    new_id_number,
+    operator_headers,
+    register,
+    seller_with_profile,
+)
 from tests.catalog.factories import APPLES, create_product, stock_of
 from tests.order.factories import order_body, order_ids, place
 
@@ -28,7 +38,10 @@ def test_order_lifecycle_placed_paid_shipped_delivered(api):
     assert order["status"] == "pending_payment"
     assert order["seller_id"] == seller.id
     assert (order["goods"], order["freight"], order["tax"], order["total"]) == (
-        money(42600), money(3550), money(8255), money(54405)
+        money(42600),
+        money(3550),
+        money(8255),
+        money(54405),
     )
     assert order["fx_rate"] == "7.1000"
     assert stock_of(api, wine["id"]) == 8
@@ -39,8 +52,9 @@ def test_order_lifecycle_placed_paid_shipped_delivered(api):
     again = api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers)
     assert again.json()["status"] == "paid"
 
-    shipped = api.post(f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1234567890"},
-                       headers=seller.headers)
+    shipped = api.post(
+        f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1234567890"}, headers=seller.headers
+    )
     assert shipped.json()["status"] == "shipped"
     assert shipped.json()["tracking_number"] == "SF1234567890"
     delivered = api.post(f"/api/v1/orders/{order['id']}/deliver", headers=seller.headers)
@@ -48,7 +62,10 @@ def test_order_lifecycle_placed_paid_shipped_delivered(api):
 
     detail = api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()
     assert [(e["from_status"], e["to_status"]) for e in detail["events"]] == [
-        (None, "pending_payment"), ("pending_payment", "paid"), ("paid", "shipped"), ("shipped", "delivered"),
+        (None, "pending_payment"),
+        ("pending_payment", "paid"),
+        ("paid", "shipped"),
+        ("shipped", "delivered"),
     ]
     # the rate used stays on the order when the operator later changes it
     assert detail["fx_rate"] == "7.1000"
@@ -59,13 +76,28 @@ def test_illegal_transitions_are_refused(api):
     wine = create_product(api, seller)
     buyer = buyer_with_identity(api)
     order = place(api, buyer, [(wine["id"], 1)]).json()
-    assert_problem(api.post(f"/api/v1/orders/{order['id']}/deliver", headers=seller.headers), 409,
-                   "invalid_status_transition")
-    assert_problem(api.post(f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1"},
-                            headers=seller.headers), 422, "validation_error")
-    assert_problem(api.post(f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF12345"},
-                            headers=seller.headers), 409, "invalid_status_transition")
-    assert api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()["status"] == "pending_payment"
+    assert_problem(
+        api.post(f"/api/v1/orders/{order['id']}/deliver", headers=seller.headers),
+        409,
+        "invalid_status_transition",
+    )
+    assert_problem(
+        api.post(
+            f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1"}, headers=seller.headers
+        ),
+        422,
+        "validation_error",
+    )
+    assert_problem(
+        api.post(
+            f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF12345"}, headers=seller.headers
+        ),
+        409,
+        "invalid_status_transition",
+    )
+    assert (
+        api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()["status"] == "pending_payment"
+    )
 
 
 def test_cancel_gives_the_stock_back(api):
@@ -76,11 +108,17 @@ def test_cancel_gives_the_stock_back(api):
     cancelled = api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)
     assert cancelled.json()["status"] == "cancelled"
     assert stock_of(api, wine["id"]) == 5
-    assert_problem(api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers), 409,
-                   "invalid_status_transition")
+    assert_problem(
+        api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers),
+        409,
+        "invalid_status_transition",
+    )
     assert stock_of(api, wine["id"]) == 5
-    assert_problem(api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers),
-                   409, "order_not_payable")
+    assert_problem(
+        api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers),
+        409,
+        "order_not_payable",
+    )
 
 
 def test_two_lines_over_5000_yuan_are_refused_and_nothing_is_written(api):
@@ -104,7 +142,11 @@ def test_one_bottle_over_5000_yuan_is_allowed_and_taxed_in_full(api):
     order = response.json()
     assert order["channel"] == "cbec_single_item_full_tax"
     assert (order["goods"], order["tariff"], order["consumption_tax"], order["vat"], order["tax"]) == (
-        money(532500), money(127800), money(73367), money(95377), money(296544)
+        money(532500),
+        money(127800),
+        money(73367),
+        money(95377),
+        money(296544),
     )
     assert order["total"] == money(532500 + 296544)
 
@@ -130,20 +172,25 @@ def test_an_order_needs_a_real_name_identity(api):
 
 def test_a_bad_check_digit_is_refused_and_not_stored(api):
     buyer = register(api, "buyer")
-    response = api.put("/api/v1/buyer/identity", json={"name": "李娜", "id_number": "110105194912310021"},
-                       headers=buyer.headers)
+    response = api.put(
+        "/api/v1/buyer/identity",
+        json={"name": "李娜", "id_number": "110105194912310021"},
+        headers=buyer.headers,
+    )
     assert_problem(response, 422, "invalid_id_number")
     assert_problem(api.get("/api/v1/buyer/identity", headers=buyer.headers), 404, "identity_required")
 
 
 def test_identity_is_stored_masked(api):
-    buyer = buyer_with_identity(api)
+    buyer = buyer_with_identity(api, id_number=VALID_ID_NUMBER)
     identity = api.get("/api/v1/buyer/identity", headers=buyer.headers).json()
     assert identity["name"] == "李娜"
     assert identity["id_number_masked"] == "110105********002X"
 
 
-@pytest.mark.parametrize(("accepted", "code"), [(False, "risk_notice_required"), ("true", "validation_error")])
+@pytest.mark.parametrize(
+    ("accepted", "code"), [(False, "risk_notice_required"), ("true", "validation_error")]
+)
 def test_the_risk_notice_must_be_accepted(api, accepted, code):
     wine = create_product(api, seller_with_profile(api), stock=4)
     buyer = buyer_with_identity(api)
@@ -173,8 +220,58 @@ def test_an_order_keeps_the_rate_it_used(api, operator_token):
     wine = create_product(api, seller_with_profile(api, shipping_fee_cents=0))
     buyer = buyer_with_identity(api)
     order = place(api, buyer, [(wine["id"], 1)]).json()
-    changed = api.put("/api/v1/fx-rates/USD-CNY", json={"rate": "7.2500"}, headers=operator_headers(operator_token))
+    changed = api.put(
+        "/api/v1/fx-rates/USD-CNY", json={"rate": "7.2500"}, headers=operator_headers(operator_token)
+    )
     assert changed.status_code == 200
     assert api.get(f"/api/v1/products/{wine['id']}").json()["price_cny"] == money(21750)
     stored = api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()
     assert (stored["fx_rate"], stored["goods"]) == ("7.1000", money(21300))
+
+
+def test_two_accounts_with_one_id_number_share_one_yearly_limit(api):
+    # the CBEC yearly limit belongs to the person, so a second account does not double it
+    seller = seller_with_profile(api, shipping_fee_cents=0)
+    wine = create_product(api, seller, price={"amount": 34000, "currency": "USD"}, stock=50)  # 2,414.00
+    person = new_id_number()
+    first, second = buyer_with_identity(api, id_number=person), buyer_with_identity(api, id_number=person)
+    for _ in range(5):  # 24,140.00 through the first account
+        assert place(api, first, [(wine["id"], 2)]).status_code == 201
+    assert_problem(place(api, second, [(wine["id"], 1)]), 422, "cbec_annual_limit")
+    assert order_ids(api, second) == []
+    # while another person's account is unaffected
+    assert place(api, buyer_with_identity(api), [(wine["id"], 1)]).status_code == 201
+
+
+def test_an_order_keeps_the_identity_it_was_placed_under(api):
+    wine = create_product(api, seller_with_profile(api))
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], 1)]).json()
+    api.put(
+        "/api/v1/buyer/identity", json={"name": "王浩", "id_number": new_id_number()}, headers=buyer.headers
+    )
+    # the yearly room taken by the order is given back to the person who placed it
+    cancelled = api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)
+    assert cancelled.json()["status"] == "cancelled"
+
+
+def test_paying_twice_at_once_charges_once(api):
+    wine = create_product(api, seller_with_profile(api))
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], 1)]).json()
+
+    async def pay_both():
+        async with httpx.AsyncClient(base_url=str(api.base_url), timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers
+                    )
+                    for _ in range(8)
+                )
+            )
+
+    responses = asyncio.run(pay_both())
+    assert [(r.status_code, r.json()["status"]) for r in responses] == [(200, "paid")] * 8
+    events = api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()["events"]
+    assert [e["to_status"] for e in events] == ["pending_payment", "paid"]

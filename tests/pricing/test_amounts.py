@@ -10,12 +10,33 @@ from kuajing.compliance.rules import TaxRate
 from kuajing.pricing.amounts import Channel, LineInput, price_order, share_freight
 from kuajing.pricing.tax import cbec_taxes, full_taxes
 
-WINE = TaxRate(1, "220421", vat=Decimal("0.13"), consumption_tax=Decimal("0.10"), mfn_tariff=Decimal("0.14"),
-               effective_from=date(2019, 4, 1), effective_to=None)
-APPLES = TaxRate(2, "080810", vat=Decimal("0.09"), consumption_tax=Decimal(0), mfn_tariff=Decimal("0.10"),
-                 effective_from=date(2019, 4, 1), effective_to=None)
-GARMENT = TaxRate(3, "61", vat=Decimal("0.13"), consumption_tax=Decimal(0), mfn_tariff=Decimal("0.07"),
-                  effective_from=date(2019, 4, 1), effective_to=None)
+WINE = TaxRate(
+    1,
+    "220421",
+    vat=Decimal("0.13"),
+    consumption_tax=Decimal("0.10"),
+    mfn_tariff=Decimal("0.14"),
+    effective_from=date(2019, 4, 1),
+    effective_to=None,
+)
+APPLES = TaxRate(
+    2,
+    "080810",
+    vat=Decimal("0.09"),
+    consumption_tax=Decimal(0),
+    mfn_tariff=Decimal("0.10"),
+    effective_from=date(2019, 4, 1),
+    effective_to=None,
+)
+GARMENT = TaxRate(
+    3,
+    "61",
+    vat=Decimal("0.13"),
+    consumption_tax=Decimal(0),
+    mfn_tariff=Decimal("0.07"),
+    effective_from=date(2019, 4, 1),
+    effective_to=None,
+)
 FX = Decimal("7.1000")
 LIMIT = 500_000
 
@@ -59,7 +80,9 @@ def test_design_single_bottle_over_the_limit_is_taxed_in_full():
     # given one $750.00 bottle, no freight, US origin +10% additional tariff
     amounts = price_order(
         [LineInput(1, 1, 75000, WINE, additional_tariff_rate=Decimal("0.10"))],
-        freight_usd=0, fx_rate=FX, per_order_limit=LIMIT,
+        freight_usd=0,
+        fx_rate=FX,
+        per_order_limit=LIMIT,
     )
     assert amounts.channel is Channel.cbec_single_item_full_tax
     assert amounts.dutiable == 532500
@@ -77,8 +100,12 @@ def test_two_items_over_the_limit_are_refused_as_cbec():
 
 def test_a_dutiable_value_equal_to_the_limit_is_within_it():
     # at FX 10, two $250.00 bottles come to exactly 5,000.00 CNY; one cent more each is over
-    at_limit = price_order([LineInput(1, 2, 25000, WINE)], freight_usd=0, fx_rate=Decimal(10), per_order_limit=LIMIT)
-    over = price_order([LineInput(1, 2, 25001, WINE)], freight_usd=0, fx_rate=Decimal(10), per_order_limit=LIMIT)
+    at_limit = price_order(
+        [LineInput(1, 2, 25000, WINE)], freight_usd=0, fx_rate=Decimal(10), per_order_limit=LIMIT
+    )
+    over = price_order(
+        [LineInput(1, 2, 25001, WINE)], freight_usd=0, fx_rate=Decimal(10), per_order_limit=LIMIT
+    )
     assert (at_limit.dutiable, at_limit.channel) == (500000, Channel.cbec)
     assert (over.dutiable, over.channel) == (500020, Channel.over_order_limit)
 
@@ -104,29 +131,42 @@ def test_domain_facts_within_limit_wine_example():
 
 def test_domain_facts_full_tax_example():
     # domain-facts §1.6: RMB 6,000 bottle, MFN 14% → tariff 840, CT 760, VAT 988, total 2,588
-    taxes = full_taxes(600000, consumption_tax_rate=Decimal("0.10"), vat_rate=Decimal("0.13"), tariff_rate=Decimal("0.14"))
+    taxes = full_taxes(
+        600000, consumption_tax_rate=Decimal("0.10"), vat_rate=Decimal("0.13"), tariff_rate=Decimal("0.14")
+    )
     assert (taxes.tariff, taxes.consumption_tax, taxes.vat, taxes.total) == (84000, 76000, 98800, 258800)
 
 
 rates = st.sampled_from([WINE, APPLES, GARMENT])
-lines = st.lists(
-    st.tuples(st.integers(1, 5_000_000), st.integers(1, 999), rates), min_size=1, max_size=8
-)
+lines = st.lists(st.tuples(st.integers(1, 5_000_000), st.integers(1, 999), rates), min_size=1, max_size=8)
+
+
+def _half_up(value: Decimal) -> int:
+    # an independent rounding, written apart from the code under test
+    return int((value + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
 
 
 @given(lines=lines, freight=st.integers(0, 100_000), fx=st.decimals("0.5", "50", places=4))
-def test_lines_add_up_to_the_totals_exactly(lines, freight, fx):
+def test_every_line_follows_the_published_formula(lines, freight, fx):
     inputs = [LineInput(i, qty, price, rate) for i, (price, qty, rate) in enumerate(lines)]
-    amounts = price_order(inputs, freight_usd=freight, fx_rate=fx, per_order_limit=LIMIT)
-    assert amounts.total == sum(line.goods + line.freight + line.tax for line in amounts.lines)
-    assert amounts.tax == amounts.consumption_tax + amounts.vat + amounts.tariff
-    assert amounts.dutiable == amounts.goods + amounts.freight
-    for line in amounts.lines:
-        assert line.goods == line.unit_price * line.quantity
-        assert min(line.taxes.tariff, line.taxes.consumption_tax, line.taxes.vat) >= 0
+    amounts = price_order(inputs, freight_usd=freight, fx_rate=fx, per_order_limit=10**12)
+    assert amounts.freight == _half_up(freight * fx)
+    for line, (price, qty, rate) in zip(amounts.lines, lines, strict=True):
+        assert line.unit_price == _half_up(price * fx)
+        assert line.goods == line.unit_price * qty
+        value = Decimal(line.goods + line.freight)
+        c, v = rate.consumption_tax, rate.vat
+        assert line.taxes.consumption_tax == _half_up(value / (1 - c) * c * Decimal("0.7"))
+        assert line.taxes.vat == _half_up(value / (1 - c) * v * Decimal("0.7"))
+        assert line.taxes.tariff == 0
+    # and the order's figures are the lines' figures, nothing added or lost
+    assert amounts.total == amounts.goods + amounts.freight + amounts.tax
+    assert amounts.tax == sum(line.taxes.consumption_tax + line.taxes.vat for line in amounts.lines)
 
 
-@given(freight=st.integers(0, 10_000_000), values=st.lists(st.integers(0, 10_000_000), min_size=1, max_size=20))
+@given(
+    freight=st.integers(0, 10_000_000), values=st.lists(st.integers(0, 10_000_000), min_size=1, max_size=20)
+)
 def test_freight_shares_add_up_to_the_freight(freight, values):
     shares = share_freight(freight, values)
     assert sum(shares) == freight
@@ -137,7 +177,11 @@ def test_freight_shares_add_up_to_the_freight(freight, values):
 @given(value=st.integers(0, 100_000_000), rate=rates, extra=st.decimals("0", "1", places=2))
 def test_tax_is_never_negative(value, rate, extra):
     within = cbec_taxes(value, consumption_tax_rate=rate.consumption_tax, vat_rate=rate.vat)
-    over = full_taxes(value, consumption_tax_rate=rate.consumption_tax, vat_rate=rate.vat,
-                      tariff_rate=rate.mfn_tariff + extra)
+    over = full_taxes(
+        value,
+        consumption_tax_rate=rate.consumption_tax,
+        vat_rate=rate.vat,
+        tariff_rate=rate.mfn_tariff + extra,
+    )
     assert within.total >= 0 and over.total >= 0
     assert over.total >= within.total

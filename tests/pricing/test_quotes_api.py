@@ -27,8 +27,14 @@ def test_design_wine_example_over_http(api):
     assert quote["problems"] == []
     assert quote["lines"] == [
         {
-            "product_id": wine["id"], "quantity": 2, "unit_price": money(21300), "goods": money(42600),
-            "freight": money(3550), "consumption_tax": money(3589), "vat": money(4666), "tariff": money(0),
+            "product_id": wine["id"],
+            "quantity": 2,
+            "unit_price": money(21300),
+            "goods": money(42600),
+            "freight": money(3550),
+            "consumption_tax": money(3589),
+            "vat": money(4666),
+            "tariff": money(0),
             "tax": money(8255),
         }
     ]
@@ -40,7 +46,9 @@ def test_apples_and_garments_in_one_order_share_the_freight_by_value(api):
     tee = create_product(api, seller, TEE)  # $45.00 → 319.50
     response = api.post(
         "/api/v1/quotes",
-        json={"lines": [{"product_id": apples["id"], "quantity": 1}, {"product_id": tee["id"], "quantity": 1}]},
+        json={
+            "lines": [{"product_id": apples["id"], "quantity": 1}, {"product_id": tee["id"], "quantity": 1}]
+        },
     )
     quote = response.json()
     # freight 71.00 split 177.50 : 319.50 → 25.35 (floor of 25.357…) and the remainder 45.65
@@ -69,7 +77,9 @@ def test_product_page_shows_the_landed_yuan_price(api):
 def test_an_hs_code_off_the_positive_list_is_a_problem(api):
     seller = seller_with_profile(api)
     firearm_part = create_product(api, seller, hs_code="9305.10", category="other")
-    quote = api.post("/api/v1/quotes", json={"lines": [{"product_id": firearm_part["id"], "quantity": 1}]}).json()
+    quote = api.post(
+        "/api/v1/quotes", json={"lines": [{"product_id": firearm_part["id"], "quantity": 1}]}
+    ).json()
     assert [p["code"] for p in quote["problems"]] == ["not_on_positive_list"]
     assert quote["lines"] == []
     page = api.get(f"/api/v1/products/{firearm_part['id']}").json()
@@ -92,7 +102,9 @@ def test_quote_across_two_sellers_is_refused(api):
     other = create_product(api, seller_with_profile(api))
     response = api.post(
         "/api/v1/quotes",
-        json={"lines": [{"product_id": wine["id"], "quantity": 1}, {"product_id": other["id"], "quantity": 1}]},
+        json={
+            "lines": [{"product_id": wine["id"], "quantity": 1}, {"product_id": other["id"], "quantity": 1}]
+        },
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

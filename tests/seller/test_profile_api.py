@@ -8,7 +8,9 @@ def test_profile_round_trip(api):
     seller = seller_with_profile(api, shipping_fee_cents=1250, state="WA")
     profile = api.get("/api/v1/seller/profile", headers=seller.headers).json()
     assert (profile["us_state"], profile["employees"], profile["shipping_fee"]) == (
-        "WA", 12, {"amount": 1250, "currency": "USD"}
+        "WA",
+        12,
+        {"amount": 1250, "currency": "USD"},
     )
 
 
@@ -25,8 +27,13 @@ def test_profile_round_trip(api):
 )
 def test_bad_profiles_are_refused_and_the_old_one_kept(api, change, code):
     seller = seller_with_profile(api, shipping_fee_cents=700, state="OR")
-    body = {"legal_name": "Valid LLC", "us_state": "CA", "employees": 3,
-            "shipping_fee": {"amount": 500, "currency": "USD"}, **change}
+    body = {
+        "legal_name": "Valid LLC",
+        "us_state": "CA",
+        "employees": 3,
+        "shipping_fee": {"amount": 500, "currency": "USD"},
+        **change,
+    }
     response = api.put("/api/v1/seller/profile", json=body, headers=seller.headers)
     assert response.status_code == 422
     assert response.json()["code"] == code
