@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service
 from kuajing.auth.tokens import Principal
@@ -45,16 +46,10 @@ SellerPrincipal = Annotated[Principal, Depends(_role(Role.seller))]
 OperatorPrincipal = Annotated[Principal, Depends(_role(Role.operator))]
 
 
-async def _optional_principal(request: Request, session: SessionDep) -> Principal | None:
-    # Read the header directly: anonymous quotes are the storefront's hottest path, and the
-    # HTTPBearer sub-dependency costs as much as the quote itself.
+async def optional_principal(request: Request, session: AsyncSession) -> Principal | None:
+    """The caller if the request carries a bearer token, None if it carries none."""
     header = request.headers.get("authorization")
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
-    return await _principal(
-        request, session, HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
-    )
-
-
-OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+    return await _principal(request, session, HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()))

