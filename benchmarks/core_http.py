@@ -108,7 +108,8 @@ def machine() -> str:
     wrk_version = (
         subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("[")[0].strip()
     )
-    return f"{os.cpu_count()} vCPU ({cpu}), {mem_kib / 1024 / 1024:.0f} GiB, Python {platform.python_version()}, {wrk_version}"
+    memory = f"{mem_kib / 1024 / 1024:.0f} GiB"
+    return f"{os.cpu_count()} vCPU ({cpu}), {memory}, Python {platform.python_version()}, {wrk_version}"
 
 
 def main() -> None:
@@ -203,14 +204,17 @@ def main() -> None:
         rps = median([r.rps for r in runs])
         health_rps = health_rps or rps
         rows.append(
-            f"| {name} | {rps:,.0f} | {median([r.p50_ms for r in runs]):.1f} | {median([r.p99_ms for r in runs]):.1f} "
-            f"| {rps / health_rps:.0%} | {sum(r.non_2xx for r in runs)} | {' / '.join(f'{r.rps:,.0f}' for r in runs)} |"
+            f"| {name} | {rps:,.0f} | {median([r.p50_ms for r in runs]):.1f} "
+            f"| {median([r.p99_ms for r in runs]):.1f} | {rps / health_rps:.0%} "
+            f"| {sum(r.non_2xx for r in runs)} "
+            f"| {' / '.join(f'{r.rps:,.0f}' for r in runs)} |"
         )
     quote = results["POST /api/v1/quotes (2 bottles)"]
     quote_ratio = median([r.rps for r in quote]) / health_rps
     quote_p99 = median([r.p99_ms for r in quote])
     verdict = (
-        f"quote = {quote_ratio:.0%} of /healthz (target ≥ 30%): {'met' if quote_ratio >= 0.30 else 'NOT met'}; "
+        f"quote = {quote_ratio:.0%} of /healthz (target ≥ 30%): "
+        f"{'met' if quote_ratio >= 0.30 else 'NOT met'}; "
         f"quote p99 {quote_p99:.1f} ms (target < 50 ms): {'met' if quote_p99 < 50 else 'NOT met'}"
     )
     command = "python benchmarks/core_http.py" + (
@@ -221,8 +225,10 @@ def main() -> None:
             BEGIN,
             f"### Core API on {database_label}, {args.workers} uvicorn workers, {CONNECTIONS} connections",
             "",
-            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Server and wrk share the same cores.",
-            f"Command: `{command}` (wrk -t2 -c{CONNECTIONS} -d{args.duration}s, {args.repeat} interleaved runs, "
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. "
+            "Server and wrk share the same cores.",
+            f"Command: `{command}` (wrk -t2 -c{CONNECTIONS} -d{args.duration}s, "
+            f"{args.repeat} interleaved runs, "
             "median; demo data seeded first).",
             "",
             "| endpoint | req/s | p50 ms | p99 ms | of /healthz | non-2xx | runs (req/s) |",

@@ -53,7 +53,7 @@ def test_no_input_gives_a_server_error(server, role_headers):
             database=None,
         )
         @given(case=operation.as_strategy())
-        def exercise(case):
+        def exercise(case, headers=headers):
             nonlocal calls
             calls += 1
             case.call_and_validate(headers=headers, checks=[not_a_server_error])

@@ -52,4 +52,5 @@ async def optional_principal(request: Request, session: AsyncSession) -> Princip
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
-    return await _principal(request, session, HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip()))
+    credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+    return await _principal(request, session, credentials)

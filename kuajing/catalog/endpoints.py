@@ -33,7 +33,7 @@ def product_out(listing: Listing) -> ProductOut:
         problems.append(
             ProblemOut(
                 code="not_priced",
-                message="No yuan price yet: either no FX rate is set or the HS code is not on the positive list.",
+                message="No yuan price yet: no FX rate is set, or the HS code is not on the positive list.",
                 product_id=p.id,
             )
         )

@@ -161,8 +161,8 @@ async def quote(
         problems.append(
             Problem(
                 "cbec_order_limit",
-                f"Goods and freight come to {amounts.dutiable / 100:.2f} CNY; one cross-border order may hold "
-                f"at most {limits.per_order / 100:.2f} CNY unless it is a single item. Split the order.",
+                f"Goods and freight come to {amounts.dutiable / 100:.2f} CNY; one cross-border order may "
+                f"hold at most {limits.per_order / 100:.2f} CNY unless it is a single item. Split the order.",
             )
         )
 
@@ -181,7 +181,8 @@ async def quote(
                 Problem(
                     "cbec_annual_limit",
                     f"This order would take your {year} cross-border total to "
-                    f"{(used + amounts.dutiable) / 100:.2f} CNY, above the {limits.annual / 100:.2f} CNY yearly limit.",
+                    f"{(used + amounts.dutiable) / 100:.2f} CNY, above the "
+                    f"{limits.annual / 100:.2f} CNY yearly limit.",
                 )
             )
     return Quote(
