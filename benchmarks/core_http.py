@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from kuajing.bootstrap import prepare_database  # noqa: E402
 from kuajing.db import Database  # noqa: E402
 from kuajing.demo import seed as demo_seed  # noqa: E402
-from tests.live import free_port  # noqa: E402
+from tests.live import start_server  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- core-http:begin -->", "<!-- core-http:end -->"
@@ -131,36 +130,9 @@ def main() -> None:
     prepare_database(url)
     asyncio.run(seed(url))
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "KUAJING_DATABASE_URL": url}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "kuajing.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    server = start_server(url, workdir / "server.log", workers=args.workers, extra_args=("--no-access-log",))
+    base = server.url
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         products = httpx.get(f"{base}/api/v1/products", params={"category": "wine", "limit": 1}).json()[
             "items"
         ]
@@ -191,10 +163,9 @@ def main() -> None:
         for _ in range(args.repeat):  # interleaved, so drift hits every endpoint alike
             for name, (target, lua) in targets.items():
                 results[name].append(wrk(target, args.duration, lua))
-        rss = server_rss_mib(server.pid)
+        rss = server_rss_mib(server.process.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
     def median(values: list[float]) -> float:
         return sorted(values)[len(values) // 2]

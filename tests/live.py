@@ -35,7 +35,9 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")[-5000:]
 
 
-def start_server(database_url: str, log_path: Path, *, workers: int = 1, **settings: str) -> LiveServer:
+def start_server(
+    database_url: str, log_path: Path, *, workers: int = 1, extra_args: tuple[str, ...] = (), **settings: str
+) -> LiveServer:
     port = free_port()
     env = {
         **os.environ,
@@ -56,6 +58,7 @@ def start_server(database_url: str, log_path: Path, *, workers: int = 1, **setti
         str(workers),
         "--log-level",
         "warning",
+        *extra_args,
     ]
     log = log_path.open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -18,7 +18,7 @@ from kuajing.catalog.errors import (
 from kuajing.catalog.schemas import MAX_STOCK
 from kuajing.catalog.search import index_text, query_terms
 from kuajing.kit.money import Money
-from kuajing.kit.pagination import decode_cursor, encode_cursor
+from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
 from kuajing.models import Product
 from kuajing.pricing import service as pricing_service
@@ -184,10 +184,6 @@ async def search(
         after_id=decode_cursor(cursor),
         limit=limit + 1,
     )
-    more = len(products) > limit
-    products = products[:limit]
+    products, next_cursor = page_of(products, limit)
     prices = await pricing_service.listing_prices(session, products)
-    return Page(
-        listings=[Listing(p, prices.get(p.id)) for p in products],
-        next_cursor=encode_cursor(products[-1].id) if more else None,
-    )
+    return Page(listings=[Listing(p, prices.get(p.id)) for p in products], next_cursor=next_cursor)

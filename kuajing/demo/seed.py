@@ -117,10 +117,10 @@ async def seed(database: Database, *, advance: Callable[[str], None] = lambda _l
             await compliance_service.set_identity(
                 session, user_id=buyer.id, name=entry["name"], id_number=entry["id_number"]
             )
-        async with database.transaction(write=True) as session:
+        async with database.transaction(write=False) as session:
             viewer = order_service.Viewer(buyer.id, Role.buyer)
-            has_orders = await order_service.list_orders(
-                session, viewer=viewer, status=None, before_id=None, limit=1
+            has_orders, _ = await order_service.list_orders(
+                session, viewer=viewer, status=None, cursor=None, limit=1
             )
         if not has_orders:
             for index, (seller_no, product_no, quantity) in enumerate(PAST_ORDERS):

@@ -2,6 +2,8 @@
 
 import base64
 import binascii
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from kuajing.errors import InvalidInput
 from kuajing.kit.ids import MAX_ID
@@ -26,3 +28,16 @@ def decode_cursor(cursor: str | None) -> int | None:
         return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("invalid_cursor", "The cursor is not one this API issued.") from exc
+
+
+class _HasId(Protocol):
+    id: int
+
+
+T = TypeVar("T", bound=_HasId)
+
+
+def page_of(rows: Sequence[T], limit: int) -> tuple[list[T], str | None]:
+    """Rows fetched with `limit + 1`: the page, and a cursor when there is more after it."""
+    items = list(rows[:limit])
+    return items, encode_cursor(items[-1].id) if len(rows) > limit else None

@@ -9,7 +9,6 @@ from kuajing.idempotency.dependencies import IdempotencyKeyHeader
 from kuajing.idempotency.service import fingerprint, run_once
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money_schemas import MoneyModel
-from kuajing.kit.pagination import decode_cursor, encode_cursor
 from kuajing.models import Order, OrderEvent
 from kuajing.order import service
 from kuajing.order.schemas import (
@@ -118,19 +117,14 @@ async def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> OrderPage:
-    orders = await service.list_orders(
+    orders, next_cursor = await service.list_orders(
         session,
         viewer=Viewer(principal.user_id, principal.role),
         status=status.value if status else None,
-        before_id=decode_cursor(cursor),
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    more = len(orders) > limit
-    orders = orders[:limit]
-    return OrderPage(
-        items=[order_out(o) for o in orders],
-        next_cursor=encode_cursor(orders[-1].id) if more else None,
-    )
+    return OrderPage(items=[order_out(o) for o in orders], next_cursor=next_cursor)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)

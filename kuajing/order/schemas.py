@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field, StrictBool
 
 from kuajing.kit.input_model import InputModel
 from kuajing.kit.money_schemas import MoneyModel
-from kuajing.pricing.schemas import MAX_LINES, LineIn
+from kuajing.pricing.schemas import MAX_LINES, LineIn, QuoteLineOut
 
 
 class ShippingAddress(InputModel):
@@ -33,18 +33,11 @@ class ShipIn(InputModel):
     tracking_number: str = Field(pattern=r"^[A-Za-z0-9-]{4,40}$")
 
 
-class OrderLineOut(BaseModel):
-    product_id: int
-    quantity: int
+class OrderLineOut(QuoteLineOut):
+    """A quote line as placed, with the HS code and the USD unit price it was priced from."""
+
     hs_code: str
     unit_price_usd: MoneyModel
-    unit_price: MoneyModel
-    goods: MoneyModel
-    freight: MoneyModel
-    consumption_tax: MoneyModel
-    vat: MoneyModel
-    tariff: MoneyModel
-    tax: MoneyModel
 
 
 class OrderEventOut(BaseModel):

@@ -11,6 +11,7 @@ from kuajing.catalog import repository as catalog_repository
 from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance.errors import RiskNoticeRequired
 from kuajing.errors import Forbidden
+from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
 from kuajing.models import Order, OrderEvent, OrderLine, Role
 from kuajing.order import repository
@@ -156,16 +157,18 @@ async def order_events(session: AsyncSession, *, order_id: int) -> list[OrderEve
 
 
 async def list_orders(
-    session: AsyncSession, *, viewer: Viewer, status: str | None, before_id: int | None, limit: int
-) -> list[Order]:
-    return await repository.list_orders(
+    session: AsyncSession, *, viewer: Viewer, status: str | None, cursor: str | None, limit: int
+) -> tuple[list[Order], str | None]:
+    """The viewer's orders, newest first: a buyer's own, a seller's own, all for an operator."""
+    rows = await repository.list_orders(
         session,
         buyer_id=viewer.user_id if viewer.role == Role.buyer else None,
         seller_id=viewer.user_id if viewer.role == Role.seller else None,
         status=status,
-        before_id=before_id,
-        limit=limit,
+        before_id=decode_cursor(cursor),
+        limit=limit + 1,
     )
+    return page_of(rows, limit)
 
 
 async def transition(
