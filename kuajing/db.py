@@ -128,17 +128,9 @@ def upsert(session: AsyncSession, table: Table, values: dict, *, key: list[str])
     )
 
 
-def read_only(endpoint):  # type: ignore[no-untyped-def]
-    """Mark a POST route that only reads (a quote), so it never waits for the SQLite write lock."""
-    endpoint.kuajing_read_only = True
-    return endpoint
-
-
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
-    endpoint = request.scope.get("endpoint")
-    write = request.method not in _READ_METHODS and not getattr(endpoint, "kuajing_read_only", False)
-    async with database.transaction(write=write) as session:
+    async with database.transaction(write=request.method not in _READ_METHODS) as session:
         yield session
 
 

@@ -4,7 +4,7 @@ from fastapi.responses import JSONResponse
 from kuajing.auth import passwords, service
 from kuajing.auth.dependencies import CurrentPrincipal
 from kuajing.auth.schemas import RegisteredOut, RegisterIn, TokenIn, TokenOut, UserOut
-from kuajing.db import SessionDep, database_of, read_only
+from kuajing.db import SessionDep, database_of
 from kuajing.idempotency.dependencies import IdempotencyKeyHeader
 from kuajing.idempotency.service import IdempotencyKeyReused, fingerprint, run_once
 from kuajing.models import Role
@@ -13,7 +13,6 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/register", status_code=201, response_model=RegisteredOut)
-@read_only
 async def register(
     request: Request, body: RegisterIn, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
@@ -45,11 +44,15 @@ async def register(
 
 
 @router.post("/auth/token", response_model=TokenOut)
-@read_only
-async def token(request: Request, body: TokenIn, session: SessionDep) -> TokenOut:
-    user = await service.check_credentials(session, email=body.email, password=body.password)
-    async with database_of(request).transaction(write=True) as write:
-        issued = await service.issue_token(write, user=user)
+async def token(request: Request, body: TokenIn) -> TokenOut:
+    # Three steps, never two connections at once: read the user, check the password with no
+    # transaction open (argon2 is the slow part), then a short write for the token.
+    database = database_of(request)
+    async with database.transaction(write=False) as session:
+        user = await service.find_user(session, email=body.email)
+    user = await service.check_password(user, password=body.password)
+    async with database.transaction(write=True) as session:
+        issued = await service.issue_token(session, user=user)
     return TokenOut(token=issued)
 
 

@@ -53,6 +53,17 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
 
+_decoy: str | None = None
+
+
+async def decoy_hash() -> str:
+    """A hash to verify against when the account does not exist, so timing reveals nothing."""
+    global _decoy
+    if _decoy is None:
+        _decoy = await hash_password("decoy-password-never-matches")
+    return _decoy
+
+
 async def verify_password(password_hash: str, password: str) -> bool:
     def _verify() -> bool:
         try:

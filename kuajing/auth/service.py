@@ -49,10 +49,17 @@ async def issue_token(session: AsyncSession, *, user: User) -> str:
     return token
 
 
-async def check_credentials(session: AsyncSession, *, email: str, password: str) -> User:
-    """The user behind an email and password, or InvalidCredentials. Reads only."""
-    user = await repository.get_user_by_email(session, normalise_email(email))
-    if user is None or not await passwords.verify_password(user.password_hash, password):
+async def find_user(session: AsyncSession, *, email: str) -> User | None:
+    return await repository.get_user_by_email(session, normalise_email(email))
+
+
+async def check_password(user: User | None, *, password: str) -> User:
+    """The user if the password is theirs, else InvalidCredentials. No database, so callers run
+    it with no transaction open; an unknown email costs the same argon2 time as a wrong password."""
+    if user is None:
+        await passwords.verify_password(await passwords.decoy_hash(), password)
+        raise InvalidCredentials(message="Email or password is wrong.")
+    if not await passwords.verify_password(user.password_hash, password):
         raise InvalidCredentials(message="Email or password is wrong.")
     return user
 

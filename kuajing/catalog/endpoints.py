@@ -119,9 +119,30 @@ async def get_product(product_id: IdPath, session: SessionDep) -> ProductOut:
 
 @router.patch("/products/{product_id}", response_model=ProductOut)
 async def patch_product(
-    product_id: IdPath, body: ProductPatch, seller: SellerPrincipal, session: SessionDep
-) -> ProductOut:
-    await service.update_product(
-        session, seller_id=seller.user_id, product_id=product_id, changes=body.model_dump(exclude_unset=True)
+    product_id: IdPath,
+    body: ProductPatch,
+    seller: SellerPrincipal,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    # Honoured here too: a retried stock_delta must not be applied twice.
+    async def update() -> dict:
+        await service.update_product(
+            session,
+            seller_id=seller.user_id,
+            product_id=product_id,
+            changes=body.model_dump(exclude_unset=True),
+        )
+        return product_out(await service.get_listing(session, product_id=product_id)).model_dump(mode="json")
+
+    outcome = await run_once(
+        session,
+        owner=f"user:{seller.user_id}",
+        key=idempotency_key,
+        request_hash=fingerprint(
+            f"PATCH /products/{product_id}", body.model_dump(mode="json", exclude_unset=True)
+        ),
+        status_code=200,
+        operation=update,
     )
-    return product_out(await service.get_listing(session, product_id=product_id))
+    return JSONResponse(outcome.body, status_code=outcome.status_code)

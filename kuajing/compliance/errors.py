@@ -1,8 +1,12 @@
-from kuajing.errors import InvalidInput, NotFound
+from kuajing.errors import Conflict, InvalidInput, NotFound
 
 
 class InvalidIdNumberError(InvalidInput):
     code = "invalid_id_number"
+
+
+class IdentityLocked(Conflict):
+    code = "identity_locked"
 
 
 class IdentityMissing(NotFound):

@@ -5,12 +5,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import repository
-from kuajing.compliance.errors import InvalidIdNumberError
+from kuajing.compliance.errors import IdentityLocked, InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
 from kuajing.compliance.rules import RuleBook, packaged_rows, typed
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import BuyerIdentity, CbecLimit, OriginTariff, TaxRule
+from kuajing.order import repository as order_repository
 
 # Rules change by data import, so a minute-old rule book is fine; loads are single-flight.
 _rulebook: TTLCache[str, RuleBook] = TTLCache(60.0)
@@ -47,11 +48,20 @@ def forget_rulebook() -> None:
 
 
 async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_number: str) -> BuyerIdentity:
+    """Save the buyer's real name and ID. Once the account has ordered, the ID number is fixed:
+    the yearly limit is counted per ID, so switching IDs would open fresh room."""
     now = utcnow()
     try:
         resident = parse_resident_id(id_number, today=beijing_date(now))
     except InvalidIdNumber as exc:
         raise InvalidIdNumberError(message=str(exc)) from exc
+    current = await repository.get_identity(session, user_id)
+    if (
+        current is not None
+        and current.id_number != resident.number
+        and await order_repository.has_orders(session, buyer_id=user_id)
+    ):
+        raise IdentityLocked(message="This account has orders; its ID number can no longer change.")
     return await repository.save_identity(
         session,
         {

@@ -51,6 +51,11 @@ async def get_order(session: AsyncSession, order_id: int) -> Order | None:
     )
 
 
+async def has_orders(session: AsyncSession, *, buyer_id: int) -> bool:
+    found = await session.scalar(select(Order.id).where(Order.buyer_id == buyer_id).limit(1))
+    return found is not None
+
+
 async def events(session: AsyncSession, order_id: int) -> list[OrderEvent]:
     return list(
         await session.scalars(

@@ -1,7 +1,9 @@
 """Accounts, tokens, and every endpoint refusing the wrong caller without changing anything."""
 
+import asyncio
 import uuid
 
+import httpx
 import pytest
 
 from tests.auth.factories import (
@@ -214,3 +216,21 @@ def test_only_operators_read_the_jobs_report(api):
         problem_code(api.get("/api/v1/impact/jobs", headers=seller_with_profile(api).headers), 403)
         == "forbidden"
     )
+
+
+def test_many_concurrent_logins_all_succeed(api):
+    # more logins at once than the connection pool holds: none may wait on a second connection
+    buyer = register(api, "buyer")
+
+    async def login_all():
+        async with httpx.AsyncClient(base_url=str(api.base_url), timeout=60) as client:
+            return await asyncio.gather(
+                *(
+                    client.post("/api/v1/auth/token", json={"email": buyer.email, "password": PASSWORD})
+                    for _ in range(40)
+                )
+            )
+
+    responses = asyncio.run(login_all())
+    assert [r.status_code for r in responses] == [200] * 40
+    assert len({r.json()["token"] for r in responses}) == 40

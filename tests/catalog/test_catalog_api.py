@@ -84,6 +84,17 @@ def test_stock_changes_are_deltas_that_keep_what_orders_hold(api):
     assert stock_of(api, wine["id"]) == 15
 
 
+def test_a_retried_stock_delta_applies_once(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    headers = {**seller.headers, "Idempotency-Key": uuid.uuid4().hex}
+    first = api.patch(f"/api/v1/products/{wine['id']}", json={"stock_delta": 5}, headers=headers)
+    again = api.patch(f"/api/v1/products/{wine['id']}", json={"stock_delta": 5}, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json()["stock"] == again.json()["stock"] == 15
+    assert stock_of(api, wine["id"]) == 15
+
+
 def test_filters_and_cursor_pages_walk_every_product_once(api):
     seller = seller_with_profile(api)
     ids = [create_product(api, seller, template)["id"] for template in (APPLES, TEE, APPLES, TEE, APPLES)]

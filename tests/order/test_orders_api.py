@@ -243,16 +243,29 @@ def test_two_accounts_with_one_id_number_share_one_yearly_limit(api):
     assert place(api, buyer_with_identity(api), [(wine["id"], 1)]).status_code == 201
 
 
-def test_an_order_keeps_the_identity_it_was_placed_under(api):
+def test_the_id_number_is_fixed_once_the_account_has_ordered(api):
     wine = create_product(api, seller_with_profile(api))
-    buyer = buyer_with_identity(api)
-    order = place(api, buyer, [(wine["id"], 1)]).json()
-    api.put(
+    person = new_id_number()
+    buyer = buyer_with_identity(api, id_number=person)
+    # before any order the buyer may correct it
+    corrected = new_id_number()
+    assert (
+        api.put(
+            "/api/v1/buyer/identity", json={"name": "李娜", "id_number": corrected}, headers=buyer.headers
+        ).status_code
+        == 200
+    )
+    assert place(api, buyer, [(wine["id"], 1)]).status_code == 201
+    # after, switching to another person's ID (fresh yearly room) is refused; the name may be fixed
+    switched = api.put(
         "/api/v1/buyer/identity", json={"name": "王浩", "id_number": new_id_number()}, headers=buyer.headers
     )
-    # the yearly room taken by the order is given back to the person who placed it
-    cancelled = api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers)
-    assert cancelled.json()["status"] == "cancelled"
+    assert_problem(switched, 409, "identity_locked")
+    renamed = api.put(
+        "/api/v1/buyer/identity", json={"name": "李 娜", "id_number": corrected}, headers=buyer.headers
+    )
+    assert renamed.status_code == 200
+    assert renamed.json()["id_number_masked"] == corrected[:6] + "********" + corrected[14:]
 
 
 def test_paying_twice_at_once_charges_once(api):
