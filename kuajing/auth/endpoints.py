@@ -5,7 +5,7 @@ from kuajing.auth import passwords, service
 from kuajing.auth.dependencies import CurrentPrincipal
 from kuajing.auth.schemas import RegisteredOut, RegisterIn, TokenIn, TokenOut, UserOut
 from kuajing.db import SessionDep, database_of
-from kuajing.idempotency.dependencies import IdempotencyKeyHeader
+from kuajing.idempotency.http import IdempotencyKeyHeader
 from kuajing.idempotency.service import IdempotencyKeyReused, fingerprint, run_once
 from kuajing.models import Role
 

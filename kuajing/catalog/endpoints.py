@@ -16,8 +16,7 @@ from kuajing.catalog.schemas import (
 )
 from kuajing.catalog.service import Listing
 from kuajing.db import SessionDep
-from kuajing.idempotency.dependencies import IdempotencyKeyHeader
-from kuajing.idempotency.service import fingerprint, run_once
+from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.money_schemas import MoneyModel
@@ -84,15 +83,15 @@ async def create_product(
         listing = await service.get_listing(session, product_id=product.id)
         return product_out(listing).model_dump(mode="json")
 
-    outcome = await run_once(
+    return await respond_once(
         session,
-        owner=f"user:{seller.user_id}",
+        user_id=seller.user_id,
         key=idempotency_key,
-        request_hash=fingerprint("POST /products", body.model_dump(mode="json")),
+        request="POST /products",
+        body=body.model_dump(mode="json"),
         status_code=201,
         operation=create,
     )
-    return JSONResponse(outcome.body, status_code=outcome.status_code)
 
 
 @router.get("/products", response_model=ProductPage)
@@ -135,14 +134,12 @@ async def patch_product(
         )
         return product_out(await service.get_listing(session, product_id=product_id)).model_dump(mode="json")
 
-    outcome = await run_once(
+    return await respond_once(
         session,
-        owner=f"user:{seller.user_id}",
+        user_id=seller.user_id,
         key=idempotency_key,
-        request_hash=fingerprint(
-            f"PATCH /products/{product_id}", body.model_dump(mode="json", exclude_unset=True)
-        ),
+        request=f"PATCH /products/{product_id}",
+        body=body.model_dump(mode="json", exclude_unset=True),
         status_code=200,
         operation=update,
     )
-    return JSONResponse(outcome.body, status_code=outcome.status_code)

@@ -5,8 +5,7 @@ from fastapi.responses import JSONResponse
 
 from kuajing.auth.dependencies import BuyerPrincipal, CurrentPrincipal
 from kuajing.db import SessionDep
-from kuajing.idempotency.dependencies import IdempotencyKeyHeader
-from kuajing.idempotency.service import fingerprint, run_once
+from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.models import Order, OrderEvent
@@ -98,15 +97,15 @@ async def place_order(
         )
         return order_out(order).model_dump(mode="json", exclude={"events"})
 
-    outcome = await run_once(
+    return await respond_once(
         session,
-        owner=f"user:{buyer.user_id}",
+        user_id=buyer.user_id,
         key=idempotency_key,
-        request_hash=fingerprint("POST /orders", body.model_dump(mode="json")),
+        request="POST /orders",
+        body=body.model_dump(mode="json"),
         status_code=201,
         operation=place,
     )
-    return JSONResponse(outcome.body, status_code=outcome.status_code)
 
 
 @router.get("/orders", response_model=OrderPage)
