@@ -36,6 +36,7 @@ def product_out(listing: Listing) -> ProductOut:
                 product_id=p.id,
             )
         )
+    problems += [ProblemOut(code=r.code, message=r.message, product_id=p.id) for r in listing.problems]
     return ProductOut(
         id=p.id,
         seller_id=p.seller_id,
@@ -53,6 +54,8 @@ def product_out(listing: Listing) -> ProductOut:
         stock=p.stock,
         weight_grams=p.weight_grams,
         attributes=p.attributes,
+        zh_size=listing.zh_size,
+        bonded_warehouse_only=listing.bonded_warehouse_only,
         problems=problems,
         created_at=p.created_at,
         updated_at=p.updated_at,

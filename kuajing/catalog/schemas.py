@@ -72,7 +72,13 @@ class ProductOut(BaseModel):
     stock: int
     weight_grams: int
     attributes: dict[str, Any]
-    problems: list[ProblemOut]
+    zh_size: str | None = Field(description="GB/T 1335 size derived from the measurements, e.g. 170/88A.")
+    bonded_warehouse_only: bool = Field(
+        description="Cold-chain fresh fruit ships only from a bonded warehouse."
+    )
+    problems: list[ProblemOut] = Field(
+        description="What keeps the product from being ordered: missing label or documents, no price."
+    )
     created_at: datetime
     updated_at: datetime
 

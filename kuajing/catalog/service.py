@@ -17,6 +17,8 @@ from kuajing.catalog.errors import (
 )
 from kuajing.catalog.schemas import MAX_STOCK
 from kuajing.catalog.search import index_text, query_terms
+from kuajing.compliance import category_rules
+from kuajing.compliance.category_rules import RuleProblem
 from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
@@ -36,6 +38,19 @@ MAX_PRICE_CENTS = 10_000_000  # $100,000
 class Listing:
     product: Product
     price: ListingPrice | None
+    problems: list[RuleProblem]
+    zh_size: str | None
+    bonded_warehouse_only: bool
+
+    @classmethod
+    def of(cls, product: Product, price: ListingPrice | None) -> "Listing":
+        return cls(
+            product,
+            price,
+            category_rules.listing_problems(product.hs_code, product.attributes),
+            category_rules.zh_size(product.hs_code, product.attributes),
+            category_rules.bonded_warehouse_only(product.hs_code, product.attributes),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +179,7 @@ async def get_listing(session: AsyncSession, *, product_id: int) -> Listing:
     if product is None:
         raise ProductNotFound(message=f"No product {product_id}.")
     prices = await pricing_service.listing_prices(session, [product])
-    return Listing(product, prices.get(product.id))
+    return Listing.of(product, prices.get(product.id))
 
 
 async def search(
@@ -186,4 +201,4 @@ async def search(
     )
     products, next_cursor = page_of(products, limit)
     prices = await pricing_service.listing_prices(session, products)
-    return Page(listings=[Listing(p, prices.get(p.id)) for p in products], next_cursor=next_cursor)
+    return Page(listings=[Listing.of(p, prices.get(p.id)) for p in products], next_cursor=next_cursor)

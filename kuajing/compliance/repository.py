@@ -22,6 +22,10 @@ async def load_rulebook(session: AsyncSession) -> RuleBook:
                 r.mfn_tariff_rate,
                 r.effective_from,
                 r.effective_to,
+                r.consumption_tax_per_litre,
+                r.high_end_consumption_tax_rate,
+                r.high_end_min_per_ml_or_g,
+                r.high_end_min_per_piece,
             )
             for r in tax_rows
         ],

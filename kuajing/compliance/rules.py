@@ -30,6 +30,10 @@ class TaxRate:
     mfn_tariff: Decimal
     effective_from: date
     effective_to: date | None
+    consumption_tax_per_litre: Decimal | None = None
+    high_end_consumption_tax_rate: Decimal | None = None
+    high_end_min_per_ml_or_g: Decimal | None = None
+    high_end_min_per_piece: Decimal | None = None
 
     @property
     def cbec_rate(self) -> Decimal:
@@ -101,7 +105,7 @@ def typed(row: dict[str, Any]) -> dict[str, Any]:
     for key, value in row.items():
         if value is None:
             out[key] = "" if key in ("hs_prefix", "remarks") else None
-        elif key.endswith("_rate") or key == "rate":
+        elif key.endswith(("_rate", "_per_litre")) or key == "rate" or key.startswith("high_end_min_"):
             out[key] = Decimal(value)
         elif key.startswith("effective_"):
             out[key] = date.fromisoformat(value)

@@ -13,6 +13,7 @@ from kuajing.auth import repository as auth_repository
 from kuajing.auth import service as auth_service
 from kuajing.catalog import repository as catalog_repository
 from kuajing.catalog import service as catalog_service
+from kuajing.compliance import category_rules
 from kuajing.compliance import service as compliance_service
 from kuajing.db import Database
 from kuajing.kit.money import Money
@@ -105,7 +106,10 @@ async def seed(database: Database, *, advance: Callable[[str], None] = lambda _l
                         attributes=item["attributes"],
                     )
                     report.products += 1
-                ids.append(product.id)
+                # Past orders use only products that can be ordered; the demo keeps a couple of
+                # listings with problems (a wine without its importer) for sellers to see.
+                if not category_rules.listing_problems(item["hs_code"], item["attributes"]):
+                    ids.append(product.id)
             product_ids.append(ids)
         advance(entry["legal_name"])
 

@@ -20,6 +20,13 @@ class TaxRule(Base):
     vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
     consumption_tax_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
     mfn_tariff_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    # A specific consumption tax in yuan per litre (beer) instead of the ad valorem rate.
+    consumption_tax_per_litre: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    # Ad valorem consumption tax that applies only above a price per ml or g, or per piece
+    # (high-end cosmetics); below both thresholds the ordinary rate applies.
+    high_end_consumption_tax_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    high_end_min_per_ml_or_g: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    high_end_min_per_piece: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     effective_from: Mapped[date]
     effective_to: Mapped[date | None]
     source: Mapped[str] = mapped_column(Text)

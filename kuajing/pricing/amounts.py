@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from kuajing.compliance.rules import TaxRate
 from kuajing.kit.money import Money, convert
-from kuajing.pricing.tax import Taxes, cbec_taxes, full_taxes
+from kuajing.pricing.tax import Measures, Taxes, cbec_taxes, consumption_tax_for, full_taxes
 
 
 class Channel(StrEnum):
@@ -25,6 +25,7 @@ class LineInput:
     unit_price_usd: int
     tax_rate: TaxRate
     additional_tariff_rate: Decimal = Decimal(0)
+    measures: Measures = Measures()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +126,18 @@ def price_order(
     for line, unit, line_goods, share in zip(lines, unit_prices, goods, shares, strict=True):
         rate = line.tax_rate
         value = line_goods + share
+        consumption = consumption_tax_for(
+            rate, unit_price=unit, quantity=line.quantity, measures=line.measures
+        )
         if channel is Channel.cbec_single_item_full_tax:
             taxes = full_taxes(
                 value,
-                consumption_tax_rate=rate.consumption_tax,
+                consumption=consumption,
                 vat_rate=rate.vat,
                 tariff_rate=rate.mfn_tariff + line.additional_tariff_rate,
             )
         else:
-            taxes = cbec_taxes(value, consumption_tax_rate=rate.consumption_tax, vat_rate=rate.vat)
+            taxes = cbec_taxes(value, consumption=consumption, vat_rate=rate.vat)
         priced.append(
             LineAmounts(
                 product_id=line.product_id,

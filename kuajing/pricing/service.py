@@ -2,11 +2,12 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.compliance import category_rules
 from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.rules import Limits, RuleBook
@@ -87,7 +88,7 @@ async def current_fx(session: AsyncSession, *, fresh: bool = False) -> FxFacts:
     return rate
 
 
-def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on) -> LineInput | None:  # type: ignore[no-untyped-def]
+def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on: date) -> LineInput | None:
     rate = rules.tax_rate(product.hs_code, on)
     if rate is None:
         return None
@@ -97,6 +98,7 @@ def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on) -> Li
         unit_price_usd=product.price_amount,
         tax_rate=rate,
         additional_tariff_rate=rules.additional_tariff(ORIGIN, product.hs_code, on),
+        measures=category_rules.measures(product.attributes),
     )
 
 
@@ -148,6 +150,10 @@ async def quote(
                 )
             )
             continue
+        problems += [
+            Problem(p.code, p.message, product_id)
+            for p in category_rules.listing_problems(product.hs_code, product.attributes)
+        ]
         if quantity > product.stock:
             problems.append(
                 Problem("out_of_stock", f"Only {product.stock} left of {product.title_en}.", product_id)
@@ -175,6 +181,13 @@ async def quote(
                 Problem("identity_required", "Add your real-name identity (name and ID number) first.")
             )
     if identity is not None:
+        for product in products.values():
+            problems += [
+                Problem(p.code, p.message, product.id)
+                for p in category_rules.buyer_problems(
+                    product.hs_code, birth_date=identity.birth_date, today=on
+                )
+            ]
         used = await compliance_repository.annual_used(session, id_number=identity.id_number, year=year)
         if used + amounts.dutiable > limits.annual:
             problems.append(

@@ -8,9 +8,11 @@ an order reads products, fees and the rate from the database, so what a buyer is
 comes from here.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +31,7 @@ class ProductFacts:
     price_amount: int
     stock: int
     title_en: str
+    attributes: Mapping[str, Any]  # read-only: shared by every request in this worker
 
     @classmethod
     def of(cls, product: Product) -> "ProductFacts":
@@ -39,6 +42,7 @@ class ProductFacts:
             product.price_amount,
             product.stock,
             product.title_en,
+            MappingProxyType(product.attributes),
         )
 
 

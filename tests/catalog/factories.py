@@ -13,7 +13,19 @@ WINE: dict[str, Any] = {
     "price": {"amount": 3000, "currency": "USD"},
     "stock": 100,
     "weight_grams": 1400,
-    "attributes": {"abv": 14.5, "volume_ml": 750},
+    "attributes": {
+        "abv": 14.5,
+        "volume_ml": 750,
+        "zh_label": {
+            "name": "纳帕谷赤霞珠干红葡萄酒",
+            "type": "干红葡萄酒",
+            "abv": "14.5%vol",
+            "volume": "750毫升",
+            "origin": "美国加利福尼亚州纳帕谷",
+            "importer": "上海跨境测试进出口有限公司",
+            "bottling_date": "2023-04-18",
+        },
+    },
 }
 APPLES: dict[str, Any] = {
     "title": {"en": "Washington Honeycrisp Apples, 5 kg", "zh": "华盛顿州蜜脆苹果 5公斤"},
@@ -23,7 +35,13 @@ APPLES: dict[str, Any] = {
     "price": {"amount": 2500, "currency": "USD"},
     "stock": 100,
     "weight_grams": 5500,
-    "attributes": {"origin_state": "WA"},
+    "attributes": {
+        "origin_state": "WA",
+        "orchard_registration_no": "WA-ORC-0423",
+        "packhouse_registration_no": "WA-PH-0117",
+        "phyto_cert_no": "APHIS-2026-WA-118273",
+        "cold_chain": True,
+    },
 }
 TEE: dict[str, Any] = {
     "title": {"en": "Carolina Cotton Crew Tee", "zh": "卡罗来纳纯棉圆领T恤"},

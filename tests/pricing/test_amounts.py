@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from kuajing.compliance.rules import TaxRate
 from kuajing.pricing.amounts import Channel, LineInput, price_order, share_freight
-from kuajing.pricing.tax import cbec_taxes, full_taxes
+from kuajing.pricing.tax import Measures, ad_valorem, cbec_taxes, full_taxes
 
 WINE = TaxRate(
     1,
@@ -125,14 +125,14 @@ def test_published_cbec_rates():
 
 def test_domain_facts_within_limit_wine_example():
     # domain-facts §1.6: P = 320.00 → CT 24.89, VAT 32.36, total tax 57.24
-    taxes = cbec_taxes(32000, consumption_tax_rate=Decimal("0.10"), vat_rate=Decimal("0.13"))
+    taxes = cbec_taxes(32000, consumption=ad_valorem(Decimal("0.10")), vat_rate=Decimal("0.13"))
     assert (taxes.consumption_tax, taxes.vat, taxes.total) == (2489, 3236, 5725)
 
 
 def test_domain_facts_full_tax_example():
     # domain-facts §1.6: RMB 6,000 bottle, MFN 14% → tariff 840, CT 760, VAT 988, total 2,588
     taxes = full_taxes(
-        600000, consumption_tax_rate=Decimal("0.10"), vat_rate=Decimal("0.13"), tariff_rate=Decimal("0.14")
+        600000, consumption=ad_valorem(Decimal("0.10")), vat_rate=Decimal("0.13"), tariff_rate=Decimal("0.14")
     )
     assert (taxes.tariff, taxes.consumption_tax, taxes.vat, taxes.total) == (84000, 76000, 98800, 258800)
 
@@ -176,12 +176,105 @@ def test_freight_shares_add_up_to_the_freight(freight, values):
 
 @given(value=st.integers(0, 100_000_000), rate=rates, extra=st.decimals("0", "1", places=2))
 def test_tax_is_never_negative(value, rate, extra):
-    within = cbec_taxes(value, consumption_tax_rate=rate.consumption_tax, vat_rate=rate.vat)
+    within = cbec_taxes(value, consumption=ad_valorem(rate.consumption_tax), vat_rate=rate.vat)
     over = full_taxes(
         value,
-        consumption_tax_rate=rate.consumption_tax,
+        consumption=ad_valorem(rate.consumption_tax),
         vat_rate=rate.vat,
         tariff_rate=rate.mfn_tariff + extra,
     )
     assert within.total >= 0 and over.total >= 0
     assert over.total >= within.total
+
+
+COSMETICS = TaxRate(
+    5,
+    "3304",
+    vat=Decimal("0.13"),
+    consumption_tax=Decimal(0),
+    mfn_tariff=Decimal("0.05"),
+    effective_from=date(2019, 4, 1),
+    effective_to=None,
+    high_end_consumption_tax_rate=Decimal("0.15"),
+    high_end_min_per_ml_or_g=Decimal(10),
+    high_end_min_per_piece=Decimal(15),
+)
+BEER = TaxRate(
+    6,
+    "2203",
+    vat=Decimal("0.13"),
+    consumption_tax=Decimal(0),
+    mfn_tariff=Decimal(0),
+    effective_from=date(2019, 4, 1),
+    effective_to=None,
+    consumption_tax_per_litre=Decimal("0.253"),
+)
+
+
+def test_high_end_cosmetic_carries_15_percent_consumption_tax():
+    # domain-facts §1.6 (People's Daily): RMB 425 for 20 g is 21.25 per g → CT 52.50, VAT 45.50, 98.00
+    cream = Measures(net_content=Decimal(20), net_unit="g")
+    amounts = price_order(
+        [LineInput(1, 1, 4250, COSMETICS, measures=cream)],
+        freight_usd=0,
+        fx_rate=Decimal(10),
+        per_order_limit=LIMIT,
+    )
+    assert (amounts.goods, amounts.consumption_tax, amounts.vat, amounts.tax) == (42500, 5250, 4550, 9800)
+
+
+def test_ordinary_cosmetic_pays_vat_only():
+    # 200.00 for 50 ml is 4 per ml, under the 10-per-ml threshold: VAT 200 × 13% × 0.7 = 18.20
+    lotion = Measures(net_content=Decimal(50), net_unit="ml")
+    amounts = price_order(
+        [LineInput(1, 1, 2000, COSMETICS, measures=lotion)],
+        freight_usd=0,
+        fx_rate=Decimal(10),
+        per_order_limit=LIMIT,
+    )
+    assert (amounts.consumption_tax, amounts.vat) == (0, 1820)
+
+
+def test_the_high_end_threshold_is_inclusive_and_per_piece_too():
+    # exactly 10.00 per ml is high-end; 9.99 is not; a 15.00 lipstick (1 piece) is high-end
+    at = price_order(
+        [LineInput(1, 1, 500, COSMETICS, measures=Measures(net_content=Decimal(5), net_unit="ml"))],
+        freight_usd=0,
+        fx_rate=Decimal(10),
+        per_order_limit=LIMIT,
+    )
+    below = price_order(
+        [LineInput(1, 1, 4995, COSMETICS, measures=Measures(net_content=Decimal(50), net_unit="ml"))],
+        freight_usd=0,
+        fx_rate=Decimal(1),
+        per_order_limit=LIMIT,
+    )
+    lipstick = price_order(
+        [LineInput(1, 1, 150, COSMETICS, measures=Measures(net_content=Decimal(1), net_unit="piece"))],
+        freight_usd=0,
+        fx_rate=Decimal(10),
+        per_order_limit=LIMIT,
+    )
+    # 50.00 for 5 ml: CT = 50/0.85 × 0.15 × 0.7 = 6.176 → 6.18; VAT = 50/0.85 × 0.13 × 0.7 = 5.353 → 5.35
+    assert (at.consumption_tax, at.vat) == (618, 535)
+    # 49.95 for 50 ml = 0.999 per ml: ordinary, VAT 49.95 × 0.091 = 4.545 → 4.55
+    assert (below.consumption_tax, below.vat) == (0, 455)
+    # 15.00 per piece: CT = 15/0.85 × 0.15 × 0.7 = 1.853 → 1.85; VAT = 1.606 → 1.61
+    assert (lipstick.consumption_tax, lipstick.vat) == (185, 161)
+
+
+def test_beer_consumption_tax_is_per_litre():
+    # two 4-packs of 355 ml at $18.00, FX 7.1000, no freight: V = 255.60; 2.84 L
+    # statutory CT = 2.84 × 0.253 = 0.71852 → CBEC 70% = 0.502964 → 0.50
+    # VAT = (255.60 + 0.71852) × 13% × 0.7 = 23.324979 → 23.32
+    four_pack = Measures(litres=Decimal("1.42"))
+    amounts = price_order(
+        [LineInput(1, 2, 1800, BEER, measures=four_pack)], freight_usd=0, fx_rate=FX, per_order_limit=LIMIT
+    )
+    assert (amounts.goods, amounts.consumption_tax, amounts.vat, amounts.tax) == (25560, 50, 2332, 2382)
+
+
+def test_beer_without_a_declared_volume_gets_no_specific_tax_here():
+    # the category rules refuse such a listing at order time (volume_missing); the calculator stays pure
+    amounts = price_order([LineInput(1, 1, 1800, BEER)], freight_usd=0, fx_rate=FX, per_order_limit=LIMIT)
+    assert amounts.consumption_tax == 0

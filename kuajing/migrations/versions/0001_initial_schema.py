@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 15:32:43.960879
+Create Date: 2026-11-25 16:15:21.031480
 """
 
 from collections.abc import Sequence
@@ -83,6 +83,12 @@ def upgrade() -> None:
         sa.Column("vat_rate", kuajing.models.base.ExactDecimal(length=32), nullable=False),
         sa.Column("consumption_tax_rate", kuajing.models.base.ExactDecimal(length=32), nullable=False),
         sa.Column("mfn_tariff_rate", kuajing.models.base.ExactDecimal(length=32), nullable=False),
+        sa.Column("consumption_tax_per_litre", kuajing.models.base.ExactDecimal(length=32), nullable=True),
+        sa.Column(
+            "high_end_consumption_tax_rate", kuajing.models.base.ExactDecimal(length=32), nullable=True
+        ),
+        sa.Column("high_end_min_per_ml_or_g", kuajing.models.base.ExactDecimal(length=32), nullable=True),
+        sa.Column("high_end_min_per_piece", kuajing.models.base.ExactDecimal(length=32), nullable=True),
         sa.Column("effective_from", sa.Date(), nullable=False),
         sa.Column("effective_to", sa.Date(), nullable=True),
         sa.Column("source", sa.Text(), nullable=False),
