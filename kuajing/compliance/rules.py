@@ -35,11 +35,6 @@ class TaxRate:
     high_end_min_per_ml_or_g: Decimal | None = None
     high_end_min_per_piece: Decimal | None = None
 
-    @property
-    def cbec_rate(self) -> Decimal:
-        """The comprehensive CBEC rate, (c + v) / (1 − c) × 70%, as shown to buyers."""
-        return (self.consumption_tax + self.vat) / (1 - self.consumption_tax) * CBEC_TAX_SHARE
-
 
 @dataclass(frozen=True, slots=True)
 class OriginTariffRate:

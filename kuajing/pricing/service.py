@@ -18,6 +18,7 @@ from kuajing.pricing.amounts import Channel, LineInput, OrderAmounts, price_orde
 from kuajing.pricing.errors import FxRateUnavailable, MixedSellers, UnknownCurrencyPair, UnknownProduct
 from kuajing.pricing.fx import parse_rate
 from kuajing.pricing.snapshots import FxFacts, ProductFacts, SellerFacts
+from kuajing.pricing.tax import cbec_rate, consumption_tax_for
 
 PAIRS = {("USD", "CNY")}
 ORIGIN = "US"  # every seller ships from the United States
@@ -231,9 +232,14 @@ async def listing_prices(session: AsyncSession, products: list[Product]) -> dict
         amounts = price_order(
             [line], freight_usd=profile.shipping_fee_amount, fx_rate=fx.rate, per_order_limit=limits.per_order
         )
+        unit_price = amounts.lines[0].unit_price
+        # the ad valorem consumption tax this unit really carries (a high-end cream: 15%)
+        consumption = consumption_tax_for(
+            line.tax_rate, unit_price=unit_price, quantity=1, measures=line.measures
+        )
         prices[product.id] = ListingPrice(
-            price_cny=amounts.lines[0].unit_price,
-            tax_rate=line.tax_rate.cbec_rate.quantize(Decimal("0.0001")),
+            price_cny=unit_price,
+            tax_rate=cbec_rate(consumption.rate, line.tax_rate.vat).quantize(Decimal("0.0001")),
             landed=amounts.total,
             freight=amounts.freight,
             tax=amounts.tax,

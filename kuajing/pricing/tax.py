@@ -89,5 +89,10 @@ def full_taxes(value: int, *, consumption: ConsumptionTax, vat_rate: Decimal, ta
     )
 
 
+def cbec_rate(consumption_rate: Decimal, vat_rate: Decimal) -> Decimal:
+    """The comprehensive CBEC rate shown to buyers: (c + v) / (1 − c) × 70%."""
+    return (consumption_rate + vat_rate) / (1 - consumption_rate) * CBEC_TAX_SHARE
+
+
 def ad_valorem(rate: Decimal) -> ConsumptionTax:
     return ConsumptionTax(rate, Decimal(0))

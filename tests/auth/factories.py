@@ -36,10 +36,10 @@ def register(api: httpx.Client, role: str, *, name: str = "Test User") -> Accoun
 _people = itertools.count()
 
 
-def new_id_number() -> str:
+def new_id_number(*, born: date | None = None) -> str:
     """A valid resident ID nobody else in the test run has: the yearly limit is per person."""
     n = next(_people)
-    born = date(1960, 1, 1) + timedelta(days=n)
+    born = born or date(1960, 1, 1) + timedelta(days=n)
     first17 = f"110105{born:%Y%m%d}{n % 1000:03d}"
     return first17 + check_character(first17)
 

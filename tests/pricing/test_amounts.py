@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from kuajing.compliance.rules import TaxRate
 from kuajing.pricing.amounts import Channel, LineInput, price_order, share_freight
-from kuajing.pricing.tax import Measures, ad_valorem, cbec_taxes, full_taxes
+from kuajing.pricing.tax import Measures, ad_valorem, cbec_rate, cbec_taxes, full_taxes
 
 WINE = TaxRate(
     1,
@@ -118,9 +118,10 @@ def test_freight_is_shared_by_value_with_the_remainder_on_the_last_line():
 
 
 def test_published_cbec_rates():
-    assert WINE.cbec_rate.quantize(Decimal("0.0001")) == Decimal("0.1789")
-    assert APPLES.cbec_rate == Decimal("0.063")
-    assert GARMENT.cbec_rate == Decimal("0.091")
+    assert cbec_rate(WINE.consumption_tax, WINE.vat).quantize(Decimal("0.0001")) == Decimal("0.1789")
+    assert cbec_rate(APPLES.consumption_tax, APPLES.vat) == Decimal("0.063")
+    assert cbec_rate(GARMENT.consumption_tax, GARMENT.vat) == Decimal("0.091")
+    assert cbec_rate(Decimal("0.15"), Decimal("0.13")).quantize(Decimal("0.0001")) == Decimal("0.2306")
 
 
 def test_domain_facts_within_limit_wine_example():
