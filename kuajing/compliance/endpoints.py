@@ -1,13 +1,26 @@
 from fastapi import APIRouter
 
 from kuajing.auth.dependencies import BuyerPrincipal
-from kuajing.compliance import service
+from kuajing.compliance import risk_notice, service
 from kuajing.compliance.errors import IdentityMissing
 from kuajing.compliance.identity import mask
-from kuajing.compliance.schemas import IdentityIn, IdentityOut
+from kuajing.compliance.schemas import IdentityIn, IdentityOut, RiskNoticeOut, RiskNoticePointOut
 from kuajing.db import SessionDep
+from kuajing.kit.time import beijing_date, utcnow
 
 router = APIRouter(tags=["buyer"])
+
+
+@router.get("/risk-notice", response_model=RiskNoticeOut)
+async def get_risk_notice() -> RiskNoticeOut:
+    """The CBEC risk notice in force, which every order must accept (and may name by version)."""
+    notice = risk_notice.in_force(beijing_date(utcnow()))
+    return RiskNoticeOut(
+        version=notice.version,
+        effective_from=notice.effective_from,
+        points=[RiskNoticePointOut(key=p.key, zh=p.zh, en=p.en) for p in notice.points],
+        source=notice.source,
+    )
 
 
 @router.put("/buyer/identity", response_model=IdentityOut)

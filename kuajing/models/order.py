@@ -39,6 +39,7 @@ class Order(Base):
     buyer_id_number: Mapped[str] = mapped_column(String(18))
     shipping_address: Mapped[dict[str, Any]] = mapped_column(JSON)
     risk_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    risk_notice_version: Mapped[str] = mapped_column(String(20))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

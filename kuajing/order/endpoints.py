@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from kuajing.auth.dependencies import BuyerPrincipal, CurrentPrincipal
 from kuajing.db import SessionDep
@@ -23,6 +23,7 @@ from kuajing.order.schemas import (
 from kuajing.order.service import Viewer
 from kuajing.order.status import OrderStatus
 from kuajing.payment import service as payment_service
+from kuajing.problems import problem
 
 router = APIRouter(tags=["orders"])
 
@@ -61,6 +62,8 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
         fx_rate=str(order.fx_rate),
         shipping_address=ShippingAddress(**order.shipping_address),
         tracking_number=order.tracking_number,
+        risk_notice_version=order.risk_notice_version,
+        risk_notice_accepted_at=order.risk_notice_accepted_at,
         expires_at=order.expires_at,
         created_at=order.created_at,
         events=None
@@ -93,6 +96,7 @@ async def place_order(
             lines=[(line.product_id, line.quantity) for line in body.lines],
             shipping_address=body.shipping_address.model_dump(),
             risk_notice_accepted=body.risk_notice_accepted,
+            risk_notice_version=body.risk_notice_version,
             ttl_seconds=request.app.state.settings.order_ttl_seconds,
         )
         return order_out(order).model_dump(mode="json", exclude={"events"})
@@ -135,11 +139,19 @@ async def get_order(order_id: IdPath, principal: CurrentPrincipal, session: Sess
 
 
 @router.post("/orders/{order_id}/pay", response_model=OrderOut)
-async def pay_order(order_id: IdPath, body: PayIn, buyer: BuyerPrincipal, session: SessionDep) -> OrderOut:
-    order = await payment_service.pay_order(
-        session, order_id=order_id, buyer_id=buyer.user_id, method=body.method
+async def pay_order(order_id: IdPath, body: PayIn, buyer: BuyerPrincipal, session: SessionDep) -> Response:
+    outcome = await payment_service.pay_order(
+        session,
+        order_id=order_id,
+        buyer_id=buyer.user_id,
+        method=body.method,
+        payer_name=body.payer.name if body.payer else None,
+        payer_id_number=body.payer.id_number if body.payer else None,
     )
-    return order_out(order)
+    if outcome.refusal is not None:
+        # answered, not raised: the refusal's event is committed with this request
+        return problem(outcome.refusal.status, outcome.refusal.code, outcome.refusal.message)
+    return JSONResponse(order_out(outcome.order).model_dump(mode="json"))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)

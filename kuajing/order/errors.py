@@ -13,5 +13,9 @@ class AnnualLimitReached(InvalidInput):
     code = "cbec_annual_limit"
 
 
+class RiskNoticeOutdated(Conflict):
+    code = "risk_notice_outdated"
+
+
 class OrderExpired(Conflict):
     code = "order_expired"

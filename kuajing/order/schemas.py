@@ -23,10 +23,24 @@ class OrderIn(InputModel):
     risk_notice_accepted: StrictBool = Field(
         description="The buyer accepted the CBEC risk notice for this order."
     )
+    risk_notice_version: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The version the buyer read (GET /api/v1/risk-notice). If a newer one is in force, the "
+        "order is refused with risk_notice_outdated so the buyer reads it first.",
+    )
+
+
+class Payer(InputModel):
+    name: str = Field(min_length=2, max_length=60)
+    id_number: str = Field(min_length=1, max_length=32)
 
 
 class PayIn(InputModel):
     method: Literal["sandbox"]
+    payer: Payer | None = Field(
+        default=None, description="Who pays; the buyer's identity on file if omitted. Must be the orderer."
+    )
 
 
 class ShipIn(InputModel):
@@ -65,6 +79,8 @@ class OrderOut(BaseModel):
     fx_rate: str
     shipping_address: ShippingAddress
     tracking_number: str | None
+    risk_notice_version: str
+    risk_notice_accepted_at: datetime
     expires_at: datetime
     created_at: datetime
     events: list[OrderEventOut] | None = None

@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog import repository as catalog_repository
 from kuajing.compliance import repository as compliance_repository
+from kuajing.compliance import risk_notice
 from kuajing.compliance.errors import RiskNoticeRequired
 from kuajing.errors import Forbidden
 from kuajing.kit.pagination import decode_cursor, page_of
-from kuajing.kit.time import utcnow
+from kuajing.kit.time import beijing_date, utcnow
 from kuajing.models import Order, OrderEvent, OrderLine, Role
 from kuajing.order import repository
-from kuajing.order.errors import AnnualLimitReached, OrderNotFound, OutOfStock
+from kuajing.order.errors import AnnualLimitReached, OrderNotFound, OutOfStock, RiskNoticeOutdated
 from kuajing.order.status import OrderStatus, check_transition
 from kuajing.pricing import service as pricing_service
 from kuajing.pricing import snapshots
@@ -38,12 +39,18 @@ async def place_order(
     shipping_address: dict[str, str],
     risk_notice_accepted: bool,
     ttl_seconds: float,
+    risk_notice_version: str | None = None,
     now: datetime | None = None,
 ) -> Order:
     """Price, check every CBEC rule, then take the year's room and the stock, or nothing at all."""
     now = now or utcnow()
     if not risk_notice_accepted:
         raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
+    notice = risk_notice.in_force(beijing_date(now))
+    if risk_notice_version is not None and risk_notice_version != notice.version:
+        raise RiskNoticeOutdated(
+            message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
+        )
 
     quote = await pricing_service.quote(session, lines=lines, buyer_id=buyer_id, now=now, fresh=True)
     if quote.problems:
@@ -95,6 +102,7 @@ async def place_order(
         buyer_id_number=identity.id_number,
         shipping_address=shipping_address,
         risk_notice_accepted_at=now,
+        risk_notice_version=notice.version,
         expires_at=now + timedelta(seconds=ttl_seconds),
         created_at=now,
         updated_at=now,
@@ -205,6 +213,21 @@ async def transition(
             now=now,
         )
     return moved
+
+
+async def note(
+    session: AsyncSession, *, order: Order, actor_id: int | None, reason: str, now: datetime
+) -> None:
+    """Record something that happened to an order without moving it (a refused payment)."""
+    await repository.add_event(
+        session,
+        order_id=order.id,
+        from_status=order.status,
+        to_status=order.status,
+        actor_id=actor_id,
+        reason=reason,
+        now=now,
+    )
 
 
 async def _release(session: AsyncSession, order: Order) -> None:

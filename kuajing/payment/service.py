@@ -1,9 +1,15 @@
 """Paying an order: charge through a gateway, then move the order to paid, or refuse."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.errors import Conflict
-from kuajing.kit.time import utcnow
+from kuajing.compliance import service as compliance_service
+from kuajing.compliance.errors import IdentityMissing, InvalidIdNumberError
+from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
+from kuajing.errors import Conflict, InvalidInput, KuajingError
+from kuajing.kit.time import beijing_date, utcnow
 from kuajing.models import Order, Payment, Role
 from kuajing.order import repository as order_repository
 from kuajing.order import service as order_service
@@ -17,8 +23,34 @@ class PaymentDeclined(Conflict):
     code = "payment_declined"
 
 
-async def pay_order(session: AsyncSession, *, order_id: int, buyer_id: int, method: str) -> Order:
+class PayerMismatch(InvalidInput):
+    code = "payer_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class PayOutcome:
+    order: Order
+    # A refusal that must stay on record: the caller answers with it and still commits.
+    refusal: KuajingError | None = None
+
+
+def _same_name(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+async def pay_order(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    buyer_id: int,
+    method: str,
+    payer_name: str | None = None,
+    payer_id_number: str | None = None,
+) -> PayOutcome:
     """Pay a pending order once. Paying an order that is already paid answers with it unchanged.
+
+    The payer is the named person, or the buyer's identity on file; CBEC requires the payer to
+    be the orderer, so a mismatch is refused and recorded as an order event.
 
     The order moves to paid by a guarded update before the gateway is asked, inside the same
     transaction: a second concurrent pay waits on that row and then finds it paid, so it never
@@ -27,6 +59,20 @@ async def pay_order(session: AsyncSession, *, order_id: int, buyer_id: int, meth
     now = utcnow()
     viewer = order_service.Viewer(user_id=buyer_id, role=Role.buyer)
     order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
+    if order.status == OrderStatus.pending_payment:
+        payer = await _payer(session, buyer_id=buyer_id, name=payer_name, id_number=payer_id_number, now=now)
+        if not (payer[1] == order.buyer_id_number and _same_name(payer[0], order.buyer_name)):
+            await order_service.note(
+                session,
+                order=order,
+                actor_id=buyer_id,
+                reason="payment refused: payer is not the orderer",
+                now=now,
+            )
+            refusal = PayerMismatch(
+                message="The payer's name and ID must be the orderer's (CBEC real-name rule)."
+            )
+            return PayOutcome(order, refusal)
     if order.status == OrderStatus.pending_payment and order.expires_at <= now:
         raise OrderExpired(message="The payment window for this order has passed; place it again.")
     if order.status == OrderStatus.pending_payment:
@@ -59,7 +105,22 @@ async def pay_order(session: AsyncSession, *, order_id: int, buyer_id: int, meth
             )
         order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     if order.status in PAID:
-        return order
+        return PayOutcome(order)
     if order.status == OrderStatus.pending_payment:  # its window closed between our check and update
         raise OrderExpired(message="The payment window for this order has passed; place it again.")
     raise OrderExpired("order_not_payable", f"This order is {order.status} and cannot be paid.")
+
+
+async def _payer(
+    session: AsyncSession, *, buyer_id: int, name: str | None, id_number: str | None, now: datetime
+) -> tuple[str, str]:
+    """(name, ID number) of who pays: as given, or the buyer's identity on file."""
+    if name is not None and id_number is not None:
+        try:
+            return name, parse_resident_id(id_number, today=beijing_date(now)).number
+        except InvalidIdNumber as exc:
+            raise InvalidIdNumberError(message=str(exc)) from exc
+    identity = await compliance_service.get_identity(session, user_id=buyer_id)
+    if identity is None:
+        raise IdentityMissing(message="Add your real-name identity before paying.")
+    return identity.name, identity.id_number

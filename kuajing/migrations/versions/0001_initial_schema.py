@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:15:21.031480
+Create Date: 2026-11-25 16:20:10.154499
 """
 
 from collections.abc import Sequence
@@ -168,6 +168,7 @@ def upgrade() -> None:
         sa.Column("buyer_id_number", sa.String(length=18), nullable=False),
         sa.Column("shipping_address", sa.JSON(), nullable=False),
         sa.Column("risk_notice_accepted_at", kuajing.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("risk_notice_version", sa.String(length=20), nullable=False),
         sa.Column("tracking_number", sa.String(length=64), nullable=True),
         sa.Column("expires_at", kuajing.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_at", kuajing.models.base.UTCDateTime(timezone=True), nullable=False),
