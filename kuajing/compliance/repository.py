@@ -30,7 +30,9 @@ async def load_rulebook(session: AsyncSession) -> RuleBook:
             for r in tax_rows
         ],
         [
-            OriginTariffRate(r.origin, r.hs_prefix, r.rate, r.effective_from, r.effective_to)
+            OriginTariffRate(
+                r.origin, r.hs_prefix, r.rate, r.effective_from, r.effective_to, r.within_cbec_limits
+            )
             for r in tariff_rows
         ],
         [

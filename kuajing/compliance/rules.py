@@ -43,6 +43,7 @@ class OriginTariffRate:
     rate: Decimal
     effective_from: date
     effective_to: date | None
+    within_cbec_limits: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +73,12 @@ class RuleBook:
                 return rate
         return None
 
-    def additional_tariff(self, origin: str, hs_code: str, on: date) -> Decimal:
+    def additional_tariff(
+        self, origin: str, hs_code: str, on: date, *, within_limits: bool = False
+    ) -> Decimal:
         """The sum of the additional-tariff measures in force: separate measures stack (as the
-        2018 and 2019 ones on US wine did), so a measure that replaces another must end it."""
+        2018 and 2019 ones on US wine did), so a measure that replaces another must end it.
+        `within_limits` counts only the measures flagged as levied within the CBEC limits."""
         digits = hs_digits(hs_code)
         return sum(
             (
@@ -83,6 +87,7 @@ class RuleBook:
                 if t.origin == origin
                 and digits.startswith(t.hs_prefix)
                 and _in_force(t.effective_from, t.effective_to, on)
+                and (t.within_cbec_limits or not within_limits)
             ),
             Decimal(0),
         )
@@ -102,6 +107,10 @@ def typed(row: dict[str, Any]) -> dict[str, Any]:
             out[key] = "" if key in ("hs_prefix", "remarks") else None
         elif key.endswith(("_rate", "_per_litre")) or key == "rate" or key.startswith("high_end_min_"):
             out[key] = Decimal(value)
+        elif key == "within_cbec_limits":
+            if value not in ("true", "false"):
+                raise ValueError(f"within_cbec_limits must be true or false, not {value!r}")
+            out[key] = value == "true"
         elif key.startswith("effective_"):
             out[key] = date.fromisoformat(value)
         elif key.endswith("_amount"):

@@ -45,6 +45,9 @@ class OriginTariff(Base):
     rate: Mapped[Decimal] = mapped_column(ExactDecimal())
     effective_from: Mapped[date]
     effective_to: Mapped[date | None]
+    # Whether the tariff is also levied on orders within the CBEC limits (where the tariff is
+    # otherwise 0). Unconfirmed in law; off unless a row says so.
+    within_cbec_limits: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(Text)
 
 

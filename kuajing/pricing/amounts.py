@@ -24,7 +24,8 @@ class LineInput:
     quantity: int
     unit_price_usd: int
     tax_rate: TaxRate
-    additional_tariff_rate: Decimal = Decimal(0)
+    additional_tariff_rate: Decimal = Decimal(0)  # levied on a single item over the limit
+    within_limits_tariff_rate: Decimal = Decimal(0)  # levied within the limits (a rule flag, off)
     measures: Measures = Measures()
 
 
@@ -137,7 +138,9 @@ def price_order(
                 tariff_rate=rate.mfn_tariff + line.additional_tariff_rate,
             )
         else:
-            taxes = cbec_taxes(value, consumption=consumption, vat_rate=rate.vat)
+            taxes = cbec_taxes(
+                value, consumption=consumption, vat_rate=rate.vat, tariff_rate=line.within_limits_tariff_rate
+            )
         priced.append(
             LineAmounts(
                 product_id=line.product_id,

@@ -99,6 +99,7 @@ def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on: date)
         unit_price_usd=product.price_amount,
         tax_rate=rate,
         additional_tariff_rate=rules.additional_tariff(ORIGIN, product.hs_code, on),
+        within_limits_tariff_rate=rules.additional_tariff(ORIGIN, product.hs_code, on, within_limits=True),
         measures=category_rules.measures(product.attributes),
     )
 

@@ -75,10 +75,13 @@ def _taxes(
     )
 
 
-def cbec_taxes(value: int, *, consumption: ConsumptionTax, vat_rate: Decimal) -> Taxes:
-    """Within the CBEC limits: tariff 0, consumption tax and VAT at 70% of the statutory amount."""
+def cbec_taxes(
+    value: int, *, consumption: ConsumptionTax, vat_rate: Decimal, tariff_rate: Decimal = Decimal(0)
+) -> Taxes:
+    """Within the CBEC limits: tariff 0 (unless a rule levies an origin's additional tariff here
+    too), consumption tax and VAT at 70% of the statutory amount."""
     return _taxes(
-        value, consumption=consumption, vat_rate=vat_rate, tariff_rate=Decimal(0), share=CBEC_TAX_SHARE
+        value, consumption=consumption, vat_rate=vat_rate, tariff_rate=tariff_rate, share=CBEC_TAX_SHARE
     )
 
 

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate
+from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate, packaged_rows, typed
 
 
 def rate(id_, prefix, vat, start, end=None):
@@ -53,3 +53,26 @@ def test_additional_tariffs_in_force_stack_by_origin_and_prefix():
 
 def test_unknown_codes_are_off_the_list():
     assert BOOK.tax_rate("9305.10", date(2026, 11, 25)) is None
+
+
+def test_only_flagged_tariffs_count_within_the_limits():
+    book = RuleBook(
+        [],
+        [
+            OriginTariffRate("US", "", Decimal("0.10"), date(2025, 5, 14), None),
+            OriginTariffRate("US", "0808", Decimal("0.05"), date(2025, 5, 14), None, within_cbec_limits=True),
+        ],
+        [],
+    )
+    on = date(2026, 11, 25)
+    assert book.additional_tariff("US", "2204.21", on) == Decimal("0.10")
+    assert book.additional_tariff("US", "2204.21", on, within_limits=True) == Decimal(0)
+    assert book.additional_tariff("US", "0808.10", on) == Decimal("0.15")
+    assert book.additional_tariff("US", "0808.10", on, within_limits=True) == Decimal("0.05")
+
+
+def test_the_packaged_us_tariff_is_not_levied_within_the_limits():
+    rows = [typed(row) for row in packaged_rows("kuajing.compliance", "origin_tariffs.csv")]
+    assert [(r["origin"], r["rate"], r["within_cbec_limits"]) for r in rows] == [
+        ("US", Decimal("0.10"), False)
+    ]

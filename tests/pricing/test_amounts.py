@@ -279,3 +279,16 @@ def test_beer_without_a_declared_volume_gets_no_specific_tax_here():
     # the category rules refuse such a listing at order time (volume_missing); the calculator stays pure
     amounts = price_order([LineInput(1, 1, 1800, BEER)], freight_usd=0, fx_rate=FX, per_order_limit=LIMIT)
     assert amounts.consumption_tax == 0
+
+
+def test_the_additional_tariff_within_the_limits_is_a_flag_that_changes_the_whole_base():
+    # DESIGN's wine example with the unconfirmed rule switched on: +10% on V = 461.50 → 46.15;
+    # the CT and VAT base grows with it: (461.50 + 46.15)/0.9 × 0.1 × 0.7 = 39.484 → 39.48;
+    # × 0.13 × 0.7 = 51.329 → 51.33
+    flagged = price_order(
+        [LineInput(1, 2, 3000, WINE, within_limits_tariff_rate=Decimal("0.10"))],
+        freight_usd=500,
+        fx_rate=FX,
+        per_order_limit=LIMIT,
+    )
+    assert (flagged.tariff, flagged.consumption_tax, flagged.vat, flagged.tax) == (4615, 3948, 5133, 13696)

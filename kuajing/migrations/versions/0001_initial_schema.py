@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:20:10.154499
+Create Date: 2026-11-25 16:26:01.888211
 """
 
 from collections.abc import Sequence
@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("rate", kuajing.models.base.ExactDecimal(length=32), nullable=False),
         sa.Column("effective_from", sa.Date(), nullable=False),
         sa.Column("effective_to", sa.Date(), nullable=True),
+        sa.Column("within_cbec_limits", sa.Boolean(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_origin_tariffs")),
         sa.UniqueConstraint("origin", "hs_prefix", "effective_from", name="uq_origin_tariffs_key"),
