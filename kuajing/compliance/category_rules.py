@@ -11,6 +11,7 @@ from typing import Any
 from kuajing.compliance.rules import hs_digits, packaged_rows
 from kuajing.kit.money import round_half_up
 from kuajing.pricing.tax import Measures
+from kuajing.seller.states import US_STATES
 
 WINE, BEER, COSMETICS = ("2204",), ("2203",), ("3304",)
 FRESH_FRUIT = ("0805", "0806", "0808", "0809")
@@ -86,7 +87,9 @@ def listing_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProbl
     """What the listing lacks for its category; an empty list means it may be ordered."""
     problems: list[RuleProblem] = []
     if _is(hs_code, WINE):
-        missing = [f for f in ZH_LABEL_FIELDS if not _text((attributes.get("zh_label") or {}).get(f))]
+        label = attributes.get("zh_label")
+        label = label if isinstance(label, dict) else {}  # attributes are free-form JSON
+        missing = [f for f in ZH_LABEL_FIELDS if not _text(label.get(f))]
         if _positive(attributes.get("abv")) is None:
             missing.insert(0, "abv")
         if _positive(attributes.get("volume_ml")) is None:
@@ -121,7 +124,12 @@ def _fruit_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProble
     digits = hs_digits(hs_code)
     origin = next((o for o in fruit_origins() if digits.startswith(o.hs_prefix)), None)
     state = attributes.get("origin_state")
-    if origin is None or not _text(state) or (origin.states is not None and state not in origin.states):
+    if (
+        origin is None
+        or not isinstance(state, str)
+        or state not in US_STATES
+        or (origin.states is not None and state not in origin.states)
+    ):
         allowed = (
             "none"
             if origin is None

@@ -69,6 +69,7 @@ def test_wine_buyers_must_be_18_by_the_id_birth_date():
     [
         ("0808.10", "MI", []),
         ("0808.10", "NY", []),
+        ("0808.10", "Washington", ["origin_not_approved"]),  # any state, but a real state code
         ("0809.29", "WA", []),
         ("0809.29", "MI", ["origin_not_approved"]),
         ("0806.10", "CA", []),
@@ -133,3 +134,28 @@ def test_beer_and_cosmetics_declare_what_their_tax_needs():
     assert measures({"volume_ml": 355, "units": 4}).litres == measures({"volume_ml": "1420"}).litres
     assert measures({"net_content": "20", "unit": "g"}) == Measures(net_content=20, net_unit="g")
     assert measures({"net_content": "NaN", "unit": "kg"}) == Measures()
+
+
+@pytest.mark.parametrize("odd", ["a string", ["a", "list"], 42, None, True, {"nested": {"deep": 1}}])
+def test_free_form_attributes_of_any_shape_give_problems_not_errors(odd):
+    attributes = {
+        "zh_label": odd,
+        "abv": odd,
+        "volume_ml": odd,
+        "origin_state": odd,
+        "gb18401_category": odd,
+        "net_content": odd,
+        "unit": odd,
+        "fit_height_cm": odd,
+        "fit_chest_cm": odd,
+        "cold_chain": odd,
+        "orchard_registration_no": odd,
+    }
+    # none of these shapes is a complete label, a state, a GB 18401 category or a unit
+    assert "label_incomplete" in codes("2204.21", attributes)
+    assert "origin_not_approved" in codes("0808.10", attributes)
+    assert codes("6109.10", attributes) == ["gb18401_category_missing"]
+    assert codes("3304.99", attributes) == ["net_content_missing"]
+    assert codes("2203.00", attributes) == ([] if odd == 42 else ["volume_missing"])
+    assert zh_size("6109.10", attributes) is None
+    assert bonded_warehouse_only("0808.10", attributes) is (odd is True)
