@@ -5,7 +5,6 @@ from typing import Literal
 from pydantic import BaseModel, Field, StrictInt
 
 from kuajing.kit.input_model import InputModel
-from kuajing.kit.money import Money
 
 # Ten million dollars or yuan in minor units: beyond any single price a client may send.
 MAX_AMOUNT = 1_000_000_000
@@ -14,10 +13,6 @@ MAX_AMOUNT = 1_000_000_000
 class MoneyModel(BaseModel):
     amount: int = Field(description="Integer minor units (cents, fen).")
     currency: Literal["USD", "CNY"]
-
-    @classmethod
-    def of(cls, money: Money) -> "MoneyModel":
-        return cls(amount=money.amount, currency=money.currency)  # type: ignore[arg-type]
 
     @classmethod
     def cny(cls, amount: int) -> "MoneyModel":

@@ -23,10 +23,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.expired: frozenset(),
 }
 
-# Orders that hold stock and count toward the buyer's CBEC year.
-HOLDING = frozenset(
-    {OrderStatus.pending_payment, OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered}
-)
 # Orders whose goods were paid for: the jobs report counts these.
 PAID = frozenset({OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered})
 
