@@ -13,6 +13,7 @@ from kuajing.auth.endpoints import router as auth_router
 from kuajing.auth.tokens import TokenCache
 from kuajing.catalog.endpoints import router as catalog_router
 from kuajing.catalog.search import warm_up
+from kuajing.compliance import service as compliance_service
 from kuajing.compliance.endpoints import router as compliance_router
 from kuajing.db import Database
 from kuajing.impact.endpoints import router as impact_router
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = Database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
         snapshots.configure(settings.read_cache_seconds)
+        compliance_service.configure(settings.rules_cache_seconds)
         await asyncio.to_thread(warm_up)
         # jieba's dictionary and the imported modules are a large heap that never changes;
         # keep the collector from walking it on every full collection.

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     # How old a worker's snapshot of products, shipping fees and the FX rate may be when it
     # answers a quote or prices a listing. Orders always read the database.
     read_cache_seconds: float = Field(default=1.0, ge=0)
+    # How old a worker's copy of the rule book may be: `kuajing rules import` reaches running
+    # servers within this many seconds.
+    rules_cache_seconds: float = Field(default=60, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     platform_name: str = "kuajing"
 

@@ -49,7 +49,8 @@ class Listing:
             price,
             category_rules.listing_problems(product.hs_code, product.attributes),
             category_rules.zh_size(product.hs_code, product.attributes),
-            category_rules.bonded_warehouse_only(product.hs_code, product.attributes),
+            category_rules.bonded_warehouse_only(product.hs_code, product.attributes)
+            or (price is not None and price.bonded_only),
         )
 
 

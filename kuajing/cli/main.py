@@ -1,6 +1,7 @@
-"""The `kuajing` command: serve, demo, db upgrade, users add."""
+"""The `kuajing` command: serve, demo, db upgrade, users add, rules import/export."""
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +12,8 @@ from rich.table import Table
 
 from kuajing.auth import service as auth_service
 from kuajing.bootstrap import prepare_database
+from kuajing.compliance import rule_files
+from kuajing.compliance import service as compliance_service
 from kuajing.db import Database
 from kuajing.demo import seed as demo_seed
 from kuajing.errors import KuajingError
@@ -22,7 +25,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+rules_app = typer.Typer(help="CBEC rules as dated data: export, edit, import.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 console = Console()
 
@@ -122,3 +127,88 @@ def users_add(
         console.print(f"[red]{exc.code}[/red]: {exc.message}")
         raise typer.Exit(1) from exc
     console.print(f"Created {role.value} {email} (id {user_id}).")
+
+
+@rules_app.command("export")
+def rules_export(
+    out: Annotated[
+        Path | None, typer.Option(help="Write every table's file into this directory.", file_okay=False)
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help=f"One table to print: {', '.join(rule_files.TABLES)}.")
+    ] = None,
+) -> None:
+    """Export the rules in the database as CSV files that `kuajing rules import` takes back."""
+    if (out is None) == (table is None):
+        console.print("[red]Give either --out DIR or --table NAME.[/red]")
+        raise typer.Exit(2)
+    if table is not None and table not in rule_files.TABLES:
+        console.print(f"[red]No rule table {table!r}[/red]; tables: {', '.join(rule_files.TABLES)}")
+        raise typer.Exit(2)
+    _prepare()
+    names = [table] if table is not None else list(rule_files.TABLES)
+
+    async def run() -> dict[str, str]:
+        database = Database(get_settings().database_url)
+        try:
+            async with database.transaction(write=False) as session:
+                return {name: await compliance_service.export_rules(session, name) for name in names}
+        finally:
+            await database.dispose()
+
+    files = asyncio.run(run())
+    if out is None:
+        typer.echo(files[names[0]], nl=False)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = out / rule_files.TABLES[name].filename
+        path.write_text(text, encoding="utf-8")
+        console.print(f"{name}: {text.count(chr(10)) - 1} rows -> {path}")
+
+
+@rules_app.command("import")
+def rules_import(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Rule CSV files.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the files and write nothing.")] = False,
+) -> None:
+    """Check rule files whole and apply them together, or refuse them all and change nothing."""
+    _prepare()
+
+    async def run() -> list[compliance_service.ImportReport]:
+        database = Database(get_settings().database_url)
+        try:
+            async with database.transaction(write=True) as session:
+                reports = []
+                for path in files:
+                    try:
+                        text = path.read_text(encoding="utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise rule_files.RuleFileError(None, ["the file is not UTF-8 text"]) from exc
+                    try:
+                        reports.append(
+                            await compliance_service.import_rules(session, text, write=not dry_run)
+                        )
+                    except rule_files.RuleFileError as exc:
+                        exc.args = (f"{path}: refused{f' ({exc.table})' if exc.table else ''}\n{exc}",)
+                        raise
+                return reports
+        finally:
+            await database.dispose()
+
+    try:
+        reports = asyncio.run(run())
+    except rule_files.RuleFileError as exc:
+        console.print(f"[red]{exc.args[0]}[/red]", highlight=False)
+        console.print("Nothing was changed.")
+        raise typer.Exit(1) from exc
+    summary = Table(title="Rules checked (dry run: nothing written)" if dry_run else "Rules imported")
+    for column in ("file", "table", "added", "changed", "unchanged"):
+        summary.add_column(column, justify="right" if column in ("added", "changed", "unchanged") else "left")
+    for path, report in zip(files, reports, strict=True):
+        summary.add_row(
+            str(path), report.table, str(report.added), str(report.changed), str(report.unchanged)
+        )
+    console.print(summary)
+    if not dry_run:
+        console.print("Running servers pick the new rules up within a minute.")

@@ -56,7 +56,7 @@ def _is(hs_code: str, prefixes: tuple[str, ...]) -> bool:
     return hs_digits(hs_code).startswith(prefixes)
 
 
-def _positive(value: Any) -> Decimal | None:
+def positive_number(value: Any) -> Decimal | None:
     """A positive finite number from an attribute, else None (booleans are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
@@ -73,12 +73,12 @@ def _text(value: Any) -> bool:
 
 def measures(attributes: dict[str, Any]) -> Measures:
     """Litres per unit sold (beer: volume_ml × units) and net content (cosmetics)."""
-    volume = _positive(attributes.get("volume_ml"))
-    units = _positive(attributes.get("units")) or Decimal(1)
+    volume = positive_number(attributes.get("volume_ml"))
+    units = positive_number(attributes.get("units")) or Decimal(1)
     unit = attributes.get("unit")
     return Measures(
         litres=volume * units / 1000 if volume is not None else None,
-        net_content=_positive(attributes.get("net_content")),
+        net_content=positive_number(attributes.get("net_content")),
         net_unit=unit if unit in ("ml", "g", "piece") else None,
     )
 
@@ -90,9 +90,9 @@ def listing_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProbl
         label = attributes.get("zh_label")
         label = label if isinstance(label, dict) else {}  # attributes are free-form JSON
         missing = [f for f in ZH_LABEL_FIELDS if not _text(label.get(f))]
-        if _positive(attributes.get("abv")) is None:
+        if positive_number(attributes.get("abv")) is None:
             missing.insert(0, "abv")
-        if _positive(attributes.get("volume_ml")) is None:
+        if positive_number(attributes.get("volume_ml")) is None:
             missing.insert(0, "volume_ml")
         if missing:
             problems.append(
@@ -100,12 +100,13 @@ def listing_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProbl
                     "label_incomplete", f"The wine's Chinese electronic label lacks: {', '.join(missing)}."
                 )
             )
-    if _is(hs_code, BEER) and _positive(attributes.get("volume_ml")) is None:
+    if _is(hs_code, BEER) and positive_number(attributes.get("volume_ml")) is None:
         problems.append(
             RuleProblem("volume_missing", "Beer is taxed per litre: declare volume_ml (and units).")
         )
     if _is(hs_code, COSMETICS) and (
-        _positive(attributes.get("net_content")) is None or attributes.get("unit") not in ("ml", "g", "piece")
+        positive_number(attributes.get("net_content")) is None
+        or attributes.get("unit") not in ("ml", "g", "piece")
     ):
         problems.append(
             RuleProblem(
@@ -184,9 +185,9 @@ def zh_size(hs_code: str, attributes: dict[str, Any]) -> str | None:
     """
     if not _is(hs_code, GARMENTS):
         return None
-    height = _positive(attributes.get("fit_height_cm"))
-    chest = _positive(attributes.get("fit_chest_cm"))
-    waist = _positive(attributes.get("fit_waist_cm"))
+    height = positive_number(attributes.get("fit_height_cm"))
+    chest = positive_number(attributes.get("fit_chest_cm"))
+    waist = positive_number(attributes.get("fit_waist_cm"))
     if height is None or (chest is None and waist is None):
         return None
     if height < ADULT_MIN_HEIGHT_CM:

@@ -1,17 +1,30 @@
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate
+from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook, TaxRate
 from kuajing.db import dialect_insert, upsert
-from kuajing.models import AnnualUsage, Base, BuyerIdentity, CbecLimit, OriginTariff, TaxRule
+from kuajing.models import (
+    AnnualQuantityUsage,
+    AnnualUsage,
+    Base,
+    BuyerIdentity,
+    CbecLimit,
+    Order,
+    OrderLine,
+    OriginTariff,
+    PositiveListEntry,
+    TaxRule,
+)
 
 
 async def load_rulebook(session: AsyncSession) -> RuleBook:
     tax_rows = (await session.scalars(select(TaxRule))).all()
     tariff_rows = (await session.scalars(select(OriginTariff))).all()
     limit_rows = (await session.scalars(select(CbecLimit))).all()
+    list_rows = (await session.scalars(select(PositiveListEntry))).all()
     return RuleBook(
         [
             TaxRate(
@@ -38,6 +51,18 @@ async def load_rulebook(session: AsyncSession) -> RuleBook:
         [
             (r.effective_from, r.effective_to, Limits(r.per_order_amount, r.annual_amount, r.currency))
             for r in limit_rows
+        ],
+        [
+            PositiveEntry(
+                r.hs_prefix,
+                r.effective_from,
+                r.effective_to,
+                r.bonded_only,
+                r.excluded,
+                r.yearly_cap,
+                r.yearly_cap_unit,
+            )
+            for r in list_rows
         ],
     )
 
@@ -102,3 +127,88 @@ async def release_annual(session: AsyncSession, *, id_number: str, year: int, am
         .values(used_amount=AnnualUsage.used_amount - amount)
         .execution_options(synchronize_session=False)
     )
+
+
+async def quantities_used(session: AsyncSession, *, id_number: str, year: int) -> dict[str, int]:
+    """Grams or pieces of each capped positive-list line the person holds this year."""
+    rows = await session.execute(
+        select(AnnualQuantityUsage.hs_prefix, AnnualQuantityUsage.used_quantity).where(
+            AnnualQuantityUsage.id_number == id_number, AnnualQuantityUsage.year == year
+        )
+    )
+    return {prefix: used for prefix, used in rows.all()}
+
+
+async def consume_quantity(
+    session: AsyncSession, *, id_number: str, year: int, hs_prefix: str, quantity: int, cap: int
+) -> bool:
+    """Add to the person's yearly quantity of a capped line only if it stays within the cap."""
+    row = {"id_number": id_number, "year": year, "hs_prefix": hs_prefix, "used_quantity": 0}
+    await session.execute(
+        dialect_insert(session, AnnualQuantityUsage.__table__, row).on_conflict_do_nothing()
+    )
+    result = await session.execute(
+        update(AnnualQuantityUsage)
+        .where(
+            AnnualQuantityUsage.id_number == id_number,
+            AnnualQuantityUsage.year == year,
+            AnnualQuantityUsage.hs_prefix == hs_prefix,
+            AnnualQuantityUsage.used_quantity + quantity <= cap,
+        )
+        .values(used_quantity=AnnualQuantityUsage.used_quantity + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def release_quantity(
+    session: AsyncSession, *, id_number: str, year: int, hs_prefix: str, quantity: int
+) -> None:
+    await session.execute(
+        update(AnnualQuantityUsage)
+        .where(
+            AnnualQuantityUsage.id_number == id_number,
+            AnnualQuantityUsage.year == year,
+            AnnualQuantityUsage.hs_prefix == hs_prefix,
+        )
+        .values(used_quantity=AnnualQuantityUsage.used_quantity - quantity)
+        .execution_options(synchronize_session=False)
+    )
+
+
+RULE_MODELS: dict[str, type[Base]] = {
+    "tax_rules": TaxRule,
+    "origin_tariffs": OriginTariff,
+    "cbec_limits": CbecLimit,
+    "positive_list_entries": PositiveListEntry,
+}
+
+
+async def rule_rows(session: AsyncSession, table: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every row of a rule table as a dict of the file's columns, plus its id."""
+    model = RULE_MODELS[table]
+    rows = (await session.scalars(select(model).order_by(model.id))).all()  # type: ignore[attr-defined]
+    return [{"id": row.id, **{c: getattr(row, c) for c in columns}} for row in rows]  # type: ignore[attr-defined]
+
+
+async def tax_rule_use(session: AsyncSession) -> dict[int, int]:
+    """Order lines per tax rule id."""
+    rows = await session.execute(select(OrderLine.tax_rule_id, func.count()).group_by(OrderLine.tax_rule_id))
+    return {rule_id: count for rule_id, count in rows.all()}
+
+
+async def latest_order_time(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(func.max(Order.created_at)))
+
+
+async def write_rule_rows(
+    session: AsyncSession, table: str, *, added: list[dict[str, Any]], changed: dict[int, dict[str, Any]]
+) -> None:
+    model = RULE_MODELS[table]
+    for values in added:
+        session.add(model(**values))
+    for row_id, values in changed.items():
+        await session.execute(
+            update(model).where(model.id == row_id).values(**values)  # type: ignore[attr-defined]
+        )
+    await session.flush()

@@ -47,6 +47,19 @@ class OriginTariffRate:
 
 
 @dataclass(frozen=True, slots=True)
+class PositiveEntry:
+    """A positive-list line and its remarks."""
+
+    hs_prefix: str
+    effective_from: date
+    effective_to: date | None
+    bonded_only: bool = False
+    excluded: bool = False
+    yearly_cap: int | None = None
+    yearly_cap_unit: str | None = None  # "g" or "piece"
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     per_order: int
     annual: int
@@ -59,18 +72,30 @@ class RuleBook:
         tax_rates: list[TaxRate],
         origin_tariffs: list[OriginTariffRate],
         limits: list[tuple[date, date | None, Limits]],
+        positive_list: list[PositiveEntry] | None = None,
     ) -> None:
         # Longest prefix first, then the newest: the first row in force that matches is the most
         # specific and the latest, even when an older row was left open-ended.
         self._tax_rates = sorted(tax_rates, key=lambda r: (-len(r.hs_prefix), -r.effective_from.toordinal()))
         self._origin_tariffs = origin_tariffs
         self._limits = sorted(limits, key=lambda row: row[0], reverse=True)
+        self._positive_list = sorted(
+            positive_list or [], key=lambda e: (-len(e.hs_prefix), -e.effective_from.toordinal())
+        )
 
     def tax_rate(self, hs_code: str, on: date) -> TaxRate | None:
         digits = hs_digits(hs_code)
         for rate in self._tax_rates:
             if digits.startswith(rate.hs_prefix) and _in_force(rate.effective_from, rate.effective_to, on):
                 return rate
+        return None
+
+    def positive_entry(self, hs_code: str, on: date) -> PositiveEntry | None:
+        """The most specific positive-list line in force that covers the code, if any."""
+        digits = hs_digits(hs_code)
+        for entry in self._positive_list:
+            if digits.startswith(entry.hs_prefix) and _in_force(entry.effective_from, entry.effective_to, on):
+                return entry
         return None
 
     def additional_tariff(
@@ -99,6 +124,9 @@ class RuleBook:
         raise LookupError(f"no CBEC limits in force on {on}")
 
 
+BOOLEAN_COLUMNS = frozenset({"within_cbec_limits", "bonded_only", "excluded"})
+
+
 def typed(row: dict[str, Any]) -> dict[str, Any]:
     """A rule CSV row with its values as the columns hold them: rates as Decimal, dates, ints."""
     out: dict[str, Any] = {}
@@ -107,13 +135,13 @@ def typed(row: dict[str, Any]) -> dict[str, Any]:
             out[key] = "" if key in ("hs_prefix", "remarks") else None
         elif key.endswith(("_rate", "_per_litre")) or key == "rate" or key.startswith("high_end_min_"):
             out[key] = Decimal(value)
-        elif key == "within_cbec_limits":
+        elif key in BOOLEAN_COLUMNS:
             if value not in ("true", "false"):
-                raise ValueError(f"within_cbec_limits must be true or false, not {value!r}")
+                raise ValueError(f"{key} must be true or false, not {value!r}")
             out[key] = value == "true"
         elif key.startswith("effective_"):
             out[key] = date.fromisoformat(value)
-        elif key.endswith("_amount"):
+        elif key.endswith("_amount") or key == "yearly_cap":
             out[key] = int(value)
         else:
             out[key] = value

@@ -1,20 +1,27 @@
 """CBEC compliance: the packaged rule data, the rule book in force, and real-name identity."""
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.compliance import repository
+from kuajing.compliance import repository, rule_files
 from kuajing.compliance.errors import IdentityLocked, InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
 from kuajing.compliance.rules import RuleBook, packaged_rows, typed
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.kit.ttl_cache import TTLCache
-from kuajing.models import BuyerIdentity, CbecLimit, OriginTariff, TaxRule
+from kuajing.models import BuyerIdentity, CbecLimit, OriginTariff, PositiveListEntry, TaxRule
 from kuajing.order import repository as order_repository
 
 # Rules change by data import, so a minute-old rule book is fine; loads are single-flight.
 _rulebook: TTLCache[str, RuleBook] = TTLCache(60.0)
+
+
+def configure(ttl_seconds: float) -> None:
+    _rulebook.ttl = ttl_seconds
+    _rulebook.clear()
 
 
 async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
@@ -32,6 +39,9 @@ async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
         ),
         "cbec_limits": await repository.insert_missing(
             session, CbecLimit, rows("cbec_limits.csv"), key=("effective_from",)
+        ),
+        "positive_list_entries": await repository.insert_missing(
+            session, PositiveListEntry, rows("positive_list.csv"), key=("hs_prefix", "effective_from")
         ),
     }
     forget_rulebook()
@@ -76,3 +86,92 @@ async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_num
 
 async def get_identity(session: AsyncSession, *, user_id: int) -> BuyerIdentity | None:
     return await repository.get_identity(session, user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    table: str
+    added: int
+    changed: int
+    unchanged: int
+
+
+async def import_rules(
+    session: AsyncSession, text: str, *, today: date | None = None, write: bool = True
+) -> ImportReport:
+    """Check a rule file whole against the table as it stands, then write it, or nothing.
+
+    New rows are added and rows not yet in force may be edited; a row in force is history
+    (quotes and orders were priced by it), so it only accepts an end date of today or later.
+    Rows the file leaves out stay as they are. Raises RuleFileError naming every bad row.
+    """
+    today = today or beijing_date(utcnow())
+    parsed = rule_files.parse(text)
+    spec = parsed.spec
+    existing = await repository.rule_rows(session, spec.name, spec.columns)
+    by_key = {tuple(row[c] for c in spec.key): row for row in existing}
+    use = await repository.tax_rule_use(session) if spec.name == "tax_rules" else {}
+    latest = await repository.latest_order_time(session)
+    last_order_day = beijing_date(latest) if latest is not None else None
+
+    errors: list[str] = []
+    added: list[dict[str, Any]] = []
+    changed: dict[int, dict[str, Any]] = {}
+    merged = {row["id"]: (f"database row {row['id']}", row) for row in existing}
+    for values, line in zip(parsed.rows, parsed.lines, strict=True):
+        current = by_key.get(tuple(values[c] for c in spec.key))
+        if current is None:
+            start = values["effective_from"]
+            if last_order_day is not None and start <= last_order_day:
+                errors.append(
+                    f"line {line} ({_label(spec, values)}): a new row from {start} would reprice orders "
+                    f"already placed (the latest on {last_order_day}); date it after {last_order_day}"
+                )
+            added.append(values)
+            merged[-line] = (f"line {line}", values)
+            continue
+        differs = {c for c in spec.columns if values[c] != current[c]}
+        if not differs:
+            continue
+        problem = _frozen_change(current, values, differs, today=today, orders=use.get(current["id"], 0))
+        if problem:
+            errors.append(f"line {line} ({_label(spec, values)}): {problem}")
+        changed[current["id"]] = {c: values[c] for c in differs}
+        merged[current["id"]] = (f"line {line}", values)
+    errors += rule_files.overlaps(spec, list(merged.values()))
+    if errors:
+        raise rule_files.RuleFileError(spec.name, errors)
+    if write:
+        await repository.write_rule_rows(session, spec.name, added=added, changed=changed)
+        forget_rulebook()
+    return ImportReport(spec.name, len(added), len(changed), len(parsed.rows) - len(added) - len(changed))
+
+
+def _label(spec: rule_files.TableSpec, values: dict[str, Any]) -> str:
+    return ", ".join(f"{c}={values[c] if values[c] != '' else '(all)'}" for c in spec.key)
+
+
+def _frozen_change(
+    current: dict[str, Any], values: dict[str, Any], differs: set[str], *, today: date, orders: int
+) -> str | None:
+    """Why a change to an existing row is refused, or None if it may be made."""
+    if current["effective_from"] > today and orders == 0:
+        return None  # not in force yet: nothing was priced by it
+    used = f" and {orders} order lines used it" if orders else ""
+    history = f"the row from {current['effective_from']} has been in force{used}"
+    if differs != {"effective_to"}:
+        return (
+            f"{history}, so {', '.join(sorted(differs))} cannot change; end it and add a new dated row "
+            "for the new values"
+        )
+    old_end, new_end = current["effective_to"], values["effective_to"]
+    if old_end is not None and old_end < today:
+        return f"{history} and ended on {old_end}; its end date is history"
+    if new_end is not None and new_end < today:
+        return f"{history}; its end date can be today ({today}) or later, not {new_end}"
+    return None
+
+
+async def export_rules(session: AsyncSession, table: str) -> str:
+    spec = rule_files.TABLES[table]
+    return rule_files.export_csv(spec, await repository.rule_rows(session, spec.name, spec.columns))

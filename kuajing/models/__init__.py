@@ -4,13 +4,14 @@ from kuajing.models.base import Base
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
-from kuajing.models.order import AnnualUsage, Order, OrderEvent, OrderLine, Payment
+from kuajing.models.order import AnnualQuantityUsage, AnnualUsage, Order, OrderEvent, OrderLine, Payment
 from kuajing.models.product import Product
-from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, TaxRule
+from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, PositiveListEntry, TaxRule
 from kuajing.models.seller import SellerProfile
 from kuajing.models.user import ApiToken, Role, User
 
 __all__ = [
+    "AnnualQuantityUsage",
     "AnnualUsage",
     "ApiToken",
     "Base",
@@ -24,6 +25,7 @@ __all__ = [
     "OrderLine",
     "OriginTariff",
     "Payment",
+    "PositiveListEntry",
     "Product",
     "Role",
     "SellerProfile",

@@ -34,6 +34,9 @@ class Order(Base):
     dutiable_amount: Mapped[int]
     goods_usd_amount: Mapped[int]
     limit_year: Mapped[int]
+    # Grams or pieces this order holds of each yearly-capped positive-list line, by HS prefix:
+    # what cancelling or expiring the order gives back.
+    capped_quantities: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
     # The real-name identity the order was placed under (customs messages and the yearly limit).
     buyer_name: Mapped[str] = mapped_column(String(60))
     buyer_id_number: Mapped[str] = mapped_column(String(18))
@@ -108,3 +111,16 @@ class Payment(Base):
     status: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AnnualQuantityUsage(Base):
+    """Per person (ID number), Beijing year and capped positive-list line: grams or pieces held
+    by pending and paid orders. A guarded counter, like AnnualUsage."""
+
+    __tablename__ = "annual_quantity_usage"
+    __table_args__ = (CheckConstraint("used_quantity >= 0", name="used_quantity_not_negative"),)
+
+    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    hs_prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    used_quantity: Mapped[int]

@@ -71,3 +71,27 @@ class JobsRatio(Base):
     jobs_per_billion_usd: Mapped[int]
     published: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(Text)
+
+
+class PositiveListEntry(Base):
+    """A line of the CBEC positive list with its remarks (备注). Goods whose HS code no entry in
+    force covers cannot use the cross-border channel at all."""
+
+    __tablename__ = "positive_list_entries"
+    __table_args__ = (UniqueConstraint("hs_prefix", "effective_from", name="uq_positive_list_prefix_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hs_prefix: Mapped[str] = mapped_column(String(10))
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    # Remark: the line may be sold only from a bonded warehouse (仅限网购保税).
+    bonded_only: Mapped[bool] = mapped_column(default=False)
+    # Remark: the line is on the list but these goods are excluded (dual-use, endangered species).
+    excluded: Mapped[bool] = mapped_column(default=False)
+    # Remark: how much one person may buy in a Beijing calendar year, in grams or pieces.
+    yearly_cap: Mapped[int | None]
+    yearly_cap_unit: Mapped[str | None] = mapped_column(String(8))
+    effective_from: Mapped[date]
+    effective_to: Mapped[date | None]
+    source: Mapped[str] = mapped_column(Text)
+    remarks: Mapped[str] = mapped_column(Text, default="")

@@ -13,6 +13,10 @@ class AnnualLimitReached(InvalidInput):
     code = "cbec_annual_limit"
 
 
+class YearlyQuantityCapReached(InvalidInput):
+    code = "yearly_quantity_cap"
+
+
 class RiskNoticeOutdated(Conflict):
     code = "risk_notice_outdated"
 

@@ -16,7 +16,13 @@ from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.models import Order, OrderEvent, OrderLine, Role
 from kuajing.order import repository
-from kuajing.order.errors import AnnualLimitReached, OrderNotFound, OutOfStock, RiskNoticeOutdated
+from kuajing.order.errors import (
+    AnnualLimitReached,
+    OrderNotFound,
+    OutOfStock,
+    RiskNoticeOutdated,
+    YearlyQuantityCapReached,
+)
 from kuajing.order.status import OrderStatus, check_transition
 from kuajing.pricing import service as pricing_service
 from kuajing.pricing import snapshots
@@ -74,6 +80,18 @@ async def place_order(
         raise AnnualLimitReached(
             message=f"This order would pass your {quote.limit_year} cross-border yearly limit."
         )
+    for prefix, (amount, cap, _unit) in sorted(quote.capped.items()):
+        if not await compliance_repository.consume_quantity(
+            session,
+            id_number=identity.id_number,
+            year=quote.limit_year,
+            hs_prefix=prefix,
+            quantity=amount,
+            cap=cap,
+        ):
+            raise YearlyQuantityCapReached(
+                message=f"This order would pass your {quote.limit_year} cap on HS {prefix} goods."
+            )
     for line in sorted(amounts.lines, key=lambda line: line.product_id):
         if not await catalog_repository.take_stock(
             session, product_id=line.product_id, quantity=line.quantity
@@ -98,6 +116,7 @@ async def place_order(
         dutiable_amount=amounts.dutiable,
         goods_usd_amount=amounts.goods_usd,
         limit_year=quote.limit_year,
+        capped_quantities={prefix: amount for prefix, (amount, _cap, _unit) in quote.capped.items()},
         buyer_name=identity.name,
         buyer_id_number=identity.id_number,
         shipping_address=shipping_address,
@@ -231,10 +250,15 @@ async def note(
 
 
 async def _release(session: AsyncSession, order: Order) -> None:
-    """Give back the buyer's yearly room, then the stock (the lock order place_order uses)."""
+    """Give back the buyer's yearly room and capped quantities, then the stock: the lock order
+    place_order uses."""
     await compliance_repository.release_annual(
         session, id_number=order.buyer_id_number, year=order.limit_year, amount=order.dutiable_amount
     )
+    for prefix, amount in sorted(order.capped_quantities.items()):
+        await compliance_repository.release_quantity(
+            session, id_number=order.buyer_id_number, year=order.limit_year, hs_prefix=prefix, quantity=amount
+        )
     for line in sorted(order.lines, key=lambda line: line.product_id):
         await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
     snapshots.forget_products(line.product_id for line in order.lines)

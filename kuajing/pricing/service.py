@@ -3,14 +3,14 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import category_rules
 from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import service as compliance_service
-from kuajing.compliance.rules import Limits, RuleBook
+from kuajing.compliance.rules import Limits, PositiveEntry, RuleBook
 from kuajing.kit.time import beijing_date, beijing_year, utcnow
 from kuajing.models import BuyerIdentity, FxRate, Product
 from kuajing.pricing import repository, snapshots
@@ -47,6 +47,8 @@ class Quote:
     identity: BuyerIdentity | None
     limits: Limits
     problems: list[Problem] = field(default_factory=list)
+    # positive-list prefix -> (grams or pieces this order holds, the yearly cap per person, unit)
+    capped: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class ListingPrice:
     landed: int
     freight: int
     tax: int
+    # the positive list's remark: sold only from a bonded warehouse (仅限网购保税)
+    bonded_only: bool = False
 
 
 def _pair(pair: str) -> tuple[str, str]:
@@ -90,8 +94,10 @@ async def current_fx(session: AsyncSession, *, fresh: bool = False) -> FxFacts:
 
 
 def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on: date) -> LineInput | None:
+    """The line priced by the rules in force, or None when the goods may not use the channel."""
     rate = rules.tax_rate(product.hs_code, on)
-    if rate is None:
+    entry = rules.positive_entry(product.hs_code, on)
+    if rate is None or entry is None or entry.excluded:
         return None
     return LineInput(
         product_id=product.id,
@@ -102,6 +108,33 @@ def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on: date)
         within_limits_tariff_rate=rules.additional_tariff(ORIGIN, product.hs_code, on, within_limits=True),
         measures=category_rules.measures(product.attributes),
     )
+
+
+def _off_the_list(rules: RuleBook, product: ProductFacts, on: date) -> Problem:
+    entry = rules.positive_entry(product.hs_code, on)
+    if entry is not None and entry.excluded:
+        return Problem(
+            "excluded_from_positive_list",
+            f"HS {product.hs_code} is on the CBEC positive list, but a remark excludes these goods.",
+            product.id,
+        )
+    return Problem(
+        "not_on_positive_list", f"HS {product.hs_code} is not on the CBEC positive list.", product.id
+    )
+
+
+def capped_amount(product: ProductFacts, quantity: int, entry: PositiveEntry) -> int | None:
+    """How much of a capped line `quantity` units are, in the cap's unit: pieces (a pack counts
+    its `units`) or grams of net content. None when a cap in grams meets goods whose net content
+    is not declared in grams."""
+    attributes = dict(product.attributes)
+    if entry.yearly_cap_unit == "piece":
+        units = category_rules.positive_number(attributes.get("units")) or Decimal(1)
+        return int((units * quantity).to_integral_value(rounding=ROUND_CEILING))
+    measures = category_rules.measures(attributes)
+    if measures.net_unit != "g" or measures.net_content is None:
+        return None
+    return int((measures.net_content * quantity).to_integral_value(rounding=ROUND_CEILING))
 
 
 async def quote(
@@ -138,20 +171,31 @@ async def quote(
     on = beijing_date(now)
     limits = rules.limits(on)
     problems: list[Problem] = []
+    capped: dict[str, tuple[int, int, str]] = {}  # list prefix -> (amount, yearly cap, "g" or "piece")
 
     inputs = []
     for product_id in sorted(quantities):
         product, quantity = products[product_id], quantities[product_id]
         line = _line_input(product, quantity, rules, on)
         if line is None:
-            problems.append(
-                Problem(
-                    "not_on_positive_list",
-                    f"HS {product.hs_code} is not on the CBEC positive list.",
-                    product_id,
-                )
-            )
+            problems.append(_off_the_list(rules, product, on))
             continue
+        entry = rules.positive_entry(product.hs_code, on)
+        assert entry is not None  # _line_input checked it
+        if entry.yearly_cap is not None:
+            amount = capped_amount(product, quantity, entry)
+            if amount is None:
+                problems.append(
+                    Problem(
+                        "net_content_missing",
+                        f"HS {product.hs_code} has a yearly cap per person in grams: declare net_content "
+                        "with unit g.",
+                        product_id,
+                    )
+                )
+            else:
+                prior = capped.get(entry.hs_prefix, (0, entry.yearly_cap, entry.yearly_cap_unit))[0]
+                capped[entry.hs_prefix] = (prior + amount, entry.yearly_cap, entry.yearly_cap_unit or "")
         problems += [
             Problem(p.code, p.message, product_id)
             for p in category_rules.listing_problems(product.hs_code, product.attributes)
@@ -190,6 +234,16 @@ async def quote(
                     product.hs_code, birth_date=identity.birth_date, today=on
                 )
             ]
+        held = await compliance_repository.quantities_used(session, id_number=identity.id_number, year=year)
+        for prefix, (amount, cap, unit) in sorted(capped.items()):
+            if held.get(prefix, 0) + amount > cap:
+                problems.append(
+                    Problem(
+                        "yearly_quantity_cap",
+                        f"HS {prefix} goods are capped at {cap} {unit} per person a year; you hold "
+                        f"{held.get(prefix, 0)} {unit} and this order adds {amount} {unit}.",
+                    )
+                )
         used = await compliance_repository.annual_used(session, id_number=identity.id_number, year=year)
         if used + amounts.dutiable > limits.annual:
             problems.append(
@@ -209,6 +263,7 @@ async def quote(
         identity=identity,
         limits=limits,
         problems=problems,
+        capped=capped,
     )
 
 
@@ -244,5 +299,6 @@ async def listing_prices(session: AsyncSession, products: list[Product]) -> dict
             landed=amounts.total,
             freight=amounts.freight,
             tax=amounts.tax,
+            bonded_only=rules.positive_entry(product.hs_code, on).bonded_only,  # type: ignore[union-attr]
         )
     return prices

@@ -1,0 +1,94 @@
+"""Rule data for tests: import through the service, or place rows that took effect in the past
+(as the packaged loader does) where a test needs a rule in force today."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.compliance import repository
+from kuajing.compliance import service as compliance_service
+from kuajing.compliance.rule_files import TABLES
+from kuajing.db import Database
+from kuajing.kit.time import BEIJING, beijing_date, utcnow
+
+T = TypeVar("T")
+PAST = date(2019, 1, 1)
+
+
+def in_db(url: str, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
+    async def run() -> T:
+        database = Database(url)
+        try:
+            async with database.transaction(write=write) as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def import_rules(url: str, text: str, **options: Any) -> compliance_service.ImportReport:
+    return in_db(url, lambda session: compliance_service.import_rules(session, text, **options))
+
+
+def export_all(url: str) -> dict[str, str]:
+    async def work(session: AsyncSession) -> dict[str, str]:
+        return {name: await compliance_service.export_rules(session, name) for name in TABLES}
+
+    return in_db(url, work, write=False)
+
+
+def add_rows(url: str, table: str, rows: list[dict[str, Any]]) -> None:
+    async def work(session: AsyncSession) -> None:
+        await repository.write_rule_rows(session, table, added=rows, changed={})
+
+    in_db(url, work)
+
+
+def tax_row(prefix: str, vat: str = "0.13", *, start: date = PAST, end: date | None = None) -> dict[str, Any]:
+    from decimal import Decimal
+
+    return {
+        "hs_prefix": prefix,
+        "name_en": f"Test line {prefix}",
+        "name_zh": f"测试税号{prefix}",
+        "vat_rate": Decimal(vat),
+        "consumption_tax_rate": Decimal(0),
+        "mfn_tariff_rate": Decimal(0),
+        "effective_from": start,
+        "effective_to": end,
+        "source": "test fixture",
+        "remarks": "",
+    }
+
+
+def list_row(prefix: str, *, start: date = PAST, **remarks: Any) -> dict[str, Any]:
+    return {
+        "hs_prefix": prefix,
+        "name_en": f"Test line {prefix}",
+        "name_zh": f"测试税号{prefix}",
+        "bonded_only": False,
+        "excluded": False,
+        "yearly_cap": None,
+        "yearly_cap_unit": None,
+        "effective_from": start,
+        "effective_to": None,
+        "source": "test fixture",
+        "remarks": "",
+        **remarks,
+    }
+
+
+def beijing_today() -> date:
+    return beijing_date(utcnow())
+
+
+def beijing_moment(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=BEIJING)
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)

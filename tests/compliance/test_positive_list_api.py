@@ -1,0 +1,112 @@
+"""The positive list's remarks over HTTP: lines not on the list, excluded goods, bonded-warehouse
+only, and yearly quantity caps per person (by ID number, across accounts)."""
+
+from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
+from tests.catalog.factories import APPLES, WINE, create_product, stock_of
+from tests.compliance.factories import add_rows, list_row, tax_row
+from tests.order.factories import order_ids, place
+
+SUGAR_ATTRIBUTES = {"net_content": 500, "unit": "g"}
+
+
+def sugar(api, seller, **overrides):
+    fields = {
+        "title": {"en": "Maui Cane Sugar 500 g", "zh": "毛伊岛蔗糖 500克"},
+        "category": "other",
+        "hs_code": "1701.99",
+        "price": {"amount": 500, "currency": "USD"},
+        "attributes": SUGAR_ATTRIBUTES,
+        "stock": 50,
+    }
+    return create_product(api, seller, WINE, **{**fields, **overrides})
+
+
+def quote(api, buyer, product_id, quantity):
+    body = {"lines": [{"product_id": product_id, "quantity": quantity}]}
+    return api.post("/api/v1/quotes", json=body, headers=buyer.headers).json()
+
+
+def test_sugar_is_capped_at_2_kg_per_person_a_year(api, database_url):
+    # The packaged list carries the remark (1701: 2,000 g a year); the tax row is test data.
+    add_rows(database_url, "tax_rules", [tax_row("1701")])
+    seller = seller_with_profile(api)
+    bag = sugar(api, seller)
+    assert bag["problems"] == []
+    id_number = new_id_number()
+    buyer = buyer_with_identity(api, id_number=id_number)
+
+    first = place(api, buyer, [(bag["id"], 3)])  # 1,500 g
+    assert first.status_code == 201, first.text
+    over = quote(api, buyer, bag["id"], 2)  # 1,000 g more
+    assert [(p["code"], p["message"]) for p in over["problems"]] == [
+        (
+            "yearly_quantity_cap",
+            "HS 1701 goods are capped at 2000 g per person a year; "
+            "you hold 1500 g and this order adds 1000 g.",
+        )
+    ]
+    refused = place(api, buyer, [(bag["id"], 2)])
+    assert (refused.status_code, refused.json()["code"]) == (422, "yearly_quantity_cap")
+    assert (stock_of(api, bag["id"]), len(order_ids(api, buyer))) == (47, 1)
+
+    # a second account with the same ID number shares the person's cap
+    twin = buyer_with_identity(api, id_number=id_number)
+    assert place(api, twin, [(bag["id"], 2)]).json()["code"] == "yearly_quantity_cap"
+    assert place(api, twin, [(bag["id"], 1)]).status_code == 201  # exactly 2,000 g
+
+    # cancelling gives the grams back
+    cancelled = api.post(f"/api/v1/orders/{first.json()['id']}/cancel", headers=buyer.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert quote(api, buyer, bag["id"], 3)["problems"] == []
+    assert place(api, buyer, [(bag["id"], 4)]).json()["code"] == "yearly_quantity_cap"
+    assert place(api, buyer, [(bag["id"], 3)]).status_code == 201
+    assert stock_of(api, bag["id"]) == 46
+
+
+def test_capped_goods_must_declare_their_net_content_in_grams(api, database_url):
+    add_rows(database_url, "tax_rules", [tax_row("1006")])  # rice: 20 kg a year on the packaged list
+    seller = seller_with_profile(api)
+    rice = sugar(api, seller, hs_code="1006.30", attributes={"net_content": 2, "unit": "piece"})
+    buyer = buyer_with_identity(api)
+    assert [p["code"] for p in quote(api, buyer, rice["id"], 1)["problems"]] == ["net_content_missing"]
+    assert place(api, buyer, [(rice["id"], 1)]).json()["code"] == "net_content_missing"
+    assert order_ids(api, buyer) == []
+
+
+def test_goods_with_a_tax_row_but_no_list_line_are_not_on_the_list(api, database_url):
+    add_rows(database_url, "tax_rules", [tax_row("9505")])
+    seller = seller_with_profile(api)
+    ornament = sugar(api, seller, hs_code="9505.10", attributes={})
+    buyer = buyer_with_identity(api)
+    problems = quote(api, buyer, ornament["id"], 1)["problems"]
+    assert [(p["code"], p["product_id"]) for p in problems] == [("not_on_positive_list", ornament["id"])]
+    assert place(api, buyer, [(ornament["id"], 1)]).json()["code"] == "not_on_positive_list"
+
+
+def test_an_excluded_line_is_refused_with_its_own_code(api, database_url):
+    add_rows(database_url, "tax_rules", [tax_row("0301")])
+    add_rows(database_url, "positive_list_entries", [list_row("0301", excluded=True)])
+    seller = seller_with_profile(api)
+    fish = sugar(api, seller, hs_code="0301.11", attributes={})
+    buyer = buyer_with_identity(api)
+    problems = quote(api, buyer, fish["id"], 1)["problems"]
+    assert [(p["code"], p["message"]) for p in problems] == [
+        (
+            "excluded_from_positive_list",
+            "HS 0301.11 is on the CBEC positive list, but a remark excludes these goods.",
+        )
+    ]
+    refused = place(api, buyer, [(fish["id"], 1)])
+    assert (refused.status_code, refused.json()["code"]) == (422, "excluded_from_positive_list")
+    assert (stock_of(api, fish["id"]), order_ids(api, buyer)) == (50, [])
+
+
+def test_a_bonded_only_line_marks_its_listings(api):
+    seller = seller_with_profile(api, state="WA")
+    # fresh apples are bonded only on the packaged list, whether or not the seller ships cold-chain
+    attributes = {k: v for k, v in APPLES["attributes"].items() if k != "cold_chain"}
+    apples = create_product(api, seller, APPLES, attributes=attributes)
+    assert apples["problems"] == []
+    assert apples["bonded_warehouse_only"] is True
+    wine = create_product(api, seller, WINE)
+    assert wine["bonded_warehouse_only"] is False

@@ -1,0 +1,187 @@
+"""`kuajing rules import/export` against the real database: round trips, whole-file refusals that
+change nothing, rows in force kept as history, and a rule change on a Beijing date boundary."""
+
+import os
+import subprocess
+import sys
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from kuajing.compliance.rule_files import TABLES, RuleFileError, export_csv
+from kuajing.pricing import service as pricing_service
+from tests.auth.factories import buyer_with_identity, seller_with_profile
+from tests.catalog.factories import WINE, create_product
+from tests.compliance.factories import (
+    beijing_moment,
+    beijing_today,
+    days,
+    export_all,
+    import_rules,
+    in_db,
+    list_row,
+    tax_row,
+)
+from tests.order.factories import place
+
+TAX = TABLES["tax_rules"]
+LIST = TABLES["positive_list_entries"]
+
+
+def cli(database_url, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "kuajing.cli", "rules", *args],
+        env={**os.environ, "KUAJING_DATABASE_URL": database_url, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_export_then_import_changes_nothing(database_url, tmp_path):
+    before = export_all(database_url)
+    exported = cli(database_url, "export", "--out", str(tmp_path))
+    assert exported.returncode == 0, exported.stderr
+    for name, spec in TABLES.items():
+        assert (tmp_path / spec.filename).read_text(encoding="utf-8") == before[name]
+    imported = cli(database_url, "import", *(str(tmp_path / s.filename) for s in TABLES.values()))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    for name in TABLES:
+        report = import_rules(database_url, before[name])
+        assert (report.added, report.changed, report.unchanged) == (0, 0, before[name].count("\n") - 1)
+    assert export_all(database_url) == before
+
+
+def test_a_file_with_one_bad_row_is_refused_whole_and_nothing_changes(database_url, tmp_path):
+    before = export_all(database_url)
+    soon = beijing_today() + days(40)
+    good = tax_row("9601", start=soon)
+    bad = tax_row("9602", vat="1.5", start=soon)
+    path = tmp_path / "tax.csv"
+    path.write_text(export_csv(TAX, [good, bad]), encoding="utf-8")
+
+    result = cli(database_url, "import", str(path))
+    assert result.returncode == 1
+    assert "refused (tax_rules)" in result.stdout
+    assert "line 3: vat_rate 1.5 is outside 0-1 (write 13% as 0.13)" in result.stdout
+    assert "Nothing was changed." in result.stdout
+    assert export_all(database_url) == before
+
+    # a dry run of the fixed file reports and writes nothing
+    path.write_text(export_csv(TAX, [good]), encoding="utf-8")
+    dry = cli(database_url, "import", "--dry-run", str(path))
+    assert dry.returncode == 0, dry.stdout
+    assert "dry run: nothing written" in dry.stdout
+    assert export_all(database_url) == before
+
+
+def test_several_files_are_applied_together_or_not_at_all(database_url, tmp_path):
+    before = export_all(database_url)
+    soon = beijing_today() + days(41)
+    (tmp_path / "list.csv").write_text(export_csv(LIST, [list_row("9603", start=soon)]), encoding="utf-8")
+    (tmp_path / "bad.csv").write_text("hs,rate\n9603,0.1\n", encoding="utf-8")
+    result = cli(database_url, "import", str(tmp_path / "list.csv"), str(tmp_path / "bad.csv"))
+    assert result.returncode == 1
+    assert "bad.csv: refused\n  line 1: the header 'hs,rate' names no rule table" in result.stdout
+    assert export_all(database_url) == before
+
+
+def test_a_new_row_must_not_overlap_the_row_in_force(database_url):
+    before = export_all(database_url)
+    later = beijing_today() + days(30)
+    with pytest.raises(RuleFileError) as caught:
+        import_rules(database_url, export_csv(TAX, [tax_row("220421", vat="0.09", start=later)]))
+    (error,) = caught.value.errors
+    assert error.startswith(f"line 2: hs_prefix=220421 from {later} overlaps database row ")
+    assert error.endswith("(2019-04-01 to open-ended); end the earlier row the day before")
+    assert export_all(database_url) == before
+
+
+def test_a_new_row_may_not_start_on_a_day_orders_were_already_priced(api, database_url):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, WINE)
+    assert place(api, buyer_with_identity(api), [(wine["id"], 1)]).status_code == 201
+    today = beijing_today()
+    with pytest.raises(RuleFileError) as caught:
+        import_rules(database_url, export_csv(TAX, [tax_row("9604", start=today)]))
+    assert caught.value.errors == [
+        f"line 2 (hs_prefix=9604, effective_from={today}): a new row from {today} would reprice orders "
+        f"already placed (the latest on {today}); date it after {today}"
+    ]
+
+
+def test_a_row_in_force_keeps_its_values_and_accepts_only_an_end_date(database_url):
+    start = beijing_today() + days(50)
+    row = tax_row("9605", vat="0.13", start=start)
+    assert import_rules(database_url, export_csv(TAX, [row])).added == 1
+    # before it takes effect it may still be corrected
+    corrected = {**row, "vat_rate": Decimal("0.09")}
+    assert import_rules(database_url, export_csv(TAX, [corrected])).changed == 1
+
+    # once in force (the clock moved on 10 days), its values are history
+    in_force = start + days(10)
+    with pytest.raises(RuleFileError) as caught:
+        import_rules(
+            database_url, export_csv(TAX, [{**corrected, "vat_rate": Decimal("0.06")}]), today=in_force
+        )
+    assert caught.value.errors == [
+        f"line 2 (hs_prefix=9605, effective_from={start}): the row from {start} has been in force, so "
+        "vat_rate cannot change; end it and add a new dated row for the new values"
+    ]
+    with pytest.raises(RuleFileError) as caught:
+        import_rules(
+            database_url, export_csv(TAX, [{**corrected, "effective_to": in_force - days(1)}]), today=in_force
+        )
+    assert caught.value.errors[0].endswith(
+        f"its end date can be today ({in_force}) or later, not {in_force - days(1)}"
+    )
+    ended = import_rules(
+        database_url, export_csv(TAX, [{**corrected, "effective_to": in_force}]), today=in_force
+    )
+    assert (ended.changed, ended.added) == (1, 0)
+    assert (
+        f"9605,Test line 9605,测试税号9605,0.09,0,0,{start},{in_force},"
+        in export_all(database_url)["tax_rules"]
+    )
+
+
+def test_a_rule_change_takes_effect_on_the_beijing_date_boundary(api, database_url):
+    """VAT on a test line falls from 13% to 9% at 00:00 Beijing time on `change`: a quote one
+    second before midnight uses the old row, one at midnight the new one."""
+    first = beijing_today() + days(60)
+    change = first + days(10)
+    rows = [
+        tax_row("9606", vat="0.13", start=first, end=change - days(1)),
+        tax_row("9606", vat="0.09", start=change),
+    ]
+    assert import_rules(database_url, export_csv(TAX, rows)).added == 2
+    assert import_rules(database_url, export_csv(LIST, [list_row("9606", start=first)])).added == 1
+
+    seller = seller_with_profile(api, shipping_fee_cents=500)
+    print_ = create_product(
+        api,
+        seller,
+        WINE,
+        category="other",
+        hs_code="9606.10",
+        price={"amount": 10000, "currency": "USD"},
+        attributes={},
+    )
+
+    def quote_at(moment):
+        async def work(session):
+            return await pricing_service.quote(session, lines=[(print_["id"], 1)], buyer_id=None, now=moment)
+
+        return in_db(database_url, work, write=False)
+
+    before_any = quote_at(beijing_moment(first - days(1), time(12, 0)))
+    assert [p.code for p in before_any.problems] == ["not_on_positive_list"]
+
+    old = quote_at(beijing_moment(change - days(1), time(23, 59, 59)))
+    new = quote_at(beijing_moment(change, time(0, 0)))
+    # goods $100 x 7.1 = 710.00 CNY, freight $5 = 35.50 CNY; CBEC tax = 70% of VAT on 745.50
+    assert (old.amounts.goods, old.amounts.freight) == (71000, 3550)
+    assert (old.problems, new.problems) == ([], [])
+    assert old.amounts.tax == 6784  # 745.50 x 13% x 70% = 67.8405
+    assert new.amounts.tax == 4697  # 745.50 x 9% x 70% = 46.9665
+    assert old.amounts.lines[0].tax_rate_id != new.amounts.lines[0].tax_rate_id
