@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from kuajing import __version__, problems
+from kuajing.audit.endpoints import router as audit_router
 from kuajing.auth.endpoints import router as auth_router
 from kuajing.auth.tokens import TokenCache
 from kuajing.catalog.endpoints import router as catalog_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         compliance_router,
         seller_router,
         impact_router,
+        audit_router,
     ):
         app.include_router(router, prefix="/api/v1")
     return app

@@ -1,0 +1,60 @@
+"""The operator's audit trail: every order and customs status change, with who made it and when."""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.audit import repository
+from kuajing.errors import InvalidInput
+from kuajing.kit.ids import MAX_ID
+
+KINDS = tuple(repository.SOURCES)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    events: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _encode(event: dict[str, Any]) -> str:
+    text = f"{event['created_at'].isoformat()}|{event['kind']}|{event['id']}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str, int]:
+    try:
+        text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        at, kind, event_id = text.split("|")
+        moment, number = datetime.fromisoformat(at), int(event_id)
+        if kind not in KINDS or moment.tzinfo is None or not 0 < number <= MAX_ID:
+            raise ValueError(text)
+        return moment, kind, number
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("invalid_cursor", "The cursor is not one this API issued.") from exc
+
+
+async def trail(
+    session: AsyncSession,
+    *,
+    kinds: list[str] | None = None,
+    order_id: int | None = None,
+    actor_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> AuditPage:
+    """Newest first; a cursor continues after the last event of the previous page."""
+    rows = await repository.events(
+        session,
+        kinds=sorted(set(kinds or KINDS)),
+        order_id=order_id,
+        actor_id=actor_id,
+        before=_decode(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return AuditPage(page, _encode(page[-1]) if len(rows) > limit else None)

@@ -1,0 +1,67 @@
+"""The operator's audit trail over HTTP: every status change with actor and time, newest first."""
+
+from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
+from tests.catalog.factories import WINE, create_product
+from tests.order.factories import place
+
+
+def trail(api, token, **params):
+    response = api.get("/api/v1/audit/events", params=params, headers=operator_headers(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_an_orders_changes_are_listed_newest_first_with_their_actors(api, operator_token):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, WINE)
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], 1)]).json()
+    assert api.post(
+        f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers
+    ).is_success
+    shipped = api.post(
+        f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1234567890"}, headers=seller.headers
+    )
+    assert shipped.status_code == 200, shipped.text
+
+    body = trail(api, operator_token, order_id=order["id"])
+    moves = [(e["kind"], e["from_status"], e["to_status"], e["actor"]["email"]) for e in body["items"]]
+    assert moves == [
+        ("order", "paid", "shipped", seller.email),
+        ("order", "pending_payment", "paid", buyer.email),
+        ("order", None, "pending_payment", buyer.email),
+    ]
+    assert {e["actor"]["role"] for e in body["items"]} == {"buyer", "seller"}
+    assert body["items"][0]["at"] >= body["items"][1]["at"] >= body["items"][2]["at"]
+    assert body["next_cursor"] is None
+
+    # the same three, one page at a time
+    seen, cursor = [], None
+    while True:
+        page = trail(
+            api, operator_token, order_id=order["id"], limit=1, **({"cursor": cursor} if cursor else {})
+        )
+        seen += [e["id"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [e["id"] for e in body["items"]]
+
+    by_seller = trail(api, operator_token, actor_id=seller.id)
+    assert [(e["order_id"], e["to_status"]) for e in by_seller["items"]] == [(order["id"], "shipped")]
+
+
+def test_only_operators_read_the_trail_and_bad_queries_are_refused(api, operator_token):
+    buyer = buyer_with_identity(api)
+    seller = seller_with_profile(api)
+    for account in (buyer, seller):
+        response = api.get("/api/v1/audit/events", headers=account.headers)
+        assert (response.status_code, response.json()["code"]) == (403, "forbidden")
+    assert api.get("/api/v1/audit/events").status_code == 401
+
+    headers = operator_headers(operator_token)
+    bad_cursor = api.get("/api/v1/audit/events", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=headers)
+    assert (bad_cursor.status_code, bad_cursor.json()["code"]) == (422, "invalid_cursor")
+    bad_kind = api.get("/api/v1/audit/events", params={"kind": "refund"}, headers=headers)
+    assert bad_kind.status_code == 422
+    assert api.get("/api/v1/audit/events", params={"limit": 0}, headers=headers).status_code == 422
