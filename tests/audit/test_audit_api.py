@@ -1,7 +1,12 @@
 """The operator's audit trail over HTTP: every status change with actor and time, newest first."""
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
 from tests.catalog.factories import WINE, create_product
+from tests.compliance.factories import in_db
 from tests.order.factories import place
 
 
@@ -65,3 +70,21 @@ def test_only_operators_read_the_trail_and_bad_queries_are_refused(api, operator
     bad_kind = api.get("/api/v1/audit/events", params={"kind": "refund"}, headers=headers)
     assert bad_kind.status_code == 422
     assert api.get("/api/v1/audit/events", params={"limit": 0}, headers=headers).status_code == 422
+
+
+def test_the_database_refuses_to_change_or_delete_an_event(api, database_url):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, WINE)
+    order = place(api, buyer_with_identity(api), [(wine["id"], 1)]).json()
+
+    async def tamper(session, statement):
+        await session.execute(text(statement), {"order_id": order["id"]})
+
+    for statement in (
+        "UPDATE order_events SET reason = 'edited' WHERE order_id = :order_id",
+        "DELETE FROM order_events WHERE order_id = :order_id",
+    ):
+        with pytest.raises(DBAPIError, match="order_events is append-only"):
+            in_db(database_url, lambda session, s=statement: tamper(session, s))
+    events = api.get(f"/api/v1/orders/{order['id']}", headers=seller.headers).json()["events"]
+    assert [(e["to_status"], e["reason"]) for e in events] == [("pending_payment", "placed")]
