@@ -39,8 +39,8 @@ def upgrade() -> None:
         for action in ("UPDATE", "DELETE"):
             op.execute(
                 f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: its rows are never changed or deleted'); "
-                "END"
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: "
+                "its rows are never changed or deleted'); END"
             )
 
 
