@@ -3,7 +3,7 @@
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,8 +33,8 @@ def _decode(cursor: str) -> tuple[datetime, str, int]:
         moment, number = datetime.fromisoformat(at), int(event_id)
         if kind not in KINDS or moment.tzinfo is None or not 0 < number <= MAX_ID:
             raise ValueError(text)
-        return moment, kind, number
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        return moment.astimezone(UTC), kind, number
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("invalid_cursor", "The cursor is not one this API issued.") from exc
 
 

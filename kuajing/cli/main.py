@@ -175,25 +175,40 @@ def rules_import(
     """Check rule files whole and apply them together, or refuse them all and change nothing."""
     _prepare()
 
+    texts = []
+    for path in files:
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+            console.print(f"[red]{path}: cannot be read: {reason}[/red]", highlight=False)
+            console.print("Nothing was changed.")
+            raise typer.Exit(1) from exc
+
+    class DryRun(Exception):
+        def __init__(self, reports: list[compliance_service.ImportReport]) -> None:
+            self.reports = reports
+
     async def run() -> list[compliance_service.ImportReport]:
+        # Every file in one transaction, each checked against the table as the files before it
+        # left it; a dry run goes as far as writing, then rolls the transaction back.
         database = Database(get_settings().database_url)
         try:
             async with database.transaction(write=True) as session:
                 reports = []
-                for path in files:
+                for path, text in zip(files, texts, strict=True):
                     try:
-                        text = path.read_text(encoding="utf-8")
-                    except UnicodeDecodeError as exc:
-                        raise rule_files.RuleFileError(None, ["the file is not UTF-8 text"]) from exc
-                    try:
-                        reports.append(
-                            await compliance_service.import_rules(session, text, write=not dry_run)
-                        )
+                        reports.append(await compliance_service.import_rules(session, text))
                     except rule_files.RuleFileError as exc:
                         exc.args = (f"{path}: refused{f' ({exc.table})' if exc.table else ''}\n{exc}",)
                         raise
+                if dry_run:
+                    raise DryRun(reports)
                 return reports
+        except DryRun as done:
+            return done.reports
         finally:
+            compliance_service.forget_rulebook()
             await database.dispose()
 
     try:
@@ -211,4 +226,5 @@ def rules_import(
         )
     console.print(summary)
     if not dry_run:
-        console.print("Running servers pick the new rules up within a minute.")
+        seconds = get_settings().rules_cache_seconds
+        console.print(f"Running servers use the new rules within {seconds:g} seconds.")

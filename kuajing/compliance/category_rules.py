@@ -56,15 +56,20 @@ def _is(hs_code: str, prefixes: tuple[str, ...]) -> bool:
     return hs_digits(hs_code).startswith(prefixes)
 
 
+# Larger than any real bottle, pack or garment: a bigger number is a typo, and is treated as absent.
+MAX_MEASURE = Decimal(1_000_000)
+
+
 def positive_number(value: Any) -> Decimal | None:
-    """A positive finite number from an attribute, else None (booleans are not numbers)."""
+    """A positive finite number up to MAX_MEASURE from an attribute, else None (booleans are not
+    numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() and number > 0 else None
+    return number if number.is_finite() and 0 < number <= MAX_MEASURE else None
 
 
 def _text(value: Any) -> bool:

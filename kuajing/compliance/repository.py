@@ -44,12 +44,12 @@ async def load_rulebook(session: AsyncSession) -> RuleBook:
         ],
         [
             OriginTariffRate(
-                r.origin, r.hs_prefix, r.rate, r.effective_from, r.effective_to, r.within_cbec_limits
+                r.origin, r.hs_prefix, r.rate, r.effective_from, r.effective_to, r.within_cbec_limits, r.id
             )
             for r in tariff_rows
         ],
         [
-            (r.effective_from, r.effective_to, Limits(r.per_order_amount, r.annual_amount, r.currency))
+            (r.effective_from, r.effective_to, Limits(r.per_order_amount, r.annual_amount, r.currency, r.id))
             for r in limit_rows
         ],
         [
@@ -61,26 +61,11 @@ async def load_rulebook(session: AsyncSession) -> RuleBook:
                 r.excluded,
                 r.yearly_cap,
                 r.yearly_cap_unit,
+                r.id,
             )
             for r in list_rows
         ],
     )
-
-
-async def insert_missing(
-    session: AsyncSession, model: type[Base], rows: list[dict[str, Any]], *, key: tuple[str, ...]
-) -> int:
-    """Insert the packaged rows whose natural key the table lacks; rows already there stay as
-    they are (changing a rule is a new dated row, issue 3's import, not an edit)."""
-    columns = [getattr(model, name) for name in key]
-    existing = {tuple(row) for row in (await session.execute(select(*columns))).all()}
-    added = 0
-    for row in rows:
-        if tuple(row[name] for name in key) not in existing:
-            session.add(model(**row))
-            added += 1
-    await session.flush()
-    return added
 
 
 async def get_identity(session: AsyncSession, user_id: int) -> BuyerIdentity | None:

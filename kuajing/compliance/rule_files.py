@@ -13,14 +13,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from importlib import resources
 from typing import Any
-
-from kuajing.compliance.rules import BOOLEAN_COLUMNS
 
 HS_PREFIX = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{8}|\d{10})$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_ERRORS = 20
+BOOLEAN_COLUMNS = frozenset({"within_cbec_limits", "bonded_only", "excluded"})
+MAX_CELL = 2000  # characters in a source or remark
+MAX_WHOLE = 2_000_000_000  # fen, grams or pieces: fits every database's integer
+MAX_PLACES = 8  # decimal places in a rate or threshold
+DECIMAL = re.compile(rf"-?\d{{1,10}}(\.\d{{1,{MAX_PLACES}}})?")
+# Text columns the database holds in a bounded column, and their sizes.
+TEXT_SIZES = {"name_en": 200, "name_zh": 200, "currency": 3, "yearly_cap_unit": 8, "origin": 2}
 
 
 class RuleFileError(ValueError):
@@ -35,6 +41,30 @@ class RuleFileError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Bound:
+    """The range a number column accepts: low <= value <= high, or < high when not included."""
+
+    low: Decimal
+    high: Decimal
+    high_included: bool = True
+    hint: str = ""
+
+    def problem(self, column: str, value: Decimal) -> str | None:
+        if self.low <= value and (value <= self.high if self.high_included else value < self.high):
+            return None
+        if self.high_included:
+            return f"{column} {value} is outside {self.low}-{self.high}{self.hint}"
+        return f"{column} {value} must be at least {self.low} and below {self.high}{self.hint}"
+
+
+RATE = Bound(Decimal(0), Decimal(1), hint=" (write 13% as 0.13)")
+# Consumption tax is levied on price / (1 - rate): a rate of 1 has no meaning.
+CONSUMPTION_RATE = Bound(Decimal(0), Decimal(1), high_included=False, hint=" (write 10% as 0.10)")
+# Additional tariffs have passed 100% (125% on US goods in April 2025, domain-facts §7.4).
+TARIFF = Bound(Decimal(0), Decimal(5), hint=" (write 125% as 1.25)")
+
+
+@dataclass(frozen=True, slots=True)
 class TableSpec:
     name: str  # the database table
     filename: str  # the packaged CSV
@@ -42,8 +72,7 @@ class TableSpec:
     key: tuple[str, ...]  # natural key: one row per key
     scope: tuple[str, ...]  # rows with the same scope must not overlap in time
     required: frozenset[str]
-    rates: frozenset[str] = frozenset()  # fractions in [0, 1]
-    non_negative: frozenset[str] = frozenset()
+    numbers: dict[str, Bound] = field(default_factory=dict)  # Decimal columns and their ranges
     check: Callable[[dict[str, Any]], list[str]] | None = None
     dated: bool = True
 
@@ -122,12 +151,15 @@ TABLES: dict[str, TableSpec] = {
             required=frozenset(
                 {"hs_prefix", "name_en", "name_zh", "vat_rate", "consumption_tax_rate", "mfn_tariff_rate"}
             ),
-            rates=frozenset(
-                {"vat_rate", "consumption_tax_rate", "mfn_tariff_rate", "high_end_consumption_tax_rate"}
-            ),
-            non_negative=frozenset(
-                {"consumption_tax_per_litre", "high_end_min_per_ml_or_g", "high_end_min_per_piece"}
-            ),
+            numbers={
+                "vat_rate": RATE,
+                "consumption_tax_rate": CONSUMPTION_RATE,
+                "mfn_tariff_rate": RATE,
+                "high_end_consumption_tax_rate": CONSUMPTION_RATE,
+                "consumption_tax_per_litre": Bound(Decimal(0), Decimal(10_000), hint=" yuan per litre"),
+                "high_end_min_per_ml_or_g": Bound(Decimal(0), Decimal(1_000_000), hint=" yuan"),
+                "high_end_min_per_piece": Bound(Decimal(0), Decimal(1_000_000), hint=" yuan"),
+            },
             check=_check_tax,
         ),
         TableSpec(
@@ -145,7 +177,7 @@ TABLES: dict[str, TableSpec] = {
             key=("origin", "hs_prefix", "effective_from"),
             scope=("origin", "hs_prefix"),
             required=frozenset({"origin", "rate", "within_cbec_limits"}),
-            rates=frozenset({"rate"}),
+            numbers={"rate": TARIFF},
             check=_check_tariff,
         ),
         TableSpec(
@@ -162,7 +194,6 @@ TABLES: dict[str, TableSpec] = {
             key=("effective_from",),
             scope=(),
             required=frozenset({"per_order_amount", "annual_amount", "currency"}),
-            non_negative=frozenset({"per_order_amount", "annual_amount"}),
             check=_check_limits,
         ),
         TableSpec(
@@ -197,6 +228,11 @@ class ParsedFile:
     lines: list[int] = field(default_factory=list)  # the file line of each row
 
 
+def packaged_text(spec: TableSpec) -> str:
+    """The rule file shipped in the package for this table."""
+    return resources.files("kuajing.compliance").joinpath("data", spec.filename).read_text(encoding="utf-8")
+
+
 def table_for(header: list[str]) -> TableSpec | None:
     """The table whose columns the header names, in any order."""
     names = set(header)
@@ -223,24 +259,36 @@ def _value(spec: TableSpec, column: str, raw: str | None) -> Any:
         except ValueError:
             raise ValueError(f"{column} {text!r} is not a date (YYYY-MM-DD)") from None
     if column.endswith("_amount") or column == "yearly_cap":
-        if not re.fullmatch(r"-?\d+", text):
-            raise ValueError(f"{column} {text!r} is not a whole number of fen (or grams, pieces)")
+        if not re.fullmatch(r"\d{1,10}", text) or int(text) > MAX_WHOLE:
+            raise ValueError(f"{column} {_short(text)} is not a whole number from 0 to {MAX_WHOLE:,}")
         return int(text)
-    if column in spec.rates or column in spec.non_negative or column == "rate":
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{column} {text!r} is not a number") from None
-        if not number.is_finite():
-            raise ValueError(f"{column} {text!r} is not a number")
-        return number
+    if column in spec.numbers:
+        if not DECIMAL.fullmatch(text):
+            raise ValueError(
+                f"{column} {_short(text)} is not a number with at most {MAX_PLACES} decimal places"
+            )
+        return Decimal(text)
+    limit = TEXT_SIZES.get(column, MAX_CELL)
+    if len(text) > limit:
+        raise ValueError(f"{column} is {len(text)} characters long; at most {limit}")
     return text
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 24 else text[:20] + "…")
 
 
 def parse(text: str) -> ParsedFile:
     """Read a rule file and check each row on its own. Raises RuleFileError naming every bad row."""
     if text.startswith("\ufeff"):
         text = text[1:]  # spreadsheets save CSV with a byte-order mark
+    try:
+        return _parse(text)
+    except csv.Error as exc:
+        raise RuleFileError(None, [f"the file is not readable CSV: {exc}"]) from exc
+
+
+def _parse(text: str) -> ParsedFile:
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     spec = table_for(list(header))
@@ -291,14 +339,11 @@ def _row_problems(spec: TableSpec, values: dict[str, Any]) -> list[str]:
             problems.append("effective_from is required")
         if not (values.get("source") or "").strip():
             problems.append("source is required: say where the rule comes from")
-    for column in sorted(spec.rates):
+    for column, bound in sorted(spec.numbers.items()):
         value = values.get(column)
-        if value is not None and not (0 <= value <= 1):
-            problems.append(f"{column} {value} is outside 0-1 (write 13% as 0.13)")
-    for column in sorted(spec.non_negative):
-        value = values.get(column)
-        if value is not None and value < 0:
-            problems.append(f"{column} {value} is negative")
+        problem = bound.problem(column, value) if value is not None else None
+        if problem:
+            problems.append(problem)
     start, end = values.get("effective_from"), values.get("effective_to")
     if start is not None and end is not None and end < start:
         problems.append(f"effective_to {end} is before effective_from {start}")

@@ -4,7 +4,7 @@ Pure: built from rows, answers lookups, never touches the database.
 """
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from importlib import resources
@@ -44,6 +44,7 @@ class OriginTariffRate:
     effective_from: date
     effective_to: date | None
     within_cbec_limits: bool = False
+    id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class PositiveEntry:
     excluded: bool = False
     yearly_cap: int | None = None
     yearly_cap_unit: str | None = None  # "g" or "piece"
+    id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Limits:
     per_order: int
     annual: int
     currency: str
+    id: int = field(default=0, compare=False)
 
 
 class RuleBook:
@@ -98,21 +101,42 @@ class RuleBook:
                 return entry
         return None
 
+    def caps(self, hs_code: str, on: date) -> list[PositiveEntry]:
+        """Every yearly cap that covers the code: a line's own and those of the broader lines
+        above it (a cap on 1701 binds 1701.99 too, whatever a narrower line says)."""
+        digits = hs_digits(hs_code)
+        seen: set[str] = set()
+        out = []
+        for entry in self._positive_list:  # per prefix, the newest row comes first
+            if entry.hs_prefix in seen or not digits.startswith(entry.hs_prefix):
+                continue
+            if _in_force(entry.effective_from, entry.effective_to, on):
+                seen.add(entry.hs_prefix)
+                if entry.yearly_cap is not None:
+                    out.append(entry)
+        return out
+
+    def tariffs_in_force(self, origin: str, hs_code: str, on: date) -> list[OriginTariffRate]:
+        digits = hs_digits(hs_code)
+        return [
+            t
+            for t in self._origin_tariffs
+            if t.origin == origin
+            and digits.startswith(t.hs_prefix)
+            and _in_force(t.effective_from, t.effective_to, on)
+        ]
+
     def additional_tariff(
         self, origin: str, hs_code: str, on: date, *, within_limits: bool = False
     ) -> Decimal:
         """The sum of the additional-tariff measures in force: separate measures stack (as the
         2018 and 2019 ones on US wine did), so a measure that replaces another must end it.
         `within_limits` counts only the measures flagged as levied within the CBEC limits."""
-        digits = hs_digits(hs_code)
         return sum(
             (
                 t.rate
-                for t in self._origin_tariffs
-                if t.origin == origin
-                and digits.startswith(t.hs_prefix)
-                and _in_force(t.effective_from, t.effective_to, on)
-                and (t.within_cbec_limits or not within_limits)
+                for t in self.tariffs_in_force(origin, hs_code, on)
+                if t.within_cbec_limits or not within_limits
             ),
             Decimal(0),
         )
@@ -122,30 +146,6 @@ class RuleBook:
             if _in_force(start, end, on):
                 return limits
         raise LookupError(f"no CBEC limits in force on {on}")
-
-
-BOOLEAN_COLUMNS = frozenset({"within_cbec_limits", "bonded_only", "excluded"})
-
-
-def typed(row: dict[str, Any]) -> dict[str, Any]:
-    """A rule CSV row with its values as the columns hold them: rates as Decimal, dates, ints."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if value is None:
-            out[key] = "" if key in ("hs_prefix", "remarks") else None
-        elif key.endswith(("_rate", "_per_litre")) or key == "rate" or key.startswith("high_end_min_"):
-            out[key] = Decimal(value)
-        elif key in BOOLEAN_COLUMNS:
-            if value not in ("true", "false"):
-                raise ValueError(f"{key} must be true or false, not {value!r}")
-            out[key] = value == "true"
-        elif key.startswith("effective_"):
-            out[key] = date.fromisoformat(value)
-        elif key.endswith("_amount") or key == "yearly_cap":
-            out[key] = int(value)
-        else:
-            out[key] = value
-    return out
 
 
 def packaged_rows(package: str, filename: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """CBEC compliance: the packaged rule data, the rule book in force, and real-name identity."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -9,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.compliance import repository, rule_files
 from kuajing.compliance.errors import IdentityLocked, InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
-from kuajing.compliance.rules import RuleBook, packaged_rows, typed
+from kuajing.compliance.rules import RuleBook
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.kit.ttl_cache import TTLCache
-from kuajing.models import BuyerIdentity, CbecLimit, OriginTariff, PositiveListEntry, TaxRule
+from kuajing.models import BuyerIdentity
 from kuajing.order import repository as order_repository
+
+logger = logging.getLogger(__name__)
 
 # Rules change by data import, so a minute-old rule book is fine; loads are single-flight.
 _rulebook: TTLCache[str, RuleBook] = TTLCache(60.0)
@@ -25,25 +28,40 @@ def configure(ttl_seconds: float) -> None:
 
 
 async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
-    """Insert the rule rows shipped with this version that the database does not have yet."""
+    """Insert the rule rows shipped with this version that the database does not have yet.
 
-    def rows(filename: str) -> list[dict[str, Any]]:
-        return [typed(row) for row in packaged_rows("kuajing.compliance", filename)]
-
-    added = {
-        "tax_rules": await repository.insert_missing(
-            session, TaxRule, rows("tax_rates.csv"), key=("hs_prefix", "effective_from")
-        ),
-        "origin_tariffs": await repository.insert_missing(
-            session, OriginTariff, rows("origin_tariffs.csv"), key=("origin", "hs_prefix", "effective_from")
-        ),
-        "cbec_limits": await repository.insert_missing(
-            session, CbecLimit, rows("cbec_limits.csv"), key=("effective_from",)
-        ),
-        "positive_list_entries": await repository.insert_missing(
-            session, PositiveListEntry, rows("positive_list.csv"), key=("hs_prefix", "effective_from")
-        ),
-    }
+    They pass the checks an import does: a packaged row that would overlap a row already in the
+    database (an operator's import, say) or start on a day orders were already priced is skipped
+    and logged, never written over history.
+    """
+    latest = await repository.latest_order_time(session)
+    last_order_day = beijing_date(latest) if latest is not None else None
+    added: dict[str, int] = {}
+    skipped = 0
+    for spec in rule_files.TABLES.values():
+        parsed = rule_files.parse(rule_files.packaged_text(spec))
+        existing = await repository.rule_rows(session, spec.name, spec.columns)
+        keys = {tuple(row[c] for c in spec.key) for row in existing}
+        merged = [(f"database row {row['id']}", row) for row in existing]
+        known = set(rule_files.overlaps(spec, merged))
+        new = []
+        for values, line in zip(parsed.rows, parsed.lines, strict=True):
+            if tuple(values[c] for c in spec.key) in keys:
+                continue
+            where = f"packaged {spec.filename} line {line}"
+            reasons = [e for e in rule_files.overlaps(spec, [*merged, (where, values)]) if e not in known]
+            if last_order_day is not None and values["effective_from"] <= last_order_day:
+                reasons.append(f"it starts on {values['effective_from']}, before orders already priced")
+            if reasons:
+                logger.warning("skipped %s (%s): %s", where, _label(spec, values), "; ".join(reasons))
+                skipped += 1
+                continue
+            merged.append((where, values))
+            new.append(values)
+        await repository.write_rule_rows(session, spec.name, added=new, changed={})
+        added[spec.name] = len(new)
+    if skipped:
+        added["skipped_packaged_rules"] = skipped
     forget_rulebook()
     return added
 
@@ -96,9 +114,7 @@ class ImportReport:
     unchanged: int
 
 
-async def import_rules(
-    session: AsyncSession, text: str, *, today: date | None = None, write: bool = True
-) -> ImportReport:
+async def import_rules(session: AsyncSession, text: str, *, today: date | None = None) -> ImportReport:
     """Check a rule file whole against the table as it stands, then write it, or nothing.
 
     New rows are added and rows not yet in force may be edited; a row in force is history
@@ -141,9 +157,8 @@ async def import_rules(
     errors += rule_files.overlaps(spec, list(merged.values()))
     if errors:
         raise rule_files.RuleFileError(spec.name, errors)
-    if write:
-        await repository.write_rule_rows(session, spec.name, added=added, changed=changed)
-        forget_rulebook()
+    await repository.write_rule_rows(session, spec.name, added=added, changed=changed)
+    forget_rulebook()
     return ImportReport(spec.name, len(added), len(changed), len(parsed.rows) - len(added) - len(changed))
 
 

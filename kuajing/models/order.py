@@ -34,6 +34,7 @@ class Order(Base):
     dutiable_amount: Mapped[int]
     goods_usd_amount: Mapped[int]
     limit_year: Mapped[int]
+    cbec_limit_id: Mapped[int | None] = mapped_column(ForeignKey("cbec_limits.id"))
     # Grams or pieces this order holds of each yearly-capped positive-list line, by HS prefix:
     # what cancelling or expiring the order gives back.
     capped_quantities: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
@@ -59,7 +60,11 @@ class OrderLine(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     quantity: Mapped[int]
     hs_code: Mapped[str] = mapped_column(String(16))
+    # The rule rows that priced and admitted the line: its tax row, its positive-list line and the
+    # additional-tariff rows in force for its origin (levied or not).
     tax_rule_id: Mapped[int] = mapped_column(ForeignKey("tax_rules.id"))
+    positive_entry_id: Mapped[int | None] = mapped_column(ForeignKey("positive_list_entries.id"))
+    origin_tariff_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     unit_price_usd_amount: Mapped[int]
     unit_price_amount: Mapped[int]
     goods_amount: Mapped[int]

@@ -11,6 +11,7 @@ from kuajing.kit.money_schemas import MoneyModel
 from kuajing.models import Order, OrderEvent
 from kuajing.order import service
 from kuajing.order.schemas import (
+    LineRulesOut,
     OrderEventOut,
     OrderIn,
     OrderLineOut,
@@ -49,6 +50,11 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
                 vat=cny(line.vat_amount),
                 tariff=cny(line.tariff_amount),
                 tax=cny(line.tax_amount),
+                rules=LineRulesOut(
+                    tax_rule_id=line.tax_rule_id,
+                    positive_list_entry_id=line.positive_entry_id,
+                    origin_tariff_ids=line.origin_tariff_ids,
+                ),
             )
             for line in order.lines
         ],

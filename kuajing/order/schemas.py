@@ -47,11 +47,21 @@ class ShipIn(InputModel):
     tracking_number: str = Field(pattern=r"^[A-Za-z0-9-]{4,40}$")
 
 
+class LineRulesOut(BaseModel):
+    """The rule rows (ids, as `kuajing rules export` shows them) the line was priced and
+    admitted by: they stay as they were, so the order can always be explained."""
+
+    tax_rule_id: int
+    positive_list_entry_id: int | None = Field(description="Null for orders placed before the list was data.")
+    origin_tariff_ids: list[int]
+
+
 class OrderLineOut(QuoteLineOut):
     """A quote line as placed, with the HS code and the USD unit price it was priced from."""
 
     hs_code: str
     unit_price_usd: MoneyModel
+    rules: LineRulesOut
 
 
 class OrderEventOut(BaseModel):

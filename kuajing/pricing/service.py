@@ -49,6 +49,8 @@ class Quote:
     problems: list[Problem] = field(default_factory=list)
     # positive-list prefix -> (grams or pieces this order holds, the yearly cap per person, unit)
     capped: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    # product id -> (its positive-list row id, the additional-tariff row ids in force for it)
+    rule_ids: dict[int, tuple[int, list[int]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,30 +113,38 @@ def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on: date)
 
 
 def _off_the_list(rules: RuleBook, product: ProductFacts, on: date) -> Problem:
+    """Why a line cannot be priced for the channel."""
     entry = rules.positive_entry(product.hs_code, on)
-    if entry is not None and entry.excluded:
+    if entry is None:
+        return Problem(
+            "not_on_positive_list", f"HS {product.hs_code} is not on the CBEC positive list.", product.id
+        )
+    if entry.excluded:
         return Problem(
             "excluded_from_positive_list",
             f"HS {product.hs_code} is on the CBEC positive list, but a remark excludes these goods.",
             product.id,
         )
     return Problem(
-        "not_on_positive_list", f"HS {product.hs_code} is not on the CBEC positive list.", product.id
+        "no_tax_rate",
+        f"HS {product.hs_code} is on the CBEC positive list, but no tax rate for it is in force yet; "
+        "an operator must import one.",
+        product.id,
     )
 
 
 def capped_amount(product: ProductFacts, quantity: int, entry: PositiveEntry) -> int | None:
-    """How much of a capped line `quantity` units are, in the cap's unit: pieces (a pack counts
-    its `units`) or grams of net content. None when a cap in grams meets goods whose net content
-    is not declared in grams."""
+    """How much of a capped line `quantity` units are, in the cap's unit: pieces, or grams of net
+    content (a pack counts its `units` either way). None when a cap in grams meets goods whose
+    net content is not declared in grams."""
     attributes = dict(product.attributes)
+    units = category_rules.positive_number(attributes.get("units")) or Decimal(1)
     if entry.yearly_cap_unit == "piece":
-        units = category_rules.positive_number(attributes.get("units")) or Decimal(1)
         return int((units * quantity).to_integral_value(rounding=ROUND_CEILING))
     measures = category_rules.measures(attributes)
     if measures.net_unit != "g" or measures.net_content is None:
         return None
-    return int((measures.net_content * quantity).to_integral_value(rounding=ROUND_CEILING))
+    return int((measures.net_content * units * quantity).to_integral_value(rounding=ROUND_CEILING))
 
 
 async def quote(
@@ -172,6 +182,7 @@ async def quote(
     limits = rules.limits(on)
     problems: list[Problem] = []
     capped: dict[str, tuple[int, int, str]] = {}  # list prefix -> (amount, yearly cap, "g" or "piece")
+    rule_ids: dict[int, tuple[int, list[int]]] = {}
 
     inputs = []
     for product_id in sorted(quantities):
@@ -181,8 +192,9 @@ async def quote(
             problems.append(_off_the_list(rules, product, on))
             continue
         entry = rules.positive_entry(product.hs_code, on)
-        assert entry is not None  # _line_input checked it
-        if entry.yearly_cap is not None:
+        assert entry is not None  # _line_input found it
+        rule_ids[product_id] = (entry.id, [t.id for t in rules.tariffs_in_force(ORIGIN, product.hs_code, on)])
+        for entry in rules.caps(product.hs_code, on):
             amount = capped_amount(product, quantity, entry)
             if amount is None:
                 problems.append(
@@ -193,9 +205,9 @@ async def quote(
                         product_id,
                     )
                 )
-            else:
-                prior = capped.get(entry.hs_prefix, (0, entry.yearly_cap, entry.yearly_cap_unit))[0]
-                capped[entry.hs_prefix] = (prior + amount, entry.yearly_cap, entry.yearly_cap_unit or "")
+                continue
+            prior = capped.get(entry.hs_prefix, (0, 0, ""))[0]
+            capped[entry.hs_prefix] = (prior + amount, entry.yearly_cap or 0, entry.yearly_cap_unit or "")
         problems += [
             Problem(p.code, p.message, product_id)
             for p in category_rules.listing_problems(product.hs_code, product.attributes)
@@ -264,6 +276,7 @@ async def quote(
         limits=limits,
         problems=problems,
         capped=capped,
+        rule_ids=rule_ids,
     )
 
 

@@ -42,8 +42,16 @@ def export_all(url: str) -> dict[str, str]:
 
 
 def add_rows(url: str, table: str, rows: list[dict[str, Any]]) -> None:
+    """Write rule rows straight to the table (as the packaged loader does), skipping any whose
+    key is there already, so tests sharing a database can each ask for the rows they need."""
+    spec = TABLES[table]
+
     async def work(session: AsyncSession) -> None:
-        await repository.write_rule_rows(session, table, added=rows, changed={})
+        existing = {
+            tuple(r[c] for c in spec.key) for r in await repository.rule_rows(session, table, spec.columns)
+        }
+        new = [row for row in rows if tuple(row[c] for c in spec.key) not in existing]
+        await repository.write_rule_rows(session, table, added=new, changed={})
 
     in_db(url, work)
 

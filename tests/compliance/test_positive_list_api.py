@@ -1,10 +1,14 @@
 """The positive list's remarks over HTTP: lines not on the list, excluded goods, bonded-warehouse
 only, and yearly quantity caps per person (by ID number, across accounts)."""
 
+import asyncio
+
+import httpx
+
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
 from tests.catalog.factories import APPLES, WINE, create_product, stock_of
 from tests.compliance.factories import add_rows, list_row, tax_row
-from tests.order.factories import order_ids, place
+from tests.order.factories import order_body, order_ids, place
 
 SUGAR_ATTRIBUTES = {"net_content": 500, "unit": "g"}
 
@@ -110,3 +114,60 @@ def test_a_bonded_only_line_marks_its_listings(api):
     assert apples["bonded_warehouse_only"] is True
     wine = create_product(api, seller, WINE)
     assert wine["bonded_warehouse_only"] is False
+
+
+def test_a_narrower_line_cannot_escape_the_broader_lines_cap(api, database_url):
+    add_rows(database_url, "tax_rules", [tax_row("1701")])
+    add_rows(database_url, "positive_list_entries", [list_row("170199")])  # no cap of its own
+    seller = seller_with_profile(api)
+    bag = sugar(api, seller)
+    buyer = buyer_with_identity(api)
+    problems = quote(api, buyer, bag["id"], 5)["problems"]  # 2,500 g
+    assert [p["code"] for p in problems] == ["yearly_quantity_cap"]
+
+
+def test_a_pack_counts_every_unit_in_it(api, database_url):
+    add_rows(database_url, "tax_rules", [tax_row("1701")])
+    seller = seller_with_profile(api)
+    six_pack = sugar(api, seller, attributes={"net_content": 500, "unit": "g", "units": 6})  # 3,000 g
+    buyer = buyer_with_identity(api)
+    (problem,) = quote(api, buyer, six_pack["id"], 1)["problems"]
+    assert problem["message"] == (
+        "HS 1701 goods are capped at 2000 g per person a year; you hold 0 g and this order adds 3000 g."
+    )
+
+
+def test_a_listed_line_without_a_tax_rate_says_so(api, database_url):
+    add_rows(database_url, "positive_list_entries", [list_row("0409")])  # honey, no tax row
+    seller = seller_with_profile(api)
+    honey = sugar(api, seller, hs_code="0409.00", attributes={})
+    buyer = buyer_with_identity(api)
+    (problem,) = quote(api, buyer, honey["id"], 1)["problems"]
+    assert (problem["code"], problem["message"]) == (
+        "no_tax_rate",
+        "HS 0409.00 is on the CBEC positive list, but no tax rate for it is in force yet; "
+        "an operator must import one.",
+    )
+    assert place(api, buyer, [(honey["id"], 1)]).json()["code"] == "no_tax_rate"
+
+
+def test_racing_orders_cannot_pass_the_cap_together(api, database_url, server):
+    add_rows(database_url, "tax_rules", [tax_row("1701")])
+    seller = seller_with_profile(api)
+    bag = sugar(api, seller, attributes={"net_content": 1000, "unit": "g"})
+    buyer = buyer_with_identity(api)
+    assert place(api, buyer, [(bag["id"], 1)]).status_code == 201  # 1,000 g held
+
+    async def race():
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            return await asyncio.gather(
+                *(
+                    client.post("/api/v1/orders", json=order_body([(bag["id"], 1)]), headers=buyer.headers)
+                    for _ in range(8)
+                )
+            )
+
+    responses = asyncio.run(race())
+    assert sorted(r.status_code for r in responses) == [201] + [422] * 7, [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 422} == {"yearly_quantity_cap"}
+    assert (len(order_ids(api, buyer)), stock_of(api, bag["id"])) == (2, 48)

@@ -6,24 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from kuajing.compliance.rule_files import TABLES, RuleFileError, export_csv, overlaps, parse
+from kuajing.compliance.rule_files import TABLES, RuleFileError, export_csv, overlaps, packaged_text, parse
 from kuajing.compliance.rules import packaged_rows
 
 TAX_HEADER = ",".join(TABLES["tax_rules"].columns)
 WINE_ROW = "220421,Still wine,葡萄酒,0.13,0.10,0.14,2019-04-01,,MOF 2019 No. 39,,,,,"
 
 
-def packaged_text(spec_name: str) -> str:
-    spec = TABLES[spec_name]
-    from importlib import resources
-
-    return resources.files("kuajing.compliance").joinpath("data", spec.filename).read_text(encoding="utf-8")
-
-
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_every_packaged_table_parses_without_overlaps_and_exports_to_the_same_rows(name):
     spec = TABLES[name]
-    parsed = parse(packaged_text(name))
+    parsed = parse(packaged_text(spec))
     assert parsed.spec is spec
     assert len(parsed.rows) == len(packaged_rows("kuajing.compliance", spec.filename))
     assert (
@@ -85,6 +78,18 @@ def refusal(text: str) -> list[str]:
         (WINE_ROW.replace("MOF 2019 No. 39", ""), "line 2: source is required"),
         (WINE_ROW.replace("Still wine", ""), "line 2: name_en is required"),
         (WINE_ROW + ",extra", "line 2: more cells than the header has columns"),
+        (
+            WINE_ROW.replace("0.10", "1"),
+            "line 2: consumption_tax_rate 1 must be at least 0 and below 1 (write 10% as 0.10)",
+        ),
+        (
+            WINE_ROW.replace("0.10", "0.1000000000000000000000000000001"),
+            "line 2: consumption_tax_rate '0.100000000000000000…' is not a number with at most 8 "
+            "decimal places",
+        ),
+        (WINE_ROW.replace("0.10", "1e999999"), "line 2: consumption_tax_rate '1e999999' is not a number"),
+        (WINE_ROW + "1e999999", "line 2: high_end_min_per_piece '1e999999' is not a number"),
+        (WINE_ROW.replace("Still wine", "W" * 201), "line 2: name_en is 201 characters long; at most 200"),
     ],
 )
 def test_a_bad_row_is_refused_by_its_line(row, expected):
@@ -142,3 +147,28 @@ def test_overlapping_date_ranges_are_named_with_both_rows():
         "line 5: hs_prefix=220410 from 2027-01-01 overlaps line 4 (2019-04-01 to open-ended); "
         "end the earlier row the day before",
     ]
+
+
+def test_tariffs_may_pass_100_percent_but_not_500():
+    header = ",".join(TABLES["origin_tariffs"].columns)
+    row = "US,2204,{rate},2025-04-12,2025-05-13,false,Customs Tariff Commission 2025"
+    assert parse(f"{header}\n{row.format(rate='1.25')}\n").rows[0]["rate"] == Decimal("1.25")
+    assert refusal(f"{header}\n{row.format(rate='5.5')}\n") == [
+        "line 2: rate 5.5 is outside 0-5 (write 125% as 1.25)"
+    ]
+
+
+def test_whole_numbers_must_fit_every_database():
+    header = ",".join(TABLES["cbec_limits"].columns)
+    row = "500000,{annual},CNY,2019-01-01,,Caiguanshui 2018 No. 49"
+    assert refusal(f"{header}\n{row.format(annual='3000000000')}\n") == [
+        "line 2: annual_amount '3000000000' is not a whole number from 0 to 2,000,000,000"
+    ]
+    assert refusal(f"{header}\n{row.format(annual='-1')}\n")[0].startswith(
+        "line 2: annual_amount '-1' is not"
+    )
+
+
+def test_a_field_too_large_for_csv_is_a_refusal_not_a_crash():
+    (error,) = refusal(f'{TAX_HEADER}\n"{"x" * 200_000}"\n')
+    assert error.startswith("the file is not readable CSV: field larger than field limit")

@@ -3,7 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
-from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate, packaged_rows, typed
+from kuajing.compliance.rule_files import parse
+from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate
 
 
 def rate(id_, prefix, vat, start, end=None):
@@ -72,7 +73,14 @@ def test_only_flagged_tariffs_count_within_the_limits():
 
 
 def test_the_packaged_us_tariff_is_not_levied_within_the_limits():
-    rows = [typed(row) for row in packaged_rows("kuajing.compliance", "origin_tariffs.csv")]
+    from importlib import resources
+
+    text = (
+        resources.files("kuajing.compliance")
+        .joinpath("data", "origin_tariffs.csv")
+        .read_text(encoding="utf-8")
+    )
+    rows = parse(text).rows
     assert [(r["origin"], r["rate"], r["within_cbec_limits"]) for r in rows] == [
         ("US", Decimal("0.10"), False)
     ]

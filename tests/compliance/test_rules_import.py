@@ -185,3 +185,36 @@ def test_a_rule_change_takes_effect_on_the_beijing_date_boundary(api, database_u
     assert old.amounts.tax == 6784  # 745.50 x 13% x 70% = 67.8405
     assert new.amounts.tax == 4697  # 745.50 x 9% x 70% = 46.9665
     assert old.amounts.lines[0].tax_rate_id != new.amounts.lines[0].tax_rate_id
+
+
+def test_an_order_records_the_rule_rows_it_was_priced_by(api, database_url):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, WINE)
+    order = place(api, buyer_with_identity(api), [(wine["id"], 1)]).json()
+
+    async def ids(session):
+        from kuajing.compliance import repository
+
+        def find(table, **match):
+            return [
+                r["id"]
+                for r in rows[table]
+                if all(r[k] == v for k, v in match.items()) and r["effective_to"] is None
+            ]
+
+        rows = {
+            name: await repository.rule_rows(session, name, spec.columns) for name, spec in TABLES.items()
+        }
+        return (
+            find("tax_rules", hs_prefix="220421"),
+            find("positive_list_entries", hs_prefix="220421"),
+            find("origin_tariffs", origin="US"),
+        )
+
+    (tax_id,), (entry_id,), tariff_ids = in_db(database_url, ids, write=False)
+    assert order["lines"][0]["rules"] == {
+        "tax_rule_id": tax_id,
+        "positive_list_entry_id": entry_id,
+        "origin_tariff_ids": tariff_ids,
+    }
+    assert len(tariff_ids) == 1

@@ -7,6 +7,7 @@ import pytest
 
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product, stock_of
+from tests.compliance.factories import add_rows, tax_row
 from tests.live import start_server
 from tests.order.factories import place
 
@@ -84,3 +85,26 @@ def test_expiry_gives_the_yearly_room_back(api, short_ttl_api):
     accepted = place(api, buyer, [(wine["id"], 1)])  # 21,726.00
     assert accepted.status_code == 201, accepted.text
     assert stock_of(api, wine["id"]) == 50 - 8 - 1
+
+
+def test_expiry_gives_capped_grams_back(api, short_ttl_api, database_url):
+    add_rows(database_url, "tax_rules", [tax_row("1701")])  # sugar: 2,000 g a year per person
+    seller = seller_with_profile(api)
+    sugar = create_product(
+        api,
+        seller,
+        category="other",
+        hs_code="1701.99",
+        price={"amount": 500, "currency": "USD"},
+        attributes={"net_content": 1000, "unit": "g"},
+        stock=10,
+    )
+    buyer = buyer_with_identity(api)
+    short = place(short_ttl_api, buyer, [(sugar["id"], 2)])  # the whole 2,000 g
+    assert short.status_code == 201, short.text
+    assert place(api, buyer, [(sugar["id"], 1)]).json()["code"] == "yearly_quantity_cap"
+
+    wait_for_status(api, short.json()["id"], buyer.headers, "expired")
+
+    assert place(api, buyer, [(sugar["id"], 2)]).status_code == 201
+    assert stock_of(api, sugar["id"]) == 8

@@ -1,5 +1,6 @@
 """Event tables are append-only in the database itself: an UPDATE or DELETE is refused by a
-trigger, whatever code (or person with a SQL prompt) tries it.
+trigger, whatever code (or person with a SQL prompt) tries it. On SQLite, a later migration that
+rebuilds one of these tables (batch_alter_table) must create its triggers again.
 
 Revision ID: 0005
 Revises: 0002
@@ -34,6 +35,11 @@ def upgrade() -> None:
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION kuajing_refuse_change()"
             )
+            # row triggers do not see TRUNCATE
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION kuajing_refuse_change()"
+            )
         return
     for table in EVENT_TABLES:
         for action in ("UPDATE", "DELETE"):
@@ -48,6 +54,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in EVENT_TABLES:
             op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")
         op.execute("DROP FUNCTION kuajing_refuse_change()")
         return
     for table in EVENT_TABLES:

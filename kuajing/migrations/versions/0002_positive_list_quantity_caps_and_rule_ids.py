@@ -1,8 +1,7 @@
-"""Positive-list entries with their remarks, and per-person yearly quantity usage for capped lines.
+"""The positive list with its remarks, per-person yearly quantity usage, and the rule rows orders used.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 16:52:10.708586
 """
 
 from collections.abc import Sequence
@@ -17,8 +16,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("orders") as batch:
-        batch.add_column(sa.Column("capped_quantities", sa.JSON(), server_default="{}", nullable=False))
     op.create_table(
         "annual_quantity_usage",
         sa.Column("id_number", sa.String(length=18), nullable=False),
@@ -47,10 +44,36 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_positive_list_entries")),
         sa.UniqueConstraint("hs_prefix", "effective_from", name="uq_positive_list_prefix_from"),
     )
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("positive_entry_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("origin_tariff_ids", sa.JSON(), server_default="[]", nullable=False))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_order_lines_positive_entry_id_positive_list_entries"),
+            "positive_list_entries",
+            ["positive_entry_id"],
+            ["id"],
+        )
+
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("cbec_limit_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("capped_quantities", sa.JSON(), server_default="{}", nullable=False))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_orders_cbec_limit_id_cbec_limits"), "cbec_limits", ["cbec_limit_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_orders_cbec_limit_id_cbec_limits"), type_="foreignkey")
+        batch_op.drop_column("capped_quantities")
+        batch_op.drop_column("cbec_limit_id")
+
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_order_lines_positive_entry_id_positive_list_entries"), type_="foreignkey"
+        )
+        batch_op.drop_column("origin_tariff_ids")
+        batch_op.drop_column("positive_entry_id")
+
     op.drop_table("positive_list_entries")
     op.drop_table("annual_quantity_usage")
-    with op.batch_alter_table("orders") as batch:
-        batch.drop_column("capped_quantities")
