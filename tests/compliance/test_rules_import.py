@@ -4,16 +4,17 @@ change nothing, rows in force kept as history, and a rule change on a Beijing da
 import os
 import subprocess
 import sys
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
 
-from kuajing.compliance.rule_files import TABLES, RuleFileError, export_csv
+from kuajing.compliance.rule_files import TABLES, RuleFileError, export_csv, packaged_text, parse
 from kuajing.pricing import service as pricing_service
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import WINE, create_product
 from tests.compliance.factories import (
+    add_rows,
     beijing_moment,
     beijing_today,
     days,
@@ -218,3 +219,50 @@ def test_an_order_records_the_rule_rows_it_was_priced_by(api, database_url):
         "origin_tariff_ids": tariff_ids,
     }
     assert len(tariff_ids) == 1
+
+
+def test_a_dry_run_judges_several_files_as_the_import_would_and_writes_nothing(database_url, tmp_path):
+    before = export_all(database_url)
+    start = beijing_today() + days(70)
+    first = tmp_path / "first.csv"
+    first.write_text(export_csv(TAX, [tax_row("9607", start=start)]), encoding="utf-8")
+    # the second file changes the row the first one adds: only valid after the first
+    second = tmp_path / "second.csv"
+    second.write_text(export_csv(TAX, [tax_row("9607", vat="0.09", start=start)]), encoding="utf-8")
+
+    dry = cli(database_url, "import", "--dry-run", str(first), str(second))
+    assert dry.returncode == 0, dry.stdout
+    assert export_all(database_url) == before
+
+    real = cli(database_url, "import", str(first), str(second))
+    assert real.returncode == 0, real.stdout
+    assert f"9607,Test line 9607,测试税号9607,0.09,0,0,{start},," in export_all(database_url)["tax_rules"]
+
+
+def test_an_unreadable_file_is_named_and_nothing_changes(database_url, tmp_path):
+    before = export_all(database_url)
+    good = tmp_path / "good.csv"
+    good.write_text(export_csv(LIST, [list_row("9608", start=beijing_today() + days(80))]), encoding="utf-8")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("hs_prefix,name\n9608,caf\xe9\n".encode("latin-1"))
+    result = cli(database_url, "import", str(good), str(latin))
+    assert result.returncode == 1
+    assert f"{latin}: cannot be read: it is not UTF-8 text" in result.stdout.replace("\n", "")
+    assert export_all(database_url) == before
+
+
+def test_the_packaged_loader_skips_a_row_that_would_overlap_an_operators_row(tmp_path):
+    from kuajing import migrations
+    from kuajing.compliance import service as compliance_service
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    migrations.upgrade(url)
+    # an operator's wine row from 2019-01-01, open-ended, where the package has one from 2019-04-01
+    add_rows(url, "tax_rules", [tax_row("220421", start=date(2019, 1, 1))])
+    added = in_db(url, compliance_service.sync_packaged_rules)
+    assert added["skipped_packaged_rules"] == 1
+    assert added["tax_rules"] == len(parse(packaged_text(TAX)).rows) - 1
+    exported = export_all(url)["tax_rules"]
+    assert [line.split(",")[6] for line in exported.splitlines() if line.startswith("220421,")] == [
+        "2019-01-01"
+    ]
