@@ -2,9 +2,11 @@
 
 Runs from the server's background loop (KUAJING_CUSTOMS_EXCHANGE_INTERVAL_SECONDS) and from
 `kuajing customs exchange`. Each message is sent, and each receipt file applied, in its own
-short transaction with guarded status moves, so several workers exchanging at once never
-send a message twice into a new status or apply one answer twice. A file that cannot be
-read or matched goes to inbox/failed with its reason; the loop never stops on a bad file.
+short transaction with guarded status moves, so several workers exchanging at once move a
+message from draft to sent, or to its final answer, only once. (Two workers reading the same
+progress receipt at the same moment may both note it as an event; nothing else doubles.) A
+file that cannot be read or matched goes to inbox/failed with its reason; the loop never
+stops on a bad file.
 """
 
 import asyncio
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class ExchangeSummary:
     sent: int = 0
-    held: int = 0
+    held: int = 0  # drafts still waiting for their seller's customs code after this round
     accepted: int = 0
     rejected: int = 0
     progress: int = 0
@@ -65,10 +67,9 @@ async def _send(
             log.exception("sending customs message %s failed", message_id)
             summary.errors += 1
             continue
-        if sent:
-            summary.sent += 1
-        else:
-            summary.held += 1
+        summary.sent += sent
+    async with database.transaction(write=False) as session:
+        summary.held = await service.held_count(session)
 
 
 async def _read(
@@ -109,8 +110,9 @@ async def run_forever(database: Database, settings: Settings) -> None:
     while True:
         try:
             summary = await exchange_once(database, transport, parties)
-            if any(summary.as_dict().values()):
-                log.info("customs exchange: %s", summary.as_dict())
+            counts = summary.as_dict()
+            if any(count for name, count in counts.items() if name != "held"):
+                log.info("customs exchange: %s", counts)
         except asyncio.CancelledError:
             raise
         except Exception:  # keep exchanging; the next round retries what failed

@@ -1,10 +1,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment
+from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, SellerProfile
 
 
 async def add_message(session: AsyncSession, message: CustomsMessage) -> CustomsMessage:
@@ -69,13 +69,30 @@ async def events_of(session: AsyncSession, message_ids: list[int]) -> list[Custo
 
 
 async def draft_ids(session: AsyncSession, *, limit: int) -> list[int]:
+    """Drafts that may go now: not held, or held for a seller who has since saved a customs
+    code. Drafts still waiting for their seller are not read at all, so they never crowd out
+    the ones that can go."""
     rows = await session.scalars(
         select(CustomsMessage.id)
-        .where(CustomsMessage.status == "draft")
+        .join(Order, Order.id == CustomsMessage.order_id)
+        .outerjoin(SellerProfile, SellerProfile.user_id == Order.seller_id)
+        .where(
+            CustomsMessage.status == "draft",
+            or_(CustomsMessage.hold_reason.is_(None), SellerProfile.customs_code.is_not(None)),
+        )
         .order_by(CustomsMessage.id)
         .limit(limit)
     )
     return list(rows)
+
+
+async def held_count(session: AsyncSession) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(CustomsMessage)
+        .where(CustomsMessage.status == "draft", CustomsMessage.hold_reason.is_not(None))
+    )
+    return int(found or 0)
 
 
 async def find_by_guid(session: AsyncSession, *, message_type: str, guid: str) -> CustomsMessage | None:

@@ -187,6 +187,11 @@ async def draft_ids(session: AsyncSession, *, limit: int = SEND_BATCH) -> list[i
     return await repository.draft_ids(session, limit=limit)
 
 
+async def held_count(session: AsyncSession) -> int:
+    """Drafts waiting for their seller's customs code."""
+    return await repository.held_count(session)
+
+
 async def send_draft(
     session: AsyncSession,
     *,

@@ -10,8 +10,10 @@ import httpx
 from lxml import etree
 
 from kuajing.customs.messages import NAMESPACE
-from tests.auth.factories import Account, register
+from tests.auth.factories import Account, buyer_with_identity, register
+from tests.catalog.factories import create_product
 from tests.live import LiveServer
+from tests.order.factories import place
 
 NS = {"ceb": NAMESPACE}
 # The settings' defaults: the test servers do not override the enterprise codes.
@@ -87,3 +89,13 @@ def drop(inbox: Path, name: str, content: bytes) -> Path:
     path = inbox / name
     path.write_bytes(content)
     return path
+
+
+def paid_order(api: httpx.Client, seller: Account, quantity: int = 2) -> tuple[dict, Account]:
+    """The design's wine example ($30.00 a bottle, $5.00 shipping at FX 7.1000), paid."""
+    wine = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], quantity)]).json()
+    paid = api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+    return order, buyer

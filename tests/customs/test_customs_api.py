@@ -12,6 +12,7 @@ from tests.customs.helpers import (
     drop,
     exchange,
     field,
+    paid_order,
     seller_with_customs_code,
     summary_count,
     xml_of,
@@ -23,21 +24,12 @@ PAY = "ceb:Payment/ceb:PaymentHead/ceb:"
 WAYBILL = "ceb:Logistics/ceb:LogisticsHead/ceb:"
 
 
-def paid_order(api, seller, quantity=2):
-    wine = create_product(api, seller, stock=10)
-    buyer = buyer_with_identity(api)
-    order = place(api, buyer, [(wine["id"], quantity)]).json()
-    paid = api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers)
-    assert paid.status_code == 200, paid.text
-    return order, buyer
-
-
 def test_a_paid_order_travels_to_customs_and_back(api, server, database_url, operator_token):
     operator = type("Op", (), {"headers": operator_headers(operator_token)})()
     exchange(server, database_url)  # send whatever earlier tests left, so the counts below are ours
     # given a seller with a customs code and the design's wine order, paid
     seller, code = seller_with_customs_code(api)
-    order, _ = paid_order(api, seller)
+    order, buyer = paid_order(api, seller)
 
     # then paying drafted the order and the payment slip, in the same transaction
     found = customs_of(api, order["id"], seller)
@@ -149,7 +141,7 @@ def test_a_paid_order_travels_to_customs_and_back(api, server, database_url, ope
     )
     assert accepted["answered_at"] == "2026-11-10T16:02:00Z"
     assert [(e["from_status"], e["to_status"], e["reason"], e["actor_id"]) for e in accepted["events"]] == [
-        (None, "draft", "drafted", found["CEB311"]["events"][0]["actor_id"]),
+        (None, "draft", "drafted", buyer.id),
         ("draft", "sent", "sent", None),
         ("sent", "sent", "receipt 2: 新增申报成功", None),
         ("sent", "accepted", "receipt 120: [Code:2600;Desc:海关入库成功]", None),

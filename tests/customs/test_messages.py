@@ -183,7 +183,7 @@ def test_yuan_has_exactly_two_decimals(fen, text):
 @given(st.integers(min_value=0, max_value=10**14 - 1))
 def test_yuan_is_exact_for_every_amount(fen):
     text = messages.yuan(fen)
-    assert text.split(".")[1].__len__() == 2
+    assert len(text.split(".")[1]) == 2
     assert Decimal(text) * 100 == fen
 
 
