@@ -16,6 +16,8 @@ from kuajing.catalog.endpoints import router as catalog_router
 from kuajing.catalog.search import warm_up
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.endpoints import router as compliance_router
+from kuajing.customs import exchange as customs_exchange
+from kuajing.customs.endpoints import router as customs_router
 from kuajing.db import Database
 from kuajing.impact.endpoints import router as impact_router
 from kuajing.order import sweeper
@@ -45,13 +47,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sweeping = asyncio.create_task(
                 sweeper.run_forever(app.state.database, settings.sweep_interval_seconds), name="order-sweeper"
             )
+        exchanging = None
+        if settings.customs_exchange_interval_seconds > 0:
+            exchanging = asyncio.create_task(
+                customs_exchange.run_forever(app.state.database, settings), name="customs-exchange"
+            )
         try:
             yield
         finally:
-            if sweeping is not None:
-                sweeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeping
+            for task in (sweeping, exchanging):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -78,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seller_router,
         impact_router,
         audit_router,
+        customs_router,
     ):
         app.include_router(router, prefix="/api/v1")
     return app

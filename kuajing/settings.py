@@ -1,9 +1,11 @@
 """Configuration from KUAJING_* environment variables."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,36 @@ class Settings(BaseSettings):
     rules_cache_seconds: float = Field(default=60, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     platform_name: str = "kuajing"
+
+    # China customs (CBEC) messages. The codes are the enterprises' customs registration codes;
+    # the defaults are sandbox placeholders, to be replaced by the real ones before going live.
+    customs_platform_code: str = Field(default="KJSANDBOX1", min_length=1, max_length=18)  # ebpCode
+    customs_platform_name: str = Field(default="kuajing sandbox platform", min_length=1, max_length=100)
+    customs_payment_code: str = Field(default="KJSANDPAY1", min_length=1, max_length=18)  # payCode
+    customs_payment_name: str = Field(default="kuajing sandbox payment", min_length=1, max_length=100)
+    customs_logistics_code: str = Field(default="KJSANDLOG1", min_length=1, max_length=18)
+    customs_logistics_name: str = Field(default="kuajing sandbox logistics", min_length=1, max_length=100)
+    customs_dxp_id: str = Field(default="DXPENTSANDBOX001", min_length=1, max_length=30)
+    # The file-drop exchange: messages are written to the outbox, receipts read from the inbox.
+    # Unset: a customs/ folder next to the SQLite database (or in the working directory).
+    customs_outbox_dir: Path | None = None
+    customs_inbox_dir: Path | None = None
+    # How often the server sends drafts and reads receipts; 0 turns the background loop off.
+    customs_exchange_interval_seconds: float = Field(default=30, ge=0)
+
+    def customs_dir(self) -> Path:
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent / "customs"
+        return Path.cwd() / "customs"
+
+    @property
+    def customs_outbox(self) -> Path:
+        return self.customs_outbox_dir or self.customs_dir() / "outbox"
+
+    @property
+    def customs_inbox(self) -> Path:
+        return self.customs_inbox_dir or self.customs_dir() / "inbox"
 
 
 @lru_cache

@@ -22,6 +22,8 @@ class LiveServer:
     url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    customs_outbox: Path
+    customs_inbox: Path
 
     def stop(self) -> None:
         self.process.terminate()
@@ -39,6 +41,11 @@ def start_server(
     database_url: str, log_path: Path, *, workers: int = 1, extra_args: tuple[str, ...] = (), **settings: str
 ) -> LiveServer:
     port = free_port()
+    # Customs files go to a folder of this test run, and only the tests start an exchange.
+    customs = log_path.parent / "customs"
+    settings.setdefault("customs_outbox_dir", str(customs / "outbox"))
+    settings.setdefault("customs_inbox_dir", str(customs / "inbox"))
+    settings.setdefault("customs_exchange_interval_seconds", "0")
     env = {
         **os.environ,
         "KUAJING_DATABASE_URL": database_url,
@@ -62,7 +69,13 @@ def start_server(
     ]
     log = log_path.open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    server = LiveServer(
+        f"http://127.0.0.1:{port}",
+        process,
+        log_path,
+        Path(settings["customs_outbox_dir"]),
+        Path(settings["customs_inbox_dir"]),
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

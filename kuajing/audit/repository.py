@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Select, String, literal, null, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.models import OrderEvent, User
+from kuajing.models import CustomsEvent, CustomsMessage, OrderEvent, User
 from kuajing.models.base import UTCDateTime
 
 
@@ -15,7 +15,7 @@ def _order_events() -> Select[Any]:
         literal("order", String(16)).label("kind"),
         OrderEvent.id.label("id"),
         OrderEvent.order_id.label("order_id"),
-        null().label("subject"),
+        null().cast(String(6)).label("subject"),
         OrderEvent.from_status.label("from_status"),
         OrderEvent.to_status.label("to_status"),
         OrderEvent.actor_id.label("actor_id"),
@@ -24,7 +24,21 @@ def _order_events() -> Select[Any]:
     )
 
 
-SOURCES = {"order": _order_events}
+def _customs_events() -> Select[Any]:
+    return select(
+        literal("customs", String(16)).label("kind"),
+        CustomsEvent.id.label("id"),
+        CustomsMessage.order_id.label("order_id"),
+        CustomsMessage.message_type.label("subject"),
+        CustomsEvent.from_status.label("from_status"),
+        CustomsEvent.to_status.label("to_status"),
+        CustomsEvent.actor_id.label("actor_id"),
+        CustomsEvent.reason.label("reason"),
+        CustomsEvent.created_at.label("created_at"),
+    ).join(CustomsMessage, CustomsMessage.id == CustomsEvent.message_id)
+
+
+SOURCES = {"order": _order_events, "customs": _customs_events}
 
 
 async def events(

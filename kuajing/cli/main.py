@@ -1,4 +1,4 @@
-"""The `kuajing` command: serve, demo, db upgrade, users add, rules import/export."""
+"""The `kuajing` command: serve, demo, db upgrade, users add, rules import/export, customs exchange."""
 
 import asyncio
 from pathlib import Path
@@ -14,6 +14,8 @@ from kuajing.auth import service as auth_service
 from kuajing.bootstrap import prepare_database
 from kuajing.compliance import rule_files
 from kuajing.compliance import service as compliance_service
+from kuajing.customs import exchange as customs_exchange
+from kuajing.customs.service import CustomsParties
 from kuajing.db import Database
 from kuajing.demo import seed as demo_seed
 from kuajing.errors import KuajingError
@@ -26,9 +28,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 rules_app = typer.Typer(help="CBEC rules as dated data: export, edit, import.", no_args_is_help=True)
+customs_app = typer.Typer(help="China customs (CBEC) messages.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
+app.add_typer(customs_app, name="customs")
 console = Console()
 
 
@@ -228,3 +232,41 @@ def rules_import(
     if not dry_run:
         seconds = get_settings().rules_cache_seconds
         console.print(f"Running servers use the new rules within {seconds:g} seconds.")
+
+
+@customs_app.command("exchange")
+def customs_exchange_once() -> None:
+    """Send every customs draft that may go to the outbox, then read the receipts in the inbox."""
+    _prepare()
+    settings = get_settings()
+    transport = customs_exchange.file_drop(settings)
+
+    async def run() -> customs_exchange.ExchangeSummary:
+        database = Database(settings.database_url)
+        try:
+            return await customs_exchange.exchange_once(
+                database, transport, CustomsParties.from_settings(settings)
+            )
+        finally:
+            await database.dispose()
+
+    summary = asyncio.run(run())
+    table = Table(title="Customs exchange")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    labels = {
+        "sent": "messages sent to the outbox",
+        "held": "drafts held (seller has no customs code)",
+        "accepted": "receipts: accepted",
+        "rejected": "receipts: rejected",
+        "progress": "receipts: still in progress",
+        "duplicate": "receipts: already applied",
+        "failed": "receipt files set aside in inbox/failed",
+        "errors": "errors (retried next time; see the log)",
+    }
+    for name, count in summary.as_dict().items():
+        table.add_row(labels[name], str(count))
+    console.print(table)
+    console.print(f"outbox: {transport.outbox}\ninbox:  {transport.inbox}")
+    if summary.errors:
+        raise typer.Exit(1)

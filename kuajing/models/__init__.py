@@ -1,6 +1,7 @@
 """ORM models, one module per area; importing this package registers every table."""
 
 from kuajing.models.base import Base
+from kuajing.models.customs import CustomsEvent, CustomsMessage
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
@@ -17,6 +18,8 @@ __all__ = [
     "Base",
     "BuyerIdentity",
     "CbecLimit",
+    "CustomsEvent",
+    "CustomsMessage",
     "FxRate",
     "IdempotencyKey",
     "JobsRatio",

@@ -15,4 +15,8 @@ class SellerProfile(Base):
     employees: Mapped[int]
     shipping_fee_amount: Mapped[int]
     shipping_fee_currency: Mapped[str] = mapped_column(String(3))
+    # The seller's code and registered name with China customs (CEB311 ebcCode / ebcName).
+    # Without a code the seller's customs messages are drafted but held back.
+    customs_code: Mapped[str | None] = mapped_column(String(18))
+    customs_name: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

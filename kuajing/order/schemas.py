@@ -1,11 +1,13 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from kuajing.kit.input_model import InputModel
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.pricing.schemas import MAX_LINES, LineIn, QuoteLineOut
+
+ADDRESS_MAX = 200
 
 
 class ShippingAddress(InputModel):
@@ -15,6 +17,16 @@ class ShippingAddress(InputModel):
     city: str = Field(min_length=1, max_length=30)
     district: str = Field(min_length=1, max_length=30)
     street: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _fits_customs(self) -> "ShippingAddress":
+        # CEB311 and CEB511 carry the whole address in one field of at most 200 characters.
+        parts = (self.province, self.city, self.district, self.street)
+        if sum(len(part.strip()) for part in parts) > ADDRESS_MAX:
+            raise ValueError(
+                f"province, city, district and street together may have {ADDRESS_MAX} characters"
+            )
+        return self
 
 
 class OrderIn(InputModel):

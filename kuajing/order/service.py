@@ -11,6 +11,7 @@ from kuajing.catalog import repository as catalog_repository
 from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import risk_notice
 from kuajing.compliance.errors import RiskNoticeRequired
+from kuajing.customs import service as customs_service
 from kuajing.errors import Forbidden
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import beijing_date, utcnow
@@ -308,14 +309,18 @@ async def ship_order(session: AsyncSession, *, order_id: int, viewer: Viewer, tr
     order = await get_order(session, order_id=order_id, viewer=viewer)
     if viewer.role != Role.seller:
         raise Forbidden("not_allowed", "Only the seller ships an order.")
-    if not await transition(
+    now = utcnow()
+    if await transition(
         session,
         order=order,
         to=OrderStatus.shipped,
         actor_id=viewer.user_id,
         reason="shipped",
+        now=now,
         values={"tracking_number": tracking_number},
     ):
+        await customs_service.draft_waybill(session, order_id=order_id, actor_id=viewer.user_id, now=now)
+    else:
         check_transition((await _reload(session, order_id)).status, OrderStatus.shipped)
     return await _reload(session, order_id)
 

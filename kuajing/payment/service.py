@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.errors import IdentityMissing, InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
+from kuajing.customs import service as customs_service
 from kuajing.errors import Conflict, InvalidInput, KuajingError
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.models import Order, Payment, Role
@@ -91,7 +92,7 @@ async def pay_order(
             )
             if not charge.approved:
                 raise PaymentDeclined(message="The payment was declined.")
-            await repository.add_payment(
+            payment = await repository.add_payment(
                 session,
                 Payment(
                     order_id=order.id,
@@ -102,6 +103,9 @@ async def pay_order(
                     reference=charge.reference,
                     created_at=now,
                 ),
+            )
+            await customs_service.draft_for_payment(
+                session, order_id=order.id, payment=payment, actor_id=buyer_id, now=now
             )
         order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     if order.status in PAID:

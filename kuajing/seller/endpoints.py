@@ -18,6 +18,8 @@ def _out(profile: SellerProfile) -> ProfileOut:
         us_state=profile.us_state,
         employees=profile.employees,
         shipping_fee=MoneyModel.usd(profile.shipping_fee_amount),
+        customs_code=profile.customs_code,
+        customs_name=profile.customs_name,
         updated_at=profile.updated_at,
     )
 
@@ -31,6 +33,8 @@ async def put_profile(body: ProfileIn, seller: SellerPrincipal, session: Session
         us_state=body.us_state,
         employees=body.employees,
         shipping_fee=Money(body.shipping_fee.amount, body.shipping_fee.currency),
+        customs_code=body.customs_code,
+        customs_name=body.customs_name,
     )
     return _out(profile)
 

@@ -11,3 +11,7 @@ class CurrencyNotAllowed(InvalidInput):
 
 class SellerProfileRequired(Conflict):
     code = "seller_profile_required"
+
+
+class InvalidCustomsCode(InvalidInput):
+    code = "invalid_customs_code"

@@ -11,6 +11,18 @@ class ProfileIn(InputModel):
     us_state: str = Field(min_length=2, max_length=2, description="Two-letter USPS code, e.g. CA.")
     employees: StrictInt = Field(ge=0, le=1_000_000)
     shipping_fee: MoneyIn = Field(description="Per-order shipping fee in USD.")
+    customs_code: str | None = Field(
+        default=None,
+        max_length=18,
+        description="Code registered with China customs (CEB311 ebcCode): 10 or 18 letters and digits. "
+        "Until it is set, the seller's customs messages are drafted but not sent.",
+    )
+    customs_name: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=100,
+        description="Name registered with China customs (ebcName); the legal name if omitted.",
+    )
 
 
 class ProfileOut(BaseModel):
@@ -19,4 +31,6 @@ class ProfileOut(BaseModel):
     us_state: str
     employees: int
     shipping_fee: MoneyModel
+    customs_code: str | None
+    customs_name: str | None
     updated_at: datetime

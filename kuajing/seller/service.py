@@ -1,5 +1,7 @@
 """Seller profiles: who the seller is, where in the US, how many people, what shipping costs."""
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.kit.money import Money
@@ -7,10 +9,18 @@ from kuajing.kit.time import utcnow
 from kuajing.models import SellerProfile
 from kuajing.pricing import snapshots
 from kuajing.seller import repository
-from kuajing.seller.errors import CurrencyNotAllowed, InvalidUsState, SellerProfileRequired
+from kuajing.seller.errors import (
+    CurrencyNotAllowed,
+    InvalidCustomsCode,
+    InvalidUsState,
+    SellerProfileRequired,
+)
 from kuajing.seller.states import US_STATES
 
 MAX_SHIPPING_FEE_CENTS = 100_000  # $1,000 per order is already far beyond parcel rates
+# A 10-character customs registration code or an 18-character unified social credit code; the
+# CEB field itself is C..18 (domain-facts §3.2). Medium confidence that only these two occur.
+CUSTOMS_CODE = re.compile(r"[0-9A-Z]{10}|[0-9A-Z]{18}")
 
 
 async def save_profile(
@@ -21,6 +31,8 @@ async def save_profile(
     us_state: str,
     employees: int,
     shipping_fee: Money,
+    customs_code: str | None = None,
+    customs_name: str | None = None,
 ) -> SellerProfile:
     state = us_state.upper()
     if state not in US_STATES:
@@ -31,6 +43,11 @@ async def save_profile(
         raise CurrencyNotAllowed(
             "shipping_fee_too_high", "The shipping fee is capped at $1,000.00 per order."
         )
+    code = customs_code.strip().upper() if customs_code is not None else None
+    if code is not None and not CUSTOMS_CODE.fullmatch(code):
+        raise InvalidCustomsCode(
+            message="The customs code is 10 or 18 letters and digits, as China customs registered it."
+        )
     saved = await repository.save_profile(
         session,
         {
@@ -40,6 +57,8 @@ async def save_profile(
             "employees": employees,
             "shipping_fee_amount": shipping_fee.amount,
             "shipping_fee_currency": "USD",
+            "customs_code": code,
+            "customs_name": customs_name.strip() if customs_name is not None else None,
             "updated_at": utcnow(),
         },
     )

@@ -32,17 +32,28 @@ def test_an_orders_changes_are_listed_newest_first_with_their_actors(api, operat
     assert shipped.status_code == 200, shipped.text
 
     body = trail(api, operator_token, order_id=order["id"])
-    moves = [(e["kind"], e["from_status"], e["to_status"], e["actor"]["email"]) for e in body["items"]]
+    moves = [
+        (e["kind"], e["subject"], e["from_status"], e["to_status"], e["actor"]["email"])
+        for e in body["items"]
+    ]
+    # paying drafts the order and payment messages, shipping drafts the waybill, each at the
+    # moment of the order's own change (which a tie lists first)
     assert moves == [
-        ("order", "paid", "shipped", seller.email),
-        ("order", "pending_payment", "paid", buyer.email),
-        ("order", None, "pending_payment", buyer.email),
+        ("order", None, "paid", "shipped", seller.email),
+        ("customs", "CEB511", None, "draft", seller.email),
+        ("order", None, "pending_payment", "paid", buyer.email),
+        ("customs", "CEB411", None, "draft", buyer.email),
+        ("customs", "CEB311", None, "draft", buyer.email),
+        ("order", None, None, "pending_payment", buyer.email),
     ]
     assert {e["actor"]["role"] for e in body["items"]} == {"buyer", "seller"}
-    assert body["items"][0]["at"] >= body["items"][1]["at"] >= body["items"][2]["at"]
+    times = [e["at"] for e in body["items"]]
+    assert times == sorted(times, reverse=True)
     assert body["next_cursor"] is None
+    only_orders = trail(api, operator_token, order_id=order["id"], kind="order")["items"]
+    assert [e["to_status"] for e in only_orders] == ["shipped", "paid", "pending_payment"]
 
-    # the same three, one page at a time
+    # the same six, one page at a time
     seen, cursor = [], None
     while True:
         page = trail(
@@ -55,7 +66,10 @@ def test_an_orders_changes_are_listed_newest_first_with_their_actors(api, operat
     assert seen == [e["id"] for e in body["items"]]
 
     by_seller = trail(api, operator_token, actor_id=seller.id)
-    assert [(e["order_id"], e["to_status"]) for e in by_seller["items"]] == [(order["id"], "shipped")]
+    assert [(e["order_id"], e["to_status"]) for e in by_seller["items"]] == [
+        (order["id"], "shipped"),
+        (order["id"], "draft"),
+    ]
 
 
 def test_only_operators_read_the_trail_and_bad_queries_are_refused(api, operator_token):
@@ -85,17 +99,30 @@ def test_only_operators_read_the_trail_and_bad_queries_are_refused(api, operator
 def test_the_database_refuses_to_change_or_delete_an_event(api, database_url):
     seller = seller_with_profile(api)
     wine = create_product(api, seller, WINE)
-    order = place(api, buyer_with_identity(api), [(wine["id"], 1)]).json()
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], 1)]).json()
+    paid = api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
 
     async def tamper(session, statement):
         await session.execute(text(statement), {"order_id": order["id"]})
 
-    for statement in (
-        "UPDATE order_events SET reason = 'edited' WHERE order_id = :order_id",
-        "DELETE FROM order_events WHERE order_id = :order_id",
-        *(["TRUNCATE order_events CASCADE"] if database_url.startswith("postgres") else []),
+    customs_rows = "message_id IN (SELECT id FROM customs_messages WHERE order_id = :order_id)"
+    postgres = database_url.startswith("postgres")
+    for table, statement in (
+        ("order_events", "UPDATE order_events SET reason = 'edited' WHERE order_id = :order_id"),
+        ("order_events", "DELETE FROM order_events WHERE order_id = :order_id"),
+        ("customs_events", f"UPDATE customs_events SET reason = 'edited' WHERE {customs_rows}"),
+        ("customs_events", f"DELETE FROM customs_events WHERE {customs_rows}"),
+        *([("order_events", "TRUNCATE order_events CASCADE")] if postgres else []),
+        *([("customs_events", "TRUNCATE customs_events")] if postgres else []),
     ):
-        with pytest.raises(DBAPIError, match="order_events is append-only"):
+        with pytest.raises(DBAPIError, match=f"{table} is append-only"):
             in_db(database_url, lambda session, s=statement: tamper(session, s))
     events = api.get(f"/api/v1/orders/{order['id']}", headers=seller.headers).json()["events"]
-    assert [(e["to_status"], e["reason"]) for e in events] == [("pending_payment", "placed")]
+    assert [(e["to_status"], e["reason"]) for e in events] == [
+        ("pending_payment", "placed"),
+        ("paid", "paid via sandbox"),
+    ]
+    customs = api.get(f"/api/v1/orders/{order['id']}/customs", headers=seller.headers).json()["messages"]
+    assert [len(m["events"]) for m in customs] == [1, 1]

@@ -1,0 +1,145 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, SellerProfile
+
+
+async def add_message(session: AsyncSession, message: CustomsMessage) -> CustomsMessage:
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    from_status: str | None,
+    to_status: str,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    session.add(
+        CustomsEvent(
+            message_id=message_id,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor_id,
+            reason=reason[:1000],
+            created_at=now,
+        )
+    )
+    await session.flush()
+
+
+async def get_message(session: AsyncSession, message_id: int) -> CustomsMessage | None:
+    return await session.scalar(
+        select(CustomsMessage)
+        .where(CustomsMessage.id == message_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def message_of(session: AsyncSession, *, order_id: int, message_type: str) -> CustomsMessage | None:
+    return await session.scalar(
+        select(CustomsMessage).where(
+            CustomsMessage.order_id == order_id, CustomsMessage.message_type == message_type
+        )
+    )
+
+
+async def messages_of(session: AsyncSession, order_id: int) -> list[CustomsMessage]:
+    rows = await session.scalars(
+        select(CustomsMessage).where(CustomsMessage.order_id == order_id).order_by(CustomsMessage.id)
+    )
+    return list(rows)
+
+
+async def events_of(session: AsyncSession, message_ids: list[int]) -> list[CustomsEvent]:
+    if not message_ids:
+        return []
+    rows = await session.scalars(
+        select(CustomsEvent).where(CustomsEvent.message_id.in_(message_ids)).order_by(CustomsEvent.id)
+    )
+    return list(rows)
+
+
+async def draft_ids(session: AsyncSession, *, limit: int) -> list[int]:
+    """Drafts that may go now: not held, or held for a seller who has since saved a customs
+    code. Drafts still waiting for their seller are not read at all, so they never crowd out
+    the ones that can go."""
+    rows = await session.scalars(
+        select(CustomsMessage.id)
+        .join(Order, Order.id == CustomsMessage.order_id)
+        .outerjoin(SellerProfile, SellerProfile.user_id == Order.seller_id)
+        .where(
+            CustomsMessage.status == "draft",
+            or_(CustomsMessage.hold_reason.is_(None), SellerProfile.customs_code.is_not(None)),
+        )
+        .order_by(CustomsMessage.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def held_count(session: AsyncSession) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(CustomsMessage)
+        .where(CustomsMessage.status == "draft", CustomsMessage.hold_reason.is_not(None))
+    )
+    return int(found or 0)
+
+
+async def find_by_guid(session: AsyncSession, *, message_type: str, guid: str) -> CustomsMessage | None:
+    return await session.scalar(
+        select(CustomsMessage).where(
+            CustomsMessage.guid == guid.upper(), CustomsMessage.message_type == message_type
+        )
+    )
+
+
+async def find_by_payment(session: AsyncSession, *, reference: str) -> CustomsMessage | None:
+    """The CEB411 of the order whose payment carries `reference` (payTransactionId)."""
+    return await session.scalar(
+        select(CustomsMessage)
+        .join(Payment, Payment.order_id == CustomsMessage.order_id)
+        .where(Payment.reference == reference, CustomsMessage.message_type == "CEB411")
+    )
+
+
+async def find_by_tracking(session: AsyncSession, *, tracking_number: str) -> CustomsMessage | None:
+    """The newest CEB511 of an order shipped under `tracking_number` (logisticsNo)."""
+    return await session.scalar(
+        select(CustomsMessage)
+        .join(Order, Order.id == CustomsMessage.order_id)
+        .where(Order.tracking_number == tracking_number, CustomsMessage.message_type == "CEB511")
+        .order_by(CustomsMessage.id.desc())
+        .limit(1)
+    )
+
+
+async def move_status(
+    session: AsyncSession, *, message_id: int, from_status: str, to_status: str, values: dict[str, Any]
+) -> bool:
+    """The guarded transition: only the caller that finds the message in `from_status` moves it."""
+    result = await session.execute(
+        update(CustomsMessage)
+        .where(CustomsMessage.id == message_id, CustomsMessage.status == from_status)
+        .values(status=to_status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def update_message(session: AsyncSession, *, message_id: int, values: dict[str, Any]) -> None:
+    await session.execute(
+        update(CustomsMessage)
+        .where(CustomsMessage.id == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

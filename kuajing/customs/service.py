@@ -1,0 +1,431 @@
+"""Customs messages: drafted when an order is paid (CEB311 + CEB411) and shipped (CEB511), sent
+through a transport, answered by receipts. Every status move is guarded and leaves an event.
+
+A seller without a customs code (ebcCode) still gets its messages drafted, so nothing is lost,
+but they are held: `hold_reason` says why and the exchange does not send them. The CEB311
+draft carries the placeholder code PENDING; once the seller saves a code, the next exchange
+builds the CEB311 again (same guid) with the real code, clears the hold and sends all three.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository as catalog_repository
+from kuajing.customs import messages, repository
+from kuajing.customs.errors import CustomsMessageNotFound, UnknownMessageType
+from kuajing.customs.messages import Envelope, Party
+from kuajing.customs.receipts import Outcome, Receipt, ReceiptError
+from kuajing.customs.status import CustomsStatus, check_transition
+from kuajing.customs.transport import CustomsTransport, Outgoing
+from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, Role, SellerProfile
+from kuajing.order import repository as order_repository
+from kuajing.order.errors import OrderNotFound
+from kuajing.payment import repository as payment_repository
+from kuajing.seller import repository as seller_repository
+from kuajing.settings import Settings, get_settings
+
+PLACEHOLDER_CODE = "PENDING"
+PLACEHOLDER_NAME = "PENDING"
+NO_CUSTOMS_CODE = "held: the seller has no customs code (ebcCode) yet; set customs_code on the seller profile"
+NAME_TOO_LONG = "held: the seller's legal name is over 100 characters; set customs_name on the seller profile"
+SEND_BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CustomsParties:
+    """The enterprises around every message, from settings."""
+
+    platform: Party
+    payment: Party
+    logistics: Party
+    dxp_id: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CustomsParties":
+        return cls(
+            platform=Party(settings.customs_platform_code, settings.customs_platform_name),
+            payment=Party(settings.customs_payment_code, settings.customs_payment_name),
+            logistics=Party(settings.customs_logistics_code, settings.customs_logistics_name),
+            dxp_id=settings.customs_dxp_id,
+        )
+
+    def sender_of(self, message_type: str) -> Party:
+        """Who transmits each document: the platform its order, the payment company its
+        payment slip, the logistics company its waybill."""
+        return {"CEB311": self.platform, "CEB411": self.payment, "CEB511": self.logistics}[message_type]
+
+
+class Viewer(Protocol):
+    """Who asks: an order service Viewer or an auth Principal both fit."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    message: CustomsMessage
+    events: list[CustomsEvent]
+
+
+def seller_party(profile: SellerProfile | None) -> tuple[Party, str | None]:
+    """The seller as CEB311 names it, and why its messages are held (None: they may go)."""
+    if profile is None:
+        return Party(PLACEHOLDER_CODE, PLACEHOLDER_NAME), NO_CUSTOMS_CODE
+    name = profile.customs_name or profile.legal_name
+    if len(name) > 100:
+        return Party(profile.customs_code or PLACEHOLDER_CODE, PLACEHOLDER_NAME), NAME_TOO_LONG
+    if not profile.customs_code:
+        return Party(PLACEHOLDER_CODE, name), NO_CUSTOMS_CODE
+    return Party(profile.customs_code, name), None
+
+
+def new_guid() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+def consignee_address(address: dict[str, str]) -> str:
+    """Province, city, district and street written together, as Chinese addresses are."""
+    return "".join(address[part].strip() for part in ("province", "city", "district", "street"))
+
+
+async def draft_for_payment(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    payment: Payment,
+    actor_id: int | None,
+    now: datetime,
+    parties: CustomsParties | None = None,
+) -> list[CustomsMessage]:
+    """CEB311 and CEB411 drafts, in the transaction that moves the order to paid."""
+    parties = parties or CustomsParties.from_settings(get_settings())
+    order = await _order(session, order_id)
+    profile = await seller_repository.get_profile(session, order.seller_id)
+    seller, hold = seller_party(profile)
+    order_xml = await _order_xml(session, order, payment, seller, parties, guid=new_guid(), now=now)
+    guid = new_guid()
+    payment_xml = messages.build_ceb411(
+        messages.PaymentFacts(
+            order_no=messages.order_no(order.id),
+            platform=parties.platform,
+            payment_company=parties.payment,
+            pay_transaction_id=payment.reference,
+            payer_name=order.buyer_name,
+            payer_id_number=order.buyer_id_number,
+            telephone=order.shipping_address["phone"],
+            amount_paid=payment.amount,
+            paid_at=payment.created_at,
+        ),
+        Envelope(guid=guid, app_time=now, sender=parties.payment, dxp_id=parties.dxp_id),
+    )
+    return [
+        await _add(session, order.id, "CEB311", order_xml, hold=hold, actor_id=actor_id, now=now),
+        await _add(session, order.id, "CEB411", (guid, payment_xml), hold=hold, actor_id=actor_id, now=now),
+    ]
+
+
+async def draft_waybill(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    actor_id: int | None,
+    now: datetime,
+    parties: CustomsParties | None = None,
+) -> CustomsMessage:
+    """The CEB511 draft, in the transaction that moves the order to shipped."""
+    parties = parties or CustomsParties.from_settings(get_settings())
+    order = await _order(session, order_id)
+    assert order.tracking_number is not None  # set by the same update that shipped it
+    products = await catalog_repository.get_products(session, [line.product_id for line in order.lines])
+    _, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
+    address = order.shipping_address
+    guid = new_guid()
+    xml = messages.build_ceb511(
+        messages.WaybillFacts(
+            order_no=messages.order_no(order.id),
+            logistics=parties.logistics,
+            logistics_no=order.tracking_number,
+            freight=order.freight_amount,
+            weight_grams=sum(products[line.product_id].weight_grams * line.quantity for line in order.lines),
+            goods_info=messages.goods_info([products[line.product_id].title_zh for line in order.lines]),
+            consignee=address["name"],
+            consignee_address=consignee_address(address),
+            consignee_telephone=address["phone"],
+        ),
+        Envelope(guid=guid, app_time=now, sender=parties.logistics, dxp_id=parties.dxp_id),
+    )
+    return await _add(session, order.id, "CEB511", (guid, xml), hold=hold, actor_id=actor_id, now=now)
+
+
+async def list_messages(session: AsyncSession, *, order_id: int, viewer: Viewer) -> list[MessageView]:
+    await _visible_order(session, order_id=order_id, viewer=viewer)
+    found = await repository.messages_of(session, order_id)
+    events = await repository.events_of(session, [m.id for m in found])
+    return [MessageView(m, [e for e in events if e.message_id == m.id]) for m in found]
+
+
+async def message_xml(session: AsyncSession, *, order_id: int, message_type: str, viewer: Viewer) -> str:
+    await _visible_order(session, order_id=order_id, viewer=viewer)
+    kind = message_type.upper()
+    if kind not in messages.MESSAGE_TYPES:
+        raise UnknownMessageType(message=f"{message_type!r} is not CEB311, CEB411 or CEB511.")
+    message = await repository.message_of(session, order_id=order_id, message_type=kind)
+    if message is None:
+        raise CustomsMessageNotFound(message=f"Order {order_id} has no {kind} message yet.")
+    return message.xml
+
+
+async def draft_ids(session: AsyncSession, *, limit: int = SEND_BATCH) -> list[int]:
+    return await repository.draft_ids(session, limit=limit)
+
+
+async def held_count(session: AsyncSession) -> int:
+    """Drafts waiting for their seller's customs code."""
+    return await repository.held_count(session)
+
+
+async def send_draft(
+    session: AsyncSession,
+    *,
+    message_id: int,
+    transport: CustomsTransport,
+    parties: CustomsParties,
+    now: datetime,
+) -> bool:
+    """Send one draft unless it is held; True if it was sent. A held CEB311 whose seller now
+    has a code is built again first, with the same guid."""
+    message = await repository.get_message(session, message_id)
+    if message is None or message.status != CustomsStatus.draft:
+        return False
+    if message.hold_reason is not None and not await _release_hold(session, message, parties, now):
+        return False
+    check_transition(message.status, CustomsStatus.sent)
+    if not await repository.move_status(
+        session,
+        message_id=message.id,
+        from_status=message.status,
+        to_status=CustomsStatus.sent.value,
+        values={"sent_at": now},
+    ):
+        return False
+    await repository.add_event(
+        session,
+        message_id=message.id,
+        from_status=CustomsStatus.draft.value,
+        to_status=CustomsStatus.sent.value,
+        actor_id=None,
+        reason="sent",
+        now=now,
+    )
+    # After the guarded move, inside the transaction: if handing over fails, the move rolls back.
+    transport.send(Outgoing(message.message_type, message.guid, message.xml.encode("utf-8")))
+    return True
+
+
+async def apply_receipt(
+    session: AsyncSession, *, receipt: Receipt, parties: CustomsParties, now: datetime
+) -> str:
+    """Apply one receipt: 'accepted', 'rejected', 'progress' or 'duplicate'. ReceiptError if it
+    answers nothing of ours, or contradicts an answer already recorded."""
+    expected = parties.sender_of(receipt.answers).code
+    if receipt.sender_code != expected:
+        raise ReceiptError(f"receipt is for {receipt.sender_code}, not our {expected}")
+    message = await _message_for(session, receipt)
+    if message is None:
+        raise ReceiptError(f"no {receipt.answers} matches {receipt.key_field} {receipt.key}")
+    outcome = receipt.outcome
+    label = f"receipt {receipt.return_status}: {receipt.return_info}".strip()
+    receipt_values = {"receipt_code": str(receipt.return_status), "receipt_note": receipt.return_info or None}
+    if message.status == CustomsStatus.draft:
+        raise ReceiptError(f"{receipt.answers} {message.guid} was never sent")
+    if message.status != CustomsStatus.sent:
+        if outcome == Outcome.progress or outcome.value == message.status:
+            return "duplicate"
+        raise ReceiptError(f"{message.guid} is already {message.status}; this receipt says {outcome.value}")
+    if outcome == Outcome.progress:
+        await repository.update_message(session, message_id=message.id, values=receipt_values)
+        await repository.add_event(
+            session,
+            message_id=message.id,
+            from_status=message.status,
+            to_status=message.status,
+            actor_id=None,
+            reason=label,
+            now=now,
+        )
+        return outcome.value
+    target = CustomsStatus(outcome.value)
+    check_transition(message.status, target)
+    if not await repository.move_status(
+        session,
+        message_id=message.id,
+        from_status=message.status,
+        to_status=target.value,
+        values={**receipt_values, "answered_at": receipt.return_time},
+    ):
+        return "duplicate"
+    await repository.add_event(
+        session,
+        message_id=message.id,
+        from_status=message.status,
+        to_status=target.value,
+        actor_id=None,
+        reason=label,
+        now=now,
+    )
+    return target.value
+
+
+async def _message_for(session: AsyncSession, receipt: Receipt) -> CustomsMessage | None:
+    if receipt.guid:
+        found = await repository.find_by_guid(session, message_type=receipt.answers, guid=receipt.guid)
+        if found is not None:
+            return found
+    if receipt.answers == "CEB311":
+        order_id = messages.order_id_of(receipt.key)
+        if order_id is None:
+            return None
+        return await repository.message_of(session, order_id=order_id, message_type="CEB311")
+    if receipt.answers == "CEB411":
+        return await repository.find_by_payment(session, reference=receipt.key)
+    return await repository.find_by_tracking(session, tracking_number=receipt.key)
+
+
+async def _release_hold(
+    session: AsyncSession, message: CustomsMessage, parties: CustomsParties, now: datetime
+) -> bool:
+    order = await _order(session, message.order_id)
+    seller, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
+    if hold is not None:
+        if hold != message.hold_reason:
+            await repository.update_message(session, message_id=message.id, values={"hold_reason": hold})
+        return False
+    values: dict[str, str | None] = {"hold_reason": None}
+    reason = "released: the seller has a customs code"
+    if message.message_type == "CEB311":
+        payment = await payment_repository.payment_for(session, order.id)
+        assert payment is not None  # a CEB311 is drafted only with its payment
+        _, xml = await _order_xml(session, order, payment, seller, parties, guid=message.guid, now=now)
+        values["xml"] = xml.decode("utf-8")
+        reason = "built again with the seller's customs code and released"
+    await repository.update_message(session, message_id=message.id, values=values)
+    await repository.add_event(
+        session,
+        message_id=message.id,
+        from_status=message.status,
+        to_status=message.status,
+        actor_id=None,
+        reason=reason,
+        now=now,
+    )
+    message.xml = values.get("xml") or message.xml
+    return True
+
+
+async def _order_xml(
+    session: AsyncSession,
+    order: Order,
+    payment: Payment,
+    seller: Party,
+    parties: CustomsParties,
+    *,
+    guid: str,
+    now: datetime,
+) -> tuple[str, bytes]:
+    products = await catalog_repository.get_products(session, [line.product_id for line in order.lines])
+    address = order.shipping_address
+    facts = messages.OrderFacts(
+        order_no=messages.order_no(order.id),
+        platform=parties.platform,
+        seller=seller,
+        payment_company=parties.payment,
+        goods=order.goods_amount,
+        freight=order.freight_amount,
+        discount=0,
+        tax=order.tax_amount,
+        paid=payment.amount,
+        buyer_reg_no=str(order.buyer_id),
+        buyer_name=order.buyer_name,
+        # Accounts hold no phone of their own: the order's contact phone is the buyer's.
+        buyer_telephone=address["phone"],
+        buyer_id_number=order.buyer_id_number,
+        pay_transaction_id=payment.reference,
+        consignee=address["name"],
+        consignee_telephone=address["phone"],
+        consignee_address=consignee_address(address),
+        lines=[
+            messages.OrderLineFacts(
+                item_no=messages.item_no(products[line.product_id].sku, line.product_id),
+                item_name=products[line.product_id].title_zh,
+                gmodel=products[line.product_id].title_en,
+                quantity=line.quantity,
+                unit_price=line.unit_price_amount,
+                total_price=line.goods_amount,
+            )
+            for line in order.lines
+        ],
+    )
+    envelope = Envelope(guid=guid, app_time=now, sender=parties.platform, dxp_id=parties.dxp_id)
+    return guid, messages.build_ceb311(facts, envelope)
+
+
+async def _add(
+    session: AsyncSession,
+    order_id: int,
+    message_type: str,
+    built: tuple[str, bytes],
+    *,
+    hold: str | None,
+    actor_id: int | None,
+    now: datetime,
+) -> CustomsMessage:
+    guid, xml = built
+    message = await repository.add_message(
+        session,
+        CustomsMessage(
+            order_id=order_id,
+            message_type=message_type,
+            guid=guid,
+            status=CustomsStatus.draft.value,
+            xml=xml.decode("utf-8"),
+            hold_reason=hold,
+            created_at=now,
+        ),
+    )
+    await repository.add_event(
+        session,
+        message_id=message.id,
+        from_status=None,
+        to_status=CustomsStatus.draft.value,
+        actor_id=actor_id,
+        reason=hold or "drafted",
+        now=now,
+    )
+    return message
+
+
+async def _order(session: AsyncSession, order_id: int) -> Order:
+    order = await order_repository.get_order(session, order_id)
+    if order is None:
+        raise OrderNotFound(message=f"No order {order_id}.")
+    return order
+
+
+async def _visible_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:
+    """Customs papers are the operator's and the owning seller's; everyone else sees nothing,
+    the same answer as for an order that does not exist."""
+    order = await order_repository.get_order(session, order_id)
+    allowed = viewer.role == Role.operator or (
+        viewer.role == Role.seller and order is not None and order.seller_id == viewer.user_id
+    )
+    if order is None or not allowed:
+        raise OrderNotFound(message=f"No order {order_id}.")
+    return order
