@@ -4,7 +4,7 @@ from kuajing.models.base import Base
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
-from kuajing.models.order import AnnualUsage, Order, OrderEvent, OrderLine, Payment
+from kuajing.models.order import AnnualUsage, Order, OrderEvent, OrderLine, OrderReturn, Payment
 from kuajing.models.product import Product
 from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, TaxRule
 from kuajing.models.seller import SellerProfile
@@ -22,6 +22,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OrderReturn",
     "OriginTariff",
     "Payment",
     "Product",

@@ -297,8 +297,15 @@ async def deliver_order(session: AsyncSession, *, order_id: int, viewer: Viewer)
     order = await get_order(session, order_id=order_id, viewer=viewer)
     if viewer.role == Role.buyer:
         raise Forbidden("not_allowed", "The seller or an operator confirms delivery.")
+    now = utcnow()
     if not await transition(
-        session, order=order, to=OrderStatus.delivered, actor_id=viewer.user_id, reason="delivered"
+        session,
+        order=order,
+        to=OrderStatus.delivered,
+        actor_id=viewer.user_id,
+        reason="delivered",
+        now=now,
+        values={"delivered_at": now},
     ):
         check_transition((await _reload(session, order_id)).status, OrderStatus.delivered)
     return await _reload(session, order_id)
