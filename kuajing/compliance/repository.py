@@ -1,6 +1,6 @@
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate
@@ -96,9 +96,14 @@ async def consume_annual(
 
 
 async def release_annual(session: AsyncSession, *, id_number: str, year: int, amount: int) -> None:
+    """Give `amount` back to the buyer's year in one statement, never below 0: a year whose
+    counter drifted low still lets a cancel or a refunded return through instead of failing
+    the CHECK."""
     await session.execute(
         update(AnnualUsage)
         .where(AnnualUsage.id_number == id_number, AnnualUsage.year == year)
-        .values(used_amount=AnnualUsage.used_amount - amount)
+        .values(
+            used_amount=case((AnnualUsage.used_amount >= amount, AnnualUsage.used_amount - amount), else_=0)
+        )
         .execution_options(synchronize_session=False)
     )
