@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import Database
-from kuajing.models import AnnualUsage, Order
+from kuajing.models import AnnualUsage, Order, Payment
 from tests.auth.factories import Account
 from tests.order.factories import place
 
@@ -68,6 +68,13 @@ def yearly_used(database_url: str, order_id: int) -> int:
     return in_database(database_url, read)
 
 
+def payment_status(database_url: str, order_id: int) -> str | None:
+    async def read(session: AsyncSession) -> str | None:
+        return await session.scalar(select(Payment.status).where(Payment.order_id == order_id))
+
+    return in_database(database_url, read)
+
+
 def set_delivered_at(database_url: str, order_id: int, when: datetime) -> None:
     async def write(session: AsyncSession) -> None:
         await session.execute(update(Order).where(Order.id == order_id).values(delivered_at=when))
@@ -104,5 +111,6 @@ def snapshot(api: httpx.Client, database_url: str, order_id: int, viewer: Accoun
         "events": len(body["events"]),
         "return_request": body["return_request"],
         "yearly_used": yearly_used(database_url, order_id),
+        "payment": payment_status(database_url, order_id),
         "stock": stock,
     }

@@ -5,11 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kuajing.errors import Conflict
 from kuajing.models import Role
+from kuajing.order import repository as order_repository
 from kuajing.order import returns
 from kuajing.order.errors import ReturnWindowClosed
 from kuajing.order.service import Viewer
 from kuajing.payment import gateway
+from kuajing.payment import service as payment_service
 from kuajing.payment.gateway import Refund
 from kuajing.payment.service import RefundDeclined
 from tests.auth.factories import buyer_with_identity, seller_with_profile
@@ -97,6 +100,7 @@ def test_a_declined_refund_changes_nothing(api, database_url, monkeypatch):
     order = delivered_order(api, buyer, seller, [(wine["id"], 2)])
     assert ask_return(api, buyer, order["id"]).status_code == 200
     before = snapshot(api, database_url, order["id"], buyer)
+    assert before["payment"] == "captured"
     monkeypatch.setitem(gateway.GATEWAYS, "sandbox", DecliningGateway())
 
     async def accept(session):
@@ -107,3 +111,21 @@ def test_a_declined_refund_changes_nothing(api, database_url, monkeypatch):
     with pytest.raises(RefundDeclined):
         in_database(database_url, accept, write=True)
     assert snapshot(api, database_url, order["id"], buyer) == before
+
+
+def test_a_payment_is_refunded_at_most_once_even_past_the_order_guard(api, database_url):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    order = delivered_order(api, buyer, seller, [(wine["id"], 1)])
+    assert ask_return(api, buyer, order["id"]).status_code == 200
+    accepted = api.post(f"/api/v1/orders/{order['id']}/return/accept", headers=seller.headers)
+    assert accepted.status_code == 200, accepted.text
+
+    async def refund_again(session):
+        stored = await order_repository.get_order(session, order["id"])
+        await payment_service.refund_payment(session, order=stored)
+
+    with pytest.raises(Conflict) as refused:
+        in_database(database_url, refund_again, write=True)
+    assert refused.value.code == "payment_refunded"

@@ -14,6 +14,7 @@ from tests.order.factories import place
 from tests.order.return_factories import (
     ask_return,
     delivered_order,
+    payment_status,
     set_delivered_at,
     set_yearly_used,
     snapshot,
@@ -86,6 +87,7 @@ def test_an_accepted_return_refunds_everything_and_restores_the_yearly_room(api,
     }
     # nothing is given back before the return is accepted
     assert yearly_used(database_url, order["id"]) == DUTIABLE + ONE_BOTTLE_DUTIABLE
+    assert payment_status(database_url, order["id"]) == "captured"
 
     # and the seller accepts it without restocking (no body at all)
     accepted = api.post(f"/api/v1/orders/{order['id']}/return/accept", headers=seller.headers)
@@ -101,6 +103,8 @@ def test_an_accepted_return_refunds_everything_and_restores_the_yearly_room(api,
     assert refund["refunded_at"] == returned["return_request"]["decided_at"]
     assert returned["return_request"]["status"] == "accepted"
     assert returned["return_request"]["restocked"] is False
+    assert payment_status(database_url, order["id"]) == "refunded"
+    assert payment_status(database_url, kept["id"]) == "captured"
     # the buyer's yearly room is back by exactly this order's dutiable value; the kept order stays
     assert yearly_used(database_url, order["id"]) == ONE_BOTTLE_DUTIABLE
     assert yearly_used(database_url, kept["id"]) == ONE_BOTTLE_DUTIABLE
