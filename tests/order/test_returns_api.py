@@ -85,6 +85,9 @@ def test_an_accepted_return_refunds_everything_and_restores_the_yearly_room(api,
         "restocked": None,
         "refund": None,
     }
+    # the seller finds it among the returns waiting for a decision
+    waiting = api.get("/api/v1/orders", params={"status": "return_requested"}, headers=seller.headers)
+    assert [o["id"] for o in waiting.json()["items"]] == [order["id"]]
     # nothing is given back before the return is accepted
     assert yearly_used(database_url, order["id"]) == DUTIABLE + ONE_BOTTLE_DUTIABLE
     assert payment_status(database_url, order["id"]) == "captured"
