@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook, TaxRate
@@ -106,10 +106,15 @@ async def consume_annual(
 
 
 async def release_annual(session: AsyncSession, *, id_number: str, year: int, amount: int) -> None:
+    """Give `amount` back to the buyer's year in one statement, never below 0: a year whose
+    counter drifted low still lets a cancel or a refunded return through instead of failing
+    the CHECK."""
     await session.execute(
         update(AnnualUsage)
         .where(AnnualUsage.id_number == id_number, AnnualUsage.year == year)
-        .values(used_amount=AnnualUsage.used_amount - amount)
+        .values(
+            used_amount=case((AnnualUsage.used_amount >= amount, AnnualUsage.used_amount - amount), else_=0)
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -149,6 +154,7 @@ async def consume_quantity(
 async def release_quantity(
     session: AsyncSession, *, id_number: str, year: int, hs_prefix: str, quantity: int
 ) -> None:
+    """Give grams or pieces back to the person's year, never below 0 (as release_annual)."""
     await session.execute(
         update(AnnualQuantityUsage)
         .where(
@@ -156,7 +162,12 @@ async def release_quantity(
             AnnualQuantityUsage.year == year,
             AnnualQuantityUsage.hs_prefix == hs_prefix,
         )
-        .values(used_quantity=AnnualQuantityUsage.used_quantity - quantity)
+        .values(
+            used_quantity=case(
+                (AnnualQuantityUsage.used_quantity >= quantity, AnnualQuantityUsage.used_quantity - quantity),
+                else_=0,
+            )
+        )
         .execution_options(synchronize_session=False)
     )
 

@@ -13,8 +13,9 @@ from kuajing.impact.jobs import jobs_supported
 from kuajing.order.status import PAID
 
 METHOD = (
-    "Export sales are the US-dollar goods value of orders that buyers have paid for (paid, shipped or "
-    "delivered), at the sellers' listed prices, excluding freight and Chinese import taxes. Jobs supported = "
+    "Export sales are the US-dollar goods value of orders that buyers have paid for and kept (paid, shipped, "
+    "delivered, or with a return asked for or refused; a returned and refunded order does not count), at the "
+    "sellers' listed prices, excluding freight and Chinese import taxes. Jobs supported = "
     "export sales ÷ US$1 billion × the International Trade Administration's jobs-per-billion ratio for the "
     "latest year on file. The ratio is a national average across all exports, so this is an estimate of "
     "jobs supported, not a count of jobs created."

@@ -5,7 +5,15 @@ from kuajing.models.customs import CustomsEvent, CustomsMessage
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
-from kuajing.models.order import AnnualQuantityUsage, AnnualUsage, Order, OrderEvent, OrderLine, Payment
+from kuajing.models.order import (
+    AnnualQuantityUsage,
+    AnnualUsage,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderReturn,
+    Payment,
+)
 from kuajing.models.product import Product
 from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, PositiveListEntry, TaxRule
 from kuajing.models.seller import SellerProfile
@@ -26,6 +34,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
+    "OrderReturn",
     "OriginTariff",
     "Payment",
     "PositiveListEntry",

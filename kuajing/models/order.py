@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kuajing.models.base import Base, ExactDecimal, UTCDateTime
@@ -45,11 +45,14 @@ class Order(Base):
     risk_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     risk_notice_version: Mapped[str] = mapped_column(String(20))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    # When it moved to delivered: the buyer's 30-day return window counts from here.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     lines: Mapped[list["OrderLine"]] = relationship(lazy="raise", order_by="OrderLine.id")
+    return_request: Mapped["OrderReturn | None"] = relationship(lazy="raise", uselist=False)
 
 
 class OrderLine(Base):
@@ -129,3 +132,37 @@ class AnnualQuantityUsage(Base):
     year: Mapped[int] = mapped_column(primary_key=True)
     hs_prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
     used_quantity: Mapped[int]
+
+
+class OrderReturn(Base):
+    """A buyer's request to return a whole delivered order, its decision, and the refund.
+
+    One per order (the unique order_id): a refused return is not asked for again. The refund
+    columns are filled when the return is accepted, in the same transaction that moves the
+    order to returned; they are the whole paid amount and, within it, the whole tax.
+    """
+
+    __tablename__ = "order_returns"
+    __table_args__ = (
+        CheckConstraint("decision IN ('accepted', 'rejected')", name="decision_known"),
+        CheckConstraint(
+            "CASE WHEN decision = 'accepted' THEN refund_amount IS NOT NULL ELSE refund_amount IS NULL END",
+            name="refund_iff_accepted",
+        ),
+        CheckConstraint("refund_tax_amount <= refund_amount", name="tax_within_refund"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(200))
+    restocked: Mapped[bool | None] = mapped_column(Boolean)
+    refund_amount: Mapped[int | None]
+    refund_tax_amount: Mapped[int | None]
+    refund_currency: Mapped[str | None] = mapped_column(String(3))
+    refund_reference: Mapped[str | None] = mapped_column(String(64))

@@ -8,8 +8,8 @@ from kuajing.db import SessionDep
 from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money_schemas import MoneyModel
-from kuajing.models import Order, OrderEvent
-from kuajing.order import service
+from kuajing.models import Order, OrderEvent, OrderReturn
+from kuajing.order import returns, service
 from kuajing.order.schemas import (
     LineRulesOut,
     OrderEventOut,
@@ -18,6 +18,11 @@ from kuajing.order.schemas import (
     OrderOut,
     OrderPage,
     PayIn,
+    RefundOut,
+    ReturnAcceptIn,
+    ReturnIn,
+    ReturnOut,
+    ReturnRejectIn,
     ShipIn,
     ShippingAddress,
 )
@@ -27,6 +32,30 @@ from kuajing.payment import service as payment_service
 from kuajing.problems import problem
 
 router = APIRouter(tags=["orders"])
+
+
+def return_out(order_return: OrderReturn | None) -> ReturnOut | None:
+    if order_return is None:
+        return None
+    refund = None
+    if order_return.refund_amount is not None:
+        assert order_return.refund_tax_amount is not None and order_return.refund_currency is not None
+        assert order_return.refund_reference is not None and order_return.decided_at is not None
+        refund = RefundOut(
+            amount=MoneyModel(amount=order_return.refund_amount, currency=order_return.refund_currency),
+            tax=MoneyModel(amount=order_return.refund_tax_amount, currency=order_return.refund_currency),
+            reference=order_return.refund_reference,
+            refunded_at=order_return.decided_at,
+        )
+    return ReturnOut(
+        status=order_return.decision or "requested",
+        reason=order_return.reason,
+        requested_at=order_return.requested_at,
+        decided_at=order_return.decided_at,
+        rejection_reason=order_return.rejection_reason,
+        restocked=order_return.restocked,
+        refund=refund,
+    )
 
 
 def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
@@ -68,6 +97,9 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
         fx_rate=str(order.fx_rate),
         shipping_address=ShippingAddress(**order.shipping_address),
         tracking_number=order.tracking_number,
+        delivered_at=order.delivered_at,
+        return_window_ends_at=returns.window_ends_at(order.delivered_at),
+        return_request=return_out(order.return_request),
         risk_notice_version=order.risk_notice_version,
         risk_notice_accepted_at=order.risk_notice_accepted_at,
         expires_at=order.expires_at,
@@ -185,5 +217,75 @@ async def ship_order(
 async def deliver_order(order_id: IdPath, principal: CurrentPrincipal, session: SessionDep) -> OrderOut:
     order = await service.deliver_order(
         session, order_id=order_id, viewer=Viewer(principal.user_id, principal.role)
+    )
+    return order_out(order)
+
+
+@router.post("/orders/{order_id}/return", response_model=OrderOut)
+async def request_return(
+    order_id: IdPath,
+    body: ReturnIn,
+    buyer: BuyerPrincipal,
+    session: SessionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """The buyer asks to return the whole order, within 30 days of delivery, once."""
+
+    async def ask() -> dict:
+        order = await returns.request_return(
+            session, order_id=order_id, buyer_id=buyer.user_id, reason=body.reason
+        )
+        return order_out(order).model_dump(mode="json", exclude={"events"})
+
+    return await respond_once(
+        session,
+        user_id=buyer.user_id,
+        key=idempotency_key,
+        request=f"POST /orders/{order_id}/return",
+        body=body.model_dump(mode="json"),
+        status_code=200,
+        operation=ask,
+    )
+
+
+@router.post("/orders/{order_id}/return/accept", response_model=OrderOut)
+async def accept_return(
+    order_id: IdPath,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    body: ReturnAcceptIn | None = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """The owning seller or an operator accepts the return: a full refund, tax included, and the
+    buyer's yearly room back; `restock` puts the goods back on sale."""
+    accepted = body or ReturnAcceptIn()
+
+    async def accept() -> dict:
+        order = await returns.accept_return(
+            session,
+            order_id=order_id,
+            viewer=Viewer(principal.user_id, principal.role),
+            restock=accepted.restock,
+        )
+        return order_out(order).model_dump(mode="json", exclude={"events"})
+
+    return await respond_once(
+        session,
+        user_id=principal.user_id,
+        key=idempotency_key,
+        request=f"POST /orders/{order_id}/return/accept",
+        body=accepted.model_dump(mode="json"),
+        status_code=200,
+        operation=accept,
+    )
+
+
+@router.post("/orders/{order_id}/return/reject", response_model=OrderOut)
+async def reject_return(
+    order_id: IdPath, body: ReturnRejectIn, principal: CurrentPrincipal, session: SessionDep
+) -> OrderOut:
+    """The owning seller or an operator refuses the return, saying why; it cannot be asked again."""
+    order = await returns.reject_return(
+        session, order_id=order_id, viewer=Viewer(principal.user_id, principal.role), reason=body.reason
     )
     return order_out(order)

@@ -23,3 +23,7 @@ class RiskNoticeOutdated(Conflict):
 
 class OrderExpired(Conflict):
     code = "order_expired"
+
+
+class ReturnWindowClosed(Conflict):
+    code = "return_window_closed"

@@ -4,9 +4,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from kuajing.models import Order, OrderEvent, OrderLine
+from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn
 
 
 async def add_order(session: AsyncSession, order: Order, lines: list[OrderLine]) -> Order:
@@ -46,7 +46,7 @@ async def get_order(session: AsyncSession, order_id: int) -> Order | None:
     return await session.scalar(
         select(Order)
         .where(Order.id == order_id)
-        .options(selectinload(Order.lines))
+        .options(selectinload(Order.lines), joinedload(Order.return_request))
         .execution_options(populate_existing=True)
     )
 
@@ -73,7 +73,12 @@ async def list_orders(
     before_id: int | None,
     limit: int,
 ) -> list[Order]:
-    query = select(Order).options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit)
+    query = (
+        select(Order)
+        .options(selectinload(Order.lines), joinedload(Order.return_request))
+        .order_by(Order.id.desc())
+        .limit(limit)
+    )
     if buyer_id is not None:
         query = query.where(Order.buyer_id == buyer_id)
     if seller_id is not None:
@@ -121,3 +126,20 @@ def expired_condition(now: datetime) -> ColumnElement[bool]:
 
 def not_expired_condition(now: datetime) -> ColumnElement[bool]:
     return Order.expires_at > now
+
+
+async def add_return(session: AsyncSession, order_return: OrderReturn) -> OrderReturn:
+    session.add(order_return)
+    await session.flush()
+    return order_return
+
+
+async def decide_return(session: AsyncSession, *, order_id: int, values: dict[str, Any]) -> bool:
+    """Record the decision on an undecided return; the caller already moved the order under guard."""
+    result = await session.execute(
+        update(OrderReturn)
+        .where(OrderReturn.order_id == order_id, OrderReturn.decision.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

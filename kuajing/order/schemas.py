@@ -1,7 +1,7 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, model_validator
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
 from kuajing.kit.input_model import InputModel
 from kuajing.kit.money_schemas import MoneyModel
@@ -68,6 +68,41 @@ class LineRulesOut(BaseModel):
     origin_tariff_ids: list[int]
 
 
+# Stored as the order event's reason, so bounded by that column; blank text is no reason.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ReturnIn(InputModel):
+    reason: Reason = Field(description="Why the buyer returns the order (1–200 characters).")
+
+
+class ReturnAcceptIn(InputModel):
+    restock: StrictBool = Field(
+        default=False, description="Put the returned goods back on sale (each line's quantity)."
+    )
+
+
+class ReturnRejectIn(InputModel):
+    reason: Reason = Field(description="Why the return is refused (1–200 characters); the buyer sees it.")
+
+
+class RefundOut(BaseModel):
+    amount: MoneyModel = Field(description="Everything the buyer paid: goods, freight and tax.")
+    tax: MoneyModel = Field(description="The import tax inside the refund: the order's whole tax.")
+    reference: str
+    refunded_at: datetime
+
+
+class ReturnOut(BaseModel):
+    status: Literal["requested", "accepted", "rejected"]
+    reason: str
+    requested_at: datetime
+    decided_at: datetime | None
+    rejection_reason: str | None
+    restocked: bool | None
+    refund: RefundOut | None
+
+
 class OrderLineOut(QuoteLineOut):
     """A quote line as placed, with the HS code and the USD unit price it was priced from."""
 
@@ -101,6 +136,11 @@ class OrderOut(BaseModel):
     fx_rate: str
     shipping_address: ShippingAddress
     tracking_number: str | None
+    delivered_at: datetime | None
+    return_window_ends_at: datetime | None = Field(
+        description="Until when the buyer may ask to return the order (30 days from delivery)."
+    )
+    return_request: ReturnOut | None
     risk_notice_version: str
     risk_notice_accepted_at: datetime
     expires_at: datetime

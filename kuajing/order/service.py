@@ -253,9 +253,9 @@ async def note(
     )
 
 
-async def _release(session: AsyncSession, order: Order) -> None:
-    """Give back the buyer's yearly room and capped quantities, then the stock: the lock order
-    place_order uses."""
+async def give_back_limits(session: AsyncSession, order: Order) -> None:
+    """Give back what the order held of the buyer's yearly room and capped quantities (the
+    first locks placing an order takes, in the same order)."""
     await compliance_repository.release_annual(
         session, id_number=order.buyer_id_number, year=order.limit_year, amount=order.dutiable_amount
     )
@@ -263,6 +263,12 @@ async def _release(session: AsyncSession, order: Order) -> None:
         await compliance_repository.release_quantity(
             session, id_number=order.buyer_id_number, year=order.limit_year, hs_prefix=prefix, quantity=amount
         )
+
+
+async def _release(session: AsyncSession, order: Order) -> None:
+    """Give back the buyer's yearly room and capped quantities, then the stock: the lock order
+    place_order uses."""
+    await give_back_limits(session, order)
     for line in sorted(order.lines, key=lambda line: line.product_id):
         await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
     snapshots.forget_products(line.product_id for line in order.lines)
@@ -329,8 +335,15 @@ async def deliver_order(session: AsyncSession, *, order_id: int, viewer: Viewer)
     order = await get_order(session, order_id=order_id, viewer=viewer)
     if viewer.role == Role.buyer:
         raise Forbidden("not_allowed", "The seller or an operator confirms delivery.")
+    now = utcnow()
     if not await transition(
-        session, order=order, to=OrderStatus.delivered, actor_id=viewer.user_id, reason="delivered"
+        session,
+        order=order,
+        to=OrderStatus.delivered,
+        actor_id=viewer.user_id,
+        reason="delivered",
+        now=now,
+        values={"delivered_at": now},
     ):
         check_transition((await _reload(session, order_id)).status, OrderStatus.delivered)
     return await _reload(session, order_id)

@@ -128,3 +128,39 @@ async def _payer(
     if identity is None:
         raise IdentityMissing(message="Add your real-name identity before paying.")
     return identity.name, identity.id_number
+
+
+class RefundDeclined(Conflict):
+    code = "refund_declined"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOutcome:
+    amount: int
+    currency: str
+    reference: str
+
+
+async def refund_payment(session: AsyncSession, *, order: Order) -> RefundOutcome:
+    """Give back everything the order's payment captured, through the gateway that took it.
+
+    The payment moves from captured to refunded by a guarded update before the gateway is
+    asked, so a payment is refunded at most once even if a caller's own guard failed; a
+    declined refund raises and the caller's transaction rolls both moves back.
+    """
+    payment = await repository.payment_for(session, order.id)
+    if payment is None:
+        raise Conflict("payment_missing", f"Order {order.id} has no captured payment to refund.")
+    if payment.amount != order.total_amount or payment.currency != order.currency:
+        raise Conflict("payment_mismatch", f"Order {order.id}'s payment is not its total; refund it by hand.")
+    if not await repository.mark_refunded(session, payment_id=payment.id):
+        raise Conflict("payment_refunded", f"Order {order.id}'s payment was already refunded.")
+    refund = await GATEWAYS[payment.method].refund(
+        order_id=order.id,
+        charge_reference=payment.reference,
+        amount=payment.amount,
+        currency=payment.currency,
+    )
+    if not refund.approved:
+        raise RefundDeclined(message="The payment gateway declined the refund; nothing was changed.")
+    return RefundOutcome(amount=payment.amount, currency=payment.currency, reference=refund.reference)

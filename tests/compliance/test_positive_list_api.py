@@ -9,6 +9,7 @@ from tests.auth.factories import buyer_with_identity, new_id_number, seller_with
 from tests.catalog.factories import APPLES, WINE, create_product, stock_of
 from tests.compliance.factories import add_rows, list_row, tax_row
 from tests.order.factories import order_body, order_ids, place
+from tests.order.return_factories import ask_return, delivered_order
 
 SUGAR_ATTRIBUTES = {"net_content": 500, "unit": "g"}
 
@@ -171,3 +172,18 @@ def test_racing_orders_cannot_pass_the_cap_together(api, database_url, server):
     assert sorted(r.status_code for r in responses) == [201] + [422] * 7, [r.text for r in responses]
     assert {r.json()["code"] for r in responses if r.status_code == 422} == {"yearly_quantity_cap"}
     assert (len(order_ids(api, buyer)), stock_of(api, bag["id"])) == (2, 48)
+
+
+def test_a_refunded_return_gives_the_capped_grams_back(api, database_url):
+    add_rows(database_url, "tax_rules", [tax_row("1701")])
+    seller = seller_with_profile(api)
+    bag = sugar(api, seller, attributes={"net_content": 1000, "unit": "g"})
+    buyer = buyer_with_identity(api)
+    order = delivered_order(api, buyer, seller, [(bag["id"], 2)])  # the whole 2,000 g
+    assert place(api, buyer, [(bag["id"], 1)]).json()["code"] == "yearly_quantity_cap"
+
+    assert ask_return(api, buyer, order["id"]).status_code == 200
+    accepted = api.post(f"/api/v1/orders/{order['id']}/return/accept", json={}, headers=seller.headers)
+    assert accepted.status_code == 200, accepted.text
+
+    assert place(api, buyer, [(bag["id"], 2)]).status_code == 201

@@ -3,7 +3,7 @@ trigger, whatever code (or person with a SQL prompt) tries it. On SQLite, a late
 rebuilds one of these tables (batch_alter_table) must create its triggers again.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

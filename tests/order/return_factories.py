@@ -1,0 +1,116 @@
+"""Delivered orders to return, and direct reads and back-dating in the test database for what the
+API does not show (the buyer's yearly usage) or cannot do (a delivery 30 days ago)."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.db import Database
+from kuajing.models import AnnualUsage, Order, Payment
+from tests.auth.factories import Account
+from tests.order.factories import place
+
+T = TypeVar("T")
+
+
+def delivered_order(api: httpx.Client, buyer: Account, seller: Account, lines: list[tuple[int, int]]) -> dict:
+    """Place, pay, ship and deliver an order; the delivered order as the API shows it."""
+    placed = place(api, buyer, lines)
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["id"]
+    paid = api.post(f"/api/v1/orders/{order_id}/pay", json={"method": "sandbox"}, headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+    shipped = api.post(
+        f"/api/v1/orders/{order_id}/ship", json={"tracking_number": "SF1234567890"}, headers=seller.headers
+    )
+    assert shipped.status_code == 200, shipped.text
+    delivered = api.post(f"/api/v1/orders/{order_id}/deliver", headers=seller.headers)
+    assert delivered.status_code == 200, delivered.text
+    return delivered.json()
+
+
+def ask_return(api: httpx.Client, buyer: Account, order_id: int, reason: str = "酒瓶破损") -> httpx.Response:
+    return api.post(f"/api/v1/orders/{order_id}/return", json={"reason": reason}, headers=buyer.headers)
+
+
+def in_database(database_url: str, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
+    async def run() -> T:
+        database = Database(database_url)
+        try:
+            async with database.transaction(write=write) as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def yearly_used(database_url: str, order_id: int) -> int:
+    """What the order's buyer has used of the CBEC yearly limit in the order's limit year, in fen."""
+
+    async def read(session: AsyncSession) -> int:
+        used = await session.scalar(
+            select(AnnualUsage.used_amount)
+            .join(
+                Order,
+                (Order.buyer_id_number == AnnualUsage.id_number) & (Order.limit_year == AnnualUsage.year),
+            )
+            .where(Order.id == order_id)
+        )
+        assert used is not None
+        return used
+
+    return in_database(database_url, read)
+
+
+def payment_status(database_url: str, order_id: int) -> str | None:
+    async def read(session: AsyncSession) -> str | None:
+        return await session.scalar(select(Payment.status).where(Payment.order_id == order_id))
+
+    return in_database(database_url, read)
+
+
+def set_delivered_at(database_url: str, order_id: int, when: datetime) -> None:
+    async def write(session: AsyncSession) -> None:
+        await session.execute(update(Order).where(Order.id == order_id).values(delivered_at=when))
+
+    in_database(database_url, write, write=True)
+
+
+def set_yearly_used(database_url: str, order_id: int, used: int) -> None:
+    """Make the counter drift: what a return gives back must still never take it below 0."""
+
+    async def write(session: AsyncSession) -> None:
+        order = await session.get(Order, order_id)
+        assert order is not None
+        await session.execute(
+            update(AnnualUsage)
+            .where(AnnualUsage.id_number == order.buyer_id_number, AnnualUsage.year == order.limit_year)
+            .values(used_amount=used)
+        )
+
+    in_database(database_url, write, write=True)
+
+
+def snapshot(api: httpx.Client, database_url: str, order_id: int, viewer: Account) -> dict[str, Any]:
+    """Everything a refused return request or decision must leave as it was."""
+    order = api.get(f"/api/v1/orders/{order_id}", headers=viewer.headers)
+    assert order.status_code == 200, order.text
+    body = order.json()
+    stock = {
+        line["product_id"]: api.get(f"/api/v1/products/{line['product_id']}").json()["stock"]
+        for line in body["lines"]
+    }
+    return {
+        "status": body["status"],
+        "events": len(body["events"]),
+        "return_request": body["return_request"],
+        "yearly_used": yearly_used(database_url, order_id),
+        "payment": payment_status(database_url, order_id),
+        "stock": stock,
+    }
