@@ -94,6 +94,15 @@ async def accept_return(
     )
     await _moved_or_refuse(session, moved, order_id=order_id, to=OrderStatus.returned)
 
+    # The gateway is asked after every other change but the record of its answer. Whatever
+    # fails after it (that record, the commit), the transaction rolls back and a retry reaches
+    # the gateway with the same idempotency key: the first refund comes back, not a second one.
+    # The yearly room and caps, then products in id order: the lock order placing an order uses.
+    await give_back_limits(session, order)
+    if restock:
+        for line in sorted(order.lines, key=lambda line: line.product_id):
+            await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
+        snapshots.forget_products(line.product_id for line in order.lines)
     refund = await payment_service.refund_payment(session, order=order)
     decided = await repository.decide_return(
         session,
@@ -111,12 +120,6 @@ async def accept_return(
     )
     if not decided:
         raise Conflict("return_missing", f"Order {order.id} has no open return request.")
-    # The yearly room and caps, then products in id order: the lock order placing an order uses.
-    await give_back_limits(session, order)
-    if restock:
-        for line in sorted(order.lines, key=lambda line: line.product_id):
-            await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
-        snapshots.forget_products(line.product_id for line in order.lines)
     return await _reload(session, order_id)
 
 

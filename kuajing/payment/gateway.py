@@ -1,5 +1,6 @@
 """Payment gateways behind one interface. The sandbox approves every charge and refund it is given."""
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,15 +21,24 @@ class Refund:
 class Gateway(Protocol):
     async def charge(self, *, order_id: int, amount: int, currency: str) -> Charge: ...
 
-    async def refund(self, *, order_id: int, charge_reference: str, amount: int, currency: str) -> Refund: ...
+    async def refund(
+        self, *, order_id: int, charge_reference: str, amount: int, currency: str, idempotency_key: str
+    ) -> Refund:
+        """Refund a charge. A retry with the same idempotency key must not pay out again: the
+        gateway answers with the first refund (as card gateways document for their keys)."""
+        ...
 
 
 class SandboxGateway:
     async def charge(self, *, order_id: int, amount: int, currency: str) -> Charge:
         return Charge(reference=f"sandbox_{uuid.uuid4().hex}", approved=True)
 
-    async def refund(self, *, order_id: int, charge_reference: str, amount: int, currency: str) -> Refund:
-        return Refund(reference=f"sandbox_refund_{uuid.uuid4().hex}", approved=True)
+    async def refund(
+        self, *, order_id: int, charge_reference: str, amount: int, currency: str, idempotency_key: str
+    ) -> Refund:
+        # One refund per key, like a real gateway: the reference is derived from the key.
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+        return Refund(reference=f"sandbox_refund_{digest}", approved=True)
 
 
 GATEWAYS: dict[str, Gateway] = {"sandbox": SandboxGateway()}

@@ -146,7 +146,8 @@ async def refund_payment(session: AsyncSession, *, order: Order) -> RefundOutcom
 
     The payment moves from captured to refunded by a guarded update before the gateway is
     asked, so a payment is refunded at most once even if a caller's own guard failed; a
-    declined refund raises and the caller's transaction rolls both moves back.
+    declined refund raises and the caller's transaction rolls both moves back. Callers ask the
+    gateway last, after every other write of their transaction.
     """
     payment = await repository.payment_for(session, order.id)
     if payment is None:
@@ -160,6 +161,9 @@ async def refund_payment(session: AsyncSession, *, order: Order) -> RefundOutcom
         charge_reference=payment.reference,
         amount=payment.amount,
         currency=payment.currency,
+        # the same key on every attempt: if this transaction fails after the gateway answered,
+        # the next attempt gets the first refund back instead of a second payout
+        idempotency_key=f"kuajing-refund-payment-{payment.id}",
     )
     if not refund.approved:
         raise RefundDeclined(message="The payment gateway declined the refund; nothing was changed.")

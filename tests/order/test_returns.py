@@ -89,7 +89,7 @@ class DecliningGateway:
     async def charge(self, *, order_id, amount, currency):  # pragma: no cover - never charged here
         raise AssertionError("a return never charges")
 
-    async def refund(self, *, order_id, charge_reference, amount, currency):
+    async def refund(self, *, order_id, charge_reference, amount, currency, idempotency_key):
         return Refund(reference="declined", approved=False)
 
 
@@ -129,3 +129,48 @@ def test_a_payment_is_refunded_at_most_once_even_past_the_order_guard(api, datab
     with pytest.raises(Conflict) as refused:
         in_database(database_url, refund_again, write=True)
     assert refused.value.code == "payment_refunded"
+
+
+class RecordingGateway(gateway.SandboxGateway):
+    def __init__(self) -> None:
+        self.refunds: list[tuple[str, str]] = []
+
+    async def refund(self, **kwargs):
+        answer = await super().refund(**kwargs)
+        self.refunds.append((kwargs["idempotency_key"], answer.reference))
+        return answer
+
+
+class CommitFailed(Exception):
+    pass
+
+
+def test_a_refund_retried_after_a_failed_commit_reaches_the_gateway_with_the_same_key(
+    api, database_url, monkeypatch
+):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    order = delivered_order(api, buyer, seller, [(wine["id"], 1)])
+    assert ask_return(api, buyer, order["id"]).status_code == 200
+    before = snapshot(api, database_url, order["id"], buyer)
+    recording = RecordingGateway()
+    monkeypatch.setitem(gateway.GATEWAYS, "sandbox", recording)
+
+    async def accept_then_fail(session):
+        await returns.accept_return(
+            session, order_id=order["id"], viewer=Viewer(seller.id, Role.seller), restock=False
+        )
+        raise CommitFailed  # everything after the gateway's answer rolls back
+
+    with pytest.raises(CommitFailed):
+        in_database(database_url, accept_then_fail, write=True)
+    assert snapshot(api, database_url, order["id"], buyer) == before
+
+    accepted = api.post(f"/api/v1/orders/{order['id']}/return/accept", headers=seller.headers)
+    assert accepted.status_code == 200, accepted.text
+    # the in-process attempt reached the recording gateway; the server's one is a sandbox of its
+    # own, which derives the same reference from the same key
+    ((key, reference),) = recording.refunds
+    assert accepted.json()["return_request"]["refund"]["reference"] == reference
+    assert key.startswith("kuajing-refund-payment-")
