@@ -190,7 +190,9 @@ def test_concurrent_first_saves_of_an_identity_all_succeed(api, shop):
     assert [r.status_code for r in asyncio.run(save_all())] == [200] * 10
 
 
-@pytest.mark.parametrize("text", ["wine\x00", "\ud800 lone surrogate"])
+@pytest.mark.parametrize(
+    "text", ["wine\x00", "\ud800 lone surrogate", "wine\x01", "wine\x1b[31m", "wine\x85"]
+)
 def test_text_no_database_can_store_is_refused(api, shop, text):
     seller, wine, buyer = shop
     before = len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"])
@@ -228,3 +230,37 @@ def test_text_no_database_can_store_is_refused(api, shop, text):
         status=422,
     )
     assert len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]) == before
+
+
+@pytest.mark.parametrize("blank", [" ", "\u3000", "\u3000 \t"])
+def test_names_titles_and_addresses_need_more_than_spaces(api, shop, blank):
+    seller, wine, buyer = shop
+    before_products = len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"])
+    refused = send(
+        api, "POST", "/api/v1/products", product_body(title={"en": "Wine", "zh": blank}), seller.headers
+    )
+    assert_refused(refused, status=422)
+    assert [(p["field"], p["message"]) for p in refused.json()["problems"]] == [
+        ("title.zh", "Value error, must contain something besides spaces")
+    ]
+    body = order_body([(wine["id"], 1)])
+    for field in ("name", "street"):
+        address = {**body["shipping_address"], field: blank}
+        assert_refused(
+            send(api, "POST", "/api/v1/orders", {**body, "shipping_address": address}, buyer.headers),
+            status=422,
+        )
+    assert_refused(
+        send(
+            api,
+            "PUT",
+            "/api/v1/buyer/identity",
+            {"name": blank * 2, "id_number": new_id_number()},
+            buyer.headers,
+        ),
+        status=422,
+    )
+    assert (
+        len(api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]) == before_products
+    )
+    assert (order_ids(api, buyer), stock_of(api, wine["id"])) == ([], 5)

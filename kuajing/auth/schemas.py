@@ -2,7 +2,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from kuajing.kit.input_model import InputModel
+from kuajing.kit.input_model import InputModel, VisibleText
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 
@@ -11,7 +11,7 @@ class RegisterIn(InputModel):
     email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
     password: str = Field(max_length=1024)
     role: Literal["buyer", "seller"]
-    name: str = Field(min_length=1, max_length=100)
+    name: VisibleText = Field(min_length=1, max_length=100)
 
 
 class TokenIn(InputModel):

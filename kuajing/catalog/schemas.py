@@ -3,7 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from kuajing.kit.input_model import InputModel
+from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 from kuajing.pricing.schemas import ProblemOut
 
@@ -15,8 +15,8 @@ MAX_STOCK = 10_000_000
 
 
 class Bilingual(InputModel):
-    en: str = Field(min_length=1, max_length=200)
-    zh: str = Field(min_length=1, max_length=200)
+    en: VisibleText = Field(min_length=1, max_length=200)
+    zh: VisibleText = Field(min_length=1, max_length=200)
 
 
 class BilingualText(InputModel):

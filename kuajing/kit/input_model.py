@@ -2,11 +2,15 @@
 can store."""
 
 import math
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 MAX_NESTING = 32
+# C0 controls but tab, newline and carriage return, DEL, and the C1 controls: XML 1.0 (the customs
+# messages) cannot carry most of them, and no person types them.
+CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _check_text(value: Any, depth: int = 0) -> None:
@@ -15,6 +19,8 @@ def _check_text(value: Any, depth: int = 0) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError("text may not contain the NUL character")
+        if CONTROL.search(value):
+            raise ValueError("text may not contain control characters")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -39,3 +45,13 @@ class InputModel(BaseModel):
     def _storable_text(cls, data: Any) -> Any:
         _check_text(data)
         return data
+
+
+def _visible(value: str) -> str:
+    if not value.strip():  # str.strip knows every Unicode space, the ideographic one included
+        raise ValueError("must contain something besides spaces")
+    return value
+
+
+# Text a person must actually write: a name, a title, an address line.
+VisibleText = Annotated[str, AfterValidator(_visible)]

@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
-from kuajing.kit.input_model import InputModel
+from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.pricing.schemas import MAX_LINES, LineIn, QuoteLineOut
 
@@ -11,12 +11,12 @@ ADDRESS_MAX = 200
 
 
 class ShippingAddress(InputModel):
-    name: str = Field(min_length=1, max_length=60)
+    name: VisibleText = Field(min_length=1, max_length=60)
     phone: str = Field(pattern=r"^1[3-9]\d{9}$", description="Mainland mobile number, 11 digits.")
-    province: str = Field(min_length=1, max_length=30)
-    city: str = Field(min_length=1, max_length=30)
-    district: str = Field(min_length=1, max_length=30)
-    street: str = Field(min_length=1, max_length=200)
+    province: VisibleText = Field(min_length=1, max_length=30)
+    city: VisibleText = Field(min_length=1, max_length=30)
+    district: VisibleText = Field(min_length=1, max_length=30)
+    street: VisibleText = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _fits_customs(self) -> "ShippingAddress":

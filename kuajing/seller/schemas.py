@@ -2,12 +2,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, StrictInt
 
-from kuajing.kit.input_model import InputModel
+from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 
 
 class ProfileIn(InputModel):
-    legal_name: str = Field(min_length=2, max_length=200)
+    legal_name: VisibleText = Field(min_length=2, max_length=200)
     us_state: str = Field(min_length=2, max_length=2, description="Two-letter USPS code, e.g. CA.")
     employees: StrictInt = Field(ge=0, le=1_000_000)
     shipping_fee: MoneyIn = Field(description="Per-order shipping fee in USD.")
@@ -17,7 +17,7 @@ class ProfileIn(InputModel):
         description="Code registered with China customs (CEB311 ebcCode): 10 or 18 letters and digits. "
         "Until it is set, the seller's customs messages are drafted but not sent.",
     )
-    customs_name: str | None = Field(
+    customs_name: VisibleText | None = Field(
         default=None,
         min_length=2,
         max_length=100,
