@@ -1,6 +1,7 @@
 """ORM models, one module per area; importing this package registers every table."""
 
 from kuajing.models.base import Base
+from kuajing.models.flash_sale import Campaign, Deal, DealBuyer, DealReservation
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
@@ -16,7 +17,11 @@ __all__ = [
     "ApiToken",
     "Base",
     "BuyerIdentity",
+    "Campaign",
     "CbecLimit",
+    "Deal",
+    "DealBuyer",
+    "DealReservation",
     "FxRate",
     "IdempotencyKey",
     "JobsRatio",
