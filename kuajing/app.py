@@ -17,6 +17,8 @@ from kuajing.catalog.search import warm_up
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.endpoints import router as compliance_router
 from kuajing.db import Database
+from kuajing.flash_sale.endpoints import router as flash_sale_router
+from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.impact.endpoints import router as impact_router
 from kuajing.order import sweeper
 from kuajing.order.endpoints import router as order_router
@@ -33,6 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
+        app.state.stock_ledger = GroupCommitLedger(
+            app.state.database,
+            window_seconds=settings.flash_sale_batch_window_seconds,
+            max_batch=settings.flash_sale_batch_max,
+            sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
+        )
         snapshots.configure(settings.read_cache_seconds)
         compliance_service.configure(settings.rules_cache_seconds)
         await asyncio.to_thread(warm_up)
@@ -52,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 sweeping.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeping
+            await app.state.stock_ledger.close()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -72,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         pricing_router,
         catalog_router,
+        flash_sale_router,
         order_router,
         auth_router,
         compliance_router,
