@@ -66,6 +66,8 @@ class GroupCommitLedger:
         if queue is None:
             queue = self._queues[deal_id] = _DealQueue()
         waiting = _Waiting(attempt, loop.create_future(), loop.time())
+        # If the caller is gone when the batch fails, nobody reads the error: mark it read.
+        waiting.future.add_done_callback(lambda future: future.cancelled() or future.exception())
         queue.waiting.append(waiting)
         if len(queue.waiting) >= self._max_batch:
             queue.full.set()

@@ -3,17 +3,20 @@ size, and the units still go to exactly as many attempts as the deal has."""
 
 import asyncio
 
+from kuajing.compliance import repository as compliance_repository
 from kuajing.db import Database
 from kuajing.flash_sale import service
 from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.flash_sale.ledger import Refused, Reserved
-from kuajing.kit.time import utcnow
+from kuajing.kit.time import beijing_year, utcnow
+from kuajing.models import BuyerIdentity
 from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
-from tests.flash_sale.factories import create_campaign, create_deal, holders, ledger_of
+from tests.compliance.factories import in_db
+from tests.flash_sale.factories import annual_used, create_campaign, create_deal, holders, ledger_of
 
 
-def _buy_together(database_url, deal_id, buyers, *, window_seconds, max_batch):
+def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batch=200):
     async def run():
         database = Database(database_url)
         ledger = GroupCommitLedger(
@@ -46,7 +49,7 @@ def _buy_together(database_url, deal_id, buyers, *, window_seconds, max_batch):
     return asyncio.run(run())
 
 
-def _deal(api, operator_token, quantity):
+def _deal(api, operator_token, quantity, per_buyer_limit=1):
     seller = seller_with_profile(api)
     wine = create_product(api, seller, stock=quantity)
     return create_deal(
@@ -55,7 +58,7 @@ def _deal(api, operator_token, quantity):
         create_campaign(api, operator_token)["id"],
         wine["id"],
         quantity=quantity,
-        per_buyer_limit=1,
+        per_buyer_limit=per_buyer_limit,
     )
 
 
@@ -91,3 +94,30 @@ def test_a_full_batch_goes_without_waiting_for_the_window(api, operator_token, d
     assert sold_out is False
     ledger = ledger_of(database_url, deal["id"])
     assert (ledger.remaining, ledger.reserved, ledger.orders) == (10, 30, 30)
+
+
+def test_a_buyer_refused_by_the_yearly_limit_inside_a_batch_takes_no_unit(api, operator_token, database_url):
+    # given a buyer whose CBEC year has room for one $20.00 bottle with its $5.00 freight, not two
+    deal = _deal(api, operator_token, 10, per_buyer_limit=5)
+    (buyer,) = bulk_buyers_with_identity(database_url, 1)
+    one_bottle = 14200 + 3550  # goods and freight in fen: what the yearly limit counts
+    held = 2_600_000 - one_bottle - 100
+
+    async def hold(session):
+        identity = await session.get(BuyerIdentity, buyer.id)
+        assert await compliance_repository.consume_annual(
+            session, id_number=identity.id_number, year=beijing_year(utcnow()), amount=held, limit=2_600_000
+        )
+
+    in_db(database_url, hold)
+
+    # when two attempts, each priced and checked while the year still had room, share a batch
+    outcomes, batches, _ = _buy_together(database_url, deal["id"], [buyer, buyer])
+
+    # then the guarded counter lets exactly one through; the other gets its CBEC code, no unit
+    assert batches == 1
+    assert sorted(type(o).__name__ for o in outcomes) == ["Refused", "Reserved"]
+    assert [o.error.code for o in outcomes if isinstance(o, Refused)] == ["cbec_annual_limit"]
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.most_units_per_buyer) == (9, 1, 1, 1)
+    assert annual_used(database_url, [buyer.id]) == {buyer.id: held + one_bottle}
