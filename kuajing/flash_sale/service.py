@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.catalog import repository as catalog_repository
 from kuajing.catalog.errors import NotYourProduct, ProductNotFound
 from kuajing.compliance import repository as compliance_repository
+from kuajing.errors import KuajingError
 from kuajing.flash_sale import repository
 from kuajing.flash_sale.errors import (
     BuyerLimitReached,
@@ -258,7 +259,7 @@ def receipt(order: Order) -> dict[str, object]:
     return {"order_id": order.id, "status": order.status, "expires_at": order.expires_at.isoformat()}
 
 
-async def _take_buyer_room(session: AsyncSession, attempt: Attempt) -> Exception | None:
+async def _take_buyer_room(session: AsyncSession, attempt: Attempt) -> KuajingError | None:
     """Take the buyer's per-deal allowance, CBEC year and capped quantities by guarded updates,
     in that order; on the first refusal give back what was taken and return the refusal."""
     deal = attempt.deal
@@ -331,10 +332,11 @@ async def apply_batch(
     outcomes: list[Outcome | None] = [None] * len(attempts)
     claimed: dict[tuple[str, str], int] = {}
     same_key_as: dict[int, int] = {}
-    keyed = [i for i, attempt in enumerate(attempts) if attempt.idempotency is not None]
-    for i in sorted(keyed, key=lambda i: (attempts[i].idempotency.owner, attempts[i].idempotency.key)):  # type: ignore[union-attr]
-        claim = attempts[i].idempotency
-        assert claim is not None
+    claims = sorted(
+        ((attempt.idempotency, i) for i, attempt in enumerate(attempts) if attempt.idempotency is not None),
+        key=lambda pair: (pair[0].owner, pair[0].key),
+    )
+    for claim, i in claims:
         name = (claim.owner, claim.key)
         if name in claimed:
             same_key_as[i] = claimed[name]
@@ -361,7 +363,7 @@ async def apply_batch(
             continue
         buyer_refusal = await _take_buyer_room(session, attempt)
         if buyer_refusal is not None:
-            outcomes[i] = Refused(buyer_refusal)  # type: ignore[arg-type]
+            outcomes[i] = Refused(buyer_refusal)
             continue
         left -= attempt.quantity
         winners.append(i)
@@ -402,5 +404,6 @@ async def apply_batch(
             refused_keys.append((owner, key))
     if refused_keys:
         await idempotency_repository.discard(session, refused_keys)
-    assert all(outcome is not None for outcome in outcomes)
-    return BatchResult(outcomes, left)  # type: ignore[arg-type]
+    answered = [outcome for outcome in outcomes if outcome is not None]
+    assert len(answered) == len(attempts)
+    return BatchResult(answered, left)
