@@ -178,3 +178,17 @@ def holders(database_url: str, deal_id: int) -> set[int]:
         return set(rows)
 
     return in_db(database_url, read, write=False)
+
+
+def batches_of(database_url: str, deal_id: int) -> int:
+    """How many transactions placed the deal's reservations: a batch stamps all of its rows with
+    one time, so distinct times count the batches that sold something."""
+
+    async def read(session: AsyncSession) -> int:
+        return await session.scalar(
+            select(func.count(func.distinct(DealReservation.created_at))).where(
+                DealReservation.deal_id == deal_id
+            )
+        )
+
+    return in_db(database_url, read, write=False)

@@ -13,6 +13,7 @@ from tests.catalog.factories import create_product, stock_of
 from tests.flash_sale.factories import (
     Ledger,
     annual_used,
+    batches_of,
     create_campaign,
     create_deal,
     holders,
@@ -101,6 +102,10 @@ def test_two_thousand_buyers_race_for_a_hundred_units(api, operator_token, datab
     used = annual_used(database_url, [buyer.id for buyer in buyers])
     assert {buyer_id for buyer_id, amount in used.items() if amount > 0} == winners
     assert stock_of(api, wine["id"]) == 50
+    # and they went in groups: one transaction per buyer would be 100 (measured: 3 on both databases)
+    batches = batches_of(database_url, deal["id"])
+    print(f"the 100 units were placed by {batches} batch transactions")
+    assert batches < 100
 
 
 def test_one_buyers_racing_attempts_stop_exactly_at_the_limit(api, operator_token, database_url, two_workers):
