@@ -39,9 +39,12 @@ async def get_deal(session: AsyncSession, deal_id: int) -> tuple[Deal, Campaign]
 
 
 async def lock_remaining(session: AsyncSession, deal_id: int) -> int:
-    """The deal's units left, with its row locked until commit (PostgreSQL; a SQLite write
-    transaction already holds the database's write lock)."""
-    remaining = await session.scalar(select(Deal.remaining).where(Deal.id == deal_id).with_for_update())
+    """The deal's units left, with its row locked until commit: FOR NO KEY UPDATE on PostgreSQL,
+    the lock an UPDATE of its counters takes anyway, so rows referencing the deal can still be
+    inserted; a SQLite write transaction already holds the database's write lock."""
+    remaining = await session.scalar(
+        select(Deal.remaining).where(Deal.id == deal_id).with_for_update(key_share=True)
+    )
     assert remaining is not None, f"deal {deal_id} vanished"
     return remaining
 
