@@ -19,6 +19,8 @@ from kuajing.compliance.endpoints import router as compliance_router
 from kuajing.customs import exchange as customs_exchange
 from kuajing.customs.endpoints import router as customs_router
 from kuajing.db import Database
+from kuajing.flash_sale.endpoints import router as flash_sale_router
+from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.impact.endpoints import router as impact_router
 from kuajing.order import sweeper
 from kuajing.order.endpoints import router as order_router
@@ -35,6 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
+        app.state.stock_ledger = GroupCommitLedger(
+            app.state.database,
+            window_seconds=settings.flash_sale_batch_window_seconds,
+            max_batch=settings.flash_sale_batch_max,
+            sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
+        )
         snapshots.configure(settings.read_cache_seconds)
         compliance_service.configure(settings.rules_cache_seconds)
         await asyncio.to_thread(warm_up)
@@ -60,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            await app.state.stock_ledger.close()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         pricing_router,
         catalog_router,
+        flash_sale_router,
         order_router,
         auth_router,
         compliance_router,

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     # servers within this many seconds.
     rules_cache_seconds: float = Field(default=60, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # How long a flash-sale reservation (an unpaid deal order) holds its units.
+    flash_sale_ttl_seconds: float = Field(default=300, gt=0)
+    # Group commit: purchase attempts on one deal arriving within this window (or until the
+    # batch holds flash_sale_batch_max) are applied in one transaction.
+    flash_sale_batch_window_seconds: float = Field(default=0.002, ge=0, le=1)
+    flash_sale_batch_max: int = Field(default=200, ge=1, le=10_000)
+    # A worker that saw a deal sell out answers sold_out from memory for this long, then asks
+    # the database again (units come back when reservations expire).
+    flash_sale_sold_out_recheck_seconds: float = Field(default=0.5, ge=0, le=60)
     platform_name: str = "kuajing"
 
     # China customs (CBEC) messages. The codes are the enterprises' customs registration codes;

@@ -54,3 +54,13 @@ async def optional_principal(request: Request, session: AsyncSession) -> Princip
     scheme, _, token = header.partition(" ")
     credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
     return await _principal(request, session, credentials)
+
+
+async def principal_with_role(request: Request, session: AsyncSession, role: Role) -> Principal:
+    """The caller, who must have `role`: for routes that open their own sessions at the edge."""
+    principal = await optional_principal(request, session)
+    if principal is None:
+        raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
+    if principal.role != role:
+        raise Forbidden(message=f"This needs the {role.value} role.")
+    return principal

@@ -49,19 +49,15 @@ async def run_once(
     """Run `operation` at most once per (owner, key); return the answer to send."""
     if key is None:
         return Outcome(status_code, await operation(), replayed=False)
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(
-            "invalid_idempotency_key", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters."
-        )
-
-    stored = await _replay(session, owner=owner, key=key, request_hash=request_hash)
+    check_key(key)
+    stored = await replay(session, owner=owner, key=key, request_hash=request_hash)
     if stored is not None:
         return stored
     try:
         async with session.begin_nested():
             await repository.reserve(session, owner=owner, key=key, request_hash=request_hash, now=utcnow())
     except IntegrityError:
-        stored = await _replay(session, owner=owner, key=key, request_hash=request_hash)
+        stored = await replay(session, owner=owner, key=key, request_hash=request_hash)
         if stored is not None:
             return stored
         raise Conflict(
@@ -73,7 +69,16 @@ async def run_once(
     return Outcome(status_code, body, replayed=False)
 
 
-async def _replay(session: AsyncSession, *, owner: str, key: str, request_hash: str) -> Outcome | None:
+def check_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(
+            "invalid_idempotency_key", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters."
+        )
+
+
+async def replay(session: AsyncSession, *, owner: str, key: str, request_hash: str) -> Outcome | None:
+    """The stored answer for this key, None if the key is unused; refused if it was used with
+    another request or its first request is still running."""
     row = await repository.find(session, owner=owner, key=key)
     if row is None:
         return None

@@ -2,6 +2,7 @@
 
 from kuajing.models.base import Base
 from kuajing.models.customs import CustomsEvent, CustomsMessage
+from kuajing.models.flash_sale import Campaign, Deal, DealBuyer, DealReservation
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
@@ -25,9 +26,13 @@ __all__ = [
     "ApiToken",
     "Base",
     "BuyerIdentity",
+    "Campaign",
     "CbecLimit",
     "CustomsEvent",
     "CustomsMessage",
+    "Deal",
+    "DealBuyer",
+    "DealReservation",
     "FxRate",
     "IdempotencyKey",
     "JobsRatio",

@@ -95,7 +95,7 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
         tax=cny(order.tax_amount),
         total=cny(order.total_amount),
         fx_rate=str(order.fx_rate),
-        shipping_address=ShippingAddress(**order.shipping_address),
+        shipping_address=ShippingAddress(**order.shipping_address) if order.shipping_address else None,
         tracking_number=order.tracking_number,
         delivered_at=order.delivered_at,
         return_window_ends_at=returns.window_ends_at(order.delivered_at),
@@ -185,6 +185,7 @@ async def pay_order(order_id: IdPath, body: PayIn, buyer: BuyerPrincipal, sessio
         method=body.method,
         payer_name=body.payer.name if body.payer else None,
         payer_id_number=body.payer.id_number if body.payer else None,
+        shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
     )
     if outcome.refusal is not None:
         # answered, not raised: the refusal's event is committed with this request

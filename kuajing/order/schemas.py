@@ -53,6 +53,11 @@ class PayIn(InputModel):
     payer: Payer | None = Field(
         default=None, description="Who pays; the buyer's identity on file if omitted. Must be the orderer."
     )
+    shipping_address: ShippingAddress | None = Field(
+        default=None,
+        description="Where to ship: required when the order has none yet (a flash-sale reservation placed "
+        "without one), otherwise it replaces the order's address.",
+    )
 
 
 class ShipIn(InputModel):
@@ -134,7 +139,9 @@ class OrderOut(BaseModel):
     tax: MoneyModel
     total: MoneyModel
     fx_rate: str
-    shipping_address: ShippingAddress
+    shipping_address: ShippingAddress | None = Field(
+        description="None for a flash-sale reservation placed without an address; paying sets it."
+    )
     tracking_number: str | None
     delivered_at: datetime | None
     return_window_ends_at: datetime | None = Field(

@@ -1,6 +1,7 @@
 """Placing orders and moving them through their lives. Stock and the buyer's CBEC year are
 taken by guarded updates when an order is placed and given back when it is cancelled or expires."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,8 +12,10 @@ from kuajing.catalog import repository as catalog_repository
 from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import risk_notice
 from kuajing.compliance.errors import RiskNoticeRequired
+from kuajing.compliance.risk_notice import RiskNotice
 from kuajing.customs import service as customs_service
 from kuajing.errors import Forbidden
+from kuajing.flash_sale import reservations
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.models import Order, OrderEvent, OrderLine, Role
@@ -28,6 +31,7 @@ from kuajing.order.status import OrderStatus, check_transition
 from kuajing.pricing import service as pricing_service
 from kuajing.pricing import snapshots
 from kuajing.pricing.errors import CheckoutRefused
+from kuajing.pricing.service import Quote
 
 _CONFLICT_PROBLEMS = {"out_of_stock"}
 
@@ -36,6 +40,100 @@ _CONFLICT_PROBLEMS = {"out_of_stock"}
 class Viewer:
     user_id: int
     role: str
+
+
+async def checked_quote(
+    session: AsyncSession,
+    *,
+    buyer_id: int,
+    lines: list[tuple[int, int]],
+    risk_notice_accepted: bool,
+    risk_notice_version: str | None,
+    now: datetime,
+    deal_prices: Mapping[int, int] | None = None,
+) -> tuple[Quote, RiskNotice]:
+    """The risk notice accepted and a fresh quote with no problems, or the first problem raised
+    (with all of them listed). Nothing is written."""
+    if not risk_notice_accepted:
+        raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
+    notice = risk_notice.in_force(beijing_date(now))
+    if risk_notice_version is not None and risk_notice_version != notice.version:
+        raise RiskNoticeOutdated(
+            message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
+        )
+    quote = await pricing_service.quote(
+        session, lines=lines, buyer_id=buyer_id, now=now, fresh=True, deal_prices=deal_prices
+    )
+    if quote.problems:
+        first = quote.problems[0]
+        error = CheckoutRefused(first.code, first.message, problems=[p.as_dict() for p in quote.problems])
+        if first.code in _CONFLICT_PROBLEMS:
+            error.status = 409
+        raise error
+    return quote, notice
+
+
+def order_fields(
+    quote: Quote,
+    *,
+    buyer_id: int,
+    shipping_address: dict[str, str],
+    notice: RiskNotice,
+    now: datetime,
+    ttl_seconds: float,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The columns of a new pending order and of its lines, as the quote priced them."""
+    amounts = quote.amounts
+    identity = quote.identity
+    assert identity is not None  # a quote for a buyer without one has the identity_required problem
+    order = {
+        "buyer_id": buyer_id,
+        "seller_id": quote.seller.user_id,
+        "status": OrderStatus.pending_payment.value,
+        "channel": amounts.channel.value,
+        "fx_rate": quote.fx.rate,
+        "currency": "CNY",
+        "goods_amount": amounts.goods,
+        "freight_amount": amounts.freight,
+        "consumption_tax_amount": amounts.consumption_tax,
+        "vat_amount": amounts.vat,
+        "tariff_amount": amounts.tariff,
+        "tax_amount": amounts.tax,
+        "total_amount": amounts.total,
+        "dutiable_amount": amounts.dutiable,
+        "goods_usd_amount": amounts.goods_usd,
+        "limit_year": quote.limit_year,
+        "cbec_limit_id": quote.limits.id,
+        "capped_quantities": {prefix: amount for prefix, (amount, _cap, _unit) in quote.capped.items()},
+        "buyer_name": identity.name,
+        "buyer_id_number": identity.id_number,
+        "shipping_address": shipping_address,
+        "risk_notice_accepted_at": now,
+        "risk_notice_version": notice.version,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
+        "created_at": now,
+        "updated_at": now,
+    }
+    lines = [
+        {
+            "product_id": line.product_id,
+            "quantity": line.quantity,
+            "hs_code": quote.products[line.product_id].hs_code,
+            "tax_rule_id": line.tax_rate_id,
+            "positive_entry_id": quote.rule_ids[line.product_id][0],
+            "origin_tariff_ids": quote.rule_ids[line.product_id][1],
+            "unit_price_usd_amount": line.unit_price_usd,
+            "unit_price_amount": line.unit_price,
+            "goods_amount": line.goods,
+            "freight_amount": line.freight,
+            "consumption_tax_amount": line.taxes.consumption_tax,
+            "vat_amount": line.taxes.vat,
+            "tariff_amount": line.taxes.tariff,
+            "tax_amount": line.tax,
+        }
+        for line in amounts.lines
+    ]
+    return order, lines
 
 
 async def place_order(
@@ -51,25 +149,17 @@ async def place_order(
 ) -> Order:
     """Price, check every CBEC rule, then take the year's room and the stock, or nothing at all."""
     now = now or utcnow()
-    if not risk_notice_accepted:
-        raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
-    notice = risk_notice.in_force(beijing_date(now))
-    if risk_notice_version is not None and risk_notice_version != notice.version:
-        raise RiskNoticeOutdated(
-            message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
-        )
-
-    quote = await pricing_service.quote(session, lines=lines, buyer_id=buyer_id, now=now, fresh=True)
-    if quote.problems:
-        first = quote.problems[0]
-        error = CheckoutRefused(first.code, first.message, problems=[p.as_dict() for p in quote.problems])
-        if first.code in _CONFLICT_PROBLEMS:
-            error.status = 409
-        raise error
-
+    quote, notice = await checked_quote(
+        session,
+        buyer_id=buyer_id,
+        lines=lines,
+        risk_notice_accepted=risk_notice_accepted,
+        risk_notice_version=risk_notice_version,
+        now=now,
+    )
     amounts = quote.amounts
     identity = quote.identity
-    assert identity is not None  # a quote for a buyer without one has the identity_required problem
+    assert identity is not None
     # Year first, then products in id order: every writer takes locks in the same order.
     if not await compliance_repository.consume_annual(
         session,
@@ -100,54 +190,16 @@ async def place_order(
             raise OutOfStock(message=f"Product {line.product_id} sold out while you were checking out.")
     snapshots.forget_products(line.product_id for line in amounts.lines)
 
-    order = Order(
+    order_values, line_values = order_fields(
+        quote,
         buyer_id=buyer_id,
-        seller_id=quote.seller.user_id,
-        status=OrderStatus.pending_payment.value,
-        channel=amounts.channel.value,
-        fx_rate=quote.fx.rate,
-        currency="CNY",
-        goods_amount=amounts.goods,
-        freight_amount=amounts.freight,
-        consumption_tax_amount=amounts.consumption_tax,
-        vat_amount=amounts.vat,
-        tariff_amount=amounts.tariff,
-        tax_amount=amounts.tax,
-        total_amount=amounts.total,
-        dutiable_amount=amounts.dutiable,
-        goods_usd_amount=amounts.goods_usd,
-        limit_year=quote.limit_year,
-        cbec_limit_id=quote.limits.id,
-        capped_quantities={prefix: amount for prefix, (amount, _cap, _unit) in quote.capped.items()},
-        buyer_name=identity.name,
-        buyer_id_number=identity.id_number,
         shipping_address=shipping_address,
-        risk_notice_accepted_at=now,
-        risk_notice_version=notice.version,
-        expires_at=now + timedelta(seconds=ttl_seconds),
-        created_at=now,
-        updated_at=now,
+        notice=notice,
+        now=now,
+        ttl_seconds=ttl_seconds,
     )
-    order_lines = [
-        OrderLine(
-            product_id=line.product_id,
-            quantity=line.quantity,
-            hs_code=quote.products[line.product_id].hs_code,
-            tax_rule_id=line.tax_rate_id,
-            positive_entry_id=quote.rule_ids[line.product_id][0],
-            origin_tariff_ids=quote.rule_ids[line.product_id][1],
-            unit_price_usd_amount=line.unit_price_usd,
-            unit_price_amount=line.unit_price,
-            goods_amount=line.goods,
-            freight_amount=line.freight,
-            consumption_tax_amount=line.taxes.consumption_tax,
-            vat_amount=line.taxes.vat,
-            tariff_amount=line.taxes.tariff,
-            tax_amount=line.tax,
-        )
-        for line in amounts.lines
-    ]
-    await repository.add_order(session, order, order_lines)
+    order = Order(**order_values)
+    await repository.add_order(session, order, [OrderLine(**values) for values in line_values])
     await repository.add_event(
         session,
         order_id=order.id,
@@ -265,10 +317,14 @@ async def give_back_limits(session: AsyncSession, order: Order) -> None:
         )
 
 
-async def _release(session: AsyncSession, order: Order) -> None:
+async def _release(session: AsyncSession, order: Order, now: datetime) -> None:
     """Give back the buyer's yearly room and capped quantities, then the stock: the lock order
-    place_order uses."""
+    place_order uses. A flash-sale order's units go back to its deal (the deal first, as a
+    purchase batch locks it), never to the product."""
+    from_deal = await reservations.release(session, order_id=order.id, now=now)
     await give_back_limits(session, order)
+    if from_deal:
+        return
     for line in sorted(order.lines, key=lambda line: line.product_id):
         await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
     snapshots.forget_products(line.product_id for line in order.lines)
@@ -278,10 +334,11 @@ async def cancel_order(session: AsyncSession, *, order_id: int, viewer: Viewer) 
     order = await get_order(session, order_id=order_id, viewer=viewer)
     if viewer.role == Role.seller:
         raise Forbidden("not_allowed", "Sellers ship orders; the buyer or an operator cancels them.")
+    now = utcnow()
     if await transition(
-        session, order=order, to=OrderStatus.cancelled, actor_id=viewer.user_id, reason="cancelled"
+        session, order=order, to=OrderStatus.cancelled, actor_id=viewer.user_id, reason="cancelled", now=now
     ):
-        await _release(session, order)
+        await _release(session, order, now)
     else:
         order = await _reload(session, order_id)
         check_transition(order.status, OrderStatus.cancelled)
@@ -303,7 +360,7 @@ async def expire_order(session: AsyncSession, *, order_id: int, now: datetime) -
         extra=(repository.expired_condition(now),),
     )
     if moved:
-        await _release(session, order)
+        await _release(session, order, now)
     return moved
 
 

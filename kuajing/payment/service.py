@@ -10,6 +10,7 @@ from kuajing.compliance.errors import IdentityMissing, InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
 from kuajing.customs import service as customs_service
 from kuajing.errors import Conflict, InvalidInput, KuajingError
+from kuajing.flash_sale import reservations
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.models import Order, Payment, Role
 from kuajing.order import repository as order_repository
@@ -26,6 +27,10 @@ class PaymentDeclined(Conflict):
 
 class PayerMismatch(InvalidInput):
     code = "payer_mismatch"
+
+
+class ShippingAddressRequired(InvalidInput):
+    code = "shipping_address_required"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,7 @@ async def pay_order(
     method: str,
     payer_name: str | None = None,
     payer_id_number: str | None = None,
+    shipping_address: dict[str, str] | None = None,
 ) -> PayOutcome:
     """Pay a pending order once. Paying an order that is already paid answers with it unchanged.
 
@@ -76,6 +82,10 @@ async def pay_order(
             return PayOutcome(order, refusal)
     if order.status == OrderStatus.pending_payment and order.expires_at <= now:
         raise OrderExpired(message="The payment window for this order has passed; place it again.")
+    if order.status == OrderStatus.pending_payment and not (shipping_address or order.shipping_address):
+        raise ShippingAddressRequired(
+            message="This order has no shipping address yet (a flash-sale reservation): send one to pay."
+        )
     if order.status == OrderStatus.pending_payment:
         moved = await order_service.transition(
             session,
@@ -85,6 +95,7 @@ async def pay_order(
             reason=f"paid via {method}",
             now=now,
             extra=(order_repository.not_expired_condition(now),),
+            values={"shipping_address": shipping_address} if shipping_address else None,
         )
         if moved:
             charge = await GATEWAYS[method].charge(
@@ -104,6 +115,7 @@ async def pay_order(
                     created_at=now,
                 ),
             )
+            await reservations.settle(session, order_id=order.id, now=now)
             await customs_service.draft_for_payment(
                 session, order_id=order.id, payment=payment, actor_id=buyer_id, now=now
             )

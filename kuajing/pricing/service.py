@@ -1,7 +1,8 @@
 """FX rates, quotes and listing prices. A quote lists problems; placing an order raises them."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 
@@ -154,17 +155,24 @@ async def quote(
     buyer_id: int | None,
     now: datetime | None = None,
     fresh: bool = False,
+    deal_prices: Mapping[int, int] | None = None,
 ) -> Quote:
     """Price one seller's lines for a buyer (or anonymously) and list every problem found.
 
     `fresh` reads the database rather than this worker's snapshots: placing an order does.
+    `deal_prices` maps a product to a Singles' Day deal's USD unit price: it replaces the list
+    price, and the units come from the deal's allocation, so the product's stock is not checked.
     """
+    deal_prices = deal_prices or {}
     now = now or utcnow()
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in lines:
         quantities[product_id] += quantity
 
     products = await snapshots.products(session, quantities, fresh=fresh)
+    for product_id, price in deal_prices.items():
+        if product_id in products:
+            products[product_id] = replace(products[product_id], price_amount=price)
     missing = sorted(set(quantities) - set(products))
     if missing:
         raise UnknownProduct(message=f"No product with id {', '.join(map(str, missing))}.")
@@ -212,7 +220,7 @@ async def quote(
             Problem(p.code, p.message, product_id)
             for p in category_rules.listing_problems(product.hs_code, product.attributes)
         ]
-        if quantity > product.stock:
+        if product_id not in deal_prices and quantity > product.stock:
             problems.append(
                 Problem("out_of_stock", f"Only {product.stock} left of {product.title_en}.", product_id)
             )

@@ -1,0 +1,1 @@
+"""Singles' Day: campaigns, deals, and the purchase path behind a stock ledger."""

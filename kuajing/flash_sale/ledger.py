@@ -1,0 +1,84 @@
+"""The stock ledger's interface: what a purchase attempt carries and what it gets back.
+
+The SQL backend (group_commit.GroupCommitLedger) applies attempts in per-deal batches; a Redis
+backend would check and take units in one Lua script and write the orders behind it. Either
+way the service prices and checks an attempt first, hands it over here, and turns the outcome
+into the HTTP answer.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from kuajing.errors import KuajingError
+
+
+@dataclass(frozen=True, slots=True)
+class DealFacts:
+    """What never changes about a deal once created: safe to keep in a worker's memory."""
+
+    id: int
+    campaign_id: int
+    product_id: int
+    seller_id: int
+    price_amount: int
+    per_buyer_limit: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    owner: str
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One buyer's priced attempt, checked against every CBEC rule that needs no counter."""
+
+    deal: DealFacts
+    buyer_id: int
+    quantity: int
+    # The buyer's CBEC year, taken by a guarded counter when the attempt is applied.
+    id_number: str
+    limit_year: int
+    dutiable: int
+    annual_limit: int
+    capped: dict[str, tuple[int, int]]  # positive-list prefix -> (amount this order holds, yearly cap)
+    # The columns of the order and of its lines, as the quote priced them at the deal price.
+    order: dict[str, Any]
+    lines: list[dict[str, Any]]
+    idempotency: IdempotencyClaim | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    order_id: int
+    expires_at: datetime
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    error: KuajingError
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """Another request with the same Idempotency-Key committed first: answer with its result."""
+
+
+Outcome = Reserved | Refused | Replayed
+
+
+class StockLedger(Protocol):
+    def known_sold_out(self, deal_id: int) -> bool:
+        """True when this worker learned recently that the deal has no units left: the answer
+        is sold_out without asking the store."""
+        ...
+
+    async def purchase(self, attempt: Attempt) -> Outcome: ...
+
+    async def close(self) -> None: ...

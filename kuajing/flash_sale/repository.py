@@ -1,0 +1,175 @@
+"""Every SQL statement of the flash sale. The deal's counters only move by guarded UPDATEs that
+shift units from one column to another, so remaining + reserved + sold stays the allocation."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.db import dialect_insert
+from kuajing.models import Campaign, Deal, DealBuyer, DealReservation, Order, OrderEvent, OrderLine
+
+
+async def add_campaign(session: AsyncSession, campaign: Campaign) -> Campaign:
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def get_campaign(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    return await session.get(Campaign, campaign_id)
+
+
+async def add_deal(session: AsyncSession, deal: Deal) -> Deal:
+    session.add(deal)
+    await session.flush()
+    return deal
+
+
+async def get_deal(session: AsyncSession, deal_id: int) -> tuple[Deal, Campaign] | None:
+    row = (
+        await session.execute(
+            select(Deal, Campaign)
+            .join(Campaign, Campaign.id == Deal.campaign_id)
+            .where(Deal.id == deal_id)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def lock_remaining(session: AsyncSession, deal_id: int) -> int:
+    """The deal's units left, with its row locked until commit: FOR NO KEY UPDATE on PostgreSQL,
+    the lock an UPDATE of its counters takes anyway, so rows referencing the deal can still be
+    inserted; a SQLite write transaction already holds the database's write lock."""
+    remaining = await session.scalar(
+        select(Deal.remaining).where(Deal.id == deal_id).with_for_update(key_share=True)
+    )
+    assert remaining is not None, f"deal {deal_id} vanished"
+    return remaining
+
+
+async def _move(session: AsyncSession, deal_id: int, source: str, target: str, quantity: int) -> bool:
+    columns = Deal.__table__.c
+    result = await session.execute(
+        update(Deal)
+        .where(Deal.id == deal_id, columns[source] >= quantity)
+        .values({source: columns[source] - quantity, target: columns[target] + quantity})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def hold_units(session: AsyncSession, *, deal_id: int, quantity: int) -> bool:
+    """remaining → reserved, only if that many remain: one statement for a whole batch."""
+    return await _move(session, deal_id, "remaining", "reserved", quantity)
+
+
+async def sell_units(session: AsyncSession, *, deal_id: int, quantity: int) -> bool:
+    """reserved → sold, when the order holding them is paid."""
+    return await _move(session, deal_id, "reserved", "sold", quantity)
+
+
+async def return_units(session: AsyncSession, *, deal_id: int, quantity: int) -> bool:
+    """reserved → remaining, when the order holding them expires or is cancelled."""
+    return await _move(session, deal_id, "reserved", "remaining", quantity)
+
+
+async def consume_buyer_units(
+    session: AsyncSession, *, deal_id: int, buyer_id: int, quantity: int, limit: int
+) -> bool:
+    """Add to what the buyer holds of the deal only if it stays within the per-buyer limit."""
+    row = {"deal_id": deal_id, "buyer_id": buyer_id, "units": 0}
+    await session.execute(dialect_insert(session, DealBuyer.__table__, row).on_conflict_do_nothing())
+    result = await session.execute(
+        update(DealBuyer)
+        .where(
+            DealBuyer.deal_id == deal_id,
+            DealBuyer.buyer_id == buyer_id,
+            DealBuyer.units + quantity <= limit,
+        )
+        .values(units=DealBuyer.units + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def release_buyer_units(session: AsyncSession, *, deal_id: int, buyer_id: int, quantity: int) -> None:
+    await session.execute(
+        update(DealBuyer)
+        .where(DealBuyer.deal_id == deal_id, DealBuyer.buyer_id == buyer_id)
+        .values(units=DealBuyer.units - quantity)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def add_reserved_orders(
+    session: AsyncSession,
+    placed: list[tuple[Order, list[OrderLine], DealReservation]],
+    *,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Insert a batch's orders, then their lines, placed events and reservations: one
+    multi-row INSERT per table (SQLAlchemy's insertmanyvalues returns the new order ids)."""
+    session.add_all([order for order, _lines, _reservation in placed])
+    await session.flush()
+    rows: list[OrderLine | OrderEvent | DealReservation] = []
+    for order, lines, reservation in placed:
+        for line in lines:
+            line.order_id = order.id
+        reservation.order_id = order.id
+        rows += lines
+        rows.append(reservation)
+        rows.append(
+            OrderEvent(
+                order_id=order.id,
+                from_status=None,
+                to_status=order.status,
+                actor_id=order.buyer_id,
+                reason=reason,
+                created_at=now,
+            )
+        )
+    session.add_all(rows)
+    await session.flush()
+
+
+async def reservation_of(session: AsyncSession, order_id: int) -> DealReservation | None:
+    return await session.scalar(
+        select(DealReservation)
+        .where(DealReservation.order_id == order_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def move_reservation(
+    session: AsyncSession, *, reservation_id: int, from_status: str, to_status: str, now: datetime
+) -> bool:
+    """The guarded move: only the caller that finds the reservation in `from_status` moves it."""
+    result = await session.execute(
+        update(DealReservation)
+        .where(DealReservation.id == reservation_id, DealReservation.status == from_status)
+        .values(status=to_status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def campaign_totals(
+    session: AsyncSession, *, campaign_id: int, statuses: list[str]
+) -> tuple[int, int, int]:
+    """(orders, units, goods in fen) of the campaign's reservations in `statuses`."""
+    row = (
+        await session.execute(
+            select(
+                func.count(DealReservation.id),
+                func.coalesce(func.sum(DealReservation.quantity), 0),
+                func.coalesce(func.sum(Order.goods_amount), 0),
+            )
+            .join(Deal, Deal.id == DealReservation.deal_id)
+            .join(Order, Order.id == DealReservation.order_id)
+            .where(Deal.campaign_id == campaign_id, DealReservation.status.in_(statuses))
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])

@@ -1,0 +1,409 @@
+"""Campaigns, deals and the purchase rules. A purchase is priced and checked per request
+(prepare_attempt), then applied with others on the same deal in one transaction (apply_batch)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository as catalog_repository
+from kuajing.catalog.errors import NotYourProduct, ProductNotFound
+from kuajing.compliance import repository as compliance_repository
+from kuajing.errors import KuajingError
+from kuajing.flash_sale import repository
+from kuajing.flash_sale.errors import (
+    BuyerLimitReached,
+    CampaignEnded,
+    CampaignNotFound,
+    DealExists,
+    DealNotFound,
+    Ended,
+    InvalidCampaignWindow,
+    NotStarted,
+    SoldOut,
+)
+from kuajing.flash_sale.ledger import (
+    Attempt,
+    DealFacts,
+    IdempotencyClaim,
+    Outcome,
+    Refused,
+    Replayed,
+    Reserved,
+    StockLedger,
+)
+from kuajing.flash_sale.reservations import TAKEN, LedgerDrift, ReservationStatus
+from kuajing.idempotency import repository as idempotency_repository
+from kuajing.kit.money import Money, convert
+from kuajing.kit.time import utcnow
+from kuajing.kit.ttl_cache import TTLCache
+from kuajing.models import Campaign, Deal, DealReservation, Order, OrderLine
+from kuajing.order import service as order_service
+from kuajing.order.errors import AnnualLimitReached, OutOfStock, YearlyQuantityCapReached
+from kuajing.pricing import snapshots
+from kuajing.seller.errors import CurrencyNotAllowed
+
+MAX_DEAL_PRICE_CENTS = 10_000_000  # $100,000, as for a listing
+
+# A deal's price, product, limit and window never change, so a worker keeps them for minutes.
+_deals: TTLCache[int, DealFacts] = TTLCache(300.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DealView:
+    deal: Deal
+    campaign: Campaign
+    price_cny: int | None  # None until an operator has set an FX rate
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStats:
+    orders: int
+    units: int
+    gmv: int  # goods at the deal prices, in fen, of orders placed and not expired or cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    outcomes: list[Outcome]
+    remaining: int  # units the deal has left after the batch
+
+
+async def create_campaign(
+    session: AsyncSession, *, name: str, starts_at: datetime, ends_at: datetime, operator_id: int
+) -> Campaign:
+    if ends_at <= starts_at:
+        raise InvalidCampaignWindow(message="A campaign must end after it starts.")
+    return await repository.add_campaign(
+        session,
+        Campaign(
+            name=name.strip(),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by_id=operator_id,
+            created_at=utcnow(),
+        ),
+    )
+
+
+async def _campaign(session: AsyncSession, campaign_id: int) -> Campaign:
+    campaign = await repository.get_campaign(session, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(message=f"No campaign {campaign_id}.")
+    return campaign
+
+
+async def _price_cny(session: AsyncSession, amount_usd: int) -> int | None:
+    fx = await snapshots.usd_cny(session)
+    return None if fx is None else convert(Money(amount_usd, "USD"), fx.rate, "CNY").amount
+
+
+async def create_deal(
+    session: AsyncSession,
+    *,
+    seller_id: int,
+    campaign_id: int,
+    product_id: int,
+    price: Money,
+    quantity: int,
+    per_buyer_limit: int,
+) -> DealView:
+    """Enroll one of the seller's products: its units are carved out of the product's stock by a
+    guarded update, or the deal is refused and nothing is written."""
+    now = utcnow()
+    campaign = await _campaign(session, campaign_id)
+    if now >= campaign.ends_at:
+        raise CampaignEnded(message=f"Campaign {campaign_id} has ended.")
+    product = await catalog_repository.get_product(session, product_id)
+    if product is None:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    if product.seller_id != seller_id:
+        raise NotYourProduct(message="A seller enrolls only their own products.")
+    if price.currency != "USD":
+        raise CurrencyNotAllowed(message="Deal prices are in USD, like listings.")
+    if not 1 <= price.amount <= MAX_DEAL_PRICE_CENTS:
+        raise CurrencyNotAllowed("invalid_price", "The price must be between $0.01 and $100,000.00.")
+    if not await catalog_repository.take_stock(session, product_id=product_id, quantity=quantity):
+        raise OutOfStock(message=f"Product {product_id} has fewer than {quantity} units in stock.")
+    deal = Deal(
+        campaign_id=campaign_id,
+        product_id=product_id,
+        seller_id=seller_id,
+        price_amount=price.amount,
+        price_currency=price.currency,
+        quantity=quantity,
+        remaining=quantity,
+        reserved=0,
+        sold=0,
+        per_buyer_limit=per_buyer_limit,
+        created_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            await repository.add_deal(session, deal)
+    except IntegrityError as exc:
+        raise DealExists(
+            message=f"Product {product_id} already has a deal in campaign {campaign_id}."
+        ) from exc
+    snapshots.forget_products([product_id])
+    return DealView(deal, campaign, await _price_cny(session, deal.price_amount))
+
+
+async def get_deal(session: AsyncSession, *, deal_id: int) -> DealView:
+    found = await repository.get_deal(session, deal_id)
+    if found is None:
+        raise DealNotFound(message=f"No deal {deal_id}.")
+    deal, campaign = found
+    return DealView(deal, campaign, await _price_cny(session, deal.price_amount))
+
+
+async def deal_facts(session: AsyncSession, *, deal_id: int) -> DealFacts:
+    async def load() -> DealFacts:
+        view = await get_deal(session, deal_id=deal_id)
+        deal, campaign = view.deal, view.campaign
+        return DealFacts(
+            id=deal.id,
+            campaign_id=deal.campaign_id,
+            product_id=deal.product_id,
+            seller_id=deal.seller_id,
+            price_amount=deal.price_amount,
+            per_buyer_limit=deal.per_buyer_limit,
+            starts_at=campaign.starts_at,
+            ends_at=campaign.ends_at,
+        )
+
+    return await _deals.get_or_load(deal_id, load)
+
+
+async def campaign_stats(session: AsyncSession, *, campaign_id: int) -> CampaignStats:
+    await _campaign(session, campaign_id)
+    orders, units, goods = await repository.campaign_totals(
+        session, campaign_id=campaign_id, statuses=list(TAKEN)
+    )
+    return CampaignStats(orders, units, goods)
+
+
+def _window_refusal(deal: DealFacts, now: datetime) -> NotStarted | Ended | None:
+    if now < deal.starts_at:
+        return NotStarted(message=f"Deal {deal.id} starts at {deal.starts_at.isoformat()}.")
+    if now >= deal.ends_at:
+        return Ended(message=f"Deal {deal.id} ended at {deal.ends_at.isoformat()}.")
+    return None
+
+
+def admit(ledger: StockLedger, deal: DealFacts, *, quantity: int, now: datetime) -> None:
+    """Refuse, without touching the database, what cannot succeed: outside the campaign's
+    window, more than one buyer may ever hold, or a deal this worker knows is sold out."""
+    refusal = _window_refusal(deal, now)
+    if refusal is not None:
+        raise refusal
+    if quantity > deal.per_buyer_limit:
+        raise BuyerLimitReached(message=f"Deal {deal.id} allows at most {deal.per_buyer_limit} per buyer.")
+    if ledger.known_sold_out(deal.id):
+        raise SoldOut(message=f"Deal {deal.id} is sold out.")
+
+
+async def prepare_attempt(
+    session: AsyncSession,
+    *,
+    deal: DealFacts,
+    buyer_id: int,
+    quantity: int,
+    risk_notice_accepted: bool,
+    risk_notice_version: str | None,
+    shipping_address: dict[str, str] | None,
+    ttl_seconds: float,
+    idempotency: IdempotencyClaim | None,
+    now: datetime,
+) -> Attempt:
+    """Price the attempt at the deal price and check every CBEC rule a read can check (identity,
+    risk notice, positive list, category rules, per-order limit, the year as it stands); the
+    counters themselves are taken when the batch is applied."""
+    quote, notice = await order_service.checked_quote(
+        session,
+        buyer_id=buyer_id,
+        lines=[(deal.product_id, quantity)],
+        risk_notice_accepted=risk_notice_accepted,
+        risk_notice_version=risk_notice_version,
+        now=now,
+        deal_prices={deal.product_id: deal.price_amount},
+    )
+    order, lines = order_service.order_fields(
+        quote,
+        buyer_id=buyer_id,
+        shipping_address=shipping_address or {},
+        notice=notice,
+        now=now,
+        ttl_seconds=ttl_seconds,
+    )
+    assert quote.identity is not None  # checked_quote refuses a buyer without one
+    return Attempt(
+        deal=deal,
+        buyer_id=buyer_id,
+        quantity=quantity,
+        id_number=quote.identity.id_number,
+        limit_year=quote.limit_year,
+        dutiable=quote.amounts.dutiable,
+        annual_limit=quote.limits.annual,
+        capped={prefix: (amount, cap) for prefix, (amount, cap, _unit) in quote.capped.items()},
+        order=order,
+        lines=lines,
+        idempotency=idempotency,
+    )
+
+
+def receipt(order: Order) -> dict[str, object]:
+    """The purchase's answer, as sent and as stored for an Idempotency-Key replay."""
+    return {"order_id": order.id, "status": order.status, "expires_at": order.expires_at.isoformat()}
+
+
+async def _take_buyer_room(session: AsyncSession, attempt: Attempt) -> KuajingError | None:
+    """Take the buyer's per-deal allowance, CBEC year and capped quantities by guarded updates,
+    in that order; on the first refusal give back what was taken and return the refusal."""
+    deal = attempt.deal
+    if not await repository.consume_buyer_units(
+        session,
+        deal_id=deal.id,
+        buyer_id=attempt.buyer_id,
+        quantity=attempt.quantity,
+        limit=deal.per_buyer_limit,
+    ):
+        return BuyerLimitReached(message=f"Deal {deal.id} allows at most {deal.per_buyer_limit} per buyer.")
+
+    async def give_back(capped: list[tuple[str, int]], annual: bool) -> None:
+        for prefix, amount in capped:
+            await compliance_repository.release_quantity(
+                session,
+                id_number=attempt.id_number,
+                year=attempt.limit_year,
+                hs_prefix=prefix,
+                quantity=amount,
+            )
+        if annual:
+            await compliance_repository.release_annual(
+                session, id_number=attempt.id_number, year=attempt.limit_year, amount=attempt.dutiable
+            )
+        await repository.release_buyer_units(
+            session, deal_id=deal.id, buyer_id=attempt.buyer_id, quantity=attempt.quantity
+        )
+
+    if not await compliance_repository.consume_annual(
+        session,
+        id_number=attempt.id_number,
+        year=attempt.limit_year,
+        amount=attempt.dutiable,
+        limit=attempt.annual_limit,
+    ):
+        await give_back([], annual=False)
+        return AnnualLimitReached(
+            message=f"This order would pass your {attempt.limit_year} cross-border yearly limit."
+        )
+    taken: list[tuple[str, int]] = []
+    for prefix, (amount, cap) in sorted(attempt.capped.items()):
+        if not await compliance_repository.consume_quantity(
+            session,
+            id_number=attempt.id_number,
+            year=attempt.limit_year,
+            hs_prefix=prefix,
+            quantity=amount,
+            cap=cap,
+        ):
+            await give_back(taken, annual=True)
+            return YearlyQuantityCapReached(
+                message=f"This order would pass your {attempt.limit_year} cap on HS {prefix} goods."
+            )
+        taken.append((prefix, amount))
+    return None
+
+
+async def apply_batch(
+    session: AsyncSession, *, deal: DealFacts, attempts: Sequence[Attempt], now: datetime
+) -> BatchResult:
+    """Apply attempts on one deal in the caller's transaction: claim their Idempotency-Keys, lock
+    the deal row, take each buyer's room, then one guarded update of the deal for the batch's
+    units and one INSERT per table for its orders. Refused attempts write nothing that stays.
+
+    Locks follow one order: keys (sorted), the deal row, then each buyer's rows sorted by ID
+    number, so two batches (or a batch and an expiring order) never wait on each other in a
+    circle. Within a batch, units go to attempts in that ID-number order.
+    """
+    outcomes: list[Outcome | None] = [None] * len(attempts)
+    claimed: dict[tuple[str, str], int] = {}
+    same_key_as: dict[int, int] = {}
+    claims = sorted(
+        ((attempt.idempotency, i) for i, attempt in enumerate(attempts) if attempt.idempotency is not None),
+        key=lambda pair: (pair[0].owner, pair[0].key),
+    )
+    for claim, i in claims:
+        name = (claim.owner, claim.key)
+        if name in claimed:
+            same_key_as[i] = claimed[name]
+            continue
+        if await idempotency_repository.claim(
+            session, owner=claim.owner, key=claim.key, request_hash=claim.request_hash, now=now
+        ):
+            claimed[name] = i
+        else:
+            outcomes[i] = Replayed()
+
+    refusal = _window_refusal(deal, now)
+    for i in range(len(attempts)):
+        if outcomes[i] is None and i not in same_key_as and refusal is not None:
+            outcomes[i] = Refused(refusal)
+
+    left = await repository.lock_remaining(session, deal.id)
+    waiting = [i for i in range(len(attempts)) if outcomes[i] is None and i not in same_key_as]
+    winners: list[int] = []
+    for i in sorted(waiting, key=lambda i: (attempts[i].id_number, i)):
+        attempt = attempts[i]
+        if attempt.quantity > left:
+            outcomes[i] = Refused(SoldOut(message=f"Deal {deal.id} is sold out."))
+            continue
+        buyer_refusal = await _take_buyer_room(session, attempt)
+        if buyer_refusal is not None:
+            outcomes[i] = Refused(buyer_refusal)
+            continue
+        left -= attempt.quantity
+        winners.append(i)
+
+    if winners:
+        units = sum(attempts[i].quantity for i in winners)
+        if not await repository.hold_units(session, deal_id=deal.id, quantity=units):
+            raise LedgerDrift(f"deal {deal.id} had fewer than {units} units under its lock")
+        placed = [
+            (
+                Order(**attempts[i].order),
+                [OrderLine(**line) for line in attempts[i].lines],
+                DealReservation(
+                    deal_id=deal.id,
+                    buyer_id=attempts[i].buyer_id,
+                    quantity=attempts[i].quantity,
+                    status=ReservationStatus.held.value,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            )
+            for i in winners
+        ]
+        await repository.add_reserved_orders(session, placed, reason=f"placed: deal {deal.id}", now=now)
+        for i, (order, _lines, _reservation) in zip(winners, placed, strict=True):
+            outcomes[i] = Reserved(order.id, order.expires_at, receipt(order))
+
+    for i, first in same_key_as.items():
+        outcomes[i] = outcomes[first]
+    refused_keys = []
+    for (owner, key), i in claimed.items():
+        outcome = outcomes[i]
+        if isinstance(outcome, Reserved):
+            await idempotency_repository.complete(
+                session, owner=owner, key=key, status_code=201, response=outcome.answer
+            )
+        else:
+            refused_keys.append((owner, key))
+    if refused_keys:
+        await idempotency_repository.discard(session, refused_keys)
+    answered = [outcome for outcome in outcomes if outcome is not None]
+    assert len(answered) == len(attempts)
+    return BatchResult(answered, left)

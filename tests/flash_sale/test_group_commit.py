@@ -1,0 +1,123 @@
+"""The SQL ledger in-process: attempts arriving together share one transaction, up to the batch
+size, and the units still go to exactly as many attempts as the deal has."""
+
+import asyncio
+
+from kuajing.compliance import repository as compliance_repository
+from kuajing.db import Database
+from kuajing.flash_sale import service
+from kuajing.flash_sale.group_commit import GroupCommitLedger
+from kuajing.flash_sale.ledger import Refused, Reserved
+from kuajing.kit.time import beijing_year, utcnow
+from kuajing.models import BuyerIdentity
+from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
+from tests.catalog.factories import create_product
+from tests.compliance.factories import in_db
+from tests.flash_sale.factories import annual_used, create_campaign, create_deal, holders, ledger_of
+
+
+def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batch=200):
+    async def run():
+        database = Database(database_url)
+        ledger = GroupCommitLedger(
+            database, window_seconds=window_seconds, max_batch=max_batch, sold_out_recheck_seconds=5
+        )
+        try:
+            async with database.transaction(write=False) as session:
+                deal = await service.deal_facts(session, deal_id=deal_id)
+                attempts = [
+                    await service.prepare_attempt(
+                        session,
+                        deal=deal,
+                        buyer_id=buyer.id,
+                        quantity=1,
+                        risk_notice_accepted=True,
+                        risk_notice_version=None,
+                        shipping_address=None,
+                        ttl_seconds=300,
+                        idempotency=None,
+                        now=utcnow(),
+                    )
+                    for buyer in buyers
+                ]
+            outcomes = await asyncio.gather(*(ledger.purchase(attempt) for attempt in attempts))
+            return outcomes, ledger.batches, ledger.known_sold_out(deal_id)
+        finally:
+            await ledger.close()
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _deal(api, operator_token, quantity, per_buyer_limit=1):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=quantity)
+    return create_deal(
+        api,
+        seller,
+        create_campaign(api, operator_token)["id"],
+        wine["id"],
+        quantity=quantity,
+        per_buyer_limit=per_buyer_limit,
+    )
+
+
+def test_attempts_arriving_together_share_one_transaction(api, operator_token, database_url):
+    deal = _deal(api, operator_token, 20)
+    buyers = bulk_buyers_with_identity(database_url, 30)
+
+    outcomes, batches, sold_out = _buy_together(
+        database_url, deal["id"], buyers, window_seconds=0.5, max_batch=200
+    )
+
+    assert batches == 1
+    reserved = [buyer.id for buyer, o in zip(buyers, outcomes, strict=True) if isinstance(o, Reserved)]
+    assert len(reserved) == 20
+    assert [o.error.code for o in outcomes if isinstance(o, Refused)] == ["sold_out"] * 10
+    assert len({o.order_id for o in outcomes if isinstance(o, Reserved)}) == 20
+    assert holders(database_url, deal["id"]) == set(reserved)
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders) == (0, 20, 20)
+    assert sold_out is True  # the worker now answers sold_out from memory
+
+
+def test_a_full_batch_goes_without_waiting_for_the_window(api, operator_token, database_url):
+    deal = _deal(api, operator_token, 40)
+    buyers = bulk_buyers_with_identity(database_url, 30)
+
+    outcomes, batches, sold_out = _buy_together(
+        database_url, deal["id"], buyers, window_seconds=0.5, max_batch=8
+    )
+
+    assert batches == 4  # 8 + 8 + 8 + 6
+    assert all(isinstance(o, Reserved) for o in outcomes)
+    assert sold_out is False
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders) == (10, 30, 30)
+
+
+def test_a_buyer_refused_by_the_yearly_limit_inside_a_batch_takes_no_unit(api, operator_token, database_url):
+    # given a buyer whose CBEC year has room for one $20.00 bottle with its $5.00 freight, not two
+    deal = _deal(api, operator_token, 10, per_buyer_limit=5)
+    (buyer,) = bulk_buyers_with_identity(database_url, 1)
+    one_bottle = 14200 + 3550  # goods and freight in fen: what the yearly limit counts
+    held = 2_600_000 - one_bottle - 100
+
+    async def hold(session):
+        identity = await session.get(BuyerIdentity, buyer.id)
+        assert await compliance_repository.consume_annual(
+            session, id_number=identity.id_number, year=beijing_year(utcnow()), amount=held, limit=2_600_000
+        )
+
+    in_db(database_url, hold)
+
+    # when two attempts, each priced and checked while the year still had room, share a batch
+    outcomes, batches, _ = _buy_together(database_url, deal["id"], [buyer, buyer])
+
+    # then the guarded counter lets exactly one through; the other gets its CBEC code, no unit
+    assert batches == 1
+    assert sorted(type(o).__name__ for o in outcomes) == ["Refused", "Reserved"]
+    assert [o.error.code for o in outcomes if isinstance(o, Refused)] == ["cbec_annual_limit"]
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.most_units_per_buyer) == (9, 1, 1, 1)
+    assert annual_used(database_url, [buyer.id]) == {buyer.id: held + one_bottle}

@@ -1,0 +1,23 @@
+"""The sold-out memory: trusted for its re-check interval, then one probe goes to the database."""
+
+import time
+
+from kuajing.flash_sale.sold_out import SoldOutMemo
+
+
+def test_a_learned_sell_out_is_trusted_then_probed_once_per_interval():
+    memo = SoldOutMemo(recheck_seconds=0.2)
+    assert memo.known(7) is False  # never heard of it: ask the database
+    memo.learn(7)
+    assert [memo.known(7), memo.known(7), memo.known(8)] == [True, True, False]
+    time.sleep(0.25)
+    assert memo.known(7) is False  # this caller is the probe
+    assert memo.known(7) is True  # the others keep their fast answer meanwhile
+    memo.forget(7)  # the probe's batch found units
+    assert memo.known(7) is False
+
+
+def test_a_zero_interval_never_answers_from_memory():
+    memo = SoldOutMemo(recheck_seconds=0)
+    memo.learn(7)
+    assert memo.known(7) is False
