@@ -5,9 +5,15 @@ A seller without a customs code (ebcCode) still gets its messages drafted, so no
 but they are held: `hold_reason` says why and the exchange does not send them. The CEB311
 draft carries the placeholder code PENDING; once the seller saves a code, the next exchange
 builds the CEB311 again (same guid) with the real code, clears the hold and sends all three.
+
+A message that fails its schema (a name or title that is empty once control characters and
+spaces are dropped, say) is never a reason to fail the payment or the shipping that drafts it:
+it is stored held, its `hold_reason` naming the field, and stays held for a person.
 """
 
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -17,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.catalog import repository as catalog_repository
 from kuajing.customs import messages, repository
 from kuajing.customs.errors import CustomsMessageNotFound, UnknownMessageType
-from kuajing.customs.messages import Envelope, Party
+from kuajing.customs.messages import Envelope, InvalidCustomsMessage, Party
 from kuajing.customs.receipts import Outcome, Receipt, ReceiptError
 from kuajing.customs.status import CustomsStatus, check_transition
 from kuajing.customs.transport import CustomsTransport, Outgoing
@@ -28,10 +34,14 @@ from kuajing.payment import repository as payment_repository
 from kuajing.seller import repository as seller_repository
 from kuajing.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
+
 PLACEHOLDER_CODE = "PENDING"
 PLACEHOLDER_NAME = "PENDING"
 NO_CUSTOMS_CODE = "held: the seller has no customs code (ebcCode) yet; set customs_code on the seller profile"
 NAME_TOO_LONG = "held: the seller's legal name is over 100 characters; set customs_name on the seller profile"
+# Holds that lift by themselves once the seller's profile is complete; any other hold is for a person.
+SELLER_HOLDS = (NO_CUSTOMS_CODE, NAME_TOO_LONG)
 SEND_BATCH = 200
 
 
@@ -87,6 +97,14 @@ def seller_party(profile: SellerProfile | None) -> tuple[Party, str | None]:
     return Party(profile.customs_code, name), None
 
 
+def invalid_hold(message_type: str, field: str | None) -> str:
+    """The hold reason of a message that fails its schema: where, and that a person must act."""
+    where = field or "an unknown field"
+    return f"held: {message_type} fails its schema at {where} (missing, empty once cleaned, or not valid)"[
+        :200
+    ]
+
+
 def new_guid() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -110,25 +128,44 @@ async def draft_for_payment(
     order = await _order(session, order_id)
     profile = await seller_repository.get_profile(session, order.seller_id)
     seller, hold = seller_party(profile)
-    order_xml = await _order_xml(session, order, payment, seller, parties, guid=new_guid(), now=now)
+    order_guid, order_xml, order_invalid = await _order_xml(
+        session, order, payment, seller, parties, guid=new_guid(), now=now
+    )
     guid = new_guid()
-    payment_xml = messages.build_ceb411(
-        messages.PaymentFacts(
-            order_no=messages.order_no(order.id),
-            platform=parties.platform,
-            payment_company=parties.payment,
-            pay_transaction_id=payment.reference,
-            payer_name=order.buyer_name,
-            payer_id_number=order.buyer_id_number,
-            telephone=order.shipping_address["phone"],
-            amount_paid=payment.amount,
-            paid_at=payment.created_at,
-        ),
-        Envelope(guid=guid, app_time=now, sender=parties.payment, dxp_id=parties.dxp_id),
+    payment_facts = messages.PaymentFacts(
+        order_no=messages.order_no(order.id),
+        platform=parties.platform,
+        payment_company=parties.payment,
+        pay_transaction_id=payment.reference,
+        payer_name=order.buyer_name,
+        payer_id_number=order.buyer_id_number,
+        telephone=order.shipping_address["phone"],
+        amount_paid=payment.amount,
+        paid_at=payment.created_at,
+    )
+    envelope = Envelope(guid=guid, app_time=now, sender=parties.payment, dxp_id=parties.dxp_id)
+    payment_xml, payment_invalid = _built(
+        "CEB411", lambda: messages.build_ceb411(payment_facts, envelope), order_id=order.id
     )
     return [
-        await _add(session, order.id, "CEB311", order_xml, hold=hold, actor_id=actor_id, now=now),
-        await _add(session, order.id, "CEB411", (guid, payment_xml), hold=hold, actor_id=actor_id, now=now),
+        await _add(
+            session,
+            order.id,
+            "CEB311",
+            (order_guid, order_xml),
+            hold=order_invalid or hold,
+            actor_id=actor_id,
+            now=now,
+        ),
+        await _add(
+            session,
+            order.id,
+            "CEB411",
+            (guid, payment_xml),
+            hold=payment_invalid or hold,
+            actor_id=actor_id,
+            now=now,
+        ),
     ]
 
 
@@ -148,21 +185,22 @@ async def draft_waybill(
     _, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
     address = order.shipping_address
     guid = new_guid()
-    xml = messages.build_ceb511(
-        messages.WaybillFacts(
-            order_no=messages.order_no(order.id),
-            logistics=parties.logistics,
-            logistics_no=order.tracking_number,
-            freight=order.freight_amount,
-            weight_grams=sum(products[line.product_id].weight_grams * line.quantity for line in order.lines),
-            goods_info=messages.goods_info([products[line.product_id].title_zh for line in order.lines]),
-            consignee=address["name"],
-            consignee_address=consignee_address(address),
-            consignee_telephone=address["phone"],
-        ),
-        Envelope(guid=guid, app_time=now, sender=parties.logistics, dxp_id=parties.dxp_id),
+    facts = messages.WaybillFacts(
+        order_no=messages.order_no(order.id),
+        logistics=parties.logistics,
+        logistics_no=order.tracking_number,
+        freight=order.freight_amount,
+        weight_grams=sum(products[line.product_id].weight_grams * line.quantity for line in order.lines),
+        goods_info=messages.goods_info([products[line.product_id].title_zh for line in order.lines]),
+        consignee=address["name"],
+        consignee_address=consignee_address(address),
+        consignee_telephone=address["phone"],
     )
-    return await _add(session, order.id, "CEB511", (guid, xml), hold=hold, actor_id=actor_id, now=now)
+    envelope = Envelope(guid=guid, app_time=now, sender=parties.logistics, dxp_id=parties.dxp_id)
+    xml, invalid = _built("CEB511", lambda: messages.build_ceb511(facts, envelope), order_id=order.id)
+    return await _add(
+        session, order.id, "CEB511", (guid, xml), hold=invalid or hold, actor_id=actor_id, now=now
+    )
 
 
 async def list_messages(session: AsyncSession, *, order_id: int, viewer: Viewer) -> list[MessageView]:
@@ -302,6 +340,8 @@ async def _message_for(session: AsyncSession, receipt: Receipt) -> CustomsMessag
 async def _release_hold(
     session: AsyncSession, message: CustomsMessage, parties: CustomsParties, now: datetime
 ) -> bool:
+    if message.hold_reason not in SELLER_HOLDS:  # held for its own data: a person must look at it
+        return False
     order = await _order(session, message.order_id)
     seller, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
     if hold is not None:
@@ -313,7 +353,12 @@ async def _release_hold(
     if message.message_type == "CEB311":
         payment = await payment_repository.payment_for(session, order.id)
         assert payment is not None  # a CEB311 is drafted only with its payment
-        _, xml = await _order_xml(session, order, payment, seller, parties, guid=message.guid, now=now)
+        _, xml, invalid = await _order_xml(
+            session, order, payment, seller, parties, guid=message.guid, now=now
+        )
+        if invalid is not None:
+            await repository.update_message(session, message_id=message.id, values={"hold_reason": invalid})
+            return False
         values["xml"] = xml.decode("utf-8")
         reason = "built again with the seller's customs code and released"
     await repository.update_message(session, message_id=message.id, values=values)
@@ -339,7 +384,8 @@ async def _order_xml(
     *,
     guid: str,
     now: datetime,
-) -> tuple[str, bytes]:
+) -> tuple[str, bytes, str | None]:
+    """The CEB311 as built, and its hold reason if it fails its schema."""
     products = await catalog_repository.get_products(session, [line.product_id for line in order.lines])
     address = order.shipping_address
     facts = messages.OrderFacts(
@@ -374,7 +420,19 @@ async def _order_xml(
         ],
     )
     envelope = Envelope(guid=guid, app_time=now, sender=parties.platform, dxp_id=parties.dxp_id)
-    return guid, messages.build_ceb311(facts, envelope)
+    xml, invalid = _built("CEB311", lambda: messages.build_ceb311(facts, envelope), order_id=order.id)
+    return guid, xml, invalid
+
+
+def _built(message_type: str, build: Callable[[], bytes], *, order_id: int) -> tuple[bytes, str | None]:
+    """The message, and None; or, if it fails its schema, the document as built and why it is held."""
+    try:
+        return build(), None
+    except InvalidCustomsMessage as exc:
+        if exc.xml is None:
+            raise
+        log.warning("customs %s of order %s held: %s", message_type, order_id, exc)
+        return exc.xml, invalid_hold(message_type, exc.field)
 
 
 async def _add(
