@@ -27,7 +27,7 @@ from kuajing.customs.messages import Envelope, InvalidCustomsMessage, Party
 from kuajing.customs.receipts import Outcome, Receipt, ReceiptError
 from kuajing.customs.status import CustomsStatus, check_transition
 from kuajing.customs.transport import CustomsTransport, Outgoing
-from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, Role, SellerProfile
+from kuajing.models import CustomsEvent, CustomsMessage, Order, OrderLine, Payment, Role, SellerProfile
 from kuajing.order import repository as order_repository
 from kuajing.order.errors import OrderNotFound
 from kuajing.payment import repository as payment_repository
@@ -181,7 +181,7 @@ async def draft_waybill(
     parties = parties or CustomsParties.from_settings(get_settings())
     order = await _order(session, order_id)
     assert order.tracking_number is not None  # set by the same update that shipped it
-    products = await catalog_repository.get_products(session, [line.product_id for line in order.lines])
+    ordered = await _as_ordered(session, order)
     _, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
     address = order.shipping_address
     guid = new_guid()
@@ -190,8 +190,8 @@ async def draft_waybill(
         logistics=parties.logistics,
         logistics_no=order.tracking_number,
         freight=order.freight_amount,
-        weight_grams=sum(products[line.product_id].weight_grams * line.quantity for line in order.lines),
-        goods_info=messages.goods_info([products[line.product_id].title_zh for line in order.lines]),
+        weight_grams=sum(ordered[line.id].weight_grams * line.quantity for line in order.lines),
+        goods_info=messages.goods_info([ordered[line.id].name_zh for line in order.lines]),
         consignee=address["name"],
         consignee_address=consignee_address(address),
         consignee_telephone=address["phone"],
@@ -386,7 +386,7 @@ async def _order_xml(
     now: datetime,
 ) -> tuple[str, bytes, str | None]:
     """The CEB311 as built, and its hold reason if it fails its schema."""
-    products = await catalog_repository.get_products(session, [line.product_id for line in order.lines])
+    ordered = await _as_ordered(session, order)
     address = order.shipping_address
     facts = messages.OrderFacts(
         order_no=messages.order_no(order.id),
@@ -409,9 +409,9 @@ async def _order_xml(
         consignee_address=consignee_address(address),
         lines=[
             messages.OrderLineFacts(
-                item_no=messages.item_no(products[line.product_id].sku, line.product_id),
-                item_name=products[line.product_id].title_zh,
-                gmodel=products[line.product_id].title_en,
+                item_no=messages.item_no(ordered[line.id].sku, line.product_id),
+                item_name=ordered[line.id].name_zh,
+                gmodel=ordered[line.id].name_en,
                 quantity=line.quantity,
                 unit_price=line.unit_price_amount,
                 total_price=line.goods_amount,
@@ -422,6 +422,36 @@ async def _order_xml(
     envelope = Envelope(guid=guid, app_time=now, sender=parties.platform, dxp_id=parties.dxp_id)
     xml, invalid = _built("CEB311", lambda: messages.build_ceb311(facts, envelope), order_id=order.id)
     return guid, xml, invalid
+
+
+@dataclass(frozen=True, slots=True)
+class _Ordered:
+    """A line's product as the buyer ordered it."""
+
+    name_zh: str
+    name_en: str
+    sku: str
+    weight_grams: int
+
+
+async def _as_ordered(session: AsyncSession, order: Order) -> dict[int, _Ordered]:
+    """Each line's product as kept when the order was placed, so a later edit by the seller never
+    changes what customs is told; lines placed before that was kept read the product as it is."""
+    older = [line.product_id for line in order.lines if None in _kept(line)]
+    products = await catalog_repository.get_products(session, older)
+    found: dict[int, _Ordered] = {}
+    for line in order.lines:
+        kept = _kept(line)
+        if None in kept:
+            product = products[line.product_id]
+            current = (product.title_zh, product.title_en, product.sku, product.weight_grams)
+            kept = tuple(k if k is not None else c for k, c in zip(kept, current, strict=True))
+        found[line.id] = _Ordered(*kept)
+    return found
+
+
+def _kept(line: OrderLine) -> tuple:
+    return line.item_name_zh, line.item_name_en, line.item_sku, line.weight_grams
 
 
 def _built(message_type: str, build: Callable[[], bytes], *, order_id: int) -> tuple[bytes, str | None]:
