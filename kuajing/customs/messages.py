@@ -45,6 +45,7 @@ UNIT_PIECE = "011"
 # LOW confidence (domain-facts §3.2, OrderList.country). Confirm before going live.
 COUNTRY_UNITED_STATES = "502"
 ITEM_NO_MAX = 30
+MAX_ORDER_ID = 2**31 - 1  # orders.id is a 32-bit integer on PostgreSQL
 GOODS_INFO_MAX = 200
 
 MESSAGE_TYPES = ("CEB311", "CEB411", "CEB511")
@@ -158,9 +159,11 @@ def order_no(order_id: int) -> str:
 
 
 def order_id_of(number: str) -> int | None:
-    """The order id inside a platform order number, or None if it is not one of ours."""
+    """The order id inside a platform order number, or None if it is not one of ours (order ids
+    are 32-bit integers: KJ9999999999 is no order of ours, not a database error)."""
     match = re.fullmatch(r"KJ(\d{10})", number)
-    return int(match.group(1)) if match else None
+    order_id = int(match.group(1)) if match else None
+    return order_id if order_id is not None and 0 < order_id <= MAX_ORDER_ID else None
 
 
 def item_no(sku: str, product_id: int) -> str:
