@@ -103,24 +103,34 @@ async def find_by_guid(session: AsyncSession, *, message_type: str, guid: str) -
     )
 
 
-async def find_by_payment(session: AsyncSession, *, reference: str) -> CustomsMessage | None:
-    """The CEB411 of the order whose payment carries `reference` (payTransactionId)."""
-    return await session.scalar(
+async def find_by_payment(
+    session: AsyncSession, *, reference: str, message_id: int | None = None, limit: int = 2
+) -> list[CustomsMessage]:
+    """CEB411s of orders whose payment carries `reference` (payTransactionId), oldest first;
+    only `message_id` if given."""
+    query = (
         select(CustomsMessage)
         .join(Payment, Payment.order_id == CustomsMessage.order_id)
         .where(Payment.reference == reference, CustomsMessage.message_type == "CEB411")
     )
+    if message_id is not None:
+        query = query.where(CustomsMessage.id == message_id)
+    return list(await session.scalars(query.order_by(CustomsMessage.id).limit(limit)))
 
 
-async def find_by_tracking(session: AsyncSession, *, tracking_number: str) -> CustomsMessage | None:
-    """The newest CEB511 of an order shipped under `tracking_number` (logisticsNo)."""
-    return await session.scalar(
+async def find_by_tracking(
+    session: AsyncSession, *, tracking_number: str, message_id: int | None = None, limit: int = 2
+) -> list[CustomsMessage]:
+    """CEB511s of orders shipped under `tracking_number` (logisticsNo), oldest first; tracking
+    numbers are the carrier's, not unique to one order. Only `message_id` if given."""
+    query = (
         select(CustomsMessage)
         .join(Order, Order.id == CustomsMessage.order_id)
         .where(Order.tracking_number == tracking_number, CustomsMessage.message_type == "CEB511")
-        .order_by(CustomsMessage.id.desc())
-        .limit(1)
     )
+    if message_id is not None:
+        query = query.where(CustomsMessage.id == message_id)
+    return list(await session.scalars(query.order_by(CustomsMessage.id).limit(limit)))
 
 
 async def move_status(

@@ -277,8 +277,6 @@ async def apply_receipt(
     if receipt.sender_code != expected:
         raise ReceiptError(f"receipt is for {receipt.sender_code}, not our {expected}")
     message = await _message_for(session, receipt)
-    if message is None:
-        raise ReceiptError(f"no {receipt.answers} matches {receipt.key_field} {receipt.key}")
     outcome = receipt.outcome
     label = f"receipt {receipt.return_status}: {receipt.return_info}".strip()
     receipt_values = {"receipt_code": str(receipt.return_status), "receipt_note": receipt.return_info or None}
@@ -322,19 +320,42 @@ async def apply_receipt(
     return target.value
 
 
-async def _message_for(session: AsyncSession, receipt: Receipt) -> CustomsMessage | None:
+async def _message_for(session: AsyncSession, receipt: Receipt) -> CustomsMessage:
+    """The one message a receipt answers, or ReceiptError. A guid must be one of ours and agree
+    with the receipt's key; without a guid, the key must name exactly one message."""
     if receipt.guid:
         found = await repository.find_by_guid(session, message_type=receipt.answers, guid=receipt.guid)
-        if found is not None:
-            return found
+        if found is None:
+            raise ReceiptError(f"no {receipt.answers} of ours has guid {receipt.guid}")
+        if not await _by_key(session, receipt, message_id=found.id):
+            raise ReceiptError(
+                f"guid {receipt.guid} is not the {receipt.answers} of {receipt.key_field} {receipt.key}"
+            )
+        return found
+    matches = await _by_key(session, receipt)
+    if not matches:
+        raise ReceiptError(f"no {receipt.answers} matches {receipt.key_field} {receipt.key}")
+    if len(matches) > 1:
+        raise ReceiptError(
+            f"{receipt.key_field} {receipt.key} matches more than one {receipt.answers} and the receipt"
+            " names no guid"
+        )
+    return matches[0]
+
+
+async def _by_key(
+    session: AsyncSession, receipt: Receipt, *, message_id: int | None = None
+) -> list[CustomsMessage]:
+    """Messages the receipt's key (orderNo, payTransactionId, logisticsNo) names; at most two."""
     if receipt.answers == "CEB311":
         order_id = messages.order_id_of(receipt.key)
-        if order_id is None:
-            return None
-        return await repository.message_of(session, order_id=order_id, message_type="CEB311")
+        found = None
+        if order_id is not None:
+            found = await repository.message_of(session, order_id=order_id, message_type="CEB311")
+        return [found] if found is not None and message_id in (None, found.id) else []
     if receipt.answers == "CEB411":
-        return await repository.find_by_payment(session, reference=receipt.key)
-    return await repository.find_by_tracking(session, tracking_number=receipt.key)
+        return await repository.find_by_payment(session, reference=receipt.key, message_id=message_id)
+    return await repository.find_by_tracking(session, tracking_number=receipt.key, message_id=message_id)
 
 
 async def _release_hold(
