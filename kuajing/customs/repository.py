@@ -146,6 +146,24 @@ async def move_status(
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def change_held(
+    session: AsyncSession, *, message_id: int, hold_reason: str, values: dict[str, Any]
+) -> bool:
+    """The guarded change of a held draft: only the caller that still finds it a draft held for
+    `hold_reason` changes it, so of two workers releasing it at once one does and one does not."""
+    result = await session.execute(
+        update(CustomsMessage)
+        .where(
+            CustomsMessage.id == message_id,
+            CustomsMessage.status == "draft",
+            CustomsMessage.hold_reason == hold_reason,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
 async def update_message(session: AsyncSession, *, message_id: int, values: dict[str, Any]) -> None:
     await session.execute(
         update(CustomsMessage)

@@ -243,7 +243,7 @@ async def send_draft(
     message = await repository.get_message(session, message_id)
     if message is None or message.status != CustomsStatus.draft:
         return False
-    if message.hold_reason is not None and not await _release_hold(session, message, parties, now):
+    if message.hold_reason is not None and not await release_hold(session, message, parties, now):
         return False
     check_transition(message.status, CustomsStatus.sent)
     if not await repository.move_status(
@@ -358,16 +358,22 @@ async def _by_key(
     return await repository.find_by_tracking(session, tracking_number=receipt.key, message_id=message_id)
 
 
-async def _release_hold(
+async def release_hold(
     session: AsyncSession, message: CustomsMessage, parties: CustomsParties, now: datetime
 ) -> bool:
-    if message.hold_reason not in SELLER_HOLDS:  # held for its own data: a person must look at it
+    """Clear a held draft's hold if its seller's profile is now complete, building a CEB311 again
+    with the seller's code; True if this call released it. Every change is guarded by the hold
+    it was read with, so a message another worker released (and perhaps sent) is left alone."""
+    seen = message.hold_reason
+    if seen not in SELLER_HOLDS:  # not held, or held for its own data: a person must look at it
         return False
     order = await _order(session, message.order_id)
     seller, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
     if hold is not None:
-        if hold != message.hold_reason:
-            await repository.update_message(session, message_id=message.id, values={"hold_reason": hold})
+        if hold != seen:
+            await repository.change_held(
+                session, message_id=message.id, hold_reason=seen, values={"hold_reason": hold}
+            )
         return False
     values: dict[str, str | None] = {"hold_reason": None}
     reason = "released: the seller has a customs code"
@@ -378,11 +384,14 @@ async def _release_hold(
             session, order, payment, seller, parties, guid=message.guid, now=now
         )
         if invalid is not None:
-            await repository.update_message(session, message_id=message.id, values={"hold_reason": invalid})
+            await repository.change_held(
+                session, message_id=message.id, hold_reason=seen, values={"hold_reason": invalid}
+            )
             return False
         values["xml"] = xml.decode("utf-8")
         reason = "built again with the seller's customs code and released"
-    await repository.update_message(session, message_id=message.id, values=values)
+    if not await repository.change_held(session, message_id=message.id, hold_reason=seen, values=values):
+        return False
     await repository.add_event(
         session,
         message_id=message.id,

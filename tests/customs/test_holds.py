@@ -1,15 +1,19 @@
 """Drafts kept on hold instead of failing the payment or shipping that drafts them, and holds
 that keep a message from going out."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.customs import repository, service
+from kuajing.customs.service import CustomsParties
 from kuajing.models import Order, Product
-from tests.auth.factories import buyer_with_identity
+from kuajing.settings import Settings
+from tests.auth.factories import Account, buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
-from tests.customs.helpers import customs_of, seller_with_customs_code
+from tests.customs.helpers import HEAD, customs_of, field, paid_order, seller_with_customs_code
 from tests.order.factories import place
 from tests.order.return_factories import in_database
 
@@ -61,3 +65,49 @@ def test_a_message_that_fails_its_schema_is_held_and_paying_and_shipping_succeed
         "draft",
         "held: CEB511 fails its schema at LogisticsHead/consignee " + NOT_VALID,
     )
+
+
+def save_customs_code(api, seller: Account, code: str) -> None:
+    response = api.put(
+        "/api/v1/seller/profile",
+        json={
+            "legal_name": "Test Winery LLC",
+            "us_state": "CA",
+            "employees": 12,
+            "shipping_fee": {"amount": 500, "currency": "USD"},
+            "customs_code": code,
+        },
+        headers=seller.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_held_draft_is_released_once(api, database_url):
+    # given a held CEB311 whose seller has since saved a customs code
+    seller = seller_with_profile(api)
+    order, _ = paid_order(api, seller, quantity=1)
+    save_customs_code(api, seller, "3101969REL")
+    guid = customs_of(api, order["id"], seller)["CEB311"]["guid"]
+    parties = CustomsParties.from_settings(Settings(database_url=database_url))
+    first_at = datetime(2026, 11, 12, 1, 0, 0, tzinfo=UTC)
+
+    # when two workers that both read it held release it, one after the other
+    async def release_twice(session: AsyncSession) -> tuple[bool, bool]:
+        seen = await repository.find_by_guid(session, message_type="CEB311", guid=guid)
+        assert seen is not None
+        stale = {"status": seen.status, "hold_reason": seen.hold_reason, "xml": seen.xml}
+        first = await service.release_hold(session, seen, parties, first_at)
+        for name, value in stale.items():  # the second worker read it before the first wrote
+            setattr(seen, name, value)
+        second = await service.release_hold(session, seen, parties, datetime(2026, 11, 12, 2, tzinfo=UTC))
+        return first, second
+
+    # then only the first releases it: the XML keeps the first build's appTime, one event says so
+    assert in_database(database_url, release_twice, write=True) == (True, False)
+    found = customs_of(api, order["id"], seller)["CEB311"]
+    assert (found["status"], found["hold_reason"]) == ("draft", None)
+    assert [e["reason"] for e in found["events"]][1:] == [
+        "built again with the seller's customs code and released"
+    ]
+    xml = api.get(f"/api/v1/orders/{order['id']}/customs/CEB311.xml", headers=seller.headers).content
+    assert (field(xml, HEAD + "appTime"), field(xml, HEAD + "ebcCode")) == ("20261112090000", "3101969REL")
