@@ -68,16 +68,21 @@ async def events_of(session: AsyncSession, message_ids: list[int]) -> list[Custo
     return list(rows)
 
 
+# Orders whose papers must not go to customs any more (a cancelled or expired order has none).
+NOT_DECLARED = ("returned", "cancelled", "expired")
+
+
 async def draft_ids(session: AsyncSession, *, limit: int) -> list[int]:
     """Drafts that may go now: not held, or held for a seller who has since saved a customs
-    code. Drafts still waiting for their seller are not read at all, so they never crowd out
-    the ones that can go."""
+    code, and not of a returned order. Drafts still waiting for their seller are not read at
+    all, so they never crowd out the ones that can go."""
     rows = await session.scalars(
         select(CustomsMessage.id)
         .join(Order, Order.id == CustomsMessage.order_id)
         .outerjoin(SellerProfile, SellerProfile.user_id == Order.seller_id)
         .where(
             CustomsMessage.status == "draft",
+            Order.status.not_in(NOT_DECLARED),
             or_(CustomsMessage.hold_reason.is_(None), SellerProfile.customs_code.is_not(None)),
         )
         .order_by(CustomsMessage.id)
@@ -141,6 +146,30 @@ async def move_status(
         update(CustomsMessage)
         .where(CustomsMessage.id == message_id, CustomsMessage.status == from_status)
         .values(status=to_status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def draft_ids_of(session: AsyncSession, order_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(CustomsMessage.id)
+        .where(CustomsMessage.order_id == order_id, CustomsMessage.status == "draft")
+        .order_by(CustomsMessage.id)
+    )
+    return list(rows)
+
+
+async def hold_draft(session: AsyncSession, *, message_id: int, hold_reason: str) -> bool:
+    """Hold a message if it is still a draft; False if it was sent (or held so) meanwhile."""
+    result = await session.execute(
+        update(CustomsMessage)
+        .where(
+            CustomsMessage.id == message_id,
+            CustomsMessage.status == "draft",
+            or_(CustomsMessage.hold_reason.is_(None), CustomsMessage.hold_reason != hold_reason),
+        )
+        .values(hold_reason=hold_reason)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]

@@ -40,6 +40,7 @@ PLACEHOLDER_CODE = "PENDING"
 PLACEHOLDER_NAME = "PENDING"
 NO_CUSTOMS_CODE = "held: the seller has no customs code (ebcCode) yet; set customs_code on the seller profile"
 NAME_TOO_LONG = "held: the seller's legal name is over 100 characters; set customs_name on the seller profile"
+RETURNED = "held: order returned and refunded"
 # Holds that lift by themselves once the seller's profile is complete; any other hold is for a person.
 SELLER_HOLDS = (NO_CUSTOMS_CODE, NAME_TOO_LONG)
 SEND_BATCH = 200
@@ -221,8 +222,31 @@ async def message_xml(session: AsyncSession, *, order_id: int, message_type: str
     return message.xml
 
 
-async def draft_ids(session: AsyncSession, *, limit: int = SEND_BATCH) -> list[int]:
-    return await repository.draft_ids(session, limit=limit)
+async def draft_ids(session: AsyncSession, *, limit: int | None = None) -> list[int]:
+    """Drafts the exchange may send now, oldest first, at most `limit` (SEND_BATCH)."""
+    return await repository.draft_ids(session, limit=limit or SEND_BATCH)
+
+
+async def hold_for_return(
+    session: AsyncSession, *, order_id: int, actor_id: int | None, now: datetime
+) -> int:
+    """Hold every unsent message of an order that was returned and refunded: customs must not be
+    told of a sale that no longer stands. How many were held; call it in the transaction that
+    moves the order to returned."""
+    held = 0
+    for message_id in await repository.draft_ids_of(session, order_id):
+        if await repository.hold_draft(session, message_id=message_id, hold_reason=RETURNED):
+            await repository.add_event(
+                session,
+                message_id=message_id,
+                from_status=CustomsStatus.draft.value,
+                to_status=CustomsStatus.draft.value,
+                actor_id=actor_id,
+                reason=RETURNED,
+                now=now,
+            )
+            held += 1
+    return held
 
 
 async def held_count(session: AsyncSession) -> int:

@@ -13,9 +13,9 @@ from kuajing.models import Order, Product
 from kuajing.settings import Settings
 from tests.auth.factories import Account, buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
-from tests.customs.helpers import HEAD, customs_of, field, paid_order, seller_with_customs_code
+from tests.customs.helpers import HEAD, customs_of, exchange, field, paid_order, seller_with_customs_code
 from tests.order.factories import place
-from tests.order.return_factories import in_database
+from tests.order.return_factories import ask_return, delivered_order, in_database
 
 NOT_VALID = "(missing, empty once cleaned, or not valid)"
 
@@ -111,3 +111,57 @@ def test_a_held_draft_is_released_once(api, database_url):
     ]
     xml = api.get(f"/api/v1/orders/{order['id']}/customs/CEB311.xml", headers=seller.headers).content
     assert (field(xml, HEAD + "appTime"), field(xml, HEAD + "ebcCode")) == ("20261112090000", "3101969REL")
+
+
+def test_a_returned_order_is_never_declared(api, server, database_url):
+    # given a seller without a customs code, and its order paid, shipped, delivered and returned
+    seller = seller_with_profile(api)
+    product = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    order = delivered_order(api, buyer, seller, [(product["id"], 1)])
+    assert ask_return(api, buyer, order["id"]).status_code == 200
+    accepted = api.post(f"/api/v1/orders/{order['id']}/return/accept", headers=seller.headers)
+    assert accepted.status_code == 200, accepted.text
+    # when the seller then saves a customs code and the exchange runs
+    save_customs_code(api, seller, "3101969RET")
+    exchange(server, database_url)
+    # then nothing of the returned order was sent
+    found = customs_of(api, order["id"], seller)
+    assert {kind: m["status"] for kind, m in found.items()} == {
+        "CEB311": "draft",
+        "CEB411": "draft",
+        "CEB511": "draft",
+    }
+    sent = [(server.customs_outbox / f"{kind}_{m['guid']}.xml").exists() for kind, m in found.items()]
+    assert sent == [False, False, False]
+
+
+def test_holding_for_a_return_holds_every_unsent_message_once(api, server, database_url):
+    # given an order whose CEB311 and CEB411 were sent, then shipped: its CEB511 is a draft
+    seller, _ = seller_with_customs_code(api)
+    order, _ = paid_order(api, seller, quantity=1)
+    exchange(server, database_url)
+    shipped = api.post(
+        f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF0000000003"}, headers=seller.headers
+    )
+    assert shipped.status_code == 200, shipped.text
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+
+    # when the order is held for its return, twice
+    async def hold(session: AsyncSession) -> int:
+        return await service.hold_for_return(session, order_id=order["id"], actor_id=seller.id, now=at)
+
+    held = [in_database(database_url, hold, write=True) for _ in range(2)]
+
+    # then only the unsent waybill is held, by the first call, with one event saying why
+    assert held == [1, 0]
+    found = customs_of(api, order["id"], seller)
+    assert {kind: (m["status"], m["hold_reason"]) for kind, m in found.items()} == {
+        "CEB311": ("sent", None),
+        "CEB411": ("sent", None),
+        "CEB511": ("draft", "held: order returned and refunded"),
+    }
+    assert [(e["reason"], e["actor_id"]) for e in found["CEB511"]["events"]] == [
+        ("drafted", seller.id),
+        ("held: order returned and refunded", seller.id),
+    ]
