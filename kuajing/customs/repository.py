@@ -1,7 +1,8 @@
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, SellerProfile
@@ -72,10 +73,19 @@ async def events_of(session: AsyncSession, message_ids: list[int]) -> list[Custo
 NOT_DECLARED = ("returned", "cancelled", "expired")
 
 
-async def draft_ids(session: AsyncSession, *, limit: int) -> list[int]:
-    """Drafts that may go now: not held, or held for a seller who has since saved a customs
-    code, and not of a returned order. Drafts still waiting for their seller are not read at
-    all, so they never crowd out the ones that can go."""
+async def draft_ids(
+    session: AsyncSession, *, limit: int, releasable: Sequence[str], name_max: int
+) -> list[int]:
+    """Drafts that will go now: not held, or held for one of the `releasable` reasons by a
+    seller who has since saved a customs code and whose customs name fits `name_max`; never of
+    a returned order. Whatever would not be sent is not read at all, so it never crowds out
+    the ones that can go."""
+    name = func.coalesce(func.nullif(SellerProfile.customs_name, ""), SellerProfile.legal_name)
+    seller_ready = and_(
+        CustomsMessage.hold_reason.in_(releasable),
+        func.coalesce(SellerProfile.customs_code, "") != "",
+        func.length(name) <= name_max,
+    )
     rows = await session.scalars(
         select(CustomsMessage.id)
         .join(Order, Order.id == CustomsMessage.order_id)
@@ -83,7 +93,7 @@ async def draft_ids(session: AsyncSession, *, limit: int) -> list[int]:
         .where(
             CustomsMessage.status == "draft",
             Order.status.not_in(NOT_DECLARED),
-            or_(CustomsMessage.hold_reason.is_(None), SellerProfile.customs_code.is_not(None)),
+            or_(CustomsMessage.hold_reason.is_(None), seller_ready),
         )
         .order_by(CustomsMessage.id)
         .limit(limit)

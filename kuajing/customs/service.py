@@ -44,6 +44,7 @@ RETURNED = "held: order returned and refunded"
 # Holds that lift by themselves once the seller's profile is complete; any other hold is for a person.
 SELLER_HOLDS = (NO_CUSTOMS_CODE, NAME_TOO_LONG)
 SEND_BATCH = 200
+NAME_MAX = 100  # ebcName is C..100; repository.draft_ids applies the same test in SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def seller_party(profile: SellerProfile | None) -> tuple[Party, str | None]:
     if profile is None:
         return Party(PLACEHOLDER_CODE, PLACEHOLDER_NAME), NO_CUSTOMS_CODE
     name = profile.customs_name or profile.legal_name
-    if len(name) > 100:
+    if len(name) > NAME_MAX:
         return Party(profile.customs_code or PLACEHOLDER_CODE, PLACEHOLDER_NAME), NAME_TOO_LONG
     if not profile.customs_code:
         return Party(PLACEHOLDER_CODE, name), NO_CUSTOMS_CODE
@@ -224,7 +225,9 @@ async def message_xml(session: AsyncSession, *, order_id: int, message_type: str
 
 async def draft_ids(session: AsyncSession, *, limit: int | None = None) -> list[int]:
     """Drafts the exchange may send now, oldest first, at most `limit` (SEND_BATCH)."""
-    return await repository.draft_ids(session, limit=limit or SEND_BATCH)
+    return await repository.draft_ids(
+        session, limit=limit or SEND_BATCH, releasable=SELLER_HOLDS, name_max=NAME_MAX
+    )
 
 
 async def hold_for_return(

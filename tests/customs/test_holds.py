@@ -1,17 +1,22 @@
 """Drafts kept on hold instead of failing the payment or shipping that drafts them, and holds
 that keep a message from going out."""
 
+import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.customs import exchange as customs_exchange
 from kuajing.customs import repository, service
 from kuajing.customs.service import CustomsParties
+from kuajing.customs.transport import Incoming, Outgoing
+from kuajing.db import Database
 from kuajing.models import Order, Product
 from kuajing.settings import Settings
-from tests.auth.factories import Account, buyer_with_identity, seller_with_profile
+from tests.auth.factories import Account, buyer_with_identity, register, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.customs.helpers import HEAD, customs_of, exchange, field, paid_order, seller_with_customs_code
 from tests.order.factories import place
@@ -165,3 +170,65 @@ def test_holding_for_a_return_holds_every_unsent_message_once(api, server, datab
         ("drafted", seller.id),
         ("held: order returned and refunded", seller.id),
     ]
+
+
+class RecordingTransport:
+    """An outbox that remembers what it was given; no receipts."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, message: Outgoing) -> None:
+        self.sent.append(message.guid)
+
+    def receipts(self) -> Iterator[Incoming]:
+        return iter(())
+
+    def done(self, receipt: Incoming) -> None:
+        raise AssertionError("no receipts were offered")
+
+    def failed(self, receipt: Incoming, reason: str) -> None:
+        raise AssertionError("no receipts were offered")
+
+
+def test_drafts_that_will_not_be_sent_never_fill_the_batch(api, server, database_url, monkeypatch):
+    exchange(server, database_url)  # send whatever earlier tests left
+    # given a seller with a customs code but a legal name too long for customs: 4 held drafts
+    long_named = register(api, "seller", name="Long Name Winery")
+    response = api.put(
+        "/api/v1/seller/profile",
+        json={
+            "legal_name": "Napa " * 30 + "LLC",
+            "us_state": "CA",
+            "employees": 12,
+            "shipping_fee": {"amount": 500, "currency": "USD"},
+            "customs_code": "3101969LNG",
+        },
+        headers=long_named.headers,
+    )
+    assert response.status_code == 200, response.text
+    for _ in range(2):
+        held, _ = paid_order(api, long_named, quantity=1)
+    assert {m["hold_reason"] for m in customs_of(api, held["id"], long_named).values()} == {
+        service.NAME_TOO_LONG
+    }
+    # and, drafted after them, an order that may go
+    seller, _ = seller_with_customs_code(api)
+    ready, _ = paid_order(api, seller, quantity=1)
+    transport = RecordingTransport()
+    monkeypatch.setattr(service, "SEND_BATCH", 2)
+
+    # when one round of the exchange runs with a batch of 2
+    async def run() -> customs_exchange.ExchangeSummary:
+        database = Database(database_url)
+        try:
+            parties = CustomsParties.from_settings(Settings(database_url=database_url))
+            return await customs_exchange.exchange_once(database, transport, parties)
+        finally:
+            await database.dispose()
+
+    summary = asyncio.run(run())
+
+    # then the held drafts were not even read, and the order that may go went
+    assert sorted(transport.sent) == sorted(m["guid"] for m in customs_of(api, ready["id"], seller).values())
+    assert (summary.sent, summary.errors) == (2, 0)
