@@ -11,6 +11,7 @@ spaces are dropped, say) is never a reason to fail the payment or the shipping t
 it is stored held, its `hold_reason` naming the field, and stays held for a person.
 """
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -291,7 +292,9 @@ async def send_draft(
         now=now,
     )
     # After the guarded move, inside the transaction: if handing over fails, the move rolls back.
-    transport.send(Outgoing(message.message_type, message.guid, message.xml.encode("utf-8")))
+    # In a thread: writing and fsyncing a file must not stall the server's event loop.
+    outgoing = Outgoing(message.message_type, message.guid, message.xml.encode("utf-8"))
+    await asyncio.to_thread(transport.send, outgoing)
     return True
 
 
