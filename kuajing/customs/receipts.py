@@ -99,6 +99,10 @@ def parse(content: bytes) -> list[Receipt]:
         root = etree.fromstring(content, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise ReceiptError(f"not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        # Receipts carry no DTD. Entities are never expanded anyway, but a receipt whose text
+        # depends on one would be read wrong: refuse it whole.
+        raise ReceiptError("a receipt must not carry a DOCTYPE")
     name = etree.QName(root)
     if name.namespace != NAMESPACE or name.localname not in KINDS:
         raise ReceiptError(f"not a CEB312/412/512 receipt: root element {root.tag}")

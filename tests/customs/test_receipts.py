@@ -97,6 +97,16 @@ BASE = {
 }
 
 
+ENTITY_IN_RETURN_INFO = receipt_xml("CEB312", {**BASE, "returnInfo": "退单 &x; 结束"}).replace(
+    b"<CEB312Message", b'<!DOCTYPE CEB312Message [<!ENTITY x "EXPANDED">]><CEB312Message', 1
+)
+EXTERNAL_ENTITY = receipt_xml("CEB312", {**BASE, "returnInfo": "&x;"}).replace(
+    b"<CEB312Message",
+    b'<!DOCTYPE CEB312Message [<!ENTITY x SYSTEM "file:///etc/hostname">]><CEB312Message',
+    1,
+)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -115,7 +125,9 @@ BASE = {
         (receipt_xml("CEB312", {**BASE, "guid": "A" * 37}), "guid is longer than 36 characters"),
         (receipt_xml("CEB312", {**BASE, "ebpCode": "K" * 19}), "ebpCode is longer than 18 characters"),
         (receipt_xml("CEB412", {**BASE, "payCode": "P", "payTransactionId": "x" * 61}), "longer than 60"),
-        (b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "not a CEB312/412/512 receipt"),
+        # a real receipt whose returnInfo leans on an entity: refused whole, never expanded
+        (ENTITY_IN_RETURN_INFO, "must not carry a DOCTYPE"),
+        (EXTERNAL_ENTITY, "must not carry a DOCTYPE"),
         (b" " * 1_000_001, "larger than"),
     ],
 )
