@@ -103,9 +103,8 @@ def seller_party(profile: SellerProfile | None) -> tuple[Party, str | None]:
 def invalid_hold(message_type: str, field: str | None) -> str:
     """The hold reason of a message that fails its schema: where, and that a person must act."""
     where = field or "an unknown field"
-    return f"held: {message_type} fails its schema at {where} (missing, empty once cleaned, or not valid)"[
-        :200
-    ]
+    text = f"held: {message_type} fails its schema at {where} (missing, empty once cleaned, or not valid)"
+    return text[:200]  # the length of hold_reason
 
 
 def new_guid() -> str:
