@@ -48,7 +48,6 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         tmp_path_factory.mktemp("logs") / "server.log",
         sweep_interval_seconds="0.5",
         auth_cache_seconds="0",
-        rules_cache_seconds="0",  # tests change rules and expect the next quote to see them
     )
     yield live
     live.stop()

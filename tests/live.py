@@ -46,6 +46,8 @@ def start_server(
     settings.setdefault("customs_outbox_dir", str(customs / "outbox"))
     settings.setdefault("customs_inbox_dir", str(customs / "inbox"))
     settings.setdefault("customs_exchange_interval_seconds", "0")
+    # Tests change rules and expect the next request to see them, on every server they start.
+    settings.setdefault("rules_cache_seconds", "0")
     env = {
         **os.environ,
         "KUAJING_DATABASE_URL": database_url,

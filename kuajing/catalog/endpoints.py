@@ -6,13 +6,12 @@ from fastapi.responses import JSONResponse
 from kuajing.auth.dependencies import SellerPrincipal
 from kuajing.catalog import service
 from kuajing.catalog.schemas import (
-    Bilingual,
-    BilingualText,
     Category,
     ProductIn,
     ProductOut,
     ProductPage,
     ProductPatch,
+    TextOut,
 )
 from kuajing.catalog.service import Listing
 from kuajing.db import SessionDep
@@ -41,8 +40,8 @@ def product_out(listing: Listing) -> ProductOut:
         id=p.id,
         seller_id=p.seller_id,
         sku=p.sku,
-        title=Bilingual(en=p.title_en, zh=p.title_zh),
-        description=BilingualText(en=p.description_en, zh=p.description_zh),
+        title=TextOut(en=p.title_en, zh=p.title_zh),
+        description=TextOut(en=p.description_en, zh=p.description_zh),
         category=p.category,
         hs_code=p.hs_code,
         price=MoneyModel.usd(p.price_amount),

@@ -53,12 +53,19 @@ class ProductPatch(InputModel):
     attributes: dict[str, Any] | None = None
 
 
+class TextOut(BaseModel):
+    """English and Chinese text as stored: shown as it is, never re-validated."""
+
+    en: str
+    zh: str
+
+
 class ProductOut(BaseModel):
     id: int
     seller_id: int
     sku: str
-    title: Bilingual
-    description: BilingualText
+    title: TextOut
+    description: TextOut
     category: str
     hs_code: str
     price: MoneyModel

@@ -1,12 +1,13 @@
 """One round of the customs exchange: send every draft that may go, then read every receipt.
 
 Runs from the server's background loop (KUAJING_CUSTOMS_EXCHANGE_INTERVAL_SECONDS) and from
-`kuajing customs exchange`. Each message is sent, and each receipt file applied, in its own
-short transaction with guarded status moves, so several workers exchanging at once move a
-message from draft to sent, or to its final answer, only once. (Two workers reading the same
-progress receipt at the same moment may both note it as an event; nothing else doubles.) A
-file that cannot be read or matched goes to inbox/failed with its reason; the loop never
-stops on a bad file.
+`kuajing customs exchange`. File work (reading receipts, writing and fsyncing the outbox, moving
+files) runs in a thread, never in the server's event loop. Each message is sent, and each
+receipt file applied, in its own short transaction with guarded status moves, so several
+workers exchanging at once move a message from draft to sent, or to its final answer, only
+once. (Two workers reading the same progress receipt at the same moment may both note it as an
+event; nothing else doubles.) A file that cannot be read or matched goes to inbox/failed with
+its reason; the loop never stops on a bad file.
 """
 
 import asyncio
@@ -76,11 +77,13 @@ async def _read(
     database: Database, transport: CustomsTransport, parties: CustomsParties, summary: ExchangeSummary
 ) -> None:
     readable: list[tuple[Incoming, list[Receipt]]] = []
-    for incoming in transport.receipts():
+    for incoming in await asyncio.to_thread(lambda: list(transport.receipts())):
         try:
+            if incoming.problem is not None:
+                raise ReceiptError(incoming.problem)
             readable.append((incoming, receipts.parse(incoming.content)))
         except ReceiptError as exc:
-            transport.failed(incoming, str(exc))
+            await asyncio.to_thread(transport.failed, incoming, str(exc))
             summary.failed += 1
     # Oldest answer first, so "declaring" never lands after "accepted" for the same message.
     readable.sort(key=lambda item: (min(r.return_time for r in item[1]), item[0].name))
@@ -92,14 +95,14 @@ async def _read(
                     for receipt in found
                 ]
         except ReceiptError as exc:  # rolled back: the file changes nothing
-            transport.failed(incoming, str(exc))
+            await asyncio.to_thread(transport.failed, incoming, str(exc))
             summary.failed += 1
             continue
         except Exception:  # a database hiccup: leave the file where it is for the next round
             log.exception("applying customs receipt %s failed", incoming.name)
             summary.errors += 1
             continue
-        transport.done(incoming)
+        await asyncio.to_thread(transport.done, incoming)
         for result in results:
             setattr(summary, result, getattr(summary, result) + 1)
 

@@ -1,8 +1,9 @@
 """The three CBEC import documents as XML: CEB311 (order), CEB411 (payment), CEB511 (waybill).
 
 Pure builders: facts in, validated XML bytes out. Every message is checked against our own
-structural XSD (kuajing/customs/schemas/) before it is returned; one that fails is a bug in
-kuajing, so it raises `InvalidCustomsMessage` and nothing is stored.
+structural XSD (kuajing/customs/schemas/) before it is returned; one that fails raises
+`InvalidCustomsMessage`, which carries the document as built and the field that failed, so the
+caller can keep it on hold for a person instead of losing it.
 
 Field order and types follow docs (domain-facts §3.2) for CEB311 and CEB411. CEB511 is not in
 that reference; its LogisticsHead is written from public code, in this order:
@@ -19,7 +20,7 @@ Amounts are stored as integer fen and written as yuan with exactly two decimals 
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +45,7 @@ UNIT_PIECE = "011"
 # LOW confidence (domain-facts §3.2, OrderList.country). Confirm before going live.
 COUNTRY_UNITED_STATES = "502"
 ITEM_NO_MAX = 30
+MAX_ORDER_ID = 2**31 - 1  # orders.id is a 32-bit integer on PostgreSQL
 GOODS_INFO_MAX = 200
 
 MESSAGE_TYPES = ("CEB311", "CEB411", "CEB511")
@@ -53,7 +55,13 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class InvalidCustomsMessage(Exception):
-    """A message kuajing built does not pass its own schema: a bug, never stored."""
+    """A message kuajing built does not pass its own schema (or its amounts do not add up).
+    `field` names where, as `OrderList/itemName`; `xml` is the document as built, if it was."""
+
+    def __init__(self, message: str, *, field: str | None = None, xml: bytes | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.xml = xml
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +159,11 @@ def order_no(order_id: int) -> str:
 
 
 def order_id_of(number: str) -> int | None:
-    """The order id inside a platform order number, or None if it is not one of ours."""
+    """The order id inside a platform order number, or None if it is not one of ours (order ids
+    are 32-bit integers: KJ9999999999 is no order of ours, not a database error)."""
     match = re.fullmatch(r"KJ(\d{10})", number)
-    return int(match.group(1)) if match else None
+    order_id = int(match.group(1)) if match else None
+    return order_id if order_id is not None and 0 < order_id <= MAX_ORDER_ID else None
 
 
 def item_no(sku: str, product_id: int) -> str:
@@ -171,17 +181,23 @@ def check_order_amounts(facts: OrderFacts) -> None:
     """acturalPaid = goodsValue + freight + taxTotal - discount, and goods = the lines' sum."""
     expected = facts.goods + facts.freight + facts.tax - facts.discount
     if expected != facts.paid:
-        raise InvalidCustomsMessage(f"acturalPaid {facts.paid} is not goods+freight+tax-discount {expected}")
+        raise InvalidCustomsMessage(
+            f"acturalPaid {facts.paid} is not goods+freight+tax-discount {expected}",
+            field="OrderHead/acturalPaid",
+        )
     lines_total = sum(line.total_price for line in facts.lines)
     if lines_total != facts.goods:
-        raise InvalidCustomsMessage(f"goodsValue {facts.goods} is not the lines' total {lines_total}")
+        raise InvalidCustomsMessage(
+            f"goodsValue {facts.goods} is not the lines' total {lines_total}", field="OrderHead/goodsValue"
+        )
     for line in facts.lines:
         if line.unit_price * line.quantity != line.total_price:
-            raise InvalidCustomsMessage(f"line {line.item_no}: price × qty is not totalPrice")
+            raise InvalidCustomsMessage(
+                f"line {line.item_no}: price × qty is not totalPrice", field="OrderList/totalPrice"
+            )
 
 
 def build_ceb311(facts: OrderFacts, envelope: Envelope) -> bytes:
-    check_order_amounts(facts)
     root, body = _message("CEB311", envelope)
     head = _sub(body, "OrderHead")
     _fields(
@@ -232,7 +248,7 @@ def build_ceb311(facts: OrderFacts, envelope: Envelope) -> bytes:
                 ("country", COUNTRY_UNITED_STATES),
             ],
         )
-    return _finish("CEB311", root, envelope)
+    return _finish("CEB311", root, envelope, check=lambda: check_order_amounts(facts))
 
 
 def build_ceb411(facts: PaymentFacts, envelope: Envelope) -> bytes:
@@ -294,8 +310,11 @@ def validate(message_type: str, xml: bytes) -> None:
     schema = _schema(message_type)
     document = etree.fromstring(xml, parser=_safe_parser())
     if not schema.validate(document):
-        errors = "; ".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:5])
-        raise InvalidCustomsMessage(f"{message_type} fails its schema: {errors}")
+        found = list(schema.error_log)
+        errors = "; ".join(f"line {e.line}: {e.message}" for e in found[:5])
+        raise InvalidCustomsMessage(
+            f"{message_type} fails its schema: {errors}", field=_field_of(found[0]), xml=xml
+        )
 
 
 def canonical(xml: bytes) -> bytes:
@@ -331,7 +350,23 @@ def _fields(parent: etree._Element, fields: list[tuple[str, str]]) -> None:
             _sub(parent, name).text = text
 
 
-def _finish(message_type: str, root: etree._Element, envelope: Envelope) -> bytes:
+def _field_of(error: "etree._LogEntry") -> str:
+    """Where a schema error is, as `OrderList/itemName`: the element the schema expected when one
+    is missing (an empty value is left out, so a blank field shows up this way), else the element
+    that failed."""
+    path = [step.split(":")[-1] for step in (error.path or "").split("/") if step][1:]
+    text = error.message or ""
+    expected = re.search(r"Expected is (?:one of )?\(([^)]*)\)", text)
+    if expected:
+        parent = path if "Missing child" in text else path[:-1]
+        # "one of ( optional…, required )": the last one listed is the one that must be there.
+        path = [*parent, expected.group(1).split(",")[-1].strip().rpartition("}")[2]]
+    return "/".join(step for step in path if step not in _BODY.values()) or "document"
+
+
+def _finish(
+    message_type: str, root: etree._Element, envelope: Envelope, check: Callable[[], None] | None = None
+) -> bytes:
     transfer = _sub(root, "BaseTransfer")
     _fields(
         transfer,
@@ -343,7 +378,13 @@ def _finish(message_type: str, root: etree._Element, envelope: Envelope) -> byte
         ],
     )
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    validate(message_type, xml)
+    try:
+        if check is not None:
+            check()
+        validate(message_type, xml)
+    except InvalidCustomsMessage as exc:
+        exc.xml = xml
+        raise
     return xml
 
 

@@ -23,10 +23,17 @@ from enum import StrEnum
 
 from lxml import etree
 
-from kuajing.customs.messages import NAMESPACE
+from kuajing.customs.messages import NAMESPACE, order_id_of
 from kuajing.kit.time import BEIJING
 
 MAX_RECEIPT_BYTES = 1_000_000
+# What the columns a receipt is matched against or written to can hold: a status beyond these
+# would be a database error, and the file would stay in the inbox for ever.
+MIN_RETURN_STATUS = -999_999_999  # receipt_code is 10 characters
+MAX_RETURN_STATUS = 999_999_999
+MAX_GUID = 36
+MAX_KEY = 60  # orderNo, payTransactionId: C..60
+MAX_SENDER_CODE = 18
 ACCEPTED_CODES = frozenset({120, 399})
 REJECTED_CODES = frozenset({4, 100})
 PROGRESS_CODES = frozenset({1, 2, 3})
@@ -92,6 +99,10 @@ def parse(content: bytes) -> list[Receipt]:
         root = etree.fromstring(content, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise ReceiptError(f"not well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        # Receipts carry no DTD. Entities are never expanded anyway, but a receipt whose text
+        # depends on one would be read wrong: refuse it whole.
+        raise ReceiptError("a receipt must not carry a DOCTYPE")
     name = etree.QName(root)
     if name.namespace != NAMESPACE or name.localname not in KINDS:
         raise ReceiptError(f"not a CEB312/412/512 receipt: root element {root.tag}")
@@ -108,24 +119,33 @@ def _receipt(kind: Kind, body: etree._Element) -> Receipt:
         status = int(raw_status)
     except ValueError:
         raise ReceiptError(f"returnStatus {raw_status!r} is not a number") from None
+    if not MIN_RETURN_STATUS <= status <= MAX_RETURN_STATUS:
+        raise ReceiptError(f"returnStatus {raw_status!r} is out of range")
     outcome_of(status)  # refuse unknown codes while the file can still go to failed
+    guid = _text(body, "guid", longest=MAX_GUID)
+    sender_code = _text(body, kind.sender_field, required=True, longest=MAX_SENDER_CODE)
+    key = _text(body, kind.key_field, required=True, longest=MAX_KEY)
+    if kind.answers == "CEB311" and order_id_of(key) is None:
+        raise ReceiptError(f"orderNo {key!r} is not a kuajing order number")
     return Receipt(
         answers=kind.answers,
-        guid=_text(body, "guid") or None,
-        sender_code=_text(body, kind.sender_field, required=True),
+        guid=guid or None,
+        sender_code=sender_code,
         key_field=kind.key_field,
-        key=_text(body, kind.key_field, required=True),
+        key=key,
         return_status=status,
         return_time=_time(_text(body, "returnTime", required=True)),
         return_info=_text(body, "returnInfo")[:1000],
     )
 
 
-def _text(body: etree._Element, field: str, *, required: bool = False) -> str:
+def _text(body: etree._Element, field: str, *, required: bool = False, longest: int | None = None) -> str:
     element = body.find(f"{{{NAMESPACE}}}{field}")
     text = (element.text or "").strip() if element is not None else ""
     if required and not text:
         raise ReceiptError(f"{field} is missing")
+    if longest is not None and len(text) > longest:
+        raise ReceiptError(f"{field} is longer than {longest} characters")
     return text
 
 

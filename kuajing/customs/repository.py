@@ -1,7 +1,8 @@
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, SellerProfile
@@ -68,17 +69,31 @@ async def events_of(session: AsyncSession, message_ids: list[int]) -> list[Custo
     return list(rows)
 
 
-async def draft_ids(session: AsyncSession, *, limit: int) -> list[int]:
-    """Drafts that may go now: not held, or held for a seller who has since saved a customs
-    code. Drafts still waiting for their seller are not read at all, so they never crowd out
+# Orders whose papers must not go to customs any more (a cancelled or expired order has none).
+NOT_DECLARED = ("returned", "cancelled", "expired")
+
+
+async def draft_ids(
+    session: AsyncSession, *, limit: int, releasable: Sequence[str], name_max: int
+) -> list[int]:
+    """Drafts that will go now: not held, or held for one of the `releasable` reasons by a
+    seller who has since saved a customs code and whose customs name fits `name_max`; never of
+    a returned order. Whatever would not be sent is not read at all, so it never crowds out
     the ones that can go."""
+    name = func.coalesce(func.nullif(SellerProfile.customs_name, ""), SellerProfile.legal_name)
+    seller_ready = and_(
+        CustomsMessage.hold_reason.in_(releasable),
+        func.coalesce(SellerProfile.customs_code, "") != "",
+        func.length(name) <= name_max,
+    )
     rows = await session.scalars(
         select(CustomsMessage.id)
         .join(Order, Order.id == CustomsMessage.order_id)
         .outerjoin(SellerProfile, SellerProfile.user_id == Order.seller_id)
         .where(
             CustomsMessage.status == "draft",
-            or_(CustomsMessage.hold_reason.is_(None), SellerProfile.customs_code.is_not(None)),
+            Order.status.not_in(NOT_DECLARED),
+            or_(CustomsMessage.hold_reason.is_(None), seller_ready),
         )
         .order_by(CustomsMessage.id)
         .limit(limit)
@@ -103,24 +118,34 @@ async def find_by_guid(session: AsyncSession, *, message_type: str, guid: str) -
     )
 
 
-async def find_by_payment(session: AsyncSession, *, reference: str) -> CustomsMessage | None:
-    """The CEB411 of the order whose payment carries `reference` (payTransactionId)."""
-    return await session.scalar(
+async def find_by_payment(
+    session: AsyncSession, *, reference: str, message_id: int | None = None, limit: int = 2
+) -> list[CustomsMessage]:
+    """CEB411s of orders whose payment carries `reference` (payTransactionId), oldest first;
+    only `message_id` if given."""
+    query = (
         select(CustomsMessage)
         .join(Payment, Payment.order_id == CustomsMessage.order_id)
         .where(Payment.reference == reference, CustomsMessage.message_type == "CEB411")
     )
+    if message_id is not None:
+        query = query.where(CustomsMessage.id == message_id)
+    return list(await session.scalars(query.order_by(CustomsMessage.id).limit(limit)))
 
 
-async def find_by_tracking(session: AsyncSession, *, tracking_number: str) -> CustomsMessage | None:
-    """The newest CEB511 of an order shipped under `tracking_number` (logisticsNo)."""
-    return await session.scalar(
+async def find_by_tracking(
+    session: AsyncSession, *, tracking_number: str, message_id: int | None = None, limit: int = 2
+) -> list[CustomsMessage]:
+    """CEB511s of orders shipped under `tracking_number` (logisticsNo), oldest first; tracking
+    numbers are the carrier's, not unique to one order. Only `message_id` if given."""
+    query = (
         select(CustomsMessage)
         .join(Order, Order.id == CustomsMessage.order_id)
         .where(Order.tracking_number == tracking_number, CustomsMessage.message_type == "CEB511")
-        .order_by(CustomsMessage.id.desc())
-        .limit(1)
     )
+    if message_id is not None:
+        query = query.where(CustomsMessage.id == message_id)
+    return list(await session.scalars(query.order_by(CustomsMessage.id).limit(limit)))
 
 
 async def move_status(
@@ -131,6 +156,48 @@ async def move_status(
         update(CustomsMessage)
         .where(CustomsMessage.id == message_id, CustomsMessage.status == from_status)
         .values(status=to_status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def draft_ids_of(session: AsyncSession, order_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(CustomsMessage.id)
+        .where(CustomsMessage.order_id == order_id, CustomsMessage.status == "draft")
+        .order_by(CustomsMessage.id)
+    )
+    return list(rows)
+
+
+async def hold_draft(session: AsyncSession, *, message_id: int, hold_reason: str) -> bool:
+    """Hold a message if it is still a draft; False if it was sent (or held so) meanwhile."""
+    result = await session.execute(
+        update(CustomsMessage)
+        .where(
+            CustomsMessage.id == message_id,
+            CustomsMessage.status == "draft",
+            or_(CustomsMessage.hold_reason.is_(None), CustomsMessage.hold_reason != hold_reason),
+        )
+        .values(hold_reason=hold_reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def change_held(
+    session: AsyncSession, *, message_id: int, hold_reason: str, values: dict[str, Any]
+) -> bool:
+    """The guarded change of a held draft: only the caller that still finds it a draft held for
+    `hold_reason` changes it, so of two workers releasing it at once one does and one does not."""
+    result = await session.execute(
+        update(CustomsMessage)
+        .where(
+            CustomsMessage.id == message_id,
+            CustomsMessage.status == "draft",
+            CustomsMessage.hold_reason == hold_reason,
+        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]

@@ -5,9 +5,16 @@ A seller without a customs code (ebcCode) still gets its messages drafted, so no
 but they are held: `hold_reason` says why and the exchange does not send them. The CEB311
 draft carries the placeholder code PENDING; once the seller saves a code, the next exchange
 builds the CEB311 again (same guid) with the real code, clears the hold and sends all three.
+
+A message that fails its schema (a name or title that is empty once control characters and
+spaces are dropped, say) is never a reason to fail the payment or the shipping that drafts it:
+it is stored held, its `hold_reason` naming the field, and stays held for a person.
 """
 
+import asyncio
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -17,22 +24,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.catalog import repository as catalog_repository
 from kuajing.customs import messages, repository
 from kuajing.customs.errors import CustomsMessageNotFound, UnknownMessageType
-from kuajing.customs.messages import Envelope, Party
+from kuajing.customs.messages import Envelope, InvalidCustomsMessage, Party
 from kuajing.customs.receipts import Outcome, Receipt, ReceiptError
 from kuajing.customs.status import CustomsStatus, check_transition
 from kuajing.customs.transport import CustomsTransport, Outgoing
-from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, Role, SellerProfile
+from kuajing.models import CustomsEvent, CustomsMessage, Order, OrderLine, Payment, Role, SellerProfile
 from kuajing.order import repository as order_repository
 from kuajing.order.errors import OrderNotFound
 from kuajing.payment import repository as payment_repository
 from kuajing.seller import repository as seller_repository
 from kuajing.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
+
 PLACEHOLDER_CODE = "PENDING"
 PLACEHOLDER_NAME = "PENDING"
 NO_CUSTOMS_CODE = "held: the seller has no customs code (ebcCode) yet; set customs_code on the seller profile"
 NAME_TOO_LONG = "held: the seller's legal name is over 100 characters; set customs_name on the seller profile"
+RETURNED = "held: order returned and refunded"
+# Holds that lift by themselves once the seller's profile is complete; any other hold is for a person.
+SELLER_HOLDS = (NO_CUSTOMS_CODE, NAME_TOO_LONG)
 SEND_BATCH = 200
+NAME_MAX = 100  # ebcName is C..100; repository.draft_ids applies the same test in SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +93,18 @@ def seller_party(profile: SellerProfile | None) -> tuple[Party, str | None]:
     if profile is None:
         return Party(PLACEHOLDER_CODE, PLACEHOLDER_NAME), NO_CUSTOMS_CODE
     name = profile.customs_name or profile.legal_name
-    if len(name) > 100:
+    if len(name) > NAME_MAX:
         return Party(profile.customs_code or PLACEHOLDER_CODE, PLACEHOLDER_NAME), NAME_TOO_LONG
     if not profile.customs_code:
         return Party(PLACEHOLDER_CODE, name), NO_CUSTOMS_CODE
     return Party(profile.customs_code, name), None
+
+
+def invalid_hold(message_type: str, field: str | None) -> str:
+    """The hold reason of a message that fails its schema: where, and that a person must act."""
+    where = field or "an unknown field"
+    text = f"held: {message_type} fails its schema at {where} (missing, empty once cleaned, or not valid)"
+    return text[:200]  # the length of hold_reason
 
 
 def new_guid() -> str:
@@ -110,25 +130,44 @@ async def draft_for_payment(
     order = await _order(session, order_id)
     profile = await seller_repository.get_profile(session, order.seller_id)
     seller, hold = seller_party(profile)
-    order_xml = await _order_xml(session, order, payment, seller, parties, guid=new_guid(), now=now)
+    order_guid, order_xml, order_invalid = await _order_xml(
+        session, order, payment, seller, parties, guid=new_guid(), now=now
+    )
     guid = new_guid()
-    payment_xml = messages.build_ceb411(
-        messages.PaymentFacts(
-            order_no=messages.order_no(order.id),
-            platform=parties.platform,
-            payment_company=parties.payment,
-            pay_transaction_id=payment.reference,
-            payer_name=order.buyer_name,
-            payer_id_number=order.buyer_id_number,
-            telephone=order.shipping_address["phone"],
-            amount_paid=payment.amount,
-            paid_at=payment.created_at,
-        ),
-        Envelope(guid=guid, app_time=now, sender=parties.payment, dxp_id=parties.dxp_id),
+    payment_facts = messages.PaymentFacts(
+        order_no=messages.order_no(order.id),
+        platform=parties.platform,
+        payment_company=parties.payment,
+        pay_transaction_id=payment.reference,
+        payer_name=order.buyer_name,
+        payer_id_number=order.buyer_id_number,
+        telephone=order.shipping_address["phone"],
+        amount_paid=payment.amount,
+        paid_at=payment.created_at,
+    )
+    envelope = Envelope(guid=guid, app_time=now, sender=parties.payment, dxp_id=parties.dxp_id)
+    payment_xml, payment_invalid = _built(
+        "CEB411", lambda: messages.build_ceb411(payment_facts, envelope), order_id=order.id
     )
     return [
-        await _add(session, order.id, "CEB311", order_xml, hold=hold, actor_id=actor_id, now=now),
-        await _add(session, order.id, "CEB411", (guid, payment_xml), hold=hold, actor_id=actor_id, now=now),
+        await _add(
+            session,
+            order.id,
+            "CEB311",
+            (order_guid, order_xml),
+            hold=order_invalid or hold,
+            actor_id=actor_id,
+            now=now,
+        ),
+        await _add(
+            session,
+            order.id,
+            "CEB411",
+            (guid, payment_xml),
+            hold=payment_invalid or hold,
+            actor_id=actor_id,
+            now=now,
+        ),
     ]
 
 
@@ -144,25 +183,26 @@ async def draft_waybill(
     parties = parties or CustomsParties.from_settings(get_settings())
     order = await _order(session, order_id)
     assert order.tracking_number is not None  # set by the same update that shipped it
-    products = await catalog_repository.get_products(session, [line.product_id for line in order.lines])
+    ordered = await _as_ordered(session, order)
     _, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
     address = order.shipping_address
     guid = new_guid()
-    xml = messages.build_ceb511(
-        messages.WaybillFacts(
-            order_no=messages.order_no(order.id),
-            logistics=parties.logistics,
-            logistics_no=order.tracking_number,
-            freight=order.freight_amount,
-            weight_grams=sum(products[line.product_id].weight_grams * line.quantity for line in order.lines),
-            goods_info=messages.goods_info([products[line.product_id].title_zh for line in order.lines]),
-            consignee=address["name"],
-            consignee_address=consignee_address(address),
-            consignee_telephone=address["phone"],
-        ),
-        Envelope(guid=guid, app_time=now, sender=parties.logistics, dxp_id=parties.dxp_id),
+    facts = messages.WaybillFacts(
+        order_no=messages.order_no(order.id),
+        logistics=parties.logistics,
+        logistics_no=order.tracking_number,
+        freight=order.freight_amount,
+        weight_grams=sum(ordered[line.id].weight_grams * line.quantity for line in order.lines),
+        goods_info=messages.goods_info([ordered[line.id].name_zh for line in order.lines]),
+        consignee=address["name"],
+        consignee_address=consignee_address(address),
+        consignee_telephone=address["phone"],
     )
-    return await _add(session, order.id, "CEB511", (guid, xml), hold=hold, actor_id=actor_id, now=now)
+    envelope = Envelope(guid=guid, app_time=now, sender=parties.logistics, dxp_id=parties.dxp_id)
+    xml, invalid = _built("CEB511", lambda: messages.build_ceb511(facts, envelope), order_id=order.id)
+    return await _add(
+        session, order.id, "CEB511", (guid, xml), hold=invalid or hold, actor_id=actor_id, now=now
+    )
 
 
 async def list_messages(session: AsyncSession, *, order_id: int, viewer: Viewer) -> list[MessageView]:
@@ -183,8 +223,33 @@ async def message_xml(session: AsyncSession, *, order_id: int, message_type: str
     return message.xml
 
 
-async def draft_ids(session: AsyncSession, *, limit: int = SEND_BATCH) -> list[int]:
-    return await repository.draft_ids(session, limit=limit)
+async def draft_ids(session: AsyncSession, *, limit: int | None = None) -> list[int]:
+    """Drafts the exchange may send now, oldest first, at most `limit` (SEND_BATCH)."""
+    return await repository.draft_ids(
+        session, limit=limit or SEND_BATCH, releasable=SELLER_HOLDS, name_max=NAME_MAX
+    )
+
+
+async def hold_for_return(
+    session: AsyncSession, *, order_id: int, actor_id: int | None, now: datetime
+) -> int:
+    """Hold every unsent message of an order that was returned and refunded: customs must not be
+    told of a sale that no longer stands. How many were held; call it in the transaction that
+    moves the order to returned."""
+    held = 0
+    for message_id in await repository.draft_ids_of(session, order_id):
+        if await repository.hold_draft(session, message_id=message_id, hold_reason=RETURNED):
+            await repository.add_event(
+                session,
+                message_id=message_id,
+                from_status=CustomsStatus.draft.value,
+                to_status=CustomsStatus.draft.value,
+                actor_id=actor_id,
+                reason=RETURNED,
+                now=now,
+            )
+            held += 1
+    return held
 
 
 async def held_count(session: AsyncSession) -> int:
@@ -205,7 +270,7 @@ async def send_draft(
     message = await repository.get_message(session, message_id)
     if message is None or message.status != CustomsStatus.draft:
         return False
-    if message.hold_reason is not None and not await _release_hold(session, message, parties, now):
+    if message.hold_reason is not None and not await release_hold(session, message, parties, now):
         return False
     check_transition(message.status, CustomsStatus.sent)
     if not await repository.move_status(
@@ -226,7 +291,9 @@ async def send_draft(
         now=now,
     )
     # After the guarded move, inside the transaction: if handing over fails, the move rolls back.
-    transport.send(Outgoing(message.message_type, message.guid, message.xml.encode("utf-8")))
+    # In a thread: writing and fsyncing a file must not stall the server's event loop.
+    outgoing = Outgoing(message.message_type, message.guid, message.xml.encode("utf-8"))
+    await asyncio.to_thread(transport.send, outgoing)
     return True
 
 
@@ -239,8 +306,6 @@ async def apply_receipt(
     if receipt.sender_code != expected:
         raise ReceiptError(f"receipt is for {receipt.sender_code}, not our {expected}")
     message = await _message_for(session, receipt)
-    if message is None:
-        raise ReceiptError(f"no {receipt.answers} matches {receipt.key_field} {receipt.key}")
     outcome = receipt.outcome
     label = f"receipt {receipt.return_status}: {receipt.return_info}".strip()
     receipt_values = {"receipt_code": str(receipt.return_status), "receipt_note": receipt.return_info or None}
@@ -284,39 +349,78 @@ async def apply_receipt(
     return target.value
 
 
-async def _message_for(session: AsyncSession, receipt: Receipt) -> CustomsMessage | None:
+async def _message_for(session: AsyncSession, receipt: Receipt) -> CustomsMessage:
+    """The one message a receipt answers, or ReceiptError. A guid must be one of ours and agree
+    with the receipt's key; without a guid, the key must name exactly one message."""
     if receipt.guid:
         found = await repository.find_by_guid(session, message_type=receipt.answers, guid=receipt.guid)
-        if found is not None:
-            return found
+        if found is None:
+            raise ReceiptError(f"no {receipt.answers} of ours has guid {receipt.guid}")
+        if not await _by_key(session, receipt, message_id=found.id):
+            raise ReceiptError(
+                f"guid {receipt.guid} is not the {receipt.answers} of {receipt.key_field} {receipt.key}"
+            )
+        return found
+    matches = await _by_key(session, receipt)
+    if not matches:
+        raise ReceiptError(f"no {receipt.answers} matches {receipt.key_field} {receipt.key}")
+    if len(matches) > 1:
+        raise ReceiptError(
+            f"{receipt.key_field} {receipt.key} matches more than one {receipt.answers} and the receipt"
+            " names no guid"
+        )
+    return matches[0]
+
+
+async def _by_key(
+    session: AsyncSession, receipt: Receipt, *, message_id: int | None = None
+) -> list[CustomsMessage]:
+    """Messages the receipt's key (orderNo, payTransactionId, logisticsNo) names; at most two."""
     if receipt.answers == "CEB311":
         order_id = messages.order_id_of(receipt.key)
-        if order_id is None:
-            return None
-        return await repository.message_of(session, order_id=order_id, message_type="CEB311")
+        found = None
+        if order_id is not None:
+            found = await repository.message_of(session, order_id=order_id, message_type="CEB311")
+        return [found] if found is not None and message_id in (None, found.id) else []
     if receipt.answers == "CEB411":
-        return await repository.find_by_payment(session, reference=receipt.key)
-    return await repository.find_by_tracking(session, tracking_number=receipt.key)
+        return await repository.find_by_payment(session, reference=receipt.key, message_id=message_id)
+    return await repository.find_by_tracking(session, tracking_number=receipt.key, message_id=message_id)
 
 
-async def _release_hold(
+async def release_hold(
     session: AsyncSession, message: CustomsMessage, parties: CustomsParties, now: datetime
 ) -> bool:
+    """Clear a held draft's hold if its seller's profile is now complete, building a CEB311 again
+    with the seller's code; True if this call released it. Every change is guarded by the hold
+    it was read with, so a message another worker released (and perhaps sent) is left alone."""
+    seen = message.hold_reason
+    if seen not in SELLER_HOLDS:  # not held, or held for its own data: a person must look at it
+        return False
     order = await _order(session, message.order_id)
     seller, hold = seller_party(await seller_repository.get_profile(session, order.seller_id))
     if hold is not None:
-        if hold != message.hold_reason:
-            await repository.update_message(session, message_id=message.id, values={"hold_reason": hold})
+        if hold != seen:
+            await repository.change_held(
+                session, message_id=message.id, hold_reason=seen, values={"hold_reason": hold}
+            )
         return False
     values: dict[str, str | None] = {"hold_reason": None}
     reason = "released: the seller has a customs code"
     if message.message_type == "CEB311":
         payment = await payment_repository.payment_for(session, order.id)
         assert payment is not None  # a CEB311 is drafted only with its payment
-        _, xml = await _order_xml(session, order, payment, seller, parties, guid=message.guid, now=now)
+        _, xml, invalid = await _order_xml(
+            session, order, payment, seller, parties, guid=message.guid, now=now
+        )
+        if invalid is not None:
+            await repository.change_held(
+                session, message_id=message.id, hold_reason=seen, values={"hold_reason": invalid}
+            )
+            return False
         values["xml"] = xml.decode("utf-8")
         reason = "built again with the seller's customs code and released"
-    await repository.update_message(session, message_id=message.id, values=values)
+    if not await repository.change_held(session, message_id=message.id, hold_reason=seen, values=values):
+        return False
     await repository.add_event(
         session,
         message_id=message.id,
@@ -339,8 +443,9 @@ async def _order_xml(
     *,
     guid: str,
     now: datetime,
-) -> tuple[str, bytes]:
-    products = await catalog_repository.get_products(session, [line.product_id for line in order.lines])
+) -> tuple[str, bytes, str | None]:
+    """The CEB311 as built, and its hold reason if it fails its schema."""
+    ordered = await _as_ordered(session, order)
     address = order.shipping_address
     facts = messages.OrderFacts(
         order_no=messages.order_no(order.id),
@@ -363,9 +468,9 @@ async def _order_xml(
         consignee_address=consignee_address(address),
         lines=[
             messages.OrderLineFacts(
-                item_no=messages.item_no(products[line.product_id].sku, line.product_id),
-                item_name=products[line.product_id].title_zh,
-                gmodel=products[line.product_id].title_en,
+                item_no=messages.item_no(ordered[line.id].sku, line.product_id),
+                item_name=ordered[line.id].name_zh,
+                gmodel=ordered[line.id].name_en,
                 quantity=line.quantity,
                 unit_price=line.unit_price_amount,
                 total_price=line.goods_amount,
@@ -374,7 +479,49 @@ async def _order_xml(
         ],
     )
     envelope = Envelope(guid=guid, app_time=now, sender=parties.platform, dxp_id=parties.dxp_id)
-    return guid, messages.build_ceb311(facts, envelope)
+    xml, invalid = _built("CEB311", lambda: messages.build_ceb311(facts, envelope), order_id=order.id)
+    return guid, xml, invalid
+
+
+@dataclass(frozen=True, slots=True)
+class _Ordered:
+    """A line's product as the buyer ordered it."""
+
+    name_zh: str
+    name_en: str
+    sku: str
+    weight_grams: int
+
+
+async def _as_ordered(session: AsyncSession, order: Order) -> dict[int, _Ordered]:
+    """Each line's product as kept when the order was placed, so a later edit by the seller never
+    changes what customs is told; lines placed before that was kept read the product as it is."""
+    older = [line.product_id for line in order.lines if None in _kept(line)]
+    products = await catalog_repository.get_products(session, older)
+    found: dict[int, _Ordered] = {}
+    for line in order.lines:
+        kept = _kept(line)
+        if None in kept:
+            product = products[line.product_id]
+            current = (product.title_zh, product.title_en, product.sku, product.weight_grams)
+            kept = tuple(k if k is not None else c for k, c in zip(kept, current, strict=True))
+        found[line.id] = _Ordered(*kept)
+    return found
+
+
+def _kept(line: OrderLine) -> tuple:
+    return line.item_name_zh, line.item_name_en, line.item_sku, line.weight_grams
+
+
+def _built(message_type: str, build: Callable[[], bytes], *, order_id: int) -> tuple[bytes, str | None]:
+    """The message, and None; or, if it fails its schema, the document as built and why it is held."""
+    try:
+        return build(), None
+    except InvalidCustomsMessage as exc:
+        if exc.xml is None:
+            raise
+        log.warning("customs %s of order %s held: %s", message_type, order_id, exc)
+        return exc.xml, invalid_hold(message_type, exc.field)
 
 
 async def _add(

@@ -9,11 +9,14 @@ messages and does not pretend to be the single window.
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from kuajing.customs.receipts import MAX_RECEIPT_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +30,12 @@ class Outgoing:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One receipt file as read; `name` identifies it to `done` and `failed`."""
+    """One receipt file as read; `name` identifies it to `done` and `failed`. A file that could
+    not be read as a receipt carries the reason in `problem` (and no content)."""
 
     name: str
     content: bytes
+    problem: str | None = None
 
 
 class CustomsTransport(Protocol):
@@ -53,11 +58,14 @@ class CustomsTransport(Protocol):
 
 class FileDropTransport:
     """Outbox: `<type>_<guid>.xml`, written atomically. Inbox: any `*.xml`; read files move to
-    `processed/`, unreadable or unmatched ones to `failed/` with a `.reason.txt` beside them."""
+    `processed/`, unreadable or unmatched ones to `failed/` with a `.reason.txt` beside them.
+    Only regular files are opened (a symlink or a FIFO could point anywhere, or block), and no
+    more than `max_bytes` + 1 bytes of one are read. Every method blocks: call it from a thread."""
 
-    def __init__(self, outbox: Path, inbox: Path) -> None:
+    def __init__(self, outbox: Path, inbox: Path, max_bytes: int = MAX_RECEIPT_BYTES) -> None:
         self.outbox = Path(outbox)
         self.inbox = Path(inbox)
+        self.max_bytes = max_bytes
         self.processed = self.inbox / "processed"
         self.failed_dir = self.inbox / "failed"
 
@@ -85,10 +93,22 @@ class FileDropTransport:
         self.prepare()
         for path in sorted(self.inbox.glob("*.xml")):
             try:
-                content = path.read_bytes()
+                yield self._read(path)
             except OSError:  # taken by another worker, or unreadable now: the next round retries
                 continue
-            yield Incoming(name=path.name, content=content)
+
+    def _read(self, path: Path) -> Incoming:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return Incoming(path.name, b"", problem="not a regular file (a link, a FIFO or a device)")
+        # O_NOFOLLOW and O_NONBLOCK: if it was swapped for a link or a FIFO since, refuse, never wait.
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(handle, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return Incoming(path.name, b"", problem="not a regular file (a link, a FIFO or a device)")
+            content = file.read(self.max_bytes + 1)
+        if len(content) > self.max_bytes:
+            return Incoming(path.name, b"", problem=f"file larger than {self.max_bytes} bytes")
+        return Incoming(path.name, content)
 
     def done(self, receipt: Incoming) -> None:
         self._move(receipt.name, self.processed)

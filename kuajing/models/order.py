@@ -76,6 +76,12 @@ class OrderLine(Base):
     vat_amount: Mapped[int]
     tariff_amount: Mapped[int]
     tax_amount: Mapped[int]
+    # The product as ordered, which customs declares whatever the seller edits later. Null on
+    # lines placed before these were kept: the customs messages read the product instead.
+    item_name_zh: Mapped[str | None] = mapped_column(String(200))
+    item_name_en: Mapped[str | None] = mapped_column(String(200))
+    item_sku: Mapped[str | None] = mapped_column(String(64))
+    weight_grams: Mapped[int | None]
 
 
 class OrderEvent(Base):

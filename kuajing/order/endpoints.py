@@ -24,7 +24,7 @@ from kuajing.order.schemas import (
     ReturnOut,
     ReturnRejectIn,
     ShipIn,
-    ShippingAddress,
+    ShippingAddressOut,
 )
 from kuajing.order.service import Viewer
 from kuajing.order.status import OrderStatus
@@ -95,7 +95,7 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
         tax=cny(order.tax_amount),
         total=cny(order.total_amount),
         fx_rate=str(order.fx_rate),
-        shipping_address=ShippingAddress(**order.shipping_address) if order.shipping_address else None,
+        shipping_address=ShippingAddressOut(**order.shipping_address) if order.shipping_address else None,
         tracking_number=order.tracking_number,
         delivered_at=order.delivered_at,
         return_window_ends_at=returns.window_ends_at(order.delivered_at),

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog import repository as catalog_repository
+from kuajing.customs import service as customs_service
 from kuajing.errors import Conflict, Forbidden
 from kuajing.kit.time import utcnow
 from kuajing.models import Order, OrderReturn, Role
@@ -93,6 +94,8 @@ async def accept_return(
         session, order=order, to=OrderStatus.returned, actor_id=viewer.user_id, reason=reason, now=now
     )
     await _moved_or_refuse(session, moved, order_id=order_id, to=OrderStatus.returned)
+    # customs must not be told of a sale that no longer stands
+    await customs_service.hold_for_return(session, order_id=order.id, actor_id=viewer.user_id, now=now)
 
     # The gateway is asked after every other change but the record of its answer. Whatever
     # fails after it (that record, the commit), the transaction rolls back and a retry reaches

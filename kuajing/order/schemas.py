@@ -29,6 +29,17 @@ class ShippingAddress(InputModel):
         return self
 
 
+class ShippingAddressOut(BaseModel):
+    """An address as stored: shown as it is, never re-validated (rules may have grown since)."""
+
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    street: str
+
+
 class OrderIn(InputModel):
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     shipping_address: ShippingAddress
@@ -139,7 +150,7 @@ class OrderOut(BaseModel):
     tax: MoneyModel
     total: MoneyModel
     fx_rate: str
-    shipping_address: ShippingAddress | None = Field(
+    shipping_address: ShippingAddressOut | None = Field(
         description="None for a flash-sale reservation placed without an address; paying sets it."
     )
     tracking_number: str | None

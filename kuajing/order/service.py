@@ -130,6 +130,12 @@ def order_fields(
             "vat_amount": line.taxes.vat,
             "tariff_amount": line.taxes.tariff,
             "tax_amount": line.tax,
+            # the product as ordered: the customs messages declare it so, whatever the seller
+            # edits afterwards
+            "item_name_zh": quote.products[line.product_id].title_zh,
+            "item_name_en": quote.products[line.product_id].title_en,
+            "item_sku": quote.products[line.product_id].sku,
+            "weight_grams": quote.products[line.product_id].weight_grams,
         }
         for line in amounts.lines
     ]

@@ -32,6 +32,9 @@ class ProductFacts:
     stock: int
     title_en: str
     attributes: Mapping[str, Any]  # read-only: shared by every request in this worker
+    title_zh: str
+    sku: str
+    weight_grams: int
 
     @classmethod
     def of(cls, product: Product) -> "ProductFacts":
@@ -43,6 +46,9 @@ class ProductFacts:
             product.stock,
             product.title_en,
             MappingProxyType(product.attributes),
+            product.title_zh,
+            product.sku,
+            product.weight_grams,
         )
 
 

@@ -16,6 +16,7 @@ from tests.live import LiveServer
 from tests.order.factories import place
 
 NS = {"ceb": NAMESPACE}
+HEAD = "ceb:Order/ceb:OrderHead/ceb:"
 # The settings' defaults: the test servers do not override the enterprise codes.
 PLATFORM_CODE = "KJSANDBOX1"
 PAYMENT_CODE = "KJSANDPAY1"

@@ -377,9 +377,45 @@ def test_receipts_for_nothing_of_ours_change_nothing(api, server, database_url):
             },
         ),
     )
-    exchange(server, database_url)
+    drop(
+        inbox,
+        "order-number-too-big.xml",
+        receipt_xml(
+            "CEB312",
+            {
+                "ebpCode": PLATFORM_CODE,
+                "orderNo": "KJ9999999999",
+                "returnStatus": "120",
+                "returnTime": "20261111000400",
+            },
+        ),
+    )
+    drop(
+        inbox,
+        "status-too-long.xml",
+        receipt_xml(
+            "CEB312",
+            {
+                "ebpCode": PLATFORM_CODE,
+                "orderNo": "KJ0000000001",
+                "returnStatus": "-10000000000",
+                "returnTime": "20261111000400",
+            },
+        ),
+    )
+    exchange(server, database_url)  # exits 0: nothing is left for the next round to trip over
     failed = inbox / "failed"
     assert (failed / "stray-order.xml.reason.txt").read_text() == "no CEB311 matches orderNo KJ2147483647\n"
+    assert (failed / "order-number-too-big.xml.reason.txt").read_text() == (
+        "orderNo 'KJ9999999999' is not a kuajing order number\n"
+    )
+    assert (
+        failed / "status-too-long.xml.reason.txt"
+    ).read_text() == "returnStatus '-10000000000' is out of range\n"
+    assert [(inbox / name).exists() for name in ("order-number-too-big.xml", "status-too-long.xml")] == [
+        False,
+        False,
+    ]
     assert (failed / "other-platform.xml.reason.txt").read_text() == (
         f"receipt is for 9999999999, not our {PLATFORM_CODE}\n"
     )

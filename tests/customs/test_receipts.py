@@ -97,6 +97,16 @@ BASE = {
 }
 
 
+ENTITY_IN_RETURN_INFO = receipt_xml("CEB312", {**BASE, "returnInfo": "退单 &x; 结束"}).replace(
+    b"<CEB312Message", b'<!DOCTYPE CEB312Message [<!ENTITY x "EXPANDED">]><CEB312Message', 1
+)
+EXTERNAL_ENTITY = receipt_xml("CEB312", {**BASE, "returnInfo": "&x;"}).replace(
+    b"<CEB312Message",
+    b'<!DOCTYPE CEB312Message [<!ENTITY x SYSTEM "file:///etc/hostname">]><CEB312Message',
+    1,
+)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -109,7 +119,15 @@ BASE = {
         (receipt_xml("CEB312", {**BASE, "returnTime": "2026"}), "returnTime '2026'"),
         (receipt_xml("CEB312", {**BASE, "returnTime": "20261399000105"}), "not a real time"),
         (receipt_xml("CEB312", {k: v for k, v in BASE.items() if k != "orderNo"}), "orderNo is missing"),
-        (b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', "not a CEB312/412/512 receipt"),
+        # beyond what the columns hold: refused here, not a database error on every round
+        (receipt_xml("CEB312", {**BASE, "orderNo": "KJ9999999999"}), "'KJ9999999999' is not a kuajing order"),
+        (receipt_xml("CEB312", {**BASE, "returnStatus": "-10000000000"}), "'-10000000000' is out of range"),
+        (receipt_xml("CEB312", {**BASE, "guid": "A" * 37}), "guid is longer than 36 characters"),
+        (receipt_xml("CEB312", {**BASE, "ebpCode": "K" * 19}), "ebpCode is longer than 18 characters"),
+        (receipt_xml("CEB412", {**BASE, "payCode": "P", "payTransactionId": "x" * 61}), "longer than 60"),
+        # a real receipt whose returnInfo leans on an entity: refused whole, never expanded
+        (ENTITY_IN_RETURN_INFO, "must not carry a DOCTYPE"),
+        (EXTERNAL_ENTITY, "must not carry a DOCTYPE"),
         (b" " * 1_000_001, "larger than"),
     ],
 )

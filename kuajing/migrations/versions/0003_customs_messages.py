@@ -1,4 +1,5 @@
-"""Customs messages: the CEB311/411/511 documents, their events, and the seller's customs code.
+"""Customs messages: the CEB311/411/511 documents, their events, the seller's customs code, and
+the product as ordered on each order line.
 
 Revision ID: 0003
 Revises: 0002
@@ -66,8 +67,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("customs_code", sa.String(length=18), nullable=True))
         batch_op.add_column(sa.Column("customs_name", sa.String(length=100), nullable=True))
 
+    # The product as ordered, for the customs messages; null on lines placed before.
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("item_name_zh", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("item_name_en", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("item_sku", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("weight_grams", sa.Integer(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("order_lines", schema=None) as batch_op:
+        batch_op.drop_column("weight_grams")
+        batch_op.drop_column("item_sku")
+        batch_op.drop_column("item_name_en")
+        batch_op.drop_column("item_name_zh")
+
     with op.batch_alter_table("seller_profiles", schema=None) as batch_op:
         batch_op.drop_column("customs_name")
         batch_op.drop_column("customs_code")
