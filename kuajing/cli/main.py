@@ -256,7 +256,7 @@ def customs_exchange_once() -> None:
     table.add_column("count", justify="right")
     labels = {
         "sent": "messages sent to the outbox",
-        "held": "drafts held (seller has no customs code)",
+        "held": "drafts held (each says why: GET /orders/{id}/customs)",
         "accepted": "receipts: accepted",
         "rejected": "receipts: rejected",
         "progress": "receipts: still in progress",

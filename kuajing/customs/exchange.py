@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class ExchangeSummary:
     sent: int = 0
-    held: int = 0  # drafts still waiting for their seller's customs code after this round
+    held: int = 0  # drafts held after this round, for any reason (no seller code, a return, bad data)
     accepted: int = 0
     rejected: int = 0
     progress: int = 0

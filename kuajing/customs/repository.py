@@ -149,12 +149,22 @@ async def find_by_tracking(
 
 
 async def move_status(
-    session: AsyncSession, *, message_id: int, from_status: str, to_status: str, values: dict[str, Any]
+    session: AsyncSession,
+    *,
+    message_id: int,
+    from_status: str,
+    to_status: str,
+    values: dict[str, Any],
+    unheld: bool = False,
 ) -> bool:
-    """The guarded transition: only the caller that finds the message in `from_status` moves it."""
+    """The guarded transition: only the caller that finds the message in `from_status` (and,
+    with `unheld`, not held: a hold placed meanwhile wins) moves it."""
+    conditions = [CustomsMessage.id == message_id, CustomsMessage.status == from_status]
+    if unheld:
+        conditions.append(CustomsMessage.hold_reason.is_(None))
     result = await session.execute(
         update(CustomsMessage)
-        .where(CustomsMessage.id == message_id, CustomsMessage.status == from_status)
+        .where(*conditions)
         .values(status=to_status, **values)
         .execution_options(synchronize_session=False)
     )

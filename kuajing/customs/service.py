@@ -279,6 +279,9 @@ async def send_draft(
         from_status=message.status,
         to_status=CustomsStatus.sent.value,
         values={"sent_at": now},
+        # a return accepted since we read the message holds it; PostgreSQL re-checks this
+        # condition after waiting for that transaction's lock
+        unheld=True,
     ):
         return False
     await repository.add_event(

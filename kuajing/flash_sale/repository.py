@@ -159,7 +159,8 @@ async def move_reservation(
 async def campaign_totals(
     session: AsyncSession, *, campaign_id: int, statuses: list[str]
 ) -> tuple[int, int, int]:
-    """(orders, units, goods in fen) of the campaign's reservations in `statuses`."""
+    """(orders, units, goods in fen) of the campaign's reservations in `statuses`, returned
+    orders left out."""
     row = (
         await session.execute(
             select(
@@ -169,7 +170,11 @@ async def campaign_totals(
             )
             .join(Deal, Deal.id == DealReservation.deal_id)
             .join(Order, Order.id == DealReservation.order_id)
-            .where(Deal.campaign_id == campaign_id, DealReservation.status.in_(statuses))
+            .where(
+                Deal.campaign_id == campaign_id,
+                DealReservation.status.in_(statuses),
+                Order.status != "returned",  # refunded: no longer a sale
+            )
         )
     ).one()
     return int(row[0]), int(row[1]), int(row[2])

@@ -233,3 +233,37 @@ def test_drafts_that_will_not_be_sent_never_fill_the_batch(api, server, database
     # then the held drafts were not even read, and the order that may go went
     assert sorted(transport.sent) == sorted(m["guid"] for m in customs_of(api, ready["id"], seller).values())
     assert (summary.sent, summary.errors) == (2, 0)
+
+
+def test_a_hold_placed_after_the_exchange_read_a_draft_still_stops_its_send(api, database_url):
+    # given a sendable draft, read by an exchange, then held by a return accepted meanwhile
+    seller, _ = seller_with_customs_code(api)
+    order, _ = paid_order(api, seller, quantity=1)
+
+    async def ceb311_id(session: AsyncSession) -> int:
+        found = await repository.message_of(session, order_id=order["id"], message_type="CEB311")
+        assert found is not None
+        return found.id
+
+    message_id = in_database(database_url, ceb311_id)
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+
+    async def hold(session: AsyncSession) -> int:
+        return await service.hold_for_return(session, order_id=order["id"], actor_id=seller.id, now=at)
+
+    assert in_database(database_url, hold, write=True) == 2
+
+    # when the exchange's guarded move to sent runs on what it read before the hold
+    async def send(session: AsyncSession) -> bool:
+        return await repository.move_status(
+            session,
+            message_id=message_id,
+            from_status="draft",
+            to_status="sent",
+            values={"sent_at": at},
+            unheld=True,
+        )
+
+    # then it moves nothing
+    assert in_database(database_url, send, write=True) is False
+    assert customs_of(api, order["id"], seller)["CEB311"]["status"] == "draft"

@@ -217,3 +217,28 @@ def test_a_replayed_idempotency_key_returns_the_same_order(api, operator_token, 
     assert reused.json()["code"] == "idempotency_key_reused"
     assert order_ids(api, buyer) == [first.json()["order_id"]]
     assert ledger_of(database_url, deal["id"]).reserved == 1
+
+
+def test_a_returned_deal_order_leaves_the_campaign_stats(api, operator_token):
+    seller, _wine, campaign, deal = wine_deal(api, operator_token, price_cents=2000, quantity=10)
+    buyer = buyer_with_identity(api)
+    order_id = purchase(api, buyer, deal["id"], shipping_address=ADDRESS).json()["order_id"]
+    paid = api.post(f"/api/v1/orders/{order_id}/pay", json={"method": "sandbox"}, headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+    for step, who in (("ship", seller), ("deliver", seller)):
+        body = {"tracking_number": "SF7000000001"} if step == "ship" else None
+        moved = api.post(f"/api/v1/orders/{order_id}/{step}", json=body, headers=who.headers)
+        assert moved.status_code == 200, moved.text
+    stats = f"/api/v1/campaigns/{campaign['id']}/stats"
+    assert api.get(stats).json() == {"orders": 1, "units": 1, "gmv": {"amount": 14200, "currency": "CNY"}}
+
+    asked = api.post(f"/api/v1/orders/{order_id}/return", json={"reason": "破损"}, headers=buyer.headers)
+    assert asked.status_code == 200, asked.text
+    assert api.get(stats).json()["orders"] == 1  # asked for, not yet refunded: still a sale
+    accepted = api.post(f"/api/v1/orders/{order_id}/return/accept", headers=seller.headers)
+    assert accepted.status_code == 200, accepted.text
+
+    assert api.get(stats).json() == {"orders": 0, "units": 0, "gmv": {"amount": 0, "currency": "CNY"}}
+    # a refund does not reopen the deal: its ledger keeps the unit as sold
+    shown = deal_of(api, deal["id"])
+    assert (shown["remaining"], shown["reserved"], shown["sold"]) == (9, 0, 1)
