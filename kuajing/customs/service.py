@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -239,14 +239,8 @@ async def hold_for_return(
     held = 0
     for message_id in await repository.draft_ids_of(session, order_id):
         if await repository.hold_draft(session, message_id=message_id, hold_reason=RETURNED):
-            await repository.add_event(
-                session,
-                message_id=message_id,
-                from_status=CustomsStatus.draft.value,
-                to_status=CustomsStatus.draft.value,
-                actor_id=actor_id,
-                reason=RETURNED,
-                now=now,
+            await _note(
+                session, message_id, CustomsStatus.draft.value, actor_id=actor_id, reason=RETURNED, now=now
             )
             held += 1
     return held
@@ -272,27 +266,12 @@ async def send_draft(
         return False
     if message.hold_reason is not None and not await release_hold(session, message, parties, now):
         return False
-    check_transition(message.status, CustomsStatus.sent)
-    if not await repository.move_status(
-        session,
-        message_id=message.id,
-        from_status=message.status,
-        to_status=CustomsStatus.sent.value,
-        values={"sent_at": now},
-        # a return accepted since we read the message holds it; PostgreSQL re-checks this
-        # condition after waiting for that transaction's lock
-        unheld=True,
+    # unheld: a return accepted since we read the message holds it; PostgreSQL re-checks this
+    # condition after waiting for that transaction's lock
+    if not await _transition(
+        session, message, CustomsStatus.sent, values={"sent_at": now}, reason="sent", now=now, unheld=True
     ):
         return False
-    await repository.add_event(
-        session,
-        message_id=message.id,
-        from_status=CustomsStatus.draft.value,
-        to_status=CustomsStatus.sent.value,
-        actor_id=None,
-        reason="sent",
-        now=now,
-    )
     # After the guarded move, inside the transaction: if handing over fails, the move rolls back.
     # In a thread: writing and fsyncing a file must not stall the server's event loop.
     outgoing = Outgoing(message.message_type, message.guid, message.xml.encode("utf-8"))
@@ -320,35 +299,12 @@ async def apply_receipt(
         raise ReceiptError(f"{message.guid} is already {message.status}; this receipt says {outcome.value}")
     if outcome == Outcome.progress:
         await repository.update_message(session, message_id=message.id, values=receipt_values)
-        await repository.add_event(
-            session,
-            message_id=message.id,
-            from_status=message.status,
-            to_status=message.status,
-            actor_id=None,
-            reason=label,
-            now=now,
-        )
+        await _note(session, message.id, message.status, actor_id=None, reason=label, now=now)
         return outcome.value
     target = CustomsStatus(outcome.value)
-    check_transition(message.status, target)
-    if not await repository.move_status(
-        session,
-        message_id=message.id,
-        from_status=message.status,
-        to_status=target.value,
-        values={**receipt_values, "answered_at": receipt.return_time},
-    ):
+    values = {**receipt_values, "answered_at": receipt.return_time}
+    if not await _transition(session, message, target, values=values, reason=label, now=now):
         return "duplicate"
-    await repository.add_event(
-        session,
-        message_id=message.id,
-        from_status=message.status,
-        to_status=target.value,
-        actor_id=None,
-        reason=label,
-        now=now,
-    )
     return target.value
 
 
@@ -424,15 +380,7 @@ async def release_hold(
         reason = "built again with the seller's customs code and released"
     if not await repository.change_held(session, message_id=message.id, hold_reason=seen, values=values):
         return False
-    await repository.add_event(
-        session,
-        message_id=message.id,
-        from_status=message.status,
-        to_status=message.status,
-        actor_id=None,
-        reason=reason,
-        now=now,
-    )
+    await _note(session, message.id, message.status, actor_id=None, reason=reason, now=now)
     message.xml = values.get("xml") or message.xml
     return True
 
@@ -560,6 +508,55 @@ async def _add(
         now=now,
     )
     return message
+
+
+async def _transition(
+    session: AsyncSession,
+    message: CustomsMessage,
+    to: CustomsStatus,
+    *,
+    values: dict[str, Any],
+    reason: str,
+    now: datetime,
+    unheld: bool = False,
+) -> bool:
+    """Move the message to `to` if it is still where we read it (a system move: no actor), and
+    record the event; False if another worker or a receipt moved it first."""
+    check_transition(message.status, to)
+    if not await repository.move_status(
+        session,
+        message_id=message.id,
+        from_status=message.status,
+        to_status=to.value,
+        values=values,
+        unheld=unheld,
+    ):
+        return False
+    await repository.add_event(
+        session,
+        message_id=message.id,
+        from_status=message.status,
+        to_status=to.value,
+        actor_id=None,
+        reason=reason,
+        now=now,
+    )
+    return True
+
+
+async def _note(
+    session: AsyncSession, message_id: int, status: str, *, actor_id: int | None, reason: str, now: datetime
+) -> None:
+    """Record something that happened to a message without moving it (a hold, a progress receipt)."""
+    await repository.add_event(
+        session,
+        message_id=message_id,
+        from_status=status,
+        to_status=status,
+        actor_id=actor_id,
+        reason=reason,
+        now=now,
+    )
 
 
 async def _order(session: AsyncSession, order_id: int) -> Order:
