@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Insert, Table, event
+from sqlalchemy import Insert, Table, case, event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -125,6 +125,35 @@ def upsert(session: AsyncSession, table: Table, values: dict, *, key: list[str])
     statement = dialect_insert(session, table, values)
     return statement.on_conflict_do_update(
         index_elements=key, set_={name: statement.excluded[name] for name in values if name not in key}
+    )
+
+
+async def add_within(
+    session: AsyncSession, table: Table, key: dict[str, Any], column: str, amount: int, limit: int
+) -> bool:
+    """A guarded counter: create its row at 0 if missing, then add `amount` only if the total
+    stays within `limit`, in one conditional UPDATE whose row count says whether it did. Never
+    read-modify-write: concurrent callers cannot both squeeze under the limit."""
+    await session.execute(dialect_insert(session, table, {**key, column: 0}).on_conflict_do_nothing())
+    counter = table.c[column]
+    result = await session.execute(
+        update(table)
+        .where(*(table.c[name] == value for name, value in key.items()), counter + amount <= limit)
+        .values({column: counter + amount})
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def give_back(
+    session: AsyncSession, table: Table, key: dict[str, Any], column: str, amount: int
+) -> None:
+    """Take `amount` off a guarded counter in one statement, never below 0: a counter that
+    drifted low still lets a cancel or a refund through instead of failing its CHECK."""
+    counter = table.c[column]
+    await session.execute(
+        update(table)
+        .where(*(table.c[name] == value for name, value in key.items()))
+        .values({column: case((counter >= amount, counter - amount), else_=0)})
     )
 
 

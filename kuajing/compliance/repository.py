@@ -1,11 +1,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook, TaxRate
-from kuajing.db import dialect_insert, upsert
+from kuajing.db import add_within, give_back, upsert
 from kuajing.models import (
     AnnualQuantityUsage,
     AnnualUsage,
@@ -89,33 +89,15 @@ async def annual_used(session: AsyncSession, *, id_number: str, year: int) -> in
 async def consume_annual(
     session: AsyncSession, *, id_number: str, year: int, amount: int, limit: int
 ) -> bool:
-    """Add `amount` to the buyer's year only if it stays within `limit`: one guarded UPDATE."""
-    row = {"id_number": id_number, "year": year, "used_amount": 0}
-    await session.execute(dialect_insert(session, AnnualUsage.__table__, row).on_conflict_do_nothing())
-    result = await session.execute(
-        update(AnnualUsage)
-        .where(
-            AnnualUsage.id_number == id_number,
-            AnnualUsage.year == year,
-            AnnualUsage.used_amount + amount <= limit,
-        )
-        .values(used_amount=AnnualUsage.used_amount + amount)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    """Add `amount` to the buyer's year only if it stays within `limit`."""
+    key = {"id_number": id_number, "year": year}
+    return await add_within(session, AnnualUsage.__table__, key, "used_amount", amount, limit)
 
 
 async def release_annual(session: AsyncSession, *, id_number: str, year: int, amount: int) -> None:
-    """Give `amount` back to the buyer's year in one statement, never below 0: a year whose
-    counter drifted low still lets a cancel or a refunded return through instead of failing
-    the CHECK."""
-    await session.execute(
-        update(AnnualUsage)
-        .where(AnnualUsage.id_number == id_number, AnnualUsage.year == year)
-        .values(
-            used_amount=case((AnnualUsage.used_amount >= amount, AnnualUsage.used_amount - amount), else_=0)
-        )
-        .execution_options(synchronize_session=False)
+    """Give `amount` back to the buyer's year, never below 0."""
+    await give_back(
+        session, AnnualUsage.__table__, {"id_number": id_number, "year": year}, "used_amount", amount
     )
 
 
@@ -133,43 +115,16 @@ async def consume_quantity(
     session: AsyncSession, *, id_number: str, year: int, hs_prefix: str, quantity: int, cap: int
 ) -> bool:
     """Add to the person's yearly quantity of a capped line only if it stays within the cap."""
-    row = {"id_number": id_number, "year": year, "hs_prefix": hs_prefix, "used_quantity": 0}
-    await session.execute(
-        dialect_insert(session, AnnualQuantityUsage.__table__, row).on_conflict_do_nothing()
-    )
-    result = await session.execute(
-        update(AnnualQuantityUsage)
-        .where(
-            AnnualQuantityUsage.id_number == id_number,
-            AnnualQuantityUsage.year == year,
-            AnnualQuantityUsage.hs_prefix == hs_prefix,
-            AnnualQuantityUsage.used_quantity + quantity <= cap,
-        )
-        .values(used_quantity=AnnualQuantityUsage.used_quantity + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    key = {"id_number": id_number, "year": year, "hs_prefix": hs_prefix}
+    return await add_within(session, AnnualQuantityUsage.__table__, key, "used_quantity", quantity, cap)
 
 
 async def release_quantity(
     session: AsyncSession, *, id_number: str, year: int, hs_prefix: str, quantity: int
 ) -> None:
-    """Give grams or pieces back to the person's year, never below 0 (as release_annual)."""
-    await session.execute(
-        update(AnnualQuantityUsage)
-        .where(
-            AnnualQuantityUsage.id_number == id_number,
-            AnnualQuantityUsage.year == year,
-            AnnualQuantityUsage.hs_prefix == hs_prefix,
-        )
-        .values(
-            used_quantity=case(
-                (AnnualQuantityUsage.used_quantity >= quantity, AnnualQuantityUsage.used_quantity - quantity),
-                else_=0,
-            )
-        )
-        .execution_options(synchronize_session=False)
-    )
+    """Give grams or pieces back to the person's year, never below 0."""
+    key = {"id_number": id_number, "year": year, "hs_prefix": hs_prefix}
+    await give_back(session, AnnualQuantityUsage.__table__, key, "used_quantity", quantity)
 
 
 RULE_MODELS: dict[str, type[Base]] = {

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.db import dialect_insert
+from kuajing.db import add_within
 from kuajing.models import Campaign, Deal, DealBuyer, DealReservation, Order, OrderEvent, OrderLine
 
 
@@ -79,19 +79,8 @@ async def consume_buyer_units(
     session: AsyncSession, *, deal_id: int, buyer_id: int, quantity: int, limit: int
 ) -> bool:
     """Add to what the buyer holds of the deal only if it stays within the per-buyer limit."""
-    row = {"deal_id": deal_id, "buyer_id": buyer_id, "units": 0}
-    await session.execute(dialect_insert(session, DealBuyer.__table__, row).on_conflict_do_nothing())
-    result = await session.execute(
-        update(DealBuyer)
-        .where(
-            DealBuyer.deal_id == deal_id,
-            DealBuyer.buyer_id == buyer_id,
-            DealBuyer.units + quantity <= limit,
-        )
-        .values(units=DealBuyer.units + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    key = {"deal_id": deal_id, "buyer_id": buyer_id}
+    return await add_within(session, DealBuyer.__table__, key, "units", quantity, limit)
 
 
 async def release_buyer_units(session: AsyncSession, *, deal_id: int, buyer_id: int, quantity: int) -> None:
