@@ -96,10 +96,12 @@ async def current_fx(session: AsyncSession, *, fresh: bool = False) -> FxFacts:
     return rate
 
 
-def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on: date) -> LineInput | None:
-    """The line priced by the rules in force, or None when the goods may not use the channel."""
+def _line_input(
+    product: ProductFacts, quantity: int, rules: RuleBook, on: date, entry: PositiveEntry | None
+) -> LineInput | None:
+    """The line priced by the rules in force, or None when the goods may not use the channel
+    (`entry` is the product's positive-list line, looked up by the caller)."""
     rate = rules.tax_rate(product.hs_code, on)
-    entry = rules.positive_entry(product.hs_code, on)
     if rate is None or entry is None or entry.excluded:
         return None
     return LineInput(
@@ -113,9 +115,8 @@ def _line_input(product: ProductFacts, quantity: int, rules: RuleBook, on: date)
     )
 
 
-def _off_the_list(rules: RuleBook, product: ProductFacts, on: date) -> Problem:
+def _off_the_list(product: ProductFacts, entry: PositiveEntry | None) -> Problem:
     """Why a line cannot be priced for the channel."""
-    entry = rules.positive_entry(product.hs_code, on)
     if entry is None:
         return Problem(
             "not_on_positive_list", f"HS {product.hs_code} is not on the CBEC positive list.", product.id
@@ -195,15 +196,14 @@ async def quote(
     inputs = []
     for product_id in sorted(quantities):
         product, quantity = products[product_id], quantities[product_id]
-        line = _line_input(product, quantity, rules, on)
-        if line is None:
-            problems.append(_off_the_list(rules, product, on))
-            continue
         entry = rules.positive_entry(product.hs_code, on)
-        assert entry is not None  # _line_input found it
+        line = _line_input(product, quantity, rules, on, entry)
+        if line is None or entry is None:
+            problems.append(_off_the_list(product, entry))
+            continue
         rule_ids[product_id] = (entry.id, [t.id for t in rules.tariffs_in_force(ORIGIN, product.hs_code, on)])
-        for entry in rules.caps(product.hs_code, on):
-            amount = capped_amount(product, quantity, entry)
+        for capping in rules.caps(product.hs_code, on):
+            amount = capped_amount(product, quantity, capping)
             if amount is None:
                 problems.append(
                     Problem(
@@ -214,8 +214,12 @@ async def quote(
                     )
                 )
                 continue
-            prior = capped.get(entry.hs_prefix, (0, 0, ""))[0]
-            capped[entry.hs_prefix] = (prior + amount, entry.yearly_cap or 0, entry.yearly_cap_unit or "")
+            prior = capped.get(capping.hs_prefix, (0, 0, ""))[0]
+            capped[capping.hs_prefix] = (
+                prior + amount,
+                capping.yearly_cap or 0,
+                capping.yearly_cap_unit or "",
+            )
         problems += [
             Problem(p.code, p.message, product_id)
             for p in category_rules.listing_problems(product.hs_code, product.attributes)
@@ -302,9 +306,10 @@ async def listing_prices(session: AsyncSession, products: list[Product]) -> dict
     profiles = await snapshots.sellers(session, {p.seller_id for p in products})
     prices = {}
     for product in products:
-        line = _line_input(ProductFacts.of(product), 1, rules, on)
+        entry = rules.positive_entry(product.hs_code, on)
+        line = _line_input(ProductFacts.of(product), 1, rules, on, entry)
         profile = profiles.get(product.seller_id)
-        if line is None or profile is None:
+        if line is None or entry is None or profile is None:
             continue
         amounts = price_order(
             [line], freight_usd=profile.shipping_fee_amount, fx_rate=fx.rate, per_order_limit=limits.per_order
@@ -320,6 +325,6 @@ async def listing_prices(session: AsyncSession, products: list[Product]) -> dict
             landed=amounts.total,
             freight=amounts.freight,
             tax=amounts.tax,
-            bonded_only=rules.positive_entry(product.hs_code, on).bonded_only,  # type: ignore[union-attr]
+            bonded_only=entry.bonded_only,
         )
     return prices
