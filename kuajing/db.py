@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Insert, Table, case, event, update
+from sqlalchemy import Insert, Table, bindparam, case, event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -143,15 +144,26 @@ async def add_within(
     down."""
     if amount > limit:
         return False
-    statement = dialect_insert(session, table, {**key, column: amount})
-    counter = table.c[column]
-    added = counter + statement.excluded[column]
-    result = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(key), set_={column: added}, where=added <= limit
-        ).returning(counter)
-    )
+    statement = _guarded_add(session.get_bind().dialect.name, table, tuple(key), column)
+    result = await session.execute(statement, {**key, "amount": amount, "limit": limit})
     return result.first() is not None
+
+
+@functools.cache
+def _guarded_add(dialect: str, table: Table, key: tuple[str, ...], column: str) -> Insert:
+    """add_within's statement, built once per counter: a flash-sale winner runs two or three of
+    them, and building one (its conflict clause aliases the table) costs more than running it."""
+    amount, limit = bindparam("amount"), bindparam("limit")
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    counter = table.c[column]
+    return (
+        insert(table)
+        .values({**{name: bindparam(name) for name in key}, column: amount})
+        .on_conflict_do_update(
+            index_elements=list(key), set_={column: counter + amount}, where=counter + amount <= limit
+        )
+        .returning(counter)
+    )
 
 
 async def give_back(

@@ -220,7 +220,13 @@ async def prepare_attempt(
 ) -> Attempt:
     """Price the attempt at the deal price and check every CBEC rule a read can check (identity,
     risk notice, positive list, category rules, per-order limit, the year as it stands); the
-    counters themselves are taken when the batch is applied."""
+    counters themselves are taken when the batch is applied.
+
+    The product, the seller's fee and the FX rate come from the worker's snapshots, at most
+    KUAJING_READ_CACHE_SECONDS old, not from three reads per attempt: the goods are priced at
+    the deal's own fixed price, the order records the rate it used, and at 11.11 volumes those
+    reads of the same three rows were a third of an attempt's cost. The buyer's identity, year
+    and caps are read fresh, and taken by guarded counters in the batch."""
     quote, notice = await order_service.checked_quote(
         session,
         buyer_id=buyer_id,
@@ -229,6 +235,7 @@ async def prepare_attempt(
         risk_notice_version=risk_notice_version,
         now=now,
         deal_prices={deal.product_id: deal.price_amount},
+        fresh=False,
     )
     order, lines = order_service.order_fields(
         quote,

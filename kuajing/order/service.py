@@ -51,9 +51,11 @@ async def checked_quote(
     risk_notice_version: str | None,
     now: datetime,
     deal_prices: Mapping[int, int] | None = None,
+    fresh: bool = True,
 ) -> tuple[Quote, RiskNotice]:
-    """The risk notice accepted and a fresh quote with no problems, or the first problem raised
-    (with all of them listed). Nothing is written."""
+    """The risk notice accepted and a quote with no problems, or the first problem raised (with
+    all of them listed). Nothing is written. `fresh` reads products, fees and the FX rate from
+    the database; without it they come from the worker's snapshots (see pricing.snapshots)."""
     if not risk_notice_accepted:
         raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
     notice = risk_notice.in_force(beijing_date(now))
@@ -62,7 +64,7 @@ async def checked_quote(
             message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
         )
     quote = await pricing_service.quote(
-        session, lines=lines, buyer_id=buyer_id, now=now, fresh=True, deal_prices=deal_prices
+        session, lines=lines, buyer_id=buyer_id, now=now, fresh=fresh, deal_prices=deal_prices
     )
     if quote.problems:
         first = quote.problems[0]
