@@ -259,6 +259,10 @@ def receipt(order: Order) -> dict[str, object]:
     return {"order_id": order.id, "status": order.status, "expires_at": order.expires_at.isoformat()}
 
 
+def _reserved(order: Order) -> Reserved:
+    return Reserved(order.id, order.expires_at, receipt(order))
+
+
 async def _take_buyer_room(session: AsyncSession, attempt: Attempt) -> KuajingError | None:
     """Take the buyer's per-deal allowance, CBEC year and capped quantities by guarded updates,
     in that order; on the first refusal give back what was taken and return the refusal."""
@@ -354,6 +358,14 @@ async def apply_batch(
             outcomes[i] = Refused(refusal)
 
     left = await repository.lock_remaining(session, deal.id)
+    # A Redis-admitted attempt already written (its stream entry replayed by another worker, or
+    # twice): answer with that order. Only a batch holding this deal's lock writes its
+    # reservations, so what this read finds cannot change before the commit.
+    tokens = [attempt.token for attempt in attempts if attempt.token is not None]
+    written = await repository.orders_of_tokens(session, tokens) if tokens else {}
+    for i, attempt in enumerate(attempts):
+        if attempt.token in written and i not in same_key_as:
+            outcomes[i] = _reserved(written[attempt.token])
     waiting = [i for i in range(len(attempts)) if outcomes[i] is None and i not in same_key_as]
     winners: list[int] = []
     for i in sorted(waiting, key=lambda i: (attempts[i].id_number, i)):
@@ -381,6 +393,7 @@ async def apply_batch(
                     buyer_id=attempts[i].buyer_id,
                     quantity=attempts[i].quantity,
                     status=ReservationStatus.held.value,
+                    redis_token=attempts[i].token,
                     created_at=now,
                     updated_at=now,
                 ),
@@ -389,7 +402,7 @@ async def apply_batch(
         ]
         await repository.add_reserved_orders(session, placed, reason=f"placed: deal {deal.id}", now=now)
         for i, (order, _lines, _reservation) in zip(winners, placed, strict=True):
-            outcomes[i] = Reserved(order.id, order.expires_at, receipt(order))
+            outcomes[i] = _reserved(order)
 
     for i, first in same_key_as.items():
         outcomes[i] = outcomes[first]
