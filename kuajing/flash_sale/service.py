@@ -352,6 +352,16 @@ async def apply_batch(
         else:
             outcomes[i] = Replayed()
 
+    # The same Redis admission twice in one batch (a replay racing its own worker): one write,
+    # one answer for both, like one Idempotency-Key sent twice.
+    first_with_token: dict[str, int] = {}
+    for i, attempt in enumerate(attempts):
+        if attempt.token is None or i in same_key_as:
+            continue
+        first = first_with_token.setdefault(attempt.token, i)
+        if first != i:
+            same_key_as[i] = first
+
     refusal = _window_refusal(deal, now)
     for i in range(len(attempts)):
         if outcomes[i] is None and i not in same_key_as and refusal is not None:
