@@ -1,0 +1,60 @@
+"""A Redis ledger in the test process (on a database and a Redis of the test's choosing) and
+priced attempts to feed it."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from kuajing.db import Database
+from kuajing.flash_sale import service
+from kuajing.flash_sale.group_commit import GroupCommitLedger
+from kuajing.flash_sale.ledger import Attempt
+from kuajing.flash_sale.redis_ledger import RedisLedger
+from kuajing.flash_sale.redis_stock import RedisStock
+from kuajing.kit.time import utcnow
+from tests.auth.factories import Account
+
+
+@asynccontextmanager
+async def redis_ledger(
+    database_url: str,
+    redis_url: str,
+    *,
+    prefix: str,
+    buckets: int = 1,
+    cluster: bool = False,
+    grace_seconds: float = 0,
+) -> AsyncIterator[RedisLedger]:
+    database = Database(database_url)
+    batches = GroupCommitLedger(database, window_seconds=0.01, max_batch=200, sold_out_recheck_seconds=0)
+    stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
+    ledger = RedisLedger(
+        database, stock, batches=batches, sold_out_recheck_seconds=0, replay_grace_seconds=grace_seconds
+    )
+    try:
+        yield ledger
+    finally:
+        await ledger.close()
+        await database.dispose()
+
+
+async def prepared(
+    ledger: RedisLedger, deal_id: int, buyers: list[Account], *, quantity: int = 1
+) -> list[Attempt]:
+    """Each buyer's attempt, priced and checked as the purchase endpoint does."""
+    async with ledger.database.transaction(write=False) as session:
+        deal = await service.deal_facts(session, deal_id=deal_id)
+        return [
+            await service.prepare_attempt(
+                session,
+                deal=deal,
+                buyer_id=buyer.id,
+                quantity=quantity,
+                risk_notice_accepted=True,
+                risk_notice_version=None,
+                shipping_address=None,
+                ttl_seconds=300,
+                idempotency=None,
+                now=utcnow(),
+            )
+            for buyer in buyers
+        ]
