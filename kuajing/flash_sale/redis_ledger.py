@@ -12,7 +12,7 @@ answers sold_out from memory for a moment (sold_out.SoldOutMemo).
 
 Why this cannot oversell: the database still takes every unit with its guarded UPDATE under
 the deal's row lock, so Redis holding too much stock (flushed and rebuilt while attempts were
-in flight, a lost give-back) only admits attempts the database then refuses. See reconciler.py.
+in flight, a lost give-back) only admits attempts the database then refuses. See redis_reconciler.py.
 
 A worker that dies between the admission and the commit leaves its entry in the stream;
 `replay_stale` (run periodically by every worker) writes entries older than a grace period from
@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from kuajing.db import Database
 from kuajing.errors import KuajingError
-from kuajing.flash_sale import attempt_codec, reconciler, repository
+from kuajing.flash_sale import attempt_codec, redis_reconciler, repository
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
 from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Reserved
@@ -93,7 +93,7 @@ class RedisLedger:
         self._batches = batches
         self._sold_out = SoldOutMemo(sold_out_recheck_seconds)
         self._grace_ms = int(replay_grace_seconds * 1000)
-        self._reloads: dict[int, asyncio.Task[list[reconciler.BucketDrift]]] = {}
+        self._reloads: dict[int, asyncio.Task[list[redis_reconciler.BucketDrift]]] = {}
         # tokens this worker is writing right now: its own replayer leaves them alone
         self._writing: set[str] = set()
 
@@ -148,7 +148,7 @@ class RedisLedger:
                 await self.reload(deal_id)
         raise PurchaseUnavailable(message="The deal could not be loaded into the stock ledger; try again.")
 
-    async def reload(self, deal_id: int) -> list[reconciler.BucketDrift]:
+    async def reload(self, deal_id: int) -> list[redis_reconciler.BucketDrift]:
         """Rebuild the deal in Redis from the database; concurrent callers share one rebuild."""
         task = self._reloads.get(deal_id)
         if task is None:
@@ -162,8 +162,8 @@ class RedisLedger:
         except RedisError as exc:
             raise PurchaseUnavailable(message="The stock ledger is unavailable; nothing was taken.") from exc
 
-    async def _rebuild(self, deal_id: int) -> list[reconciler.BucketDrift]:
-        report = await reconciler.reconcile_deal(self.database, self.stock, deal_id=deal_id)
+    async def _rebuild(self, deal_id: int) -> list[redis_reconciler.BucketDrift]:
+        report = await redis_reconciler.reconcile_deal(self.database, self.stock, deal_id=deal_id)
         for drift in report:
             if drift.found is not None and drift.drifted:
                 log.warning("deal %d bucket %d drifted and was repaired: %s", deal_id, drift.bucket, drift)
@@ -208,7 +208,7 @@ class RedisLedger:
                 session, status=ReservationStatus.released.value, order_ids=order_ids
             )
         for reservation in reservations:
-            bucket = reconciler.bucket_of(
+            bucket = redis_reconciler.bucket_of(
                 self.stock, buyer_id=reservation.buyer_id, token=reservation.redis_token
             )
             try:
@@ -280,7 +280,7 @@ class RedisLedger:
                         log.warning("replayed stale stream entries: %s", replayed)
                 if reconcile_interval > 0 and loop.time() >= next_reconcile:
                     next_reconcile = loop.time() + reconcile_interval
-                    for drift in await reconciler.reconcile_deals(self.database, self.stock):
+                    for drift in await redis_reconciler.reconcile_deals(self.database, self.stock):
                         if drift.drifted:
                             log.warning("repaired Redis drift: %s", drift)
             except asyncio.CancelledError:

@@ -1,6 +1,6 @@
 """Every Redis command of the flash sale: the keys, the Lua scripts (redis_stock.lua) and the
 calls that run them. The Redis counterpart of repository.py; the rules live in redis_ledger.py
-and reconciler.py.
+and redis_reconciler.py.
 
 A deal's keys share one hash tag, so each script touches a single slot and runs unchanged on a
 Redis Cluster: `kj:{deal:42}` (a hash: stock, limit, starts, ends), `kj:{deal:42}:buyers`,

@@ -1,8 +1,10 @@
 """A Redis ledger in the test process (on a database and a Redis of the test's choosing) and
 priced attempts to feed it."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from kuajing.db import Database
 from kuajing.flash_sale import service
@@ -58,3 +60,33 @@ async def prepared(
             )
             for buyer in buyers
         ]
+
+
+@dataclass(frozen=True)
+class RedisDeal:
+    """A deal as Redis holds it, over all of its buckets."""
+
+    stock: list[int | None]  # per bucket
+    buyers: dict[int, int]  # units per buyer, summed over buckets
+    entries: int  # stream entries not yet settled
+
+
+def redis_deal(
+    redis_url: str, deal_id: int, *, prefix: str, buckets: int = 1, cluster: bool = False
+) -> RedisDeal:
+    async def read() -> RedisDeal:
+        stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
+        try:
+            buyers: dict[int, int] = {}
+            for bucket in range(buckets):
+                for buyer, units in (await stock.buyer_units(deal_id, bucket)).items():
+                    buyers[buyer] = buyers.get(buyer, 0) + units
+            return RedisDeal(
+                stock=[await stock.stock(deal_id, bucket) for bucket in range(buckets)],
+                buyers=buyers,
+                entries=sum([len(await stock.entries(deal_id, bucket)) for bucket in range(buckets)]),
+            )
+        finally:
+            await stock.close()
+
+    return asyncio.run(read())

@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from kuajing.flash_sale import attempt_codec, reconciler
+from kuajing.flash_sale import attempt_codec, redis_reconciler
 from kuajing.flash_sale.ledger import Refused, Reserved
 from kuajing.flash_sale.redis_ledger import ReplayReport, refusal_for
 from kuajing.flash_sale.redis_stock import BUYER_LIMIT, ENDED, NOT_STARTED, SOLD_OUT, TAKEN
+from kuajing.kit.time import utcnow
+from kuajing.order import service as order_service
 from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.flash_sale.factories import Ledger, create_campaign, create_deal, holders, ledger_of
@@ -194,8 +196,8 @@ def test_a_stale_redis_admits_too_many_and_the_database_refuses_them(
             # when five more buyers try
             late = await asyncio.gather(*(ledger.purchase(a) for a in attempts[3:]))
             stale = await ledger.stock.stock(deal["id"], 0)
-            drift = await reconciler.reconcile_deal(ledger.database, ledger.stock, deal_id=deal["id"])
-            checked = await reconciler.reconcile_deal(
+            drift = await redis_reconciler.reconcile_deal(ledger.database, ledger.stock, deal_id=deal["id"])
+            checked = await redis_reconciler.reconcile_deal(
                 ledger.database, ledger.stock, deal_id=deal["id"], repair=False
             )
             return first, late, stale, drift, checked
@@ -230,3 +232,36 @@ def test_a_deal_not_started_is_refused_by_redis(api, operator_token, database_ur
     outcome = asyncio.run(run())
     assert isinstance(outcome, Refused)
     assert outcome.error.code == "not_started"
+
+
+def test_an_expired_order_gives_its_units_back_in_the_database_and_in_redis(
+    api, operator_token, database_url, redis_url, prefix
+):
+    # given a 2-unit deal held whole by one unpaid order placed through Redis
+    deal = _deal(api, operator_token, 2, per_buyer_limit=2)
+    (holder,) = bulk_buyers_with_identity(database_url, 1)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            (attempt,) = await prepared(ledger, deal["id"], [holder], quantity=2)
+            held = await ledger.purchase(attempt)
+            assert isinstance(held, Reserved)
+            before = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
+            # when the sweeper's step expires it (as if its time had passed) and, after the
+            # commit, tells the ledger, twice (two workers sweeping)
+            async with ledger.database.transaction(write=True) as session:
+                assert await order_service.expire_order(
+                    session, order_id=held.order_id, now=utcnow() + timedelta(hours=1)
+                )
+            await ledger.released([held.order_id])
+            await ledger.released([held.order_id])
+            after = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
+            return before, after
+
+    before, after = asyncio.run(run())
+
+    # then both units are back, once, on the deal in the database and in Redis
+    assert before == (0, {holder.id: 2})
+    assert after == (2, {})
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.most_units_per_buyer) == (2, 0, 0, 0)

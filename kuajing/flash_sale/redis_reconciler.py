@@ -1,4 +1,5 @@
-"""Rebuild a deal's Redis state from the database, the source of truth, and report the drift.
+"""The Redis reconciler: rebuild a deal's Redis state from the database, the source of truth, and
+report the drift.
 
 Redis only admits; the database decides. Every admitted attempt is still applied under the
 deal's row lock with the guarded `UPDATE deals SET remaining = remaining - n WHERE remaining >=
