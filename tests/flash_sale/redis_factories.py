@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from kuajing.db import Database
 from kuajing.flash_sale import service
@@ -40,10 +41,10 @@ async def redis_ledger(
 
 
 async def prepared(
-    ledger: RedisLedger, deal_id: int, buyers: list[Account], *, quantity: int = 1
+    database: Database, deal_id: int, buyers: list[Account], *, quantity: int = 1, **options: Any
 ) -> list[Attempt]:
     """Each buyer's attempt, priced and checked as the purchase endpoint does."""
-    async with ledger.database.transaction(write=False) as session:
+    async with database.transaction(write=False) as session:
         deal = await service.deal_facts(session, deal_id=deal_id)
         return [
             await service.prepare_attempt(
@@ -55,8 +56,8 @@ async def prepared(
                 risk_notice_version=None,
                 shipping_address=None,
                 ttl_seconds=300,
-                idempotency=None,
                 now=utcnow(),
+                **{"idempotency": None, **options},
             )
             for buyer in buyers
         ]

@@ -43,7 +43,7 @@ def test_lua_verdicts_map_to_the_contracts_409_codes(api, operator_token, databa
 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
-            (attempt,) = await prepared(ledger, deal["id"], [first])
+            (attempt,) = await prepared(ledger.database, deal["id"], [first])
             await ledger.reload(deal["id"])
             facts = attempt.deal
             starts = int(facts.starts_at.timestamp() * 1000)
@@ -125,7 +125,7 @@ def test_replaying_a_dead_workers_entries_twice_writes_one_order_each(
 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
-            attempts = await prepared(ledger, deal["id"], buyers)
+            attempts = await prepared(ledger.database, deal["id"], buyers)
             earlier = await ledger.purchase(attempts[3])
             assert isinstance(earlier, Reserved)
             await ledger.stock.client.hdel(
@@ -190,7 +190,7 @@ def test_a_stale_redis_admits_too_many_and_the_database_refuses_them(
 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
-            attempts = await prepared(ledger, deal["id"], buyers)
+            attempts = await prepared(ledger.database, deal["id"], buyers)
             first = await asyncio.gather(*(ledger.purchase(a) for a in attempts[:3]))
             await ledger.stock.client.hset(ledger.stock.keys(deal["id"], 0)[0], "stock", 5)
             # when five more buyers try
@@ -226,7 +226,7 @@ def test_a_deal_not_started_is_refused_by_redis(api, operator_token, database_ur
 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
-            (attempt,) = await prepared(ledger, deal["id"], [buyer])
+            (attempt,) = await prepared(ledger.database, deal["id"], [buyer])
             return await ledger.purchase(attempt)
 
     outcome = asyncio.run(run())
@@ -243,7 +243,7 @@ def test_an_expired_order_gives_its_units_back_in_the_database_and_in_redis(
 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
-            (attempt,) = await prepared(ledger, deal["id"], [holder], quantity=2)
+            (attempt,) = await prepared(ledger.database, deal["id"], [holder], quantity=2)
             held = await ledger.purchase(attempt)
             assert isinstance(held, Reserved)
             before = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
