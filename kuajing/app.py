@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 name="order-sweeper",
             )
         upkeep = None
+        if isinstance(app.state.stock_ledger, RedisLedger):
+            await app.state.stock_ledger.start()
         if isinstance(app.state.stock_ledger, RedisLedger) and (
             settings.flash_sale_replay_interval_seconds > 0
             or settings.flash_sale_reconcile_interval_seconds > 0

@@ -97,6 +97,9 @@ class RedisLedger:
         # tokens this worker is writing right now: its own replayer leaves them alone
         self._writing: set[str] = set()
 
+    async def start(self) -> None:
+        await self.stock.start()
+
     def known_sold_out(self, deal_id: int) -> bool:
         # Redis said so, or (Redis holding too much after a rebuild) the database did
         return self._sold_out.known(deal_id) or self._batches.known_sold_out(deal_id)
@@ -137,8 +140,10 @@ class RedisLedger:
                     token=token,
                     payload=payload,
                 )
-            except RedisError as exc:
-                log.warning("Redis refused a take on deal %d: %r", deal_id, exc)
+            except Exception as exc:
+                # a Redis or client failure is the ledger being unavailable (503), never a 500;
+                # if the script did run, the replayer writes or gives back its entry later
+                log.warning("Redis failed a take on deal %d: %r", deal_id, exc)
                 raise PurchaseUnavailable(
                     message="The stock ledger is unavailable; nothing was taken."
                 ) from exc

@@ -77,6 +77,14 @@ class RedisStock:
         client = RedisCluster.from_url(url, **options) if cluster else Redis.from_url(url, **options)
         return cls(client, prefix=prefix, buckets=buckets)
 
+    async def start(self) -> None:
+        """Connect before the first purchase: a cluster client maps the slots once here, rather
+        than in a burst of first requests that would each start its own mapping."""
+        if isinstance(self.client, RedisCluster):
+            await self.client.initialize()
+        else:
+            await self.client.ping()
+
     def tag(self, deal_id: int, bucket: int) -> str:
         return f"deal:{deal_id}" if self.buckets == 1 else f"deal:{deal_id}:b{bucket}"
 

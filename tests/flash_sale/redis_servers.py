@@ -2,7 +2,9 @@
 redis-server on a free port (for tests that flush it), and a real 3-node Redis Cluster."""
 
 import os
+import random
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -86,9 +88,30 @@ def _wait_for(check, what: str, seconds: float = 20) -> None:  # type: ignore[no
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _cluster_ports(count: int) -> list[int]:
+    """Free ports whose cluster bus ports (+10000) are free too: a cluster node's port must be
+    55535 or less, so the kernel's ephemeral range will not do."""
+    ports: list[int] = []
+    port = 7300 + random.randrange(0, 2000)
+    while len(ports) < count:
+        if _bindable(port) and _bindable(port + 10000):
+            ports.append(port)
+        port += 1
+    return ports
+
+
 def start_servers(workdir: Path, count: int, *, cluster: bool) -> RedisServers:
     binary = _binary()
-    servers = RedisServers(ports=[free_port() for _ in range(count)])
+    servers = RedisServers(ports=_cluster_ports(count) if cluster else [free_port() for _ in range(count)])
     for port in servers.ports:
         home = workdir / str(port)
         home.mkdir(parents=True)
