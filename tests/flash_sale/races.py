@@ -18,6 +18,10 @@ from tests.flash_sale.factories import (
     purchase_body,
 )
 
+# uvicorn closes a keep-alive connection idle for 5 s; on a loaded machine the racing client can
+# leave one idle that long and then send on it as the server closes it (httpx.ReadError).
+RACE_SERVER_ARGS = ("--timeout-keep-alive", "120")
+
 
 async def race(url, requests, *, connections):
     """Send every request, at most `connections` at a time, each on its own connection. The

@@ -16,6 +16,7 @@ from tests.flash_sale.factories import (
     purchase_body,
 )
 from tests.flash_sale.races import (
+    RACE_SERVER_ARGS,
     assert_exactly_a_hundred_sold,
     hundred_unit_deal,
     purchases,
@@ -32,6 +33,7 @@ def two_workers(database_url, tmp_path_factory):
         database_url,
         tmp_path_factory.mktemp("flash") / "server.log",
         workers=2,
+        extra_args=RACE_SERVER_ARGS,
         sweep_interval_seconds="0",
         auth_cache_seconds="5",
     )

@@ -6,7 +6,12 @@ import pytest
 import redis
 
 from kuajing.flash_sale.redis_stock import RedisStock
-from tests.flash_sale.races import assert_exactly_a_hundred_sold, hundred_unit_deal, two_thousand_buyers_race
+from tests.flash_sale.races import (
+    RACE_SERVER_ARGS,
+    assert_exactly_a_hundred_sold,
+    hundred_unit_deal,
+    two_thousand_buyers_race,
+)
 from tests.flash_sale.redis_factories import RedisDeal, redis_deal
 from tests.flash_sale.redis_servers import new_prefix
 from tests.live import start_server
@@ -25,6 +30,7 @@ def cluster_workers(database_url, redis_cluster, prefix, tmp_path_factory):
         database_url,
         tmp_path_factory.mktemp("flash-cluster") / "server.log",
         workers=2,
+        extra_args=RACE_SERVER_ARGS,
         sweep_interval_seconds="0",
         auth_cache_seconds="5",
         redis_url=redis_cluster.url,

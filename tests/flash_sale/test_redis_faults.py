@@ -13,7 +13,13 @@ import pytest
 
 from tests.auth.factories import bulk_buyers_with_identity
 from tests.flash_sale.factories import purchase_body
-from tests.flash_sale.races import assert_exactly_a_hundred_sold, hundred_unit_deal, purchases, race
+from tests.flash_sale.races import (
+    RACE_SERVER_ARGS,
+    assert_exactly_a_hundred_sold,
+    hundred_unit_deal,
+    purchases,
+    race,
+)
 from tests.flash_sale.redis_factories import RedisDeal, redis_deal
 from tests.flash_sale.redis_servers import new_prefix
 from tests.live import start_server
@@ -30,6 +36,7 @@ def flushable_workers(database_url, own_redis, prefix, tmp_path_factory):
         database_url,
         tmp_path_factory.mktemp("flash-flush") / "server.log",
         workers=2,
+        extra_args=RACE_SERVER_ARGS,
         sweep_interval_seconds="0",
         auth_cache_seconds="5",
         redis_url=own_redis.url,
