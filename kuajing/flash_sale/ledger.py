@@ -55,6 +55,10 @@ class Attempt:
     # Set by the Redis ledger: the admission token of the attempt's stream entry, stored on the
     # reservation so a replay of that entry finds the order instead of writing it again.
     token: str | None = None
+    # Set by the Redis ledger when Redis refused an attempt that carries an Idempotency-Key: the
+    # batch then only claims the key, so a request racing an earlier one with the same key gets
+    # that one's answer (Replayed), as on the SQL ledger, and any other gets this refusal.
+    refused: KuajingError | None = None
 
 
 @dataclass(frozen=True, slots=True)

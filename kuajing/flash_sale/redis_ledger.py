@@ -36,21 +36,27 @@ from kuajing.errors import KuajingError
 from kuajing.flash_sale import attempt_codec, redis_reconciler, repository
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
 from kuajing.flash_sale.group_commit import GroupCommitLedger
-from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Reserved
+from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
 from kuajing.flash_sale.redis_stock import (
     BUYER_LIMIT,
     ENDED,
     NOT_STARTED,
+    PENDING,
     SOLD_OUT,
     TAKEN,
     UNKNOWN,
     Entry,
     RedisStock,
+    claim_of,
 )
 from kuajing.flash_sale.reservations import ReservationStatus
 from kuajing.flash_sale.sold_out import SoldOutMemo
 
 log = logging.getLogger(__name__)
+
+# How long an attempt waits while another with its Idempotency-Key is being written before it
+# answers idempotency_in_progress; a dead worker's entry holds the key until it is replayed.
+PENDING_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,20 +122,33 @@ class RedisLedger:
             verdict, entry_id = await self._take(attempt, bucket, token, payload)
             if verdict == TAKEN:
                 break
+            if verdict == PENDING:
+                return Replayed()  # the endpoint answers with its result, or that it is in progress
             if verdict != SOLD_OUT:
-                return Refused(refusal_for(deal, verdict))
+                return await self._refuse(attempt, refusal_for(deal, verdict))
         else:
             self._sold_out.learn(deal.id)
-            return Refused(refusal_for(deal, SOLD_OUT))
+            return await self._refuse(attempt, refusal_for(deal, SOLD_OUT))
         # Admitted: the write goes on even if the caller hangs up, so the entry is settled now
         # rather than by the replayer.
         write = asyncio.ensure_future(self._write(replace(attempt, token=token), bucket, entry_id))
         write.add_done_callback(_mark_read)
         return await asyncio.shield(write)
 
+    async def _refuse(self, attempt: Attempt, error: KuajingError) -> Outcome:
+        """Redis refused the attempt. One with an Idempotency-Key may be racing an earlier
+        request with that key, whose units Redis already counts: the batch claims the key and
+        answers Replayed if that one got there first (taking nothing either way)."""
+        if attempt.idempotency is None:
+            return Refused(error)
+        return await self._batches.purchase(replace(attempt, refused=error))
+
     async def _take(self, attempt: Attempt, bucket: int, token: str, payload: str) -> tuple[str, str]:
         deal_id = attempt.deal.id
-        for tries_left in (1, 0):
+        loop = asyncio.get_running_loop()
+        waiting_until = loop.time() + PENDING_WAIT_SECONDS
+        reloaded = False
+        while True:
             try:
                 verdict, entry_id = await self.stock.take(
                     deal_id,
@@ -139,6 +158,7 @@ class RedisLedger:
                     quantity=attempt.quantity,
                     token=token,
                     payload=payload,
+                    claim=claim_of(attempt.idempotency),
                 )
             except Exception as exc:
                 # a Redis or client failure is the ledger being unavailable (503), never a 500;
@@ -147,11 +167,17 @@ class RedisLedger:
                 raise PurchaseUnavailable(
                     message="The stock ledger is unavailable; nothing was taken."
                 ) from exc
-            if verdict != UNKNOWN:
-                return verdict, entry_id
-            if tries_left:
+            if verdict == UNKNOWN and not reloaded:
                 await self.reload(deal_id)
-        raise PurchaseUnavailable(message="The deal could not be loaded into the stock ledger; try again.")
+                reloaded = True
+            elif verdict == UNKNOWN:
+                raise PurchaseUnavailable(message="The deal could not be loaded into Redis; try again.")
+            elif verdict == PENDING and loop.time() < waiting_until:
+                # the same request, sent again while the first is being written: once that one
+                # is settled, this one takes its answer from the database
+                await asyncio.sleep(0.01)
+            else:
+                return verdict, entry_id
 
     async def reload(self, deal_id: int) -> list[redis_reconciler.BucketDrift]:
         """Rebuild the deal in Redis from the database; concurrent callers share one rebuild."""
@@ -194,10 +220,16 @@ class RedisLedger:
         the entry stays, and the replayer settles it later."""
         deal_id = attempt.deal.id
         try:
+            claim = claim_of(attempt.idempotency)
             if written:
-                await self.stock.forget_entry(deal_id, bucket, entry_id)
+                await self.stock.forget_entry(deal_id, bucket, entry_id, claim=claim)
             elif await self.stock.give_back(
-                deal_id, bucket, entry_id=entry_id, buyer_id=attempt.buyer_id, quantity=attempt.quantity
+                deal_id,
+                bucket,
+                entry_id=entry_id,
+                buyer_id=attempt.buyer_id,
+                quantity=attempt.quantity,
+                claim=claim,
             ):
                 self._sold_out.forget(deal_id)
         except RedisError:
@@ -259,7 +291,7 @@ class RedisLedger:
         except (ValueError, KeyError, TypeError):
             log.error("stream entry %s of deal %d cannot be decoded; giving it back", entry.id, deal_id)
             await self.stock.give_back(
-                deal_id, bucket, entry_id=entry.id, buyer_id=entry.buyer_id, quantity=entry.quantity
+                deal_id, bucket, entry_id=entry.id, buyer_id=entry.buyer_id, quantity=entry.quantity, claim=""
             )
             return "given_back"
         try:

@@ -1,15 +1,21 @@
 -- The Redis stock ledger's scripts. Each runs atomically on the one slot its keys share
 -- (the deal's, or a bucket's, hash tag): KEYS[1] the deal hash (stock, limit, starts, ends in
 -- epoch ms), KEYS[2] the buyers hash (units each buyer holds), KEYS[3] the stream of admitted
--- attempts not yet written to the database, KEYS[4] the set of released reservation ids.
+-- attempts not yet written to the database, KEYS[4] the set of released reservation ids,
+-- KEYS[5] the Idempotency-Keys (hashed) of admitted attempts not yet settled, to their entry.
 -- Sections start with "--- name"; redis_stock.py splits them.
 
 --- take
--- ARGV: now_ms, buyer_id, quantity, token, payload.
--- Returns {verdict, entry id or ""}: unknown | not_started | ended | buyer_limit | sold_out | taken.
+-- ARGV: now_ms, buyer_id, quantity, token, payload, claim ("" without an Idempotency-Key).
+-- Returns {verdict, entry id or ""}: unknown | pending | not_started | ended | buyer_limit |
+-- sold_out | taken. pending: an attempt with the same Idempotency-Key is being written.
 local deal = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends')
 if not deal[1] then
   return {'unknown', ''}
+end
+local claim = ARGV[6]
+if claim ~= '' and redis.call('HEXISTS', KEYS[5], claim) == 1 then
+  return {'pending', ''}
 end
 local now = tonumber(ARGV[1])
 if now < tonumber(deal[3]) then
@@ -28,12 +34,25 @@ if tonumber(deal[1]) < quantity then
 end
 redis.call('HINCRBY', KEYS[1], 'stock', -quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[2], quantity)
-local id = redis.call('XADD', KEYS[3], '*', 't', ARGV[4], 'b', ARGV[2], 'q', ARGV[3], 'p', ARGV[5])
+local id = redis.call('XADD', KEYS[3], '*', 't', ARGV[4], 'b', ARGV[2], 'q', ARGV[3], 'k', claim, 'p', ARGV[5])
+if claim ~= '' then
+  redis.call('HSET', KEYS[5], claim, id)
+end
 return {'taken', id}
 
+--- forget
+-- A written attempt: its entry and its pending claim go. ARGV: entry id, claim.
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[5], ARGV[2]) == ARGV[1] then
+  redis.call('HDEL', KEYS[5], ARGV[2])
+end
+return redis.call('XDEL', KEYS[3], ARGV[1])
+
 --- give_back
--- An admitted attempt the database refused. ARGV: entry id, buyer_id, quantity.
+-- An admitted attempt the database refused. ARGV: entry id, buyer_id, quantity, claim.
 -- Only the caller whose XDEL removes the entry returns its units: idempotent. Returns 1 or 0.
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[5], ARGV[4]) == ARGV[1] then
+  redis.call('HDEL', KEYS[5], ARGV[4])
+end
 if redis.call('XDEL', KEYS[3], ARGV[1]) == 0 then
   return 0
 end
@@ -86,8 +105,9 @@ for i = 1, tonumber(ARGV[at]) do
 end
 at = at + 2 * tonumber(ARGV[at]) + 1
 local in_flight = 0
+local claims = {}
 for _, entry in ipairs(redis.call('XRANGE', KEYS[3], '-', '+')) do
-  local token, buyer, quantity
+  local token, buyer, quantity, claim
   local fields = entry[2]
   for i = 1, #fields, 2 do
     if fields[i] == 't' then
@@ -96,12 +116,17 @@ for _, entry in ipairs(redis.call('XRANGE', KEYS[3], '-', '+')) do
       buyer = fields[i + 1]
     elseif fields[i] == 'q' then
       quantity = tonumber(fields[i + 1])
+    elseif fields[i] == 'k' then
+      claim = fields[i + 1]
     end
   end
   if not written[token] then
     stock = stock - quantity
     in_flight = in_flight + quantity
     buyers[buyer] = (buyers[buyer] or 0) + quantity
+    if claim and claim ~= '' then
+      claims[claim] = entry[1]
+    end
   end
 end
 local found = redis.call('HGET', KEYS[1], 'stock') or 'none'
@@ -122,7 +147,10 @@ for buyer, units in pairs(old) do
   end
 end
 if mode == 'repair' then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5])
+  for claim, id in pairs(claims) do
+    redis.call('HSET', KEYS[5], claim, id)
+  end
   redis.call('HSET', KEYS[1], 'stock', stock, 'limit', ARGV[3], 'starts', ARGV[4], 'ends', ARGV[5])
   for buyer, units in pairs(buyers) do
     if units > 0 then

@@ -9,6 +9,7 @@ Redis Cluster: `kj:{deal:42}` (a hash: stock, limit, starts, ends), `kj:{deal:42
 `{deal:42:b<b>}`, so one hot deal spreads over B slots.
 """
 
+import hashlib
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -16,9 +17,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-# What a take answers besides "taken"; the ledger maps each to the contract's 409.
-UNKNOWN, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
+from kuajing.flash_sale.ledger import IdempotencyClaim
+
+# What a take answers besides "taken"; the ledger maps the refusals to the contract's 409s.
+UNKNOWN, PENDING, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
     "unknown",
+    "pending",
     "not_started",
     "ended",
     "buyer_limit",
@@ -59,6 +63,13 @@ class Rebuilt:
     buyers_differing: int
 
 
+def claim_of(idempotency: IdempotencyClaim | None) -> str:
+    """The Idempotency-Key as Redis keeps it while its attempt is in flight ("" for none)."""
+    if idempotency is None:
+        return ""
+    return hashlib.sha256(f"{idempotency.owner}\0{idempotency.key}".encode()).hexdigest()[:32]
+
+
 def token_bucket(token: str) -> int:
     """The bucket a token was admitted by: tokens are "<bucket>.<uuid>"."""
     return int(token.split(".", 1)[0])
@@ -90,7 +101,7 @@ class RedisStock:
 
     def keys(self, deal_id: int, bucket: int) -> list[str]:
         base = f"{self.prefix}:{{{self.tag(deal_id, bucket)}}}"
-        return [base, f"{base}:buyers", f"{base}:log", f"{base}:released"]
+        return [base, f"{base}:buyers", f"{base}:log", f"{base}:released", f"{base}:claims"]
 
     def home_bucket(self, buyer_id: int) -> int:
         return buyer_id % self.buckets
@@ -108,23 +119,24 @@ class RedisStock:
         quantity: int,
         token: str,
         payload: str,
+        claim: str = "",
     ) -> tuple[str, str]:
         verdict, entry_id = await self._scripts["take"](
-            keys=self.keys(deal_id, bucket), args=[now_ms, buyer_id, quantity, token, payload]
+            keys=self.keys(deal_id, bucket), args=[now_ms, buyer_id, quantity, token, payload, claim]
         )
         return verdict, entry_id
 
     async def give_back(
-        self, deal_id: int, bucket: int, *, entry_id: str, buyer_id: int, quantity: int
+        self, deal_id: int, bucket: int, *, entry_id: str, buyer_id: int, quantity: int, claim: str = ""
     ) -> bool:
         returned = await self._scripts["give_back"](
-            keys=self.keys(deal_id, bucket), args=[entry_id, buyer_id, quantity]
+            keys=self.keys(deal_id, bucket), args=[entry_id, buyer_id, quantity, claim]
         )
         return returned == 1
 
-    async def forget_entry(self, deal_id: int, bucket: int, entry_id: str) -> None:
+    async def forget_entry(self, deal_id: int, bucket: int, entry_id: str, *, claim: str = "") -> None:
         """The attempt is in the database: its entry is no longer needed for a replay."""
-        await self.client.xdel(self.keys(deal_id, bucket)[2], entry_id)
+        await self._scripts["forget"](keys=self.keys(deal_id, bucket), args=[entry_id, claim])
 
     async def return_released(
         self, deal_id: int, bucket: int, *, reservation_id: int, buyer_id: int, quantity: int

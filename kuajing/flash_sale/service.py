@@ -336,9 +336,11 @@ async def apply_batch(
     outcomes: list[Outcome | None] = [None] * len(attempts)
     claimed: dict[tuple[str, str], int] = {}
     same_key_as: dict[int, int] = {}
+    # Of several attempts with one key, one the Redis ledger admitted claims it (not one it
+    # refused and sent only for its key), so the others share that one's answer.
     claims = sorted(
         ((attempt.idempotency, i) for i, attempt in enumerate(attempts) if attempt.idempotency is not None),
-        key=lambda pair: (pair[0].owner, pair[0].key),
+        key=lambda pair: (pair[0].owner, pair[0].key, attempts[pair[1]].refused is not None),
     )
     for claim, i in claims:
         name = (claim.owner, claim.key)
@@ -361,6 +363,10 @@ async def apply_batch(
         first = first_with_token.setdefault(attempt.token, i)
         if first != i:
             same_key_as[i] = first
+
+    for i, attempt in enumerate(attempts):
+        if outcomes[i] is None and i not in same_key_as and attempt.refused is not None:
+            outcomes[i] = Refused(attempt.refused)
 
     refusal = _window_refusal(deal, now)
     for i in range(len(attempts)):
