@@ -47,6 +47,7 @@ def stock_ledger(database: Database, settings: Settings) -> GroupCommitLedger | 
         cluster=settings.redis_cluster,
         prefix=settings.redis_prefix,
         buckets=settings.flash_sale_stock_buckets,
+        max_connections=settings.redis_max_connections,
     )
     return RedisLedger(
         database,

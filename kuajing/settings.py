@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # single server; every key starts with the prefix.
     redis_cluster: bool = False
     redis_prefix: str = Field(default="kj", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Connections a worker may open to Redis (to each node of a cluster): at least the purchases
+    # one worker has in flight, or the excess answer 503 purchase_unavailable.
+    redis_max_connections: int = Field(default=1000, ge=1, le=100_000)
     # A hot deal's Redis stock split over this many keys (slots); the database still holds each
     # buyer to the per-buyer limit across them.
     flash_sale_stock_buckets: int = Field(default=1, ge=1, le=64)

@@ -83,8 +83,12 @@ class RedisStock:
         self._scripts = {name: client.register_script(body) for name, body in _scripts().items()}
 
     @classmethod
-    def connect(cls, url: str, *, cluster: bool, prefix: str, buckets: int) -> "RedisStock":
-        options: dict[str, Any] = {"decode_responses": True}
+    def connect(
+        cls, url: str, *, cluster: bool, prefix: str, buckets: int, max_connections: int = 1000
+    ) -> "RedisStock":
+        # redis-py refuses a command (MaxConnectionsError) rather than wait once a pool (per node,
+        # on a cluster) has max_connections busy; every purchase in flight may hold one
+        options: dict[str, Any] = {"decode_responses": True, "max_connections": max_connections}
         client = RedisCluster.from_url(url, **options) if cluster else Redis.from_url(url, **options)
         return cls(client, prefix=prefix, buckets=buckets)
 
