@@ -21,6 +21,8 @@ from kuajing.customs.endpoints import router as customs_router
 from kuajing.db import Database
 from kuajing.flash_sale.endpoints import router as flash_sale_router
 from kuajing.flash_sale.group_commit import GroupCommitLedger
+from kuajing.flash_sale.redis_ledger import RedisLedger
+from kuajing.flash_sale.redis_stock import RedisStock
 from kuajing.impact.endpoints import router as impact_router
 from kuajing.order import sweeper
 from kuajing.order.endpoints import router as order_router
@@ -30,6 +32,32 @@ from kuajing.seller.endpoints import router as seller_router
 from kuajing.settings import Settings, get_settings
 
 
+def stock_ledger(database: Database, settings: Settings) -> GroupCommitLedger | RedisLedger:
+    """The SQL group-commit ledger, behind Redis when KUAJING_REDIS_URL is set."""
+    batches = GroupCommitLedger(
+        database,
+        window_seconds=settings.flash_sale_batch_window_seconds,
+        max_batch=settings.flash_sale_batch_max,
+        sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
+    )
+    if not settings.redis_url:
+        return batches
+    stock = RedisStock.connect(
+        settings.redis_url,
+        cluster=settings.redis_cluster,
+        prefix=settings.redis_prefix,
+        buckets=settings.flash_sale_stock_buckets,
+        max_connections=settings.redis_max_connections,
+    )
+    return RedisLedger(
+        database,
+        stock,
+        batches=batches,
+        sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
+        replay_grace_seconds=settings.flash_sale_replay_grace_seconds,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -37,12 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
-        app.state.stock_ledger = GroupCommitLedger(
-            app.state.database,
-            window_seconds=settings.flash_sale_batch_window_seconds,
-            max_batch=settings.flash_sale_batch_max,
-            sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
-        )
+        app.state.stock_ledger = stock_ledger(app.state.database, settings)
         snapshots.configure(settings.read_cache_seconds)
         compliance_service.configure(settings.rules_cache_seconds)
         await asyncio.to_thread(warm_up)
@@ -53,7 +76,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeping = None
         if settings.sweep_interval_seconds > 0:
             sweeping = asyncio.create_task(
-                sweeper.run_forever(app.state.database, settings.sweep_interval_seconds), name="order-sweeper"
+                sweeper.run_forever(
+                    app.state.database, settings.sweep_interval_seconds, app.state.stock_ledger
+                ),
+                name="order-sweeper",
+            )
+        upkeep = None
+        if isinstance(app.state.stock_ledger, RedisLedger):
+            await app.state.stock_ledger.start()
+        if isinstance(app.state.stock_ledger, RedisLedger) and (
+            settings.flash_sale_replay_interval_seconds > 0
+            or settings.flash_sale_reconcile_interval_seconds > 0
+        ):
+            upkeep = asyncio.create_task(
+                app.state.stock_ledger.upkeep_forever(
+                    replay_interval=settings.flash_sale_replay_interval_seconds,
+                    reconcile_interval=settings.flash_sale_reconcile_interval_seconds,
+                ),
+                name="redis-ledger-upkeep",
             )
         exchanging = None
         if settings.customs_exchange_interval_seconds > 0:
@@ -63,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for task in (sweeping, exchanging):
+            for task in (sweeping, exchanging, upkeep):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -35,6 +35,22 @@ class Settings(BaseSettings):
     # A worker that saw a deal sell out answers sold_out from memory for this long, then asks
     # the database again (units come back when reservations expire).
     flash_sale_sold_out_recheck_seconds: float = Field(default=0.5, ge=0, le=60)
+    # The Redis stock ledger (used when redis_url is set): a Redis Cluster (any node's URL) or a
+    # single server; every key starts with the prefix.
+    redis_cluster: bool = False
+    redis_prefix: str = Field(default="kj", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Connections a worker may open to Redis (to each node of a cluster): at least the purchases
+    # one worker has in flight, or the excess answer 503 purchase_unavailable.
+    redis_max_connections: int = Field(default=1000, ge=1, le=100_000)
+    # A hot deal's Redis stock split over this many keys (slots); the database still holds each
+    # buyer to the per-buyer limit across them.
+    flash_sale_stock_buckets: int = Field(default=1, ge=1, le=64)
+    # Stream entries older than this are taken for a dead worker's and written (or given back)
+    # by the replayer, which every worker runs every flash_sale_replay_interval_seconds.
+    flash_sale_replay_grace_seconds: float = Field(default=10, ge=0)
+    flash_sale_replay_interval_seconds: float = Field(default=5, ge=0)
+    # How often each worker reconciles live deals' Redis state with the database; 0: never.
+    flash_sale_reconcile_interval_seconds: float = Field(default=60, ge=0)
     platform_name: str = "kuajing"
 
     # China customs (CBEC) messages. The codes are the enterprises' customs registration codes;

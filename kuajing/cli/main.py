@@ -12,6 +12,7 @@ from rich.table import Table
 
 from kuajing.auth import service as auth_service
 from kuajing.bootstrap import prepare_database
+from kuajing.cli import flash_sale_redis
 from kuajing.compliance import rule_files
 from kuajing.compliance import service as compliance_service
 from kuajing.customs import exchange as customs_exchange
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 app.add_typer(customs_app, name="customs")
+app.add_typer(flash_sale_redis.app, name="flash-sale")
 console = Console()
 
 

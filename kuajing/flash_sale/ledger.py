@@ -1,7 +1,8 @@
 """The stock ledger's interface: what a purchase attempt carries and what it gets back.
 
-The SQL backend (group_commit.GroupCommitLedger) applies attempts in per-deal batches; a Redis
-backend would check and take units in one Lua script and write the orders behind it. Either
+The SQL backend (group_commit.GroupCommitLedger) applies attempts in per-deal batches; the Redis
+backend (redis_ledger.RedisLedger) admits them with one Lua script and writes the admitted ones
+through the same batches. Either
 way the service prices and checks an attempt first, hands it over here, and turns the outcome
 into the HTTP answer.
 """
@@ -51,6 +52,13 @@ class Attempt:
     order: dict[str, Any]
     lines: list[dict[str, Any]]
     idempotency: IdempotencyClaim | None = None
+    # Set by the Redis ledger: the admission token of the attempt's stream entry, stored on the
+    # reservation so a replay of that entry finds the order instead of writing it again.
+    token: str | None = None
+    # Set by the Redis ledger when Redis refused an attempt that carries an Idempotency-Key: the
+    # batch then only claims the key, so a request racing an earlier one with the same key gets
+    # that one's answer (Replayed), as on the SQL ledger, and any other gets this refusal.
+    refused: KuajingError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,5 +88,10 @@ class StockLedger(Protocol):
         ...
 
     async def purchase(self, attempt: Attempt) -> Outcome: ...
+
+    async def released(self, order_ids: list[int]) -> None:
+        """Called after the commit that expired or cancelled these orders: a ledger that keeps
+        its own count of a deal's units (Redis) gives theirs back. Idempotent."""
+        ...
 
     async def close(self) -> None: ...

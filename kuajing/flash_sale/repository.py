@@ -124,6 +124,16 @@ async def add_reserved_orders(
     await session.flush()
 
 
+async def orders_of_tokens(session: AsyncSession, tokens: list[str]) -> dict[str, Order]:
+    """The orders already written for these Redis admission tokens, by token."""
+    rows = await session.execute(
+        select(DealReservation.redis_token, Order)
+        .join(Order, Order.id == DealReservation.order_id)
+        .where(DealReservation.redis_token.in_(tokens))
+    )
+    return {token: order for token, order in rows.all()}
+
+
 async def reservation_of(session: AsyncSession, order_id: int) -> DealReservation | None:
     return await session.scalar(
         select(DealReservation)
@@ -167,3 +177,53 @@ async def campaign_totals(
         )
     ).one()
     return int(row[0]), int(row[1]), int(row[2])
+
+
+async def written_tokens(session: AsyncSession, tokens: list[str]) -> set[str]:
+    """Which of these Redis admission tokens already have their reservation written."""
+    if not tokens:
+        return set()
+    rows = await session.scalars(
+        select(DealReservation.redis_token).where(DealReservation.redis_token.in_(tokens))
+    )
+    return set(rows)
+
+
+async def buyer_units(session: AsyncSession, deal_id: int) -> dict[int, int]:
+    """Units each buyer holds of the deal (reserved or bought), buyers holding none left out."""
+    rows = await session.execute(
+        select(DealBuyer.buyer_id, DealBuyer.units).where(DealBuyer.deal_id == deal_id, DealBuyer.units > 0)
+    )
+    return {buyer_id: units for buyer_id, units in rows.all()}
+
+
+async def reservations_in(
+    session: AsyncSession, *, status: str, deal_id: int | None = None, order_ids: list[int] | None = None
+) -> list[DealReservation]:
+    """Reservations in `status` of one deal, or of some orders."""
+    query = select(DealReservation).where(DealReservation.status == status)
+    if deal_id is not None:
+        query = query.where(DealReservation.deal_id == deal_id)
+    if order_ids is not None:
+        query = query.where(DealReservation.order_id.in_(order_ids))
+    return list(await session.scalars(query.order_by(DealReservation.id)))
+
+
+async def live_deal_ids(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Deals whose campaign has not ended."""
+    rows = await session.scalars(
+        select(Deal.id).join(Campaign, Campaign.id == Deal.campaign_id).where(Campaign.ends_at > now)
+    )
+    return sorted(rows)
+
+
+async def taken_units_by_token(
+    session: AsyncSession, *, deal_id: int, statuses: list[str]
+) -> list[tuple[int, str | None, int]]:
+    """(buyer, Redis token, units) of the deal's reservations in `statuses`."""
+    rows = await session.execute(
+        select(DealReservation.buyer_id, DealReservation.redis_token, DealReservation.quantity).where(
+            DealReservation.deal_id == deal_id, DealReservation.status.in_(statuses)
+        )
+    )
+    return [(buyer_id, token, quantity) for buyer_id, token, quantity in rows.all()]

@@ -266,6 +266,10 @@ def receipt(order: Order) -> dict[str, object]:
     return {"order_id": order.id, "status": order.status, "expires_at": order.expires_at.isoformat()}
 
 
+def _reserved(order: Order) -> Reserved:
+    return Reserved(order.id, order.expires_at, receipt(order))
+
+
 async def _take_buyer_room(session: AsyncSession, attempt: Attempt) -> KuajingError | None:
     """Take the buyer's per-deal allowance, CBEC year and capped quantities by guarded updates,
     in that order; on the first refusal give back what was taken and return the refusal."""
@@ -339,9 +343,11 @@ async def apply_batch(
     outcomes: list[Outcome | None] = [None] * len(attempts)
     claimed: dict[tuple[str, str], int] = {}
     same_key_as: dict[int, int] = {}
+    # Of several attempts with one key, one the Redis ledger admitted claims it (not one it
+    # refused and sent only for its key), so the others share that one's answer.
     claims = sorted(
         ((attempt.idempotency, i) for i, attempt in enumerate(attempts) if attempt.idempotency is not None),
-        key=lambda pair: (pair[0].owner, pair[0].key),
+        key=lambda pair: (pair[0].owner, pair[0].key, attempts[pair[1]].refused is not None),
     )
     for claim, i in claims:
         name = (claim.owner, claim.key)
@@ -355,12 +361,34 @@ async def apply_batch(
         else:
             outcomes[i] = Replayed()
 
+    # The same Redis admission twice in one batch (a replay racing its own worker): one write,
+    # one answer for both, like one Idempotency-Key sent twice.
+    first_with_token: dict[str, int] = {}
+    for i, attempt in enumerate(attempts):
+        if attempt.token is None or i in same_key_as:
+            continue
+        first = first_with_token.setdefault(attempt.token, i)
+        if first != i:
+            same_key_as[i] = first
+
+    for i, attempt in enumerate(attempts):
+        if outcomes[i] is None and i not in same_key_as and attempt.refused is not None:
+            outcomes[i] = Refused(attempt.refused)
+
     refusal = _window_refusal(deal, now)
     for i in range(len(attempts)):
         if outcomes[i] is None and i not in same_key_as and refusal is not None:
             outcomes[i] = Refused(refusal)
 
     left = await repository.lock_remaining(session, deal.id)
+    # A Redis-admitted attempt already written (its stream entry replayed by another worker, or
+    # twice): answer with that order. Only a batch holding this deal's lock writes its
+    # reservations, so what this read finds cannot change before the commit.
+    tokens = [attempt.token for attempt in attempts if attempt.token is not None]
+    written = await repository.orders_of_tokens(session, tokens) if tokens else {}
+    for i, attempt in enumerate(attempts):
+        if attempt.token in written and i not in same_key_as:
+            outcomes[i] = _reserved(written[attempt.token])
     waiting = [i for i in range(len(attempts)) if outcomes[i] is None and i not in same_key_as]
     winners: list[int] = []
     for i in sorted(waiting, key=lambda i: (attempts[i].id_number, i)):
@@ -388,6 +416,7 @@ async def apply_batch(
                     buyer_id=attempts[i].buyer_id,
                     quantity=attempts[i].quantity,
                     status=ReservationStatus.held.value,
+                    redis_token=attempts[i].token,
                     created_at=now,
                     updated_at=now,
                 ),
@@ -396,7 +425,7 @@ async def apply_batch(
         ]
         await repository.add_reserved_orders(session, placed, reason=f"placed: deal {deal.id}", now=now)
         for i, (order, _lines, _reservation) in zip(winners, placed, strict=True):
-            outcomes[i] = Reserved(order.id, order.expires_at, receipt(order))
+            outcomes[i] = _reserved(order)
 
     for i, first in same_key_as.items():
         outcomes[i] = outcomes[first]

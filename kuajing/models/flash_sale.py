@@ -81,5 +81,8 @@ class DealReservation(Base):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
+    # The Redis ledger's admission token (its stream entry's), so replaying the stream can
+    # never write one admitted attempt twice; None for attempts the SQL ledger applied.
+    redis_token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

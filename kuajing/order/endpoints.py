@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from kuajing.auth.dependencies import BuyerPrincipal, CurrentPrincipal
@@ -194,10 +194,19 @@ async def pay_order(order_id: IdPath, body: PayIn, buyer: BuyerPrincipal, sessio
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)
-async def cancel_order(order_id: IdPath, principal: CurrentPrincipal, session: SessionDep) -> OrderOut:
+async def cancel_order(
+    order_id: IdPath,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    request: Request,
+    after_commit: BackgroundTasks,
+) -> OrderOut:
     order = await service.cancel_order(
         session, order_id=order_id, viewer=Viewer(principal.user_id, principal.role)
     )
+    # Background tasks run once the response is sent, so after the session's commit: the
+    # stock ledger (Redis) then returns the released units to its own count.
+    after_commit.add_task(request.app.state.stock_ledger.released, [order_id])
     return order_out(order)
 
 

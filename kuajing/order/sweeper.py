@@ -2,34 +2,39 @@
 
 Runs inside the server (embedded mode) every KUAJING_SWEEP_INTERVAL_SECONDS. Each order is
 expired in its own short transaction by a guarded status update, so several workers sweeping
-at once never expire an order twice.
+at once never expire an order twice. After the commits, the stock ledger hears which orders
+gave units back (the Redis ledger returns them to its own count too).
 """
 
 import asyncio
 import logging
 
 from kuajing.db import Database
+from kuajing.flash_sale.ledger import StockLedger
 from kuajing.kit.time import utcnow
 from kuajing.order import service
 
 log = logging.getLogger(__name__)
 
 
-async def sweep_once(database: Database) -> int:
+async def sweep_once(database: Database, ledger: StockLedger | None = None) -> int:
     now = utcnow()
     async with database.transaction(write=False) as session:
         due = await service.due_for_expiry(session, now=now)
-    expired = 0
+    expired: list[int] = []
     for order_id in due:
         async with database.transaction(write=True) as session:
-            expired += await service.expire_order(session, order_id=order_id, now=now)
-    return expired
+            if await service.expire_order(session, order_id=order_id, now=now):
+                expired.append(order_id)
+    if ledger is not None:
+        await ledger.released(expired)
+    return len(expired)
 
 
-async def run_forever(database: Database, interval: float) -> None:
+async def run_forever(database: Database, interval: float, ledger: StockLedger | None = None) -> None:
     while True:
         try:
-            count = await sweep_once(database)
+            count = await sweep_once(database, ledger)
             if count:
                 log.info("expired %d unpaid orders", count)
         except asyncio.CancelledError:

@@ -2,23 +2,26 @@
 guarded SQL keeps them correct together. Invariants are read from the database afterwards."""
 
 import asyncio
-import time
-from collections import Counter
 
-import httpx
 import pytest
 
 from tests.auth.factories import bulk_buyers_with_identity, buyer_with_identity, seller_with_profile
-from tests.catalog.factories import create_product, stock_of
+from tests.catalog.factories import create_product
 from tests.flash_sale.factories import (
-    Ledger,
     annual_used,
     batches_of,
     create_campaign,
     create_deal,
-    holders,
     ledger_of,
     purchase_body,
+)
+from tests.flash_sale.races import (
+    RACE_SERVER_ARGS,
+    assert_exactly_a_hundred_sold,
+    hundred_unit_deal,
+    purchases,
+    race,
+    two_thousand_buyers_race,
 )
 from tests.live import start_server
 from tests.order.factories import order_ids
@@ -30,6 +33,7 @@ def two_workers(database_url, tmp_path_factory):
         database_url,
         tmp_path_factory.mktemp("flash") / "server.log",
         workers=2,
+        extra_args=RACE_SERVER_ARGS,
         sweep_interval_seconds="0",
         auth_cache_seconds="5",
     )
@@ -37,71 +41,15 @@ def two_workers(database_url, tmp_path_factory):
     server.stop()
 
 
-async def _race(url, requests, *, connections):
-    """Send every request, at most `connections` at a time, each on its own connection. The
-    gate matters: httpx's pool slows to a crawl with thousands of requests queued inside it."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    gate = asyncio.Semaphore(connections)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
-
-        async def send(path, body, headers):
-            async with gate:
-                return await client.post(path, json=body, headers=headers)
-
-        return await asyncio.gather(*(send(path, body, headers) for path, body, headers in requests))
-
-
-def _purchases(deal_id, buyers, bodies):
-    return [
-        (f"/api/v1/deals/{deal_id}/purchase", body, buyer.headers)
-        for buyer, body in zip(buyers, bodies, strict=True)
-    ]
-
-
 def test_two_thousand_buyers_race_for_a_hundred_units(api, operator_token, database_url, two_workers):
     # given a 100-unit deal (of 150 in stock), one per buyer, and 2,000 buyers with identities
-    seller = seller_with_profile(api)
-    wine = create_product(api, seller, stock=150)
-    campaign = create_campaign(api, operator_token)
-    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=100, per_buyer_limit=1)
-    started = time.monotonic()
-    buyers = bulk_buyers_with_identity(database_url, 2000)
-    prepared = time.monotonic() - started
+    deal, wine = hundred_unit_deal(api, operator_token)
 
     # when all of them buy one unit at once over 200 connections
-    started = time.monotonic()
-    responses = asyncio.run(
-        _race(two_workers, _purchases(deal["id"], buyers, [purchase_body()] * 2000), connections=200)
-    )
-    raced = time.monotonic() - started
-    print(f"\n2,000 buyers prepared in {prepared:.1f} s; raced in {raced:.1f} s")
+    buyers, responses = two_thousand_buyers_race(database_url, two_workers, deal["id"])
 
     # then exactly 100 win, every other buyer is told sold_out, and nothing is oversold
-    statuses = Counter(r.status_code for r in responses)
-    assert statuses == {201: 100, 409: 1900}, [r.text for r in responses if r.status_code not in (201, 409)][
-        :5
-    ]
-    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"sold_out"}
-    winners = {buyer.id for buyer, r in zip(buyers, responses, strict=True) if r.status_code == 201}
-    assert len({r.json()["order_id"] for r in responses if r.status_code == 201}) == 100
-    assert ledger_of(database_url, deal["id"]) == Ledger(
-        quantity=100,
-        remaining=0,
-        reserved=100,
-        sold=0,
-        held_units=100,
-        sold_units=0,
-        orders=100,
-        order_units=100,
-        most_units_per_buyer=1,
-        most_orders_per_buyer=1,
-        buyers=100,
-    )
-    assert holders(database_url, deal["id"]) == winners
-    # only the winners' CBEC years were charged; the losers' counters were never touched
-    used = annual_used(database_url, [buyer.id for buyer in buyers])
-    assert {buyer_id for buyer_id, amount in used.items() if amount > 0} == winners
-    assert stock_of(api, wine["id"]) == 50
+    assert_exactly_a_hundred_sold(api, database_url, deal["id"], wine["id"], buyers, responses)
     # and they went in groups: one transaction per buyer would be 100 (measured: 3 on both databases)
     batches = batches_of(database_url, deal["id"])
     print(f"the 100 units were placed by {batches} batch transactions")
@@ -116,7 +64,7 @@ def test_one_buyers_racing_attempts_stop_exactly_at_the_limit(api, operator_toke
     buyer = buyer_with_identity(api)
 
     responses = asyncio.run(
-        _race(two_workers, _purchases(deal["id"], [buyer] * 20, [purchase_body()] * 20), connections=20)
+        race(two_workers, purchases(deal["id"], [buyer] * 20, [purchase_body()] * 20), connections=20)
     )
 
     assert sorted(r.status_code for r in responses) == [201] * 3 + [409] * 17
@@ -140,7 +88,7 @@ def test_mixed_quantities_never_oversell(api, operator_token, database_url, two_
     wants = [2 + i % 2 for i in range(60)]
 
     responses = asyncio.run(
-        _race(two_workers, _purchases(deal["id"], buyers, [purchase_body(q) for q in wants]), connections=60)
+        race(two_workers, purchases(deal["id"], buyers, [purchase_body(q) for q in wants]), connections=60)
     )
 
     sold = sum(q for q, r in zip(wants, responses, strict=True) if r.status_code == 201)
@@ -165,7 +113,7 @@ def test_one_idempotency_key_sent_twenty_times_makes_one_order(
     headers = {**buyer.headers, "Idempotency-Key": "singles-day-retry"}
     path = f"/api/v1/deals/{deal['id']}/purchase"
 
-    responses = asyncio.run(_race(two_workers, [(path, purchase_body(2), headers)] * 20, connections=20))
+    responses = asyncio.run(race(two_workers, [(path, purchase_body(2), headers)] * 20, connections=20))
 
     assert [r.status_code for r in responses] == [201] * 20, [
         r.text for r in responses if r.status_code != 201

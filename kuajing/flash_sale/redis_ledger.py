@@ -1,0 +1,334 @@
+"""The Redis stock ledger: Redis admits, the database decides.
+
+One Lua script (`take`, redis_stock.lua) checks the deal's window, the buyer's units and the
+stock, takes the units and appends the priced attempt to the deal's stream, atomically. Only
+the attempts it admits go on to the database, through the same per-deal group commit the SQL
+ledger uses (group_commit.GroupCommitLedger → service.apply_batch), with the stream entry's
+token stored on the reservation. After the commit the entry is deleted; an attempt the database
+refuses (its buyer limit, CBEC year or caps, sold out, an idempotency replay) is given back to
+Redis by `give_back`, which returns the units only if it is the one that deletes the entry.
+Losers are refused by Redis and never touch the database; a worker that saw a deal sell out
+answers sold_out from memory for a moment (sold_out.SoldOutMemo).
+
+Why this cannot oversell: the database still takes every unit with its guarded UPDATE under
+the deal's row lock, so Redis holding too much stock (flushed and rebuilt while attempts were
+in flight, a lost give-back) only admits attempts the database then refuses. See redis_reconciler.py.
+
+A worker that dies between the admission and the commit leaves its entry in the stream;
+`replay_stale` (run periodically by every worker) writes entries older than a grace period from
+their payload, or gives them back if the database refuses — idempotent, because an entry whose
+token is already on a reservation answers with that order. Expired or cancelled orders give
+their units back to Redis after the commit that released them (`released`). When a deal is not
+in Redis (first use, or after a flush) the reconciler rebuilds it from the database.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, replace
+
+from redis.exceptions import RedisError
+
+from kuajing.db import Database
+from kuajing.errors import KuajingError
+from kuajing.flash_sale import attempt_codec, redis_reconciler, repository
+from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
+from kuajing.flash_sale.group_commit import GroupCommitLedger
+from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
+from kuajing.flash_sale.redis_stock import (
+    BUYER_LIMIT,
+    ENDED,
+    NOT_STARTED,
+    PENDING,
+    SOLD_OUT,
+    TAKEN,
+    UNKNOWN,
+    Entry,
+    RedisStock,
+    claim_of,
+)
+from kuajing.flash_sale.reservations import ReservationStatus
+from kuajing.flash_sale.sold_out import SoldOutMemo
+
+log = logging.getLogger(__name__)
+
+# How long an attempt waits while another with its Idempotency-Key is being written before it
+# answers idempotency_in_progress; a dead worker's entry holds the key until it is replayed.
+PENDING_WAIT_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    written: int = 0  # entries whose order is in the database (now or already)
+    given_back: int = 0  # entries the database refused: units back in Redis
+    failed: int = 0  # left in the stream for the next round
+
+
+def refusal_for(deal: DealFacts, verdict: str) -> KuajingError:
+    if verdict == NOT_STARTED:
+        return NotStarted(message=f"Deal {deal.id} starts at {deal.starts_at.isoformat()}.")
+    if verdict == ENDED:
+        return Ended(message=f"Deal {deal.id} ended at {deal.ends_at.isoformat()}.")
+    if verdict == BUYER_LIMIT:
+        return BuyerLimitReached(message=f"Deal {deal.id} allows at most {deal.per_buyer_limit} per buyer.")
+    if verdict == SOLD_OUT:
+        return SoldOut(message=f"Deal {deal.id} is sold out.")
+    raise ValueError(f"unexpected verdict {verdict!r} from the take script")
+
+
+def _mark_read(task: "asyncio.Future[object]") -> None:
+    # a caller that hung up never reads the result of its shielded write
+    if not task.cancelled():
+        task.exception()
+
+
+class RedisLedger:
+    def __init__(
+        self,
+        database: Database,
+        stock: RedisStock,
+        *,
+        batches: GroupCommitLedger,
+        sold_out_recheck_seconds: float,
+        replay_grace_seconds: float,
+    ) -> None:
+        self.database = database
+        self.stock = stock
+        self._batches = batches
+        self._sold_out = SoldOutMemo(sold_out_recheck_seconds)
+        self._grace_ms = int(replay_grace_seconds * 1000)
+        self._reloads: dict[int, asyncio.Task[list[redis_reconciler.BucketDrift]]] = {}
+        # tokens this worker is writing right now: its own replayer leaves them alone
+        self._writing: set[str] = set()
+
+    async def start(self) -> None:
+        await self.stock.start()
+
+    def known_sold_out(self, deal_id: int) -> bool:
+        # Redis said so, or (Redis holding too much after a rebuild) the database did
+        return self._sold_out.known(deal_id) or self._batches.known_sold_out(deal_id)
+
+    async def purchase(self, attempt: Attempt) -> Outcome:
+        deal = attempt.deal
+        payload = attempt_codec.dumps(attempt)
+        unique = uuid.uuid4().hex
+        home = self.stock.home_bucket(attempt.buyer_id)
+        # the home bucket first, then the others: sold out only when every bucket is empty
+        for offset in range(self.stock.buckets):
+            bucket = (home + offset) % self.stock.buckets
+            token = f"{bucket}.{unique}"
+            verdict, entry_id = await self._take(attempt, bucket, token, payload)
+            if verdict == TAKEN:
+                break
+            if verdict == PENDING:
+                return Replayed()  # the endpoint answers with its result, or that it is in progress
+            if verdict != SOLD_OUT:
+                return await self._refuse(attempt, refusal_for(deal, verdict))
+        else:
+            self._sold_out.learn(deal.id)
+            return await self._refuse(attempt, refusal_for(deal, SOLD_OUT))
+        # Admitted: the write goes on even if the caller hangs up, so the entry is settled now
+        # rather than by the replayer.
+        write = asyncio.ensure_future(self._write(replace(attempt, token=token), bucket, entry_id))
+        write.add_done_callback(_mark_read)
+        return await asyncio.shield(write)
+
+    async def _refuse(self, attempt: Attempt, error: KuajingError) -> Outcome:
+        """Redis refused the attempt. One with an Idempotency-Key may be racing an earlier
+        request with that key, whose units Redis already counts: the batch claims the key and
+        answers Replayed if that one got there first (taking nothing either way)."""
+        if attempt.idempotency is None:
+            return Refused(error)
+        return await self._batches.purchase(replace(attempt, refused=error))
+
+    async def _take(self, attempt: Attempt, bucket: int, token: str, payload: str) -> tuple[str, str]:
+        deal_id = attempt.deal.id
+        loop = asyncio.get_running_loop()
+        waiting_until = loop.time() + PENDING_WAIT_SECONDS
+        reloaded = False
+        while True:
+            try:
+                verdict, entry_id = await self.stock.take(
+                    deal_id,
+                    bucket,
+                    now_ms=int(time.time() * 1000),
+                    buyer_id=attempt.buyer_id,
+                    quantity=attempt.quantity,
+                    token=token,
+                    payload=payload,
+                    claim=claim_of(attempt.idempotency),
+                )
+            except Exception as exc:
+                # a Redis or client failure is the ledger being unavailable (503), never a 500;
+                # if the script did run, the replayer writes or gives back its entry later
+                log.warning("Redis failed a take on deal %d: %r", deal_id, exc)
+                raise PurchaseUnavailable(
+                    message="The stock ledger is unavailable; nothing was taken."
+                ) from exc
+            if verdict == UNKNOWN and not reloaded:
+                await self.reload(deal_id)
+                reloaded = True
+            elif verdict == UNKNOWN:
+                raise PurchaseUnavailable(message="The deal could not be loaded into Redis; try again.")
+            elif verdict == PENDING and loop.time() < waiting_until:
+                # the same request, sent again while the first is being written: once that one
+                # is settled, this one takes its answer from the database
+                await asyncio.sleep(0.01)
+            else:
+                return verdict, entry_id
+
+    async def reload(self, deal_id: int) -> list[redis_reconciler.BucketDrift]:
+        """Rebuild the deal in Redis from the database; concurrent callers share one rebuild."""
+        task = self._reloads.get(deal_id)
+        if task is None:
+            task = self._reloads[deal_id] = asyncio.create_task(
+                self._rebuild(deal_id), name=f"deal-{deal_id}-load"
+            )
+            task.add_done_callback(lambda _: self._reloads.pop(deal_id, None))
+            task.add_done_callback(_mark_read)
+        try:
+            return await asyncio.shield(task)
+        except RedisError as exc:
+            raise PurchaseUnavailable(message="The stock ledger is unavailable; nothing was taken.") from exc
+
+    async def _rebuild(self, deal_id: int) -> list[redis_reconciler.BucketDrift]:
+        report = await redis_reconciler.reconcile_deal(self.database, self.stock, deal_id=deal_id)
+        for drift in report:
+            if drift.found is not None and drift.drifted:
+                log.warning("deal %d bucket %d drifted and was repaired: %s", deal_id, drift.bucket, drift)
+        self._sold_out.forget(deal_id)
+        return report
+
+    async def _write(self, attempt: Attempt, bucket: int, entry_id: str) -> Outcome:
+        assert attempt.token is not None
+        self._writing.add(attempt.token)
+        try:
+            outcome = await self._batches.purchase(attempt)
+        except PurchaseUnavailable:
+            # nothing was written (or, if the commit's answer was lost, Redis errs high: safe)
+            await self._settle(attempt, bucket, entry_id, written=False)
+            raise
+        finally:
+            self._writing.discard(attempt.token)
+        await self._settle(attempt, bucket, entry_id, written=isinstance(outcome, Reserved))
+        return outcome
+
+    async def _settle(self, attempt: Attempt, bucket: int, entry_id: str, *, written: bool) -> None:
+        """After the commit: drop a written entry, give back a refused one. If Redis fails here
+        the entry stays, and the replayer settles it later."""
+        deal_id = attempt.deal.id
+        try:
+            claim = claim_of(attempt.idempotency)
+            if written:
+                await self.stock.forget_entry(deal_id, bucket, entry_id, claim=claim)
+            elif await self.stock.give_back(
+                deal_id,
+                bucket,
+                entry_id=entry_id,
+                buyer_id=attempt.buyer_id,
+                quantity=attempt.quantity,
+                claim=claim,
+            ):
+                self._sold_out.forget(deal_id)
+        except RedisError:
+            log.warning(
+                "could not settle entry %s of deal %d; the replayer will", entry_id, deal_id, exc_info=True
+            )
+
+    async def released(self, order_ids: list[int]) -> None:
+        if not order_ids:
+            return
+        async with self.database.transaction(write=False) as session:
+            reservations = await repository.reservations_in(
+                session, status=ReservationStatus.released.value, order_ids=order_ids
+            )
+        for reservation in reservations:
+            bucket = redis_reconciler.bucket_of(
+                self.stock, buyer_id=reservation.buyer_id, token=reservation.redis_token
+            )
+            try:
+                if await self.stock.return_released(
+                    reservation.deal_id,
+                    bucket,
+                    reservation_id=reservation.id,
+                    buyer_id=reservation.buyer_id,
+                    quantity=reservation.quantity,
+                ):
+                    self._sold_out.forget(reservation.deal_id)
+            except RedisError:
+                # Redis now holds too few units: unsold, never oversold, until the reconciler runs
+                log.warning("could not return reservation %d to Redis", reservation.id, exc_info=True)
+
+    async def replay_stale(self) -> ReplayReport:
+        """Write (or give back) every stream entry older than the grace period: attempts whose
+        worker died between admission and commit."""
+        until = int(time.time() * 1000) - self._grace_ms
+        report = ReplayReport()
+        for deal_id in await self.stock.loaded_deals():
+            for bucket in range(self.stock.buckets):
+                entries = await self.stock.entries(deal_id, bucket, until_ms=until)
+                found = await self.replay(
+                    deal_id, bucket, [e for e in entries if e.token not in self._writing]
+                )
+                report = ReplayReport(
+                    report.written + found.written,
+                    report.given_back + found.given_back,
+                    report.failed + found.failed,
+                )
+        return report
+
+    async def replay(self, deal_id: int, bucket: int, entries: list[Entry]) -> ReplayReport:
+        """Write these entries' orders through the batches; idempotent (a token already on a
+        reservation answers with its order and writes nothing)."""
+        results = await asyncio.gather(*(self._replay_one(deal_id, bucket, entry) for entry in entries))
+        return ReplayReport(results.count("written"), results.count("given_back"), results.count("failed"))
+
+    async def _replay_one(self, deal_id: int, bucket: int, entry: Entry) -> str:
+        try:
+            attempt = attempt_codec.loads(entry.payload, token=entry.token)
+        except (ValueError, KeyError, TypeError):
+            log.error("stream entry %s of deal %d cannot be decoded; giving it back", entry.id, deal_id)
+            await self.stock.give_back(
+                deal_id, bucket, entry_id=entry.id, buyer_id=entry.buyer_id, quantity=entry.quantity, claim=""
+            )
+            return "given_back"
+        try:
+            outcome = await self._batches.purchase(attempt)
+        except PurchaseUnavailable:
+            return "failed"
+        written = isinstance(outcome, Reserved)
+        await self._settle(attempt, bucket, entry.id, written=written)
+        return "written" if written else "given_back"
+
+    async def upkeep_forever(self, *, replay_interval: float, reconcile_interval: float) -> None:
+        """Replay stale entries every `replay_interval`, reconcile live deals every
+        `reconcile_interval` (0 turns either off)."""
+        loop = asyncio.get_running_loop()
+        next_reconcile = loop.time() + reconcile_interval
+        tick = min(interval for interval in (replay_interval, reconcile_interval) if interval > 0)
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                if replay_interval > 0:
+                    replayed = await self.replay_stale()
+                    if replayed != ReplayReport():
+                        log.warning("replayed stale stream entries: %s", replayed)
+                if reconcile_interval > 0 and loop.time() >= next_reconcile:
+                    next_reconcile = loop.time() + reconcile_interval
+                    for drift in await redis_reconciler.reconcile_deals(self.database, self.stock):
+                        if drift.drifted:
+                            log.warning("repaired Redis drift: %s", drift)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep going; the next round retries
+                log.exception("Redis ledger upkeep failed")
+
+    async def close(self) -> None:
+        for task in list(self._reloads.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._batches.close()
+        await self.stock.close()

@@ -1,0 +1,132 @@
+"""The Redis reconciler: rebuild a deal's Redis state from the database, the source of truth, and
+report the drift.
+
+Redis only admits; the database decides. Every admitted attempt is still applied under the
+deal's row lock with the guarded `UPDATE deals SET remaining = remaining - n WHERE remaining >=
+n`, and each buyer's units by a guarded counter, so a Redis that is stale, rebuilt late or
+flushed can only admit too many (the database refuses them, and their units are given back to
+Redis) or too few (units unsold until the next reconcile) — it can never oversell.
+
+The rebuild is exact because it runs while holding that same row lock: no attempt can be
+written, and no reservation released, until it is done. So for each bucket the Lua script can
+count, at its own atomic moment, every stream entry whose token is not in the database as in
+flight: stock = the database's remaining (this bucket's share) - units in flight, and each
+buyer's units = the database's + in flight. Released reservation ids are written to the
+bucket's released set, so a give-back still on its way for one of them is not counted twice.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kuajing.db import Database
+from kuajing.flash_sale import repository
+from kuajing.flash_sale.errors import DealNotFound
+from kuajing.flash_sale.redis_stock import RedisStock, token_bucket
+from kuajing.flash_sale.reservations import TAKEN, ReservationStatus
+from kuajing.kit.time import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class BucketDrift:
+    deal_id: int
+    bucket: int
+    found: int | None  # the stock Redis held; None when the deal was not loaded (flushed)
+    expected: int  # what the database says it should hold
+    in_flight: int  # units admitted by Redis and not yet written to the database
+    buyers_differing: int
+    repaired: bool
+
+    @property
+    def drifted(self) -> bool:
+        return self.found != self.expected or self.buyers_differing > 0
+
+
+def bucket_of(stock: RedisStock, *, buyer_id: int, token: str | None) -> int:
+    """The bucket a reservation's units came from (its buyer's home bucket if not from Redis)."""
+    return stock.home_bucket(buyer_id) if token is None else token_bucket(token) % stock.buckets
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+async def reconcile_deal(
+    database: Database, stock: RedisStock, *, deal_id: int, repair: bool = True
+) -> list[BucketDrift]:
+    """Compare (and with `repair`, set) each of the deal's buckets against the database."""
+    buckets = range(stock.buckets)
+    async with database.transaction(write=True) as session:
+        found = await repository.get_deal(session, deal_id)
+        if found is None:
+            raise DealNotFound(message=f"No deal {deal_id}.")
+        deal, campaign = found
+        remaining = await repository.lock_remaining(session, deal_id)
+        entries = {bucket: await stock.entries(deal_id, bucket) for bucket in buckets}
+        written = await repository.written_tokens(
+            session, [entry.token for bucket in buckets for entry in entries[bucket]]
+        )
+        held: dict[int, dict[int, int]] = {bucket: {} for bucket in buckets}
+        if stock.buckets == 1:
+            held[0] = await repository.buyer_units(session, deal_id)
+        else:
+            # the per-buyer limit across buckets is the database's; a bucket only pre-checks
+            # what the buyer took through it
+            rows = await repository.taken_units_by_token(session, deal_id=deal_id, statuses=list(TAKEN))
+            for buyer_id, token, units in rows:
+                counts = held[bucket_of(stock, buyer_id=buyer_id, token=token)]
+                counts[buyer_id] = counts.get(buyer_id, 0) + units
+        released: dict[int, list[int]] = {bucket: [] for bucket in buckets}
+        for reservation in await repository.reservations_in(
+            session, status=ReservationStatus.released.value, deal_id=deal_id
+        ):
+            bucket = bucket_of(stock, buyer_id=reservation.buyer_id, token=reservation.redis_token)
+            released[bucket].append(reservation.id)
+        in_flight = {
+            bucket: sum(entry.quantity for entry in entries[bucket] if entry.token not in written)
+            for bucket in buckets
+        }
+        # the units free for new attempts, shared out; floor division keeps the sum exact even
+        # when more is in flight than remains (the database will refuse the excess)
+        free = remaining - sum(in_flight.values())
+        report = []
+        for bucket in buckets:
+            share = free // stock.buckets + (1 if bucket < free % stock.buckets else 0)
+            rebuilt = await stock.rebuild(
+                deal_id,
+                bucket,
+                repair=repair,
+                base=in_flight[bucket] + share,
+                limit=deal.per_buyer_limit,
+                starts_ms=_epoch_ms(campaign.starts_at),
+                ends_ms=_epoch_ms(campaign.ends_at),
+                written=[entry.token for entry in entries[bucket] if entry.token in written],
+                buyers=held[bucket],
+                released=released[bucket],
+            )
+            report.append(
+                BucketDrift(
+                    deal_id=deal_id,
+                    bucket=bucket,
+                    found=rebuilt.found,
+                    expected=rebuilt.expected,
+                    in_flight=rebuilt.in_flight,
+                    buyers_differing=rebuilt.buyers_differing,
+                    repaired=repair,
+                )
+            )
+    if repair:
+        await stock.register(deal_id)
+    return report
+
+
+async def reconcile_deals(
+    database: Database, stock: RedisStock, *, deal_ids: list[int] | None = None, repair: bool = True
+) -> list[BucketDrift]:
+    """Reconcile the given deals, or every deal whose campaign has not ended."""
+    if deal_ids is None:
+        async with database.transaction(write=False) as session:
+            deal_ids = await repository.live_deal_ids(session, now=utcnow())
+    report: list[BucketDrift] = []
+    for deal_id in deal_ids:
+        report += await reconcile_deal(database, stock, deal_id=deal_id, repair=repair)
+    return report

@@ -1,0 +1,205 @@
+"""Every Redis command of the flash sale: the keys, the Lua scripts (redis_stock.lua) and the
+calls that run them. The Redis counterpart of repository.py; the rules live in redis_ledger.py
+and redis_reconciler.py.
+
+A deal's keys share one hash tag, so each script touches a single slot and runs unchanged on a
+Redis Cluster: `kj:{deal:42}` (a hash: stock, limit, starts, ends), `kj:{deal:42}:buyers`,
+`kj:{deal:42}:log` (the stream of admitted attempts not yet written) and
+`kj:{deal:42}:released`. With B stock buckets each bucket b has the same four keys under
+`{deal:42:b<b>}`, so one hot deal spreads over B slots.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+
+from kuajing.flash_sale.ledger import IdempotencyClaim
+
+# What a take answers besides "taken"; the ledger maps the refusals to the contract's 409s.
+UNKNOWN, PENDING, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
+    "unknown",
+    "pending",
+    "not_started",
+    "ended",
+    "buyer_limit",
+    "sold_out",
+    "taken",
+)
+
+
+def _scripts() -> dict[str, str]:
+    text = files("kuajing.flash_sale").joinpath("redis_stock.lua").read_text()
+    sections: dict[str, str] = {}
+    name = None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("--- "):
+            name = line[4:].strip()
+            sections[name] = ""
+        elif name is not None:
+            sections[name] += line
+    return sections
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One admitted attempt in a bucket's stream."""
+
+    id: str
+    token: str
+    buyer_id: int
+    quantity: int
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    found: int | None  # the stock Redis held before, None if the deal was not loaded
+    expected: int  # the stock the database says it should hold
+    in_flight: int  # units of admitted attempts not yet in the database
+    buyers_differing: int
+
+
+def claim_of(idempotency: IdempotencyClaim | None) -> str:
+    """The Idempotency-Key as Redis keeps it while its attempt is in flight ("" for none)."""
+    if idempotency is None:
+        return ""
+    return hashlib.sha256(f"{idempotency.owner}\0{idempotency.key}".encode()).hexdigest()[:32]
+
+
+def token_bucket(token: str) -> int:
+    """The bucket a token was admitted by: tokens are "<bucket>.<uuid>"."""
+    return int(token.split(".", 1)[0])
+
+
+class RedisStock:
+    def __init__(self, client: Redis | RedisCluster, *, prefix: str, buckets: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.buckets = buckets
+        self._scripts = {name: client.register_script(body) for name, body in _scripts().items()}
+
+    @classmethod
+    def connect(
+        cls, url: str, *, cluster: bool, prefix: str, buckets: int, max_connections: int = 1000
+    ) -> "RedisStock":
+        # redis-py refuses a command (MaxConnectionsError) rather than wait once a pool (per node,
+        # on a cluster) has max_connections busy; every purchase in flight may hold one
+        options: dict[str, Any] = {"decode_responses": True, "max_connections": max_connections}
+        client = RedisCluster.from_url(url, **options) if cluster else Redis.from_url(url, **options)
+        return cls(client, prefix=prefix, buckets=buckets)
+
+    async def start(self) -> None:
+        """Connect before the first purchase: a cluster client maps the slots once here, rather
+        than in a burst of first requests that would each start its own mapping."""
+        if isinstance(self.client, RedisCluster):
+            await self.client.initialize()
+        else:
+            await self.client.ping()
+
+    def tag(self, deal_id: int, bucket: int) -> str:
+        return f"deal:{deal_id}" if self.buckets == 1 else f"deal:{deal_id}:b{bucket}"
+
+    def keys(self, deal_id: int, bucket: int) -> list[str]:
+        base = f"{self.prefix}:{{{self.tag(deal_id, bucket)}}}"
+        return [base, f"{base}:buyers", f"{base}:log", f"{base}:released", f"{base}:claims"]
+
+    def home_bucket(self, buyer_id: int) -> int:
+        return buyer_id % self.buckets
+
+    def _registry(self) -> str:
+        return f"{self.prefix}:deals"
+
+    async def take(
+        self,
+        deal_id: int,
+        bucket: int,
+        *,
+        now_ms: int,
+        buyer_id: int,
+        quantity: int,
+        token: str,
+        payload: str,
+        claim: str = "",
+    ) -> tuple[str, str]:
+        verdict, entry_id = await self._scripts["take"](
+            keys=self.keys(deal_id, bucket), args=[now_ms, buyer_id, quantity, token, payload, claim]
+        )
+        return verdict, entry_id
+
+    async def give_back(
+        self, deal_id: int, bucket: int, *, entry_id: str, buyer_id: int, quantity: int, claim: str = ""
+    ) -> bool:
+        returned = await self._scripts["give_back"](
+            keys=self.keys(deal_id, bucket), args=[entry_id, buyer_id, quantity, claim]
+        )
+        return returned == 1
+
+    async def forget_entry(self, deal_id: int, bucket: int, entry_id: str, *, claim: str = "") -> None:
+        """The attempt is in the database: its entry is no longer needed for a replay."""
+        await self._scripts["forget"](keys=self.keys(deal_id, bucket), args=[entry_id, claim])
+
+    async def return_released(
+        self, deal_id: int, bucket: int, *, reservation_id: int, buyer_id: int, quantity: int
+    ) -> bool:
+        returned = await self._scripts["return_released"](
+            keys=self.keys(deal_id, bucket), args=[reservation_id, buyer_id, quantity]
+        )
+        return returned == 1
+
+    async def entries(self, deal_id: int, bucket: int, *, until_ms: int | None = None) -> list[Entry]:
+        """The bucket's stream, oldest first; with until_ms only entries added up to then."""
+        rows = await self.client.xrange(
+            self.keys(deal_id, bucket)[2], "-", "+" if until_ms is None else until_ms
+        )
+        return [
+            Entry(id=entry_id, token=f["t"], buyer_id=int(f["b"]), quantity=int(f["q"]), payload=f["p"])
+            for entry_id, f in rows
+        ]
+
+    async def rebuild(
+        self,
+        deal_id: int,
+        bucket: int,
+        *,
+        repair: bool,
+        base: int,
+        limit: int,
+        starts_ms: int,
+        ends_ms: int,
+        written: list[str],
+        buyers: dict[int, int],
+        released: list[int],
+    ) -> Rebuilt:
+        args: list[Any] = ["repair" if repair else "check", base, limit, starts_ms, ends_ms, len(written)]
+        args += written
+        args.append(len(buyers))
+        for buyer_id, units in buyers.items():
+            args += [buyer_id, units]
+        args.append(len(released))
+        args += released
+        found, expected, in_flight, differing = await self._scripts["rebuild"](
+            keys=self.keys(deal_id, bucket), args=args
+        )
+        return Rebuilt(None if found == "none" else int(found), int(expected), int(in_flight), int(differing))
+
+    async def register(self, deal_id: int) -> None:
+        """Remember that the deal is loaded, so the replayer knows which streams to read."""
+        await self.client.sadd(self._registry(), deal_id)
+
+    async def loaded_deals(self) -> list[int]:
+        return sorted(int(member) for member in await self.client.smembers(self._registry()))
+
+    async def stock(self, deal_id: int, bucket: int) -> int | None:
+        value = await self.client.hget(self.keys(deal_id, bucket)[0], "stock")
+        return None if value is None else int(value)
+
+    async def buyer_units(self, deal_id: int, bucket: int) -> dict[int, int]:
+        found = await self.client.hgetall(self.keys(deal_id, bucket)[1])
+        return {int(buyer): int(units) for buyer, units in found.items()}
+
+    async def close(self) -> None:
+        await self.client.aclose()
