@@ -48,13 +48,13 @@ class Verdict:
         return all(check.ok for check in self.checks)
 
 
-def answered_orders(answers: Sequence[Answer]) -> dict[int, int]:
-    """order id -> how many buyers (distinct buyer indexes) were told it was theirs."""
+def answered_orders(answers: Sequence[Answer]) -> dict[int, set[int]]:
+    """order id -> the buyers (indexes into the stage's buyers) who were told it was theirs."""
     buyers: dict[int, set[int]] = defaultdict(set)
     for answer in answers:
         if answer.order_id is not None:
             buyers[answer.order_id].add(answer.buyer_index)
-    return {order_id: len(who) for order_id, who in buyers.items()}
+    return dict(buyers)
 
 
 def keys_with_two_orders(answers: Sequence[Answer]) -> list[str]:
@@ -72,6 +72,7 @@ async def judge(
     deal_id: int,
     product_id: int,
     quantity_per_attempt: int,
+    buyer_ids: Sequence[int],
     answers: Sequence[Answer],
 ) -> Verdict:
     """Check the deal against its rows and the answers. Pass a write transaction: the reconciler
@@ -81,7 +82,7 @@ async def judge(
     assert counters is not None
     quantity, remaining, reserved, sold = counters
     taken = await repository.taken_reservations(session, deal_id, list(TAKEN))
-    units_taken = sum(taken.values())
+    units_taken = sum(units for _buyer, units in taken.values())
     answered = answered_orders(answers)
     order_rows = await repository.count_orders(session, list(answered))
     per_buyer = await flash_sale_repository.units_held_per_buyer(session, deal_id, list(TAKEN))
@@ -114,9 +115,13 @@ async def judge(
             sum(1 for order_id in answered if order_id in taken),
         ),
         Check(
-            "each answered order went to one buyer",
+            "each answered order went to one buyer, the one holding it",
             len(answered),
-            sum(1 for n in answered.values() if n == 1),
+            sum(
+                1
+                for order_id, who in answered.items()
+                if len(who) == 1 and order_id in taken and taken[order_id][0] == buyer_ids[min(who)]
+            ),
         ),
         Check("buyers over the per-buyer limit", 0, sum(1 for units in per_buyer.values() if units > limit)),
         Check(

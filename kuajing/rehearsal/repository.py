@@ -77,14 +77,16 @@ async def deal_snapshot(session: AsyncSession, deal_id: int) -> tuple[int, int, 
     return deal[0], deal[1], deal[2], int(rows or 0)
 
 
-async def taken_reservations(session: AsyncSession, deal_id: int, statuses: list[str]) -> dict[int, int]:
-    """order id -> units, for the deal's reservations in `statuses`."""
+async def taken_reservations(
+    session: AsyncSession, deal_id: int, statuses: list[str]
+) -> dict[int, tuple[int, int]]:
+    """order id -> (buyer id, units), for the deal's reservations in `statuses`."""
     rows = await session.execute(
-        select(DealReservation.order_id, DealReservation.quantity).where(
+        select(DealReservation.order_id, DealReservation.buyer_id, DealReservation.quantity).where(
             DealReservation.deal_id == deal_id, DealReservation.status.in_(statuses)
         )
     )
-    return {order_id: quantity for order_id, quantity in rows.all()}
+    return {order_id: (buyer_id, quantity) for order_id, buyer_id, quantity in rows.all()}
 
 
 async def count_orders(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, int]:

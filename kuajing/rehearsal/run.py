@@ -117,6 +117,7 @@ async def judge(database: Database, *, stage: Stage, options: Options, answers: 
             deal_id=stage.deal_id,
             product_id=stage.product_id,
             quantity_per_attempt=options.quantity,
+            buyer_ids=[buyer.id for buyer in stage.buyers],
             answers=answers,
         )
 
