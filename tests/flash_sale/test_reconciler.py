@@ -128,7 +128,7 @@ def test_the_check_command_exits_1_on_drift_and_0_once_repaired(api, operator_to
     found = check()
     assert found.returncode == 1, found.stdout + found.stderr
     assert "reserved" in found.stdout and "remaining" in found.stdout
-    assert check("--repair").returncode == 0
-    clean = check()
-    assert clean.returncode == 0
-    assert f"Deal {deal_id}: the counters agree with the reservation rows." in clean.stdout
+    repaired = check("--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "(repaired)" in repaired.stdout
+    assert _reconcile(database_url, deal_id, repair=False) == Reconciliation(deal_id, [], repaired=False)
