@@ -26,7 +26,8 @@ from kuajing.settings import Settings
 MAX_DURATION_SECONDS = 3_600
 # The campaign stays open this long past the load's cap, so no attempt meets a closed window.
 CAMPAIGN_MARGIN = timedelta(minutes=10)
-SETTLE_POLL_SECONDS = 0.2
+SETTLE_POLL_SECONDS = 0.1
+SETTLE_QUIET_SECONDS = 0.5
 SETTLE_MAX_SECONDS = 10.0
 
 
@@ -77,7 +78,11 @@ def plan(stage: Stage, options: Options) -> list[Job]:
 async def drive(
     *, url: str, stage: Stage, jobs: Sequence[Job], options: Options, on_progress: Progress | None = None
 ) -> tuple[float, LoadResult]:
-    """/healthz per second with the same generator and connections, then the purchases."""
+    """Warm the workers up, measure /healthz per second with the same generator and connections,
+    then send the purchases."""
+    await load.warm_up(
+        url=url, deal_id=stage.deal_id, product_id=stage.product_id, concurrency=options.concurrency
+    )
     healthz = await load.healthz_rate(
         url=url, concurrency=options.concurrency, seconds=options.healthz_seconds
     )
@@ -95,15 +100,18 @@ async def drive(
 
 async def settle(database: Database, *, deal_id: int) -> None:
     """Wait until the deal stops moving: a request that timed out on the client may still be in
-    a batch on the server. Two equal readings a poll apart, or SETTLE_MAX_SECONDS."""
-    deadline = time.monotonic() + SETTLE_MAX_SECONDS
-    last = None
-    while time.monotonic() < deadline:
+    a batch on the server, and a Redis backend's writer may still be draining its stream. Quiet
+    means the same reading for SETTLE_QUIET_SECONDS; give up after SETTLE_MAX_SECONDS."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_MAX_SECONDS
+    last, quiet_since = None, loop.time()
+    while loop.time() < deadline:
         async with database.transaction(write=False) as session:
             now = await rehearsal_repository.deal_snapshot(session, deal_id)
-        if now == last:
+        if now != last:
+            last, quiet_since = now, loop.time()
+        elif loop.time() - quiet_since >= SETTLE_QUIET_SECONDS:
             return
-        last = now
         await asyncio.sleep(SETTLE_POLL_SECONDS)
 
 
