@@ -42,6 +42,7 @@ class Verdict:
     oversold: int  # units the reservation rows hold beyond the allocation
     units_taken: int  # units of held and sold reservations
     drift: list[reconciler.Drift]
+    sweep_error: str | None = None  # the expiry sweep failed (on any deal of the database)
 
     @property
     def ok(self) -> bool:

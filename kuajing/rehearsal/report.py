@@ -82,6 +82,7 @@ def build(
         "duration_seconds": round(duration, 3),
         "setup_seconds": round(setup_seconds, 3),
         "database": database,
+        "sweep_error": verdict.sweep_error,
     }
 
 
@@ -103,6 +104,8 @@ def table(report: dict[str, Any]) -> Table:
         ("errors", ", ".join(f"{code}: {n}" for code, n in report["errors"].items()) or "none"),
         ("load duration s", f"{report['duration_seconds']:.2f}"),
     ]
+    if report["sweep_error"]:
+        rows.append(("[yellow]expiry sweep failed (any deal)[/yellow]", report["sweep_error"]))
     if report["unsent"]:
         rows.append(("buyers not tried (duration cap)", str(report["unsent"])))
     for name, value in rows:

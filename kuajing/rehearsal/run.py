@@ -6,6 +6,8 @@ CLI runs `rehearse`, which chains them.
 """
 
 import asyncio
+import dataclasses
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from kuajing.rehearsal.invariants import Verdict
 from kuajing.rehearsal.load import Answer, Job, LoadResult, Progress
 from kuajing.rehearsal.setup import Stage
 from kuajing.settings import Settings
+
+log = logging.getLogger(__name__)
 
 MAX_DURATION_SECONDS = 3_600
 # The campaign stays open this long past the load's cap, so no attempt meets a closed window.
@@ -116,11 +120,20 @@ async def settle(database: Database, *, deal_id: int) -> None:
 
 
 async def judge(database: Database, *, stage: Stage, options: Options, answers: Sequence[Answer]) -> Verdict:
-    """Settle, sweep expired reservations (as the server's sweeper would), then check."""
+    """Settle, sweep expired reservations (as the server's sweeper would), then check.
+
+    The sweeper expires every due order of the database, not only the rehearsal's, and stops at
+    the first it cannot expire (another deal whose counters drifted, say): that is reported
+    beside the verdict, not held against the rehearsal's own deal."""
     await settle(database, deal_id=stage.deal_id)
-    await sweeper.sweep_once(database)
+    sweep_error = None
+    try:
+        await sweeper.sweep_once(database)
+    except Exception as exc:  # the server's sweeper logs and goes on; so does the rehearsal
+        log.warning("the expiry sweep failed: %s", exc)
+        sweep_error = f"{type(exc).__name__}: {exc}"
     async with database.transaction(write=True) as session:
-        return await invariants.judge(
+        verdict = await invariants.judge(
             session,
             deal_id=stage.deal_id,
             product_id=stage.product_id,
@@ -128,6 +141,7 @@ async def judge(database: Database, *, stage: Stage, options: Options, answers: 
             buyer_ids=[buyer.id for buyer in stage.buyers],
             answers=answers,
         )
+    return dataclasses.replace(verdict, sweep_error=sweep_error)
 
 
 async def rehearse(
