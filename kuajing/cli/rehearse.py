@@ -91,14 +91,17 @@ def command(
         console=console,
         disable=no_progress or not console.is_terminal,
     )
-    task = progress.add_task("purchases", total=None, orders=0, rate=0.0)
+    # The clock and the rate start with the first answer, not with the setup and /healthz phases.
+    task = progress.add_task("purchases", total=None, start=False, orders=0, rate=0.0)
     began = [0.0]
 
     def on_start(total: int) -> None:
         progress.update(task, total=total)
-        began[0] = time.perf_counter()
 
     def on_progress(done: int, orders: int) -> None:
+        if done == 1:
+            progress.start_task(task)
+            began[0] = time.perf_counter()
         elapsed = time.perf_counter() - began[0]
         progress.update(task, completed=done, orders=orders, rate=done / elapsed if elapsed > 0 else 0.0)
 
