@@ -57,6 +57,12 @@ def command(
         int,
         typer.Option(min=0, help="Every Nth buyer repeats its purchase with one Idempotency-Key (0: none)."),
     ] = 10,
+    all_keys: Annotated[
+        bool,
+        typer.Option(
+            "--all-keys", help="Every purchase carries an Idempotency-Key, as a retrying app's would."
+        ),
+    ] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
@@ -75,6 +81,7 @@ def command(
         duration=duration,
         healthz_seconds=healthz_seconds,
         replay_every=replay_every,
+        keys_for_all=all_keys,
     )
     own = None
     if url is None:
