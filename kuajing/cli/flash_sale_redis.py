@@ -1,5 +1,6 @@
-"""`kuajing flash-sale reconcile`: compare the Redis stock ledger with the database, the source
-of truth, print the drift per deal and bucket, and repair it (or only report it, --check)."""
+"""`kuajing flash-sale reconcile` (registered on the flash-sale group in cli/main.py): compare
+the Redis stock ledger with the database, the source of truth, print the drift per deal and
+bucket, and repair it (or only report it, --check)."""
 
 import asyncio
 from typing import Annotated
@@ -16,7 +17,6 @@ from kuajing.flash_sale.redis_reconciler import BucketDrift
 from kuajing.flash_sale.redis_stock import RedisStock
 from kuajing.settings import get_settings
 
-app = typer.Typer(help="Singles' Day deals: the stock ledger.", no_args_is_help=True)
 console = Console()
 
 
@@ -24,7 +24,6 @@ def _shown(value: int | None) -> str:
     return "not loaded" if value is None else str(value)
 
 
-@app.command("reconcile")
 def reconcile(
     deal: Annotated[
         list[int] | None,

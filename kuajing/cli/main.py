@@ -1,4 +1,5 @@
-"""The `kuajing` command: serve, demo, db upgrade, users add, rules import/export, customs exchange."""
+"""The `kuajing` command: serve, demo, db upgrade, users add, rules import/export, customs exchange,
+flash-sale check, rehearse."""
 
 import asyncio
 from pathlib import Path
@@ -12,7 +13,9 @@ from rich.table import Table
 
 from kuajing.auth import service as auth_service
 from kuajing.bootstrap import prepare_database
+from kuajing.cli import flash_sale as flash_sale_cli
 from kuajing.cli import flash_sale_redis
+from kuajing.cli import rehearse as rehearse_cli
 from kuajing.compliance import rule_files
 from kuajing.compliance import service as compliance_service
 from kuajing.customs import exchange as customs_exchange
@@ -34,7 +37,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 app.add_typer(customs_app, name="customs")
-app.add_typer(flash_sale_redis.app, name="flash-sale")
+# One `kuajing flash-sale` group: `check` (database counters) and `reconcile` (Redis from the database).
+flash_sale_cli.app.command("reconcile")(flash_sale_redis.reconcile)
+app.add_typer(flash_sale_cli.app, name="flash-sale")
+app.command("rehearse")(rehearse_cli.command)
 console = Console()
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.db import add_within
+from kuajing.db import add_within, dialect_insert
 from kuajing.models import Campaign, Deal, DealBuyer, DealReservation, Order, OrderEvent, OrderLine
 
 
@@ -179,6 +179,38 @@ async def campaign_totals(
     return int(row[0]), int(row[1]), int(row[2])
 
 
+async def lock_counters(session: AsyncSession, deal_id: int) -> tuple[int, int, int, int] | None:
+    """(quantity, remaining, reserved, sold) with the deal row locked until commit, or None."""
+    row = (
+        await session.execute(
+            select(Deal.quantity, Deal.remaining, Deal.reserved, Deal.sold)
+            .where(Deal.id == deal_id)
+            .with_for_update(key_share=True)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+async def reserved_units_by_status(session: AsyncSession, deal_id: int) -> dict[str, int]:
+    """Units the deal's reservation rows hold, per status."""
+    rows = await session.execute(
+        select(DealReservation.status, func.sum(DealReservation.quantity))
+        .where(DealReservation.deal_id == deal_id)
+        .group_by(DealReservation.status)
+    )
+    return {status: int(units) for status, units in rows.all()}
+
+
+async def units_held_per_buyer(session: AsyncSession, deal_id: int, statuses: list[str]) -> dict[int, int]:
+    """Units each buyer's reservations of the deal hold, counting reservations in `statuses`."""
+    rows = await session.execute(
+        select(DealReservation.buyer_id, func.sum(DealReservation.quantity))
+        .where(DealReservation.deal_id == deal_id, DealReservation.status.in_(statuses))
+        .group_by(DealReservation.buyer_id)
+    )
+    return {buyer_id: int(units) for buyer_id, units in rows.all()}
+
+
 async def written_tokens(session: AsyncSession, tokens: list[str]) -> set[str]:
     """Which of these Redis admission tokens already have their reservation written."""
     if not tokens:
@@ -227,3 +259,24 @@ async def taken_units_by_token(
         )
     )
     return [(buyer_id, token, quantity) for buyer_id, token, quantity in rows.all()]
+
+
+async def set_counters(session: AsyncSession, *, deal_id: int, reserved: int, sold: int) -> None:
+    """Overwrite the counters from the ledger rows: only the reconciler, under the deal's lock."""
+    await session.execute(
+        update(Deal)
+        .where(Deal.id == deal_id)
+        .values(reserved=reserved, sold=sold, remaining=Deal.quantity - reserved - sold)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_buyer_units(session: AsyncSession, *, deal_id: int, units: dict[int, int]) -> None:
+    """Overwrite per-buyer counters (creating missing rows): only the reconciler, under the deal's lock."""
+    for buyer_id, count in sorted(units.items()):
+        statement = dialect_insert(
+            session, DealBuyer.__table__, {"deal_id": deal_id, "buyer_id": buyer_id, "units": count}
+        )
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=["deal_id", "buyer_id"], set_={"units": count})
+        )

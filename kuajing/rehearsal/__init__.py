@@ -1,0 +1,1 @@
+"""`kuajing rehearse`: the built-in full-link 11.11 rehearsal (stage, load, verdict)."""

@@ -1,0 +1,35 @@
+"""The load generator's HTTP/1.1 reader: whole answers only, framed as uvicorn frames them."""
+
+import pytest
+
+from kuajing.rehearsal.http_client import ProtocolError, _parse
+
+
+def test_a_content_length_answer_is_read_whole_and_taken_off_the_buffer():
+    buffer = bytearray(b'HTTP/1.1 409 Conflict\r\ncontent-length: 19\r\n\r\n{"code":"sold_out"}HTTP/1.1')
+
+    assert _parse(buffer) == (409, b'{"code":"sold_out"}', True)
+    assert buffer == bytearray(b"HTTP/1.1")
+
+
+def test_half_an_answer_waits_for_the_rest():
+    partial = b'HTTP/1.1 201 Created\r\ncontent-length: 10\r\n\r\n{"order'
+    buffer = bytearray(partial)
+
+    assert _parse(buffer) is None
+    assert buffer == bytearray(partial)
+
+
+def test_a_chunked_answer_is_joined_and_connection_close_is_noticed():
+    buffer = bytearray(
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n"
+        b'4\r\n{"a"\r\n3\r\n:1}\r\n0\r\n\r\n'
+    )
+
+    assert _parse(buffer) == (200, b'{"a":1}', False)
+    assert buffer == bytearray()
+
+
+def test_anything_but_http_1_1_is_refused():
+    with pytest.raises(ProtocolError):
+        _parse(bytearray(b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n"))
