@@ -314,7 +314,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--buyers", type=int, default=20_000)
-    parser.add_argument("--stock", type=int, default=2_000)
+    parser.add_argument("--stock", type=int, default=1_000)
     parser.add_argument("--healthz-seconds", type=int, default=5)
     parser.add_argument("--naive-seconds", type=int, default=15)
     parser.add_argument("--pgbench-seconds", type=int, default=10)

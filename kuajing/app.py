@@ -20,6 +20,7 @@ from kuajing.customs import exchange as customs_exchange
 from kuajing.customs.endpoints import router as customs_router
 from kuajing.db import Database
 from kuajing.flash_sale.endpoints import router as flash_sale_router
+from kuajing.flash_sale.fast_path import LosersFastPath
 from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.flash_sale.redis_ledger import RedisLedger
 from kuajing.flash_sale.redis_stock import RedisStock
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+    app.add_middleware(LosersFastPath)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

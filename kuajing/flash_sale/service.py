@@ -193,6 +193,20 @@ def _window_refusal(deal: DealFacts, now: datetime) -> NotStarted | Ended | None
     return None
 
 
+def refusal_from_memory(ledger: StockLedger, deal_id: int, *, now: datetime) -> KuajingError | None:
+    """What `admit` refuses whatever the request says, for a deal whose facts this worker holds:
+    outside the campaign's window, or known sold out. None when it may sell or is not in memory."""
+    deal = _deals.get(deal_id)
+    if deal is None:
+        return None
+    refusal = _window_refusal(deal, now)
+    if refusal is not None:
+        return refusal
+    if ledger.known_sold_out(deal_id):
+        return SoldOut(message=f"Deal {deal_id} is sold out.")
+    return None
+
+
 def admit(ledger: StockLedger, deal: DealFacts, *, quantity: int, now: datetime) -> None:
     """Refuse, without touching the database, what cannot succeed: outside the campaign's
     window, more than one buyer may ever hold, or a deal this worker knows is sold out."""

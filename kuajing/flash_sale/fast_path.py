@@ -1,0 +1,40 @@
+"""The losers' fast path: a purchase on a deal this worker already knows it must refuse is
+answered before FastAPI routes the request, parses its body or solves its dependencies.
+
+At 00:00 on 11.11 almost every attempt loses: the deal has not started yet, or it sold out in
+the first seconds. Through the framework such a refusal cost about three times a /healthz; here
+it costs a regex match and a dictionary look-up. It answers only what the endpoint would answer
+from the same memory (`service.refusal_from_memory`: not_started, ended, sold_out), and only for
+requests that carry a bearer token and no Idempotency-Key (a keyed request may be a replay,
+which gets its first answer, so it takes the full path). One difference, by design: the body is
+not read, so a malformed body to a sold-out deal is told sold_out rather than invalid_input.
+"""
+
+import re
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kuajing.flash_sale import service
+from kuajing.kit.time import utcnow
+from kuajing.problems import problem
+
+_PURCHASE = re.compile(r"/api/v1/deals/([1-9][0-9]{0,17})/purchase")
+
+
+class LosersFastPath:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = _PURCHASE.fullmatch(scope["path"])
+            if match is not None:
+                names = {name for name, _value in scope["headers"]}
+                ledger = getattr(scope["app"].state, "stock_ledger", None)
+                if b"authorization" in names and b"idempotency-key" not in names and ledger is not None:
+                    refusal = service.refusal_from_memory(ledger, int(match.group(1)), now=utcnow())
+                    if refusal is not None:
+                        answer = problem(refusal.status, refusal.code, refusal.message)
+                        await answer(scope, receive, send)
+                        return
+        await self.app(scope, receive, send)
