@@ -59,6 +59,9 @@ class GroupCommitLedger:
     def known_sold_out(self, deal_id: int) -> bool:
         return self._sold_out.known(deal_id)
 
+    def sold_out_trusted(self, deal_id: int) -> bool:
+        return self._sold_out.trusted(deal_id)
+
     async def purchase(self, attempt: Attempt) -> Outcome:
         loop = asyncio.get_running_loop()
         deal_id = attempt.deal.id

@@ -87,6 +87,11 @@ class StockLedger(Protocol):
         is sold_out without asking the store."""
         ...
 
+    def sold_out_trusted(self, deal_id: int) -> bool:
+        """Like known_sold_out, but never elects this caller as the probe: for the losers' fast
+        path, which then leaves the probe to the endpoint."""
+        ...
+
     async def purchase(self, attempt: Attempt) -> Outcome: ...
 
     async def released(self, order_ids: list[int]) -> None:

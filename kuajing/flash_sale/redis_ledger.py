@@ -110,6 +110,9 @@ class RedisLedger:
         # Redis said so, or (Redis holding too much after a rebuild) the database did
         return self._sold_out.known(deal_id) or self._batches.known_sold_out(deal_id)
 
+    def sold_out_trusted(self, deal_id: int) -> bool:
+        return self._sold_out.trusted(deal_id) or self._batches.sold_out_trusted(deal_id)
+
     async def purchase(self, attempt: Attempt) -> Outcome:
         deal = attempt.deal
         payload = attempt_codec.dumps(attempt)

@@ -202,7 +202,9 @@ def refusal_from_memory(ledger: StockLedger, deal_id: int, *, now: datetime) -> 
     refusal = _window_refusal(deal, now)
     if refusal is not None:
         return refusal
-    if ledger.known_sold_out(deal_id):
+    # trusted, not known: once the memory is due for a re-check, the request goes on to the
+    # endpoint, whose admit() lets exactly one probe through to the store
+    if ledger.sold_out_trusted(deal_id):
         return SoldOut(message=f"Deal {deal_id} is sold out.")
     return None
 

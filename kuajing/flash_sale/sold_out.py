@@ -23,6 +23,11 @@ class SoldOutMemo:
     def forget(self, deal_id: int) -> None:
         self._trusted_until.pop(deal_id, None)
 
+    def trusted(self, deal_id: int) -> bool:
+        """True while the memory is trusted; never lets a probe through (no side effect)."""
+        until = self._trusted_until.get(deal_id)
+        return until is not None and time.monotonic() < until
+
     def known(self, deal_id: int) -> bool:
         """True: answer sold_out. False: ask the database (never heard of it, or be the probe)."""
         until = self._trusted_until.get(deal_id)

@@ -21,3 +21,14 @@ def test_a_zero_interval_never_answers_from_memory():
     memo = SoldOutMemo(recheck_seconds=0)
     memo.learn(7)
     assert memo.known(7) is False
+
+
+def test_trusted_never_takes_the_probe_from_the_endpoint():
+    memo = SoldOutMemo(recheck_seconds=0.2)
+    memo.learn(7)
+    assert [memo.trusted(7), memo.trusted(8)] == [True, False]
+    time.sleep(0.25)
+    # the fast path asks first and passes the request on; the endpoint is then the probe
+    assert [memo.trusted(7), memo.trusted(7)] == [False, False]
+    assert memo.known(7) is False
+    assert memo.trusted(7) is True
