@@ -104,6 +104,7 @@ def run_backend(label: str, url: str, redis_url: str | None, args: argparse.Name
             "--stock", str(args.stock),
             "--concurrency", str(args.connections),
             "--healthz-seconds", str(args.healthz_seconds),
+            "--replay-every", str(args.replay_every),
             "--json", str(report_path),
             "--no-progress",
         ]  # fmt: skip
@@ -270,7 +271,12 @@ def render(
     checks.append(f"worst p99 of our backends {worst:.0f} ms (target < 100 ms): {verdict(worst < 100)}")
     command = "python benchmarks/flash_sale.py " + " ".join(
         f"--{name.replace('_', '-')} {value}"
-        for name, value in (("configs", args.configs), ("buyers", args.buyers), ("stock", args.stock))
+        for name, value in (
+            ("configs", args.configs),
+            ("buyers", args.buyers),
+            ("stock", args.stock),
+            ("replay_every", args.replay_every),
+        )
     )
     return "\n".join(
         [
@@ -282,7 +288,8 @@ def render(
             "Server, database, Redis and load generators share the same cores.",
             f"Command: `{command}`. Each backend: a fresh database, one deal of {args.stock:,} units "
             f"(one per buyer), {args.buyers:,} buyers with identities, each sending one purchase "
-            f"(every 10th twice with the same Idempotency-Key) through `kuajing rehearse --url`.",
+            f"(every {args.replay_every}th twice with the same Idempotency-Key) through "
+            "`kuajing rehearse --url`.",
             "",
             "| backend | attempts | orders | oversold | attempts/s | orders/s | p50 / p99 ms "
             "| /healthz/s wrk / rehearsal | attempts of /healthz | invariants | answers |",
@@ -315,6 +322,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--buyers", type=int, default=20_000)
     parser.add_argument("--stock", type=int, default=1_000)
+    parser.add_argument(
+        "--replay-every",
+        type=int,
+        default=100,
+        help="every Nth buyer sends its purchase twice with one Idempotency-Key (keyed requests always "
+        "take the full path, a database look-up each)",
+    )
     parser.add_argument("--healthz-seconds", type=int, default=5)
     parser.add_argument("--naive-seconds", type=int, default=15)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
