@@ -54,7 +54,8 @@ class Database:
         # moment for a pooled connection costs far less.
         pool = {"pool_size": pool_size, "max_overflow": 0}
         if self.is_sqlite:
-            if ":memory:" in self.url or self.url.endswith("://"):
+            parsed = make_url(self.url)
+            if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
                 pool = {}  # one shared in-memory database: SQLAlchemy keeps its static pool
             self.engine: AsyncEngine = create_async_engine(self.url, connect_args={"timeout": 30}, **pool)
             _configure_sqlite(self.engine)

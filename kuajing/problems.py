@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kuajing.errors import KuajingError
@@ -79,6 +80,11 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _database_busy(_request: Request, _exc: Exception) -> JSONResponse:
+    # The worker's connection pool stayed full for its whole timeout: overload, not a bug.
+    return problem(503, "service_busy", "The service is busy; nothing was changed. Try again shortly.")
+
+
 async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
     return problem(500, "internal_error", "Something went wrong on our side; nothing was changed.")
 
@@ -87,4 +93,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(KuajingError, _kuajing_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(Exception, _unexpected)

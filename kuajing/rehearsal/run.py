@@ -122,9 +122,9 @@ async def settle(database: Database, *, deal_id: int) -> None:
 async def judge(database: Database, *, stage: Stage, options: Options, answers: Sequence[Answer]) -> Verdict:
     """Settle, sweep expired reservations (as the server's sweeper would), then check.
 
-    The sweeper expires every due order of the database, not only the rehearsal's, and stops at
-    the first it cannot expire (another deal whose counters drifted, say): that is reported
-    beside the verdict, not held against the rehearsal's own deal."""
+    The sweeper expires every due order of the database, not only the rehearsal's; one it cannot
+    expire (another deal whose counters drifted, say) it logs and skips. A sweep that fails as a
+    whole (the database gone) is reported beside the verdict, not held against the deal."""
     await settle(database, deal_id=stage.deal_id)
     sweep_error = None
     try:

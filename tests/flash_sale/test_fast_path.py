@@ -3,19 +3,38 @@ routed or its body read; keyed and anonymous requests still take the full path."
 
 from datetime import timedelta
 
+import httpx
+import pytest
+
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.flash_sale.factories import create_campaign, create_deal, ledger_of, purchase, purchase_body
 from tests.flash_sale.test_purchase_api import wine_deal
+from tests.live import start_server
 
 NOT_JSON = {"Content-Type": "application/json"}
 
 
-def test_a_sold_out_deal_is_refused_before_the_body_is_read(api, operator_token, database_url):
+@pytest.fixture(scope="module")
+def patient_api(database_url, tmp_path_factory):
+    """A server that trusts a sell-out for a minute, so a slow machine cannot turn the loser's
+    request into the worker's re-check probe."""
+    server = start_server(
+        database_url,
+        tmp_path_factory.mktemp("fast-path") / "server.log",
+        flash_sale_sold_out_recheck_seconds="60",
+    )
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+    server.stop()
+
+
+def test_a_sold_out_deal_is_refused_before_the_body_is_read(api, patient_api, operator_token, database_url):
     # given a one-unit deal this (single-worker) server saw sell out
     _seller, _wine, _campaign, deal = wine_deal(api, operator_token, quantity=1)
     winner, loser = buyer_with_identity(api), buyer_with_identity(api)
-    assert purchase(api, winner, deal["id"]).status_code == 201
+    assert purchase(patient_api, winner, deal["id"]).status_code == 201
+    api = patient_api
     path = f"/api/v1/deals/{deal['id']}/purchase"
 
     # when a loser sends a body the endpoint would refuse as malformed

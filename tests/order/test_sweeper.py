@@ -39,23 +39,23 @@ def test_an_order_that_cannot_expire_does_not_hold_back_the_others(api, operator
         )
         await session.execute(update(Deal).where(Deal.id == drifted["id"]).values(remaining=2, reserved=0))
 
-    in_db(database_url, make_due_and_drift)
-
-    # when a sweep runs
-    async def sweep() -> int:
-        database = Database(database_url)
-        try:
-            return await sweeper.sweep_once(database)
-        finally:
-            await database.dispose()
-
-    asyncio.run(sweep())
-
-    # then the healthy order expired and the stuck one is still waiting, untouched
-    assert _status(database_url, due) == "expired"
-    assert _status(database_url, stuck) == "pending_payment"
-
     async def repair(session):  # leave the shared database's deal as the ledger says
         await session.execute(update(Deal).where(Deal.id == drifted["id"]).values(remaining=1, reserved=1))
 
-    in_db(database_url, repair)
+    in_db(database_url, make_due_and_drift)
+    try:
+        # when a sweep runs
+        async def sweep() -> int:
+            database = Database(database_url)
+            try:
+                return await sweeper.sweep_once(database)
+            finally:
+                await database.dispose()
+
+        asyncio.run(sweep())
+
+        # then the healthy order expired and the stuck one is still waiting, untouched
+        assert _status(database_url, due) == "expired"
+        assert _status(database_url, stuck) == "pending_payment"
+    finally:
+        in_db(database_url, repair)
