@@ -17,7 +17,7 @@ from kuajing.flash_sale import reconciler
 from kuajing.flash_sale.reservations import TAKEN
 from kuajing.rehearsal import load, run, server
 from kuajing.rehearsal import repository as rehearsal_repository
-from kuajing.rehearsal.load import TRANSPORT_ERROR, Job
+from kuajing.rehearsal.load import TIMEOUT, TRANSPORT_ERROR, Job
 from kuajing.rehearsal.run import Options
 from kuajing.rehearsal.setup import Stage
 
@@ -131,15 +131,17 @@ def test_kill_9_mid_rehearsal_loses_and_duplicates_nothing(database_url, tmp_pat
 
     killed_after, first, second, verdict, drift, held_at_crash = asyncio.run(scenario())
 
-    # the crash came mid-way: some buyers had their orders, the rest got no answer at all
+    # the crash came mid-way: some buyers had their orders, the rest got no answer at all (the
+    # connection dropped, or, on a loaded machine, the request was still waiting when it died)
     before = Counter(answer.code for answer in first.answers)
+    unanswered = before[TRANSPORT_ERROR] + before[TIMEOUT]
     print(f"\nkilled after {killed_after[0]} orders; first run {dict(before)}; retried {len(second.answers)}")
     assert killed_after[0] >= KILL_AFTER_ORDERS
-    assert set(before) <= {None, "sold_out", TRANSPORT_ERROR}
-    assert before[None] < OPTIONS.stock - ANSWER_LOST and before[TRANSPORT_ERROR] > 0
+    assert set(before) <= {None, "sold_out", TRANSPORT_ERROR, TIMEOUT}
+    assert before[None] < OPTIONS.stock - ANSWER_LOST and unanswered > 0
     # then every retry was answered, each with an order or sold_out
     assert {answer.code for answer in second.answers} <= {None, "sold_out"}
-    assert len(second.answers) == ANSWER_LOST + before[TRANSPORT_ERROR]
+    assert len(second.answers) == ANSWER_LOST + unanswered
     # and the whole verdict holds: every unit sold exactly once, each to the buyer answered
     assert [(check.name, check.expected, check.found) for check in verdict.checks if not check.ok] == []
     assert (verdict.units_taken, verdict.oversold, verdict.drift) == (OPTIONS.stock, 0, [])
