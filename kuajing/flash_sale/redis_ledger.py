@@ -291,11 +291,19 @@ class RedisLedger:
     async def _replay_one(self, deal_id: int, bucket: int, entry: Entry) -> str:
         try:
             attempt = attempt_codec.loads(entry.payload, token=entry.token)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, ArithmeticError):  # ArithmeticError: a bad Decimal
             log.error("stream entry %s of deal %d cannot be decoded; giving it back", entry.id, deal_id)
-            await self.stock.give_back(
-                deal_id, bucket, entry_id=entry.id, buyer_id=entry.buyer_id, quantity=entry.quantity, claim=""
-            )
+            try:
+                await self.stock.give_back(
+                    deal_id,
+                    bucket,
+                    entry_id=entry.id,
+                    buyer_id=entry.buyer_id,
+                    quantity=entry.quantity,
+                    claim="",
+                )
+            except RedisError:
+                return "failed"  # left in the stream for the next round; the others go on
             return "given_back"
         try:
             outcome = await self._batches.purchase(attempt)

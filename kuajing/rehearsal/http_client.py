@@ -47,6 +47,13 @@ class _Protocol(asyncio.Protocol):
 
 def _parse(buffer: bytearray) -> tuple[int, bytes, bool] | None:
     """(status, body, keep_alive) once a whole response is in the buffer (and remove it), else None."""
+    try:
+        return _parse_framed(buffer)
+    except ValueError as exc:  # a status, length or chunk size that is not a number
+        raise ProtocolError(f"unreadable HTTP framing: {exc}") from exc
+
+
+def _parse_framed(buffer: bytearray) -> tuple[int, bytes, bool] | None:
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
         return None

@@ -265,3 +265,40 @@ def test_an_expired_order_gives_its_units_back_in_the_database_and_in_redis(
     assert after == (2, {})
     ledger = ledger_of(database_url, deal["id"])
     assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.most_units_per_buyer) == (2, 0, 0, 0)
+
+
+def test_an_entry_that_cannot_be_decoded_is_given_back_without_stopping_the_replay(
+    api, operator_token, database_url, redis_url, prefix
+):
+    # given two dead workers' entries: one whose priced attempt carries a broken decimal, one fine
+    deal = _deal(api, operator_token, 5)
+    buyers = bulk_buyers_with_identity(database_url, 2)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            await ledger.reload(deal["id"])
+            attempts = await prepared(ledger.database, deal["id"], buyers)
+            payloads = [attempt_codec.dumps(attempts[0]), attempt_codec.dumps(attempts[1])]
+            broken = payloads[0].replace('"$dec":"', '"$dec":"not-a-number', 1)
+            assert broken != payloads[0]
+            for i, (attempt, payload) in enumerate(zip(attempts, [broken, payloads[1]], strict=True)):
+                verdict, _ = await ledger.stock.take(
+                    deal["id"],
+                    0,
+                    now_ms=int(time.time() * 1000),
+                    buyer_id=attempt.buyer_id,
+                    quantity=1,
+                    token=f"0.odd{i}",
+                    payload=payload,
+                )
+                assert verdict == TAKEN
+            # when the replayer runs over both
+            report = await ledger.replay(deal["id"], 0, await ledger.stock.entries(deal["id"], 0))
+            return report, await ledger.stock.stock(deal["id"], 0), await ledger.stock.entries(deal["id"], 0)
+
+    report, redis_stock, left = asyncio.run(run())
+
+    # then the broken one's unit is back in Redis, the good one became an order, nothing is left
+    assert report == ReplayReport(written=1, given_back=1, failed=0)
+    assert (redis_stock, left) == (4, [])
+    assert holders(database_url, deal["id"]) == {buyers[1].id}

@@ -33,3 +33,16 @@ def test_a_chunked_answer_is_joined_and_connection_close_is_noticed():
 def test_anything_but_http_1_1_is_refused():
     with pytest.raises(ProtocolError):
         _parse(bytearray(b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n"))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 2x1 Created\r\ncontent-length: 0\r\n\r\n",
+        b"HTTP/1.1 201 Created\r\ncontent-length: ten\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+    ],
+)
+def test_numbers_that_are_not_numbers_are_a_protocol_error_not_a_crash(answer):
+    with pytest.raises(ProtocolError):
+        _parse(bytearray(answer))
