@@ -3,9 +3,9 @@ that stays full answers 503, not 500."""
 
 import asyncio
 
+import httpx
 import sqlalchemy
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from kuajing import problems
@@ -32,7 +32,11 @@ def test_a_pool_that_stays_full_is_a_503_problem():
     async def busy() -> None:
         raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 overflow 0 reached")
 
-    answer = TestClient(app).get("/busy")
+    async def ask() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kuajing") as client:
+            return await client.get("/busy")
+
+    answer = asyncio.run(ask())
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "service_busy"
