@@ -33,7 +33,8 @@ def test_a_pool_that_stays_full_is_a_503_problem():
         raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 overflow 0 reached")
 
     async def ask() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kuajing") as client:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kuajing") as client:
             return await client.get("/busy")
 
     answer = asyncio.run(ask())
