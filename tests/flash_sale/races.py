@@ -6,7 +6,7 @@ from collections import Counter
 
 import httpx
 
-from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
+from tests.auth.factories import bulk_buyers_with_identity, buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product, stock_of
 from tests.flash_sale.factories import (
     Ledger,
@@ -17,6 +17,7 @@ from tests.flash_sale.factories import (
     ledger_of,
     purchase_body,
 )
+from tests.order.factories import order_ids
 
 # uvicorn closes a keep-alive connection idle for 5 s; on a loaded machine the racing client can
 # leave one idle that long and then send on it as the server closes it (httpx.ReadError).
@@ -94,3 +95,27 @@ def assert_exactly_a_hundred_sold(api, database_url, deal_id, product_id, buyers
     assert {buyer_id for buyer_id, amount in used.items() if amount > 0} == winners
     assert stock_of(api, product_id) == 50
     return winners
+
+
+def one_key_twenty_times(api, operator_token, database_url, url):
+    """A buyer sends one 2-unit purchase 20 times at once with one Idempotency-Key, to a 10-unit
+    deal allowing 5 each (so copies that each took units would pass the limit): every copy is
+    answered 201 with the same single order, which holds exactly 2 units. Returns (deal, buyer)."""
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=20)
+    campaign = create_campaign(api, operator_token)
+    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=10, per_buyer_limit=5)
+    buyer = buyer_with_identity(api)
+    headers = {**buyer.headers, "Idempotency-Key": "singles-day-retry"}
+    path = f"/api/v1/deals/{deal['id']}/purchase"
+
+    responses = asyncio.run(race(url, [(path, purchase_body(2), headers)] * 20, connections=20))
+
+    assert [r.status_code for r in responses] == [201] * 20, [
+        r.text for r in responses if r.status_code != 201
+    ]
+    assert len({r.json()["order_id"] for r in responses}) == 1
+    assert order_ids(api, buyer) == [responses[0].json()["order_id"]]
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders) == (8, 2, 1)
+    return deal, buyer

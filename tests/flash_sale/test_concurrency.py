@@ -19,6 +19,7 @@ from tests.flash_sale.races import (
     RACE_SERVER_ARGS,
     assert_exactly_a_hundred_sold,
     hundred_unit_deal,
+    one_key_twenty_times,
     purchases,
     race,
     two_thousand_buyers_race,
@@ -105,20 +106,4 @@ def test_mixed_quantities_never_oversell(api, operator_token, database_url, two_
 def test_one_idempotency_key_sent_twenty_times_makes_one_order(
     api, operator_token, database_url, two_workers
 ):
-    seller = seller_with_profile(api)
-    wine = create_product(api, seller, stock=20)
-    campaign = create_campaign(api, operator_token)
-    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=10, per_buyer_limit=5)
-    buyer = buyer_with_identity(api)
-    headers = {**buyer.headers, "Idempotency-Key": "singles-day-retry"}
-    path = f"/api/v1/deals/{deal['id']}/purchase"
-
-    responses = asyncio.run(race(two_workers, [(path, purchase_body(2), headers)] * 20, connections=20))
-
-    assert [r.status_code for r in responses] == [201] * 20, [
-        r.text for r in responses if r.status_code != 201
-    ]
-    assert len({r.json()["order_id"] for r in responses}) == 1
-    assert order_ids(api, buyer) == [responses[0].json()["order_id"]]
-    ledger = ledger_of(database_url, deal["id"])
-    assert (ledger.remaining, ledger.reserved, ledger.orders) == (8, 2, 1)
+    one_key_twenty_times(api, operator_token, database_url, two_workers)
