@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from kuajing import __version__, problems
 from kuajing.audit.endpoints import router as audit_router
+from kuajing.auth import repository as auth_repository
 from kuajing.auth.endpoints import router as auth_router
 from kuajing.auth.tokens import TokenCache
 from kuajing.catalog.endpoints import router as catalog_router
@@ -25,6 +26,7 @@ from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.flash_sale.redis_ledger import RedisLedger
 from kuajing.flash_sale.redis_stock import RedisStock
 from kuajing.impact.endpoints import router as impact_router
+from kuajing.kit.batch_loader import BatchLoader
 from kuajing.order import sweeper
 from kuajing.order.endpoints import router as order_router
 from kuajing.pricing import snapshots
@@ -66,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
+        # Reads that thousands of first-time buyers make at once, batched (see kit.batch_loader).
+        app.state.token_loader = BatchLoader(app.state.database, auth_repository.find_active_tokens)
+        app.state.buyer_years = BatchLoader(app.state.database, compliance_service.buyer_years)
         app.state.stock_ledger = stock_ledger(app.state.database, settings)
         snapshots.configure(settings.read_cache_seconds)
         compliance_service.configure(settings.rules_cache_seconds)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Insert, Table, bindparam, case, event, update
+from sqlalchemy import ARRAY, ColumnElement, Insert, Table, any_, bindparam, case, event, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -22,6 +22,8 @@ _SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# One per kind of batched lookup (kit.batch_loader keeps one query in flight per loader).
+BATCH_READ_CONNECTIONS = 2
 
 
 def async_url(url: str) -> str:
@@ -53,10 +55,16 @@ class Database:
         # connection (a thread for aiosqlite; a handshake and type setup for asyncpg). Waiting a
         # moment for a pooled connection costs far less.
         pool = {"pool_size": pool_size, "max_overflow": 0}
+        # Batched lookups (kit.batch_loader) read on a pool of their own: their callers may hold
+        # every connection of the main pool while they wait for the batch, so a batch that needed
+        # one of those would wait for its own callers. None where every session shares one
+        # connection (in-memory SQLite), so no second session can open beside a caller's.
+        batch_pool: dict[str, Any] | None = {"pool_size": BATCH_READ_CONNECTIONS, "max_overflow": 0}
         if self.is_sqlite:
             parsed = make_url(self.url)
             if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
                 pool = {}  # one shared in-memory database: SQLAlchemy keeps its static pool
+                batch_pool = None
             self.engine: AsyncEngine = create_async_engine(self.url, connect_args={"timeout": 30}, **pool)
             _configure_sqlite(self.engine)
         else:
@@ -66,6 +74,26 @@ class Database:
         self._write = async_sessionmaker(
             self.engine.execution_options(kuajing_write=True), expire_on_commit=False
         )
+        self._batch_engine: AsyncEngine | None = None
+        self._batch_read: async_sessionmaker[AsyncSession] | None = None
+        if batch_pool is not None:
+            connect_args = {"timeout": 30} if self.is_sqlite else {}
+            self._batch_engine = create_async_engine(self.url, connect_args=connect_args, **batch_pool)
+            if self.is_sqlite:
+                _configure_sqlite(self._batch_engine)
+            self._batch_read = async_sessionmaker(self._batch_engine, expire_on_commit=False)
+
+    @property
+    def batch_reads(self) -> bool:
+        """Whether batch_read can open a session beside a caller's."""
+        return self._batch_read is not None
+
+    @asynccontextmanager
+    async def batch_read(self) -> AsyncIterator[AsyncSession]:
+        """A read session on the batched lookups' own pool (see __init__)."""
+        assert self._batch_read is not None, "no batched reads on a single shared connection"
+        async with self._session(self._batch_read) as session:
+            yield session
 
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
@@ -95,6 +123,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._batch_engine is not None:
+            await self._batch_engine.dispose()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -118,6 +148,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 def database_of(request: Request) -> Database:
     """The app's database, for an endpoint that opens its own write transaction at the edge."""
     return request.app.state.database
+
+
+async def release(session: AsyncSession) -> None:
+    """End a read session's transaction, so its connection goes back to the pool before the
+    caller waits on work it shares with other requests (a batched lookup, a single-flight load).
+    Callers that wait while holding connections can, enough of them at once, hold every
+    connection the shared work needs: the pool then stalls until its timeout."""
+    if session.in_transaction():
+        await session.commit()
+
+
+def one_of(session: AsyncSession, column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values…)`, written on PostgreSQL as `column = ANY(:array)`: one statement text
+    whatever the number of values, so asyncpg prepares it once rather than once per length."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)
 
 
 def dialect_insert(session: AsyncSession, table: Table, values: dict) -> Insert:
@@ -148,6 +196,31 @@ async def add_within(
     statement = _guarded_add(session.get_bind().dialect.name, table, tuple(key), column)
     result = await session.execute(statement, {**key, "amount": amount, "limit": limit})
     return result.first() is not None
+
+
+async def add_within_many(
+    session: AsyncSession, table: Table, column: str, rows: Sequence[tuple[dict[str, Any], int]], limit: int
+) -> list[bool]:
+    """add_within for many counters of one table under one limit, in one statement: a list of
+    (key, amount), answered with whether each was added. Keys must be distinct (one statement
+    cannot update a row twice). Rows are written in the order given, so callers that sort them
+    take the row locks in one order."""
+    fits = [amount <= limit for _key, amount in rows]
+    candidates = [(key, amount) for (key, amount), ok in zip(rows, fits, strict=True) if ok]
+    if not candidates:
+        return fits
+    names = list(candidates[0][0])
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values([{**key, column: amount} for key, amount in candidates])
+    counter, added = table.c[column], statement.excluded[column]
+    statement = statement.on_conflict_do_update(
+        index_elements=names, set_={column: counter + added}, where=counter + added <= limit
+    ).returning(*(table.c[name] for name in names))
+    taken = {tuple(row) for row in (await session.execute(statement)).all()}
+    return [
+        ok and tuple(key[name] for name in names) in taken
+        for (key, _amount), ok in zip(rows, fits, strict=True)
+    ]
 
 
 @functools.cache

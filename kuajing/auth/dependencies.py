@@ -24,8 +24,9 @@ async def _principal(
         raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
     if len(credentials.credentials) > 200:
         raise NotAuthenticated("invalid_token", "The bearer token is unknown or revoked.")
+    state = request.app.state
     return await service.authenticate(
-        session, token=credentials.credentials, cache=request.app.state.token_cache
+        session, token=credentials.credentials, cache=state.token_cache, loader=state.token_loader
     )
 
 

@@ -1,8 +1,10 @@
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import one_of
 from kuajing.models import ApiToken, User
 
 
@@ -26,14 +28,19 @@ async def add_token(session: AsyncSession, *, user_id: int, token_hash: str, now
 
 
 async def find_active_token(session: AsyncSession, token_hash: str) -> tuple[int, str] | None:
-    row = (
-        await session.execute(
-            select(User.id, User.role)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-        )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    return (await find_active_tokens(session, [token_hash])).get(token_hash)
+
+
+async def find_active_tokens(
+    session: AsyncSession, token_hashes: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """find_active_token for many tokens in one query: hash -> (user id, role)."""
+    rows = await session.execute(
+        select(ApiToken.token_hash, User.id, User.role)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(one_of(session, ApiToken.token_hash, token_hashes), ApiToken.revoked_at.is_(None))
+    )
+    return {token_hash: (user_id, role) for token_hash, user_id, role in rows.all()}
 
 
 async def revoke_token(session: AsyncSession, token_hash: str, *, now: datetime) -> None:

@@ -7,6 +7,7 @@ from kuajing.auth import passwords, repository
 from kuajing.auth.errors import EmailTaken, InvalidCredentials
 from kuajing.auth.tokens import Principal, TokenCache, digest, new_token
 from kuajing.errors import NotAuthenticated
+from kuajing.kit.batch_loader import BatchLoader
 from kuajing.kit.time import utcnow
 from kuajing.models import Role, User
 
@@ -64,12 +65,23 @@ async def check_password(user: User | None, *, password: str) -> User:
     return user
 
 
-async def authenticate(session: AsyncSession, *, token: str, cache: TokenCache) -> Principal:
+async def authenticate(
+    session: AsyncSession,
+    *,
+    token: str,
+    cache: TokenCache,
+    loader: BatchLoader[str, tuple[int, str]] | None = None,
+) -> Principal:
+    """The token's holder. A token this worker has not seen is looked up through `loader` when
+    given (batched with other requests' lookups), else in `session`."""
     token_hash = digest(token)
     principal = cache.get(token_hash)
     if principal is not None:
         return principal
-    found = await repository.find_active_token(session, token_hash)
+    if loader is not None:
+        found = await loader.load(session, token_hash)
+    else:
+        found = await repository.find_active_token(session, token_hash)
     if found is None:
         raise NotAuthenticated("invalid_token", "The bearer token is unknown or revoked.")
     principal = Principal(user_id=found[0], role=found[1], token_hash=token_hash)

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -5,7 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook, TaxRate
-from kuajing.db import add_within, give_back, upsert
+from kuajing.db import add_within, add_within_many, give_back, one_of, upsert
 from kuajing.models import (
     AnnualQuantityUsage,
     AnnualUsage,
@@ -72,6 +73,13 @@ async def get_identity(session: AsyncSession, user_id: int) -> BuyerIdentity | N
     return await session.get(BuyerIdentity, user_id)
 
 
+async def get_identities(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, BuyerIdentity]:
+    found = await session.scalars(
+        select(BuyerIdentity).where(one_of(session, BuyerIdentity.user_id, user_ids))
+    )
+    return {identity.user_id: identity for identity in found}
+
+
 async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerIdentity:
     await session.execute(upsert(session, BuyerIdentity.__table__, values, key=["user_id"]))
     identity = await session.get(BuyerIdentity, values["user_id"], populate_existing=True)
@@ -80,10 +88,17 @@ async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerI
 
 
 async def annual_used(session: AsyncSession, *, id_number: str, year: int) -> int:
-    used = await session.scalar(
-        select(AnnualUsage.used_amount).where(AnnualUsage.id_number == id_number, AnnualUsage.year == year)
+    return (await annuals_used(session, id_numbers=[id_number], year=year)).get(id_number, 0)
+
+
+async def annuals_used(session: AsyncSession, *, id_numbers: Sequence[str], year: int) -> dict[str, int]:
+    """Yuan of the CBEC year each person has used; a person with none is left out."""
+    rows = await session.execute(
+        select(AnnualUsage.id_number, AnnualUsage.used_amount).where(
+            one_of(session, AnnualUsage.id_number, id_numbers), AnnualUsage.year == year
+        )
     )
-    return used or 0
+    return {id_number: used for id_number, used in rows.all()}
 
 
 async def consume_annual(
@@ -92,6 +107,14 @@ async def consume_annual(
     """Add `amount` to the buyer's year only if it stays within `limit`."""
     key = {"id_number": id_number, "year": year}
     return await add_within(session, AnnualUsage.__table__, key, "used_amount", amount, limit)
+
+
+async def consume_annuals(
+    session: AsyncSession, *, taking: Sequence[tuple[str, int, int]], limit: int
+) -> list[bool]:
+    """consume_annual for distinct (ID number, year)s at once: (ID number, year, amount) each."""
+    rows = [({"id_number": id_number, "year": year}, amount) for id_number, year, amount in taking]
+    return await add_within_many(session, AnnualUsage.__table__, "used_amount", rows, limit)
 
 
 async def release_annual(session: AsyncSession, *, id_number: str, year: int, amount: int) -> None:
@@ -103,12 +126,22 @@ async def release_annual(session: AsyncSession, *, id_number: str, year: int, am
 
 async def quantities_used(session: AsyncSession, *, id_number: str, year: int) -> dict[str, int]:
     """Grams or pieces of each capped positive-list line the person holds this year."""
+    return (await quantities_used_by(session, id_numbers=[id_number], year=year)).get(id_number, {})
+
+
+async def quantities_used_by(
+    session: AsyncSession, *, id_numbers: Sequence[str], year: int
+) -> dict[str, dict[str, int]]:
+    """quantities_used for many people in one query; a person holding none is left out."""
     rows = await session.execute(
-        select(AnnualQuantityUsage.hs_prefix, AnnualQuantityUsage.used_quantity).where(
-            AnnualQuantityUsage.id_number == id_number, AnnualQuantityUsage.year == year
-        )
+        select(
+            AnnualQuantityUsage.id_number, AnnualQuantityUsage.hs_prefix, AnnualQuantityUsage.used_quantity
+        ).where(one_of(session, AnnualQuantityUsage.id_number, id_numbers), AnnualQuantityUsage.year == year)
     )
-    return {prefix: used for prefix, used in rows.all()}
+    held: dict[str, dict[str, int]] = {}
+    for id_number, prefix, used in rows.all():
+        held.setdefault(id_number, {})[prefix] = used
+    return held
 
 
 async def consume_quantity(
@@ -117,6 +150,18 @@ async def consume_quantity(
     """Add to the person's yearly quantity of a capped line only if it stays within the cap."""
     key = {"id_number": id_number, "year": year, "hs_prefix": hs_prefix}
     return await add_within(session, AnnualQuantityUsage.__table__, key, "used_quantity", quantity, cap)
+
+
+async def consume_quantities(
+    session: AsyncSession, *, taking: Sequence[tuple[str, int, str, int]], cap: int
+) -> list[bool]:
+    """consume_quantity for distinct (ID number, year, line)s under one cap at once:
+    (ID number, year, positive-list prefix, quantity) each."""
+    rows = [
+        ({"id_number": id_number, "year": year, "hs_prefix": prefix}, quantity)
+        for id_number, year, prefix, quantity in taking
+    ]
+    return await add_within_many(session, AnnualQuantityUsage.__table__, "used_quantity", rows, cap)
 
 
 async def release_quantity(

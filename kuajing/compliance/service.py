@@ -1,6 +1,7 @@
 """CBEC compliance: the packaged rule data, the rule book in force, and real-name identity."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -104,6 +105,41 @@ async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_num
 
 async def get_identity(session: AsyncSession, *, user_id: int) -> BuyerIdentity | None:
     return await repository.get_identity(session, user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerYear:
+    """What a quote reads about its buyer: the real-name identity (None until given) and, for
+    the person it names, the CBEC year used so far and the grams or pieces of capped goods held."""
+
+    identity: BuyerIdentity | None
+    annual_used: int
+    quantities_used: dict[str, int]
+
+
+async def buyer_years(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], BuyerYear]:
+    """BuyerYear for each (buyer id, year), three queries however many: see kit.batch_loader."""
+    identities = await repository.get_identities(session, sorted({user_id for user_id, _year in keys}))
+    found: dict[tuple[int, int], BuyerYear] = {}
+    for year in sorted({year for _user_id, year in keys}):
+        people = sorted(
+            {i.id_number for (user_id, y) in keys if y == year and (i := identities.get(user_id))}
+        )
+        used = await repository.annuals_used(session, id_numbers=people, year=year) if people else {}
+        held = await repository.quantities_used_by(session, id_numbers=people, year=year) if people else {}
+        for user_id, y in keys:
+            if y != year:
+                continue
+            identity = identities.get(user_id)
+            if identity is None:
+                found[user_id, y] = BuyerYear(None, 0, {})
+            else:
+                found[user_id, y] = BuyerYear(
+                    identity, used.get(identity.id_number, 0), held.get(identity.id_number, {})
+                )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from kuajing.auth.dependencies import OperatorPrincipal, SellerPrincipal, principal_with_role
-from kuajing.db import SessionDep, database_of
+from kuajing.db import SessionDep, database_of, release
 from kuajing.errors import Conflict, NotAuthenticated
 from kuajing.flash_sale import service
 from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reserved, StockLedger
@@ -21,7 +21,7 @@ from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.money_schemas import MoneyModel
-from kuajing.kit.time import BEIJING, utcnow
+from kuajing.kit.time import BEIJING, beijing_year, utcnow
 from kuajing.models import Campaign, Role
 
 router = APIRouter(tags=["flash sale"])
@@ -144,6 +144,7 @@ async def purchase(
         raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
     async with database_of(request).transaction(write=False) as session:
         deal = await service.deal_facts(session, deal_id=deal_id)
+        await release(session)  # before waiting on the token's batched lookup
         if idempotency_key is None:
             # The losers' fast path: a deal this worker knows is sold out (or outside its window)
             # is refused from memory, before the token is looked up; GET /deals shows as much.
@@ -164,7 +165,9 @@ async def purchase(
             )
             if stored is not None:
                 return JSONResponse(stored.body, status_code=stored.status_code)
+            await release(session)  # before waiting on the buyer's batched lookup
             service.admit(ledger, deal, quantity=body.quantity, now=now)
+        buyer_year = await request.app.state.buyer_years.load(session, (buyer.user_id, beijing_year(now)))
         attempt = await service.prepare_attempt(
             session,
             deal=deal,
@@ -176,6 +179,7 @@ async def purchase(
             ttl_seconds=request.app.state.settings.flash_sale_ttl_seconds,
             idempotency=claim,
             now=now,
+            buyer=buyer_year,
         )
     outcome = await ledger.purchase(attempt)
     if isinstance(outcome, Reserved):

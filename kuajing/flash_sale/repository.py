@@ -1,12 +1,13 @@
 """Every SQL statement of the flash sale. The deal's counters only move by guarded UPDATEs that
 shift units from one column to another, so remaining + reserved + sold stays the allocation."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.db import add_within, dialect_insert
+from kuajing.db import add_within_many, dialect_insert
 from kuajing.models import Campaign, Deal, DealBuyer, DealReservation, Order, OrderEvent, OrderLine
 
 
@@ -75,12 +76,13 @@ async def return_units(session: AsyncSession, *, deal_id: int, quantity: int) ->
     return await _move(session, deal_id, "reserved", "remaining", quantity)
 
 
-async def consume_buyer_units(
-    session: AsyncSession, *, deal_id: int, buyer_id: int, quantity: int, limit: int
-) -> bool:
-    """Add to what the buyer holds of the deal only if it stays within the per-buyer limit."""
-    key = {"deal_id": deal_id, "buyer_id": buyer_id}
-    return await add_within(session, DealBuyer.__table__, key, "units", quantity, limit)
+async def consume_buyers_units(
+    session: AsyncSession, *, deal_id: int, taking: Sequence[tuple[int, int]], limit: int
+) -> list[bool]:
+    """Add to what each buyer holds of the deal only if it stays within the per-buyer limit:
+    (buyer id, quantity) for distinct buyers, answered with whether each was added."""
+    rows = [({"deal_id": deal_id, "buyer_id": buyer_id}, quantity) for buyer_id, quantity in taking]
+    return await add_within_many(session, DealBuyer.__table__, "units", rows, limit)
 
 
 async def release_buyer_units(session: AsyncSession, *, deal_id: int, buyer_id: int, quantity: int) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.catalog import repository as catalog_repository
 from kuajing.catalog.errors import NotYourProduct, ProductNotFound
 from kuajing.compliance import repository as compliance_repository
+from kuajing.compliance.service import BuyerYear
 from kuajing.errors import KuajingError
 from kuajing.flash_sale import repository
 from kuajing.flash_sale.errors import (
@@ -233,6 +234,7 @@ async def prepare_attempt(
     ttl_seconds: float,
     idempotency: IdempotencyClaim | None,
     now: datetime,
+    buyer: BuyerYear | None = None,
 ) -> Attempt:
     """Price the attempt at the deal price and check every CBEC rule a read can check (identity,
     risk notice, positive list, category rules, per-order limit, the year as it stands); the
@@ -242,7 +244,8 @@ async def prepare_attempt(
     KUAJING_READ_CACHE_SECONDS old, not from three reads per attempt: the goods are priced at
     the deal's own fixed price, the order records the rate it used, and at 11.11 volumes those
     reads of the same three rows were a third of an attempt's cost. The buyer's identity, year
-    and caps are read fresh, and taken by guarded counters in the batch."""
+    and caps are read fresh (`buyer`, when the caller read them in a batch with other buyers'),
+    and the year and caps are taken by guarded counters when the attempt is applied."""
     quote, notice = await order_service.checked_quote(
         session,
         buyer_id=buyer_id,
@@ -252,6 +255,7 @@ async def prepare_attempt(
         now=now,
         deal_prices={deal.product_id: deal.price_amount},
         fresh=False,
+        buyer=buyer,
     )
     order, lines = order_service.order_fields(
         quote,
@@ -286,63 +290,118 @@ def _reserved(order: Order) -> Reserved:
     return Reserved(order.id, order.expires_at, receipt(order))
 
 
-async def _take_buyer_room(session: AsyncSession, attempt: Attempt) -> KuajingError | None:
-    """Take the buyer's per-deal allowance, CBEC year and capped quantities by guarded updates,
-    in that order; on the first refusal give back what was taken and return the refusal."""
-    deal = attempt.deal
-    if not await repository.consume_buyer_units(
+async def _take_buyer_rooms(session: AsyncSession, attempts: Sequence[Attempt]) -> list[KuajingError | None]:
+    """Take each attempt's per-deal allowance, CBEC year and capped quantities by guarded
+    updates, a statement per counter table for all of them rather than per attempt (the deal's
+    lock is held meanwhile, so this is the batch's serial part). An attempt refused by one
+    counter gets back what the others took, and its refusal in the answer's place.
+
+    One statement cannot update a row twice, so an attempt whose buyer or person (two accounts
+    may name one ID number) is already in the statement waits for the next round."""
+    refusals: list[KuajingError | None] = [None] * len(attempts)
+    rounds: list[list[int]] = []
+    for index, attempt in enumerate(attempts):
+        for members in rounds:
+            if all(
+                attempts[other].buyer_id != attempt.buyer_id
+                and attempts[other].id_number != attempt.id_number
+                for other in members
+            ):
+                members.append(index)
+                break
+        else:
+            rounds.append([index])
+    for members in rounds:
+        for index, refusal in zip(
+            members, await _take_round(session, [attempts[i] for i in members]), strict=True
+        ):
+            refusals[index] = refusal
+    return refusals
+
+
+async def _take_round(session: AsyncSession, attempts: list[Attempt]) -> list[KuajingError | None]:
+    """_take_buyer_rooms for attempts of distinct buyers and people. Row locks are taken table
+    by table (deal buyers, years, capped lines), each sorted, the order every batch follows."""
+    deal = attempts[0].deal
+    refusals: list[KuajingError | None] = [None] * len(attempts)
+    by_buyer = sorted(range(len(attempts)), key=lambda i: attempts[i].buyer_id)
+    taken = await repository.consume_buyers_units(
         session,
         deal_id=deal.id,
-        buyer_id=attempt.buyer_id,
-        quantity=attempt.quantity,
+        taking=[(attempts[i].buyer_id, attempts[i].quantity) for i in by_buyer],
         limit=deal.per_buyer_limit,
-    ):
-        return BuyerLimitReached(message=f"Deal {deal.id} allows at most {deal.per_buyer_limit} per buyer.")
-
-    async def give_back(capped: list[tuple[str, int]], annual: bool) -> None:
-        for prefix, amount in capped:
-            await compliance_repository.release_quantity(
-                session,
-                id_number=attempt.id_number,
-                year=attempt.limit_year,
-                hs_prefix=prefix,
-                quantity=amount,
+    )
+    for i, ok in zip(by_buyer, taken, strict=True):
+        if not ok:
+            refusals[i] = BuyerLimitReached(
+                message=f"Deal {deal.id} allows at most {deal.per_buyer_limit} per buyer."
             )
-        if annual:
-            await compliance_repository.release_annual(
-                session, id_number=attempt.id_number, year=attempt.limit_year, amount=attempt.dutiable
-            )
-        await repository.release_buyer_units(
-            session, deal_id=deal.id, buyer_id=attempt.buyer_id, quantity=attempt.quantity
-        )
 
-    if not await compliance_repository.consume_annual(
-        session,
-        id_number=attempt.id_number,
-        year=attempt.limit_year,
-        amount=attempt.dutiable,
-        limit=attempt.annual_limit,
-    ):
-        await give_back([], annual=False)
-        return AnnualLimitReached(
-            message=f"This order would pass your {attempt.limit_year} cross-border yearly limit."
-        )
-    taken: list[tuple[str, int]] = []
-    for prefix, (amount, cap) in sorted(attempt.capped.items()):
-        if not await compliance_repository.consume_quantity(
+    by_person = sorted(
+        (i for i in range(len(attempts)) if refusals[i] is None), key=lambda i: attempts[i].id_number
+    )
+    annual_taken: set[int] = set()
+    for limit in sorted({attempts[i].annual_limit for i in by_person}):
+        group = [i for i in by_person if attempts[i].annual_limit == limit]
+        taken = await compliance_repository.consume_annuals(
             session,
-            id_number=attempt.id_number,
-            year=attempt.limit_year,
-            hs_prefix=prefix,
-            quantity=amount,
+            taking=[(attempts[i].id_number, attempts[i].limit_year, attempts[i].dutiable) for i in group],
+            limit=limit,
+        )
+        for i, ok in zip(group, taken, strict=True):
+            if ok:
+                annual_taken.add(i)
+            else:
+                attempt = attempts[i]
+                refusals[i] = AnnualLimitReached(
+                    message=f"This order would pass your {attempt.limit_year} cross-border yearly limit."
+                )
+
+    lines = sorted(
+        (attempts[i].id_number, prefix, i, amount, cap)
+        for i in annual_taken
+        for prefix, (amount, cap) in attempts[i].capped.items()
+    )
+    capped_taken: dict[int, list[tuple[str, int]]] = {}
+    for cap in sorted({cap for *_rest, cap in lines}):
+        group = [line for line in lines if line[4] == cap]
+        taken = await compliance_repository.consume_quantities(
+            session,
+            taking=[
+                (id_number, attempts[i].limit_year, prefix, amount)
+                for id_number, prefix, i, amount, _ in group
+            ],
             cap=cap,
-        ):
-            await give_back(taken, annual=True)
-            return YearlyQuantityCapReached(
-                message=f"This order would pass your {attempt.limit_year} cap on HS {prefix} goods."
-            )
-        taken.append((prefix, amount))
-    return None
+        )
+        for (_id_number, prefix, i, amount, _cap), ok in zip(group, taken, strict=True):
+            if ok:
+                capped_taken.setdefault(i, []).append((prefix, amount))
+            elif refusals[i] is None:
+                refusals[i] = YearlyQuantityCapReached(
+                    message=f"This order would pass your {attempts[i].limit_year} cap on HS {prefix} goods."
+                )
+
+    for i, refusal in enumerate(refusals):
+        if refusal is not None and not isinstance(refusal, BuyerLimitReached):
+            await _give_back(session, attempts[i], capped_taken.get(i, []), annual=i in annual_taken)
+    return refusals
+
+
+async def _give_back(
+    session: AsyncSession, attempt: Attempt, capped: list[tuple[str, int]], *, annual: bool
+) -> None:
+    """Return what a refused attempt's other counters took: its capped lines, its year, its units."""
+    for prefix, amount in capped:
+        await compliance_repository.release_quantity(
+            session, id_number=attempt.id_number, year=attempt.limit_year, hs_prefix=prefix, quantity=amount
+        )
+    if annual:
+        await compliance_repository.release_annual(
+            session, id_number=attempt.id_number, year=attempt.limit_year, amount=attempt.dutiable
+        )
+    await repository.release_buyer_units(
+        session, deal_id=attempt.deal.id, buyer_id=attempt.buyer_id, quantity=attempt.quantity
+    )
 
 
 async def apply_batch(
@@ -405,19 +464,33 @@ async def apply_batch(
     for i, attempt in enumerate(attempts):
         if attempt.token in written and i not in same_key_as:
             outcomes[i] = _reserved(written[attempt.token])
-    waiting = [i for i in range(len(attempts)) if outcomes[i] is None and i not in same_key_as]
+    waiting = sorted(
+        (i for i in range(len(attempts)) if outcomes[i] is None and i not in same_key_as),
+        key=lambda i: (attempts[i].id_number, i),
+    )
     winners: list[int] = []
-    for i in sorted(waiting, key=lambda i: (attempts[i].id_number, i)):
-        attempt = attempts[i]
-        if attempt.quantity > left:
-            outcomes[i] = Refused(SoldOut(message=f"Deal {deal.id} is sold out."))
-            continue
-        buyer_refusal = await _take_buyer_room(session, attempt)
-        if buyer_refusal is not None:
-            outcomes[i] = Refused(buyer_refusal)
-            continue
-        left -= attempt.quantity
-        winners.append(i)
+    while waiting:
+        # Units go in ID-number order to the attempts they cover; an attempt its buyer's
+        # counters refuse frees its units for the next round of those that did not fit.
+        picked, unfit, budget = [], [], left
+        for i in waiting:
+            if attempts[i].quantity <= budget:
+                picked.append(i)
+                budget -= attempts[i].quantity
+            else:
+                unfit.append(i)
+        refusals = await _take_buyer_rooms(session, [attempts[i] for i in picked]) if picked else []
+        for i, refusal in zip(picked, refusals, strict=True):
+            if refusal is None:
+                left -= attempts[i].quantity
+                winners.append(i)
+            else:
+                outcomes[i] = Refused(refusal)
+        if not picked or all(refusal is None for refusal in refusals):
+            for i in unfit:
+                outcomes[i] = Refused(SoldOut(message=f"Deal {deal.id} is sold out."))
+            break
+        waiting = unfit
 
     if winners:
         units = sum(attempts[i].quantity for i in winners)

@@ -13,6 +13,7 @@ from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import risk_notice
 from kuajing.compliance.errors import RiskNoticeRequired
 from kuajing.compliance.risk_notice import RiskNotice
+from kuajing.compliance.service import BuyerYear
 from kuajing.customs import service as customs_service
 from kuajing.errors import Forbidden
 from kuajing.flash_sale import reservations
@@ -52,6 +53,7 @@ async def checked_quote(
     now: datetime,
     deal_prices: Mapping[int, int] | None = None,
     fresh: bool = True,
+    buyer: BuyerYear | None = None,
 ) -> tuple[Quote, RiskNotice]:
     """The risk notice accepted and a quote with no problems, or the first problem raised (with
     all of them listed). Nothing is written. `fresh` reads products, fees and the FX rate from
@@ -64,7 +66,7 @@ async def checked_quote(
             message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
         )
     quote = await pricing_service.quote(
-        session, lines=lines, buyer_id=buyer_id, now=now, fresh=fresh, deal_prices=deal_prices
+        session, lines=lines, buyer_id=buyer_id, now=now, fresh=fresh, deal_prices=deal_prices, buyer=buyer
     )
     if quote.problems:
         first = quote.problems[0]

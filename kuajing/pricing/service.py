@@ -9,7 +9,6 @@ from decimal import ROUND_CEILING, Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import category_rules
-from kuajing.compliance import repository as compliance_repository
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.rules import Limits, PositiveEntry, RuleBook
 from kuajing.kit.time import beijing_date, beijing_year, utcnow
@@ -157,10 +156,14 @@ async def quote(
     now: datetime | None = None,
     fresh: bool = False,
     deal_prices: Mapping[int, int] | None = None,
+    buyer: compliance_service.BuyerYear | None = None,
 ) -> Quote:
     """Price one seller's lines for a buyer (or anonymously) and list every problem found.
 
     `fresh` reads the database rather than this worker's snapshots: placing an order does.
+    `buyer` is the buyer's identity and year for the year of `now`, when the caller has read
+    them already (a flash-sale purchase reads them in a batch with other buyers'); without it
+    they are read here.
     `deal_prices` maps a product to a Singles' Day deal's USD unit price: it replaces the list
     price, and the units come from the deal's allocation, so the product's stock is not checked.
     """
@@ -245,12 +248,15 @@ async def quote(
     year = beijing_year(now)
     identity = None
     if buyer_id is not None:
-        identity = await compliance_service.get_identity(session, user_id=buyer_id)
+        if buyer is None:
+            buyer = (await compliance_service.buyer_years(session, [(buyer_id, year)]))[buyer_id, year]
+        identity = buyer.identity
         if identity is None:
             problems.append(
                 Problem("identity_required", "Add your real-name identity (name and ID number) first.")
             )
     if identity is not None:
+        assert buyer is not None
         for product in products.values():
             problems += [
                 Problem(p.code, p.message, product.id)
@@ -258,7 +264,7 @@ async def quote(
                     product.hs_code, birth_date=identity.birth_date, today=on
                 )
             ]
-        held = await compliance_repository.quantities_used(session, id_number=identity.id_number, year=year)
+        held = buyer.quantities_used
         for prefix, (amount, cap, unit) in sorted(capped.items()):
             if held.get(prefix, 0) + amount > cap:
                 problems.append(
@@ -268,7 +274,7 @@ async def quote(
                         f"{held.get(prefix, 0)} {unit} and this order adds {amount} {unit}.",
                     )
                 )
-        used = await compliance_repository.annual_used(session, id_number=identity.id_number, year=year)
+        used = buyer.annual_used
         if used + amounts.dutiable > limits.annual:
             problems.append(
                 Problem(

@@ -3,20 +3,29 @@ size, and the units still go to exactly as many attempts as the deal has."""
 
 import asyncio
 
+from sqlalchemy import select
+
 from kuajing.compliance import repository as compliance_repository
+from kuajing.compliance import service as compliance_service
 from kuajing.db import Database
 from kuajing.flash_sale import service
 from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.flash_sale.ledger import Refused, Reserved
 from kuajing.kit.time import beijing_year, utcnow
-from kuajing.models import BuyerIdentity
-from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
+from kuajing.models import AnnualQuantityUsage, AnnualUsage, BuyerIdentity, DealBuyer, Order
+from tests.auth.factories import (
+    bulk_buyers_with_identity,
+    buyer_with_identity,
+    new_id_number,
+    seller_with_profile,
+)
 from tests.catalog.factories import create_product
-from tests.compliance.factories import in_db
+from tests.compliance.factories import add_rows, in_db, tax_row
+from tests.compliance.test_positive_list_api import sugar
 from tests.flash_sale.factories import annual_used, create_campaign, create_deal, holders, ledger_of
 
 
-def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batch=200):
+def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batch=200, quantity=1):
     async def run():
         database = Database(database_url)
         ledger = GroupCommitLedger(
@@ -30,7 +39,7 @@ def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batc
                         session,
                         deal=deal,
                         buyer_id=buyer.id,
-                        quantity=1,
+                        quantity=quantity,
                         risk_notice_accepted=True,
                         risk_notice_version=None,
                         shipping_address=None,
@@ -49,9 +58,9 @@ def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batc
     return asyncio.run(run())
 
 
-def _deal(api, operator_token, quantity, per_buyer_limit=1):
+def _deal(api, operator_token, quantity, per_buyer_limit=1, product=None):
     seller = seller_with_profile(api)
-    wine = create_product(api, seller, stock=quantity)
+    wine = (product or create_product)(api, seller, stock=quantity)
     return create_deal(
         api,
         seller,
@@ -121,3 +130,38 @@ def test_a_buyer_refused_by_the_yearly_limit_inside_a_batch_takes_no_unit(api, o
     ledger = ledger_of(database_url, deal["id"])
     assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.most_units_per_buyer) == (9, 1, 1, 1)
     assert annual_used(database_url, [buyer.id]) == {buyer.id: held + one_bottle}
+
+
+def test_two_accounts_of_one_person_in_a_batch_share_the_yearly_cap(api, operator_token, database_url):
+    # given sugar (capped at 2,000 g a person a year) and two accounts naming one ID number
+    add_rows(database_url, "tax_rules", [tax_row("1701")])
+    compliance_service.forget_rulebook()  # this process prices the attempts below
+    deal = _deal(api, operator_token, 10, per_buyer_limit=5, product=sugar)
+    id_number = new_id_number()
+    first, twin = (buyer_with_identity(api, id_number=id_number) for _ in range(2))
+
+    # when each asks for three 500 g bags in the same batch
+    outcomes, batches, _ = _buy_together(database_url, deal["id"], [first, twin], quantity=3)
+
+    # then the person gets 1,500 g once; the other account is refused with the cap's code and
+    # keeps nothing: no units of the deal, no yuan of the year, no grams
+    assert batches == 1  # one statement per counter cannot hold the person twice: two rounds
+    assert sorted(type(o).__name__ for o in outcomes) == ["Refused", "Reserved"]
+    assert [o.error.code for o in outcomes if isinstance(o, Refused)] == ["yearly_quantity_cap"]
+    (winner,) = (b.id for b, o in zip([first, twin], outcomes, strict=True) if isinstance(o, Reserved))
+    loser = twin.id if winner == first.id else first.id
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders) == (7, 3, 1)
+    assert holders(database_url, deal["id"]) == {winner}
+
+    async def counters(session):
+        units = dict((await session.execute(select(DealBuyer.buyer_id, DealBuyer.units))).all())
+        grams = await session.scalar(
+            select(AnnualQuantityUsage.used_quantity).where(AnnualQuantityUsage.id_number == id_number)
+        )
+        used = await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.id_number == id_number))
+        dutiable = await session.scalar(select(Order.dutiable_amount).where(Order.buyer_id == winner))
+        return units.get(winner), units.get(loser, 0), grams, used, dutiable
+
+    winner_units, loser_units, grams, used, dutiable = in_db(database_url, counters, write=False)
+    assert (winner_units, loser_units, grams, used) == (3, 0, 1500, dutiable)
