@@ -115,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await app.state.stock_ledger.close()
+            await app.state.token_loader.close()
+            await app.state.buyer_years.close()
             await app.state.database.dispose()
 
     app = FastAPI(

@@ -84,7 +84,7 @@ class Database:
             self._batch_read = async_sessionmaker(self._batch_engine, expire_on_commit=False)
 
     @property
-    def batch_reads(self) -> bool:
+    def has_batch_pool(self) -> bool:
         """Whether batch_read can open a session beside a caller's."""
         return self._batch_read is not None
 
@@ -150,7 +150,7 @@ def database_of(request: Request) -> Database:
     return request.app.state.database
 
 
-async def release(session: AsyncSession) -> None:
+async def end_read(session: AsyncSession) -> None:
     """End a read session's transaction, so its connection goes back to the pool before the
     caller waits on work it shares with other requests (a batched lookup, a single-flight load).
     Callers that wait while holding connections can, enough of them at once, hold every
@@ -210,6 +210,9 @@ async def add_within_many(
     if not candidates:
         return fits
     names = list(candidates[0][0])
+    bound = {tuple(key[name] for name in names) for key, _amount in candidates}
+    if len(bound) != len(candidates):
+        raise ValueError("add_within_many needs distinct keys: one statement cannot update a row twice")
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).values([{**key, column: amount} for key, amount in candidates])
     counter, added = table.c[column], statement.excluded[column]
@@ -217,6 +220,8 @@ async def add_within_many(
         index_elements=names, set_={column: counter + added}, where=counter + added <= limit
     ).returning(*(table.c[name] for name in names))
     taken = {tuple(row) for row in (await session.execute(statement)).all()}
+    if not taken <= bound:  # e.g. a key bound as text for an integer column: fail, never guess
+        raise ValueError(f"add_within_many: the database returned keys it was not given: {taken - bound}")
     return [
         ok and tuple(key[name] for name in names) in taken
         for (key, _amount), ok in zip(rows, fits, strict=True)

@@ -1,15 +1,19 @@
-"""The database wrapper's edges: in-memory SQLite still works with the fixed pool, and a pool
-that stays full answers 503, not 500."""
+"""The database wrapper's edges: in-memory SQLite still works with the fixed pool, a pool that
+stays full answers 503, not 500, and guarded counters taken many at once."""
 
 import asyncio
+import uuid
 
 import httpx
+import pytest
 import sqlalchemy
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from kuajing import problems
-from kuajing.db import Database
+from kuajing.db import Database, add_within, add_within_many
+from kuajing.models import AnnualUsage
+from tests.compliance.factories import in_db
 
 
 def test_an_in_memory_sqlite_database_still_opens():
@@ -41,3 +45,43 @@ def test_a_pool_that_stays_full_is_a_503_problem():
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "service_busy"
+
+
+def test_add_within_many_adds_what_fits_and_refuses_the_rest(database_url):
+    year, people = 2031, [f"add-within-{uuid.uuid4().hex[:8]}-{n}" for n in range(3)]
+    table = AnnualUsage.__table__
+
+    def key(person: str) -> dict:
+        return {"id_number": person, "year": year}
+
+    async def work(session):
+        # the second person already holds 200 of the 1,000
+        assert await add_within(session, table, key(people[1]), "used_amount", 200, 1000)
+        taken = await add_within_many(
+            session,
+            table,
+            "used_amount",
+            [(key(people[0]), 100), (key(people[1]), 900), (key(people[2]), 1200)],
+            1000,
+        )
+        rows = await session.execute(
+            select(AnnualUsage.id_number, AnnualUsage.used_amount).where(AnnualUsage.id_number.in_(people))
+        )
+        return taken, dict(rows.all())
+
+    taken, held = in_db(database_url, work)
+    # the first fits; the second would pass the limit; the third is over it on its own
+    assert taken == [True, False, False]
+    assert held == {people[0]: 100, people[1]: 200}
+
+
+def test_add_within_many_refuses_one_key_twice_and_writes_nothing(database_url):
+    person = f"add-within-{uuid.uuid4().hex[:8]}"
+    rows = [({"id_number": person, "year": 2031}, 1), ({"id_number": person, "year": 2031}, 1)]
+
+    async def work(session):
+        with pytest.raises(ValueError, match="distinct keys"):
+            await add_within_many(session, AnnualUsage.__table__, "used_amount", rows, 10)
+        return await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.id_number == person))
+
+    assert in_db(database_url, work) is None

@@ -87,10 +87,6 @@ async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerI
     return identity
 
 
-async def annual_used(session: AsyncSession, *, id_number: str, year: int) -> int:
-    return (await annuals_used(session, id_numbers=[id_number], year=year)).get(id_number, 0)
-
-
 async def annuals_used(session: AsyncSession, *, id_numbers: Sequence[str], year: int) -> dict[str, int]:
     """Yuan of the CBEC year each person has used; a person with none is left out."""
     rows = await session.execute(
@@ -124,15 +120,11 @@ async def release_annual(session: AsyncSession, *, id_number: str, year: int, am
     )
 
 
-async def quantities_used(session: AsyncSession, *, id_number: str, year: int) -> dict[str, int]:
-    """Grams or pieces of each capped positive-list line the person holds this year."""
-    return (await quantities_used_by(session, id_numbers=[id_number], year=year)).get(id_number, {})
-
-
 async def quantities_used_by(
     session: AsyncSession, *, id_numbers: Sequence[str], year: int
 ) -> dict[str, dict[str, int]]:
-    """quantities_used for many people in one query; a person holding none is left out."""
+    """Grams or pieces of each capped positive-list line each person holds this year, in one
+    query; a person holding none is left out."""
     rows = await session.execute(
         select(
             AnnualQuantityUsage.id_number, AnnualQuantityUsage.hs_prefix, AnnualQuantityUsage.used_quantity

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from kuajing.auth.dependencies import OperatorPrincipal, SellerPrincipal, principal_with_role
-from kuajing.db import SessionDep, database_of, release
+from kuajing.db import SessionDep, database_of, end_read
 from kuajing.errors import Conflict, NotAuthenticated
 from kuajing.flash_sale import service
 from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reserved, StockLedger
@@ -144,7 +144,7 @@ async def purchase(
         raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
     async with database_of(request).transaction(write=False) as session:
         deal = await service.deal_facts(session, deal_id=deal_id)
-        await release(session)  # before waiting on the token's batched lookup
+        await end_read(session)  # before waiting on the token's batched lookup
         if idempotency_key is None:
             # The losers' fast path: a deal this worker knows is sold out (or outside its window)
             # is refused from memory, before the token is looked up; GET /deals shows as much.
@@ -165,7 +165,7 @@ async def purchase(
             )
             if stored is not None:
                 return JSONResponse(stored.body, status_code=stored.status_code)
-            await release(session)  # before waiting on the buyer's batched lookup
+            await end_read(session)  # before waiting on the buyer's batched lookup
             service.admit(ledger, deal, quantity=body.quantity, now=now)
         buyer_year = await request.app.state.buyer_years.load(session, (buyer.user_id, beijing_year(now)))
         attempt = await service.prepare_attempt(

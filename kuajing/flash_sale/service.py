@@ -363,6 +363,7 @@ async def _take_round(session: AsyncSession, attempts: list[Attempt]) -> list[Ku
         for prefix, (amount, cap) in attempts[i].capped.items()
     )
     capped_taken: dict[int, list[tuple[str, int]]] = {}
+    over: dict[int, list[str]] = {}  # attempt -> capped lines it would pass
     for cap in sorted({cap for *_rest, cap in lines}):
         group = [line for line in lines if line[4] == cap]
         taken = await compliance_repository.consume_quantities(
@@ -376,10 +377,12 @@ async def _take_round(session: AsyncSession, attempts: list[Attempt]) -> list[Ku
         for (_id_number, prefix, i, amount, _cap), ok in zip(group, taken, strict=True):
             if ok:
                 capped_taken.setdefault(i, []).append((prefix, amount))
-            elif refusals[i] is None:
-                refusals[i] = YearlyQuantityCapReached(
-                    message=f"This order would pass your {attempts[i].limit_year} cap on HS {prefix} goods."
-                )
+            else:
+                over.setdefault(i, []).append(prefix)
+    for i, prefixes in over.items():
+        refusals[i] = YearlyQuantityCapReached(
+            message=f"This order would pass your {attempts[i].limit_year} cap on HS {min(prefixes)} goods."
+        )
 
     for i, refusal in enumerate(refusals):
         if refusal is not None and not isinstance(refusal, BuyerLimitReached):
@@ -411,9 +414,11 @@ async def apply_batch(
     the deal row, take each buyer's room, then one guarded update of the deal for the batch's
     units and one INSERT per table for its orders. Refused attempts write nothing that stays.
 
-    Locks follow one order: keys (sorted), the deal row, then each buyer's rows sorted by ID
-    number, so two batches (or a batch and an expiring order) never wait on each other in a
-    circle. Within a batch, units go to attempts in that ID-number order.
+    Locks follow one order: keys (sorted), the deal row, then the buyers' rows in rounds that go
+    in ID-number order, each round's rows table by table (deal buyers, years, capped lines) and
+    sorted by ID number within a table. A person's year is locked before their capped lines in
+    every transaction that takes both, so two batches (or a batch and an expiring order) never
+    wait on each other in a circle. Within a batch, units go to attempts in ID-number order.
     """
     outcomes: list[Outcome | None] = [None] * len(attempts)
     claimed: dict[tuple[str, str], int] = {}
@@ -469,28 +474,32 @@ async def apply_batch(
         key=lambda i: (attempts[i].id_number, i),
     )
     winners: list[int] = []
-    while waiting:
-        # Units go in ID-number order to the attempts they cover; an attempt its buyer's
-        # counters refuse frees its units for the next round of those that did not fit.
-        picked, unfit, budget = [], [], left
-        for i in waiting:
-            if attempts[i].quantity <= budget:
+    position = 0
+    while position < len(waiting):
+        # Units go in ID-number order. A round takes the attempts that fit what is left, and
+        # stops at the first that would fit only if one of them were refused: it is settled
+        # first, so rows are still locked in ID-number order and no later buyer is served
+        # before an earlier one the units could have covered.
+        picked, budget = [], left
+        while position < len(waiting):
+            i = waiting[position]
+            if attempts[i].quantity > left:
+                outcomes[i] = Refused(SoldOut(message=f"Deal {deal.id} is sold out."))
+            elif attempts[i].quantity > budget:
+                break
+            else:
                 picked.append(i)
                 budget -= attempts[i].quantity
-            else:
-                unfit.append(i)
-        refusals = await _take_buyer_rooms(session, [attempts[i] for i in picked]) if picked else []
+            position += 1
+        if not picked:
+            continue
+        refusals = await _take_buyer_rooms(session, [attempts[i] for i in picked])
         for i, refusal in zip(picked, refusals, strict=True):
             if refusal is None:
                 left -= attempts[i].quantity
                 winners.append(i)
             else:
                 outcomes[i] = Refused(refusal)
-        if not picked or all(refusal is None for refusal in refusals):
-            for i in unfit:
-                outcomes[i] = Refused(SoldOut(message=f"Deal {deal.id} is sold out."))
-            break
-        waiting = unfit
 
     if winners:
         units = sum(attempts[i].quantity for i in winners)

@@ -12,6 +12,7 @@ request that asked: a loader is not a cache, and keeps nothing once it has answe
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -36,17 +37,31 @@ class BatchLoader(Generic[K, V]):
     async def load(self, session: AsyncSession, key: K) -> V | None:
         """The value for `key`, or None if there is none. `session` is the caller's: it is used
         only on a database that cannot open a second session beside it (in-memory SQLite shares
-        one connection among all sessions), where the lookup runs alone in the caller's."""
-        if not self._database.batch_reads:
+        one connection among all sessions), where the lookup runs alone in the caller's. A
+        database error fails every caller of the batch it hit, as it would have failed each of
+        them alone."""
+        if not self._database.has_batch_pool:
             return (await self._fetch(session, [key])).get(key)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[V | None] = loop.create_future()
+        # A caller cancelled after its batch failed never reads the error: mark it read.
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._waiting.setdefault(key, []).append(future)
         if self._drainer is None:
             self._drainer = loop.create_task(self._drain())
         return await future
 
+    async def close(self) -> None:
+        """Stop: callers still waiting are cancelled, as their requests are at shutdown."""
+        if self._drainer is not None:
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+        _fail(self._waiting, None)
+        self._waiting.clear()
+
     async def _drain(self) -> None:
+        futures: dict[K, list[asyncio.Future[V | None]]] = {}
         try:
             while self._waiting:
                 keys = list(self._waiting)[: self._max_batch]
@@ -57,14 +72,17 @@ class BatchLoader(Generic[K, V]):
                 except Exception as exc:  # every caller of this batch gets the error
                     _fail(futures, exc)
                     continue
-                except asyncio.CancelledError:  # shutting down: so are the callers
-                    _fail(futures, None)
-                    raise
                 for key, waiting in futures.items():
                     value = found.get(key)
                     for future in waiting:
                         if not future.done():  # a caller whose client went away is cancelled
                             future.set_result(value)
+        except BaseException:
+            # cancelled (shutdown) or broken: no caller may be left waiting for an answer
+            _fail(futures, None)
+            _fail(self._waiting, None)
+            self._waiting.clear()
+            raise
         finally:
             self._drainer = None
 

@@ -71,3 +71,19 @@ def stock_of(api: httpx.Client, product_id: int) -> int:
     response = api.get(f"/api/v1/products/{product_id}")
     assert response.status_code == 200, response.text
     return response.json()["stock"]
+
+
+SUGAR_ATTRIBUTES = {"net_content": 500, "unit": "g"}
+
+
+def sugar(api, seller, **overrides):
+    """A 500 g bag of cane sugar: HS 1701, capped at 2,000 g a person a year by the positive list."""
+    fields = {
+        "title": {"en": "Maui Cane Sugar 500 g", "zh": "毛伊岛蔗糖 500克"},
+        "category": "other",
+        "hs_code": "1701.99",
+        "price": {"amount": 500, "currency": "USD"},
+        "attributes": SUGAR_ATTRIBUTES,
+        "stock": 50,
+    }
+    return create_product(api, seller, WINE, **{**fields, **overrides})

@@ -6,24 +6,10 @@ import asyncio
 import httpx
 
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
-from tests.catalog.factories import APPLES, WINE, create_product, stock_of
+from tests.catalog.factories import APPLES, WINE, create_product, stock_of, sugar
 from tests.compliance.factories import add_rows, list_row, tax_row
 from tests.order.factories import order_body, order_ids, place
 from tests.order.return_factories import ask_return, delivered_order
-
-SUGAR_ATTRIBUTES = {"net_content": 500, "unit": "g"}
-
-
-def sugar(api, seller, **overrides):
-    fields = {
-        "title": {"en": "Maui Cane Sugar 500 g", "zh": "毛伊岛蔗糖 500克"},
-        "category": "other",
-        "hs_code": "1701.99",
-        "price": {"amount": 500, "currency": "USD"},
-        "attributes": SUGAR_ATTRIBUTES,
-        "stock": 50,
-    }
-    return create_product(api, seller, WINE, **{**fields, **overrides})
 
 
 def quote(api, buyer, product_id, quantity):

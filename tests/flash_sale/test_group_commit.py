@@ -19,13 +19,14 @@ from tests.auth.factories import (
     new_id_number,
     seller_with_profile,
 )
-from tests.catalog.factories import create_product
+from tests.catalog.factories import create_product, sugar
 from tests.compliance.factories import add_rows, in_db, tax_row
-from tests.compliance.test_positive_list_api import sugar
 from tests.flash_sale.factories import annual_used, create_campaign, create_deal, holders, ledger_of
 
 
-def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batch=200, quantity=1):
+def _buy_together(
+    database_url, deal_id, buyers, *, window_seconds=0.5, max_batch=200, quantity=1, quantities=None
+):
     async def run():
         database = Database(database_url)
         ledger = GroupCommitLedger(
@@ -39,7 +40,7 @@ def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batc
                         session,
                         deal=deal,
                         buyer_id=buyer.id,
-                        quantity=quantity,
+                        quantity=bought,
                         risk_notice_accepted=True,
                         risk_notice_version=None,
                         shipping_address=None,
@@ -47,7 +48,7 @@ def _buy_together(database_url, deal_id, buyers, *, window_seconds=0.5, max_batc
                         idempotency=None,
                         now=utcnow(),
                     )
-                    for buyer in buyers
+                    for buyer, bought in zip(buyers, quantities or [quantity] * len(buyers), strict=True)
                 ]
             outcomes = await asyncio.gather(*(ledger.purchase(attempt) for attempt in attempts))
             return outcomes, ledger.batches, ledger.known_sold_out(deal_id)
@@ -165,3 +166,34 @@ def test_two_accounts_of_one_person_in_a_batch_share_the_yearly_cap(api, operato
 
     winner_units, loser_units, grams, used, dutiable = in_db(database_url, counters, write=False)
     assert (winner_units, loser_units, grams, used) == (3, 0, 1500, dutiable)
+
+
+def test_units_a_refused_attempt_frees_go_to_the_next_buyer_in_id_order(api, operator_token, database_url):
+    # given 2 units, and three buyers in ID-number order: A already holds the per-buyer limit of
+    # 2 (so is refused inside the batch), B asks for 2, C for 1
+    deal = _deal(api, operator_token, 2, per_buyer_limit=2)
+    accounts = bulk_buyers_with_identity(database_url, 3)
+
+    async def id_numbers(session):
+        rows = await session.execute(select(BuyerIdentity.user_id, BuyerIdentity.id_number))
+        return dict(rows.all())
+
+    numbers = in_db(database_url, id_numbers, write=False)
+    a, b, c = sorted(accounts, key=lambda account: numbers[account.id])
+
+    async def hold_the_limit(session):
+        session.add(DealBuyer(deal_id=deal["id"], buyer_id=a.id, units=2))
+
+    in_db(database_url, hold_the_limit)
+
+    # when all three arrive in one batch
+    outcomes, batches, _ = _buy_together(database_url, deal["id"], [c, b, a], quantities=[1, 2, 1])
+
+    # then A is refused, and the 2 units A's refusal leaves go to B, before C
+    assert batches == 1
+    answers = dict(zip(["C", "B", "A"], outcomes, strict=True))
+    assert isinstance(answers["B"], Reserved)
+    assert (answers["A"].error.code, answers["C"].error.code) == ("buyer_limit_reached", "sold_out")
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders) == (0, 2, 1)
+    assert holders(database_url, deal["id"]) == {b.id}
