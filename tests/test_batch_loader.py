@@ -82,3 +82,17 @@ async def test_on_in_memory_sqlite_a_lookup_runs_alone_in_the_callers_session():
         assert batches == [[1], [2]]  # no second session can open beside the caller's
     finally:
         await database.dispose()
+
+
+async def test_closing_cancels_the_batch_in_flight_and_the_one_gathering(database):
+    batches = []
+    loader = BatchLoader(database, _recording(batches, delay=5))
+    async with database.transaction(write=False) as session:
+        in_flight = asyncio.ensure_future(loader.load(session, 1))
+        await asyncio.sleep(0.05)
+        gathering = asyncio.ensure_future(loader.load(session, 2))
+        await asyncio.sleep(0.01)
+        await asyncio.wait_for(loader.close(), 1)
+        results = await asyncio.wait_for(asyncio.gather(in_flight, gathering, return_exceptions=True), 1)
+    assert [type(result).__name__ for result in results] == ["CancelledError", "CancelledError"]
+    assert batches == [[1]]  # the second batch never ran, and nobody is left waiting for it
