@@ -33,6 +33,7 @@ from kuajing.pricing import snapshots
 from kuajing.pricing.endpoints import router as pricing_router
 from kuajing.seller.endpoints import router as seller_router
 from kuajing.settings import Settings, get_settings
+from kuajing.web import pages
 
 
 def stock_ledger(database: Database, settings: Settings) -> GroupCommitLedger | RedisLedger:
@@ -148,4 +149,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         customs_router,
     ):
         app.include_router(router, prefix="/api/v1")
+    pages.install(app)
     return app

@@ -25,3 +25,11 @@ async def save_profile(session: AsyncSession, values: dict[str, Any]) -> SellerP
     profile = await session.get(SellerProfile, values["user_id"], populate_existing=True)
     assert profile is not None
     return profile
+
+
+async def list_profiles(session: AsyncSession, *, limit: int) -> list[SellerProfile]:
+    """Sellers with a profile, by state and then name."""
+    rows = await session.scalars(
+        select(SellerProfile).order_by(SellerProfile.us_state, SellerProfile.legal_name).limit(limit)
+    )
+    return list(rows)

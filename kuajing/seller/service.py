@@ -71,3 +71,11 @@ async def get_profile(session: AsyncSession, *, seller_id: int) -> SellerProfile
     if profile is None:
         raise SellerProfileRequired(message="Set up the seller profile first: PUT /api/v1/seller/profile.")
     return profile
+
+
+async def sellers_by_state(session: AsyncSession, *, limit: int = 200) -> dict[str, list[SellerProfile]]:
+    """Sellers grouped by US state (USPS code), states in alphabetical order."""
+    grouped: dict[str, list[SellerProfile]] = {}
+    for profile in await repository.list_profiles(session, limit=limit):
+        grouped.setdefault(profile.us_state, []).append(profile)
+    return grouped

@@ -1,0 +1,55 @@
+"""The pages' languages: Chinese for buyers by default, English on request.
+
+Text lives in gettext catalogs (`locales/<locale>/LC_MESSAGES/messages.po`), extracted from the
+templates and the web code with Babel (see docs/translations.md). The catalogs ship as .po text
+and are compiled in memory when first used, so installing the package needs no build step.
+"""
+
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from io import BytesIO
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import Translations
+from starlette.requests import Request
+
+DEFAULT = "zh_CN"
+LOCALES = {"zh_CN": "zh-CN", "en": "en"}  # catalog locale -> the page's lang attribute
+_ASKED = {"zh": "zh_CN", "zh-cn": "zh_CN", "zh_cn": "zh_CN", "en": "en"}
+COOKIE = "lang"
+
+
+def locale_of(request: Request) -> str:
+    """`?lang=` if it names a language we have, else the language cookie, else Chinese."""
+    for asked in (request.query_params.get("lang"), request.cookies.get(COOKIE)):
+        if asked and asked.lower() in _ASKED:
+            return _ASKED[asked.lower()]
+    return DEFAULT
+
+
+@cache
+def translations(locale: str) -> Translations:
+    source = resources.files("kuajing.web").joinpath("locales", locale, "LC_MESSAGES", "messages.po")
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def yuan(fen: int, locale: str) -> str:
+    """An amount in fen as the locale writes yuan: ¥1,234.50 (the fen always shown)."""
+    return format_currency(Decimal(fen) / 100, "CNY", locale=locale)
+
+
+def dollars(cents: int, locale: str) -> str:
+    return format_currency(Decimal(cents) / 100, "USD", locale=locale)
+
+
+def percent(rate: Decimal, locale: str) -> str:
+    """A tax rate such as 0.091 as 9.1%."""
+    return f"{format_decimal(rate * 100, format='#,##0.##', locale=locale)}%"

@@ -1,0 +1,45 @@
+"""Jinja2, one environment per language: templates are compiled once per language and the
+language's catalog is bound to `_()` and `{% trans %}`, so a page never mixes two languages."""
+
+from functools import cache
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+
+from kuajing.web import i18n
+
+
+@cache
+def environment(locale: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("kuajing.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["yuan"] = lambda fen: i18n.yuan(fen, locale)
+    env.filters["dollars"] = lambda cents: i18n.dollars(cents, locale)
+    env.filters["percent"] = lambda rate: i18n.percent(rate, locale)
+    env.globals["locale"] = locale
+    env.globals["lang"] = i18n.LOCALES[locale]
+    return env
+
+
+def render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    """The page `name` in the request's language. Asking for a language with ?lang= keeps it
+    in a cookie, so the next page (a form's answer, a link without ?lang) stays in it."""
+    locale = i18n.locale_of(request)
+    other = "en" if locale == i18n.DEFAULT else "zh"
+    html = (
+        environment(locale)
+        .get_template(name)
+        .render(request=request, switch_to=other, path=request.url.path, **context)
+    )
+    response = HTMLResponse(html, status_code=status)
+    if request.query_params.get("lang") and request.cookies.get(i18n.COOKIE) != locale:
+        response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, httponly=True, samesite="lax")
+    return response
