@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 
 from kuajing.web import i18n
+from kuajing.web.us_states import state_name
 
 
 @cache
@@ -24,6 +25,7 @@ def environment(locale: str) -> Environment:
     env.filters["yuan"] = lambda fen: i18n.yuan(fen, locale)
     env.filters["dollars"] = lambda cents: i18n.dollars(cents, locale)
     env.filters["percent"] = lambda rate: i18n.percent(rate, locale)
+    env.filters["state"] = lambda code: state_name(code, locale)
     env.globals["locale"] = locale
     env.globals["lang"] = i18n.LOCALES[locale]
     return env

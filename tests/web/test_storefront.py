@@ -6,6 +6,8 @@ import uuid
 
 import httpx
 
+from kuajing.seller.states import US_STATES
+from kuajing.web.us_states import NAMES, state_name
 from tests.auth.factories import seller_with_profile
 from tests.catalog.factories import create_product
 
@@ -46,7 +48,7 @@ def test_home_is_in_chinese_by_default_and_in_english_on_request(api):
     assert '<html lang="zh-CN">' in chinese.text
     assert "葡萄酒" in chinese.text and "服装" in chinese.text and "水果" in chinese.text
     assert '<a href="/search?category=wine">葡萄酒</a>' in chinese.text
-    assert "<dt>WA</dt>" in chinese.text  # sellers by state
+    assert "<dt>华盛顿州</dt>" in chinese.text  # sellers by state, the state named in Chinese
 
     with _browser(api) as browser:
         english = browser.get("/?lang=en")
@@ -91,7 +93,7 @@ def test_the_product_page_shows_the_yuan_breakdown_to_the_fen_and_the_risk_notic
     assert f"合计 {ONE_WINE['total']}" in text
     assert "关税" not in text  # no customs duty inside the CBEC limits
     assert "已含进口税 ¥44.46。美元价格：US$30.00。" in text
-    assert "由美国 CA 州的 Test Winery LLC 销售并发货" in text
+    assert "由美国加利福尼亚州的 Test Winery LLC 销售并发货" in text
     assert "品名 纳帕谷赤霞珠干红葡萄酒" in text  # the Chinese electronic label
     assert "跨境电商消费风险告知" in text
 
@@ -99,6 +101,7 @@ def test_the_product_page_shows_the_yuan_breakdown_to_the_fen_and_the_risk_notic
         english = _text(browser.get(f"/products/{wine['id']}?lang=en").text)
     assert "Total CN¥292.96" in english
     assert "Cross-border shopping risk notice" in english
+    assert "Sold and shipped by Test Winery LLC, California, USA" in english
 
 
 def test_pages_that_are_not_there_are_html_in_the_pages_language_and_the_api_stays_json(api):
@@ -127,3 +130,8 @@ def test_every_asset_is_served_by_the_app(api):
     for path in ("/", "/search?q=wine", f"/products/{wine['id']}"):
         html = api.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', html), path  # nothing from another host
+
+
+def test_every_state_a_seller_may_name_has_a_name_in_both_languages():
+    assert set(NAMES) == set(US_STATES)
+    assert (state_name("WA", "zh_CN"), state_name("WA", "en")) == ("华盛顿州", "Washington")
