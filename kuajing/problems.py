@@ -49,7 +49,7 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part != "body") or "body"
 
 
-async def _kuajing_error(_request: Request, exc: Exception) -> JSONResponse:
+async def kuajing_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KuajingError)
     return problem(exc.status, exc.code, exc.message, problems=exc.problems or None)
 
@@ -90,7 +90,7 @@ async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(KuajingError, _kuajing_error)
+    app.add_exception_handler(KuajingError, kuajing_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(PoolTimeout, _database_busy)

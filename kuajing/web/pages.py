@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from kuajing import problems
+from kuajing.errors import KuajingError
+from kuajing.web.buying import router as buying_router
 from kuajing.web.storefront import router as storefront_router
 from kuajing.web.templates import render
 
@@ -18,6 +20,7 @@ STATIC = str(resources.files("kuajing.web").joinpath("static"))
 
 def install(app: FastAPI) -> None:
     app.include_router(storefront_router)
+    app.include_router(buying_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def not_a_page(request: Request, exc: Exception) -> Response:
@@ -36,5 +39,12 @@ def install(app: FastAPI) -> None:
         status = 404 if in_path else 400
         return render(request, "error.html", {"status": status, "code": "bad_request"}, status=status)
 
+    async def refused_page(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, KuajingError)
+        if request.url.path.startswith("/api/"):
+            return await problems.kuajing_error(request, exc)
+        return render(request, "error.html", {"status": exc.status, "code": exc.code}, status=exc.status)
+
     app.add_exception_handler(StarletteHTTPException, not_a_page)
+    app.add_exception_handler(KuajingError, refused_page)
     app.add_exception_handler(RequestValidationError, bad_page_input)

@@ -16,6 +16,7 @@ from kuajing.kit.time import beijing_date, utcnow
 from kuajing.pricing import service as pricing_service
 from kuajing.seller import repository as seller_repository
 from kuajing.seller import service as seller_service
+from kuajing.web.session import viewer
 from kuajing.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,7 +31,11 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
     return render(
         request,
         "storefront/home.html",
-        {"categories": CATEGORIES, "states": await seller_service.sellers_by_state(session)},
+        {
+            "categories": CATEGORIES,
+            "states": await seller_service.sellers_by_state(session),
+            "viewer": await viewer(request, session),
+        },
     )
 
 
@@ -49,7 +54,13 @@ async def search(
     return render(
         request,
         "storefront/search.html",
-        {"q": q, "category": category, "listings": page.listings, "next_cursor": page.next_cursor},
+        {
+            "q": q,
+            "category": category,
+            "listings": page.listings,
+            "next_cursor": page.next_cursor,
+            "viewer": await viewer(request, session),
+        },
     )
 
 
@@ -76,5 +87,6 @@ async def product(request: Request, product_id: IdPath, session: SessionDep) -> 
             "amounts": amounts,
             "seller": seller,
             "notice": risk_notice.in_force(beijing_date(now)),
+            "viewer": await viewer(request, session),
         },
     )

@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 
 from kuajing.web import i18n
+from kuajing.web.session import CSRF_COOKIE, SESSION_SECONDS, csrf_token
 from kuajing.web.us_states import state_name
 
 
@@ -33,15 +34,20 @@ def environment(locale: str) -> Environment:
 
 def render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
     """The page `name` in the request's language. Asking for a language with ?lang= keeps it
-    in a cookie, so the next page (a form's answer, a link without ?lang) stays in it."""
+    in a cookie, so the next page (a form's answer, a link without ?lang) stays in it. Every
+    page gets the browser's CSRF token (`csrf`), and sets its cookie on the first visit."""
     locale = i18n.locale_of(request)
     other = "en" if locale == i18n.DEFAULT else "zh"
-    html = (
-        environment(locale)
-        .get_template(name)
-        .render(request=request, switch_to=other, path=request.url.path, **context)
+    csrf = csrf_token(request)
+    page = environment(locale).get_template(name)
+    html = page.render(
+        {"viewer": None, **context}, request=request, switch_to=other, path=request.url.path, csrf=csrf
     )
     response = HTMLResponse(html, status_code=status)
+    if getattr(request.state, "new_csrf", None) == csrf:
+        response.set_cookie(
+            CSRF_COOKIE, csrf, max_age=SESSION_SECONDS, httponly=True, samesite="lax", path="/"
+        )
     if request.query_params.get("lang") and request.cookies.get(i18n.COOKIE) != locale:
         response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, httponly=True, samesite="lax")
     return response

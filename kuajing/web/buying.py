@@ -1,0 +1,350 @@
+"""The buying path in pages: sign in or register, the cart (split by seller), checkout with the
+real-name identity and the risk notice, the sandbox payment, and the buyer's orders. Forms post
+to the server and work without JavaScript; every form carries a CSRF token; a refused form is
+shown again with what was typed and the reason, in the page's language."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.auth import service as auth_service
+from kuajing.auth.schemas import RegisterIn
+from kuajing.auth.tokens import Principal
+from kuajing.catalog import service as catalog_service
+from kuajing.catalog.errors import ProductNotFound
+from kuajing.compliance import risk_notice
+from kuajing.compliance import service as compliance_service
+from kuajing.db import SessionDep
+from kuajing.errors import KuajingError
+from kuajing.kit.ids import IdPath
+from kuajing.kit.time import beijing_date, utcnow
+from kuajing.models import Role
+from kuajing.order import service as order_service
+from kuajing.order.schemas import ShippingAddress
+from kuajing.payment import service as payment_service
+from kuajing.pricing import service as pricing_service
+from kuajing.web import cart as cart_cookie
+from kuajing.web.session import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    check_csrf,
+    login_path,
+    safe_next,
+    viewer,
+)
+from kuajing.web.templates import render
+
+router = APIRouter(include_in_schema=False)
+
+ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "street")
+Text = Annotated[str, Form(max_length=300)]
+OptionalText = Annotated[str | None, Form(max_length=300)]
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _signed_in(response: Response, token: str) -> Response:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="lax", path="/"
+    )
+    return response
+
+
+# -- signing in and out ------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "buying/login.html", {"next": safe_next(next), "email": ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request, session: SessionDep, email: Text, password: Text, csrf_token: Text, next: Text = "/"
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = await auth_service.find_user(session, email=email)
+    try:
+        user = await auth_service.check_password(user, password=password)
+    except KuajingError as exc:
+        context = {"next": safe_next(next), "email": email, "error": exc.code}
+        return render(request, "buying/login.html", context, status=401)
+    token = await auth_service.issue_token(session, user=user)
+    return _signed_in(_see_other(safe_next(next)), token)
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "buying/register.html", {"next": safe_next(next), "values": {}})
+
+
+@router.post("/register", response_class=HTMLResponse)
+async def register(
+    request: Request,
+    session: SessionDep,
+    name: Text,
+    email: Text,
+    password: Text,
+    csrf_token: Text,
+    next: Text = "/",
+) -> Response:
+    check_csrf(request, csrf_token)
+    values = {"name": name, "email": email}
+    try:
+        RegisterIn.model_validate({"email": email, "password": password, "role": "buyer", "name": name})
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0])
+        context = {"next": safe_next(next), "values": values, "error": f"invalid_{field}"}
+        return render(request, "buying/register.html", context, status=422)
+    try:
+        password_hash = await auth_service.hash_new_password(email=email, password=password)
+        async with session.begin_nested():
+            user = await auth_service.create_user(
+                session, email=email, password_hash=password_hash, role=Role.buyer, name=name
+            )
+    except KuajingError as exc:
+        context = {"next": safe_next(next), "values": values, "error": exc.code}
+        return render(request, "buying/register.html", context, status=exc.status)
+    token = await auth_service.issue_token(session, user=user)
+    return _signed_in(_see_other(safe_next(next)), token)
+
+
+@router.post("/logout")
+async def logout(request: Request, session: SessionDep, csrf_token: Text) -> Response:
+    check_csrf(request, csrf_token)
+    principal = await viewer(request, session)
+    if principal is not None:
+        await auth_service.revoke(session, principal=principal, cache=request.app.state.token_cache)
+    response = _see_other("/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- the cart ----------------------------------------------------------------------------------
+
+
+async def _cart_groups(
+    session: AsyncSession, lines: dict[int, int], buyer_id: int | None
+) -> list[dict[str, Any]]:
+    """The cart's lines by seller, each group priced as the order it would become."""
+    by_seller: dict[int, list[Any]] = {}
+    for product_id, quantity in lines.items():
+        try:
+            listing = await catalog_service.get_listing(session, product_id=product_id)
+        except ProductNotFound:
+            continue  # removed since it was added
+        by_seller.setdefault(listing.product.seller_id, []).append((listing, quantity))
+    groups = []
+    for seller_id, items in sorted(by_seller.items()):
+        try:
+            quote = await pricing_service.quote(
+                session, lines=[(listing.product.id, q) for listing, q in items], buyer_id=buyer_id
+            )
+        except KuajingError:
+            quote = None
+        groups.append({"seller_id": seller_id, "items": items, "quote": quote})
+    return groups
+
+
+@router.get("/cart", response_class=HTMLResponse)
+async def cart(request: Request, session: SessionDep) -> HTMLResponse:
+    principal = await viewer(request, session)
+    groups = await _cart_groups(session, cart_cookie.read(request), None)
+    return render(request, "buying/cart.html", {"groups": groups, "viewer": principal})
+
+
+@router.post("/cart")
+async def add_to_cart(
+    request: Request,
+    csrf_token: Text,
+    product_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    quantity: Annotated[int, Form(ge=0, le=99)] = 1,
+) -> Response:
+    check_csrf(request, csrf_token)
+    lines = cart_cookie.read(request)
+    if quantity == 0:
+        lines.pop(product_id, None)
+    else:
+        lines[product_id] = quantity
+    return cart_cookie.write(_see_other("/cart"), lines)
+
+
+# -- checkout ----------------------------------------------------------------------------------
+
+
+async def _checkout_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    seller_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    lines = cart_cookie.read(request)
+    groups = [g for g in await _cart_groups(session, lines, principal.user_id) if g["seller_id"] == seller_id]
+    if not groups:
+        return _see_other("/cart")
+    identity = await compliance_service.get_identity(session, user_id=principal.user_id)
+    context = {
+        "group": groups[0],
+        "viewer": principal,
+        "identity": identity,
+        "notice": risk_notice.in_force(beijing_date(utcnow())),
+        "values": values or {},
+        "errors": errors or {},
+    }
+    return render(request, "buying/checkout.html", context, status=status)
+
+
+@router.get("/checkout", response_class=HTMLResponse)
+async def checkout_form(request: Request, session: SessionDep, seller: int) -> Response:
+    principal = await viewer(request, session)
+    if principal is None or principal.role != Role.buyer:
+        return _see_other(login_path(request))
+    return await _checkout_page(request, session, principal, seller)
+
+
+@router.post("/checkout", response_class=HTMLResponse)
+async def checkout(
+    request: Request,
+    session: SessionDep,
+    csrf_token: Text,
+    seller: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    address_name: Text = "",
+    address_phone: Text = "",
+    address_province: Text = "",
+    address_city: Text = "",
+    address_district: Text = "",
+    address_street: Text = "",
+    identity_name: OptionalText = None,
+    identity_id_number: OptionalText = None,
+    risk_notice_accepted: OptionalText = None,
+) -> Response:
+    check_csrf(request, csrf_token)
+    principal = await viewer(request, session)
+    if principal is None or principal.role != Role.buyer:
+        return _see_other(login_path(request))
+    typed = {
+        "address_name": address_name,
+        "address_phone": address_phone,
+        "address_province": address_province,
+        "address_city": address_city,
+        "address_district": address_district,
+        "address_street": address_street,
+        "identity_name": identity_name or "",
+        "identity_id_number": identity_id_number or "",
+    }
+    errors: dict[str, str] = {}
+    address: dict[str, str] = {}
+    try:
+        address = ShippingAddress.model_validate(
+            {field: typed[f"address_{field}"] for field in ADDRESS_FIELDS}
+        ).model_dump()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "street"
+            errors.setdefault(f"address_{field}", "invalid_field")
+    if not risk_notice_accepted:
+        errors["risk_notice"] = "risk_notice_required"
+    if errors:
+        return await _checkout_page(
+            request, session, principal, seller, values=typed, errors=errors, status=422
+        )
+
+    lines = cart_cookie.read(request)
+    try:
+        async with session.begin_nested():  # a refusal leaves nothing half-written
+            if identity_name is not None or identity_id_number is not None:
+                await compliance_service.set_identity(
+                    session,
+                    user_id=principal.user_id,
+                    name=identity_name or "",
+                    id_number=identity_id_number or "",
+                )
+            group = [
+                g for g in await _cart_groups(session, lines, principal.user_id) if g["seller_id"] == seller
+            ]
+            if not group:
+                return _see_other("/cart")
+            order = await order_service.place_order(
+                session,
+                buyer_id=principal.user_id,
+                lines=[(listing.product.id, quantity) for listing, quantity in group[0]["items"]],
+                shipping_address=address,
+                risk_notice_accepted=True,
+                ttl_seconds=request.app.state.settings.order_ttl_seconds,
+            )
+    except KuajingError as exc:
+        field = "identity_id_number" if exc.code in ("invalid_id_number", "identity_locked") else "order"
+        return await _checkout_page(
+            request, session, principal, seller, values=typed, errors={field: exc.code}, status=exc.status
+        )
+    for listing, _quantity in group[0]["items"]:
+        lines.pop(listing.product.id, None)
+    return cart_cookie.write(_see_other(f"/orders/{order.id}"), lines)
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+
+@router.get("/orders", response_class=HTMLResponse)
+async def orders(request: Request, session: SessionDep) -> Response:
+    principal = await viewer(request, session)
+    if principal is None:
+        return _see_other(login_path(request))
+    found, _next = await order_service.list_orders(
+        session,
+        viewer=order_service.Viewer(principal.user_id, principal.role),
+        status=None,
+        cursor=None,
+        limit=50,
+    )
+    return render(request, "buying/orders.html", {"orders": found, "viewer": principal})
+
+
+async def _order_page(
+    request: Request, session: AsyncSession, principal: Principal, order_id: int, *, error: str | None = None
+) -> Response:
+    order = await order_service.get_order(
+        session, order_id=order_id, viewer=order_service.Viewer(principal.user_id, principal.role)
+    )
+    events = await order_service.order_events(session, order_id=order_id)
+    context = {"order": order, "events": events, "viewer": principal, "error": error}
+    return render(request, "buying/order.html", context, status=200 if error is None else 409)
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+async def order_page(request: Request, order_id: IdPath, session: SessionDep) -> Response:
+    principal = await viewer(request, session)
+    if principal is None:
+        return _see_other(login_path(request))
+    try:
+        return await _order_page(request, session, principal, order_id)
+    except KuajingError:
+        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+
+
+@router.post("/orders/{order_id}/pay", response_class=HTMLResponse)
+async def pay(request: Request, order_id: IdPath, session: SessionDep, csrf_token: Text) -> Response:
+    check_csrf(request, csrf_token)
+    principal = await viewer(request, session)
+    if principal is None:
+        return _see_other(login_path(request))
+    try:
+        async with session.begin_nested():
+            await payment_service.pay_order(
+                session, order_id=order_id, buyer_id=principal.user_id, method="sandbox"
+            )
+    except KuajingError as exc:
+        try:
+            return await _order_page(request, session, principal, order_id, error=exc.code)
+        except KuajingError:
+            return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+    return _see_other(f"/orders/{order_id}")

@@ -1,0 +1,73 @@
+"""Who is browsing, and is this form theirs?
+
+Signing in puts an API token in an HttpOnly, SameSite=Lax cookie. The token is the same opaque,
+revocable kind the API hands out, stored only as a hash. Signing out revokes it. Every form
+carries a CSRF token that must match the one in the browser's own CSRF cookie (double submit):
+another site can make the browser send the cookie, but it cannot read it to put in the form.
+"""
+
+import hmac
+import secrets
+from urllib.parse import quote
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.auth import service as auth_service
+from kuajing.auth.tokens import Principal
+from kuajing.errors import KuajingError, NotAuthenticated
+
+SESSION_COOKIE = "kj_session"
+CSRF_COOKIE = "kj_csrf"
+CSRF_FIELD = "csrf_token"
+SESSION_SECONDS = 30 * 86400
+
+
+class CsrfRejected(KuajingError):
+    status = 403
+    code = "csrf_rejected"
+
+
+def csrf_token(request: Request) -> str:
+    """The browser's CSRF token, or a new one that render() then sets as its cookie."""
+    token = request.cookies.get(CSRF_COOKIE)
+    if token and 20 <= len(token) <= 100:
+        return token
+    if not hasattr(request.state, "new_csrf"):
+        request.state.new_csrf = secrets.token_urlsafe(32)
+    return request.state.new_csrf
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not submitted or not hmac.compare_digest(cookie.encode(), submitted.encode()):
+        raise CsrfRejected(
+            message="The form expired or did not come from this site; reload the page and try again."
+        )
+
+
+async def viewer(request: Request, session: AsyncSession) -> Principal | None:
+    """The signed-in user, or None (no cookie, or a token that was revoked)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 200:
+        return None
+    state = request.app.state
+    try:
+        return await auth_service.authenticate(
+            session, token=token, cache=state.token_cache, loader=state.token_loader
+        )
+    except NotAuthenticated:
+        return None
+
+
+def login_path(request: Request) -> str:
+    """/login, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(here, safe='')}"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a path on this site, never another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
