@@ -22,12 +22,13 @@ _ASKED = {"zh": "zh_CN", "zh-cn": "zh_CN", "zh_cn": "zh_CN", "en": "en"}
 COOKIE = "lang"
 
 
-def locale_of(request: Request) -> str:
-    """`?lang=` if it names a language we have, else the language cookie, else Chinese."""
+def locale_of(request: Request, default: str = DEFAULT) -> str:
+    """`?lang=` if it names a language we have, else the language cookie, else `default`:
+    Chinese for the storefront, English for the sellers' and operators' pages."""
     for asked in (request.query_params.get("lang"), request.cookies.get(COOKIE)):
         if asked and asked.lower() in _ASKED:
             return _ASKED[asked.lower()]
-    return DEFAULT
+    return default
 
 
 @cache

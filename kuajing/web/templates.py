@@ -32,12 +32,19 @@ def environment(locale: str) -> Environment:
     return env
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    default_locale: str = i18n.DEFAULT,
+) -> HTMLResponse:
     """The page `name` in the request's language. Asking for a language with ?lang= keeps it
     in a cookie, so the next page (a form's answer, a link without ?lang) stays in it. Every
     page gets the browser's CSRF token (`csrf`), and sets its cookie on the first visit."""
-    locale = i18n.locale_of(request)
-    other = "en" if locale == i18n.DEFAULT else "zh"
+    locale = i18n.locale_of(request, default_locale)
+    other = "en" if locale == "zh_CN" else "zh"
     csrf = csrf_token(request)
     page = environment(locale).get_template(name)
     html = page.render(
