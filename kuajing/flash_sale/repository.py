@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import add_within_many, dialect_insert
-from kuajing.models import Campaign, Deal, DealBuyer, DealReservation, Order, OrderEvent, OrderLine
+from kuajing.models import Campaign, Deal, DealBuyer, DealReservation, Order, OrderEvent, OrderLine, Product
 
 
 async def add_campaign(session: AsyncSession, campaign: Campaign) -> Campaign:
@@ -282,3 +282,29 @@ async def set_buyer_units(session: AsyncSession, *, deal_id: int, units: dict[in
         await session.execute(
             statement.on_conflict_do_update(index_elements=["deal_id", "buyer_id"], set_={"units": count})
         )
+
+
+async def current_campaign(session: AsyncSession, *, now: datetime) -> Campaign | None:
+    """The campaign on now (the latest to start, if several), else the next to start."""
+    live = await session.scalar(
+        select(Campaign)
+        .where(Campaign.starts_at <= now, Campaign.ends_at > now)
+        .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
+        .limit(1)
+    )
+    if live is not None:
+        return live
+    return await session.scalar(
+        select(Campaign).where(Campaign.starts_at > now).order_by(Campaign.starts_at, Campaign.id).limit(1)
+    )
+
+
+async def deals_with_products(session: AsyncSession, campaign_id: int) -> list[tuple[Deal, Product]]:
+    rows = await session.execute(
+        select(Deal, Product)
+        .join(Product, Product.id == Deal.product_id)
+        .where(Deal.campaign_id == campaign_id)
+        .order_by(Deal.id)
+        .execution_options(populate_existing=True)
+    )
+    return [(deal, product) for deal, product in rows.all()]

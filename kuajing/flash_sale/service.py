@@ -40,7 +40,7 @@ from kuajing.idempotency import repository as idempotency_repository
 from kuajing.kit.money import Money, convert
 from kuajing.kit.time import utcnow
 from kuajing.kit.ttl_cache import TTLCache
-from kuajing.models import Campaign, Deal, DealReservation, Order, OrderLine
+from kuajing.models import Campaign, Deal, DealReservation, Order, OrderLine, Product
 from kuajing.order import service as order_service
 from kuajing.order.errors import AnnualLimitReached, OutOfStock, YearlyQuantityCapReached
 from kuajing.pricing import snapshots
@@ -176,6 +176,36 @@ async def deal_facts(session: AsyncSession, *, deal_id: int) -> DealFacts:
         )
 
     return await _deals.get_or_load(deal_id, load)
+
+
+@dataclass(frozen=True, slots=True)
+class DealCard:
+    deal: Deal
+    product: Product
+    price_cny: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SinglesDay:
+    campaign: Campaign
+    deals: list[DealCard]
+
+
+async def singles_day(session: AsyncSession, *, campaign_id: int | None, now: datetime) -> SinglesDay | None:
+    """A campaign and its deals as the sale's page shows them: the one asked for, else the one on
+    now, else the next to start; None when there is none."""
+    if campaign_id is not None:
+        campaign = await _campaign(session, campaign_id)
+    else:
+        found = await repository.current_campaign(session, now=now)
+        if found is None:
+            return None
+        campaign = found
+    cards = [
+        DealCard(deal, product, await _price_cny(session, deal.price_amount))
+        for deal, product in await repository.deals_with_products(session, campaign.id)
+    ]
+    return SinglesDay(campaign, cards)
 
 
 async def campaign_stats(session: AsyncSession, *, campaign_id: int) -> CampaignStats:

@@ -60,9 +60,9 @@ async def viewer(request: Request, session: AsyncSession) -> Principal | None:
         return None
 
 
-def login_path(request: Request) -> str:
-    """/login, coming back here afterwards."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+def login_path(request: Request, then: str | None = None) -> str:
+    """/login, coming back afterwards to `then` (a page), or else to this page."""
+    here = then or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return f"/login?next={quote(here, safe='')}"
 
 

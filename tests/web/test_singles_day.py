@@ -1,0 +1,72 @@
+"""/singles-day over HTTP: the campaign and its deals, the event stream of remaining units, and
+the refusals a buyer can meet, each on the page."""
+
+import json
+
+import httpx
+
+from tests.auth.factories import buyer_with_identity, seller_with_profile
+from tests.catalog.factories import create_product
+from tests.flash_sale.factories import create_campaign, create_deal
+from tests.web.test_buying import _csrf
+
+
+def _sale(api, operator_token, *, quantity=3):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    campaign = create_campaign(api, operator_token, name="双11 网页测试")
+    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=quantity, per_buyer_limit=1)
+    return campaign, deal
+
+
+def _as(api, buyer) -> httpx.Client:
+    return httpx.Client(base_url=str(api.base_url), timeout=30, cookies={"kj_session": buyer.token})
+
+
+def test_the_page_shows_the_campaign_its_deals_and_their_stock(api, operator_token):
+    campaign, deal = _sale(api, operator_token)
+    page = api.get(f"/singles-day?campaign={campaign['id']}")
+    assert page.status_code == 200
+    assert "<h1>双11 网页测试</h1>" in page.text
+    assert f'max="3" value="3" data-deal="{deal["id"]}"' in page.text
+    assert "北京时间" in page.text and "进行中，距结束还有" in page.text
+    assert api.get("/singles-day?campaign=2000000000").status_code == 404
+
+
+def test_the_event_stream_sends_each_deals_remaining_units(api, operator_token):
+    campaign, deal = _sale(api, operator_token)
+    with api.stream("GET", f"/singles-day/stream?campaign={campaign['id']}") as events:
+        assert events.headers["content-type"].startswith("text/event-stream")
+        for line in events.iter_lines():
+            if line.startswith("data: "):
+                assert json.loads(line[6:]) == {str(deal["id"]): 3}
+                break
+    assert api.get("/singles-day/stream?campaign=2000000000").status_code == 404
+
+
+def test_buying_a_unit_then_meeting_the_limit_and_the_risk_notice(api, operator_token):
+    campaign, deal = _sale(api, operator_token)
+    buyer = buyer_with_identity(api)
+    path = f"/singles-day/deals/{deal['id']}/buy"
+    with _as(api, buyer) as browser:
+        page = browser.get(f"/singles-day?campaign={campaign['id']}")
+        form = {"csrf_token": _csrf(page), "campaign": campaign["id"]}
+
+        no_notice = browser.post(path, data=form)
+        assert no_notice.status_code == 422
+        assert "请阅读并同意风险告知后再下单" in no_notice.text
+
+        bought = browser.post(path, data={**form, "risk_notice_accepted": "yes"})
+        assert bought.status_code == 303 and bought.headers["location"].startswith("/orders/")
+
+        again = browser.post(path, data={**form, "risk_notice_accepted": "yes"})
+        assert again.status_code == 409
+        assert "您已达到每人限购数量" in again.text
+    after = api.get(f"/api/v1/deals/{deal['id']}").json()
+    assert (after["remaining"], after["reserved"]) == (2, 1)
+
+    with httpx.Client(base_url=str(api.base_url), timeout=30) as anonymous:
+        page = anonymous.get(f"/singles-day?campaign={campaign['id']}")
+        answer = anonymous.post(path, data={"csrf_token": _csrf(page), "campaign": campaign["id"]})
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/login?next=%2Fsingles-day%3Fcampaign%3D{campaign['id']}"
