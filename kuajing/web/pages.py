@@ -13,6 +13,7 @@ from kuajing import problems
 from kuajing.errors import KuajingError
 from kuajing.web.buying import router as buying_router
 from kuajing.web.console import router as console_router
+from kuajing.web.seller_portal import router as seller_router
 from kuajing.web.singles_day import router as singles_day_router
 from kuajing.web.storefront import router as storefront_router
 from kuajing.web.templates import render
@@ -25,6 +26,7 @@ def install(app: FastAPI) -> None:
     app.include_router(buying_router)
     app.include_router(console_router)
     app.include_router(singles_day_router)
+    app.include_router(seller_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def not_a_page(request: Request, exc: Exception) -> Response:
