@@ -48,7 +48,7 @@ def test_a_pool_that_stays_full_is_a_503_problem():
 
 
 def test_add_within_many_adds_what_fits_and_refuses_the_rest(database_url):
-    year, people = 2031, [f"add-within-{uuid.uuid4().hex[:8]}-{n}" for n in range(3)]
+    year, people = 2031, [f"T{uuid.uuid4().hex[:14]}-{n}" for n in range(3)]  # id_number is 18 wide
     table = AnnualUsage.__table__
 
     def key(person: str) -> dict:
@@ -76,7 +76,7 @@ def test_add_within_many_adds_what_fits_and_refuses_the_rest(database_url):
 
 
 def test_add_within_many_refuses_one_key_twice_and_writes_nothing(database_url):
-    person = f"add-within-{uuid.uuid4().hex[:8]}"
+    person = f"D{uuid.uuid4().hex[:16]}"
     rows = [({"id_number": person, "year": 2031}, 1), ({"id_number": person, "year": 2031}, 1)]
 
     async def work(session):
