@@ -1,0 +1,117 @@
+"""Screenshots of the main pages, for docs/screenshots/ (linked from the README).
+
+Run:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+Needs the test extras (Playwright), Debian's chromium and a Chinese font for it to draw with
+(apt-get install chromium fonts-wqy-zenhei; the pages name system fonts and load none). It seeds the
+demo marketplace into a fresh SQLite file, opens a campaign with a deal so /singles-day has
+something to show, starts the server on 127.0.0.1, and saves one PNG per page at 1280 × 900.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from core_http import seed  # noqa: E402
+
+from kuajing.bootstrap import prepare_database  # noqa: E402
+from kuajing.demo.seed import DEMO_PASSWORD, OPERATOR_EMAIL  # noqa: E402
+from kuajing.kit.time import utcnow  # noqa: E402
+from tests.live import start_server  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+SELLER_EMAIL = "orders@haldenrock.example"  # a demo winery
+
+
+def token(base: str, email: str) -> str:
+    answer = httpx.post(f"{base}/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+    answer.raise_for_status()
+    return answer.json()["token"]
+
+
+def open_a_sale(base: str) -> int:
+    """A campaign on now with one of the demo winery's wines as a deal: 200 units at $19.99."""
+    operator = {"Authorization": f"Bearer {token(base, OPERATOR_EMAIL)}"}
+    seller = {"Authorization": f"Bearer {token(base, SELLER_EMAIL)}"}
+    now = utcnow()
+    window = {
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=23)).isoformat(),
+    }
+    campaign = httpx.post(f"{base}/api/v1/campaigns", json={"name": "双11 2026", **window}, headers=operator)
+    campaign.raise_for_status()
+    seller_id = httpx.get(f"{base}/api/v1/me", headers=seller).json()["id"]
+    wine = httpx.get(f"{base}/api/v1/products", params={"seller_id": seller_id, "limit": 1}).json()["items"][
+        0
+    ]
+    deal = {
+        "product_id": wine["id"],
+        "price": {"amount": 1999, "currency": "USD"},
+        "quantity": 200,
+        "per_buyer_limit": 2,
+    }
+    httpx.post(
+        f"{base}/api/v1/campaigns/{campaign.json()['id']}/deals", json=deal, headers=seller
+    ).raise_for_status()
+    return wine["id"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(tempfile.mkdtemp(prefix="kuajing-shots-"))
+    url = f"sqlite:///{workdir / 'shots.db'}"
+    prepare_database(url)
+    asyncio.run(seed(url))
+    server = start_server(url, workdir / "server.log", workers=1)
+    base = server.url
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        wine_id = open_a_sale(base)
+        shots = {
+            "home.png": ("/", None),
+            "search-wine.png": ("/search?q=葡萄酒", None),
+            "product.png": (f"/products/{wine_id}", None),
+            "product-en.png": (f"/products/{wine_id}?lang=en", None),
+            "singles-day.png": ("/singles-day", None),
+            "register.png": ("/register", None),
+            "seller-new-product.png": ("/seller/products/new", SELLER_EMAIL),
+            "console-fx.png": ("/console/fx", OPERATOR_EMAIL),
+        }
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
+            for name, (path, account) in shots.items():
+                context = browser.new_context(
+                    base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 900}
+                )
+                if account is not None:
+                    context.add_cookies([{"name": "kj_session", "value": token(base, account), "url": base}])
+                page = context.new_page()
+                page.goto(path)
+                page.screenshot(path=str(args.out / name), full_page=True)
+                context.close()
+                print(f"saved {args.out / name}")
+            browser.close()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
