@@ -13,8 +13,10 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API runs an event loop in this thread while it is open,
+    and tests of other modules call asyncio.run(), which refuses to start inside one."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs Debian's chromium at {CHROMIUM}; .ci/run installs it")
