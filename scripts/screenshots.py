@@ -31,6 +31,7 @@ from tests.live import start_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SELLER_EMAIL = "orders@haldenrock.example"  # a demo winery
+BUYERS = ("li.na@buyer.example", "wang.hao@buyer.example", "chen.jing@buyer.example")  # demo buyers
 
 
 def token(base: str, email: str) -> str:
@@ -40,7 +41,8 @@ def token(base: str, email: str) -> str:
 
 
 def open_a_sale(base: str) -> int:
-    """A campaign on now with one of the demo winery's wines as a deal: 200 units at $19.99."""
+    """A campaign on now with one of the demo winery's wines as a deal (200 units at $19.99), and
+    three demo buyers' purchases of it."""
     operator = {"Authorization": f"Bearer {token(base, OPERATOR_EMAIL)}"}
     seller = {"Authorization": f"Bearer {token(base, SELLER_EMAIL)}"}
     now = utcnow()
@@ -60,9 +62,14 @@ def open_a_sale(base: str) -> int:
         "quantity": 200,
         "per_buyer_limit": 2,
     }
-    httpx.post(
-        f"{base}/api/v1/campaigns/{campaign.json()['id']}/deals", json=deal, headers=seller
-    ).raise_for_status()
+    made = httpx.post(f"{base}/api/v1/campaigns/{campaign.json()['id']}/deals", json=deal, headers=seller)
+    made.raise_for_status()
+    for email in BUYERS:  # a few sales, so the live screen has something to show
+        buyer = {"Authorization": f"Bearer {token(base, email)}"}
+        body = {"quantity": 1, "risk_notice_accepted": True}
+        httpx.post(
+            f"{base}/api/v1/deals/{made.json()['id']}/purchase", json=body, headers=buyer
+        ).raise_for_status()
     return wine["id"]
 
 
@@ -89,6 +96,7 @@ def main() -> None:
             "product.png": (f"/products/{wine_id}", None),
             "product-en.png": (f"/products/{wine_id}?lang=en", None),
             "singles-day.png": ("/singles-day", None),
+            "singles-day-live.png": ("/singles-day/live", None),
             "register.png": ("/register", None),
             "seller-new-product.png": ("/seller/products/new", SELLER_EMAIL),
             "console-fx.png": ("/console/fx", OPERATOR_EMAIL),

@@ -3,12 +3,23 @@ shift units from one column to another, so remaining + reserved + sold stays the
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import add_within_many, dialect_insert
-from kuajing.models import Campaign, Deal, DealBuyer, DealReservation, Order, OrderEvent, OrderLine, Product
+from kuajing.models import (
+    Campaign,
+    Deal,
+    DealBuyer,
+    DealReservation,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Product,
+    SellerProfile,
+)
 
 
 async def add_campaign(session: AsyncSession, campaign: Campaign) -> Campaign:
@@ -308,3 +319,51 @@ async def deals_with_products(session: AsyncSession, campaign_id: int) -> list[t
         .execution_options(populate_existing=True)
     )
     return [(deal, product) for deal, product in rows.all()]
+
+
+def _sold(campaign_id: int, statuses: list[str]) -> list[Any]:
+    """The WHERE of a campaign's sales: reservations in `statuses`, returned orders left out."""
+    return [Deal.campaign_id == campaign_id, DealReservation.status.in_(statuses), Order.status != "returned"]
+
+
+async def campaign_sales_by_seller(
+    session: AsyncSession, *, campaign_id: int, statuses: list[str], limit: int
+) -> list[tuple[int, str, str, int, int]]:
+    """(seller id, legal name, US state, orders, goods in fen), the largest sellers first."""
+    goods = func.coalesce(func.sum(Order.goods_amount), 0)
+    rows = await session.execute(
+        select(
+            Deal.seller_id,
+            SellerProfile.legal_name,
+            SellerProfile.us_state,
+            func.count(DealReservation.id),
+            goods,
+        )
+        .join(Deal, Deal.id == DealReservation.deal_id)
+        .join(Order, Order.id == DealReservation.order_id)
+        .join(SellerProfile, SellerProfile.user_id == Deal.seller_id)
+        .where(*_sold(campaign_id, statuses))
+        .group_by(Deal.seller_id, SellerProfile.legal_name, SellerProfile.us_state)
+        .order_by(goods.desc(), Deal.seller_id)
+        .limit(limit)
+    )
+    return [(int(s), name, state, int(n), int(g)) for s, name, state, n, g in rows.all()]
+
+
+async def campaign_sales_by_minute(
+    session: AsyncSession, *, campaign_id: int, statuses: list[str], since: datetime
+) -> list[tuple[str, int, int]]:
+    """("YYYY-MM-DD HH:MM" in UTC, orders, goods in fen) per minute since `since`, in order."""
+    if session.get_bind().dialect.name == "postgresql":
+        minute = func.to_char(func.date_trunc("minute", Order.created_at), "YYYY-MM-DD HH24:MI")
+    else:
+        minute = func.strftime("%Y-%m-%d %H:%M", Order.created_at)
+    rows = await session.execute(
+        select(minute, func.count(DealReservation.id), func.coalesce(func.sum(Order.goods_amount), 0))
+        .join(Deal, Deal.id == DealReservation.deal_id)
+        .join(Order, Order.id == DealReservation.order_id)
+        .where(*_sold(campaign_id, statuses), Order.created_at >= since)
+        .group_by(minute)
+        .order_by(minute)
+    )
+    return [(str(m), int(n), int(g)) for m, n, g in rows.all()]

@@ -3,7 +3,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -206,6 +206,55 @@ async def singles_day(session: AsyncSession, *, campaign_id: int | None, now: da
         for deal, product in await repository.deals_with_products(session, campaign.id)
     ]
     return SinglesDay(campaign, cards)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBoard:
+    """The 11.11 big screen: totals, the rate now, who sells most, and sales minute by minute."""
+
+    campaign: Campaign
+    stats: CampaignStats
+    orders_per_second: float  # over the last LIVE_RATE_SECONDS
+    sellers: list[tuple[str, str, int, int]]  # (legal name, state, orders, goods in fen), largest first
+    states: list[tuple[str, int, int]]  # (state, orders, goods in fen), largest first
+    minutes: list[tuple[str, int, int]]  # ("YYYY-MM-DD HH:MM" UTC, orders, goods in fen)
+
+
+LIVE_RATE_SECONDS = 10
+LIVE_MINUTES = 30
+
+
+async def live_board(session: AsyncSession, *, campaign_id: int | None, now: datetime) -> LiveBoard | None:
+    if campaign_id is not None:
+        campaign: Campaign | None = await _campaign(session, campaign_id)
+    else:
+        campaign = await repository.current_campaign(session, now=now)
+    if campaign is None:
+        return None
+    taken = list(TAKEN)
+    stats = await campaign_stats(session, campaign_id=campaign.id)
+    recent = await repository.campaign_sales_by_minute(
+        session, campaign_id=campaign.id, statuses=taken, since=now - timedelta(seconds=LIVE_RATE_SECONDS)
+    )
+    sellers = await repository.campaign_sales_by_seller(
+        session, campaign_id=campaign.id, statuses=taken, limit=1000
+    )
+    states: dict[str, list[int]] = {}
+    for _seller_id, _name, state, orders, goods in sellers:
+        totals = states.setdefault(state, [0, 0])
+        totals[0] += orders
+        totals[1] += goods
+    minutes = await repository.campaign_sales_by_minute(
+        session, campaign_id=campaign.id, statuses=taken, since=now - timedelta(minutes=LIVE_MINUTES)
+    )
+    return LiveBoard(
+        campaign=campaign,
+        stats=stats,
+        orders_per_second=sum(orders for _m, orders, _g in recent) / LIVE_RATE_SECONDS,
+        sellers=[(name, state, orders, goods) for _id, name, state, orders, goods in sellers[:10]],
+        states=sorted(((state, o, g) for state, (o, g) in states.items()), key=lambda row: (-row[2], row[0])),
+        minutes=minutes,
+    )
 
 
 async def campaign_stats(session: AsyncSession, *, campaign_id: int) -> CampaignStats:

@@ -5,6 +5,7 @@ remaining-stock bars (server-sent events), and buying through the same purchase 
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -56,6 +57,43 @@ async def singles_day(request: Request, campaign: CampaignQuery = None) -> Respo
         return await _page(request, campaign)
     except KuajingError:
         return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+
+
+@router.get("/singles-day/live", response_class=HTMLResponse)
+async def live(request: Request, campaign: CampaignQuery = None, fragment: bool = False) -> Response:
+    """The big screen. Its script reloads the board (fragment=1) every two seconds; without
+    scripts the page refreshes itself every ten."""
+    now = utcnow()
+    try:
+        async with database_of(request).transaction(write=False) as session:
+            board = await flash_sale_service.live_board(session, campaign_id=campaign, now=now)
+    except KuajingError:
+        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+    chart = _chart(board.minutes if board else [], now)
+    name = "singles_day/board.html" if fragment else "singles_day/live.html"
+    return render(request, name, {"board": board, "chart": chart, "campaign_id": campaign})
+
+
+def _chart(minutes: list[tuple[str, int, int]], now: datetime) -> list[dict[str, object]]:
+    """GMV per minute for the last LIVE_MINUTES minutes as SVG bars (x, height in a 300 x 120 box),
+    labelled in Beijing time; a minute without sales is an empty slot."""
+    by_minute = {minute: goods for minute, _orders, goods in minutes}
+    slots = []
+    for back in range(flash_sale_service.LIVE_MINUTES - 1, -1, -1):
+        moment = now - timedelta(minutes=back)
+        slots.append(
+            (
+                moment.astimezone(BEIJING).strftime("%H:%M"),
+                by_minute.get(moment.strftime("%Y-%m-%d %H:%M"), 0),
+            )
+        )
+    top = max((goods for _m, goods in slots), default=0) or 1
+    width = 300 / len(slots)
+    return [
+        {"minute": minute, "goods": goods, "x": round(i * width, 2), "width": round(width * 0.8, 2),
+         "height": round(110 * goods / top, 2)}
+        for i, (minute, goods) in enumerate(slots)
+    ]  # fmt: skip
 
 
 @router.post("/singles-day/deals/{deal_id}/buy", response_class=HTMLResponse)

@@ -2,6 +2,7 @@
 the refusals a buyer can meet, each on the page."""
 
 import json
+import re
 
 import httpx
 
@@ -70,3 +71,35 @@ def test_buying_a_unit_then_meeting_the_limit_and_the_risk_notice(api, operator_
         answer = anonymous.post(path, data={"csrf_token": _csrf(page), "campaign": campaign["id"]})
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/login?next=%2Fsingles-day%3Fcampaign%3D{campaign['id']}"
+
+
+def test_the_live_screen_shows_sales_orders_top_sellers_and_states(api, operator_token):
+    seller = seller_with_profile(api, state="OR")
+    wine = create_product(api, seller, stock=10)
+    campaign = create_campaign(api, operator_token, name="双11 大屏测试")
+    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=5, per_buyer_limit=1)  # $20.00
+    empty = api.get(f"/singles-day/live?campaign={campaign['id']}")
+    assert "暂无成交" in empty.text and '<strong id="gmv" data-fen="0">' in empty.text
+
+    for buyer in (buyer_with_identity(api), buyer_with_identity(api)):
+        bought = api.post(
+            f"/api/v1/deals/{deal['id']}/purchase",
+            json={"quantity": 1, "risk_notice_accepted": True},
+            headers=buyer.headers,
+        )
+        assert bought.status_code == 201, bought.text
+
+    page = api.get(f"/singles-day/live?campaign={campaign['id']}")
+    assert page.status_code == 200
+    # two units at $20.00 and 7.1000: ¥142.00 each
+    assert '<strong id="gmv" data-fen="28400">¥284.00</strong>' in page.text
+    assert '<strong id="orders">2</strong>' in page.text
+    assert '<strong id="rate">0.2</strong>' in page.text  # 2 orders in the last 10 seconds
+    assert 'Test Winery LLC <span class="note">(俄勒冈州)</span> — ¥284.00' in page.text
+    assert "俄勒冈州 — ¥284.00" in page.text
+    bars = re.findall(r'<rect [^>]*height="([\d.]+)"><title>[^<]*: ¥([\d.,]+)</title>', page.text)
+    assert len(bars) == 30 and ("110.0", "284.00") in bars  # this minute is the tallest bar
+
+    fragment = api.get(f"/singles-day/live?campaign={campaign['id']}&fragment=1")
+    assert "<html" not in fragment.text and "¥284.00" in fragment.text
+    assert api.get("/singles-day/live?campaign=2000000000").status_code == 404
