@@ -80,12 +80,12 @@ async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _database_busy(_request: Request, _exc: Exception) -> JSONResponse:
+async def database_busy(_request: Request, _exc: Exception) -> JSONResponse:
     # The worker's connection pool stayed full for its whole timeout: overload, not a bug.
     return problem(503, "service_busy", "The service is busy; nothing was changed. Try again shortly.")
 
 
-async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+async def unexpected(_request: Request, _exc: Exception) -> JSONResponse:
     return problem(500, "internal_error", "Something went wrong on our side; nothing was changed.")
 
 
@@ -93,5 +93,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(KuajingError, kuajing_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(PoolTimeout, _database_busy)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(PoolTimeout, database_busy)
+    app.add_exception_handler(Exception, unexpected)

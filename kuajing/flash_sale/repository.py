@@ -355,7 +355,10 @@ async def campaign_sales_by_minute(
 ) -> list[tuple[str, int, int]]:
     """("YYYY-MM-DD HH:MM" in UTC, orders, goods in fen) per minute since `since`, in order."""
     if session.get_bind().dialect.name == "postgresql":
-        minute = func.to_char(func.date_trunc("minute", Order.created_at), "YYYY-MM-DD HH24:MI")
+        # in UTC whatever the session's time zone, like the keys the caller builds
+        minute = func.to_char(
+            func.date_trunc("minute", func.timezone("UTC", Order.created_at)), "YYYY-MM-DD HH24:MI"
+        )
     else:
         minute = func.strftime("%Y-%m-%d %H:%M", Order.created_at)
     rows = await session.execute(

@@ -2,10 +2,13 @@
 a visitor who never orders, and nothing in it is trusted. Each page prices the lines afresh, and
 checkout places the order through the same checks as the API."""
 
+import re
+
 from fastapi import Request
 from starlette.responses import Response
 
 COOKIE = "kj_cart"
+DIGITS = re.compile(r"[0-9]{1,10}")
 MAX_LINES = 50
 MAX_QUANTITY = 99
 
@@ -15,7 +18,8 @@ def read(request: Request) -> dict[int, int]:
     lines: dict[int, int] = {}
     for part in request.cookies.get(COOKIE, "").split("."):
         product, _, quantity = part.partition("-")
-        readable = product.isdigit() and quantity.isdigit() and len(product) <= 10 and len(quantity) <= 2
+        # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses
+        readable = DIGITS.fullmatch(product) is not None and DIGITS.fullmatch(quantity) is not None
         fits = readable and 0 < int(product) < 2**31 and 1 <= int(quantity) <= MAX_QUANTITY
         if fits and len(lines) < MAX_LINES:
             lines[int(product)] = int(quantity)

@@ -6,6 +6,7 @@ from importlib import resources
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -21,6 +22,25 @@ from kuajing.web.templates import render
 STATIC = str(resources.files("kuajing.web").joinpath("static"))
 
 
+def _language(request: Request) -> str:
+    """Sellers' and operators' pages are English first; the storefront is Chinese first."""
+    return "en" if request.url.path.startswith(("/seller", "/console")) else "zh_CN"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/static/"))
+
+
+def _page(request: Request, status: int, code: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"status": status, "code": code},
+        status=status,
+        default_locale=_language(request),
+    )
+
+
 def install(app: FastAPI) -> None:
     app.include_router(storefront_router)
     app.include_router(buying_router)
@@ -31,26 +51,36 @@ def install(app: FastAPI) -> None:
 
     async def not_a_page(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        path = request.url.path
-        if path.startswith("/api/") or path.startswith("/static/") or exc.status_code != 404:
+        if _is_api(request) or exc.status_code != 404:
             return await problems.http_error(request, exc)
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return _page(request, 404, "not_found")
 
     async def bad_page_input(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        if request.url.path.startswith("/api/"):
+        if _is_api(request):
             return await problems.validation_error(request, exc)
-        # /products/abc names no page; a bad query string is a bad request
+        # /products/abc names no page; a bad query string or form is a bad request
         in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
-        status = 404 if in_path else 400
-        return render(request, "error.html", {"status": status, "code": "bad_request"}, status=status)
+        return _page(request, 404 if in_path else 400, "bad_request")
 
     async def refused_page(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, KuajingError)
-        if request.url.path.startswith("/api/"):
+        if _is_api(request):
             return await problems.kuajing_error(request, exc)
-        return render(request, "error.html", {"status": exc.status, "code": exc.code}, status=exc.status)
+        return _page(request, exc.status, exc.code)
+
+    async def busy_page(request: Request, exc: Exception) -> Response:
+        if _is_api(request):
+            return await problems.database_busy(request, exc)
+        return _page(request, 503, "service_busy")
+
+    async def broken_page(request: Request, exc: Exception) -> Response:
+        if _is_api(request):
+            return await problems.unexpected(request, exc)
+        return _page(request, 500, "internal_error")
 
     app.add_exception_handler(StarletteHTTPException, not_a_page)
-    app.add_exception_handler(KuajingError, refused_page)
     app.add_exception_handler(RequestValidationError, bad_page_input)
+    app.add_exception_handler(KuajingError, refused_page)
+    app.add_exception_handler(PoolTimeout, busy_page)
+    app.add_exception_handler(Exception, broken_page)

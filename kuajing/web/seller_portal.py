@@ -2,7 +2,8 @@
 the landed yuan price buyers will see and any compliance problems, before it is listed."""
 
 import json
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -25,6 +26,8 @@ from kuajing.web.storefront import CATEGORIES
 from kuajing.web.templates import render
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
+PRICE = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")  # dollars and cents, at most $9,999,999.99
+WHOLE = re.compile(r"[0-9]{1,9}")
 Text = Annotated[str, Form(max_length=5000)]
 FIELDS = (
     "sku", "title_en", "title_zh", "description_en", "description_zh", "category", "hs_code",
@@ -56,21 +59,26 @@ async def dashboard(request: Request, session: SessionDep) -> Response:
     return _english(request, "seller/dashboard.html", {"listings": page.listings, "viewer": seller})
 
 
+def _whole(text: str, otherwise: int) -> int:
+    """A whole number typed in a form, or `otherwise` (which the schema then refuses)."""
+    text = text.strip()
+    return int(text) if WHOLE.fullmatch(text) else otherwise
+
+
 def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]]:
     """The form as the API's ProductIn, or the fields in error (field -> code)."""
     errors: dict[str, str] = {}
-    try:
-        cents = Decimal(typed["price"].strip().lstrip("$")) * 100
-        if cents != cents.to_integral_value():
-            raise InvalidOperation
-    except InvalidOperation:
+    price = typed["price"].strip().lstrip("$")
+    cents = Decimal(0)
+    if PRICE.fullmatch(price):  # never Decimal() on free text: "Infinity", "9e999999"
+        cents = Decimal(price) * 100
+    else:
         errors["price"] = "invalid_price"
-        cents = Decimal(0)
     try:
         attributes = json.loads(typed["attributes"]) if typed["attributes"].strip() else {}
         if not isinstance(attributes, dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" thousands deep
         errors["attributes"] = "invalid_attributes"
         attributes = {}
     try:
@@ -82,16 +90,16 @@ def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]
                 "category": typed["category"],
                 "hs_code": typed["hs_code"].strip(),
                 "price": {"amount": int(cents), "currency": "USD"},
-                "stock": int(typed["stock"]) if typed["stock"].strip().isdigit() else -1,
-                "weight_grams": int(typed["weight_grams"]) if typed["weight_grams"].strip().isdigit() else 0,
+                "stock": _whole(typed["stock"], -1),
+                "weight_grams": _whole(typed["weight_grams"], 0),
                 "attributes": attributes,
             }
         )
     except ValidationError as exc:
         for error in exc.errors():
-            loc = [str(part) for part in error["loc"]]
+            loc = [str(part) for part in error["loc"]] or ["attributes"]  # a model-wide check
             field = "_".join(loc[:2]) if loc[0] in ("title", "description") else loc[0]
-            errors.setdefault("price" if field == "price" else field, "invalid_field")
+            errors.setdefault(field if field in FIELDS else "attributes", "invalid_field")
         return None, errors
     return (None, errors) if errors else (body, errors)
 

@@ -12,12 +12,14 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from kuajing.compliance import risk_notice
-from kuajing.db import database_of, end_read
+from kuajing.compliance.errors import RiskNoticeRequired
+from kuajing.db import Database, database_of, end_read
 from kuajing.errors import KuajingError
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.flash_sale.ledger import Refused, Reserved, StockLedger
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.time import BEIJING, beijing_date, beijing_year, utcnow
+from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import Role
 from kuajing.web.session import check_csrf, login_path, viewer
 from kuajing.web.templates import render
@@ -64,9 +66,14 @@ async def live(request: Request, campaign: CampaignQuery = None, fragment: bool 
     """The big screen. Its script reloads the board (fragment=1) every two seconds; without
     scripts the page refreshes itself every ten."""
     now = utcnow()
-    try:
-        async with database_of(request).transaction(write=False) as session:
-            board = await flash_sale_service.live_board(session, campaign_id=campaign, now=now)
+    database = database_of(request)
+
+    async def load() -> flash_sale_service.LiveBoard | None:
+        async with database.transaction(write=False) as session:
+            return await flash_sale_service.live_board(session, campaign_id=campaign, now=now)
+
+    try:  # every screen reloads every two seconds: one read per worker a second serves them all
+        board = await _boards.get_or_load(campaign, load)
     except KuajingError:
         return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
     chart = _chart(board.minutes if board else [], now)
@@ -109,14 +116,15 @@ async def buy(
     check_csrf(request, csrf_token)
     ledger: StockLedger = request.app.state.stock_ledger
     now = utcnow()
+    refusal: KuajingError | None = None
     async with database_of(request).transaction(write=False) as session:
         principal = await viewer(request, session)
         if principal is None or principal.role != Role.buyer:
             back = "/singles-day" + (f"?campaign={campaign}" if campaign else "")
             return RedirectResponse(login_path(request, back), status_code=303)
-        if not risk_notice_accepted:
-            return await _page(request, campaign, message=(deal_id, "risk_notice_required"), status=422)
         try:
+            if not risk_notice_accepted:
+                raise RiskNoticeRequired(message="Accept the risk notice to buy.")
             deal = await flash_sale_service.deal_facts(session, deal_id=deal_id)
             flash_sale_service.admit(ledger, deal, quantity=1, now=now)
             await end_read(session)  # before waiting on the buyer's batched lookup
@@ -135,12 +143,30 @@ async def buy(
                 buyer=buyer,
             )
         except KuajingError as exc:
-            return await _page(request, campaign, message=(deal_id, exc.code), status=exc.status)
+            refusal = exc
+    # the refusal's page is rendered once this read session has given its connection back
+    if refusal is not None:
+        return await _page(request, campaign, message=(deal_id, refusal.code), status=refusal.status)
     outcome = await ledger.purchase(attempt)
     if isinstance(outcome, Reserved):
         return RedirectResponse(f"/orders/{outcome.order_id}", status_code=303)
     assert isinstance(outcome, Refused)  # no Idempotency-Key here, so never Replayed
     return await _page(request, campaign, message=(deal_id, outcome.error.code), status=outcome.error.status)
+
+
+# Every open page streams, so a worker reads each campaign's stock once a second, not once per
+# page: the first stream to ask loads it (single-flight) and the others share the answer.
+_stock: TTLCache[int | None, dict[int, int]] = TTLCache(TICK_SECONDS)
+_boards: TTLCache[int | None, flash_sale_service.LiveBoard | None] = TTLCache(TICK_SECONDS)
+
+
+async def _remaining(database: Database, campaign: int | None) -> dict[int, int]:
+    async def load() -> dict[int, int]:
+        async with database.transaction(write=False) as session:
+            sale = await flash_sale_service.singles_day(session, campaign_id=campaign, now=utcnow())
+        return {} if sale is None else {card.deal.id: card.deal.remaining for card in sale.deals}
+
+    return await _stock.get_or_load(campaign, load)
 
 
 @router.get("/singles-day/stream")
@@ -158,10 +184,7 @@ async def stream(request: Request, campaign: CampaignQuery = None) -> Response:
         until = loop.time() + STREAM_SECONDS
         yield f"retry: {int(TICK_SECONDS * 3000)}\n\n"
         while loop.time() < until and not await request.is_disconnected():
-            async with database.transaction(write=False) as session:
-                sale = await flash_sale_service.singles_day(session, campaign_id=campaign, now=utcnow())
-            remaining = {} if sale is None else {card.deal.id: card.deal.remaining for card in sale.deals}
-            yield f"data: {json.dumps(remaining)}\n\n"
+            yield f"data: {json.dumps(await _remaining(database, campaign))}\n\n"
             await asyncio.sleep(TICK_SECONDS)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

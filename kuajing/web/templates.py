@@ -3,6 +3,7 @@ language's catalog is bound to `_()` and `{% trans %}`, so a page never mixes tw
 
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -11,6 +12,14 @@ from starlette.requests import Request
 from kuajing.web import i18n
 from kuajing.web.session import CSRF_COOKIE, SESSION_SECONDS, csrf_token
 from kuajing.web.us_states import state_name
+
+
+def _switch_href(request: Request, lang: str) -> str:
+    """This page in the other language: the same path and query, `lang` replaced. A path that
+    starts with // would be read as another host, so it collapses to one slash."""
+    path = "/" + request.url.path.lstrip("/")
+    query = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    return f"{path}?{urlencode([*query, ('lang', lang)])}"
 
 
 @cache
@@ -48,7 +57,12 @@ def render(
     csrf = csrf_token(request)
     page = environment(locale).get_template(name)
     html = page.render(
-        {"viewer": None, **context}, request=request, switch_to=other, path=request.url.path, csrf=csrf
+        {"viewer": None, **context},
+        request=request,
+        switch_to=other,
+        switch_href=_switch_href(request, other),
+        path=request.url.path,
+        csrf=csrf,
     )
     response = HTMLResponse(html, status_code=status)
     if getattr(request.state, "new_csrf", None) == csrf:
