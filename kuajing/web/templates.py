@@ -28,6 +28,8 @@ def environment(locale: str) -> Environment:
         loader=PackageLoader("kuajing.web", "templates"),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
+        # templates ship in the package: never stat their files on every page (a restart reloads)
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
