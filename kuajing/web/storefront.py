@@ -14,7 +14,6 @@ from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.pricing import service as pricing_service
-from kuajing.seller import repository as seller_repository
 from kuajing.seller import service as seller_service
 from kuajing.web.session import viewer
 from kuajing.web.templates import render
@@ -77,7 +76,10 @@ async def product(request: Request, product_id: IdPath, session: SessionDep) -> 
         amounts = quote.amounts
     except KuajingError:
         pass  # no FX rate yet, or the goods are off the list: the page says it cannot price them
-    seller = await seller_repository.get_profile(session, listing.product.seller_id)
+    try:
+        seller = await seller_service.get_profile(session, seller_id=listing.product.seller_id)
+    except KuajingError:
+        seller = None  # listed before a profile requirement existed: the page leaves the origin out
     return render(
         request,
         "storefront/product.html",
