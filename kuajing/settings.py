@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # servers within this many seconds.
     rules_cache_seconds: float = Field(default=60, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # The pages' cookies (session, CSRF, cart, language) carry Secure: set it behind HTTPS. Off
+    # by default so the demo works on http://127.0.0.1.
+    cookie_secure: bool = False
     # How long a flash-sale reservation (an unpaid deal order) holds its units.
     flash_sale_ttl_seconds: float = Field(default=300, gt=0)
     # Group commit: purchase attempts on one deal arriving within this window (or until the

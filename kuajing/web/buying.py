@@ -34,6 +34,7 @@ from kuajing.web.session import (
     check_csrf,
     login_path,
     safe_next,
+    set_cookie,
     viewer,
 )
 from kuajing.web.templates import render
@@ -49,10 +50,8 @@ def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _signed_in(response: Response, token: str) -> Response:
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=SESSION_SECONDS, httponly=True, samesite="lax", path="/"
-    )
+def _signed_in(request: Request, response: Response, token: str) -> Response:
+    set_cookie(request, response, SESSION_COOKIE, token, max_age=SESSION_SECONDS)
     return response
 
 
@@ -83,7 +82,7 @@ async def login(
         return render(request, "buying/login.html", context, status=401)
     async with database.transaction(write=True) as session:
         token = await auth_service.issue_token(session, user=user)
-    return _signed_in(_see_other(safe_next(next)), token)
+    return _signed_in(request, _see_other(safe_next(next)), token)
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -119,7 +118,7 @@ async def register(
     except KuajingError as exc:
         context = {"next": safe_next(next), "values": values, "error": exc.code}
         return render(request, "buying/register.html", context, status=exc.status)
-    return _signed_in(_see_other(safe_next(next)), token)
+    return _signed_in(request, _see_other(safe_next(next)), token)
 
 
 @router.post("/logout")
@@ -179,7 +178,7 @@ async def add_to_cart(
         lines.pop(product_id, None)
     else:
         lines[product_id] = quantity
-    return cart_cookie.write(_see_other("/cart"), lines)
+    return cart_cookie.write(request, _see_other("/cart"), lines)
 
 
 # -- checkout ----------------------------------------------------------------------------------
@@ -303,7 +302,7 @@ async def checkout(
         )
     for listing, _quantity in group[0]["items"]:
         lines.pop(listing.product.id, None)
-    return cart_cookie.write(_see_other(f"/orders/{order.id}"), lines)
+    return cart_cookie.write(request, _see_other(f"/orders/{order.id}"), lines)
 
 
 # -- orders ------------------------------------------------------------------------------------

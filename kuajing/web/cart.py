@@ -7,6 +7,8 @@ import re
 from fastapi import Request
 from starlette.responses import Response
 
+from kuajing.web.session import set_cookie
+
 COOKIE = "kj_cart"
 DIGITS = re.compile(r"[0-9]{1,10}")
 MAX_LINES = 50
@@ -26,10 +28,10 @@ def read(request: Request) -> dict[int, int]:
     return lines
 
 
-def write(response: Response, lines: dict[int, int]) -> Response:
+def write(request: Request, response: Response, lines: dict[int, int]) -> Response:
     if not lines:
         response.delete_cookie(COOKIE, path="/")
         return response
     value = ".".join(f"{product}-{quantity}" for product, quantity in list(lines.items())[:MAX_LINES])
-    response.set_cookie(COOKIE, value, max_age=30 * 86400, httponly=True, samesite="lax", path="/")
+    set_cookie(request, response, COOKIE, value, max_age=30 * 86400)
     return response

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
 from kuajing.auth import service as auth_service
 from kuajing.auth.tokens import Principal
@@ -26,6 +27,20 @@ SESSION_SECONDS = 30 * 86400
 class CsrfRejected(KuajingError):
     status = 403
     code = "csrf_rejected"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int) -> None:
+    """Every page cookie the same way: HttpOnly (no script reads it), SameSite=Lax (another
+    site's form posts go without it), the whole site, and Secure when KUAJING_COOKIE_SECURE is."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.app.state.settings.cookie_secure,
+    )
 
 
 def csrf_token(request: Request) -> str:

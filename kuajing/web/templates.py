@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 
 from kuajing.web import i18n
-from kuajing.web.session import CSRF_COOKIE, SESSION_SECONDS, csrf_token
+from kuajing.web.session import CSRF_COOKIE, SESSION_SECONDS, csrf_token, set_cookie
 from kuajing.web.us_states import state_name
 
 
@@ -68,9 +68,7 @@ def render(
     )
     response = HTMLResponse(html, status_code=status)
     if getattr(request.state, "new_csrf", None) == csrf:
-        response.set_cookie(
-            CSRF_COOKIE, csrf, max_age=SESSION_SECONDS, httponly=True, samesite="lax", path="/"
-        )
+        set_cookie(request, response, CSRF_COOKIE, csrf, max_age=SESSION_SECONDS)
     if request.query_params.get("lang") and request.cookies.get(i18n.COOKIE) != locale:
-        response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, httponly=True, samesite="lax")
+        set_cookie(request, response, i18n.COOKIE, locale, max_age=365 * 86400)
     return response

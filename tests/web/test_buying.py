@@ -10,6 +10,7 @@ import httpx
 
 from tests.auth.factories import new_id_number, seller_with_profile
 from tests.catalog.factories import create_product
+from tests.live import start_server
 
 ADDRESS = {
     "address_name": "李娜",
@@ -179,6 +180,15 @@ def test_a_wrong_password_is_shown_on_the_form_with_the_email_kept(api):
         )
         assert (right.status_code, right.headers["location"]) == (303, "/")  # never to another host
         assert "My orders" in browser.get("/").text
+
+
+def test_cookies_are_secure_when_the_setting_says_so(tmp_path, database_url):
+    server = start_server(database_url, tmp_path / "secure.log", cookie_secure="true")
+    try:
+        page = httpx.get(f"{server.url}/register")
+        assert "Secure" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+    finally:
+        server.stop()
 
 
 def test_session_and_csrf_cookies_are_httponly_and_samesite(api):
