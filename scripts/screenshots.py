@@ -100,6 +100,7 @@ def main() -> None:
             "register.png": ("/register", None),
             "seller-new-product.png": ("/seller/products/new", SELLER_EMAIL),
             "console-fx.png": ("/console/fx", OPERATOR_EMAIL),
+            "console-jobs.png": ("/console/jobs", OPERATOR_EMAIL),
         }
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
