@@ -184,6 +184,25 @@ async def add_to_cart(
 # -- checkout ----------------------------------------------------------------------------------
 
 
+def _typed_address(*values: str | None) -> dict[str, str]:
+    """The address fields as typed, in ADDRESS_FIELDS order, keyed as the form names them."""
+    return {f"address_{field}": value or "" for field, value in zip(ADDRESS_FIELDS, values, strict=True)}
+
+
+def _address(typed: dict[str, str]) -> tuple[dict[str, str] | None, dict[str, str]]:
+    """The typed address checked like the API's ShippingAddress: (the address, no errors), or
+    (None, form field -> problem code)."""
+    try:
+        fields = {field: typed[f"address_{field}"] for field in ADDRESS_FIELDS}
+        return ShippingAddress.model_validate(fields).model_dump(), {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "street"
+            errors.setdefault(f"address_{field}", "invalid_field")
+        return None, errors
+
+
 async def _checkout_page(
     request: Request,
     session: AsyncSession,
@@ -239,25 +258,13 @@ async def checkout(
     if principal is None or principal.role != Role.buyer:
         return _see_other(login_path(request, f"/checkout?seller={seller}"))
     typed = {
-        "address_name": address_name,
-        "address_phone": address_phone,
-        "address_province": address_province,
-        "address_city": address_city,
-        "address_district": address_district,
-        "address_street": address_street,
+        **_typed_address(
+            address_name, address_phone, address_province, address_city, address_district, address_street
+        ),
         "identity_name": identity_name or "",
         "identity_id_number": identity_id_number or "",
     }
-    errors: dict[str, str] = {}
-    address: dict[str, str] = {}
-    try:
-        address = ShippingAddress.model_validate(
-            {field: typed[f"address_{field}"] for field in ADDRESS_FIELDS}
-        ).model_dump()
-    except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "street"
-            errors.setdefault(f"address_{field}", "invalid_field")
+    address, errors = _address(typed)
     if identity_name is not None or identity_id_number is not None:
         try:
             IdentityIn.model_validate({"name": identity_name or "", "id_number": identity_id_number or ""})
@@ -380,25 +387,13 @@ async def pay(
     principal = await viewer(request, session)
     if principal is None:
         return _see_other(login_path(request, f"/orders/{order_id}"))
-    typed = {
-        "address_name": address_name or "",
-        "address_phone": address_phone or "",
-        "address_province": address_province or "",
-        "address_city": address_city or "",
-        "address_district": address_district or "",
-        "address_street": address_street or "",
-    }
+    typed = _typed_address(
+        address_name, address_phone, address_province, address_city, address_district, address_street
+    )
     address = None
     if address_name is not None:
-        try:
-            address = ShippingAddress.model_validate(
-                {field: typed[f"address_{field}"] for field in ADDRESS_FIELDS}
-            ).model_dump()
-        except ValidationError as exc:
-            errors = {
-                f"address_{error['loc'][0] if error['loc'] else 'street'}": "invalid_field"
-                for error in exc.errors()
-            }
+        address, errors = _address(typed)
+        if errors:
             return await _order_or_404(request, session, principal, order_id, values=typed, errors=errors)
     try:
         async with session.begin_nested():
