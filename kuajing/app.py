@@ -13,6 +13,7 @@ from kuajing.audit.endpoints import router as audit_router
 from kuajing.auth import repository as auth_repository
 from kuajing.auth.endpoints import router as auth_router
 from kuajing.auth.tokens import TokenCache
+from kuajing.catalog import service as catalog_service
 from kuajing.catalog.endpoints import router as catalog_router
 from kuajing.catalog.search import warm_up
 from kuajing.compliance import service as compliance_service
@@ -31,6 +32,7 @@ from kuajing.order import sweeper
 from kuajing.order.endpoints import router as order_router
 from kuajing.pricing import snapshots
 from kuajing.pricing.endpoints import router as pricing_router
+from kuajing.seller import service as seller_service
 from kuajing.seller.endpoints import router as seller_router
 from kuajing.settings import Settings, get_settings
 from kuajing.web import pages
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.buyer_years = BatchLoader(app.state.database, compliance_service.buyer_years)
         app.state.stock_ledger = stock_ledger(app.state.database, settings)
         snapshots.configure(settings.read_cache_seconds)
+        catalog_service.configure(settings.read_cache_seconds)  # the storefront's searches
+        seller_service.configure(settings.read_cache_seconds)  # the home page's sellers
         compliance_service.configure(settings.rules_cache_seconds)
         await asyncio.to_thread(warm_up)
         # jieba's dictionary and the imported modules are a large heap that never changes;

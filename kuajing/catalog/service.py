@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,19 +20,35 @@ from kuajing.catalog.schemas import MAX_STOCK
 from kuajing.catalog.search import index_text, query_terms
 from kuajing.compliance import category_rules
 from kuajing.compliance.category_rules import RuleProblem
+from kuajing.errors import KuajingError
 from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
+from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import Product
 from kuajing.pricing import service as pricing_service
 from kuajing.pricing import snapshots
+from kuajing.pricing.amounts import OrderAmounts
 from kuajing.pricing.service import ListingPrice
+from kuajing.pricing.snapshots import ProductFacts, SellerFacts
 from kuajing.seller import service as seller_service
 from kuajing.seller.errors import CurrencyNotAllowed
 
 MAX_ATTRIBUTES_BYTES = 8_000
 MAX_ATTRIBUTE_DEPTH = 4
 MAX_PRICE_CENTS = 10_000_000  # $100,000
+
+# The storefront's searches per worker: (terms, category, after id, limit) -> the products found
+# and the next cursor. Read from the database, at most KUAJING_READ_CACHE_SECONDS old; a product
+# created or changed in this worker clears them. Prices are not kept here: see storefront_search.
+_storefront_searches: TTLCache[
+    tuple[tuple[str, ...], str | None, int | None, int], tuple[tuple[ProductFacts, ...], str | None]
+] = TTLCache(1.0, max_entries=10_000)
+
+
+def configure(ttl_seconds: float) -> None:
+    _storefront_searches.ttl = ttl_seconds
+    _storefront_searches.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +75,27 @@ class Listing:
 class Page:
     listings: list[Listing]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StorefrontListing:
+    """A product on the storefront's search page and its yuan price (None: not priced yet)."""
+
+    product: ProductFacts
+    price: ListingPrice | None
+
+
+@dataclass(frozen=True, slots=True)
+class StorefrontPage:
+    listings: list[StorefrontListing]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StorefrontProduct:
+    product: ProductFacts
+    amounts: OrderAmounts | None  # one unit, tax and shipping included; None: it cannot be priced
+    seller: SellerFacts | None  # None: listed before a profile was required
 
 
 def _depth(value: Any) -> int:
@@ -137,6 +175,8 @@ async def create_product(
             await repository.add_product(session, product)
     except IntegrityError as exc:
         raise DuplicateSku(message=f"You already list SKU {sku}.") from exc
+    _storefront_searches.clear()
+    seller_service.forget_featured()
     return product
 
 
@@ -172,6 +212,7 @@ async def update_product(
             raise StockWouldGoNegative(message=f"Stock cannot go below 0 or above {MAX_STOCK:,}.")
         await session.refresh(product, ["stock"])
     snapshots.forget_products([product.id])
+    _storefront_searches.clear()
     return product
 
 
@@ -203,3 +244,44 @@ async def search(
     products, next_cursor = page_of(products, limit)
     prices = await pricing_service.listing_prices(session, products)
     return Page(listings=[Listing.of(p, prices.get(p.id)) for p in products], next_cursor=next_cursor)
+
+
+async def storefront_search(
+    session: AsyncSession, *, q: str | None, category: str | None, limit: int, cursor: str | None
+) -> StorefrontPage:
+    """search() for buyers' pages: the products found come from this worker's recent searches
+    (at most KUAJING_READ_CACHE_SECONDS old), priced now from the price snapshots, so a new FX
+    rate or shipping fee shows as soon as a quote would show it."""
+    terms = tuple(query_terms(q)) if q else ()
+    after_id = decode_cursor(cursor)
+
+    async def load() -> tuple[tuple[ProductFacts, ...], str | None]:
+        products = await repository.list_products(
+            session, terms=list(terms), category=category, seller_id=None, after_id=after_id, limit=limit + 1
+        )
+        found, next_cursor = page_of(products, limit)
+        return tuple(ProductFacts.of(p) for p in found), next_cursor
+
+    key = (terms, category, after_id, limit)
+    products, next_cursor = await _storefront_searches.get_or_load(key, load)
+    prices = await pricing_service.listing_prices(session, products)
+    return StorefrontPage([StorefrontListing(p, prices.get(p.id)) for p in products], next_cursor)
+
+
+async def storefront_product(session: AsyncSession, *, product_id: int, now: datetime) -> StorefrontProduct:
+    """One product for its page, read as a quote reads it (this worker's snapshots, at most
+    KUAJING_READ_CACHE_SECONDS old) and priced for one unit by the quote itself."""
+    product = (await snapshots.products(session, [product_id])).get(product_id)
+    if product is None:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    seller = (await snapshots.sellers(session, [product.seller_id])).get(product.seller_id)
+    amounts = None
+    if seller is not None:  # a quote needs the seller's shipping fee
+        try:
+            quote = await pricing_service.quote(session, lines=[(product_id, 1)], buyer_id=None, now=now)
+        except KuajingError:
+            pass  # no FX rate yet: the page says it cannot price the goods
+        else:
+            # goods off the positive list leave no line to price, only a problem
+            amounts = quote.amounts if quote.amounts.lines else None
+    return StorefrontProduct(product, amounts, seller)

@@ -87,6 +87,7 @@ async def seed(database: Database, *, advance: Callable[[str], None] = lambda _l
                 us_state=entry["us_state"],
                 employees=entry["employees"],
                 shipping_fee=Money(entry["shipping_fee"], "USD"),
+                story=entry["story"],
             )
             ids = []
             for item in entry["products"]:

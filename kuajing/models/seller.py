@@ -19,4 +19,7 @@ class SellerProfile(Base):
     # Without a code the seller's customs messages are drafted but held back.
     customs_code: Mapped[str | None] = mapped_column(String(18))
     customs_name: Mapped[str | None] = mapped_column(String(100))
+    # The seller's story as buyers read it on each product page, in both languages ("" if none).
+    story_en: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    story_zh: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,10 +1,11 @@
 """FX rates, quotes and listing prices. A quote lists problems; placing an order raises them."""
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,7 @@ from kuajing.pricing.amounts import Channel, LineInput, OrderAmounts, price_orde
 from kuajing.pricing.errors import FxRateUnavailable, MixedSellers, UnknownCurrencyPair, UnknownProduct
 from kuajing.pricing.fx import parse_rate
 from kuajing.pricing.snapshots import FxFacts, ProductFacts, SellerFacts
-from kuajing.pricing.tax import cbec_rate, consumption_tax_for
+from kuajing.pricing.tax import Measures, cbec_rate, consumption_tax_for
 
 PAIRS = {("USD", "CNY")}
 ORIGIN = "US"  # every seller ships from the United States
@@ -96,21 +97,29 @@ async def current_fx(session: AsyncSession, *, fresh: bool = False) -> FxFacts:
 
 
 def _line_input(
-    product: ProductFacts, quantity: int, rules: RuleBook, on: date, entry: PositiveEntry | None
+    product_id: int,
+    hs_code: str,
+    unit_price_usd: int,
+    measures: Measures,
+    quantity: int,
+    *,
+    rules: RuleBook,
+    on: date,
+    entry: PositiveEntry | None,
 ) -> LineInput | None:
     """The line priced by the rules in force, or None when the goods may not use the channel
     (`entry` is the product's positive-list line, looked up by the caller)."""
-    rate = rules.tax_rate(product.hs_code, on)
+    rate = rules.tax_rate(hs_code, on)
     if rate is None or entry is None or entry.excluded:
         return None
     return LineInput(
-        product_id=product.id,
+        product_id=product_id,
         quantity=quantity,
-        unit_price_usd=product.price_amount,
+        unit_price_usd=unit_price_usd,
         tax_rate=rate,
-        additional_tariff_rate=rules.additional_tariff(ORIGIN, product.hs_code, on),
-        within_limits_tariff_rate=rules.additional_tariff(ORIGIN, product.hs_code, on, within_limits=True),
-        measures=category_rules.measures(product.attributes),
+        additional_tariff_rate=rules.additional_tariff(ORIGIN, hs_code, on),
+        within_limits_tariff_rate=rules.additional_tariff(ORIGIN, hs_code, on, within_limits=True),
+        measures=measures,
     )
 
 
@@ -200,7 +209,16 @@ async def quote(
     for product_id in sorted(quantities):
         product, quantity = products[product_id], quantities[product_id]
         entry = rules.positive_entry(product.hs_code, on)
-        line = _line_input(product, quantity, rules, on, entry)
+        line = _line_input(
+            product.id,
+            product.hs_code,
+            product.price_amount,
+            product.measures,
+            quantity,
+            rules=rules,
+            on=on,
+            entry=entry,
+        )
         if line is None or entry is None:
             problems.append(_off_the_list(product, entry))
             continue
@@ -298,7 +316,9 @@ async def quote(
     )
 
 
-async def listing_prices(session: AsyncSession, products: list[Product]) -> dict[int, ListingPrice]:
+async def listing_prices(
+    session: AsyncSession, products: Sequence[Product] | Sequence[ProductFacts]
+) -> dict[int, ListingPrice]:
     """Yuan price, CBEC tax rate and landed cost of one unit (with the seller's freight) per product.
 
     Products with no rate (no FX yet, or HS code not on the positive list) are left out.
@@ -308,29 +328,49 @@ async def listing_prices(session: AsyncSession, products: list[Product]) -> dict
         return {}
     rules = await compliance_service.rulebook(session)
     on = beijing_date(utcnow())
-    limits = rules.limits(on)
     profiles = await snapshots.sellers(session, {p.seller_id for p in products})
     prices = {}
     for product in products:
-        entry = rules.positive_entry(product.hs_code, on)
-        line = _line_input(ProductFacts.of(product), 1, rules, on, entry)
-        profile = profiles.get(product.seller_id)
-        if line is None or entry is None or profile is None:
+        facts = product if isinstance(product, ProductFacts) else ProductFacts.of(product)
+        profile = profiles.get(facts.seller_id)
+        if profile is None:
             continue
-        amounts = price_order(
-            [line], freight_usd=profile.shipping_fee_amount, fx_rate=fx.rate, per_order_limit=limits.per_order
+        price = _unit_listing_price(
+            facts.hs_code, facts.price_amount, facts.measures, profile.shipping_fee_amount, fx.rate, rules, on
         )
-        unit_price = amounts.lines[0].unit_price
-        # the ad valorem consumption tax this unit really carries (a high-end cream: 15%)
-        consumption = consumption_tax_for(
-            line.tax_rate, unit_price=unit_price, quantity=1, measures=line.measures
-        )
-        prices[product.id] = ListingPrice(
-            price_cny=unit_price,
-            tax_rate=cbec_rate(consumption.rate, line.tax_rate.vat).quantize(Decimal("0.0001")),
-            landed=amounts.total,
-            freight=amounts.freight,
-            tax=amounts.tax,
-            bonded_only=entry.bonded_only,
-        )
+        if price is not None:
+            prices[facts.id] = price
     return prices
+
+
+@lru_cache(maxsize=2048)
+def _unit_listing_price(
+    hs_code: str,
+    price_usd: int,
+    measures: Measures,
+    freight_usd: int,
+    fx_rate: Decimal,
+    rules: RuleBook,
+    on: date,
+) -> ListingPrice | None:
+    """One unit's listing price, a pure function of its arguments and so remembered: a search
+    page prices two dozen listings whose inputs seldom change. A new rate, fee, price or rule
+    book (hashed by identity: a reload is a new object) is a new key, never a stale answer."""
+    entry = rules.positive_entry(hs_code, on)
+    line = _line_input(0, hs_code, price_usd, measures, 1, rules=rules, on=on, entry=entry)
+    if line is None or entry is None:
+        return None
+    amounts = price_order(
+        [line], freight_usd=freight_usd, fx_rate=fx_rate, per_order_limit=rules.limits(on).per_order
+    )
+    unit_price = amounts.lines[0].unit_price
+    # the ad valorem consumption tax this unit really carries (a high-end cream: 15%)
+    consumption = consumption_tax_for(line.tax_rate, unit_price=unit_price, quantity=1, measures=measures)
+    return ListingPrice(
+        price_cny=unit_price,
+        tax_rate=cbec_rate(consumption.rate, line.tax_rate.vat).quantize(Decimal("0.0001")),
+        landed=amounts.total,
+        freight=amounts.freight,
+        tax=amounts.tax,
+        bonded_only=entry.bonded_only,
+    )

@@ -1,5 +1,5 @@
-"""Per-process snapshots of what quotes and listing prices read: products, sellers' shipping
-fees and the FX rate, so a quote needs no database round trip.
+"""Per-process snapshots of what quotes, listing prices and the storefront's product page read:
+products, sellers (shipping fee, name, state) and the FX rate, so they need no database round trip.
 
 A quote is a preview: it may see data up to KUAJING_READ_CACHE_SECONDS old. A write forgets
 the entries it changed in its own worker, though a quote loading concurrently (before the write
@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog import repository as catalog_repository
+from kuajing.compliance import category_rules
 from kuajing.kit.ttl_cache import TTLCache
-from kuajing.models import Product
+from kuajing.models import Product, SellerProfile
 from kuajing.pricing import repository
+from kuajing.pricing.tax import Measures
 from kuajing.seller import repository as seller_repository
 
 
@@ -35,6 +37,9 @@ class ProductFacts:
     title_zh: str
     sku: str
     weight_grams: int
+    description_en: str
+    description_zh: str
+    measures: Measures  # read from the attributes once, not on every price
 
     @classmethod
     def of(cls, product: Product) -> "ProductFacts":
@@ -49,6 +54,9 @@ class ProductFacts:
             product.title_zh,
             product.sku,
             product.weight_grams,
+            product.description_en,
+            product.description_zh,
+            category_rules.measures(product.attributes),
         )
 
 
@@ -56,6 +64,21 @@ class ProductFacts:
 class SellerFacts:
     user_id: int
     shipping_fee_amount: int
+    legal_name: str
+    us_state: str
+    story_en: str
+    story_zh: str
+
+    @classmethod
+    def of(cls, profile: SellerProfile) -> "SellerFacts":
+        return cls(
+            profile.user_id,
+            profile.shipping_fee_amount,
+            profile.legal_name,
+            profile.us_state,
+            profile.story_en,
+            profile.story_zh,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +127,7 @@ async def sellers(
 ) -> dict[int, SellerFacts]:
     async def load(missing: set[int]) -> dict[int, SellerFacts]:
         rows = await seller_repository.get_profiles(session, missing)
-        return {seller_id: SellerFacts(p.user_id, p.shipping_fee_amount) for seller_id, p in rows.items()}
+        return {seller_id: SellerFacts.of(profile) for seller_id, profile in rows.items()}
 
     if fresh:
         return await load(set(seller_ids))

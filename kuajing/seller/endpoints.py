@@ -6,7 +6,7 @@ from kuajing.kit.money import Money
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.models import SellerProfile
 from kuajing.seller import service
-from kuajing.seller.schemas import ProfileIn, ProfileOut
+from kuajing.seller.schemas import ProfileIn, ProfileOut, StoryOut
 
 router = APIRouter(tags=["seller"])
 
@@ -20,6 +20,7 @@ def _out(profile: SellerProfile) -> ProfileOut:
         shipping_fee=MoneyModel.usd(profile.shipping_fee_amount),
         customs_code=profile.customs_code,
         customs_name=profile.customs_name,
+        story=StoryOut(en=profile.story_en, zh=profile.story_zh),
         updated_at=profile.updated_at,
     )
 
@@ -35,6 +36,7 @@ async def put_profile(body: ProfileIn, seller: SellerPrincipal, session: Session
         shipping_fee=Money(body.shipping_fee.amount, body.shipping_fee.currency),
         customs_code=body.customs_code,
         customs_name=body.customs_name,
+        story=None if body.story is None else body.story.model_dump(),
     )
     return _out(profile)
 

@@ -1,11 +1,11 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import upsert
-from kuajing.models import SellerProfile
+from kuajing.models import Product, SellerProfile
 
 
 async def get_profile(session: AsyncSession, seller_id: int) -> SellerProfile | None:
@@ -27,9 +27,50 @@ async def save_profile(session: AsyncSession, values: dict[str, Any]) -> SellerP
     return profile
 
 
-async def list_profiles(session: AsyncSession, *, limit: int) -> list[SellerProfile]:
-    """Sellers with a profile, by state and then name."""
-    rows = await session.scalars(
-        select(SellerProfile).order_by(SellerProfile.us_state, SellerProfile.legal_name).limit(limit)
+async def profiles_by_state(session: AsyncSession, *, per_state: int) -> list[SellerProfile]:
+    """Up to `per_state` sellers from every state, those listing the most products first (then
+    by name), and only sellers with something listed; by state, then that order. Every state
+    shows however many sellers the others have."""
+    products = (
+        select(Product.seller_id, func.count(Product.id).label("listed"))
+        .group_by(Product.seller_id)
+        .subquery()
     )
-    return list(rows)
+    ranked = (
+        select(
+            SellerProfile.user_id,
+            func.row_number()
+            .over(
+                partition_by=SellerProfile.us_state,
+                order_by=(products.c.listed.desc(), SellerProfile.legal_name, SellerProfile.user_id),
+            )
+            .label("rank"),
+        )
+        .join(products, products.c.seller_id == SellerProfile.user_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(SellerProfile, ranked.c.rank)
+        .join(ranked, ranked.c.user_id == SellerProfile.user_id)
+        .where(ranked.c.rank <= per_state)
+        .order_by(SellerProfile.us_state, ranked.c.rank)
+    )
+    return [profile for profile, _rank in rows.all()]
+
+
+async def profiles_page(
+    session: AsyncSession, *, before_id: int | None, limit: int
+) -> list[tuple[SellerProfile, int]]:
+    """Sellers with a profile, the newest first, each with how many products it lists (counted
+    per row through the products' seller index, so a page costs one statement)."""
+    products = (
+        select(func.count(Product.id))
+        .where(Product.seller_id == SellerProfile.user_id)
+        .correlate(SellerProfile)
+        .scalar_subquery()
+    )
+    query = select(SellerProfile, products).order_by(SellerProfile.user_id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(SellerProfile.user_id < before_id)
+    rows = await session.execute(query)
+    return [(profile, int(count)) for profile, count in rows.all()]

@@ -6,6 +6,16 @@ from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 
 
+class Story(InputModel):
+    en: str = Field(default="", max_length=2000)
+    zh: str = Field(default="", max_length=2000)
+
+
+class StoryOut(BaseModel):
+    en: str
+    zh: str
+
+
 class ProfileIn(InputModel):
     legal_name: VisibleText = Field(min_length=2, max_length=200)
     us_state: str = Field(min_length=2, max_length=2, description="Two-letter USPS code, e.g. CA.")
@@ -23,6 +33,11 @@ class ProfileIn(InputModel):
         max_length=100,
         description="Name registered with China customs (ebcName); the legal name if omitted.",
     )
+    story: Story | None = Field(
+        default=None,
+        description="Who the seller is, in English and Chinese, shown to buyers on every product page. "
+        "Omitted or null: no story.",
+    )
 
 
 class ProfileOut(BaseModel):
@@ -33,4 +48,5 @@ class ProfileOut(BaseModel):
     shipping_fee: MoneyModel
     customs_code: str | None
     customs_name: str | None
+    story: StoryOut
     updated_at: datetime

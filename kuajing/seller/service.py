@@ -1,13 +1,17 @@
 """Seller profiles: who the seller is, where in the US, how many people, what shipping costs."""
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.kit.money import Money
+from kuajing.kit.pagination import decode_cursor, encode_cursor
 from kuajing.kit.time import utcnow
+from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import SellerProfile
 from kuajing.pricing import snapshots
+from kuajing.pricing.snapshots import SellerFacts
 from kuajing.seller import repository
 from kuajing.seller.errors import (
     CurrencyNotAllowed,
@@ -22,6 +26,26 @@ MAX_SHIPPING_FEE_CENTS = 100_000  # $1,000 per order is already far beyond parce
 # CEB field itself is C..18 (domain-facts §3.2). Medium confidence that only these two occur.
 CUSTOMS_CODE = re.compile(r"[0-9A-Z]{10}|[0-9A-Z]{18}")
 
+# The home page lists the sellers on every visit: read from the database at most once per
+# KUAJING_READ_CACHE_SECONDS per worker; a profile saved in this worker is seen at once.
+_by_state: TTLCache[int, dict[str, list[SellerFacts]]] = TTLCache(1.0)
+
+
+def configure(ttl_seconds: float) -> None:
+    _by_state.ttl = ttl_seconds
+    _by_state.clear()
+
+
+def forget_featured() -> None:
+    """A seller listed a product: the featured sellers may change (in this worker at once)."""
+    _by_state.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class SellerSummary:
+    profile: SellerProfile
+    products: int  # products the seller lists, whatever their stock
+
 
 async def save_profile(
     session: AsyncSession,
@@ -33,6 +57,7 @@ async def save_profile(
     shipping_fee: Money,
     customs_code: str | None = None,
     customs_name: str | None = None,
+    story: dict[str, str] | None = None,
 ) -> SellerProfile:
     state = us_state.upper()
     if state not in US_STATES:
@@ -59,10 +84,13 @@ async def save_profile(
             "shipping_fee_currency": "USD",
             "customs_code": code,
             "customs_name": customs_name.strip() if customs_name is not None else None,
+            "story_en": (story or {}).get("en", "").strip(),
+            "story_zh": (story or {}).get("zh", "").strip(),
             "updated_at": utcnow(),
         },
     )
     snapshots.forget_seller(seller_id)
+    _by_state.clear()
     return saved
 
 
@@ -73,9 +101,26 @@ async def get_profile(session: AsyncSession, *, seller_id: int) -> SellerProfile
     return profile
 
 
-async def sellers_by_state(session: AsyncSession, *, limit: int = 200) -> dict[str, list[SellerProfile]]:
-    """Sellers grouped by US state (USPS code), states in alphabetical order."""
-    grouped: dict[str, list[SellerProfile]] = {}
-    for profile in await repository.list_profiles(session, limit=limit):
-        grouped.setdefault(profile.us_state, []).append(profile)
-    return grouped
+async def sellers_by_state(session: AsyncSession, *, per_state: int = 8) -> dict[str, list[SellerFacts]]:
+    """The sellers to feature, grouped by US state (USPS code), states in alphabetical order:
+    in each state the `per_state` that list the most products. At most
+    KUAJING_READ_CACHE_SECONDS old."""
+
+    async def load() -> dict[str, list[SellerFacts]]:
+        grouped: dict[str, list[SellerFacts]] = {}
+        for profile in await repository.profiles_by_state(session, per_state=per_state):
+            grouped.setdefault(profile.us_state, []).append(SellerFacts.of(profile))
+        return grouped
+
+    return await _by_state.get_or_load(per_state, load)
+
+
+async def list_sellers(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[SellerSummary], str | None]:
+    """Sellers for the operator, the newest first (those who signed up last are the ones to
+    look at), with their product counts; and a cursor when there are more."""
+    rows = await repository.profiles_page(session, before_id=decode_cursor(cursor), limit=limit + 1)
+    page = [SellerSummary(profile, products) for profile, products in rows[:limit]]
+    more = len(rows) > limit
+    return page, encode_cursor(page[-1].profile.user_id) if more else None

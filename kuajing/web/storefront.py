@@ -1,5 +1,10 @@
-"""The buyers' storefront: home, search and product pages, Chinese first. Pages call the same
-services the API does; nothing here touches the database directly."""
+"""The buyers' storefront: home, search and product pages, Chinese first. Pages call the
+catalog and seller services; nothing here touches the database directly.
+
+What every buyer sees alike (products, prices, sellers) comes from per-worker snapshots at most
+KUAJING_READ_CACHE_SECONDS old, as quotes do; what is the visitor's own (the CSRF token, who is
+signed in, the language) is read from the request on every page and never kept.
+"""
 
 from typing import Annotated
 
@@ -10,10 +15,8 @@ from kuajing.catalog import service as catalog_service
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.compliance import risk_notice
 from kuajing.db import SessionDep
-from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import beijing_date, utcnow
-from kuajing.pricing import service as pricing_service
 from kuajing.seller import service as seller_service
 from kuajing.web.session import viewer
 from kuajing.web.templates import render
@@ -47,8 +50,8 @@ async def search(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     category = category if category in CATEGORIES else None
-    page = await catalog_service.search(
-        session, q=q.strip() or None, category=category, seller_id=None, limit=PAGE_SIZE, cursor=cursor
+    page = await catalog_service.storefront_search(
+        session, q=q.strip() or None, category=category, limit=PAGE_SIZE, cursor=cursor
     )
     return render(
         request,
@@ -65,29 +68,18 @@ async def search(
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
 async def product(request: Request, product_id: IdPath, session: SessionDep) -> HTMLResponse:
+    now = utcnow()
     try:
-        listing = await catalog_service.get_listing(session, product_id=product_id)
+        shown = await catalog_service.storefront_product(session, product_id=product_id, now=now)
     except ProductNotFound:
         return render(request, "error.html", {"status": 404, "code": "product_not_found"}, status=404)
-    now = utcnow()
-    amounts = None
-    try:
-        quote = await pricing_service.quote(session, lines=[(product_id, 1)], buyer_id=None, now=now)
-        amounts = quote.amounts
-    except KuajingError:
-        pass  # no FX rate yet, or the goods are off the list: the page says it cannot price them
-    try:
-        seller = await seller_service.get_profile(session, seller_id=listing.product.seller_id)
-    except KuajingError:
-        seller = None  # listed before a profile requirement existed: the page leaves the origin out
     return render(
         request,
         "storefront/product.html",
         {
-            "listing": listing,
-            "product": listing.product,
-            "amounts": amounts,
-            "seller": seller,
+            "product": shown.product,
+            "amounts": shown.amounts,
+            "seller": shown.seller,
             "notice": risk_notice.in_force(beijing_date(now)),
             "viewer": await viewer(request, session),
         },

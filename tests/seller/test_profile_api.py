@@ -23,6 +23,8 @@ def test_profile_round_trip(api):
         ({"shipping_fee": {"amount": 500, "currency": "EUR"}}, "validation_error"),
         ({"shipping_fee": {"amount": 100_001, "currency": "USD"}}, "shipping_fee_too_high"),
         ({"employees": -1}, "validation_error"),
+        ({"story": {"en": "x" * 2001, "zh": ""}}, "validation_error"),
+        ({"story": {"en": "ok", "fr": "non"}}, "validation_error"),
     ],
 )
 def test_bad_profiles_are_refused_and_the_old_one_kept(api, change, code):
@@ -39,6 +41,25 @@ def test_bad_profiles_are_refused_and_the_old_one_kept(api, change, code):
     assert response.json()["code"] == code
     kept = api.get("/api/v1/seller/profile", headers=seller.headers).json()
     assert (kept["us_state"], kept["shipping_fee"]["amount"]) == ("OR", 700)
+
+
+def test_the_story_is_kept_in_both_languages_and_a_put_without_it_clears_it(api):
+    seller = seller_with_profile(api)
+    body = {
+        "legal_name": "Story LLC",
+        "us_state": "VT",
+        "employees": 3,
+        "shipping_fee": {"amount": 500, "currency": "USD"},
+    }
+    told = {"en": "  Goat milk lotion from our farm.  ", "zh": "来自我们农场的羊奶乳液。"}
+    saved = api.put("/api/v1/seller/profile", json={**body, "story": told}, headers=seller.headers)
+    assert saved.json()["story"] == {
+        "en": "Goat milk lotion from our farm.",
+        "zh": "来自我们农场的羊奶乳液。",
+    }
+    assert api.get("/api/v1/seller/profile", headers=seller.headers).json()["story"] == saved.json()["story"]
+    replaced = api.put("/api/v1/seller/profile", json=body, headers=seller.headers)  # PUT replaces it all
+    assert replaced.json()["story"] == {"en": "", "zh": ""}
 
 
 def test_a_seller_lists_only_after_setting_up_a_profile(api):

@@ -40,7 +40,7 @@ def _wine(api, **overrides):
 
 
 def test_home_is_in_chinese_by_default_and_in_english_on_request(api):
-    seller_with_profile(api, state="WA")
+    create_product(api, seller_with_profile(api, state="WA"))
 
     chinese = api.get("/")
     assert chinese.status_code == 200
@@ -135,3 +135,34 @@ def test_every_asset_is_served_by_the_app(api):
 def test_every_state_a_seller_may_name_has_a_name_in_both_languages():
     assert set(NAMES) == set(US_STATES)
     assert (state_name("WA", "zh_CN"), state_name("WA", "en")) == ("华盛顿州", "Washington")
+
+
+def test_the_home_page_features_the_sellers_of_every_state_those_listing_most_first(api):
+    """However many sellers other states have, each state shows its own, at most eight: the ones
+    that list the most products. A seller with nothing listed is not featured."""
+    tag = uuid.uuid4().hex[:4]
+
+    def wyoming_seller(name: str, products: int):
+        seller = seller_with_profile(api, state="WY")
+        body = {
+            "legal_name": name,
+            "us_state": "WY",
+            "employees": 2,
+            "shipping_fee": {"amount": 500, "currency": "USD"},
+        }
+        assert api.put("/api/v1/seller/profile", json=body, headers=seller.headers).status_code == 200
+        for _ in range(products):
+            create_product(api, seller)
+
+    wyoming_seller(f"Zz Ranch {tag}", 3)  # last by name, first by products
+    for letter in "ABCDEFGH":
+        wyoming_seller(f"{letter} Ranch {tag}", 1)
+    wyoming_seller(f"Aa Empty {tag}", 0)
+    for _ in range(3):  # more sellers elsewhere do not push Wyoming off the page
+        create_product(api, seller_with_profile(api, state="CA"))
+
+    page = api.get("/?lang=zh").text
+    shown = re.search(r"<dt>怀俄明州</dt>\s*<dd>(.*?)</dd>", page, re.S)
+    assert shown, "Wyoming is not on the home page"
+    names = re.findall(r'<span class="seller">([^<]+)</span>', shown.group(1))
+    assert names == [f"Zz Ranch {tag}"] + [f"{letter} Ranch {tag}" for letter in "ABCDEFG"]

@@ -1,0 +1,268 @@
+"""The storefront's per-worker snapshots: what every buyer sees alike (products, prices, sellers,
+search results) is kept for at most KUAJING_READ_CACHE_SECONDS, follows a write at once in the
+worker that made it, and within that bound in any other worker; what is the visitor's own (the
+CSRF token, who is signed in, the language) is never kept, so it never reaches another visitor.
+
+The second-worker tests wait for the bound on purpose: they poll a second server process on the
+same database until the new price shows, and fail if the old one outlives the bound."""
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from tests.auth.factories import Account, register, seller_with_profile
+from tests.catalog.factories import create_product
+from tests.conftest import EXAMPLE_FX_RATE
+from tests.live import LiveServer, start_server
+
+READ_CACHE_SECONDS = 1.0  # KUAJING_READ_CACHE_SECONDS, the default, on both servers
+# A read that started before the write committed may put the old answer back for one more TTL
+# from when it finishes: its own time, and a shared machine's scheduling, on top of the bound.
+SLACK_SECONDS = 0.5
+
+# DESIGN's wine, one bottle, $5.00 shipping: see tests/web/test_storefront.py for the arithmetic.
+AT_7_1 = ("¥292.96", "¥44.46", "¥35.50")  # landed, tax, shipping at 7.1000
+AT_7_2 = ("¥297.08", "¥45.08", "¥36.00")  # 216.00 + 36.00; consumption tax 19.60, VAT 25.48
+AT_40_USD = ("¥376.66", "¥57.16", "¥35.50")  # $40.00: 284.00 + 35.50; tax 24.85 + 32.31
+AT_10_USD_SHIPPING = ("¥334.81", "¥50.81", "¥71.00")  # 213.00 + 71.00; tax 22.09 + 28.72
+
+
+@pytest.fixture(scope="module")
+def second_worker(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Another server process on the test database: a worker whose snapshots the writes made
+    through `api` cannot forget."""
+    live = start_server(
+        database_url,
+        tmp_path_factory.mktemp("second-worker") / "server.log",
+        read_cache_seconds=str(READ_CACHE_SECONDS),
+        auth_cache_seconds="0",
+    )
+    yield live
+    live.stop()
+
+
+def _client(url: str) -> httpx.Client:
+    """A browser of its own: its own cookies, so nothing one visitor chose follows another."""
+    return httpx.Client(base_url=url, timeout=30)
+
+
+def _product_total(client: httpx.Client, product_id: int) -> str:
+    page = client.get(f"/products/{product_id}")
+    assert page.status_code == 200, page.text
+    match = re.search(r'<td class="total">([^<]+)</td>', page.text)
+    assert match, "the product page shows no total"
+    return match.group(1)
+
+
+def _card(client: httpx.Client, q: str, product_id: int) -> tuple[str, str, str]:
+    """The product's search card: landed price, import tax and shipping, as shown."""
+    page = client.get("/search", params={"q": q})
+    assert page.status_code == 200, page.text
+    match = re.search(
+        rf'<a href="/products/{product_id}">[^<]*</a></h3>\s*<p class="price">([^<]+)</p>\s*'
+        r'<p class="note">含进口税 ([^、]+)、运费 ([^<]+)</p>',
+        page.text,
+    )
+    assert match, f"no priced card for product {product_id}"
+    return match.group(1), match.group(2), match.group(3)
+
+
+def _follows(fetch: Callable[[], object], *, old: object, new: object, since: float) -> None:
+    """Poll until fetch() answers `new`. Until then it may answer `old`, and only to a request
+    made within the bound after `since` (when the write was answered): never another value,
+    never later."""
+    while True:
+        asked = time.monotonic()
+        seen = fetch()
+        if seen == new:
+            return
+        assert seen == old, f"neither the old nor the new answer: {seen!r}"
+        late = asked - since
+        assert late < READ_CACHE_SECONDS + SLACK_SECONDS, f"still {seen!r} {late:.2f} s after the write"
+        time.sleep(0.05)
+
+
+def _set_fx(api: httpx.Client, operator_token: str, rate: str) -> float:
+    response = api.put(
+        "/api/v1/fx-rates/USD-CNY", json={"rate": rate}, headers={"Authorization": f"Bearer {operator_token}"}
+    )
+    assert response.status_code == 200, response.text
+    return time.monotonic()
+
+
+def _wine(api: httpx.Client) -> tuple[dict, str, Account]:
+    """A $30.00 wine from a seller charging $5.00 shipping, and a search that finds only it."""
+    seller = seller_with_profile(api)
+    tag = uuid.uuid4().hex[:6]
+    wine = create_product(api, seller, title={"en": f"Napa Cabernet {tag}", "zh": f"纳帕赤霞珠葡萄酒 {tag}"})
+    return wine, f"葡萄酒 {tag}", seller
+
+
+def _another_wine(api: httpx.Client, seller: Account, q: str) -> dict:
+    """A second $30.00 wine that the search `q` finds too."""
+    tag = q.split()[1]
+    return create_product(api, seller, title={"en": f"Sonoma Merlot {tag}", "zh": f"索诺玛梅洛葡萄酒 {tag}"})
+
+
+def _reprice(api: httpx.Client, seller: Account, product_id: int, cents: int) -> float:
+    patched = api.patch(
+        f"/api/v1/products/{product_id}",
+        json={"price": {"amount": cents, "currency": "USD"}},
+        headers=seller.headers,
+    )
+    assert patched.status_code == 200, patched.text
+    return time.monotonic()
+
+
+def test_the_worker_that_takes_a_new_fx_rate_shows_it_on_the_next_page(api, operator_token):
+    # given a wine whose search card and page this worker has just shown at 7.1000
+    wine, q, _seller = _wine(api)
+    assert _card(api, q, wine["id"]) == AT_7_1
+    assert _product_total(api, wine["id"]) == AT_7_1[0]
+
+    # when the operator sets 7.2000 through this worker
+    _set_fx(api, operator_token, "7.2000")
+
+    # then its very next pages show the new prices, no wait
+    try:
+        assert _card(api, q, wine["id"]) == AT_7_2
+        assert _product_total(api, wine["id"]) == AT_7_2[0]
+    finally:
+        _set_fx(api, operator_token, EXAMPLE_FX_RATE)
+    assert _card(api, q, wine["id"]) == AT_7_1
+
+
+def test_a_seller_s_edits_show_on_the_next_page_of_the_worker_that_saved_them(api):
+    # given a wine this worker has shown, found by a search it has just answered
+    wine, q, seller = _wine(api)
+    assert _card(api, q, wine["id"]) == AT_7_1
+    assert _product_total(api, wine["id"]) == AT_7_1[0]
+
+    # a new price
+    _reprice(api, seller, wine["id"], 4000)
+    assert _card(api, q, wine["id"]) == AT_40_USD
+    assert _product_total(api, wine["id"]) == AT_40_USD[0]
+
+    # a second product the same search finds
+    second = _another_wine(api, seller, q)
+    assert _card(api, q, second["id"]) == AT_7_1
+
+    # a new shipping fee and a new name
+    tag = q.split()[1]
+    profile = api.put(
+        "/api/v1/seller/profile",
+        json={
+            "legal_name": f"Renamed Winery {tag} LLC",
+            "us_state": "CA",
+            "employees": 12,
+            "shipping_fee": {"amount": 1000, "currency": "USD"},
+        },
+        headers=seller.headers,
+    )
+    assert profile.status_code == 200, profile.text
+    assert _card(api, q, second["id"]) == AT_10_USD_SHIPPING
+    assert _product_total(api, second["id"]) == AT_10_USD_SHIPPING[0]
+    assert f'<span class="seller">Renamed Winery {tag} LLC</span>' in api.get("/").text
+
+
+def test_another_worker_shows_a_new_fx_rate_within_the_read_cache_bound(api, operator_token, second_worker):
+    # given a wine the second worker has just shown at 7.1000
+    wine, q, _seller = _wine(api)
+    with _client(second_worker.url) as other:
+        assert _card(other, q, wine["id"]) == AT_7_1
+        assert _product_total(other, wine["id"]) == AT_7_1[0]
+
+        # when the operator sets 7.2000 through the first worker
+        since = _set_fx(api, operator_token, "7.2000")
+
+        # then the second worker's search card and product page follow within the bound
+        try:
+            _follows(lambda: _card(other, q, wine["id"]), old=AT_7_1, new=AT_7_2, since=since)
+            _follows(lambda: _product_total(other, wine["id"]), old=AT_7_1[0], new=AT_7_2[0], since=since)
+        finally:
+            since = _set_fx(api, operator_token, EXAMPLE_FX_RATE)
+        _follows(lambda: _card(other, q, wine["id"]), old=AT_7_2, new=AT_7_1, since=since)
+
+
+def test_another_worker_shows_a_seller_s_new_price_and_product_within_the_read_cache_bound(
+    api, second_worker
+):
+    # given a wine the second worker has just shown, found by a search it has just answered
+    wine, q, seller = _wine(api)
+    with _client(second_worker.url) as other:
+        assert _card(other, q, wine["id"]) == AT_7_1
+        assert _product_total(other, wine["id"]) == AT_7_1[0]
+
+        # a new price, saved through the first worker
+        since = _reprice(api, seller, wine["id"], 4000)
+        _follows(lambda: _card(other, q, wine["id"]), old=AT_7_1, new=AT_40_USD, since=since)
+        _follows(lambda: _product_total(other, wine["id"]), old=AT_7_1[0], new=AT_40_USD[0], since=since)
+
+        # a second product the same search finds
+        second = _another_wine(api, seller, q)
+        since = time.monotonic()
+        _follows(
+            lambda: f'<a href="/products/{second["id"]}">' in other.get("/search", params={"q": q}).text,
+            old=False,
+            new=True,
+            since=since,
+        )
+
+
+def test_a_visitor_s_csrf_token_never_reaches_another_visitor(api):
+    wine, _q, _seller = _wine(api)
+    with _client(str(api.base_url)) as first, _client(str(api.base_url)) as second:
+        for browser in (first, second):
+            browser.get("/")  # the first page sets the browser's CSRF cookie
+        tokens = {browser: browser.cookies["kj_csrf"] for browser in (first, second)}
+        assert tokens[first] != tokens[second]
+
+        for _ in range(3):  # taking turns on the same product, as its snapshot is shared
+            for browser, other in ((first, second), (second, first)):
+                page = browser.get(f"/products/{wine['id']}")
+                forms = re.findall(r'name="csrf_token" value="([^"]+)"', page.text)
+                assert forms == [tokens[browser]]  # the add-to-cart form carries the browser's own
+                assert tokens[other] not in page.text
+                assert "set-cookie" not in page.headers  # and keeps it
+
+
+def test_a_signed_in_visitor_s_header_never_reaches_another_visitor(api):
+    wine, q, _seller = _wine(api)
+    buyer = register(api, "buyer", name="李娜")
+    with _client(str(api.base_url)) as signed_in, _client(str(api.base_url)) as anonymous:
+        signed_in.cookies.set("kj_session", buyer.token)
+        for path, params in (("/", {}), ("/search", {"q": q}), (f"/products/{wine['id']}", {})):
+            for _ in range(2):
+                mine = signed_in.get(path, params=params).text
+                assert 'action="/logout"' in mine and '<a href="/login">' not in mine, path
+                theirs = anonymous.get(path, params=params).text
+                assert 'action="/logout"' not in theirs and '<a href="/login">' in theirs, path
+
+
+def test_each_visitor_gets_the_page_in_their_own_language(api):
+    wine, _q, _seller = _wine(api)
+    tag = wine["title"]["en"].split()[-1]
+    with _client(str(api.base_url)) as english, _client(str(api.base_url)) as chinese:
+        english.get("/?lang=en")  # the choice is kept in the browser's cookie
+        for _ in range(2):
+            page = english.get(f"/products/{wine['id']}").text
+            assert '<html lang="en">' in page and f"<h1>Napa Cabernet {tag}</h1>" in page
+            assert "Total" in page and "CN¥292.96" in page
+            page = chinese.get(f"/products/{wine['id']}").text
+            assert '<html lang="zh-CN">' in page and f"<h1>纳帕赤霞珠葡萄酒 {tag}</h1>" in page
+            assert '<td class="total">¥292.96</td>' in page
+
+
+def test_goods_off_the_positive_list_show_no_yuan_price_on_their_page(api):
+    seller = seller_with_profile(api)
+    firearm_part = create_product(api, seller, hs_code="9305.10", category="other")
+
+    page = api.get(f"/products/{firearm_part['id']}")
+
+    assert page.status_code == 200
+    assert "该商品暂时无法以人民币定价。" in page.text
+    assert 'class="total"' not in page.text and 'action="/cart"' not in page.text
