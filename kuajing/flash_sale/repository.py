@@ -32,6 +32,26 @@ async def get_campaign(session: AsyncSession, campaign_id: int) -> Campaign | No
     return await session.get(Campaign, campaign_id)
 
 
+async def list_campaigns(session: AsyncSession, *, before_id: int | None, limit: int) -> list[Campaign]:
+    """Campaigns, the latest created first."""
+    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(Campaign.id < before_id)
+    return list(await session.scalars(query))
+
+
+async def deal_counts(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, int]:
+    """How many deals each campaign has; a campaign without any is left out."""
+    if not campaign_ids:
+        return {}
+    rows = await session.execute(
+        select(Deal.campaign_id, func.count(Deal.id))
+        .where(Deal.campaign_id.in_(campaign_ids))
+        .group_by(Deal.campaign_id)
+    )
+    return {int(campaign_id): int(count) for campaign_id, count in rows.all()}
+
+
 async def add_deal(session: AsyncSession, deal: Deal) -> Deal:
     session.add(deal)
     await session.flush()
@@ -370,3 +390,24 @@ async def campaign_sales_by_minute(
         .order_by(minute)
     )
     return [(str(m), int(n), int(g)) for m, n, g in rows.all()]
+
+
+async def open_campaigns(session: AsyncSession, *, now: datetime) -> list[Campaign]:
+    """Campaigns that have not ended, the soonest to start first: the ones a seller can enroll in."""
+    return list(
+        await session.scalars(
+            select(Campaign).where(Campaign.ends_at > now).order_by(Campaign.starts_at, Campaign.id)
+        )
+    )
+
+
+async def deals_of_seller(session: AsyncSession, seller_id: int) -> list[tuple[Deal, Campaign, Product]]:
+    """The seller's deals with their campaigns and products, the latest campaign first."""
+    rows = await session.execute(
+        select(Deal, Campaign, Product)
+        .join(Campaign, Campaign.id == Deal.campaign_id)
+        .join(Product, Product.id == Deal.product_id)
+        .where(Deal.seller_id == seller_id)
+        .order_by(Campaign.starts_at.desc(), Deal.id)
+    )
+    return [(deal, campaign, product) for deal, campaign, product in rows.all()]

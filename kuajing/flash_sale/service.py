@@ -38,6 +38,7 @@ from kuajing.flash_sale.ledger import (
 from kuajing.flash_sale.reservations import TAKEN, LedgerDrift, ReservationStatus
 from kuajing.idempotency import repository as idempotency_repository
 from kuajing.kit.money import Money, convert
+from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
 from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import Campaign, Deal, DealReservation, Order, OrderLine, Product
@@ -263,6 +264,28 @@ async def campaign_stats(session: AsyncSession, *, campaign_id: int) -> Campaign
         session, campaign_id=campaign_id, statuses=list(TAKEN)
     )
     return CampaignStats(orders, units, goods)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    campaign: Campaign
+    deals: int
+    stats: CampaignStats
+
+
+async def list_campaigns(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[CampaignSummary], str | None]:
+    """Campaigns for the operator, the latest created first, each with its deals and what it
+    has sold (campaign_stats, so the console counts exactly as the API's stats do)."""
+    rows = await repository.list_campaigns(session, before_id=decode_cursor(cursor), limit=limit + 1)
+    campaigns, next_cursor = page_of(rows, limit)
+    deals = await repository.deal_counts(session, [campaign.id for campaign in campaigns])
+    summaries = [
+        CampaignSummary(c, deals.get(c.id, 0), await campaign_stats(session, campaign_id=c.id))
+        for c in campaigns
+    ]
+    return summaries, next_cursor
 
 
 def _window_refusal(deal: DealFacts, now: datetime) -> NotStarted | Ended | None:
@@ -620,3 +643,18 @@ async def apply_batch(
     answered = [outcome for outcome in outcomes if outcome is not None]
     assert len(answered) == len(attempts)
     return BatchResult(answered, left)
+
+
+@dataclass(frozen=True, slots=True)
+class SellerDeal:
+    deal: Deal
+    campaign: Campaign
+    product: Product
+
+
+async def open_campaigns(session: AsyncSession, *, now: datetime) -> list[Campaign]:
+    return await repository.open_campaigns(session, now=now)
+
+
+async def seller_deals(session: AsyncSession, *, seller_id: int) -> list[SellerDeal]:
+    return [SellerDeal(*row) for row in await repository.deals_of_seller(session, seller_id)]

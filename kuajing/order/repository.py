@@ -2,7 +2,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -143,3 +143,20 @@ async def decide_return(session: AsyncSession, *, order_id: int, values: dict[st
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def sales_by_day(
+    session: AsyncSession, *, seller_id: int, statuses: list[str], since: datetime
+) -> list[tuple[str, int, int]]:
+    """("YYYY-MM-DD" in Beijing time, orders, goods in US cents) per day with sales, in order."""
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.to_char(func.timezone("Asia/Shanghai", Order.created_at), "YYYY-MM-DD")
+    else:  # SQLite keeps UTC without an offset
+        day = func.strftime("%Y-%m-%d", Order.created_at, "+8 hours")
+    rows = await session.execute(
+        select(day, func.count(Order.id), func.coalesce(func.sum(Order.goods_usd_amount), 0))
+        .where(Order.seller_id == seller_id, Order.status.in_(statuses), Order.created_at >= since)
+        .group_by(day)
+        .order_by(day)
+    )
+    return [(str(d), int(n), int(usd)) for d, n, usd in rows.all()]

@@ -3,7 +3,7 @@ taken by guarded updates when an order is placed and given back when it is cance
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from kuajing.customs import service as customs_service
 from kuajing.errors import Forbidden
 from kuajing.flash_sale import reservations
 from kuajing.kit.pagination import decode_cursor, page_of
-from kuajing.kit.time import beijing_date, utcnow
+from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Order, OrderEvent, OrderLine, Role
 from kuajing.order import repository
 from kuajing.order.errors import (
@@ -28,13 +28,20 @@ from kuajing.order.errors import (
     RiskNoticeOutdated,
     YearlyQuantityCapReached,
 )
-from kuajing.order.status import OrderStatus, check_transition
+from kuajing.order.status import PAID, OrderStatus, check_transition
 from kuajing.pricing import service as pricing_service
 from kuajing.pricing import snapshots
 from kuajing.pricing.errors import CheckoutRefused
 from kuajing.pricing.service import Quote
 
 _CONFLICT_PROBLEMS = {"out_of_stock"}
+
+
+@dataclass(frozen=True, slots=True)
+class DaySales:
+    day: date  # in Beijing time, where the orders are placed
+    orders: int
+    goods_usd: int  # cents: what the seller's goods sold for, before tax and shipping
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,3 +421,21 @@ async def deliver_order(session: AsyncSession, *, order_id: int, viewer: Viewer)
     ):
         check_transition((await _reload(session, order_id)).status, OrderStatus.delivered)
     return await _reload(session, order_id)
+
+
+async def seller_sales(session: AsyncSession, *, seller_id: int, days: int, now: datetime) -> list[DaySales]:
+    """The seller's paid sales on each of the last `days` Beijing days, today last, with the
+    days without sales as zero. Paid means as the jobs report counts: paid and kept."""
+    today = beijing_date(now)
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, datetime.min.time(), tzinfo=BEIJING)
+    rows = await repository.sales_by_day(
+        session, seller_id=seller_id, statuses=[s.value for s in PAID], since=since
+    )
+    found = {day: (orders, usd) for day, orders, usd in rows}
+    out = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        orders, usd = found.get(day.isoformat(), (0, 0))
+        out.append(DaySales(day, orders, usd))
+    return out

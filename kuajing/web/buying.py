@@ -67,9 +67,16 @@ async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
 async def login(
     request: Request, email: Text, password: Text, csrf_token: Text, next: Text = "/"
 ) -> Response:
-    """No transaction is open while argon2 runs (about 0.2 s): on SQLite a write transaction
-    would hold every other writer of the worker, flash-sale batches included, for that long."""
     check_csrf(request, csrf_token)
+    return await sign_in(request, email=email, password=password, next=next, template="buying/login.html")
+
+
+async def sign_in(
+    request: Request, *, email: str, password: str, next: str, template: str, default_locale: str = "zh_CN"
+) -> Response:
+    """Signs in and goes on to `next`, or shows `template` again with the reason. No
+    transaction is open while argon2 runs (about 0.2 s): on SQLite a write transaction would
+    hold every other writer of the worker, flash-sale batches included, for that long."""
     database = database_of(request)
     user = None
     if email.isprintable() and len(email) <= 254:
@@ -79,7 +86,7 @@ async def login(
         user = await auth_service.check_password(user, password=password)
     except KuajingError as exc:
         context = {"next": safe_next(next), "email": email, "error": exc.code}
-        return render(request, "buying/login.html", context, status=401)
+        return render(request, template, context, status=401, default_locale=default_locale)
     async with database.transaction(write=True) as session:
         token = await auth_service.issue_token(session, user=user)
     return _signed_in(request, _see_other(safe_next(next)), token)
@@ -100,24 +107,46 @@ async def register(
     next: Text = "/",
 ) -> Response:
     check_csrf(request, csrf_token)
+    return await sign_up(
+        request, name=name, email=email, password=password, next=next, role=Role.buyer,
+        template="buying/register.html",
+    )  # fmt: skip
+
+
+async def sign_up(
+    request: Request,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    next: str,
+    role: Role,
+    template: str,
+    default_locale: str = "zh_CN",
+) -> Response:
+    """Creates the account, signs it in and goes on to `next`, or shows `template` again with
+    what was typed (never the password) and the reason."""
     values = {"name": name, "email": email}
+
+    def again(error: str, status: int) -> Response:
+        context = {"next": safe_next(next), "values": values, "error": error}
+        return render(request, template, context, status=status, default_locale=default_locale)
+
     try:
-        RegisterIn.model_validate({"email": email, "password": password, "role": "buyer", "name": name})
+        RegisterIn.model_validate({"email": email, "password": password, "role": role.value, "name": name})
     except ValidationError as exc:
         loc = exc.errors()[0]["loc"]
-        context = {"next": safe_next(next), "values": values, "error": f"invalid_{loc[0] if loc else 'name'}"}
-        return render(request, "buying/register.html", context, status=422)
+        return again(f"invalid_{loc[0] if loc else 'name'}", 422)
     try:
         # hashed before the write transaction, as the API does: argon2 needs no database
         password_hash = await auth_service.hash_new_password(email=email, password=password)
         async with database_of(request).transaction(write=True) as session:
             user = await auth_service.create_user(
-                session, email=email, password_hash=password_hash, role=Role.buyer, name=name
+                session, email=email, password_hash=password_hash, role=role, name=name
             )
             token = await auth_service.issue_token(session, user=user)
     except KuajingError as exc:
-        context = {"next": safe_next(next), "values": values, "error": exc.code}
-        return render(request, "buying/register.html", context, status=exc.status)
+        return again(exc.code, exc.status)
     return _signed_in(request, _see_other(safe_next(next)), token)
 
 

@@ -14,6 +14,9 @@ from kuajing import problems
 from kuajing.errors import KuajingError
 from kuajing.web.buying import router as buying_router
 from kuajing.web.console import router as console_router
+from kuajing.web.seller_account import router as seller_account_router
+from kuajing.web.seller_deals import router as seller_deals_router
+from kuajing.web.seller_orders import router as seller_orders_router
 from kuajing.web.seller_portal import router as seller_router
 from kuajing.web.singles_day import router as singles_day_router
 from kuajing.web.storefront import router as storefront_router
@@ -47,6 +50,9 @@ def install(app: FastAPI) -> None:
     app.include_router(console_router)
     app.include_router(singles_day_router)
     app.include_router(seller_router)
+    app.include_router(seller_account_router)
+    app.include_router(seller_orders_router)
+    app.include_router(seller_deals_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def not_a_page(request: Request, exc: Exception) -> Response:

@@ -1,33 +1,33 @@
-"""The seller portal (English first): the seller's products, and a new product with a preview of
-the landed yuan price buyers will see and any compliance problems, before it is listed."""
+"""The seller portal's products (English first): the list, a new product and editing one, each
+with a preview of the landed yuan price buyers will see and any compliance problems, before
+anything is saved. The preview updates as the seller types where scripts run, and with a button
+where they do not."""
 
 import json
-import re
-from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
+from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.schemas import ProductIn
 from kuajing.catalog.service import Listing
 from kuajing.db import SessionDep
 from kuajing.errors import KuajingError
+from kuajing.kit.ids import IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
-from kuajing.models import Product, Role
+from kuajing.models import Product
 from kuajing.pricing import service as pricing_service
-from kuajing.web.session import check_csrf, login_path, viewer
+from kuajing.web.seller_access import cents, dollars_typed, english, signed_in_seller, whole
+from kuajing.web.session import check_csrf
 from kuajing.web.storefront import CATEGORIES
-from kuajing.web.templates import render
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
-PRICE = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")  # dollars and cents, at most $9,999,999.99
-WHOLE = re.compile(r"[0-9]{1,9}")
 Text = Annotated[str, Form(max_length=5000)]
 FIELDS = (
     "sku", "title_en", "title_zh", "description_en", "description_zh", "category", "hs_code",
@@ -35,44 +35,67 @@ FIELDS = (
 )  # fmt: skip
 
 
-def _english(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
-    return render(request, name, context, status=status, default_locale="en")
+class ProductForm:
+    """The product form's fields as typed, read from the request body (every field optional,
+    so a field left out is refused by the schema, not by a bare 422)."""
+
+    def __init__(
+        self,
+        csrf_token: Text,
+        sku: Text = "",
+        title_en: Text = "",
+        title_zh: Text = "",
+        description_en: Text = "",
+        description_zh: Text = "",
+        category: Text = "",
+        hs_code: Text = "",
+        price: Text = "",
+        stock: Text = "",
+        weight_grams: Text = "",
+        attributes: Text = "",
+        stock_was: Text = "",
+        action: Text = "save",
+    ) -> None:
+        self.csrf_token = csrf_token
+        self.action = action
+        self.stock_was = stock_was
+        self.typed = dict(
+            zip(
+                FIELDS,
+                (sku, title_en, title_zh, description_en, description_zh, category, hs_code, price, stock,
+                 weight_grams, attributes),
+                strict=True,
+            )
+        )  # fmt: skip
 
 
-async def _seller(request: Request, session: AsyncSession) -> Principal | Response:
-    principal = await viewer(request, session)
-    if principal is None:
-        return RedirectResponse(login_path(request), status_code=303)
-    if principal.role != Role.seller:
-        return _english(request, "error.html", {"status": 403, "code": "forbidden"}, status=403)
-    return principal
+FormDep = Annotated[ProductForm, Depends()]
 
 
-@router.get("", response_class=HTMLResponse)
-async def dashboard(request: Request, session: SessionDep) -> Response:
-    seller = await _seller(request, session)
-    if not isinstance(seller, Principal):
-        return seller
-    page = await catalog_service.search(
-        session, q=None, category=None, seller_id=seller.user_id, limit=100, cursor=None
-    )
-    return _english(request, "seller/dashboard.html", {"listings": page.listings, "viewer": seller})
-
-
-def _whole(text: str, otherwise: int) -> int:
-    """A whole number typed in a form, or `otherwise` (which the schema then refuses)."""
-    text = text.strip()
-    return int(text) if WHOLE.fullmatch(text) else otherwise
+def _typed_from(product: Product) -> dict[str, str]:
+    """A saved product as its form shows it."""
+    return {
+        "sku": product.sku,
+        "title_en": product.title_en,
+        "title_zh": product.title_zh,
+        "description_en": product.description_en,
+        "description_zh": product.description_zh,
+        "category": product.category,
+        "hs_code": product.hs_code,
+        "price": dollars_typed(product.price_amount),
+        "stock": str(product.stock),
+        "weight_grams": str(product.weight_grams),
+        "attributes": json.dumps(product.attributes, ensure_ascii=False, indent=2)
+        if product.attributes
+        else "",
+    }
 
 
 def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]]:
     """The form as the API's ProductIn, or the fields in error (field -> code)."""
     errors: dict[str, str] = {}
-    price = typed["price"].strip().lstrip("$")
-    cents = Decimal(0)
-    if PRICE.fullmatch(price):  # never Decimal() on free text: "Infinity", "9e999999"
-        cents = Decimal(price) * 100
-    else:
+    price = cents(typed["price"])
+    if price is None:
         errors["price"] = "invalid_price"
     try:
         attributes = json.loads(typed["attributes"]) if typed["attributes"].strip() else {}
@@ -81,6 +104,7 @@ def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" thousands deep
         errors["attributes"] = "invalid_attributes"
         attributes = {}
+    stock, weight = whole(typed["stock"]), whole(typed["weight_grams"])
     try:
         body = ProductIn.model_validate(
             {
@@ -89,9 +113,9 @@ def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]
                 "description": {"en": typed["description_en"], "zh": typed["description_zh"]},
                 "category": typed["category"],
                 "hs_code": typed["hs_code"].strip(),
-                "price": {"amount": int(cents), "currency": "USD"},
-                "stock": _whole(typed["stock"], -1),
-                "weight_grams": _whole(typed["weight_grams"], 0),
+                "price": {"amount": price or 0, "currency": "USD"},
+                "stock": -1 if stock is None else stock,  # the schema refuses what is not a number
+                "weight_grams": 0 if weight is None else weight,
                 "attributes": attributes,
             }
         )
@@ -117,75 +141,81 @@ async def _preview(session: AsyncSession, seller_id: int, body: ProductIn) -> Li
     return Listing.of(product, prices.get(product.id))
 
 
-@router.get("/products/new", response_class=HTMLResponse)
-async def new_product(request: Request, session: SessionDep) -> Response:
-    seller = await _seller(request, session)
-    if not isinstance(seller, Principal):
-        return seller
+async def _own_product(session: AsyncSession, seller: Principal, product_id: int) -> Listing:
+    """The seller's product; another seller's is "not found", as the order pages do."""
+    listing = await catalog_service.get_listing(session, product_id=product_id)
+    if listing.product.seller_id != seller.user_id:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    return listing
+
+
+def _form_page(
+    request: Request,
+    seller: Principal,
+    *,
+    typed: dict[str, str],
+    errors: dict[str, str],
+    preview: Listing | None,
+    editing: Listing | None = None,
+    stock_was: str = "",
+    status: int = 200,
+) -> HTMLResponse:
     context = {
-        "typed": {"category": "wine"},
-        "errors": {},
-        "preview": None,
+        "typed": typed,
+        "errors": errors,
+        "preview": preview,
+        "editing": editing,
+        "stock_was": stock_was,
         "categories": CATEGORIES,
         "viewer": seller,
     }
-    return _english(request, "seller/product_form.html", context)
+    return english(request, "seller/product_form.html", context, status=status)
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, session: SessionDep) -> Response:
+    seller = await signed_in_seller(request, session)
+    if not isinstance(seller, Principal):
+        return seller
+    page = await catalog_service.search(
+        session, q=None, category=None, seller_id=seller.user_id, limit=100, cursor=None
+    )
+    return english(request, "seller/dashboard.html", {"listings": page.listings, "viewer": seller})
+
+
+@router.get("/products/new", response_class=HTMLResponse)
+async def new_product(request: Request, session: SessionDep) -> Response:
+    seller = await signed_in_seller(request, session)
+    if not isinstance(seller, Principal):
+        return seller
+    return _form_page(request, seller, typed={"category": "wine"}, errors={}, preview=None)
+
+
+@router.post("/products/preview", response_class=HTMLResponse)
+async def preview_fragment(request: Request, session: SessionDep, form: FormDep) -> Response:
+    """The preview alone, for the form's script to show as the seller types. It saves nothing."""
+    check_csrf(request, form.csrf_token)
+    seller = await signed_in_seller(request, session)
+    if not isinstance(seller, Principal):
+        return seller
+    body, errors = _product_in(form.typed)
+    preview = None if body is None else await _preview(session, seller.user_id, body)
+    context = {"preview": preview, "errors": errors, "viewer": seller}
+    return english(request, "seller/preview.html", context, status=200 if body else 422)
 
 
 @router.post("/products/new", response_class=HTMLResponse)
-async def create_product(
-    request: Request,
-    session: SessionDep,
-    csrf_token: Text,
-    sku: Text = "",
-    title_en: Text = "",
-    title_zh: Text = "",
-    description_en: Text = "",
-    description_zh: Text = "",
-    category: Text = "",
-    hs_code: Text = "",
-    price: Text = "",
-    stock: Text = "",
-    weight_grams: Text = "",
-    attributes: Text = "",
-    action: Text = "create",
-) -> Response:
-    check_csrf(request, csrf_token)
-    seller = await _seller(request, session)
+async def create_product(request: Request, session: SessionDep, form: FormDep) -> Response:
+    check_csrf(request, form.csrf_token)
+    seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    typed = dict(
-        zip(
-            FIELDS,
-            (
-                sku,
-                title_en,
-                title_zh,
-                description_en,
-                description_zh,
-                category,
-                hs_code,
-                price,
-                stock,
-                weight_grams,
-                attributes,
-            ),
-            strict=True,
-        )
-    )
-    body, errors = _product_in(typed)
-    context: dict[str, Any] = {
-        "typed": typed,
-        "errors": errors,
-        "preview": None,
-        "categories": CATEGORIES,
-        "viewer": seller,
-    }
+    body, errors = _product_in(form.typed)
     if body is None:
-        return _english(request, "seller/product_form.html", context, status=422)
-    if action == "preview":
-        context["preview"] = await _preview(session, seller.user_id, body)
-        return _english(request, "seller/product_form.html", context)
+        return _form_page(request, seller, typed=form.typed, errors=errors, preview=None, status=422)
+    if form.action == "preview":
+        preview = await _preview(session, seller.user_id, body)
+        return _form_page(request, seller, typed=form.typed, errors={}, preview=preview)
     try:
         async with session.begin_nested():
             product = await catalog_service.create_product(
@@ -202,6 +232,70 @@ async def create_product(
                 attributes=body.attributes,
             )
     except KuajingError as exc:
-        context["errors"] = {"form": exc.code}
-        return _english(request, "seller/product_form.html", context, status=exc.status)
+        return _form_page(
+            request, seller, typed=form.typed, errors={"form": exc.code}, preview=None, status=exc.status
+        )
     return RedirectResponse(f"/seller?created={product.id}", status_code=303)
+
+
+@router.get("/products/{product_id}/edit", response_class=HTMLResponse)
+async def edit_product_form(request: Request, product_id: IdPath, session: SessionDep) -> Response:
+    seller = await signed_in_seller(request, session)
+    if not isinstance(seller, Principal):
+        return seller
+    listing = await _own_product(session, seller, product_id)
+    product = listing.product
+    return _form_page(
+        request,
+        seller,
+        typed=_typed_from(product),
+        errors={},
+        preview=listing,
+        editing=listing,
+        stock_was=str(product.stock),
+    )
+
+
+@router.post("/products/{product_id}/edit", response_class=HTMLResponse)
+async def edit_product(request: Request, product_id: IdPath, session: SessionDep, form: FormDep) -> Response:
+    """Saves every field but the SKU. Stock is saved as the change from what the form showed
+    (`stock_was`), as the API's stock_delta: units that orders took meanwhile stay taken."""
+    check_csrf(request, form.csrf_token)
+    seller = await signed_in_seller(request, session)
+    if not isinstance(seller, Principal):
+        return seller
+    listing = await _own_product(session, seller, product_id)
+    typed = {**form.typed, "sku": listing.product.sku}
+    body, errors = _product_in(typed)
+    stock_was = whole(form.stock_was)
+    if stock_was is None:
+        errors["stock"] = "invalid_field"
+
+    def again(errors: dict[str, str], preview: Listing | None, status: int) -> HTMLResponse:
+        return _form_page(
+            request, seller, typed=typed, errors=errors, preview=preview, editing=listing,
+            stock_was=form.stock_was, status=status,
+        )  # fmt: skip
+
+    if body is None or stock_was is None:
+        return again(errors, None, 422)
+    if form.action == "preview":
+        return again({}, await _preview(session, seller.user_id, body), 200)
+    changes: dict[str, Any] = {
+        "title": body.title.model_dump(),
+        "description": body.description.model_dump(),
+        "category": body.category,
+        "hs_code": body.hs_code,
+        "price": {"amount": body.price.amount, "currency": "USD"},
+        "weight_grams": body.weight_grams,
+        "attributes": body.attributes,
+        "stock_delta": body.stock - stock_was,
+    }
+    try:
+        async with session.begin_nested():
+            await catalog_service.update_product(
+                session, seller_id=seller.user_id, product_id=product_id, changes=changes
+            )
+    except KuajingError as exc:
+        return again({"form": exc.code}, None, exc.status)
+    return RedirectResponse(f"/seller?saved={product_id}", status_code=303)

@@ -1,6 +1,7 @@
 """Jinja2, one environment per language: templates are compiled once per language and the
 language's catalog is bound to `_()` and `{% trans %}`, so a page never mixes two languages."""
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 
+from kuajing.kit.time import BEIJING
 from kuajing.web import i18n
 from kuajing.web.session import CSRF_COOKIE, SESSION_SECONDS, csrf_token, set_cookie
 from kuajing.web.us_states import state_name
@@ -20,6 +22,12 @@ def _switch_href(request: Request, lang: str) -> str:
     path = "/" + request.url.path.lstrip("/")
     query = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
     return f"{path}?{urlencode([*query, ('lang', lang)])}"
+
+
+def beijing(moment: datetime) -> str:
+    """A stored (UTC) moment as Beijing wall-clock time, to the minute: the time the CBEC
+    rules, the sale and the customs papers go by."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
 @cache
@@ -38,6 +46,7 @@ def environment(locale: str) -> Environment:
     env.filters["dollars"] = lambda cents: i18n.dollars(cents, locale)
     env.filters["percent"] = lambda rate: i18n.percent(rate, locale)
     env.filters["state"] = lambda code: state_name(code, locale)
+    env.filters["beijing"] = beijing
     env.globals["locale"] = locale
     env.globals["lang"] = i18n.LOCALES[locale]
     return env

@@ -3,6 +3,8 @@
 import re
 import uuid
 
+from playwright.sync_api import expect
+
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD
@@ -34,11 +36,14 @@ def test_a_buyer_searches_for_wine_checks_out_with_identity_pays_and_sees_the_or
     # the ID number is checked as it is typed: a wrong check digit is flagged before sending
     id_number = new_id_number()
     wrong = id_number[:17] + ("0" if id_number[17] != "0" else "1")
-    page.get_by_label("居民身份证号码").fill(wrong)
-    assert page.locator("#identity_id_number").evaluate("input => input.validity.valid") is False
-    assert "不是有效的" in page.locator("#identity_id_number-live").inner_text()
-    page.get_by_label("居民身份证号码").fill(id_number)
-    assert page.locator("#identity_id_number").evaluate("input => input.validity.valid") is True
+    id_box = page.get_by_label("居民身份证号码")
+    id_box.fill(wrong)
+    expect(id_box).to_have_attribute("aria-invalid", "true")
+    assert id_box.evaluate("input => input.validity.valid") is False
+    expect(page.locator("#identity_id_number-live")).to_contain_text("不是有效的")
+    id_box.fill(id_number)
+    expect(id_box).to_have_attribute("aria-invalid", "false")
+    assert id_box.evaluate("input => input.validity.valid") is True
 
     page.get_by_label("真实姓名").fill("李娜")
     page.get_by_label("收货人").fill("李娜")
@@ -138,12 +143,21 @@ def test_a_seller_lists_a_product_that_buyers_then_find_at_its_yuan_price(api, b
     page.get_by_label("Title in Chinese").fill(f"山脊赤霞珠葡萄酒 {tag}")
     page.get_by_label("Category").select_option("wine")
     page.get_by_label("HS code").fill("2204.21")
-    page.get_by_label("Price in US dollars").fill("30.00")
+    page.get_by_label("Price in US dollars").fill("45.00")
     page.get_by_label("Stock").fill("40")
     page.get_by_label("Shipping weight in grams").fill("1400")
     page.get_by_label(re.compile("Attributes")).fill('{"abv": 14.5, "volume_ml": 750}')
 
-    # the preview prices it as buyers will see it, and names what is missing before listing
+    # as the seller types, the preview follows without a page load
+    live = page.locator("#preview-price")
+    expect(live).to_have_text(re.compile(r"^CN¥\d"))
+    at_45 = live.inner_text()
+    page.get_by_label("Price in US dollars").fill("30.00")
+    expect(live).to_have_text("CN¥292.96")
+    assert at_45 != "CN¥292.96"
+
+    # the button does the same without scripts: the price as buyers will see it, and what is
+    # missing before listing
     page.get_by_role("button", name="Preview the yuan price").click()
     assert page.locator(".preview .price").inner_text() == "CN¥292.96"
     assert "Chinese electronic label" in page.locator(".preview .problems").inner_text()

@@ -14,11 +14,16 @@
 
   document.querySelectorAll("input[data-resident-id]").forEach(function (input) {
     var live = document.getElementById(input.id + "-live");
-    input.addEventListener("input", function () {
+    function check(event) {
       var ok = input.value === "" || valid(input.value);
+      if (!event && ok) return;  // on load: keep what the server said of a number that passes
       input.setCustomValidity(ok ? "" : input.dataset.residentId);
       input.setAttribute("aria-invalid", ok ? "false" : "true");
       if (live) live.textContent = ok ? "" : input.dataset.residentId;
-    });
+    }
+    input.addEventListener("input", check);
+    // at once too: a form shown again keeps what was typed, and a fast typist may have
+    // started before this script ran
+    check(null);
   });
 })();
