@@ -73,6 +73,14 @@ def open_a_sale(base: str) -> int:
     return wine["id"]
 
 
+def a_paid_order(base: str) -> int:
+    """The newest demo order that was paid, so its page shows customs messages."""
+    operator = {"Authorization": f"Bearer {token(base, OPERATOR_EMAIL)}"}
+    orders = httpx.get(f"{base}/api/v1/orders", params={"status": "paid", "limit": 1}, headers=operator)
+    orders.raise_for_status()
+    return orders.json()["items"][0]["id"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -99,7 +107,16 @@ def main() -> None:
             "singles-day-live.png": ("/singles-day/live", None),
             "register.png": ("/register", None),
             "seller-new-product.png": ("/seller/products/new", SELLER_EMAIL),
+            "seller-edit-product.png": (f"/seller/products/{wine_id}/edit", SELLER_EMAIL),
+            "seller-profile.png": ("/seller/profile", SELLER_EMAIL),
+            "seller-orders.png": ("/seller/orders?view=all", SELLER_EMAIL),
+            "seller-deals.png": ("/seller/deals", SELLER_EMAIL),
+            "seller-sales.png": ("/seller/sales", SELLER_EMAIL),
             "console-fx.png": ("/console/fx", OPERATOR_EMAIL),
+            "console-sellers.png": ("/console/sellers", OPERATOR_EMAIL),
+            "console-orders.png": ("/console/orders", OPERATOR_EMAIL),
+            "console-order.png": (f"/console/orders/{a_paid_order(base)}", OPERATOR_EMAIL),
+            "console-campaigns.png": ("/console/campaigns", OPERATOR_EMAIL),
             "console-jobs.png": ("/console/jobs", OPERATOR_EMAIL),
         }
         with sync_playwright() as playwright:
