@@ -20,8 +20,9 @@ class Settings(BaseSettings):
     # workers within this window (the revoking worker forgets the token at once).
     auth_cache_seconds: float = Field(default=5, ge=0)
     # How old a worker's snapshot of products, sellers and the FX rate may be when it answers a
-    # quote, prices a listing or shows a storefront page (whose searches and seller list are kept
-    # as long). Orders always read the database.
+    # quote, prices a listing, prices a Singles' Day deal purchase (decision 0004) or shows a
+    # storefront page (whose searches and seller list are kept as long). Normal orders, placed
+    # at checkout, always price from the database.
     read_cache_seconds: float = Field(default=1.0, ge=0)
     # How old a worker's copy of the rule book may be: `kuajing rules import` reaches running
     # servers within this many seconds.

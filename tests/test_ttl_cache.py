@@ -77,3 +77,22 @@ def test_a_zero_ttl_caches_nothing(ttl):
     cache: TTLCache[str, int] = TTLCache(ttl)
     cache.put("a", 1)
     assert cache.get("a") is None
+
+
+async def test_entries_nobody_reads_again_are_dropped_once_they_expire():
+    """Many one-off keys (a crawler's searches) must not pile up until the cache is full."""
+    cache: TTLCache[int, int] = TTLCache(0.05, max_entries=1_000)
+    for key in range(500):
+        cache.put(key, key)
+    assert len(cache._entries) == 500
+    await asyncio.sleep(0.08)
+    cache.put(1_000, 1)  # the first put after a TTL sweeps what expired unread
+    assert list(cache._entries) == [1_000]
+
+
+def test_a_cache_full_of_live_entries_starts_afresh_rather_than_grow():
+    cache: TTLCache[int, int] = TTLCache(60, max_entries=3)
+    for key in range(3):
+        cache.put(key, key)
+    cache.put(3, 3)  # full of live entries: it starts afresh rather than grow
+    assert list(cache._entries) == [3]

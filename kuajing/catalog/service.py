@@ -38,12 +38,14 @@ MAX_ATTRIBUTES_BYTES = 8_000
 MAX_ATTRIBUTE_DEPTH = 4
 MAX_PRICE_CENTS = 10_000_000  # $100,000
 
-# The storefront's searches per worker: (terms, category, after id, limit) -> the products found
-# and the next cursor. Read from the database, at most KUAJING_READ_CACHE_SECONDS old; a product
-# created or changed in this worker clears them. Prices are not kept here: see storefront_search.
+# The storefront's searches per worker: (terms, category, after id, limit) -> the ids of the
+# products found and the next cursor. Read from the database, at most KUAJING_READ_CACHE_SECONDS
+# old; a product created or changed in this worker clears them. Only ids are kept (the products
+# themselves are in the price snapshots), and only for the searches of the last second or so:
+# anyone can ask for endless distinct searches.
 _storefront_searches: TTLCache[
-    tuple[tuple[str, ...], str | None, int | None, int], tuple[tuple[ProductFacts, ...], str | None]
-] = TTLCache(1.0, max_entries=10_000)
+    tuple[tuple[str, ...], str | None, int | None, int], tuple[tuple[int, ...], str | None]
+] = TTLCache(1.0, max_entries=2_000)
 
 
 def configure(ttl_seconds: float) -> None:
@@ -255,15 +257,18 @@ async def storefront_search(
     terms = tuple(query_terms(q)) if q else ()
     after_id = decode_cursor(cursor)
 
-    async def load() -> tuple[tuple[ProductFacts, ...], str | None]:
+    async def load() -> tuple[tuple[int, ...], str | None]:
         products = await repository.list_products(
             session, terms=list(terms), category=category, seller_id=None, after_id=after_id, limit=limit + 1
         )
         found, next_cursor = page_of(products, limit)
-        return tuple(ProductFacts.of(p) for p in found), next_cursor
+        snapshots.remember_products(found)  # what the search just read, for the lines below
+        return tuple(p.id for p in found), next_cursor
 
     key = (terms, category, after_id, limit)
-    products, next_cursor = await _storefront_searches.get_or_load(key, load)
+    ids, next_cursor = await _storefront_searches.get_or_load(key, load)
+    facts = await snapshots.products(session, ids)
+    products = [facts[product_id] for product_id in ids if product_id in facts]  # deleted since: left out
     prices = await pricing_service.listing_prices(session, products)
     return StorefrontPage([StorefrontListing(p, prices.get(p.id)) for p in products], next_cursor)
 

@@ -23,6 +23,7 @@ class TTLCache(Generic[K, V]):
         self.max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
         self._loading: dict[K, asyncio.Future[V]] = {}
+        self._next_sweep = 0.0
 
     def get(self, key: K) -> V | None:
         entry = self._entries.get(key)
@@ -34,11 +35,18 @@ class TTLCache(Generic[K, V]):
         return entry[1]
 
     def put(self, key: K, value: V) -> None:
+        """Keeps `value` for `ttl` seconds. At most once a TTL (or when full) the entries that
+        expired unread are dropped, so the cache holds what was asked for lately, not every
+        key ever asked for; if it is still full, it starts afresh."""
         if self.ttl <= 0:
             return
+        now = time.monotonic()
+        if now >= self._next_sweep or len(self._entries) >= self.max_entries:
+            self._entries = {k: entry for k, entry in self._entries.items() if entry[0] >= now}
+            self._next_sweep = now + self.ttl
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.ttl, value)
+        self._entries[key] = (now + self.ttl, value)
 
     async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         cached = self.get(key)

@@ -97,6 +97,12 @@ def configure(ttl_seconds: float) -> None:
         cache.clear()
 
 
+def remember_products(products: Iterable[Product]) -> None:
+    """Products just read from the database, kept as a load would keep them."""
+    for product in products:
+        _products.put(product.id, ProductFacts.of(product))
+
+
 def forget_products(product_ids: Iterable[int]) -> None:
     for product_id in product_ids:
         _products.forget(product_id)

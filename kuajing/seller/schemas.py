@@ -36,7 +36,7 @@ class ProfileIn(InputModel):
     story: Story | None = Field(
         default=None,
         description="Who the seller is, in English and Chinese, shown to buyers on every product page. "
-        "Omitted or null: no story.",
+        "Omitted or null: the story stays as it was; empty strings clear it.",
     )
 
 

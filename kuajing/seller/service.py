@@ -73,9 +73,17 @@ async def save_profile(
         raise InvalidCustomsCode(
             message="The customs code is 10 or 18 letters and digits, as China customs registered it."
         )
+    # A story left out stays as it was (a client that predates stories must not erase the one
+    # written in the portal); an empty one clears it.
+    told = (
+        {}
+        if story is None
+        else {"story_en": story.get("en", "").strip(), "story_zh": story.get("zh", "").strip()}
+    )
     saved = await repository.save_profile(
         session,
         {
+            **told,
             "user_id": seller_id,
             "legal_name": legal_name.strip(),
             "us_state": state,
@@ -84,8 +92,6 @@ async def save_profile(
             "shipping_fee_currency": "USD",
             "customs_code": code,
             "customs_name": customs_name.strip() if customs_name is not None else None,
-            "story_en": (story or {}).get("en", "").strip(),
-            "story_zh": (story or {}).get("zh", "").strip(),
             "updated_at": utcnow(),
         },
     )

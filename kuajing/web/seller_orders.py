@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.db import SessionDep
-from kuajing.errors import KuajingError
+from kuajing.errors import InvalidInput, KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
 from kuajing.order import service as order_service
@@ -67,7 +67,10 @@ async def orders(
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    return await _orders_page(request, session, seller, view=view, cursor=cursor)
+    try:
+        return await _orders_page(request, session, seller, view=view, cursor=cursor)
+    except InvalidInput:  # a cursor this site did not issue
+        return english(request, "error.html", {"status": 400, "code": "bad_request"}, status=400)
 
 
 @router.post("/orders/{order_id}/ship", response_class=HTMLResponse)
@@ -104,7 +107,9 @@ async def ship(
                 tracking_number=typed,
             )
     except KuajingError as exc:
-        return await again(exc.code, exc.status)
+        # in the seller's words: "cannot become shipped" means it is not waiting to ship
+        code = "not_awaiting_shipment" if exc.code == "invalid_status_transition" else exc.code
+        return await again(code, exc.status)
     return RedirectResponse(f"/seller/orders?view={view}&shipped={order_id}", status_code=303)
 
 

@@ -6,7 +6,7 @@ where they do not."""
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +16,8 @@ from kuajing.catalog import service as catalog_service
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.schemas import ProductIn
 from kuajing.catalog.service import Listing
-from kuajing.db import SessionDep
-from kuajing.errors import KuajingError
+from kuajing.db import SessionDep, database_of
+from kuajing.errors import InvalidInput, KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
@@ -28,7 +28,9 @@ from kuajing.web.session import check_csrf
 from kuajing.web.storefront import CATEGORIES
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
-Text = Annotated[str, Form(max_length=5000)]
+# Generous: the schema refuses what is too long, beside the field; this only bounds the request.
+Text = Annotated[str, Form(max_length=20_000)]
+PAGE_SIZE = 50
 FIELDS = (
     "sku", "title_en", "title_zh", "description_en", "description_zh", "category", "hs_code",
     "price", "stock", "weight_grams", "attributes",
@@ -173,14 +175,20 @@ def _form_page(
 
 
 @router.get("", response_class=HTMLResponse)
-async def dashboard(request: Request, session: SessionDep) -> Response:
+async def dashboard(
+    request: Request, session: SessionDep, cursor: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    page = await catalog_service.search(
-        session, q=None, category=None, seller_id=seller.user_id, limit=100, cursor=None
-    )
-    return english(request, "seller/dashboard.html", {"listings": page.listings, "viewer": seller})
+    try:
+        page = await catalog_service.search(
+            session, q=None, category=None, seller_id=seller.user_id, limit=PAGE_SIZE, cursor=cursor
+        )
+    except InvalidInput:  # a cursor this site did not issue
+        return english(request, "error.html", {"status": 400, "code": "bad_request"}, status=400)
+    context = {"listings": page.listings, "next_cursor": page.next_cursor, "viewer": seller}
+    return english(request, "seller/dashboard.html", context)
 
 
 @router.get("/products/new", response_class=HTMLResponse)
@@ -192,14 +200,17 @@ async def new_product(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/products/preview", response_class=HTMLResponse)
-async def preview_fragment(request: Request, session: SessionDep, form: FormDep) -> Response:
-    """The preview alone, for the form's script to show as the seller types. It saves nothing."""
+async def preview_fragment(request: Request, form: FormDep) -> Response:
+    """The preview alone, for the form's script to show as the seller types. It saves nothing,
+    so it reads in a read transaction: a POST's usual session would take SQLite's write lock
+    at every pause in the typing, ahead of real writes."""
     check_csrf(request, form.csrf_token)
-    seller = await signed_in_seller(request, session)
-    if not isinstance(seller, Principal):
-        return seller
-    body, errors = _product_in(form.typed)
-    preview = None if body is None else await _preview(session, seller.user_id, body)
+    async with database_of(request).transaction(write=False) as session:
+        seller = await signed_in_seller(request, session)
+        if not isinstance(seller, Principal):
+            return seller
+        body, errors = _product_in(form.typed)
+        preview = None if body is None else await _preview(session, seller.user_id, body)
     context = {"preview": preview, "errors": errors, "viewer": seller}
     return english(request, "seller/preview.html", context, status=200 if body else 422)
 
@@ -297,5 +308,12 @@ async def edit_product(request: Request, product_id: IdPath, session: SessionDep
                 session, seller_id=seller.user_id, product_id=product_id, changes=changes
             )
     except KuajingError as exc:
-        return again({"form": exc.code}, None, exc.status)
+        # The savepoint's rollback expired the product: read it again, and count the stock
+        # from what it is now, so that saving once more sets what the seller typed.
+        await session.refresh(listing.product)
+        listing = await _own_product(session, seller, product_id)
+        return _form_page(
+            request, seller, typed=typed, errors={"form": exc.code}, preview=None, editing=listing,
+            stock_was=str(listing.product.stock), status=exc.status,
+        )  # fmt: skip
     return RedirectResponse(f"/seller?saved={product_id}", status_code=303)

@@ -43,7 +43,7 @@ def test_bad_profiles_are_refused_and_the_old_one_kept(api, change, code):
     assert (kept["us_state"], kept["shipping_fee"]["amount"]) == ("OR", 700)
 
 
-def test_the_story_is_kept_in_both_languages_and_a_put_without_it_clears_it(api):
+def test_the_story_is_kept_in_both_languages_a_put_without_it_keeps_it_and_an_empty_one_clears_it(api):
     seller = seller_with_profile(api)
     body = {
         "legal_name": "Story LLC",
@@ -58,8 +58,15 @@ def test_the_story_is_kept_in_both_languages_and_a_put_without_it_clears_it(api)
         "zh": "来自我们农场的羊奶乳液。",
     }
     assert api.get("/api/v1/seller/profile", headers=seller.headers).json()["story"] == saved.json()["story"]
-    replaced = api.put("/api/v1/seller/profile", json=body, headers=seller.headers)  # PUT replaces it all
-    assert replaced.json()["story"] == {"en": "", "zh": ""}
+    kept = api.put("/api/v1/seller/profile", json={**body, "employees": 4}, headers=seller.headers)
+    assert (kept.json()["employees"], kept.json()["story"]) == (4, saved.json()["story"])
+    cleared = api.put(
+        "/api/v1/seller/profile", json={**body, "story": {"en": "", "zh": ""}}, headers=seller.headers
+    )
+    assert cleared.json()["story"] == {"en": "", "zh": ""}
+    fresh = register(api, "seller")  # a first profile without a story has an empty one
+    first = api.put("/api/v1/seller/profile", json=body, headers=fresh.headers)
+    assert first.json()["story"] == {"en": "", "zh": ""}
 
 
 def test_a_seller_lists_only_after_setting_up_a_profile(api):

@@ -2,14 +2,19 @@
 shipping paid orders, the sales chart and deal enrollment. Each form is tried with bad input
 too: shown again with what was typed and the reason, and nothing is changed."""
 
+import json
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import httpx
+from sqlalchemy import update
 
+from kuajing.kit.time import BEIJING, beijing_date, utcnow
+from kuajing.models import Order
 from tests.auth.factories import buyer_with_identity, seller_with_profile
-from tests.catalog.factories import create_product, stock_of
+from tests.catalog.factories import WINE, create_product, stock_of
+from tests.compliance.factories import in_db
 from tests.flash_sale.factories import create_campaign
 from tests.order.factories import place
 from tests.web.test_buying import _csrf, _text
@@ -219,7 +224,7 @@ def test_the_live_preview_prices_what_is_typed_and_saves_nothing(api):
         assert "label lacks: name, type, abv, volume, origin, importer, bottling_date." in _text(shown.text)
         half = browser.post("/seller/products/preview", data={**typed, "price": "thirty"})
         assert half.status_code == 422
-        assert "Enter a price in US dollars, such as 30.00." in half.text
+        assert "Price in US dollars: Enter a price in US dollars, such as 30.00." in _text(half.text)
     mine = api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]
     assert mine == []
 
@@ -359,6 +364,138 @@ def test_buyers_read_the_sellers_story_on_the_product_page_in_their_language(api
         fallback = browser.get(f"/products/{wine['id']}?lang=zh")
         assert '<p lang="en">Goat milk lotion from our farm.</p>' in fallback.text
 
-        none = api.put("/api/v1/seller/profile", json=body, headers=seller.headers)
+        cleared = {**body, "story": {"en": "", "zh": ""}}
+        none = api.put("/api/v1/seller/profile", json=cleared, headers=seller.headers)
         assert none.status_code == 200
         assert 'id="story"' not in browser.get(f"/products/{wine['id']}").text
+
+
+def test_a_stock_change_that_orders_overtook_is_refused_in_place_and_the_second_save_sets_it(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=3)
+    with _as(api, seller) as browser:
+        form = browser.get(f"/seller/products/{wine['id']}/edit")
+        assert 'name="stock_was" value="3"' in form.text
+        fields = {
+            "title_en": wine["title"]["en"], "title_zh": wine["title"]["zh"], "category": "wine",
+            "hs_code": "2204.21", "price": "30.00", "weight_grams": "1400",
+            "attributes": json.dumps(wine["attributes"]), "csrf_token": _csrf(form),
+        }  # fmt: skip
+        _paid_order(api, seller, wine["id"], quantity=3)  # while the form is open: none left
+        refused = browser.post(
+            f"/seller/products/{wine['id']}/edit", data={**fields, "stock": "0", "stock_was": "3"}
+        )
+        assert refused.status_code == 409
+        assert "Orders took some of this stock while you were editing" in refused.text
+        assert "0 in stock now." in refused.text
+        assert (
+            'name="stock_was" value="0"' in refused.text
+            and 'id="stock" name="stock" type="number" value="0"' in refused.text
+        )
+        assert stock_of(api, wine["id"]) == 0  # nothing written: not −3
+        restocked = browser.post(
+            f"/seller/products/{wine['id']}/edit", data={**fields, "stock": "12", "stock_was": "0"}
+        )
+        assert restocked.status_code == 303
+    assert stock_of(api, wine["id"]) == 12
+
+
+def test_a_product_with_large_attributes_can_still_be_edited(api):
+    seller = seller_with_profile(api)
+    notes = {f"note_{i}": "tasting note " * 4 for i in range(100)}  # about 6 KB, under the 8,000 bytes
+    wine = create_product(api, seller, attributes={**WINE["attributes"], **notes})
+    with _as(api, seller) as browser:
+        form = browser.get(f"/seller/products/{wine['id']}/edit")
+        shown = re.search(r'<textarea id="attributes"[^>]*>([^<]*)</textarea>', form.text).group(1)
+        assert len(shown) > 5_000
+        fields = {
+            "title_en": wine["title"]["en"], "title_zh": wine["title"]["zh"], "category": "wine",
+            "hs_code": "2204.21", "price": "31.00", "stock": "100", "stock_was": "100",
+            "weight_grams": "1400",
+            "attributes": shown.replace("&#34;", '"'), "csrf_token": _csrf(form),
+        }  # fmt: skip
+        saved = browser.post(f"/seller/products/{wine['id']}/edit", data=fields)
+        assert saved.status_code == 303, saved.text
+    product = api.get(f"/api/v1/products/{wine['id']}").json()
+    assert product["price"]["amount"] == 3100 and product["attributes"] == wine["attributes"]
+
+
+def test_shipping_an_order_twice_says_why_even_beside_other_orders(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    first = _paid_order(api, seller, wine["id"])
+    waiting = _paid_order(api, seller, wine["id"])
+    with _as(api, seller) as browser:
+        page = browser.get("/seller/orders")
+        ship = {"tracking_number": "SF0000001", "csrf_token": _csrf(page)}
+        assert browser.post(f"/seller/orders/{first['id']}/ship", data=ship).status_code == 303
+        twice = browser.post(f"/seller/orders/{first['id']}/ship", data=ship)
+        assert twice.status_code == 409
+        assert f'data-order="{waiting["id"]}"' in twice.text  # the page still lists the other one
+        why = "This order is not waiting to ship: it was shipped already, or it is not paid."
+        assert f"Order #{first['id']}: {why}" in _text(twice.text)
+        missing = browser.post("/seller/orders/999999999/ship", data=ship)
+        assert missing.status_code == 404
+        assert "Order #999999999: There is no such order among yours." in _text(missing.text)
+        assert browser.get("/seller/orders?cursor=not-a-cursor").status_code == 400
+
+
+def test_deal_enrollment_refuses_another_sellers_product_an_ended_or_unknown_campaign(api, operator_token):
+    open_campaign = create_campaign(api, operator_token, starts_in=timedelta(days=2), name="Open for deals")
+    ended = create_campaign(
+        api, operator_token, starts_in=timedelta(days=-3), lasts=timedelta(hours=1), name="Ended"
+    )
+    seller = seller_with_profile(api)
+    mine = create_product(api, seller, stock=20)
+    theirs = create_product(api, seller_with_profile(api), stock=20)
+    with _as(api, seller) as browser:
+        page = browser.get("/seller/deals")
+        form = {
+            "campaign_id": str(open_campaign["id"]), "product_id": str(mine["id"]), "price": "20.00",
+            "quantity": "5", "per_buyer_limit": "1", "csrf_token": _csrf(page),
+        }  # fmt: skip
+        stolen = browser.post("/seller/deals", data={**form, "product_id": str(theirs["id"])})
+        assert stolen.status_code == 403 and "Choose one of your products." in stolen.text
+        late = browser.post("/seller/deals", data={**form, "campaign_id": str(ended["id"])})
+        assert late.status_code == 409 and "This campaign has ended." in late.text
+        unknown = browser.post("/seller/deals", data={**form, "campaign_id": "999999999"})
+        assert unknown.status_code == 404 and "Choose a campaign that is open for deals." in unknown.text
+        blank = browser.post("/seller/deals", data={**form, "campaign_id": "", "quantity": "many"})
+        assert blank.status_code == 422
+        assert 'value="many"' in blank.text and 'aria-describedby="quantity-error"' in blank.text
+        assert "No deals yet." in blank.text
+    assert (stock_of(api, mine["id"]), stock_of(api, theirs["id"])) == (20, 20)
+
+
+def test_sales_fall_on_the_beijing_day_the_order_was_placed(api, database_url):
+    """Four orders moved to the edges of Beijing days: 00:30 today and 23:30 yesterday (both
+    the same UTC day, 16:30 and 15:30), the first second of the 30-day window, and the last
+    second before it, which is left out."""
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    orders = [_paid_order(api, seller, wine["id"], quantity=q) for q in (1, 2, 3, 4)]
+    today = beijing_date(utcnow())
+    first_day = today - timedelta(days=29)
+    moments = [
+        datetime.combine(today, time(0, 30), tzinfo=BEIJING),
+        datetime.combine(today - timedelta(days=1), time(23, 30), tzinfo=BEIJING),
+        datetime.combine(first_day, time(0, 0), tzinfo=BEIJING),
+        datetime.combine(first_day, time(0, 0), tzinfo=BEIJING) - timedelta(seconds=1),
+    ]
+
+    async def move(session):
+        for order, moment in zip(orders, moments, strict=True):
+            await session.execute(update(Order).where(Order.id == order["id"]).values(created_at=moment))
+
+    in_db(database_url, move)
+    with _as(api, seller) as browser:
+        page = browser.get("/seller/sales").text
+    rows = re.findall(
+        r'<tr data-day="(\d{4}-\d\d-\d\d)"><td>[^<]*</td><td>(\d+)</td><td>([^<]*)</td></tr>', page
+    )
+    assert rows == [
+        (today.isoformat(), "1", "$30.00"),
+        ((today - timedelta(days=1)).isoformat(), "1", "$60.00"),
+        (first_day.isoformat(), "1", "$90.00"),
+    ]
+    assert '<strong id="total-sales">$180.00</strong>' in page  # the fourth, $120.00, is outside
