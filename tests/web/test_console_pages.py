@@ -148,6 +148,8 @@ def test_every_console_page_links_the_others_and_marks_itself(operator, path):
         ("/console/jobs", "Jobs report"),
     ]
     assert [href for href, marked, _label in links if marked] == [path]
+    # the header leads an operator to the console, not to a buyer's orders
+    assert '<a href="/console/orders">Operator console</a>' in page.text and "My orders" not in page.text
 
 
 # -- sellers -----------------------------------------------------------------------------------

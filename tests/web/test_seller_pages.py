@@ -99,6 +99,7 @@ def test_a_seller_signs_up_sets_up_the_profile_and_signs_in_again(api):
         assert profile["story"] == {"en": PROFILE["story_en"], "zh": PROFILE["story_zh"]}
         again = browser.get("/seller/profile?saved=1")
         assert "Profile saved." in again.text and 'value="18.50"' in again.text
+        assert '<a href="/seller">Seller portal</a>' in again.text and "My orders" not in again.text
         assert '<option value="WA" selected>Washington</option>' in again.text
 
     with httpx.Client(base_url=str(api.base_url), timeout=30) as browser:
