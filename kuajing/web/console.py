@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.auth.tokens import Principal
 from kuajing.customs import service as customs_service
 from kuajing.db import SessionDep
-from kuajing.errors import InvalidInput, KuajingError, NotFound
+from kuajing.errors import KuajingError, NotFound
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.flash_sale.schemas import CampaignIn
 from kuajing.impact import service as impact_service
@@ -155,8 +155,8 @@ def _show(
 
 
 def _unreadable(request: Request, principal: Principal) -> Response:
-    """A query value the page cannot read (a status that does not exist, a cursor this site did
-    not issue): a bad request, as pages.py answers a query string that fails validation."""
+    """A status that does not exist: a bad request, as pages.py answers a query string that
+    fails validation (or a cursor this site did not issue)."""
     return _show(request, "error.html", {"status": 400, "code": "bad_request"}, principal, status=400)
 
 
@@ -181,10 +181,7 @@ async def sellers(
     principal = await _operator(request, session)
     if not isinstance(principal, Principal):
         return principal
-    try:
-        found, next_cursor = await seller_service.list_sellers(session, cursor=cursor, limit=limit)
-    except InvalidInput:  # a cursor this site did not issue
-        return _unreadable(request, principal)
+    found, next_cursor = await seller_service.list_sellers(session, cursor=cursor, limit=limit)
     context = {"sellers": found, "next_href": _next_href("/console/sellers", next_cursor, limit)}
     return _show(request, "console/sellers.html", context, principal)
 
@@ -212,12 +209,9 @@ async def orders(
         return principal
     if status and status not in ORDER_STATUSES:
         return _unreadable(request, principal)
-    try:
-        found, next_cursor = await order_service.list_orders(
-            session, viewer=_as_viewer(principal), status=status or None, cursor=cursor, limit=limit
-        )
-    except InvalidInput:  # a cursor this site did not issue
-        return _unreadable(request, principal)
+    found, next_cursor = await order_service.list_orders(
+        session, viewer=_as_viewer(principal), status=status or None, cursor=cursor, limit=limit
+    )
     context = {
         "orders": found,
         "status": status,
@@ -329,10 +323,7 @@ async def campaigns(
     principal = await _operator(request, session)
     if not isinstance(principal, Principal):
         return principal
-    try:
-        return await _campaigns_page(request, session, principal, cursor=cursor, limit=limit)
-    except InvalidInput:  # a cursor this site did not issue
-        return _unreadable(request, principal)
+    return await _campaigns_page(request, session, principal, cursor=cursor, limit=limit)
 
 
 @router.post("/campaigns", response_class=HTMLResponse)

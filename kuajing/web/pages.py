@@ -73,6 +73,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, KuajingError)
         if _is_api(request):
             return await problems.kuajing_error(request, exc)
+        if exc.code == "invalid_cursor":  # a "next page" link this site did not write
+            return _page(request, 400, "bad_request")
         return _page(request, exc.status, exc.code)
 
     async def busy_page(request: Request, exc: Exception) -> Response:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.db import SessionDep
-from kuajing.errors import InvalidInput, KuajingError
+from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
 from kuajing.order import service as order_service
@@ -67,10 +67,7 @@ async def orders(
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    try:
-        return await _orders_page(request, session, seller, view=view, cursor=cursor)
-    except InvalidInput:  # a cursor this site did not issue
-        return english(request, "error.html", {"status": 400, "code": "bad_request"}, status=400)
+    return await _orders_page(request, session, seller, view=view, cursor=cursor)
 
 
 @router.post("/orders/{order_id}/ship", response_class=HTMLResponse)
