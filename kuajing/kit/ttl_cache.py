@@ -35,16 +35,16 @@ class TTLCache(Generic[K, V]):
         return entry[1]
 
     def put(self, key: K, value: V) -> None:
-        """Keeps `value` for `ttl` seconds. At most once a TTL (or when full) the entries that
-        expired unread are dropped, so the cache holds what was asked for lately, not every
-        key ever asked for; if it is still full, it starts afresh."""
+        """Keeps `value` for `ttl` seconds. At most once a TTL the entries that expired unread
+        are dropped, so the cache holds what was asked for lately, not every key ever asked
+        for; a cache full of live entries starts afresh."""
         if self.ttl <= 0:
             return
         now = time.monotonic()
-        if now >= self._next_sweep or len(self._entries) >= self.max_entries:
+        if now >= self._next_sweep:
             self._entries = {k: entry for k, entry in self._entries.items() if entry[0] >= now}
             self._next_sweep = now + self.ttl
-        if len(self._entries) >= self.max_entries:
+        if len(self._entries) >= self.max_entries:  # full of live entries: no sweep per put
             self._entries.clear()
         self._entries[key] = (now + self.ttl, value)
 

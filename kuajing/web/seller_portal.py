@@ -305,12 +305,16 @@ async def edit_product(request: Request, product_id: IdPath, session: SessionDep
                 session, seller_id=seller.user_id, product_id=product_id, changes=changes
             )
     except KuajingError as exc:
-        # The savepoint's rollback expired the product: read it again, and count the stock
-        # from what it is now, so that saving once more sets what the seller typed.
-        await session.refresh(listing.product)
+        # The savepoint's rollback left the product expired: read it again. When orders
+        # overtook the stock change, count from the stock as it is now, so that saving once
+        # more sets what the seller typed; any other refusal keeps the count the form began
+        # with, or units sold meanwhile would go back on sale.
+        session.expire(listing.product)
         listing = await _own_product(session, seller, product_id)
+        overtaken = exc.code == "stock_would_go_negative"
+        field = {"invalid_attributes": "attributes", "invalid_price": "price"}.get(exc.code, "form")
         return _form_page(
-            request, seller, typed=typed, errors={"form": exc.code}, preview=None, editing=listing,
-            stock_was=str(listing.product.stock), status=exc.status,
+            request, seller, typed=typed, errors={field: exc.code}, preview=None, editing=listing,
+            stock_was=str(listing.product.stock) if overtaken else form.stock_was, status=exc.status,
         )  # fmt: skip
     return RedirectResponse(f"/seller?saved={product_id}", status_code=303)

@@ -500,3 +500,43 @@ def test_sales_fall_on_the_beijing_day_the_order_was_placed(api, database_url):
         (first_day.isoformat(), "1", "$90.00"),
     ]
     assert '<strong id="total-sales">$180.00</strong>' in page  # the fourth, $120.00, is outside
+
+
+def test_a_refusal_other_than_stock_keeps_the_count_the_form_began_with(api):
+    """Too many attributes are refused beside the field; the stock count stays the one the form
+    showed, so units sold meanwhile are not put back on sale by the next save."""
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    with _as(api, seller) as browser:
+        form = browser.get(f"/seller/products/{wine['id']}/edit")
+        fields = {
+            "title_en": wine["title"]["en"], "title_zh": wine["title"]["zh"], "category": "wine",
+            "hs_code": "2204.21", "price": "30.00", "stock": "10", "stock_was": "10", "weight_grams": "1400",
+            "csrf_token": _csrf(form),
+        }  # fmt: skip
+        _paid_order(api, seller, wine["id"], quantity=3)  # 7 left
+        too_big = {**wine["attributes"], "notes": "x" * 9_000}
+        refused = browser.post(
+            f"/seller/products/{wine['id']}/edit", data={**fields, "attributes": json.dumps(too_big)}
+        )
+        assert refused.status_code == 422
+        assert 'id="attributes-error"' in refused.text and 'name="stock_was" value="10"' in refused.text
+        saved = browser.post(
+            f"/seller/products/{wine['id']}/edit",
+            data={**fields, "attributes": json.dumps(wine["attributes"])},
+        )
+        assert saved.status_code == 303
+    assert stock_of(api, wine["id"]) == 7  # 10 − 3 sold, the form's unchanged 10 adding nothing
+
+
+def test_shipping_twice_from_the_list_of_all_orders_says_why(api):
+    seller = seller_with_profile(api)
+    order = _paid_order(api, seller, create_product(api, seller)["id"])
+    with _as(api, seller) as browser:
+        page = browser.get("/seller/orders?view=all")
+        ship = {"tracking_number": "SF0000002", "view": "all", "csrf_token": _csrf(page)}
+        assert browser.post(f"/seller/orders/{order['id']}/ship", data=ship).status_code == 303
+        twice = browser.post(f"/seller/orders/{order['id']}/ship", data=ship)
+    assert twice.status_code == 409
+    assert f'data-order="{order["id"]}"' in twice.text  # listed, as shipped, without a form
+    assert f"Order #{order['id']}: This order is not waiting to ship" in _text(twice.text)
