@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 # How long an attempt waits while another with its Idempotency-Key is being written before it
 # answers idempotency_in_progress; a dead worker's entry holds the key until it is replayed.
 PENDING_WAIT_SECONDS = 5.0
+MAX_RELOADS = 3  # rebuilds of a deal Redis lost, within one purchase
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +151,7 @@ class RedisLedger:
         deal_id = attempt.deal.id
         loop = asyncio.get_running_loop()
         waiting_until = loop.time() + PENDING_WAIT_SECONDS
-        reloaded = False
+        reloads = 0
         while True:
             try:
                 verdict, entry_id = await self.stock.take(
@@ -170,9 +171,12 @@ class RedisLedger:
                 raise PurchaseUnavailable(
                     message="The stock ledger is unavailable; nothing was taken."
                 ) from exc
-            if verdict == UNKNOWN and not reloaded:
+            if verdict == UNKNOWN and reloads < MAX_RELOADS:
+                # Redis lost the deal (a flush, a failover): rebuild it from the database. Lost
+                # again by the time this take retries means another flush came in between, so
+                # a few rebuilds are allowed before the caller is told to try again.
                 await self.reload(deal_id)
-                reloaded = True
+                reloads += 1
             elif verdict == UNKNOWN:
                 raise PurchaseUnavailable(message="The deal could not be loaded into Redis; try again.")
             elif verdict == PENDING and loop.time() < waiting_until:
