@@ -28,7 +28,8 @@ from kuajing.order import service as order_service
 from kuajing.order.status import OrderStatus
 from kuajing.pricing import service as pricing_service
 from kuajing.seller import service as seller_service
-from kuajing.web.session import check_csrf, login_path, viewer
+from kuajing.web.access import signed_in_as
+from kuajing.web.session import check_csrf
 from kuajing.web.templates import render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -40,14 +41,7 @@ FormText = Annotated[str, Form(max_length=300)]
 
 
 async def _operator(request: Request, session: AsyncSession) -> Principal | Response:
-    principal = await viewer(request, session)
-    if principal is None:
-        return RedirectResponse(login_path(request), status_code=303)
-    if principal.role != Role.operator:
-        return render(
-            request, "error.html", {"status": 403, "code": "forbidden"}, status=403, default_locale="en"
-        )
-    return principal
+    return await signed_in_as(request, session, Role.operator)
 
 
 async def _fx_page(

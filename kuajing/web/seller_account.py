@@ -15,8 +15,8 @@ from kuajing.models import Role, SellerProfile
 from kuajing.seller import service as seller_service
 from kuajing.seller.errors import SellerProfileRequired
 from kuajing.seller.schemas import ProfileIn
+from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.buying import sign_in, sign_up
-from kuajing.web.seller_access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf, safe_next
 from kuajing.web.us_states import NAMES
 

@@ -17,7 +17,7 @@ from kuajing.flash_sale import service as flash_sale_service
 from kuajing.flash_sale.schemas import DealIn
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
-from kuajing.web.seller_access import cents, english, signed_in_seller, whole
+from kuajing.web.access import cents, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf
 
 router = APIRouter(prefix="/seller", include_in_schema=False)

@@ -16,12 +16,13 @@ from kuajing.kit.time import utcnow
 from kuajing.order import service as order_service
 from kuajing.order.schemas import ShipIn
 from kuajing.order.status import OrderStatus
-from kuajing.web.seller_access import english, signed_in_seller
+from kuajing.web.access import english, signed_in_seller
 from kuajing.web.session import check_csrf
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
 Text = Annotated[str, Form(max_length=300)]
 VIEWS = {"to_ship": OrderStatus.paid.value, "shipped": OrderStatus.shipped.value, "all": None}
+VIEW_PATTERN = f"^({'|'.join(VIEWS)})$"
 PAGE_SIZE = 50
 SALES_DAYS = 30
 
@@ -61,7 +62,7 @@ async def _orders_page(
 async def orders(
     request: Request,
     session: SessionDep,
-    view: Annotated[str, Query(pattern="^(to_ship|shipped|all)$")] = "to_ship",
+    view: Annotated[str, Query(pattern=VIEW_PATTERN)] = "to_ship",
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     seller = await signed_in_seller(request, session)
@@ -77,7 +78,7 @@ async def ship(
     session: SessionDep,
     csrf_token: Text,
     tracking_number: Text = "",
-    view: Annotated[str, Form(pattern="^(to_ship|shipped|all)$")] = "to_ship",
+    view: Annotated[str, Form(pattern=VIEW_PATTERN)] = "to_ship",
 ) -> Response:
     check_csrf(request, csrf_token)
     seller = await signed_in_seller(request, session)

@@ -23,7 +23,7 @@ from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
 from kuajing.models import Product
 from kuajing.pricing import service as pricing_service
-from kuajing.web.seller_access import cents, dollars_typed, english, signed_in_seller, whole
+from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf
 from kuajing.web.storefront import CATEGORIES
 

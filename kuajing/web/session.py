@@ -75,10 +75,11 @@ async def viewer(request: Request, session: AsyncSession) -> Principal | None:
         return None
 
 
-def login_path(request: Request, then: str | None = None) -> str:
-    """/login, coming back afterwards to `then` (a page), or else to this page."""
+def login_path(request: Request, then: str | None = None, *, door: str = "/login") -> str:
+    """The sign-in page `door` (the sellers' is /seller/login), coming back afterwards to
+    `then` (a page), or else to this page."""
     here = then or request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return f"/login?next={quote(here, safe='')}"
+    return f"{door}?next={quote(here, safe='')}"
 
 
 def safe_next(target: str | None) -> str:

@@ -1,10 +1,9 @@
-"""What every seller page shares: who may see it (a signed-in seller; anyone else is sent to
-sign in or told the page is not theirs), English first, and reading dollars typed in a form."""
+"""What the sellers' and operators' pages share: who may see a page (anyone else is sent to sign
+in or told the page is not theirs), English first, and reading numbers typed in a form."""
 
 import re
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.models import Role
-from kuajing.web.session import viewer
+from kuajing.web.session import login_path, viewer
 from kuajing.web.templates import render
 
 DOLLARS = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")  # dollars and cents, at most $9,999,999.99
@@ -23,20 +22,21 @@ def english(request: Request, name: str, context: dict[str, Any], *, status: int
     return render(request, name, context, status=status, default_locale="en")
 
 
-def seller_login_path(request: Request) -> str:
-    """/seller/login, coming back to this page afterwards."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return "/seller/login?" + urlencode({"next": here})
+async def signed_in_as(
+    request: Request, session: AsyncSession, role: Role, *, door: str = "/login"
+) -> Principal | Response:
+    """The user browsing if they have `role`, or the response to send instead: sign in at
+    `door` first (coming back here), or 403."""
+    principal = await viewer(request, session)
+    if principal is None:
+        return RedirectResponse(login_path(request, door=door), status_code=303)
+    if principal.role != role:
+        return english(request, "error.html", {"status": 403, "code": "forbidden"}, status=403)
+    return principal
 
 
 async def signed_in_seller(request: Request, session: AsyncSession) -> Principal | Response:
-    """The seller browsing, or the response to send instead: sign in first, or 403."""
-    principal = await viewer(request, session)
-    if principal is None:
-        return RedirectResponse(seller_login_path(request), status_code=303)
-    if principal.role != Role.seller:
-        return english(request, "error.html", {"status": 403, "code": "forbidden"}, status=403)
-    return principal
+    return await signed_in_as(request, session, Role.seller, door="/seller/login")
 
 
 def cents(typed: str) -> int | None:
