@@ -1,11 +1,27 @@
-"""Bring a database to the current schema and load the reference data shipped in the package."""
+"""What a process does before it serves: bring the database to the current schema with the
+reference data shipped in the package, and build the runtime (the parts every domain keeps for the
+life of the process)."""
 
 import asyncio
 
 from kuajing import migrations
+from kuajing.auth.service import TokenLoader
+from kuajing.auth.tokens import TokenCache
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance import service as compliance_service
+from kuajing.compliance.year import BuyerYearLoader
+from kuajing.customs.parties import CustomsParties
 from kuajing.db import Database
+from kuajing.flash_sale.board import BoardSnapshots
+from kuajing.flash_sale.ledger import StockLedger
+from kuajing.flash_sale.purchase import PurchaseContext
+from kuajing.flash_sale.snapshots import DealSnapshots
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact import service as impact_service
+from kuajing.payment.gateway import Gateways
+from kuajing.runtime import Runtime
+from kuajing.settings import Settings
+from kuajing.stock_ledger import setup as stock_ledger_setup
 
 
 async def _sync(database_url: str) -> dict[str, int]:
@@ -23,3 +39,40 @@ def prepare_database(database_url: str) -> dict[str, int]:
     """Apply migrations, then insert packaged rule rows the database lacks. Synchronous."""
     migrations.upgrade(database_url)
     return asyncio.run(_sync(database_url))
+
+
+def build_runtime(settings: Settings, database: Database | None = None) -> Runtime:
+    """Every part a process keeps, sized by `settings`: the snapshots and loaders the domains
+    own, the stock ledger, and the contexts the purchase and fulfillment flows run in. Call it
+    inside the event loop the process runs (the loaders and the ledger belong to it); close the
+    runtime at shutdown."""
+    database = database or Database(settings.database_url, pool_size=settings.db_pool_size)
+    runtime = Runtime(settings, database)
+    runtime.add(TokenCache(settings.auth_cache_seconds))
+    tokens = TokenLoader(database)
+    runtime.add(tokens, close=tokens.close)
+    buyer_years = BuyerYearLoader(database)
+    runtime.add(buyer_years, close=buyer_years.close)
+    snapshots = runtime.add(
+        Snapshots.build(read_seconds=settings.read_cache_seconds, rules_seconds=settings.rules_cache_seconds)
+    )
+    for owned in (snapshots.products, snapshots.sellers, snapshots.fx, snapshots.rules):
+        runtime.add(owned)  # each also on its own, for the routes of the domain that owns it
+    deals = runtime.add(DealSnapshots())
+    runtime.add(BoardSnapshots())
+    ledger = stock_ledger_setup.from_settings(database, settings)
+    runtime.add(ledger, kind=StockLedger, close=ledger.close)
+    runtime.add(
+        PurchaseContext(
+            database=database,
+            ledger=ledger,
+            deals=deals,
+            snapshots=snapshots,
+            buyer_years=buyer_years,
+            ttl_seconds=settings.flash_sale_ttl_seconds,
+        )
+    )
+    parties = runtime.add(CustomsParties.from_settings(settings))
+    gateways = runtime.add(Gateways.sandbox_only())
+    runtime.add(FulfillmentContext(gateways=gateways, parties=parties, products=snapshots.products))
+    return runtime

@@ -6,9 +6,8 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import ARRAY, ColumnElement, Insert, Table, any_, bindparam, case, event, literal, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,7 +20,6 @@ _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=30000",
     "PRAGMA foreign_keys=ON",
 )
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # One per kind of batched lookup (kit.batch_loader keeps one query in flight per loader).
 BATCH_READ_CONNECTIONS = 2
 
@@ -145,11 +143,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def database_of(request: Request) -> Database:
-    """The app's database, for an endpoint that opens its own write transaction at the edge."""
-    return request.app.state.database
-
-
 async def end_read(session: AsyncSession) -> None:
     """End a read session's transaction, so its connection goes back to the pool before the
     caller waits on work it shares with other requests (a batched lookup, a single-flight load).
@@ -256,14 +249,3 @@ async def give_back(
         .where(*(table.c[name] == value for name, value in key.items()))
         .values({column: case((counter >= amount, counter - amount), else_=0)})
     )
-
-
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    database: Database = request.app.state.database
-    async with database.transaction(write=request.method not in _READ_METHODS) as session:
-        yield session
-
-
-# scope="function": the commit runs before the response is sent, so a client never sees a
-# success for a transaction that then fails to commit.
-SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

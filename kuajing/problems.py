@@ -5,12 +5,21 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kuajing.errors import KuajingError
 
 MEDIA_TYPE = "application/problem+json"
+
+
+# One problem of a list shown before anything is refused (a quote's, a listing's).
+class ProblemOut(BaseModel):
+    code: str
+    message: str
+    product_id: int | None = None
+
 
 _HTTP_CODES = {
     400: "bad_request",

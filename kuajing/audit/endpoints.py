@@ -5,8 +5,8 @@ from fastapi import APIRouter, Query
 from kuajing.audit import service
 from kuajing.audit.schemas import ActorOut, AuditEventOut, AuditPageOut
 from kuajing.auth.dependencies import OperatorPrincipal
-from kuajing.db import SessionDep
 from kuajing.kit.ids import MAX_ID
+from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["audit"])
 

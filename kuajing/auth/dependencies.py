@@ -7,10 +7,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service
-from kuajing.auth.tokens import Principal
-from kuajing.db import SessionDep
+from kuajing.auth.tokens import Principal, TokenCache
 from kuajing.errors import Forbidden, NotAuthenticated
 from kuajing.models import Role
+from kuajing.runtime import SessionDep, part, runtime_of
 
 _bearer = HTTPBearer(auto_error=False, description="A token from /api/v1/auth/token or registration.")
 
@@ -24,9 +24,12 @@ async def _principal(
         raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
     if len(credentials.credentials) > 200:
         raise NotAuthenticated("invalid_token", "The bearer token is unknown or revoked.")
-    state = request.app.state
+    runtime = runtime_of(request)
     return await service.authenticate(
-        session, token=credentials.credentials, cache=state.token_cache, loader=state.token_loader
+        session,
+        token=credentials.credentials,
+        cache=runtime.get(TokenCache),
+        loader=runtime.get(service.TokenLoader),
     )
 
 
@@ -65,3 +68,6 @@ async def principal_with_role(request: Request, session: AsyncSession, role: Rol
     if principal.role != role:
         raise Forbidden(message=f"This needs the {role.value} role.")
     return principal
+
+
+TokenCacheDep = Annotated[TokenCache, Depends(part(TokenCache))]

@@ -2,12 +2,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from kuajing.auth import passwords, service
-from kuajing.auth.dependencies import CurrentPrincipal
+from kuajing.auth.dependencies import CurrentPrincipal, TokenCacheDep
 from kuajing.auth.schemas import RegisteredOut, RegisterIn, TokenIn, TokenOut, UserOut
-from kuajing.db import SessionDep, database_of
 from kuajing.idempotency.http import IdempotencyKeyHeader
 from kuajing.idempotency.service import IdempotencyKeyReused, fingerprint, run_once
 from kuajing.models import Role
+from kuajing.runtime import SessionDep, database_of
 
 router = APIRouter(tags=["auth"])
 
@@ -57,8 +57,8 @@ async def token(request: Request, body: TokenIn) -> TokenOut:
 
 
 @router.delete("/auth/token", status_code=204)
-async def revoke_token(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Response:
-    await service.revoke(session, principal=principal, cache=request.app.state.token_cache)
+async def revoke_token(principal: CurrentPrincipal, session: SessionDep, cache: TokenCacheDep) -> Response:
+    await service.revoke(session, principal=principal, cache=cache)
     return Response(status_code=204)
 
 

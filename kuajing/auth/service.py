@@ -6,10 +6,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.auth import passwords, repository
 from kuajing.auth.errors import EmailTaken, InvalidCredentials
 from kuajing.auth.tokens import Principal, TokenCache, digest, new_token
+from kuajing.db import Database
 from kuajing.errors import NotAuthenticated
 from kuajing.kit.batch_loader import BatchLoader
 from kuajing.kit.time import utcnow
 from kuajing.models import Role, User
+
+
+class TokenLoader(BatchLoader[str, tuple[int, str]]):
+    """Token digests looked up for many concurrent first requests in one query: digest -> (user
+    id, role) of the tokens that are active."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database, repository.find_active_tokens)
 
 
 def normalise_email(email: str) -> str:
@@ -70,7 +79,7 @@ async def authenticate(
     *,
     token: str,
     cache: TokenCache,
-    loader: BatchLoader[str, tuple[int, str]] | None = None,
+    loader: TokenLoader | None = None,
 ) -> Principal:
     """The token's holder. A token this worker has not seen is looked up through `loader` when
     given (batched with other requests' lookups), else in `session`."""

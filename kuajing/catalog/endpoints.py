@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 
 from kuajing.auth.dependencies import SellerPrincipal
 from kuajing.catalog import service
+from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.schemas import (
     Category,
     ProductIn,
@@ -14,12 +15,12 @@ from kuajing.catalog.schemas import (
     TextOut,
 )
 from kuajing.catalog.service import Listing
-from kuajing.db import SessionDep
 from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.money_schemas import MoneyModel
-from kuajing.pricing.schemas import ProblemOut
+from kuajing.problems import ProblemOut
+from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["catalog"])
 
@@ -66,11 +67,13 @@ async def create_product(
     body: ProductIn,
     seller: SellerPrincipal,
     session: SessionDep,
+    snapshots: SnapshotsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def create() -> dict:
         product = await service.create_product(
             session,
+            snapshots,
             seller_id=seller.user_id,
             sku=body.sku,
             title=body.title.model_dump(),
@@ -82,7 +85,7 @@ async def create_product(
             weight_grams=body.weight_grams,
             attributes=body.attributes,
         )
-        listing = await service.get_listing(session, product_id=product.id)
+        listing = await service.get_listing(session, snapshots, product_id=product.id)
         return product_out(listing).model_dump(mode="json")
 
     return await respond_once(
@@ -99,6 +102,7 @@ async def create_product(
 @router.get("/products", response_model=ProductPage)
 async def list_products(
     session: SessionDep,
+    snapshots: SnapshotsDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     category: Category | None = None,
     seller_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -106,7 +110,7 @@ async def list_products(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ProductPage:
     page = await service.search(
-        session, q=q, category=category, seller_id=seller_id, limit=limit, cursor=cursor
+        session, snapshots, q=q, category=category, seller_id=seller_id, limit=limit, cursor=cursor
     )
     return ProductPage(
         items=[product_out(listing) for listing in page.listings], next_cursor=page.next_cursor
@@ -114,8 +118,8 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-async def get_product(product_id: IdPath, session: SessionDep) -> ProductOut:
-    return product_out(await service.get_listing(session, product_id=product_id))
+async def get_product(product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep) -> ProductOut:
+    return product_out(await service.get_listing(session, snapshots, product_id=product_id))
 
 
 @router.patch("/products/{product_id}", response_model=ProductOut)
@@ -124,17 +128,20 @@ async def patch_product(
     body: ProductPatch,
     seller: SellerPrincipal,
     session: SessionDep,
+    snapshots: SnapshotsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     # Honoured here too: a retried stock_delta must not be applied twice.
     async def update() -> dict:
         await service.update_product(
             session,
+            snapshots,
             seller_id=seller.user_id,
             product_id=product_id,
             changes=body.model_dump(exclude_unset=True),
         )
-        return product_out(await service.get_listing(session, product_id=product_id)).model_dump(mode="json")
+        listing = await service.get_listing(session, snapshots, product_id=product_id)
+        return product_out(listing).model_dump(mode="json")
 
     return await respond_once(
         session,

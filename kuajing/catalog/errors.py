@@ -19,3 +19,7 @@ class InvalidAttributes(InvalidInput):
 
 class StockWouldGoNegative(Conflict):
     code = "stock_would_go_negative"
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"

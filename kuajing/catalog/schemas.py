@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
-from kuajing.pricing.schemas import ProblemOut
+from kuajing.problems import ProblemOut
 
 Category = Literal["garments", "wine", "fruit", "beer", "nuts", "cosmetics", "supplements", "other"]
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

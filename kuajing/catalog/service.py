@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -16,41 +15,22 @@ from kuajing.catalog.errors import (
     ProductNotFound,
     StockWouldGoNegative,
 )
+from kuajing.catalog.listing_prices import ListingPrice, listing_prices
 from kuajing.catalog.schemas import MAX_STOCK
 from kuajing.catalog.search import index_text, query_terms
+from kuajing.catalog.snapshots import ProductFacts, Snapshots
 from kuajing.compliance import category_rules
 from kuajing.compliance.category_rules import RuleProblem
-from kuajing.errors import KuajingError
 from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
-from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import Product
-from kuajing.pricing import service as pricing_service
-from kuajing.pricing import snapshots
-from kuajing.pricing.amounts import OrderAmounts
-from kuajing.pricing.service import ListingPrice
-from kuajing.pricing.snapshots import ProductFacts, SellerFacts
 from kuajing.seller import service as seller_service
 from kuajing.seller.errors import CurrencyNotAllowed
 
 MAX_ATTRIBUTES_BYTES = 8_000
 MAX_ATTRIBUTE_DEPTH = 4
 MAX_PRICE_CENTS = 10_000_000  # $100,000
-
-# The storefront's searches per worker: (terms, category, after id, limit) -> the ids of the
-# products found and the next cursor. Read from the database, at most KUAJING_READ_CACHE_SECONDS
-# old; a product created or changed in this worker clears them. Only ids are kept (the products
-# themselves are in the price snapshots), and only for the searches of the last second or so:
-# anyone can ask for endless distinct searches.
-_storefront_searches: TTLCache[
-    tuple[tuple[str, ...], str | None, int | None, int], tuple[tuple[int, ...], str | None]
-] = TTLCache(1.0, max_entries=2_000)
-
-
-def configure(ttl_seconds: float) -> None:
-    _storefront_searches.ttl = ttl_seconds
-    _storefront_searches.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +73,6 @@ class StorefrontPage:
     next_cursor: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class StorefrontProduct:
-    product: ProductFacts
-    amounts: OrderAmounts | None  # one unit, tax and shipping included; None: it cannot be priced
-    seller: SellerFacts | None  # None: listed before a profile was required
-
-
 def _depth(value: Any) -> int:
     if isinstance(value, dict):
         return 1 + max((_depth(v) for v in value.values()), default=0)
@@ -135,6 +108,7 @@ def _search_text(product: Product) -> str:
 
 async def create_product(
     session: AsyncSession,
+    snapshots: Snapshots,
     *,
     seller_id: int,
     sku: str,
@@ -177,19 +151,15 @@ async def create_product(
             await repository.add_product(session, product)
     except IntegrityError as exc:
         raise DuplicateSku(message=f"You already list SKU {sku}.") from exc
-    _storefront_searches.clear()
-    seller_service.forget_featured()
+    snapshots.products.forget_searches()
+    snapshots.sellers.forget_featured()
     return product
 
 
 async def update_product(
-    session: AsyncSession, *, seller_id: int, product_id: int, changes: dict[str, Any]
+    session: AsyncSession, snapshots: Snapshots, *, seller_id: int, product_id: int, changes: dict[str, Any]
 ) -> Product:
-    product = await repository.get_product(session, product_id)
-    if product is None:
-        raise ProductNotFound(message=f"No product {product_id}.")
-    if product.seller_id != seller_id:
-        raise NotYourProduct(message="Only the seller who lists a product may change it.")
+    product = await owned_product(session, seller_id=seller_id, product_id=product_id)
     values: dict[str, Any] = {}
     if (title := changes.get("title")) is not None:
         values |= {"title_en": title["en"].strip(), "title_zh": title["zh"].strip()}
@@ -213,21 +183,37 @@ async def update_product(
         if not await repository.adjust_stock(session, product_id=product.id, delta=delta, maximum=MAX_STOCK):
             raise StockWouldGoNegative(message=f"Stock cannot go below 0 or above {MAX_STOCK:,}.")
         await session.refresh(product, ["stock"])
-    snapshots.forget_products([product.id])
-    _storefront_searches.clear()
+    snapshots.products.forget([product.id])
+    snapshots.products.forget_searches()
     return product
 
 
-async def get_listing(session: AsyncSession, *, product_id: int) -> Listing:
+async def find_by_sku(session: AsyncSession, *, seller_id: int, sku: str) -> Product | None:
+    """The seller's product with this SKU, None if they list none."""
+    return await repository.get_by_sku(session, seller_id=seller_id, sku=sku)
+
+
+async def owned_product(session: AsyncSession, *, seller_id: int, product_id: int) -> Product:
+    """The seller's own product, or why not: it does not exist, or another seller lists it."""
     product = await repository.get_product(session, product_id)
     if product is None:
         raise ProductNotFound(message=f"No product {product_id}.")
-    prices = await pricing_service.listing_prices(session, [product])
+    if product.seller_id != seller_id:
+        raise NotYourProduct(message="Only the seller who lists a product may change it or offer it.")
+    return product
+
+
+async def get_listing(session: AsyncSession, snapshots: Snapshots, *, product_id: int) -> Listing:
+    product = await repository.get_product(session, product_id)
+    if product is None:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    prices = await listing_prices(session, snapshots, [product])
     return Listing.of(product, prices.get(product.id))
 
 
 async def search(
     session: AsyncSession,
+    snapshots: Snapshots,
     *,
     q: str | None,
     category: str | None,
@@ -244,12 +230,18 @@ async def search(
         limit=limit + 1,
     )
     products, next_cursor = page_of(products, limit)
-    prices = await pricing_service.listing_prices(session, products)
+    prices = await listing_prices(session, snapshots, products)
     return Page(listings=[Listing.of(p, prices.get(p.id)) for p in products], next_cursor=next_cursor)
 
 
 async def storefront_search(
-    session: AsyncSession, *, q: str | None, category: str | None, limit: int, cursor: str | None
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    q: str | None,
+    category: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> StorefrontPage:
     """search() for buyers' pages: the products found come from this worker's recent searches
     (at most KUAJING_READ_CACHE_SECONDS old), priced now from the price snapshots, so a new FX
@@ -262,31 +254,17 @@ async def storefront_search(
             session, terms=list(terms), category=category, seller_id=None, after_id=after_id, limit=limit + 1
         )
         found, next_cursor = page_of(products, limit)
-        snapshots.remember_products(found)  # what the search just read, for the lines below
+        snapshots.products.remember(found)  # what the search just read, for the lines below
         return tuple(p.id for p in found), next_cursor
 
     key = (terms, category, after_id, limit)
-    ids, next_cursor = await _storefront_searches.get_or_load(key, load)
-    facts = await snapshots.products(session, ids)
+    ids, next_cursor = await snapshots.products.search(key, load)
+    facts = await snapshots.products.facts(session, ids)
     products = [facts[product_id] for product_id in ids if product_id in facts]  # deleted since: left out
-    prices = await pricing_service.listing_prices(session, products)
+    prices = await listing_prices(session, snapshots, products)
     return StorefrontPage([StorefrontListing(p, prices.get(p.id)) for p in products], next_cursor)
 
 
-async def storefront_product(session: AsyncSession, *, product_id: int, now: datetime) -> StorefrontProduct:
-    """One product for its page, read as a quote reads it (this worker's snapshots, at most
-    KUAJING_READ_CACHE_SECONDS old) and priced for one unit by the quote itself."""
-    product = (await snapshots.products(session, [product_id])).get(product_id)
-    if product is None:
-        raise ProductNotFound(message=f"No product {product_id}.")
-    seller = (await snapshots.sellers(session, [product.seller_id])).get(product.seller_id)
-    amounts = None
-    if seller is not None:  # a quote needs the seller's shipping fee
-        try:
-            quote = await pricing_service.quote(session, lines=[(product_id, 1)], buyer_id=None, now=now)
-        except KuajingError:
-            pass  # no FX rate yet: the page says it cannot price the goods
-        else:
-            # goods off the positive list leave no line to price, only a problem
-            amounts = quote.amounts if quote.amounts.lines else None
-    return StorefrontProduct(product, amounts, seller)
+async def get_products(session: AsyncSession, product_ids: list[int]) -> dict[int, Product]:
+    """The products that exist of these ids, by id, read from the database."""
+    return await repository.get_products(session, product_ids)

@@ -12,10 +12,10 @@ from rich.table import Table
 from kuajing.bootstrap import prepare_database
 from kuajing.db import Database
 from kuajing.errors import KuajingError
-from kuajing.flash_sale import redis_reconciler
-from kuajing.flash_sale.redis_reconciler import BucketDrift
-from kuajing.flash_sale.redis_stock import RedisStock
 from kuajing.settings import get_settings
+from kuajing.stock_ledger import redis_reconciler
+from kuajing.stock_ledger.redis_reconciler import BucketDrift
+from kuajing.stock_ledger.redis_stock import RedisStock
 
 console = Console()
 

@@ -12,14 +12,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kuajing.auth import service as auth_service
-from kuajing.bootstrap import prepare_database
+from kuajing.bootstrap import build_runtime, prepare_database
 from kuajing.cli import flash_sale as flash_sale_cli
 from kuajing.cli import flash_sale_redis
 from kuajing.cli import rehearse as rehearse_cli
 from kuajing.compliance import rule_files
 from kuajing.compliance import service as compliance_service
 from kuajing.customs import exchange as customs_exchange
-from kuajing.customs.service import CustomsParties
+from kuajing.customs.parties import CustomsParties
 from kuajing.db import Database
 from kuajing.demo import seed as demo_seed
 from kuajing.errors import KuajingError
@@ -55,7 +55,7 @@ def _seed_demo() -> None:
     catalog = demo_seed.load_catalog()
 
     async def run() -> demo_seed.SeedReport:
-        database = Database(get_settings().database_url)
+        runtime = build_runtime(get_settings())
         try:
             with Progress(console=console, transient=False) as progress:
                 task = progress.add_task("Seeding the demo marketplace", total=demo_seed.steps(catalog))
@@ -63,9 +63,9 @@ def _seed_demo() -> None:
                 def advance(label: str) -> None:
                     progress.update(task, advance=1, description=f"Seeding: {label}")
 
-                return await demo_seed.seed(database, advance=advance)
+                return await demo_seed.seed(runtime, advance=advance)
         finally:
-            await database.dispose()
+            await runtime.close()
 
     report = asyncio.run(run())
     table = Table(title="Demo marketplace")
@@ -220,7 +220,6 @@ def rules_import(
         except DryRun as done:
             return done.reports
         finally:
-            compliance_service.forget_rulebook()
             await database.dispose()
 
     try:

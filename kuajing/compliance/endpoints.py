@@ -5,8 +5,8 @@ from kuajing.compliance import risk_notice, service
 from kuajing.compliance.errors import IdentityMissing
 from kuajing.compliance.identity import mask
 from kuajing.compliance.schemas import IdentityIn, IdentityOut, RiskNoticeOut, RiskNoticePointOut
-from kuajing.db import SessionDep
 from kuajing.kit.time import beijing_date, utcnow
+from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["buyer"])
 

@@ -15,3 +15,15 @@ class IdentityMissing(NotFound):
 
 class RiskNoticeRequired(InvalidInput):
     code = "risk_notice_required"
+
+
+class RiskNoticeOutdated(Conflict):
+    code = "risk_notice_outdated"
+
+
+class AnnualLimitReached(InvalidInput):
+    code = "cbec_annual_limit"
+
+
+class YearlyQuantityCapReached(InvalidInput):
+    code = "yearly_quantity_cap"

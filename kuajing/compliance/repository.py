@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook, TaxRate
+from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook
 from kuajing.db import add_within, add_within_many, give_back, one_of, upsert
 from kuajing.models import (
     AnnualQuantityUsage,
@@ -19,6 +19,7 @@ from kuajing.models import (
     PositiveListEntry,
     TaxRule,
 )
+from kuajing.pricing.tax import TaxRate
 
 
 async def load_rulebook(session: AsyncSession) -> RuleBook:

@@ -10,7 +10,10 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-CBEC_TAX_SHARE = Decimal("0.7")  # VAT and CT within the limits are levied at 70% (Caiguanshui 2016 No. 18)
+from kuajing.pricing.amounts import LineInput
+from kuajing.pricing.tax import Measures, TaxRate
+
+ORIGIN = "US"  # every seller ships from the United States
 
 
 def hs_digits(hs_code: str) -> str:
@@ -19,21 +22,6 @@ def hs_digits(hs_code: str) -> str:
 
 def _in_force(start: date, end: date | None, on: date) -> bool:
     return start <= on and (end is None or on <= end)
-
-
-@dataclass(frozen=True, slots=True)
-class TaxRate:
-    id: int
-    hs_prefix: str
-    vat: Decimal
-    consumption_tax: Decimal
-    mfn_tariff: Decimal
-    effective_from: date
-    effective_to: date | None
-    consumption_tax_per_litre: Decimal | None = None
-    high_end_consumption_tax_rate: Decimal | None = None
-    high_end_min_per_ml_or_g: Decimal | None = None
-    high_end_min_per_piece: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +127,32 @@ class RuleBook:
                 if t.within_cbec_limits or not within_limits
             ),
             Decimal(0),
+        )
+
+    def line_input(
+        self,
+        *,
+        product_id: int,
+        hs_code: str,
+        unit_price_usd: int,
+        measures: Measures,
+        quantity: int,
+        on: date,
+        entry: PositiveEntry | None,
+    ) -> LineInput | None:
+        """The line's tax inputs under the rules in force on `on`, or None when the goods may not
+        use the CBEC channel (`entry` is the code's positive-list line, looked up by the caller)."""
+        rate = self.tax_rate(hs_code, on)
+        if rate is None or entry is None or entry.excluded:
+            return None
+        return LineInput(
+            product_id=product_id,
+            quantity=quantity,
+            unit_price_usd=unit_price_usd,
+            tax_rate=rate,
+            additional_tariff_rate=self.additional_tariff(ORIGIN, hs_code, on),
+            within_limits_tariff_rate=self.additional_tariff(ORIGIN, hs_code, on, within_limits=True),
+            measures=measures,
         )
 
     def limits(self, on: date) -> Limits:

@@ -1,7 +1,6 @@
-"""CBEC compliance: the packaged rule data, the rule book in force, and real-name identity."""
+"""CBEC compliance: the packaged rule data, rule imports and exports, and real-name identity."""
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,24 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.compliance import repository, rule_files
 from kuajing.compliance.errors import IdentityLocked, InvalidIdNumberError
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
-from kuajing.compliance.rules import RuleBook
+from kuajing.compliance.snapshots import RuleBooks
 from kuajing.kit.time import beijing_date, utcnow
-from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import BuyerIdentity
-from kuajing.order import repository as order_repository
+from kuajing.order import service as order_service
 
 logger = logging.getLogger(__name__)
 
-# Rules change by data import, so a minute-old rule book is fine; loads are single-flight.
-_rulebook: TTLCache[str, RuleBook] = TTLCache(60.0)
 
-
-def configure(ttl_seconds: float) -> None:
-    _rulebook.ttl = ttl_seconds
-    _rulebook.clear()
-
-
-async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
+async def sync_packaged_rules(session: AsyncSession, rules: RuleBooks | None = None) -> dict[str, int]:
     """Insert the rule rows shipped with this version that the database does not have yet.
 
     They pass the checks an import does: a packaged row that would overlap a row already in the
@@ -63,17 +53,9 @@ async def sync_packaged_rules(session: AsyncSession) -> dict[str, int]:
         added[spec.name] = len(new)
     if skipped:
         added["skipped_packaged_rules"] = skipped
-    forget_rulebook()
+    if rules is not None:
+        rules.forget()
     return added
-
-
-async def rulebook(session: AsyncSession) -> RuleBook:
-    """The rule book in force, reloaded at most once a minute per process."""
-    return await _rulebook.get_or_load("rules", lambda: repository.load_rulebook(session))
-
-
-def forget_rulebook() -> None:
-    _rulebook.clear()
 
 
 async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_number: str) -> BuyerIdentity:
@@ -88,7 +70,7 @@ async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_num
     if (
         current is not None
         and current.id_number != resident.number
-        and await order_repository.has_orders(session, buyer_id=user_id)
+        and await order_service.has_orders(session, buyer_id=user_id)
     ):
         raise IdentityLocked(message="This account has orders; its ID number can no longer change.")
     return await repository.save_identity(
@@ -108,41 +90,6 @@ async def get_identity(session: AsyncSession, *, user_id: int) -> BuyerIdentity 
 
 
 @dataclass(frozen=True, slots=True)
-class BuyerYear:
-    """What a quote reads about its buyer: the real-name identity (None until given) and, for
-    the person it names, the CBEC year used so far and the grams or pieces of capped goods held."""
-
-    identity: BuyerIdentity | None
-    annual_used: int
-    quantities_used: dict[str, int]
-
-
-async def buyer_years(
-    session: AsyncSession, keys: Sequence[tuple[int, int]]
-) -> dict[tuple[int, int], BuyerYear]:
-    """BuyerYear for each (buyer id, year), three queries however many: see kit.batch_loader."""
-    identities = await repository.get_identities(session, sorted({user_id for user_id, _year in keys}))
-    found: dict[tuple[int, int], BuyerYear] = {}
-    for year in sorted({year for _user_id, year in keys}):
-        people = sorted(
-            {i.id_number for (user_id, y) in keys if y == year and (i := identities.get(user_id))}
-        )
-        used = await repository.annuals_used(session, id_numbers=people, year=year) if people else {}
-        held = await repository.quantities_used_by(session, id_numbers=people, year=year) if people else {}
-        for user_id, y in keys:
-            if y != year:
-                continue
-            identity = identities.get(user_id)
-            if identity is None:
-                found[user_id, y] = BuyerYear(None, 0, {})
-            else:
-                found[user_id, y] = BuyerYear(
-                    identity, used.get(identity.id_number, 0), held.get(identity.id_number, {})
-                )
-    return found
-
-
-@dataclass(frozen=True, slots=True)
 class ImportReport:
     table: str
     added: int
@@ -150,7 +97,9 @@ class ImportReport:
     unchanged: int
 
 
-async def import_rules(session: AsyncSession, text: str, *, today: date | None = None) -> ImportReport:
+async def import_rules(
+    session: AsyncSession, text: str, *, rules: RuleBooks | None = None, today: date | None = None
+) -> ImportReport:
     """Check a rule file whole against the table as it stands, then write it, or nothing.
 
     New rows are added and rows not yet in force may be edited; a row in force is history
@@ -194,7 +143,8 @@ async def import_rules(session: AsyncSession, text: str, *, today: date | None =
     if errors:
         raise rule_files.RuleFileError(spec.name, errors)
     await repository.write_rule_rows(session, spec.name, added=added, changed=changed)
-    forget_rulebook()
+    if rules is not None:
+        rules.forget()
     return ImportReport(spec.name, len(added), len(changed), len(parsed.rows) - len(added) - len(changed))
 
 

@@ -6,8 +6,8 @@ from fastapi.responses import Response
 from kuajing.auth.dependencies import CurrentPrincipal
 from kuajing.customs import service
 from kuajing.customs.api_schemas import CustomsEventOut, CustomsMessageOut, CustomsMessagesOut
-from kuajing.db import SessionDep
 from kuajing.kit.ids import IdPath
+from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["customs"])
 

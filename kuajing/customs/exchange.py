@@ -15,8 +15,8 @@ import logging
 from dataclasses import dataclass, fields
 
 from kuajing.customs import receipts, service
+from kuajing.customs.parties import CustomsParties
 from kuajing.customs.receipts import Receipt, ReceiptError
-from kuajing.customs.service import CustomsParties
 from kuajing.customs.transport import CustomsTransport, FileDropTransport, Incoming
 from kuajing.db import Database
 from kuajing.kit.time import utcnow

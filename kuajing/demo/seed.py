@@ -9,19 +9,20 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from kuajing.auth import repository as auth_repository
 from kuajing.auth import service as auth_service
-from kuajing.catalog import repository as catalog_repository
 from kuajing.catalog import service as catalog_service
+from kuajing.catalog.snapshots import Snapshots
+from kuajing.checkout import service as checkout_service
 from kuajing.compliance import category_rules
 from kuajing.compliance import service as compliance_service
 from kuajing.db import Database
+from kuajing.fulfillment import service as fulfillment_service
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.money import Money
 from kuajing.models import Role, User
 from kuajing.order import service as order_service
-from kuajing.payment import service as payment_service
-from kuajing.pricing import repository as pricing_repository
 from kuajing.pricing import service as pricing_service
+from kuajing.runtime import Runtime
 from kuajing.seller import service as seller_service
 
 DEMO_PASSWORD = "kuajing-demo-2026"
@@ -48,7 +49,7 @@ def steps(catalog: dict[str, Any]) -> int:
 
 async def _user(database: Database, *, email: str, role: Role, name: str, report: SeedReport) -> User:
     async with database.transaction(write=False) as session:
-        user = await auth_repository.get_user_by_email(session, email)
+        user = await auth_service.find_user(session, email=email)
     if user is not None:
         return user
     password_hash = await auth_service.hash_new_password(email=email, password=DEMO_PASSWORD)
@@ -60,17 +61,19 @@ async def _user(database: Database, *, email: str, role: Role, name: str, report
         return user
 
 
-async def seed(database: Database, *, advance: Callable[[str], None] = lambda _label: None) -> SeedReport:
+async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _label: None) -> SeedReport:
     catalog = load_catalog()
     report = SeedReport()
+    database = runtime.database
+    snapshots = runtime.get(Snapshots)
 
     operator = await _user(
         database, email=OPERATOR_EMAIL, role=Role.operator, name="Demo Operator", report=report
     )
     async with database.transaction(write=True) as session:
-        if await pricing_repository.latest_rate(session, base="USD", quote="CNY") is None:
+        if await snapshots.fx.usd_cny(session, fresh=True) is None:
             await pricing_service.set_fx_rate(
-                session, pair="USD-CNY", rate=DEMO_FX_RATE, operator_id=operator.id
+                session, snapshots.fx, pair="USD-CNY", rate=DEMO_FX_RATE, operator_id=operator.id
             )
     advance("operator and FX rate")
 
@@ -82,6 +85,7 @@ async def seed(database: Database, *, advance: Callable[[str], None] = lambda _l
         async with database.transaction(write=True) as session:
             await seller_service.save_profile(
                 session,
+                snapshots.sellers,
                 seller_id=seller.id,
                 legal_name=entry["legal_name"],
                 us_state=entry["us_state"],
@@ -91,10 +95,11 @@ async def seed(database: Database, *, advance: Callable[[str], None] = lambda _l
             )
             ids = []
             for item in entry["products"]:
-                product = await catalog_repository.get_by_sku(session, seller_id=seller.id, sku=item["sku"])
+                product = await catalog_service.find_by_sku(session, seller_id=seller.id, sku=item["sku"])
                 if product is None:
                     product = await catalog_service.create_product(
                         session,
+                        snapshots,
                         seller_id=seller.id,
                         sku=item["sku"],
                         title=item["title"],
@@ -132,8 +137,9 @@ async def seed(database: Database, *, advance: Callable[[str], None] = lambda _l
                 seller_no = (seller_no + number) % len(product_ids)
                 product_id = product_ids[seller_no][product_no % len(product_ids[seller_no])]
                 async with database.transaction(write=True) as session:
-                    order = await order_service.place_order(
+                    order = await checkout_service.place_order(
                         session,
+                        snapshots,
                         buyer_id=buyer.id,
                         lines=[(product_id, quantity)],
                         shipping_address={
@@ -149,8 +155,12 @@ async def seed(database: Database, *, advance: Callable[[str], None] = lambda _l
                     )
                     report.orders += 1
                     if index < len(PAST_ORDERS) - 1:  # the last one stays unpaid, as real carts do
-                        await payment_service.pay_order(
-                            session, order_id=order.id, buyer_id=buyer.id, method="sandbox"
+                        await fulfillment_service.pay_order(
+                            session,
+                            runtime.get(FulfillmentContext),
+                            order_id=order.id,
+                            buyer_id=buyer.id,
+                            method="sandbox",
                         )
         advance(entry["name"])
     advance("done")

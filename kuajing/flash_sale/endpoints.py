@@ -1,11 +1,12 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.dependencies import OperatorPrincipal, SellerPrincipal, principal_with_role
-from kuajing.db import SessionDep, database_of, end_read
-from kuajing.errors import Conflict, NotAuthenticated
+from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.errors import NotAuthenticated
+from kuajing.flash_sale import purchase as buying
 from kuajing.flash_sale import service
-from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reserved, StockLedger
 from kuajing.flash_sale.schemas import (
     CampaignIn,
     CampaignOut,
@@ -16,13 +17,13 @@ from kuajing.flash_sale.schemas import (
     PurchaseOut,
 )
 from kuajing.flash_sale.service import DealView
-from kuajing.idempotency import service as idempotency_service
 from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.money_schemas import MoneyModel
-from kuajing.kit.time import BEIJING, beijing_year, utcnow
+from kuajing.kit.time import BEIJING, utcnow
 from kuajing.models import Campaign, Role
+from kuajing.runtime import SessionDep, runtime_of
 
 router = APIRouter(tags=["flash sale"])
 
@@ -88,11 +89,13 @@ async def create_deal(
     body: DealIn,
     seller: SellerPrincipal,
     session: SessionDep,
+    snapshots: SnapshotsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def create() -> dict:
         view = await service.create_deal(
             session,
+            snapshots,
             seller_id=seller.user_id,
             campaign_id=campaign_id,
             product_id=body.product_id,
@@ -114,8 +117,8 @@ async def create_deal(
 
 
 @router.get("/deals/{deal_id}", response_model=DealOut)
-async def get_deal(deal_id: IdPath, session: SessionDep) -> DealOut:
-    return deal_out(await service.get_deal(session, deal_id=deal_id))
+async def get_deal(deal_id: IdPath, session: SessionDep, snapshots: SnapshotsDep) -> DealOut:
+    return deal_out(await service.get_deal(session, snapshots.fx, deal_id=deal_id))
 
 
 @router.get("/campaigns/{campaign_id}/stats", response_model=CampaignStatsOut)
@@ -135,62 +138,26 @@ async def campaign_stats(campaign_id: IdPath, session: SessionDep) -> CampaignSt
 async def purchase(
     request: Request, deal_id: IdPath, body: PurchaseIn, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
-    # No per-request write transaction here: the read work (who, which deal, the quote) runs in
-    # a short read session, and the ledger applies the attempt in a batch with its neighbours.
-    ledger: StockLedger = request.app.state.stock_ledger
-    now = utcnow()
-    claim = None
+    # No per-request session or dependencies here (the 11.11 hot path): the flow opens its own
+    # short read session, and the ledger applies the attempt in a batch with its neighbours.
     if "authorization" not in request.headers:
         raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
-    async with database_of(request).transaction(write=False) as session:
-        deal = await service.deal_facts(session, deal_id=deal_id)
-        await end_read(session)  # before waiting on the token's batched lookup
-        if idempotency_key is None:
-            # The losers' fast path: a deal this worker knows is sold out (or outside its window)
-            # is refused from memory, before the token is looked up; GET /deals shows as much.
-            service.admit(ledger, deal, quantity=body.quantity, now=now)
-        buyer = await principal_with_role(request, session, Role.buyer)
-        if idempotency_key is not None:
-            # A replay answers with the first result even once the deal has sold out.
-            idempotency_service.check_key(idempotency_key)
-            claim = IdempotencyClaim(
-                owner=f"user:{buyer.user_id}",
-                key=idempotency_key,
-                request_hash=idempotency_service.fingerprint(
-                    f"POST /deals/{deal_id}/purchase", body.model_dump(mode="json")
-                ),
-            )
-            stored = await idempotency_service.replay(
-                session, owner=claim.owner, key=claim.key, request_hash=claim.request_hash
-            )
-            if stored is not None:
-                return JSONResponse(stored.body, status_code=stored.status_code)
-            await end_read(session)  # before waiting on the buyer's batched lookup
-            service.admit(ledger, deal, quantity=body.quantity, now=now)
-        buyer_year = await request.app.state.buyer_years.load(session, (buyer.user_id, beijing_year(now)))
-        attempt = await service.prepare_attempt(
-            session,
-            deal=deal,
-            buyer_id=buyer.user_id,
+
+    async def bearer_buyer(session: AsyncSession) -> int:
+        return (await principal_with_role(request, session, Role.buyer)).user_id
+
+    answer = await buying.purchase(
+        runtime_of(request).get(buying.PurchaseContext),
+        buying.PurchaseRequest(
+            deal_id=deal_id,
             quantity=body.quantity,
             risk_notice_accepted=body.risk_notice_accepted,
             risk_notice_version=body.risk_notice_version,
             shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
-            ttl_seconds=request.app.state.settings.flash_sale_ttl_seconds,
-            idempotency=claim,
-            now=now,
-            buyer=buyer_year,
-        )
-    outcome = await ledger.purchase(attempt)
-    if isinstance(outcome, Reserved):
-        return JSONResponse(outcome.answer, status_code=201)
-    if isinstance(outcome, Refused):
-        raise outcome.error
-    assert isinstance(outcome, Replayed) and claim is not None
-    async with database_of(request).transaction(write=False) as session:
-        stored = await idempotency_service.replay(
-            session, owner=claim.owner, key=claim.key, request_hash=claim.request_hash
-        )
-    if stored is None:
-        raise Conflict("idempotency_in_progress", "A request with this Idempotency-Key is in progress.")
-    return JSONResponse(stored.body, status_code=stored.status_code)
+            idempotency_key=idempotency_key,
+            body=body.model_dump(mode="json"),
+        ),
+        buyer=bearer_buyer,
+        now=utcnow(),
+    )
+    return JSONResponse(answer.body, status_code=answer.status_code)

@@ -15,8 +15,6 @@ from kuajing.models import (
     DealBuyer,
     DealReservation,
     Order,
-    OrderEvent,
-    OrderLine,
     Product,
     SellerProfile,
 )
@@ -125,35 +123,9 @@ async def release_buyer_units(session: AsyncSession, *, deal_id: int, buyer_id: 
     )
 
 
-async def add_reserved_orders(
-    session: AsyncSession,
-    placed: list[tuple[Order, list[OrderLine], DealReservation]],
-    *,
-    reason: str,
-    now: datetime,
-) -> None:
-    """Insert a batch's orders, then their lines, placed events and reservations: one
-    multi-row INSERT per table (SQLAlchemy's insertmanyvalues returns the new order ids)."""
-    session.add_all([order for order, _lines, _reservation in placed])
-    await session.flush()
-    rows: list[OrderLine | OrderEvent | DealReservation] = []
-    for order, lines, reservation in placed:
-        for line in lines:
-            line.order_id = order.id
-        reservation.order_id = order.id
-        rows += lines
-        rows.append(reservation)
-        rows.append(
-            OrderEvent(
-                order_id=order.id,
-                from_status=None,
-                to_status=order.status,
-                actor_id=order.buyer_id,
-                reason=reason,
-                created_at=now,
-            )
-        )
-    session.add_all(rows)
+async def add_reservations(session: AsyncSession, reservations: list[DealReservation]) -> None:
+    """Insert a batch's reservations (their orders written already): one multi-row INSERT."""
+    session.add_all(reservations)
     await session.flush()
 
 

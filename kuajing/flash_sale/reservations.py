@@ -6,12 +6,15 @@ counter, then (in the caller) the buyer's CBEC year; a purchase batch takes the 
 any buyer's rows, so no two writers can wait on each other in a circle.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.flash_sale import repository
+from kuajing.flash_sale.errors import DealNotFound
+from kuajing.models import DealReservation
 
 
 class ReservationStatus(StrEnum):
@@ -66,3 +69,55 @@ async def release(session: AsyncSession, *, order_id: int, now: datetime) -> boo
             session, deal_id=reservation.deal_id, buyer_id=reservation.buyer_id, quantity=reservation.quantity
         )
     return True
+
+
+# -- what the Redis stock ledger reads of the rows, to give units back and to rebuild a deal -----
+
+
+@dataclass(frozen=True, slots=True)
+class LockedDeal:
+    """A deal as a rebuild of its Redis state needs it, read with its row locked until commit."""
+
+    per_buyer_limit: int
+    starts_at: datetime
+    ends_at: datetime
+    remaining: int
+
+
+async def lock_deal(session: AsyncSession, *, deal_id: int) -> LockedDeal:
+    """Lock the deal row (the lock a purchase batch takes) and read it; DealNotFound if none."""
+    found = await repository.get_deal(session, deal_id)
+    if found is None:
+        raise DealNotFound(message=f"No deal {deal_id}.")
+    deal, campaign = found
+    remaining = await repository.lock_remaining(session, deal_id)
+    return LockedDeal(deal.per_buyer_limit, campaign.starts_at, campaign.ends_at, remaining)
+
+
+async def written_tokens(session: AsyncSession, tokens: list[str]) -> set[str]:
+    """Which of these Redis admission tokens already have their reservation written."""
+    return await repository.written_tokens(session, tokens)
+
+
+async def units_by_buyer(session: AsyncSession, *, deal_id: int) -> dict[int, int]:
+    """Units each buyer holds of the deal (reserved or bought), buyers holding none left out."""
+    return await repository.buyer_units(session, deal_id)
+
+
+async def taken_by_token(session: AsyncSession, *, deal_id: int) -> list[tuple[int, str | None, int]]:
+    """(buyer, Redis token, units) of the deal's reservations that hold units."""
+    return await repository.taken_units_by_token(session, deal_id=deal_id, statuses=list(TAKEN))
+
+
+async def released(
+    session: AsyncSession, *, deal_id: int | None = None, order_ids: list[int] | None = None
+) -> list[DealReservation]:
+    """Released reservations of one deal, or of some orders."""
+    return await repository.reservations_in(
+        session, status=ReservationStatus.released.value, deal_id=deal_id, order_ids=order_ids
+    )
+
+
+async def live_deal_ids(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Deals whose campaign has not ended."""
+    return await repository.live_deal_ids(session, now=now)

@@ -9,6 +9,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -87,3 +88,21 @@ async def replay(session: AsyncSession, *, owner: str, key: str, request_hash: s
     if row.status_code is None or row.response is None:
         raise Conflict("idempotency_in_progress", "A request with this Idempotency-Key is in progress.")
     return Outcome(row.status_code, row.response, replayed=True)
+
+
+async def claim(session: AsyncSession, *, owner: str, key: str, request_hash: str, now: datetime) -> bool:
+    """Hold the key for a request applied in a batch (a deal purchase): True if this caller now
+    holds it, False if another request already does (its answer is the one to replay)."""
+    return await repository.claim(session, owner=owner, key=key, request_hash=request_hash, now=now)
+
+
+async def complete(
+    session: AsyncSession, *, owner: str, key: str, status_code: int, response: dict[str, Any]
+) -> None:
+    """Store the answer of the request holding the key, for its replays."""
+    await repository.complete(session, owner=owner, key=key, status_code=status_code, response=response)
+
+
+async def discard(session: AsyncSession, names: list[tuple[str, str]]) -> None:
+    """Let go of keys whose requests were refused: the same key may then be tried again."""
+    await repository.discard(session, names)

@@ -1,10 +1,10 @@
 from fastapi import APIRouter
 
 from kuajing.auth.dependencies import OperatorPrincipal
-from kuajing.db import SessionDep
 from kuajing.impact import service
 from kuajing.impact.schemas import JobsReportOut, StateJobsOut
 from kuajing.kit.money_schemas import MoneyModel
+from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["impact"])
 

@@ -1,4 +1,3 @@
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,32 @@ async def add_order(session: AsyncSession, order: Order, lines: list[OrderLine])
     session.add_all(lines)
     await session.flush()
     return order
+
+
+async def add_orders(
+    session: AsyncSession, placed: list[tuple[Order, list[OrderLine]]], *, reason: str, now: datetime
+) -> None:
+    """Insert a batch's orders, then their lines and placed events: one multi-row INSERT per table
+    (SQLAlchemy's insertmanyvalues returns the new order ids)."""
+    session.add_all([order for order, _lines in placed])
+    await session.flush()
+    rows: list[OrderLine | OrderEvent] = []
+    for order, lines in placed:
+        for line in lines:
+            line.order_id = order.id
+        rows += lines
+        rows.append(
+            OrderEvent(
+                order_id=order.id,
+                from_status=None,
+                to_status=order.status,
+                actor_id=order.buyer_id,
+                reason=reason,
+                created_at=now,
+            )
+        )
+    session.add_all(rows)
+    await session.flush()
 
 
 async def add_event(
@@ -97,10 +122,14 @@ async def move_status(
     from_status: str,
     to_status: str,
     now: datetime,
-    extra: Iterable[ColumnElement[bool]] = (),
+    expired: bool | None = None,
     values: dict[str, Any] | None = None,
 ) -> bool:
-    """The guarded transition: only the caller that finds the order in `from_status` moves it."""
+    """The guarded transition: only the caller that finds the order in `from_status` moves it;
+    with `expired`, only if its payment window has (True) or has not (False) passed at `now`."""
+    extra: list[ColumnElement[bool]] = []
+    if expired is not None:
+        extra.append(Order.expires_at <= now if expired else Order.expires_at > now)
     result = await session.execute(
         update(Order)
         .where(Order.id == order_id, Order.status == from_status, *extra)
@@ -118,14 +147,6 @@ async def due_for_expiry(session: AsyncSession, *, now: datetime, limit: int) ->
         .limit(limit)
     )
     return list(rows)
-
-
-def expired_condition(now: datetime) -> ColumnElement[bool]:
-    return Order.expires_at <= now
-
-
-def not_expired_condition(now: datetime) -> ColumnElement[bool]:
-    return Order.expires_at > now
 
 
 async def add_return(session: AsyncSession, order_return: OrderReturn) -> OrderReturn:

@@ -1,11 +1,12 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money_schemas import MoneyModel
-from kuajing.pricing.schemas import MAX_LINES, LineIn, QuoteLineOut
+from kuajing.models import Order, OrderEvent, OrderReturn
+from kuajing.order.return_window import window_ends_at
 
 ADDRESS_MAX = 200
 
@@ -40,41 +41,6 @@ class ShippingAddressOut(BaseModel):
     street: str
 
 
-class OrderIn(InputModel):
-    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
-    shipping_address: ShippingAddress
-    risk_notice_accepted: StrictBool = Field(
-        description="The buyer accepted the CBEC risk notice for this order."
-    )
-    risk_notice_version: str | None = Field(
-        default=None,
-        max_length=20,
-        description="The version the buyer read (GET /api/v1/risk-notice). If a newer one is in force, the "
-        "order is refused with risk_notice_outdated so the buyer reads it first.",
-    )
-
-
-class Payer(InputModel):
-    name: str = Field(min_length=2, max_length=60)
-    id_number: str = Field(min_length=1, max_length=32)
-
-
-class PayIn(InputModel):
-    method: Literal["sandbox"]
-    payer: Payer | None = Field(
-        default=None, description="Who pays; the buyer's identity on file if omitted. Must be the orderer."
-    )
-    shipping_address: ShippingAddress | None = Field(
-        default=None,
-        description="Where to ship: required when the order has none yet (a flash-sale reservation placed "
-        "without one), otherwise it replaces the order's address.",
-    )
-
-
-class ShipIn(InputModel):
-    tracking_number: str = Field(pattern=r"^[A-Za-z0-9-]{4,40}$")
-
-
 class LineRulesOut(BaseModel):
     """The rule rows (ids, as `kuajing rules export` shows them) the line was priced and
     admitted by: they stay as they were, so the order can always be explained."""
@@ -82,24 +48,6 @@ class LineRulesOut(BaseModel):
     tax_rule_id: int
     positive_list_entry_id: int | None = Field(description="Null for orders placed before the list was data.")
     origin_tariff_ids: list[int]
-
-
-# Stored as the order event's reason, so bounded by that column; blank text is no reason.
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class ReturnIn(InputModel):
-    reason: Reason = Field(description="Why the buyer returns the order (1–200 characters).")
-
-
-class ReturnAcceptIn(InputModel):
-    restock: StrictBool = Field(
-        default=False, description="Put the returned goods back on sale (each line's quantity)."
-    )
-
-
-class ReturnRejectIn(InputModel):
-    reason: Reason = Field(description="Why the return is refused (1–200 characters); the buyer sees it.")
 
 
 class RefundOut(BaseModel):
@@ -117,6 +65,18 @@ class ReturnOut(BaseModel):
     rejection_reason: str | None
     restocked: bool | None
     refund: RefundOut | None
+
+
+class QuoteLineOut(BaseModel):
+    product_id: int
+    quantity: int
+    unit_price: MoneyModel
+    goods: MoneyModel
+    freight: MoneyModel
+    consumption_tax: MoneyModel
+    vat: MoneyModel
+    tariff: MoneyModel
+    tax: MoneyModel
 
 
 class OrderLineOut(QuoteLineOut):
@@ -169,3 +129,88 @@ class OrderOut(BaseModel):
 class OrderPage(BaseModel):
     items: list[OrderOut]
     next_cursor: str | None
+
+
+def return_out(order_return: OrderReturn | None) -> ReturnOut | None:
+    if order_return is None:
+        return None
+    refund = None
+    if order_return.refund_amount is not None:
+        assert order_return.refund_tax_amount is not None and order_return.refund_currency is not None
+        assert order_return.refund_reference is not None and order_return.decided_at is not None
+        refund = RefundOut(
+            amount=MoneyModel(amount=order_return.refund_amount, currency=order_return.refund_currency),
+            tax=MoneyModel(amount=order_return.refund_tax_amount, currency=order_return.refund_currency),
+            reference=order_return.refund_reference,
+            refunded_at=order_return.decided_at,
+        )
+    return ReturnOut(
+        status=order_return.decision or "requested",
+        reason=order_return.reason,
+        requested_at=order_return.requested_at,
+        decided_at=order_return.decided_at,
+        rejection_reason=order_return.rejection_reason,
+        restocked=order_return.restocked,
+        refund=refund,
+    )
+
+
+def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
+    cny = MoneyModel.cny
+    return OrderOut(
+        id=order.id,
+        status=order.status,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
+        channel=order.channel,
+        lines=[
+            OrderLineOut(
+                product_id=line.product_id,
+                quantity=line.quantity,
+                hs_code=line.hs_code,
+                unit_price_usd=MoneyModel.usd(line.unit_price_usd_amount),
+                unit_price=cny(line.unit_price_amount),
+                goods=cny(line.goods_amount),
+                freight=cny(line.freight_amount),
+                consumption_tax=cny(line.consumption_tax_amount),
+                vat=cny(line.vat_amount),
+                tariff=cny(line.tariff_amount),
+                tax=cny(line.tax_amount),
+                rules=LineRulesOut(
+                    tax_rule_id=line.tax_rule_id,
+                    positive_list_entry_id=line.positive_entry_id,
+                    origin_tariff_ids=line.origin_tariff_ids,
+                ),
+            )
+            for line in order.lines
+        ],
+        goods=cny(order.goods_amount),
+        freight=cny(order.freight_amount),
+        consumption_tax=cny(order.consumption_tax_amount),
+        vat=cny(order.vat_amount),
+        tariff=cny(order.tariff_amount),
+        tax=cny(order.tax_amount),
+        total=cny(order.total_amount),
+        fx_rate=str(order.fx_rate),
+        shipping_address=ShippingAddressOut(**order.shipping_address) if order.shipping_address else None,
+        tracking_number=order.tracking_number,
+        delivered_at=order.delivered_at,
+        return_window_ends_at=window_ends_at(order.delivered_at),
+        return_request=return_out(order.return_request),
+        risk_notice_version=order.risk_notice_version,
+        risk_notice_accepted_at=order.risk_notice_accepted_at,
+        expires_at=order.expires_at,
+        created_at=order.created_at,
+        events=None
+        if events is None
+        else [
+            OrderEventOut(
+                from_status=e.from_status,
+                to_status=e.to_status,
+                actor_id=e.actor_id,
+                reason=e.reason,
+                created_at=e.created_at,
+            )
+            for e in events
+        ],
+    )

@@ -1,40 +1,19 @@
-"""Placing orders and moving them through their lives. Stock and the buyer's CBEC year are
-taken by guarded updates when an order is placed and given back when it is cancelled or expires."""
+"""Orders: writing them as checkout priced them, reading them for whoever may see them, and moving
+them through the status machine with an event for every move. What a move sets off elsewhere
+(stock, the buyer's CBEC year, deal units, payments, customs) is fulfillment's."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.catalog import repository as catalog_repository
-from kuajing.compliance import repository as compliance_repository
-from kuajing.compliance import risk_notice
-from kuajing.compliance.errors import RiskNoticeRequired
-from kuajing.compliance.risk_notice import RiskNotice
-from kuajing.compliance.service import BuyerYear
-from kuajing.customs import service as customs_service
-from kuajing.errors import Forbidden
-from kuajing.flash_sale import reservations
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
-from kuajing.models import Order, OrderEvent, OrderLine, Role
+from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn, Role
 from kuajing.order import repository
-from kuajing.order.errors import (
-    AnnualLimitReached,
-    OrderNotFound,
-    OutOfStock,
-    RiskNoticeOutdated,
-    YearlyQuantityCapReached,
-)
+from kuajing.order.errors import OrderNotFound
 from kuajing.order.status import PAID, OrderStatus, check_transition
-from kuajing.pricing import service as pricing_service
-from kuajing.pricing import snapshots
-from kuajing.pricing.errors import CheckoutRefused
-from kuajing.pricing.service import Quote
-
-_CONFLICT_PROBLEMS = {"out_of_stock"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,186 +29,46 @@ class Viewer:
     role: str
 
 
-async def checked_quote(
-    session: AsyncSession,
-    *,
-    buyer_id: int,
-    lines: list[tuple[int, int]],
-    risk_notice_accepted: bool,
-    risk_notice_version: str | None,
-    now: datetime,
-    deal_prices: Mapping[int, int] | None = None,
-    fresh: bool = True,
-    buyer: BuyerYear | None = None,
-) -> tuple[Quote, RiskNotice]:
-    """The risk notice accepted and a quote with no problems, or the first problem raised (with
-    all of them listed). Nothing is written. `fresh` reads products, fees and the FX rate from
-    the database; without it they come from the worker's snapshots (see pricing.snapshots)."""
-    if not risk_notice_accepted:
-        raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
-    notice = risk_notice.in_force(beijing_date(now))
-    if risk_notice_version is not None and risk_notice_version != notice.version:
-        raise RiskNoticeOutdated(
-            message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
-        )
-    quote = await pricing_service.quote(
-        session, lines=lines, buyer_id=buyer_id, now=now, fresh=fresh, deal_prices=deal_prices, buyer=buyer
-    )
-    if quote.problems:
-        first = quote.problems[0]
-        error = CheckoutRefused(first.code, first.message, problems=[p.as_dict() for p in quote.problems])
-        if first.code in _CONFLICT_PROBLEMS:
-            error.status = 409
-        raise error
-    return quote, notice
-
-
-def order_fields(
-    quote: Quote,
-    *,
-    buyer_id: int,
-    shipping_address: dict[str, str],
-    notice: RiskNotice,
-    now: datetime,
-    ttl_seconds: float,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The columns of a new pending order and of its lines, as the quote priced them."""
-    amounts = quote.amounts
-    identity = quote.identity
-    assert identity is not None  # a quote for a buyer without one has the identity_required problem
-    order = {
-        "buyer_id": buyer_id,
-        "seller_id": quote.seller.user_id,
-        "status": OrderStatus.pending_payment.value,
-        "channel": amounts.channel.value,
-        "fx_rate": quote.fx.rate,
-        "currency": "CNY",
-        "goods_amount": amounts.goods,
-        "freight_amount": amounts.freight,
-        "consumption_tax_amount": amounts.consumption_tax,
-        "vat_amount": amounts.vat,
-        "tariff_amount": amounts.tariff,
-        "tax_amount": amounts.tax,
-        "total_amount": amounts.total,
-        "dutiable_amount": amounts.dutiable,
-        "goods_usd_amount": amounts.goods_usd,
-        "limit_year": quote.limit_year,
-        "cbec_limit_id": quote.limits.id,
-        "capped_quantities": {prefix: amount for prefix, (amount, _cap, _unit) in quote.capped.items()},
-        "buyer_name": identity.name,
-        "buyer_id_number": identity.id_number,
-        "shipping_address": shipping_address,
-        "risk_notice_accepted_at": now,
-        "risk_notice_version": notice.version,
-        "expires_at": now + timedelta(seconds=ttl_seconds),
-        "created_at": now,
-        "updated_at": now,
-    }
-    lines = [
-        {
-            "product_id": line.product_id,
-            "quantity": line.quantity,
-            "hs_code": quote.products[line.product_id].hs_code,
-            "tax_rule_id": line.tax_rate_id,
-            "positive_entry_id": quote.rule_ids[line.product_id][0],
-            "origin_tariff_ids": quote.rule_ids[line.product_id][1],
-            "unit_price_usd_amount": line.unit_price_usd,
-            "unit_price_amount": line.unit_price,
-            "goods_amount": line.goods,
-            "freight_amount": line.freight,
-            "consumption_tax_amount": line.taxes.consumption_tax,
-            "vat_amount": line.taxes.vat,
-            "tariff_amount": line.taxes.tariff,
-            "tax_amount": line.tax,
-            # the product as ordered: the customs messages declare it so, whatever the seller
-            # edits afterwards
-            "item_name_zh": quote.products[line.product_id].title_zh,
-            "item_name_en": quote.products[line.product_id].title_en,
-            "item_sku": quote.products[line.product_id].sku,
-            "weight_grams": quote.products[line.product_id].weight_grams,
-        }
-        for line in amounts.lines
-    ]
-    return order, lines
-
-
-async def place_order(
-    session: AsyncSession,
-    *,
-    buyer_id: int,
-    lines: list[tuple[int, int]],
-    shipping_address: dict[str, str],
-    risk_notice_accepted: bool,
-    ttl_seconds: float,
-    risk_notice_version: str | None = None,
-    now: datetime | None = None,
+async def add_order(
+    session: AsyncSession, *, order: dict[str, Any], lines: list[dict[str, Any]], now: datetime
 ) -> Order:
-    """Price, check every CBEC rule, then take the year's room and the stock, or nothing at all."""
-    now = now or utcnow()
-    quote, notice = await checked_quote(
-        session,
-        buyer_id=buyer_id,
-        lines=lines,
-        risk_notice_accepted=risk_notice_accepted,
-        risk_notice_version=risk_notice_version,
-        now=now,
-    )
-    amounts = quote.amounts
-    identity = quote.identity
-    assert identity is not None
-    # Year first, then products in id order: every writer takes locks in the same order.
-    if not await compliance_repository.consume_annual(
-        session,
-        id_number=identity.id_number,
-        year=quote.limit_year,
-        amount=amounts.dutiable,
-        limit=quote.limits.annual,
-    ):
-        raise AnnualLimitReached(
-            message=f"This order would pass your {quote.limit_year} cross-border yearly limit."
-        )
-    for prefix, (amount, cap, _unit) in sorted(quote.capped.items()):
-        if not await compliance_repository.consume_quantity(
-            session,
-            id_number=identity.id_number,
-            year=quote.limit_year,
-            hs_prefix=prefix,
-            quantity=amount,
-            cap=cap,
-        ):
-            raise YearlyQuantityCapReached(
-                message=f"This order would pass your {quote.limit_year} cap on HS {prefix} goods."
-            )
-    for line in sorted(amounts.lines, key=lambda line: line.product_id):
-        if not await catalog_repository.take_stock(
-            session, product_id=line.product_id, quantity=line.quantity
-        ):
-            raise OutOfStock(message=f"Product {line.product_id} sold out while you were checking out.")
-    snapshots.forget_products(line.product_id for line in amounts.lines)
-
-    order_values, line_values = order_fields(
-        quote,
-        buyer_id=buyer_id,
-        shipping_address=shipping_address,
-        notice=notice,
-        now=now,
-        ttl_seconds=ttl_seconds,
-    )
-    order = Order(**order_values)
-    await repository.add_order(session, order, [OrderLine(**values) for values in line_values])
+    """Write a pending order and its lines (their columns as checkout priced them), and the
+    event that it was placed; the order as stored, lines loaded."""
+    placed = Order(**order)
+    await repository.add_order(session, placed, [OrderLine(**values) for values in lines])
     await repository.add_event(
         session,
-        order_id=order.id,
+        order_id=placed.id,
         from_status=None,
-        to_status=order.status,
-        actor_id=buyer_id,
+        to_status=placed.status,
+        actor_id=placed.buyer_id,
         reason="placed",
         now=now,
     )
-    return await _reload(session, order.id)
+    return await reload(session, placed.id)
 
 
-async def _reload(session: AsyncSession, order_id: int) -> Order:
+async def add_orders(
+    session: AsyncSession,
+    placed: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+    *,
+    reason: str,
+    now: datetime,
+) -> list[Order]:
+    """add_order for a batch of (order, lines) columns, one INSERT per table for all of them; the
+    orders in the order given, with their new ids (lines not loaded)."""
+    orders = [(Order(**order), [OrderLine(**line) for line in lines]) for order, lines in placed]
+    await repository.add_orders(session, orders, reason=reason, now=now)
+    return [order for order, _lines in orders]
+
+
+async def find_order(session: AsyncSession, order_id: int) -> Order | None:
+    """The order as it stands now, None if there is none; for the system, never a viewer."""
+    return await repository.get_order(session, order_id)
+
+
+async def reload(session: AsyncSession, order_id: int) -> Order:
+    """The order as it stands now, whoever asks."""
     order = await repository.get_order(session, order_id)
     if order is None:
         raise OrderNotFound(message=f"No order {order_id}.")
@@ -250,6 +89,10 @@ async def get_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> 
         # The same answer for "missing" and "not yours": ids leak nothing.
         raise OrderNotFound(message=f"No order {order_id}.")
     return order
+
+
+async def has_orders(session: AsyncSession, *, buyer_id: int) -> bool:
+    return await repository.has_orders(session, buyer_id=buyer_id)
 
 
 async def order_events(session: AsyncSession, *, order_id: int) -> list[OrderEvent]:
@@ -280,9 +123,10 @@ async def transition(
     reason: str,
     now: datetime | None = None,
     values: dict[str, Any] | None = None,
-    extra: tuple = (),
+    expired: bool | None = None,
 ) -> bool:
-    """Move `order` to `to` if it is still where the caller saw it; record the event."""
+    """Move `order` to `to` if it is still where the caller saw it (and, with `expired`, only if
+    its payment window has or has not passed); record the event. False: someone moved it first."""
     now = now or utcnow()
     check_transition(order.status, to)
     moved = await repository.move_status(
@@ -291,7 +135,7 @@ async def transition(
         from_status=order.status,
         to_status=to.value,
         now=now,
-        extra=extra,
+        expired=expired,
         values=values,
     )
     if moved:
@@ -322,105 +166,22 @@ async def note(
     )
 
 
-async def give_back_limits(session: AsyncSession, order: Order) -> None:
-    """Give back what the order held of the buyer's yearly room and capped quantities (the
-    first locks placing an order takes, in the same order)."""
-    await compliance_repository.release_annual(
-        session, id_number=order.buyer_id_number, year=order.limit_year, amount=order.dutiable_amount
-    )
-    for prefix, amount in sorted(order.capped_quantities.items()):
-        await compliance_repository.release_quantity(
-            session, id_number=order.buyer_id_number, year=order.limit_year, hs_prefix=prefix, quantity=amount
-        )
-
-
-async def _release(session: AsyncSession, order: Order, now: datetime) -> None:
-    """Give back the buyer's yearly room and capped quantities, then the stock: the lock order
-    place_order uses. A flash-sale order's units go back to its deal (the deal first, as a
-    purchase batch locks it), never to the product."""
-    from_deal = await reservations.release(session, order_id=order.id, now=now)
-    await give_back_limits(session, order)
-    if from_deal:
-        return
-    for line in sorted(order.lines, key=lambda line: line.product_id):
-        await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
-    snapshots.forget_products(line.product_id for line in order.lines)
-
-
-async def cancel_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:
-    order = await get_order(session, order_id=order_id, viewer=viewer)
-    if viewer.role == Role.seller:
-        raise Forbidden("not_allowed", "Sellers ship orders; the buyer or an operator cancels them.")
-    now = utcnow()
-    if await transition(
-        session, order=order, to=OrderStatus.cancelled, actor_id=viewer.user_id, reason="cancelled", now=now
-    ):
-        await _release(session, order, now)
-    else:
-        order = await _reload(session, order_id)
-        check_transition(order.status, OrderStatus.cancelled)
-    return await _reload(session, order_id)
-
-
-async def expire_order(session: AsyncSession, *, order_id: int, now: datetime) -> bool:
-    """Expire one unpaid order whose time is up; False if someone else moved it first."""
-    order = await repository.get_order(session, order_id)
-    if order is None or order.status != OrderStatus.pending_payment:
-        return False
-    moved = await transition(
-        session,
-        order=order,
-        to=OrderStatus.expired,
-        actor_id=None,
-        reason="payment window passed",
-        now=now,
-        extra=(repository.expired_condition(now),),
-    )
-    if moved:
-        await _release(session, order, now)
-    return moved
-
-
 async def due_for_expiry(session: AsyncSession, *, now: datetime, limit: int = 200) -> list[int]:
     return await repository.due_for_expiry(session, now=now, limit=limit)
 
 
-async def ship_order(session: AsyncSession, *, order_id: int, viewer: Viewer, tracking_number: str) -> Order:
-    order = await get_order(session, order_id=order_id, viewer=viewer)
-    if viewer.role != Role.seller:
-        raise Forbidden("not_allowed", "Only the seller ships an order.")
-    now = utcnow()
-    if await transition(
-        session,
-        order=order,
-        to=OrderStatus.shipped,
-        actor_id=viewer.user_id,
-        reason="shipped",
-        now=now,
-        values={"tracking_number": tracking_number},
-    ):
-        await customs_service.draft_waybill(session, order_id=order_id, actor_id=viewer.user_id, now=now)
-    else:
-        check_transition((await _reload(session, order_id)).status, OrderStatus.shipped)
-    return await _reload(session, order_id)
+async def add_return(
+    session: AsyncSession, *, order_id: int, reason: str, buyer_id: int, now: datetime
+) -> None:
+    """Record the buyer's return request (the order was moved to return_requested)."""
+    await repository.add_return(
+        session, OrderReturn(order_id=order_id, reason=reason, requested_by=buyer_id, requested_at=now)
+    )
 
 
-async def deliver_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:
-    order = await get_order(session, order_id=order_id, viewer=viewer)
-    if viewer.role == Role.buyer:
-        raise Forbidden("not_allowed", "The seller or an operator confirms delivery.")
-    now = utcnow()
-    if not await transition(
-        session,
-        order=order,
-        to=OrderStatus.delivered,
-        actor_id=viewer.user_id,
-        reason="delivered",
-        now=now,
-        values={"delivered_at": now},
-    ):
-        check_transition((await _reload(session, order_id)).status, OrderStatus.delivered)
-    return await _reload(session, order_id)
+async def decide_return(session: AsyncSession, *, order_id: int, values: dict[str, Any]) -> bool:
+    """Record the decision on the order's open return request; False when it has none."""
+    return await repository.decide_return(session, order_id=order_id, values=values)
 
 
 async def seller_sales(session: AsyncSession, *, seller_id: int, days: int, now: datetime) -> list[DaySales]:

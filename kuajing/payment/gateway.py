@@ -41,4 +41,15 @@ class SandboxGateway:
         return Refund(reference=f"sandbox_refund_{digest}", approved=True)
 
 
-GATEWAYS: dict[str, Gateway] = {"sandbox": SandboxGateway()}
+class Gateways:
+    """The gateways this process charges and refunds through, by payment method."""
+
+    def __init__(self, gateways: dict[str, Gateway]) -> None:
+        self._by_method = dict(gateways)
+
+    @classmethod
+    def sandbox_only(cls) -> "Gateways":
+        return cls({"sandbox": SandboxGateway()})
+
+    def __getitem__(self, method: str) -> Gateway:
+        return self._by_method[method]

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from kuajing.compliance.rules import TaxRate
 from kuajing.kit.money import Money, convert
-from kuajing.pricing.tax import Measures, Taxes, cbec_taxes, consumption_tax_for, full_taxes
+from kuajing.pricing.tax import Measures, Taxes, TaxRate, cbec_taxes, consumption_tax_for, full_taxes
 
 
 class Channel(StrEnum):

@@ -1,4 +1,4 @@
-from kuajing.errors import Conflict, InvalidInput, KuajingError, NotFound
+from kuajing.errors import Conflict, InvalidInput, NotFound
 
 
 class InvalidFxRate(InvalidInput):
@@ -11,17 +11,3 @@ class UnknownCurrencyPair(NotFound):
 
 class FxRateUnavailable(Conflict):
     code = "fx_rate_unavailable"
-
-
-class UnknownProduct(InvalidInput):
-    code = "unknown_product"
-
-
-class MixedSellers(InvalidInput):
-    code = "mixed_sellers"
-
-
-class CheckoutRefused(KuajingError):
-    """Placing an order found problems the quote would have shown; carries all of them."""
-
-    status = 422

@@ -1,10 +1,27 @@
 """Import taxes on one order line's dutiable value V (fen). Pure."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from kuajing.compliance.rules import CBEC_TAX_SHARE, TaxRate
 from kuajing.kit.money import round_half_up
+
+CBEC_TAX_SHARE = Decimal("0.7")  # VAT and CT within the limits are levied at 70% (Caiguanshui 2016 No. 18)
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRate:
+    id: int
+    hs_prefix: str
+    vat: Decimal
+    consumption_tax: Decimal
+    mfn_tariff: Decimal
+    effective_from: date
+    effective_to: date | None
+    consumption_tax_per_litre: Decimal | None = None
+    high_end_consumption_tax_rate: Decimal | None = None
+    high_end_min_per_ml_or_g: Decimal | None = None
+    high_end_min_per_piece: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.flash_sale import reconciler
-from kuajing.flash_sale import repository as flash_sale_repository
 from kuajing.flash_sale.reservations import TAKEN
 from kuajing.rehearsal import repository
 from kuajing.rehearsal.load import Answer
@@ -78,16 +77,14 @@ async def judge(
 ) -> Verdict:
     """Check the deal against its rows and the answers. Pass a write transaction: the reconciler
     reads under the deal row's lock (report only, nothing is repaired)."""
+    # the reconciler first: it locks the deal row, so the reads below see no batch in between
     reconciliation = await reconciler.reconcile_deal(session, deal_id=deal_id, repair=False)
-    counters = await flash_sale_repository.lock_counters(session, deal_id)
-    assert counters is not None
-    quantity, remaining, reserved, sold = counters
+    quantity, remaining, reserved, sold, limit = await repository.deal_counters(session, deal_id)
     taken = await repository.taken_reservations(session, deal_id, list(TAKEN))
     units_taken = sum(units for _buyer, units in taken.values())
     answered = answered_orders(answers)
     order_rows = await repository.count_orders(session, list(answered))
-    per_buyer = await flash_sale_repository.units_held_per_buyer(session, deal_id, list(TAKEN))
-    limit = await _limit(session, deal_id)
+    per_buyer = await repository.units_per_buyer(session, deal_id, list(TAKEN))
     product_orders = set(await repository.orders_of_product(session, product_id))
     reservation_orders = await repository.reservation_orders(session, deal_id)
     duplicated_keys = keys_with_two_orders(answers)
@@ -136,9 +133,3 @@ async def judge(
         Check("oversold units", 0, max(0, units_taken - quantity)),
     ]
     return Verdict(checks, max(0, units_taken - quantity), units_taken, reconciliation.drifts)
-
-
-async def _limit(session: AsyncSession, deal_id: int) -> int:
-    found = await flash_sale_repository.get_deal(session, deal_id)
-    assert found is not None
-    return found[0].per_buyer_limit

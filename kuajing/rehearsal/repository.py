@@ -116,3 +116,25 @@ async def reservation_orders(session: AsyncSession, deal_id: int) -> list[int]:
     return list(
         await session.scalars(select(DealReservation.order_id).where(DealReservation.deal_id == deal_id))
     )
+
+
+async def deal_counters(session: AsyncSession, deal_id: int) -> tuple[int, int, int, int, int]:
+    """(allocated, remaining, reserved, sold, per-buyer limit) of the deal, as stored."""
+    row = (
+        await session.execute(
+            select(Deal.quantity, Deal.remaining, Deal.reserved, Deal.sold, Deal.per_buyer_limit).where(
+                Deal.id == deal_id
+            )
+        )
+    ).one()
+    return row[0], row[1], row[2], row[3], row[4]
+
+
+async def units_per_buyer(session: AsyncSession, deal_id: int, statuses: list[str]) -> dict[int, int]:
+    """buyer id -> units of the deal's reservations in `statuses`."""
+    rows = await session.execute(
+        select(DealReservation.buyer_id, func.sum(DealReservation.quantity))
+        .where(DealReservation.deal_id == deal_id, DealReservation.status.in_(statuses))
+        .group_by(DealReservation.buyer_id)
+    )
+    return {buyer_id: int(units) for buyer_id, units in rows.all()}

@@ -16,13 +16,17 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from kuajing.bootstrap import build_runtime
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.db import Database
-from kuajing.order import sweeper
+from kuajing.fulfillment import sweeper
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.rehearsal import invariants, load, report, setup
 from kuajing.rehearsal import repository as rehearsal_repository
 from kuajing.rehearsal.invariants import Verdict
 from kuajing.rehearsal.load import Answer, Job, LoadResult, Progress
 from kuajing.rehearsal.setup import Stage
+from kuajing.runtime import Runtime
 from kuajing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,10 +62,11 @@ def dialect_of(database_url: str) -> str:
     return make_url(database_url).get_backend_name()
 
 
-async def prepare(database: Database, options: Options) -> Stage:
-    async with database.transaction(write=True) as session:
+async def prepare(runtime: Runtime, options: Options) -> Stage:
+    async with runtime.database.transaction(write=True) as session:
         return await setup.stage(
             session,
+            runtime.get(Snapshots),
             buyers=options.buyers,
             stock=options.stock,
             per_buyer_limit=options.per_buyer_limit,
@@ -119,16 +124,17 @@ async def settle(database: Database, *, deal_id: int) -> None:
         await asyncio.sleep(SETTLE_POLL_SECONDS)
 
 
-async def judge(database: Database, *, stage: Stage, options: Options, answers: Sequence[Answer]) -> Verdict:
+async def judge(runtime: Runtime, *, stage: Stage, options: Options, answers: Sequence[Answer]) -> Verdict:
     """Settle, sweep expired reservations (as the server's sweeper would), then check.
 
     The sweeper expires every due order of the database, not only the rehearsal's; one it cannot
     expire (another deal whose counters drifted, say) it logs and skips. A sweep that fails as a
     whole (the database gone) is reported beside the verdict, not held against the deal."""
+    database = runtime.database
     await settle(database, deal_id=stage.deal_id)
     sweep_error = None
     try:
-        await sweeper.sweep_once(database)
+        await sweeper.sweep_once(database, runtime.get(FulfillmentContext))
     except Exception as exc:  # the server's sweeper logs and goes on; so does the rehearsal
         log.warning("the expiry sweep failed: %s", exc)
         sweep_error = f"{type(exc).__name__}: {exc}"
@@ -154,10 +160,10 @@ async def rehearse(
 ) -> dict[str, Any]:
     """The whole rehearsal against the server at `url`, which must use settings.database_url.
     `on_start(total_requests)` is called once the data is staged, before any load."""
-    database = Database(settings.database_url)
+    runtime = build_runtime(settings)
     try:
         started = time.perf_counter()
-        stage = await prepare(database, options)
+        stage = await prepare(runtime, options)
         setup_seconds = time.perf_counter() - started
         jobs = plan(stage, options)
         if on_start is not None:
@@ -165,9 +171,9 @@ async def rehearse(
         healthz, result = await drive(
             url=url, stage=stage, jobs=jobs, options=options, on_progress=on_progress
         )
-        verdict = await judge(database, stage=stage, options=options, answers=result.answers)
+        verdict = await judge(runtime, stage=stage, options=options, answers=result.answers)
     finally:
-        await database.dispose()
+        await runtime.close()
     return report.build(
         load=result,
         verdict=verdict,

@@ -19,13 +19,13 @@ from kuajing.auth import passwords
 from kuajing.auth import service as auth_service
 from kuajing.auth.tokens import digest, new_token
 from kuajing.catalog import service as catalog_service
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance.identity import check_character
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
 from kuajing.models import Role
 from kuajing.pricing import service as pricing_service
-from kuajing.pricing import snapshots
 from kuajing.rehearsal import repository
 from kuajing.rehearsal.repository import NewBuyer
 from kuajing.seller import service as seller_service
@@ -89,7 +89,13 @@ async def _user(session: AsyncSession, *, tag: str, role: Role, name: str, passw
 
 
 async def stage(
-    session: AsyncSession, *, buyers: int, stock: int, per_buyer_limit: int, open_for: timedelta
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    buyers: int,
+    stock: int,
+    per_buyer_limit: int,
+    open_for: timedelta,
 ) -> Stage:
     """Create everything the rehearsal needs in the caller's transaction (the caller commits)."""
     tag = f"rehearsal-{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
@@ -102,6 +108,7 @@ async def stage(
     )
     await seller_service.save_profile(
         session,
+        snapshots.sellers,
         seller_id=seller_id,
         legal_name=f"Rehearsal Apparel LLC ({tag})",
         us_state="NC",
@@ -110,12 +117,13 @@ async def stage(
         customs_code="KJREHEARS1",
         customs_name="kuajing rehearsal seller",
     )
-    if await snapshots.usd_cny(session, fresh=True) is None:
+    if await snapshots.fx.usd_cny(session, fresh=True) is None:
         await pricing_service.set_fx_rate(
-            session, pair="USD-CNY", rate=FX_RATE_IF_UNSET, operator_id=operator_id
+            session, snapshots.fx, pair="USD-CNY", rate=FX_RATE_IF_UNSET, operator_id=operator_id
         )
     product = await catalog_service.create_product(
         session,
+        snapshots,
         seller_id=seller_id,
         sku=tag.upper()[:64],
         price=Money(2_990, "USD"),
@@ -132,6 +140,7 @@ async def stage(
     )
     view = await flash_sale_service.create_deal(
         session,
+        snapshots,
         seller_id=seller_id,
         campaign_id=campaign.id,
         product_id=product.id,

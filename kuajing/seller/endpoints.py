@@ -1,11 +1,12 @@
 from fastapi import APIRouter
 
 from kuajing.auth.dependencies import SellerPrincipal
-from kuajing.db import SessionDep
 from kuajing.kit.money import Money
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.models import SellerProfile
+from kuajing.runtime import SessionDep
 from kuajing.seller import service
+from kuajing.seller.dependencies import SellerSnapshotsDep
 from kuajing.seller.schemas import ProfileIn, ProfileOut, StoryOut
 
 router = APIRouter(tags=["seller"])
@@ -26,9 +27,12 @@ def _out(profile: SellerProfile) -> ProfileOut:
 
 
 @router.put("/seller/profile", response_model=ProfileOut)
-async def put_profile(body: ProfileIn, seller: SellerPrincipal, session: SessionDep) -> ProfileOut:
+async def put_profile(
+    body: ProfileIn, seller: SellerPrincipal, session: SessionDep, sellers: SellerSnapshotsDep
+) -> ProfileOut:
     profile = await service.save_profile(
         session,
+        sellers,
         seller_id=seller.user_id,
         legal_name=body.legal_name,
         us_state=body.us_state,

@@ -8,10 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, encode_cursor
 from kuajing.kit.time import utcnow
-from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import SellerProfile
-from kuajing.pricing import snapshots
-from kuajing.pricing.snapshots import SellerFacts
 from kuajing.seller import repository
 from kuajing.seller.errors import (
     CurrencyNotAllowed,
@@ -19,26 +16,13 @@ from kuajing.seller.errors import (
     InvalidUsState,
     SellerProfileRequired,
 )
+from kuajing.seller.snapshots import SellerFacts, SellerSnapshots
 from kuajing.seller.states import US_STATES
 
 MAX_SHIPPING_FEE_CENTS = 100_000  # $1,000 per order is already far beyond parcel rates
 # A 10-character customs registration code or an 18-character unified social credit code; the
 # CEB field itself is C..18 (domain-facts §3.2). Medium confidence that only these two occur.
 CUSTOMS_CODE = re.compile(r"[0-9A-Z]{10}|[0-9A-Z]{18}")
-
-# The home page lists the sellers on every visit: read from the database at most once per
-# KUAJING_READ_CACHE_SECONDS per worker; a profile saved in this worker is seen at once.
-_by_state: TTLCache[int, dict[str, list[SellerFacts]]] = TTLCache(1.0)
-
-
-def configure(ttl_seconds: float) -> None:
-    _by_state.ttl = ttl_seconds
-    _by_state.clear()
-
-
-def forget_featured() -> None:
-    """A seller listed a product: the featured sellers may change (in this worker at once)."""
-    _by_state.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +33,7 @@ class SellerSummary:
 
 async def save_profile(
     session: AsyncSession,
+    sellers: SellerSnapshots,
     *,
     seller_id: int,
     legal_name: str,
@@ -95,8 +80,7 @@ async def save_profile(
             "updated_at": utcnow(),
         },
     )
-    snapshots.forget_seller(seller_id)
-    _by_state.clear()
+    sellers.forget(seller_id)
     return saved
 
 
@@ -107,18 +91,13 @@ async def get_profile(session: AsyncSession, *, seller_id: int) -> SellerProfile
     return profile
 
 
-async def sellers_by_state(session: AsyncSession, *, per_state: int = 8) -> dict[str, list[SellerFacts]]:
+async def sellers_by_state(
+    session: AsyncSession, sellers: SellerSnapshots, *, per_state: int = 8
+) -> dict[str, list[SellerFacts]]:
     """The sellers to feature, grouped by US state (USPS code), states in alphabetical order:
     in each state the `per_state` that list the most products. At most
     KUAJING_READ_CACHE_SECONDS old."""
-
-    async def load() -> dict[str, list[SellerFacts]]:
-        grouped: dict[str, list[SellerFacts]] = {}
-        for profile in await repository.profiles_by_state(session, per_state=per_state):
-            grouped.setdefault(profile.us_state, []).append(SellerFacts.of(profile))
-        return grouped
-
-    return await _by_state.get_or_load(per_state, load)
+    return await sellers.featured(session, per_state=per_state)
 
 
 async def list_sellers(
@@ -130,3 +109,8 @@ async def list_sellers(
     page = [SellerSummary(profile, products) for profile, products in rows[:limit]]
     more = len(rows) > limit
     return page, encode_cursor(page[-1].profile.user_id) if more else None
+
+
+async def find_profile(session: AsyncSession, *, seller_id: int) -> SellerProfile | None:
+    """The seller's profile, None if they have not set one up."""
+    return await repository.get_profile(session, seller_id)

@@ -11,22 +11,26 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service as auth_service
+from kuajing.auth.dependencies import TokenCacheDep
 from kuajing.auth.schemas import RegisterIn
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
+from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
+from kuajing.catalog.snapshots import Snapshots
+from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.schemas import IdentityIn
-from kuajing.db import SessionDep, database_of
 from kuajing.errors import KuajingError
+from kuajing.fulfillment import service as fulfillment_service
+from kuajing.fulfillment.dependencies import FulfillmentDep
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Role
 from kuajing.order import service as order_service
 from kuajing.order.schemas import ShippingAddress
-from kuajing.payment import service as payment_service
-from kuajing.pricing import service as pricing_service
+from kuajing.runtime import SessionDep, SettingsDep, database_of
 from kuajing.web import cart as cart_cookie
 from kuajing.web.session import (
     SESSION_COOKIE,
@@ -151,11 +155,11 @@ async def sign_up(
 
 
 @router.post("/logout")
-async def logout(request: Request, session: SessionDep, csrf_token: Text) -> Response:
+async def logout(request: Request, session: SessionDep, cache: TokenCacheDep, csrf_token: Text) -> Response:
     check_csrf(request, csrf_token)
     principal = await viewer(request, session)
     if principal is not None:
-        await auth_service.revoke(session, principal=principal, cache=request.app.state.token_cache)
+        await auth_service.revoke(session, principal=principal, cache=cache)
     response = _see_other("/")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -165,21 +169,21 @@ async def logout(request: Request, session: SessionDep, csrf_token: Text) -> Res
 
 
 async def _cart_groups(
-    session: AsyncSession, lines: dict[int, int], buyer_id: int | None
+    session: AsyncSession, snapshots: Snapshots, lines: dict[int, int], buyer_id: int | None
 ) -> list[dict[str, Any]]:
     """The cart's lines by seller, each group priced as the order it would become."""
     by_seller: dict[int, list[Any]] = {}
     for product_id, quantity in lines.items():
         try:
-            listing = await catalog_service.get_listing(session, product_id=product_id)
+            listing = await catalog_service.get_listing(session, snapshots, product_id=product_id)
         except ProductNotFound:
             continue  # removed since it was added
         by_seller.setdefault(listing.product.seller_id, []).append((listing, quantity))
     groups = []
     for seller_id, items in sorted(by_seller.items()):
         try:
-            quote = await pricing_service.quote(
-                session, lines=[(listing.product.id, q) for listing, q in items], buyer_id=buyer_id
+            quote = await checkout_service.quote(
+                session, snapshots, lines=[(listing.product.id, q) for listing, q in items], buyer_id=buyer_id
             )
         except KuajingError:
             quote = None
@@ -188,9 +192,9 @@ async def _cart_groups(
 
 
 @router.get("/cart", response_class=HTMLResponse)
-async def cart(request: Request, session: SessionDep) -> HTMLResponse:
+async def cart(request: Request, session: SessionDep, snapshots: SnapshotsDep) -> HTMLResponse:
     principal = await viewer(request, session)
-    groups = await _cart_groups(session, cart_cookie.read(request), None)
+    groups = await _cart_groups(session, snapshots, cart_cookie.read(request), None)
     return render(request, "buying/cart.html", {"groups": groups, "viewer": principal})
 
 
@@ -235,6 +239,7 @@ def _address(typed: dict[str, str]) -> tuple[dict[str, str] | None, dict[str, st
 async def _checkout_page(
     request: Request,
     session: AsyncSession,
+    snapshots: Snapshots,
     principal: Principal,
     seller_id: int,
     *,
@@ -243,7 +248,11 @@ async def _checkout_page(
     status: int = 200,
 ) -> Response:
     lines = cart_cookie.read(request)
-    groups = [g for g in await _cart_groups(session, lines, principal.user_id) if g["seller_id"] == seller_id]
+    groups = [
+        g
+        for g in await _cart_groups(session, snapshots, lines, principal.user_id)
+        if g["seller_id"] == seller_id
+    ]
     if not groups:
         return _see_other("/cart")
     identity = await compliance_service.get_identity(session, user_id=principal.user_id)
@@ -259,17 +268,21 @@ async def _checkout_page(
 
 
 @router.get("/checkout", response_class=HTMLResponse)
-async def checkout_form(request: Request, session: SessionDep, seller: int) -> Response:
+async def checkout_form(
+    request: Request, session: SessionDep, snapshots: SnapshotsDep, seller: int
+) -> Response:
     principal = await viewer(request, session)
     if principal is None or principal.role != Role.buyer:
         return _see_other(login_path(request))
-    return await _checkout_page(request, session, principal, seller)
+    return await _checkout_page(request, session, snapshots, principal, seller)
 
 
 @router.post("/checkout", response_class=HTMLResponse)
 async def checkout(
     request: Request,
     session: SessionDep,
+    snapshots: SnapshotsDep,
+    settings: SettingsDep,
     csrf_token: Text,
     seller: Annotated[int, Form(ge=1, le=2**31 - 1)],
     address_name: Text = "",
@@ -305,7 +318,7 @@ async def checkout(
         errors["risk_notice"] = "risk_notice_required"
     if errors:
         return await _checkout_page(
-            request, session, principal, seller, values=typed, errors=errors, status=422
+            request, session, snapshots, principal, seller, values=typed, errors=errors, status=422
         )
 
     lines = cart_cookie.read(request)
@@ -319,22 +332,32 @@ async def checkout(
                     id_number=identity_id_number or "",
                 )
             group = [
-                g for g in await _cart_groups(session, lines, principal.user_id) if g["seller_id"] == seller
+                g
+                for g in await _cart_groups(session, snapshots, lines, principal.user_id)
+                if g["seller_id"] == seller
             ]
             if not group:
                 return _see_other("/cart")
-            order = await order_service.place_order(
+            order = await checkout_service.place_order(
                 session,
+                snapshots,
                 buyer_id=principal.user_id,
                 lines=[(listing.product.id, quantity) for listing, quantity in group[0]["items"]],
                 shipping_address=address,
                 risk_notice_accepted=True,
-                ttl_seconds=request.app.state.settings.order_ttl_seconds,
+                ttl_seconds=settings.order_ttl_seconds,
             )
     except KuajingError as exc:
         field = "identity_id_number" if exc.code in ("invalid_id_number", "identity_locked") else "order"
         return await _checkout_page(
-            request, session, principal, seller, values=typed, errors={field: exc.code}, status=exc.status
+            request,
+            session,
+            snapshots,
+            principal,
+            seller,
+            values=typed,
+            errors={field: exc.code},
+            status=exc.status,
         )
     for listing, _quantity in group[0]["items"]:
         lines.pop(listing.product.id, None)
@@ -402,6 +425,7 @@ async def pay(
     request: Request,
     order_id: IdPath,
     session: SessionDep,
+    context: FulfillmentDep,
     csrf_token: Text,
     address_name: OptionalText = None,
     address_phone: OptionalText = None,
@@ -426,8 +450,9 @@ async def pay(
             return await _order_or_404(request, session, principal, order_id, values=typed, errors=errors)
     try:
         async with session.begin_nested():
-            outcome = await payment_service.pay_order(
+            outcome = await fulfillment_service.pay_order(
                 session,
+                context,
                 order_id=order_id,
                 buyer_id=principal.user_id,
                 method="sandbox",

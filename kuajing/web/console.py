@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.customs import service as customs_service
-from kuajing.db import SessionDep
 from kuajing.errors import KuajingError, NotFound
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.flash_sale.schemas import CampaignIn
@@ -27,6 +26,8 @@ from kuajing.models import Role
 from kuajing.order import service as order_service
 from kuajing.order.status import OrderStatus
 from kuajing.pricing import service as pricing_service
+from kuajing.pricing.dependencies import FxSnapshotsDep
+from kuajing.runtime import SessionDep
 from kuajing.seller import service as seller_service
 from kuajing.web.access import signed_in_as
 from kuajing.web.session import check_csrf
@@ -73,6 +74,7 @@ async def fx(request: Request, session: SessionDep) -> Response:
 async def set_fx(
     request: Request,
     session: SessionDep,
+    fx_snapshots: FxSnapshotsDep,
     csrf_token: Annotated[str, Form(max_length=300)],
     rate: Annotated[str, Form(max_length=30)],
 ) -> Response:
@@ -83,7 +85,7 @@ async def set_fx(
     try:
         async with session.begin_nested():
             await pricing_service.set_fx_rate(
-                session, pair=PAIR, rate=rate.strip(), operator_id=principal.user_id
+                session, fx_snapshots, pair=PAIR, rate=rate.strip(), operator_id=principal.user_id
             )
     except KuajingError as exc:
         return await _fx_page(request, session, principal, typed=rate, error=exc.code)

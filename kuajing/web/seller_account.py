@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from kuajing.auth.tokens import Principal
-from kuajing.db import SessionDep
+from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.errors import KuajingError
 from kuajing.kit.money import Money
 from kuajing.models import Role, SellerProfile
+from kuajing.runtime import SessionDep
 from kuajing.seller import service as seller_service
 from kuajing.seller.errors import SellerProfileRequired
 from kuajing.seller.schemas import ProfileIn
@@ -171,7 +172,7 @@ async def profile(request: Request, session: SessionDep) -> Response:
 
 @router.post("/profile", response_class=HTMLResponse)
 async def save_profile(
-    request: Request, session: SessionDep, form: Annotated[ProfileForm, Depends()]
+    request: Request, session: SessionDep, snapshots: SnapshotsDep, form: Annotated[ProfileForm, Depends()]
 ) -> Response:
     check_csrf(request, form.csrf_token)
     seller = await signed_in_seller(request, session)
@@ -184,6 +185,7 @@ async def save_profile(
         async with session.begin_nested():
             await seller_service.save_profile(
                 session,
+                snapshots.sellers,
                 seller_id=seller.user_id,
                 legal_name=body.legal_name,
                 us_state=body.us_state,

@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
-from kuajing.db import SessionDep
+from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.errors import KuajingError
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.flash_sale.schemas import DealIn
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
+from kuajing.runtime import SessionDep
 from kuajing.web.access import cents, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf
 
@@ -71,6 +73,7 @@ def _deal_in(typed: dict[str, str]) -> tuple[int | None, DealIn | None, dict[str
 async def _deals_page(
     request: Request,
     session: AsyncSession,
+    snapshots: Snapshots,
     seller: Principal,
     *,
     typed: dict[str, str],
@@ -78,7 +81,7 @@ async def _deals_page(
     status: int = 200,
 ) -> HTMLResponse:
     products = await catalog_service.search(
-        session, q=None, category=None, seller_id=seller.user_id, limit=100, cursor=None
+        session, snapshots, q=None, category=None, seller_id=seller.user_id, limit=100, cursor=None
     )
     context: dict[str, Any] = {
         "deals": await flash_sale_service.seller_deals(session, seller_id=seller.user_id),
@@ -92,26 +95,31 @@ async def _deals_page(
 
 
 @router.get("/deals", response_class=HTMLResponse)
-async def deals(request: Request, session: SessionDep) -> Response:
+async def deals(request: Request, session: SessionDep, snapshots: SnapshotsDep) -> Response:
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    return await _deals_page(request, session, seller, typed={"per_buyer_limit": "1"}, errors={})
+    return await _deals_page(request, session, snapshots, seller, typed={"per_buyer_limit": "1"}, errors={})
 
 
 @router.post("/deals", response_class=HTMLResponse)
-async def enroll(request: Request, session: SessionDep, form: Annotated[DealForm, Depends()]) -> Response:
+async def enroll(
+    request: Request, session: SessionDep, snapshots: SnapshotsDep, form: Annotated[DealForm, Depends()]
+) -> Response:
     check_csrf(request, form.csrf_token)
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
     campaign_id, body, errors = _deal_in(form.typed)
     if campaign_id is None or body is None:
-        return await _deals_page(request, session, seller, typed=form.typed, errors=errors, status=422)
+        return await _deals_page(
+            request, session, snapshots, seller, typed=form.typed, errors=errors, status=422
+        )
     try:
         async with session.begin_nested():
             view = await flash_sale_service.create_deal(
                 session,
+                snapshots,
                 seller_id=seller.user_id,
                 campaign_id=campaign_id,
                 product_id=body.product_id,
@@ -129,6 +137,6 @@ async def enroll(request: Request, session: SessionDep, form: Annotated[DealForm
             "invalid_price": "price",
         }.get(exc.code, "form")
         return await _deals_page(
-            request, session, seller, typed=form.typed, errors={field: exc.code}, status=exc.status
+            request, session, snapshots, seller, typed=form.typed, errors={field: exc.code}, status=exc.status
         )
     return RedirectResponse(f"/seller/deals?enrolled={view.deal.id}", status_code=303)

@@ -9,13 +9,15 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
-from kuajing.db import SessionDep
 from kuajing.errors import KuajingError
+from kuajing.fulfillment import service as fulfillment_service
+from kuajing.fulfillment.dependencies import FulfillmentDep
+from kuajing.fulfillment.schemas import ShipIn
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
 from kuajing.order import service as order_service
-from kuajing.order.schemas import ShipIn
 from kuajing.order.status import OrderStatus
+from kuajing.runtime import SessionDep
 from kuajing.web.access import english, signed_in_seller
 from kuajing.web.session import check_csrf
 
@@ -76,6 +78,7 @@ async def ship(
     request: Request,
     order_id: IdPath,
     session: SessionDep,
+    context: FulfillmentDep,
     csrf_token: Text,
     tracking_number: Text = "",
     view: Annotated[str, Form(pattern=VIEW_PATTERN)] = "to_ship",
@@ -98,8 +101,9 @@ async def ship(
         return await again("invalid_tracking_number", 422)
     try:
         async with session.begin_nested():
-            await order_service.ship_order(
+            await fulfillment_service.ship_order(
                 session,
+                context,
                 order_id=order_id,
                 viewer=order_service.Viewer(seller.user_id, seller.role),
                 tracking_number=typed,

@@ -13,16 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
+from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
+from kuajing.catalog.listing_prices import listing_prices
 from kuajing.catalog.schemas import ProductIn
 from kuajing.catalog.service import Listing
-from kuajing.db import SessionDep, database_of
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
 from kuajing.models import Product
-from kuajing.pricing import service as pricing_service
+from kuajing.runtime import SessionDep, database_of
 from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf
 from kuajing.web.storefront import CATEGORIES
@@ -130,7 +132,7 @@ def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]
     return (None, errors) if errors else (body, errors)
 
 
-async def _preview(session: AsyncSession, seller_id: int, body: ProductIn) -> Listing:
+async def _preview(session: AsyncSession, snapshots: Snapshots, seller_id: int, body: ProductIn) -> Listing:
     """The listing as buyers would see it, from a product that is not saved."""
     product = Product(
         seller_id=seller_id, sku=body.sku, title_en=body.title.en, title_zh=body.title.zh,
@@ -139,13 +141,15 @@ async def _preview(session: AsyncSession, seller_id: int, body: ProductIn) -> Li
         weight_grams=body.weight_grams, attributes=body.attributes, search_text="",
         created_at=utcnow(), updated_at=utcnow(),
     )  # fmt: skip
-    prices = await pricing_service.listing_prices(session, [product])
+    prices = await listing_prices(session, snapshots, [product])
     return Listing.of(product, prices.get(product.id))
 
 
-async def _own_product(session: AsyncSession, seller: Principal, product_id: int) -> Listing:
+async def _own_product(
+    session: AsyncSession, snapshots: Snapshots, seller: Principal, product_id: int
+) -> Listing:
     """The seller's product; another seller's is "not found", as the order pages do."""
-    listing = await catalog_service.get_listing(session, product_id=product_id)
+    listing = await catalog_service.get_listing(session, snapshots, product_id=product_id)
     if listing.product.seller_id != seller.user_id:
         raise ProductNotFound(message=f"No product {product_id}.")
     return listing
@@ -176,13 +180,16 @@ def _form_page(
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(
-    request: Request, session: SessionDep, cursor: Annotated[str | None, Query(max_length=64)] = None
+    request: Request,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
     page = await catalog_service.search(
-        session, q=None, category=None, seller_id=seller.user_id, limit=PAGE_SIZE, cursor=cursor
+        session, snapshots, q=None, category=None, seller_id=seller.user_id, limit=PAGE_SIZE, cursor=cursor
     )
     context = {"listings": page.listings, "next_cursor": page.next_cursor, "viewer": seller}
     return english(request, "seller/dashboard.html", context)
@@ -197,7 +204,7 @@ async def new_product(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/products/preview", response_class=HTMLResponse)
-async def preview_fragment(request: Request, form: FormDep) -> Response:
+async def preview_fragment(request: Request, form: FormDep, snapshots: SnapshotsDep) -> Response:
     """The preview alone, for the form's script to show as the seller types. It saves nothing,
     so it reads in a read transaction: a POST's usual session would take SQLite's write lock
     at every pause in the typing, ahead of real writes."""
@@ -207,13 +214,15 @@ async def preview_fragment(request: Request, form: FormDep) -> Response:
         if not isinstance(seller, Principal):
             return seller
         body, errors = _product_in(form.typed)
-        preview = None if body is None else await _preview(session, seller.user_id, body)
+        preview = None if body is None else await _preview(session, snapshots, seller.user_id, body)
     context = {"preview": preview, "errors": errors, "viewer": seller}
     return english(request, "seller/preview.html", context, status=200 if body else 422)
 
 
 @router.post("/products/new", response_class=HTMLResponse)
-async def create_product(request: Request, session: SessionDep, form: FormDep) -> Response:
+async def create_product(
+    request: Request, session: SessionDep, snapshots: SnapshotsDep, form: FormDep
+) -> Response:
     check_csrf(request, form.csrf_token)
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
@@ -222,12 +231,13 @@ async def create_product(request: Request, session: SessionDep, form: FormDep) -
     if body is None:
         return _form_page(request, seller, typed=form.typed, errors=errors, preview=None, status=422)
     if form.action == "preview":
-        preview = await _preview(session, seller.user_id, body)
+        preview = await _preview(session, snapshots, seller.user_id, body)
         return _form_page(request, seller, typed=form.typed, errors={}, preview=preview)
     try:
         async with session.begin_nested():
             product = await catalog_service.create_product(
                 session,
+                snapshots,
                 seller_id=seller.user_id,
                 sku=body.sku,
                 title=body.title.model_dump(),
@@ -247,11 +257,13 @@ async def create_product(request: Request, session: SessionDep, form: FormDep) -
 
 
 @router.get("/products/{product_id}/edit", response_class=HTMLResponse)
-async def edit_product_form(request: Request, product_id: IdPath, session: SessionDep) -> Response:
+async def edit_product_form(
+    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep
+) -> Response:
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    listing = await _own_product(session, seller, product_id)
+    listing = await _own_product(session, snapshots, seller, product_id)
     product = listing.product
     return _form_page(
         request,
@@ -265,14 +277,16 @@ async def edit_product_form(request: Request, product_id: IdPath, session: Sessi
 
 
 @router.post("/products/{product_id}/edit", response_class=HTMLResponse)
-async def edit_product(request: Request, product_id: IdPath, session: SessionDep, form: FormDep) -> Response:
+async def edit_product(
+    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, form: FormDep
+) -> Response:
     """Saves every field but the SKU. Stock is saved as the change from what the form showed
     (`stock_was`), as the API's stock_delta: units that orders took meanwhile stay taken."""
     check_csrf(request, form.csrf_token)
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    listing = await _own_product(session, seller, product_id)
+    listing = await _own_product(session, snapshots, seller, product_id)
     typed = {**form.typed, "sku": listing.product.sku}
     body, errors = _product_in(typed)
     stock_was = whole(form.stock_was)
@@ -288,7 +302,7 @@ async def edit_product(request: Request, product_id: IdPath, session: SessionDep
     if body is None or stock_was is None:
         return again(errors, None, 422)
     if form.action == "preview":
-        return again({}, await _preview(session, seller.user_id, body), 200)
+        return again({}, await _preview(session, snapshots, seller.user_id, body), 200)
     changes: dict[str, Any] = {
         "title": body.title.model_dump(),
         "description": body.description.model_dump(),
@@ -302,7 +316,7 @@ async def edit_product(request: Request, product_id: IdPath, session: SessionDep
     try:
         async with session.begin_nested():
             await catalog_service.update_product(
-                session, seller_id=seller.user_id, product_id=product_id, changes=changes
+                session, snapshots, seller_id=seller.user_id, product_id=product_id, changes=changes
             )
     except KuajingError as exc:
         # The savepoint's rollback left the product expired: read it again. When orders
@@ -310,7 +324,7 @@ async def edit_product(request: Request, product_id: IdPath, session: SessionDep
         # more sets what the seller typed; any other refusal keeps the count the form began
         # with, or units sold meanwhile would go back on sale.
         session.expire(listing.product)
-        listing = await _own_product(session, seller, product_id)
+        listing = await _own_product(session, snapshots, seller, product_id)
         overtaken = exc.code == "stock_would_go_negative"
         field = {"invalid_attributes": "attributes", "invalid_price": "price"}.get(exc.code, "form")
         return _form_page(

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from kuajing.auth import service as auth_service
-from kuajing.auth.tokens import Principal
+from kuajing.auth.tokens import Principal, TokenCache
 from kuajing.errors import KuajingError, NotAuthenticated
+from kuajing.runtime import runtime_of
 
 SESSION_COOKIE = "kj_session"
 CSRF_COOKIE = "kj_csrf"
@@ -39,7 +40,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
         httponly=True,
         samesite="lax",
         path="/",
-        secure=request.app.state.settings.cookie_secure,
+        secure=runtime_of(request).settings.cookie_secure,
     )
 
 
@@ -66,10 +67,10 @@ async def viewer(request: Request, session: AsyncSession) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 200:
         return None
-    state = request.app.state
+    runtime = runtime_of(request)
     try:
         return await auth_service.authenticate(
-            session, token=token, cache=state.token_cache, loader=state.token_loader
+            session, token=token, cache=runtime.get(TokenCache), loader=runtime.get(auth_service.TokenLoader)
         )
     except NotAuthenticated:
         return None

@@ -1,6 +1,6 @@
 """/singles-day: the campaign with its countdown to 00:00 Beijing time, its deals with live
-remaining-stock bars (server-sent events), and buying through the same purchase path as the API
-(the stock ledger's batches): one unit, sold out and limit refusals shown on the page."""
+remaining-stock bars (server-sent events), and buying through the same purchase flow as the API
+(flash_sale.purchase): one unit, sold out and limit refusals shown on the page."""
 
 import asyncio
 import json
@@ -10,17 +10,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance import risk_notice
 from kuajing.compliance.errors import RiskNoticeRequired
-from kuajing.db import Database, database_of, end_read
 from kuajing.errors import KuajingError
-from kuajing.flash_sale import service as flash_sale_service
-from kuajing.flash_sale.ledger import Refused, Reserved, StockLedger
+from kuajing.flash_sale import board
+from kuajing.flash_sale import purchase as buying
+from kuajing.flash_sale.dependencies import BoardSnapshotsDep, PurchaseContextDep
 from kuajing.kit.ids import MAX_ID, IdPath
-from kuajing.kit.time import BEIJING, beijing_date, beijing_year, utcnow
-from kuajing.kit.ttl_cache import TTLCache
+from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Role
+from kuajing.runtime import DatabaseDep, database_of
 from kuajing.web.session import check_csrf, login_path, viewer
 from kuajing.web.templates import render
 
@@ -28,19 +31,19 @@ router = APIRouter(include_in_schema=False)
 
 CampaignQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 STREAM_SECONDS = 600  # a page reconnects after this (EventSource does so by itself)
-TICK_SECONDS = 1.0
 
 
 async def _page(
     request: Request,
     campaign_id: int | None,
+    snapshots: Snapshots,
     *,
     message: tuple[int, str] | None = None,
     status: int = 200,
 ) -> Response:
     now = utcnow()
     async with database_of(request).transaction(write=False) as session:
-        sale = await flash_sale_service.singles_day(session, campaign_id=campaign_id, now=now)
+        sale = await board.singles_day(session, snapshots.fx, campaign_id=campaign_id, now=now)
         principal = await viewer(request, session)
     context = {
         "sale": sale,
@@ -54,31 +57,31 @@ async def _page(
 
 
 @router.get("/singles-day", response_class=HTMLResponse)
-async def singles_day(request: Request, campaign: CampaignQuery = None) -> Response:
+async def singles_day(request: Request, snapshots: SnapshotsDep, campaign: CampaignQuery = None) -> Response:
     try:
-        return await _page(request, campaign)
+        return await _page(request, campaign, snapshots)
     except KuajingError:
         return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
 
 
 @router.get("/singles-day/live", response_class=HTMLResponse)
-async def live(request: Request, campaign: CampaignQuery = None, fragment: bool = False) -> Response:
+async def live(
+    request: Request,
+    database: DatabaseDep,
+    boards: BoardSnapshotsDep,
+    campaign: CampaignQuery = None,
+    fragment: bool = False,
+) -> Response:
     """The big screen. Its script reloads the board (fragment=1) every two seconds; without
     scripts the page refreshes itself every ten."""
     now = utcnow()
-    database = database_of(request)
-
-    async def load() -> flash_sale_service.LiveBoard | None:
-        async with database.transaction(write=False) as session:
-            return await flash_sale_service.live_board(session, campaign_id=campaign, now=now)
-
     try:  # every screen reloads every two seconds: one read per worker a second serves them all
-        board = await _boards.get_or_load(campaign, load)
+        shown = await board.shared_live_board(database, boards, campaign_id=campaign, now=now)
     except KuajingError:
         return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
-    chart = _chart(board.minutes if board else [], now)
+    chart = _chart(shown.minutes if shown else [], now)
     name = "singles_day/board.html" if fragment else "singles_day/live.html"
-    return render(request, name, {"board": board, "chart": chart, "campaign_id": campaign})
+    return render(request, name, {"board": shown, "chart": chart, "campaign_id": campaign})
 
 
 def _chart(minutes: list[tuple[str, int, int]], now: datetime) -> list[dict[str, object]]:
@@ -86,7 +89,7 @@ def _chart(minutes: list[tuple[str, int, int]], now: datetime) -> list[dict[str,
     labelled in Beijing time; a minute without sales is an empty slot."""
     by_minute = {minute: goods for minute, _orders, goods in minutes}
     slots = []
-    for back in range(flash_sale_service.LIVE_MINUTES - 1, -1, -1):
+    for back in range(board.LIVE_MINUTES - 1, -1, -1):
         moment = now - timedelta(minutes=back)
         slots.append(
             (
@@ -107,85 +110,65 @@ def _chart(minutes: list[tuple[str, int, int]], now: datetime) -> list[dict[str,
 async def buy(
     request: Request,
     deal_id: IdPath,
+    context: PurchaseContextDep,
+    snapshots: SnapshotsDep,
     csrf_token: Annotated[str, Form(max_length=300)],
     campaign: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     risk_notice_accepted: Annotated[str | None, Form(max_length=10)] = None,
 ) -> Response:
-    """One unit of the deal, through the stock ledger like POST /api/v1/deals/{id}/purchase.
-    No write transaction is held here: the ledger writes the order in its batch."""
+    """One unit of the deal, through the purchase flow POST /api/v1/deals/{id}/purchase runs.
+    No write transaction is held here: the stock ledger writes the order in its batch."""
     check_csrf(request, csrf_token)
-    ledger: StockLedger = request.app.state.stock_ledger
-    now = utcnow()
-    refusal: KuajingError | None = None
     async with database_of(request).transaction(write=False) as session:
         principal = await viewer(request, session)
-        if principal is None or principal.role != Role.buyer:
-            back = "/singles-day" + (f"?campaign={campaign}" if campaign else "")
-            return RedirectResponse(login_path(request, back), status_code=303)
-        try:
-            if not risk_notice_accepted:
-                raise RiskNoticeRequired(message="Accept the risk notice to buy.")
-            deal = await flash_sale_service.deal_facts(session, deal_id=deal_id)
-            flash_sale_service.admit(ledger, deal, quantity=1, now=now)
-            await end_read(session)  # before waiting on the buyer's batched lookup
-            buyer = await request.app.state.buyer_years.load(session, (principal.user_id, beijing_year(now)))
-            attempt = await flash_sale_service.prepare_attempt(
-                session,
-                deal=deal,
-                buyer_id=principal.user_id,
-                quantity=1,
-                risk_notice_accepted=True,
-                risk_notice_version=None,
-                shipping_address=None,
-                ttl_seconds=request.app.state.settings.flash_sale_ttl_seconds,
-                idempotency=None,
-                now=now,
-                buyer=buyer,
-            )
-        except KuajingError as exc:
-            refusal = exc
-    # the refusal's page is rendered once this read session has given its connection back
-    if refusal is not None:
-        return await _page(request, campaign, message=(deal_id, refusal.code), status=refusal.status)
-    outcome = await ledger.purchase(attempt)
-    if isinstance(outcome, Reserved):
-        return RedirectResponse(f"/orders/{outcome.order_id}", status_code=303)
-    assert isinstance(outcome, Refused)  # no Idempotency-Key here, so never Replayed
-    return await _page(request, campaign, message=(deal_id, outcome.error.code), status=outcome.error.status)
+    if principal is None or principal.role != Role.buyer:
+        back = "/singles-day" + (f"?campaign={campaign}" if campaign else "")
+        return RedirectResponse(login_path(request, back), status_code=303)
+    buyer_id = principal.user_id
 
+    async def signed_in_buyer(_session: AsyncSession) -> int:
+        return buyer_id
 
-# Every open page streams, so a worker reads each campaign's stock once a second, not once per
-# page: the first stream to ask loads it (single-flight) and the others share the answer.
-_stock: TTLCache[int | None, dict[int, int]] = TTLCache(TICK_SECONDS)
-_boards: TTLCache[int | None, flash_sale_service.LiveBoard | None] = TTLCache(TICK_SECONDS)
-
-
-async def _remaining(database: Database, campaign: int | None) -> dict[int, int]:
-    async def load() -> dict[int, int]:
-        async with database.transaction(write=False) as session:
-            sale = await flash_sale_service.singles_day(session, campaign_id=campaign, now=utcnow())
-        return {} if sale is None else {card.deal.id: card.deal.remaining for card in sale.deals}
-
-    return await _stock.get_or_load(campaign, load)
+    try:
+        if not risk_notice_accepted:
+            raise RiskNoticeRequired(message="Accept the risk notice to buy.")
+        answer = await buying.purchase(
+            context,
+            buying.PurchaseRequest(deal_id=deal_id, quantity=1, risk_notice_accepted=True),
+            buyer=signed_in_buyer,
+            now=utcnow(),
+        )
+    except KuajingError as refusal:
+        # rendered once the purchase's read session has given its connection back
+        return await _page(
+            request, campaign, snapshots, message=(deal_id, refusal.code), status=refusal.status
+        )
+    return RedirectResponse(f"/orders/{answer.body['order_id']}", status_code=303)
 
 
 @router.get("/singles-day/stream")
-async def stream(request: Request, campaign: CampaignQuery = None) -> Response:
+async def stream(
+    request: Request,
+    database: DatabaseDep,
+    boards: BoardSnapshotsDep,
+    snapshots: SnapshotsDep,
+    campaign: CampaignQuery = None,
+) -> Response:
     """Server-sent events: every second, each deal's remaining units, as JSON {deal id: units}."""
-    database = database_of(request)
     try:
         async with database.transaction(write=False) as session:
-            await flash_sale_service.singles_day(session, campaign_id=campaign, now=utcnow())
+            await board.singles_day(session, snapshots.fx, campaign_id=campaign, now=utcnow())
     except KuajingError:
         return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
 
     async def events() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         until = loop.time() + STREAM_SECONDS
-        yield f"retry: {int(TICK_SECONDS * 3000)}\n\n"
+        yield f"retry: {int(board.TICK_SECONDS * 3000)}\n\n"
         while loop.time() < until and not await request.is_disconnected():
-            yield f"data: {json.dumps(await _remaining(database, campaign))}\n\n"
-            await asyncio.sleep(TICK_SECONDS)
+            remaining = await board.shared_remaining(database, boards, snapshots.fx, campaign_id=campaign)
+            yield f"data: {json.dumps(remaining)}\n\n"
+            await asyncio.sleep(board.TICK_SECONDS)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)

@@ -1,5 +1,5 @@
 """The buyers' storefront: home, search and product pages, Chinese first. Pages call the
-catalog and seller services; nothing here touches the database directly.
+catalog, seller and checkout services; nothing here touches the database directly.
 
 What every buyer sees alike (products, prices, sellers) comes from per-worker snapshots at most
 KUAJING_READ_CACHE_SECONDS old, as quotes do; what is the visitor's own (the CSRF token, who is
@@ -12,11 +12,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from kuajing.catalog import service as catalog_service
+from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
+from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
-from kuajing.db import SessionDep
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import beijing_date, utcnow
+from kuajing.runtime import SessionDep
 from kuajing.seller import service as seller_service
 from kuajing.web.session import viewer
 from kuajing.web.templates import render
@@ -29,13 +31,13 @@ PAGE_SIZE = 24
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep) -> HTMLResponse:
+async def home(request: Request, session: SessionDep, snapshots: SnapshotsDep) -> HTMLResponse:
     return render(
         request,
         "storefront/home.html",
         {
             "categories": CATEGORIES,
-            "states": await seller_service.sellers_by_state(session),
+            "states": await seller_service.sellers_by_state(session, snapshots.sellers),
             "viewer": await viewer(request, session),
         },
     )
@@ -45,13 +47,14 @@ async def home(request: Request, session: SessionDep) -> HTMLResponse:
 async def search(
     request: Request,
     session: SessionDep,
+    snapshots: SnapshotsDep,
     q: Annotated[str, Query(max_length=100)] = "",
     category: Annotated[str | None, Query(max_length=20)] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     category = category if category in CATEGORIES else None
     page = await catalog_service.storefront_search(
-        session, q=q.strip() or None, category=category, limit=PAGE_SIZE, cursor=cursor
+        session, snapshots, q=q.strip() or None, category=category, limit=PAGE_SIZE, cursor=cursor
     )
     return render(
         request,
@@ -67,10 +70,12 @@ async def search(
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
-async def product(request: Request, product_id: IdPath, session: SessionDep) -> HTMLResponse:
+async def product(
+    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep
+) -> HTMLResponse:
     now = utcnow()
     try:
-        shown = await catalog_service.storefront_product(session, product_id=product_id, now=now)
+        shown = await checkout_service.one_unit(session, snapshots, product_id=product_id, now=now)
     except ProductNotFound:
         return render(request, "error.html", {"status": 404, "code": "product_not_found"}, status=404)
     return render(

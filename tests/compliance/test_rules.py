@@ -4,7 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 from kuajing.compliance.rule_files import parse
-from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook, TaxRate
+from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook
+from kuajing.pricing.tax import TaxRate
 
 
 def rate(id_, prefix, vat, start, end=None):

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from kuajing.checkout import service as checkout_service
 from kuajing.compliance.rule_files import TABLES, RuleFileError, export_csv, packaged_text, parse
-from kuajing.pricing import service as pricing_service
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import WINE, create_product
 from tests.compliance.factories import (
@@ -24,6 +24,7 @@ from tests.compliance.factories import (
     list_row,
     tax_row,
 )
+from tests.helpers import no_snapshots
 from tests.order.factories import place
 
 TAX = TABLES["tax_rules"]
@@ -171,7 +172,9 @@ def test_a_rule_change_takes_effect_on_the_beijing_date_boundary(api, database_u
 
     def quote_at(moment):
         async def work(session):
-            return await pricing_service.quote(session, lines=[(print_["id"], 1)], buyer_id=None, now=moment)
+            return await checkout_service.quote(
+                session, no_snapshots(), lines=[(print_["id"], 1)], buyer_id=None, now=moment
+            )
 
         return in_db(database_url, work, write=False)
 

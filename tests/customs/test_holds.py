@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.customs import drafts, repository, service
 from kuajing.customs import exchange as customs_exchange
-from kuajing.customs import repository, service
 from kuajing.customs.service import CustomsParties
 from kuajing.customs.transport import Incoming, Outgoing
 from kuajing.db import Database
@@ -211,7 +211,7 @@ def test_drafts_that_will_not_be_sent_never_fill_the_batch(api, server, database
     for _ in range(2):
         held, _ = paid_order(api, long_named, quantity=1)
     assert {m["hold_reason"] for m in customs_of(api, held["id"], long_named).values()} == {
-        service.NAME_TOO_LONG
+        drafts.NAME_TOO_LONG
     }
     # and, drafted after them, an order that may go
     seller, _ = seller_with_customs_code(api)

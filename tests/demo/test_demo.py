@@ -5,29 +5,27 @@ import asyncio
 from sqlalchemy import func, select
 
 from kuajing.bootstrap import prepare_database
+from kuajing.catalog.listing_prices import listing_prices
 from kuajing.compliance.identity import parse_resident_id
-from kuajing.db import Database
 from kuajing.demo import seed as demo_seed
 from kuajing.kit.time import utcnow
 from kuajing.models import Order, Product, SellerProfile, User
-from kuajing.pricing import service as pricing_service
+from tests.helpers import no_snapshots, process_runtime
 
 
 async def _seed_twice_and_count(url):
-    database = Database(url)
-    try:
-        first = await demo_seed.seed(database)
-        second = await demo_seed.seed(database)
+    async with process_runtime(url) as runtime:
+        database = runtime.database
+        first = await demo_seed.seed(runtime)
+        second = await demo_seed.seed(runtime)
         async with database.transaction(write=False) as session:
             products = list(await session.scalars(select(Product)))
             states = set(await session.scalars(select(SellerProfile.us_state)))
             sellers = await session.scalar(select(func.count()).select_from(SellerProfile))
             orders = await session.scalar(select(func.count()).select_from(Order))
             buyers = await session.scalar(select(func.count()).where(User.role == "buyer"))
-            prices = await pricing_service.listing_prices(session, products)
+            prices = await listing_prices(session, no_snapshots(), products)
         return first, second, products, states, sellers, orders, buyers, prices
-    finally:
-        await database.dispose()
 
 
 def test_demo_seed_is_complete_and_idempotent(tmp_path):

@@ -7,13 +7,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.db import Database
-from kuajing.flash_sale import service
-from kuajing.flash_sale.group_commit import GroupCommitLedger
+from kuajing.flash_sale import purchase
 from kuajing.flash_sale.ledger import Attempt
-from kuajing.flash_sale.redis_ledger import RedisLedger
-from kuajing.flash_sale.redis_stock import RedisStock
+from kuajing.flash_sale.snapshots import DealSnapshots
 from kuajing.kit.time import utcnow
+from kuajing.stock_ledger.group_commit import GroupCommitLedger
+from kuajing.stock_ledger.redis_ledger import RedisLedger
+from kuajing.stock_ledger.redis_stock import RedisStock
 from tests.auth.factories import Account
 
 
@@ -41,17 +43,26 @@ async def redis_ledger(
 
 
 async def prepared(
-    database: Database, deal_id: int, buyers: list[Account], *, quantity: int = 1, **options: Any
+    database: Database,
+    deal_id: int,
+    buyers: list[Account],
+    *,
+    quantity: int = 1,
+    quantities: list[int] | None = None,
+    **options: Any,
 ) -> list[Attempt]:
-    """Each buyer's attempt, priced and checked as the purchase endpoint does."""
+    """Each buyer's attempt (`quantity` units each, or `quantities` one per buyer), priced and
+    checked as the purchase flow does, from snapshots that keep nothing."""
+    snapshots = Snapshots.build(read_seconds=0, rules_seconds=0)
     async with database.transaction(write=False) as session:
-        deal = await service.deal_facts(session, deal_id=deal_id)
+        deal = await DealSnapshots(0).facts(session, deal_id=deal_id)
         return [
-            await service.prepare_attempt(
+            await purchase.prepare_attempt(
                 session,
+                snapshots,
                 deal=deal,
                 buyer_id=buyer.id,
-                quantity=quantity,
+                quantity=bought,
                 risk_notice_accepted=True,
                 risk_notice_version=None,
                 shipping_address=None,
@@ -59,7 +70,7 @@ async def prepared(
                 now=utcnow(),
                 **{"idempotency": None, **options},
             )
-            for buyer in buyers
+            for buyer, bought in zip(buyers, quantities or [quantity] * len(buyers), strict=True)
         ]
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from kuajing.db import Database
-from kuajing.flash_sale import attempt_codec
 from kuajing.flash_sale.ledger import IdempotencyClaim
+from kuajing.stock_ledger import attempt_codec
 from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.flash_sale.factories import create_campaign, create_deal

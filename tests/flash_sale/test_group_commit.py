@@ -5,14 +5,12 @@ import asyncio
 
 from sqlalchemy import select
 
-from kuajing.compliance import repository as compliance_repository
-from kuajing.compliance import service as compliance_service
+from kuajing.compliance import year
 from kuajing.db import Database
-from kuajing.flash_sale import service
-from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.flash_sale.ledger import Refused, Reserved
 from kuajing.kit.time import beijing_year, utcnow
 from kuajing.models import AnnualQuantityUsage, AnnualUsage, BuyerIdentity, DealBuyer, Order
+from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from tests.auth.factories import (
     bulk_buyers_with_identity,
     buyer_with_identity,
@@ -22,6 +20,7 @@ from tests.auth.factories import (
 from tests.catalog.factories import create_product, sugar
 from tests.compliance.factories import add_rows, in_db, tax_row
 from tests.flash_sale.factories import annual_used, create_campaign, create_deal, holders, ledger_of
+from tests.flash_sale.redis_factories import prepared
 
 
 def _buy_together(
@@ -33,23 +32,7 @@ def _buy_together(
             database, window_seconds=window_seconds, max_batch=max_batch, sold_out_recheck_seconds=5
         )
         try:
-            async with database.transaction(write=False) as session:
-                deal = await service.deal_facts(session, deal_id=deal_id)
-                attempts = [
-                    await service.prepare_attempt(
-                        session,
-                        deal=deal,
-                        buyer_id=buyer.id,
-                        quantity=bought,
-                        risk_notice_accepted=True,
-                        risk_notice_version=None,
-                        shipping_address=None,
-                        ttl_seconds=300,
-                        idempotency=None,
-                        now=utcnow(),
-                    )
-                    for buyer, bought in zip(buyers, quantities or [quantity] * len(buyers), strict=True)
-                ]
+            attempts = await prepared(database, deal_id, buyers, quantity=quantity, quantities=quantities)
             outcomes = await asyncio.gather(*(ledger.purchase(attempt) for attempt in attempts))
             return outcomes, ledger.batches, ledger.known_sold_out(deal_id)
         finally:
@@ -115,9 +98,10 @@ def test_a_buyer_refused_by_the_yearly_limit_inside_a_batch_takes_no_unit(api, o
 
     async def hold(session):
         identity = await session.get(BuyerIdentity, buyer.id)
-        assert await compliance_repository.consume_annual(
-            session, id_number=identity.id_number, year=beijing_year(utcnow()), amount=held, limit=2_600_000
+        taken = await year.take_annuals(
+            session, taking=[(identity.id_number, beijing_year(utcnow()), held)], limit=2_600_000
         )
+        assert taken == [True]
 
     in_db(database_url, hold)
 
@@ -136,7 +120,6 @@ def test_a_buyer_refused_by_the_yearly_limit_inside_a_batch_takes_no_unit(api, o
 def test_two_accounts_of_one_person_in_a_batch_share_the_yearly_cap(api, operator_token, database_url):
     # given sugar (capped at 2,000 g a person a year) and two accounts naming one ID number
     add_rows(database_url, "tax_rules", [tax_row("1701")])
-    compliance_service.forget_rulebook()  # this process prices the attempts below
     deal = _deal(api, operator_token, 10, per_buyer_limit=5, product=sugar)
     id_number = new_id_number()
     first, twin = (buyer_with_identity(api, id_number=id_number) for _ in range(2))

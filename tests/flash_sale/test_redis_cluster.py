@@ -5,7 +5,7 @@ the hot deal's stock split over 3 buckets (3 slots): the 2,000-buyer race still 
 import pytest
 import redis
 
-from kuajing.flash_sale.redis_stock import RedisStock
+from kuajing.stock_ledger.redis_stock import RedisStock
 from tests.flash_sale.races import (
     RACE_SERVER_ARGS,
     assert_exactly_a_hundred_sold,

@@ -8,17 +8,18 @@ from datetime import timedelta
 
 import pytest
 
-from kuajing.flash_sale import attempt_codec, redis_reconciler
 from kuajing.flash_sale.ledger import Refused, Reserved
-from kuajing.flash_sale.redis_ledger import ReplayReport, refusal_for
-from kuajing.flash_sale.redis_stock import BUYER_LIMIT, ENDED, NOT_STARTED, SOLD_OUT, TAKEN
+from kuajing.fulfillment import service as fulfillment_service
 from kuajing.kit.time import utcnow
-from kuajing.order import service as order_service
+from kuajing.stock_ledger import attempt_codec, redis_reconciler
+from kuajing.stock_ledger.redis_ledger import ReplayReport, refusal_for
+from kuajing.stock_ledger.redis_stock import BUYER_LIMIT, ENDED, NOT_STARTED, SOLD_OUT, TAKEN
 from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.flash_sale.factories import Ledger, create_campaign, create_deal, holders, ledger_of
 from tests.flash_sale.redis_factories import prepared, redis_ledger
 from tests.flash_sale.redis_servers import delete_prefix, new_prefix
+from tests.helpers import fulfillment_context
 
 
 @pytest.fixture
@@ -250,8 +251,8 @@ def test_an_expired_order_gives_its_units_back_in_the_database_and_in_redis(
             # when the sweeper's step expires it (as if its time had passed) and, after the
             # commit, tells the ledger, twice (two workers sweeping)
             async with ledger.database.transaction(write=True) as session:
-                assert await order_service.expire_order(
-                    session, order_id=held.order_id, now=utcnow() + timedelta(hours=1)
+                assert await fulfillment_service.expire_order(
+                    session, fulfillment_context(), order_id=held.order_id, now=utcnow() + timedelta(hours=1)
                 )
             await ledger.released([held.order_id])
             await ledger.released([held.order_id])

@@ -2,7 +2,7 @@
 
 import time
 
-from kuajing.flash_sale.sold_out import SoldOutMemo
+from kuajing.stock_ledger.sold_out import SoldOutMemo
 
 
 def test_a_learned_sell_out_is_trusted_then_probed_once_per_interval():

@@ -5,16 +5,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kuajing.catalog.snapshots import ProductSnapshots
+from kuajing.customs.parties import CustomsParties
 from kuajing.errors import Conflict
+from kuajing.fulfillment import returns
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.models import Role
-from kuajing.order import repository as order_repository
-from kuajing.order import returns
+from kuajing.order import return_window
+from kuajing.order import service as order_service
 from kuajing.order.errors import ReturnWindowClosed
 from kuajing.order.service import Viewer
 from kuajing.payment import gateway
 from kuajing.payment import service as payment_service
-from kuajing.payment.gateway import Refund
-from kuajing.payment.service import RefundDeclined
+from kuajing.payment.errors import RefundDeclined
+from kuajing.payment.gateway import Gateway, Gateways, Refund
+from kuajing.settings import Settings
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.order.return_factories import (
@@ -40,13 +45,13 @@ DELIVERED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     ],
 )
 def test_the_window_is_thirty_days_to_the_second(after, open_):
-    assert returns.window_open(DELIVERED, DELIVERED + after) is open_
-    assert returns.window_ends_at(DELIVERED) == datetime(2026, 3, 31, 9, 30, tzinfo=UTC)
+    assert return_window.window_open(DELIVERED, DELIVERED + after) is open_
+    assert return_window.window_ends_at(DELIVERED) == datetime(2026, 3, 31, 9, 30, tzinfo=UTC)
 
 
 def test_an_order_without_a_delivery_time_has_no_window():
-    assert returns.window_open(None, DELIVERED) is False
-    assert returns.window_ends_at(None) is None
+    assert return_window.window_open(None, DELIVERED) is False
+    assert return_window.window_ends_at(None) is None
 
 
 @pytest.fixture
@@ -93,7 +98,13 @@ class DecliningGateway:
         return Refund(reference="declined", approved=False)
 
 
-def test_a_declined_refund_changes_nothing(api, database_url, monkeypatch):
+def _context(sandbox: Gateway) -> FulfillmentContext:
+    """What the in-process return runs with: `sandbox` as the gateway of the sandbox method."""
+    parties = CustomsParties.from_settings(Settings())
+    return FulfillmentContext(Gateways({"sandbox": sandbox}), parties, ProductSnapshots(0))
+
+
+def test_a_declined_refund_changes_nothing(api, database_url):
     seller = seller_with_profile(api)
     wine = create_product(api, seller, stock=10)
     buyer = buyer_with_identity(api)
@@ -101,11 +112,11 @@ def test_a_declined_refund_changes_nothing(api, database_url, monkeypatch):
     assert ask_return(api, buyer, order["id"]).status_code == 200
     before = snapshot(api, database_url, order["id"], buyer)
     assert before["payment"] == "captured"
-    monkeypatch.setitem(gateway.GATEWAYS, "sandbox", DecliningGateway())
+    context = _context(DecliningGateway())
 
     async def accept(session):
         await returns.accept_return(
-            session, order_id=order["id"], viewer=Viewer(seller.id, Role.seller), restock=True
+            session, context, order_id=order["id"], viewer=Viewer(seller.id, Role.seller), restock=True
         )
 
     with pytest.raises(RefundDeclined):
@@ -123,8 +134,8 @@ def test_a_payment_is_refunded_at_most_once_even_past_the_order_guard(api, datab
     assert accepted.status_code == 200, accepted.text
 
     async def refund_again(session):
-        stored = await order_repository.get_order(session, order["id"])
-        await payment_service.refund_payment(session, order=stored)
+        stored = await order_service.reload(session, order["id"])
+        await payment_service.refund_payment(session, Gateways.sandbox_only(), order=stored)
 
     with pytest.raises(Conflict) as refused:
         in_database(database_url, refund_again, write=True)
@@ -145,9 +156,7 @@ class CommitFailed(Exception):
     pass
 
 
-def test_a_refund_retried_after_a_failed_commit_reaches_the_gateway_with_the_same_key(
-    api, database_url, monkeypatch
-):
+def test_a_refund_retried_after_a_failed_commit_reaches_the_gateway_with_the_same_key(api, database_url):
     seller = seller_with_profile(api)
     wine = create_product(api, seller, stock=10)
     buyer = buyer_with_identity(api)
@@ -155,11 +164,11 @@ def test_a_refund_retried_after_a_failed_commit_reaches_the_gateway_with_the_sam
     assert ask_return(api, buyer, order["id"]).status_code == 200
     before = snapshot(api, database_url, order["id"], buyer)
     recording = RecordingGateway()
-    monkeypatch.setitem(gateway.GATEWAYS, "sandbox", recording)
+    context = _context(recording)
 
     async def accept_then_fail(session):
         await returns.accept_return(
-            session, order_id=order["id"], viewer=Viewer(seller.id, Role.seller), restock=False
+            session, context, order_id=order["id"], viewer=Viewer(seller.id, Role.seller), restock=False
         )
         raise CommitFailed  # everything after the gateway's answer rolls back
 

@@ -9,27 +9,31 @@ from sqlalchemy import select
 from kuajing.bootstrap import prepare_database
 from kuajing.db import Database
 from kuajing.demo import seed as demo_seed
+from kuajing.fulfillment import service as fulfillment_service
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.migrations import alembic_config
 from kuajing.models import Order, OrderEvent, Role
 from kuajing.order import service as order_service
+from tests.helpers import process_runtime
 
 
 async def _deliver_one(url: str) -> int:
-    database = Database(url)
-    try:
-        await demo_seed.seed(database)
-        async with database.transaction(write=True) as session:
+    async with process_runtime(url) as runtime:
+        await demo_seed.seed(runtime)
+        async with runtime.database.transaction(write=True) as session:
             order_id = await session.scalar(select(Order.id).where(Order.status == "paid").limit(1))
             assert order_id is not None
             seller_id = (await session.get(Order, order_id)).seller_id
             viewer = order_service.Viewer(seller_id, Role.seller)
-            await order_service.ship_order(
-                session, order_id=order_id, viewer=viewer, tracking_number="SF0001"
+            await fulfillment_service.ship_order(
+                session,
+                runtime.get(FulfillmentContext),
+                order_id=order_id,
+                viewer=viewer,
+                tracking_number="SF0001",
             )
-            await order_service.deliver_order(session, order_id=order_id, viewer=viewer)
+            await fulfillment_service.deliver_order(session, order_id=order_id, viewer=viewer)
         return order_id
-    finally:
-        await database.dispose()
 
 
 async def _delivery_times(url: str, order_id: int):

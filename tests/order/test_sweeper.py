@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from kuajing.db import Database
+from kuajing.bootstrap import build_runtime
+from kuajing.fulfillment import sweeper
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.time import utcnow
 from kuajing.models import Deal, Order
-from kuajing.order import sweeper
+from kuajing.settings import Settings
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.compliance.factories import in_db
@@ -46,11 +48,11 @@ def test_an_order_that_cannot_expire_does_not_hold_back_the_others(api, operator
     try:
         # when a sweep runs
         async def sweep() -> int:
-            database = Database(database_url)
+            runtime = build_runtime(Settings(database_url=database_url))
             try:
-                return await sweeper.sweep_once(database)
+                return await sweeper.sweep_once(runtime.database, runtime.get(FulfillmentContext))
             finally:
-                await database.dispose()
+                await runtime.close()
 
         asyncio.run(sweep())
 

@@ -6,9 +6,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kuajing.compliance.rules import TaxRate
 from kuajing.pricing.amounts import Channel, LineInput, price_order, share_freight
-from kuajing.pricing.tax import Measures, ad_valorem, cbec_rate, cbec_taxes, full_taxes
+from kuajing.pricing.tax import Measures, TaxRate, ad_valorem, cbec_rate, cbec_taxes, full_taxes
 
 WINE = TaxRate(
     1,

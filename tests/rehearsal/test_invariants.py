@@ -7,6 +7,7 @@ import json
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from kuajing.bootstrap import build_runtime
 from kuajing.cli.main import app
 from kuajing.db import Database
 from kuajing.flash_sale import reconciler
@@ -14,7 +15,7 @@ from kuajing.models import Deal
 from kuajing.rehearsal import run
 from kuajing.rehearsal.run import Options
 from kuajing.rehearsal.setup import Buyer, Stage
-from kuajing.settings import get_settings
+from kuajing.settings import Settings, get_settings
 
 SMALL = Options(buyers=60, stock=10, concurrency=20, healthz_seconds=0.5, replay_every=0)
 
@@ -38,18 +39,19 @@ async def _repair(database: Database, deal_id: int) -> None:
 
 def test_a_clean_run_passes_every_check_and_a_corrupted_counter_fails_two(server, database_url):
     async def rehearse_then_corrupt():
-        database = Database(database_url)
+        runtime = build_runtime(Settings(database_url=database_url))
+        database = runtime.database
         try:
-            stage = await run.prepare(database, SMALL)
+            stage = await run.prepare(runtime, SMALL)
             jobs = run.plan(stage, SMALL)
             _healthz, result = await run.drive(url=server.url, stage=stage, jobs=jobs, options=SMALL)
-            clean = await run.judge(database, stage=stage, options=SMALL, answers=result.answers)
+            clean = await run.judge(runtime, stage=stage, options=SMALL, answers=result.answers)
             await _move_a_reserved_unit_back(database, stage.deal_id)
-            corrupted = await run.judge(database, stage=stage, options=SMALL, answers=result.answers)
+            corrupted = await run.judge(runtime, stage=stage, options=SMALL, answers=result.answers)
             await _repair(database, stage.deal_id)
             return clean, corrupted
         finally:
-            await database.dispose()
+            await runtime.close()
 
     clean, corrupted = asyncio.run(rehearse_then_corrupt())
 

@@ -12,6 +12,7 @@ import os
 from collections import Counter
 from urllib.parse import urlsplit
 
+from kuajing.bootstrap import build_runtime
 from kuajing.db import Database
 from kuajing.flash_sale import reconciler
 from kuajing.flash_sale.reservations import TAKEN
@@ -20,6 +21,7 @@ from kuajing.rehearsal import repository as rehearsal_repository
 from kuajing.rehearsal.load import TIMEOUT, TRANSPORT_ERROR, Job
 from kuajing.rehearsal.run import Options
 from kuajing.rehearsal.setup import Stage
+from kuajing.settings import Settings
 
 OPTIONS = Options(buyers=3_000, stock=300, concurrency=100, replay_every=0, keys_for_all=True)
 KILL_AFTER_ORDERS = 100
@@ -69,12 +71,13 @@ def test_kill_9_mid_rehearsal_loses_and_duplicates_nothing(database_url, tmp_pat
     env = _server_env(database_url, tmp_path)
 
     async def scenario():
-        database = Database(database_url)
+        runtime = build_runtime(Settings(database_url=database_url))
+        database = runtime.database
         first_server = await asyncio.to_thread(
             server.start, workers=2, log_path=tmp_path / "first.log", env=env
         )
         try:
-            stage = await run.prepare(database, OPTIONS)
+            stage = await run.prepare(runtime, OPTIONS)
             jobs = run.plan(stage, OPTIONS)
             lost, rest = jobs[:ANSWER_LOST], jobs[ANSWER_LOST:]
             # given buyers whose orders are placed while they are not reading their answers
@@ -121,12 +124,12 @@ def test_kill_9_mid_rehearsal_loses_and_duplicates_nothing(database_url, tmp_pat
             second_server.stop()
         try:
             verdict = await run.judge(
-                database, stage=stage, options=OPTIONS, answers=first.answers + second.answers
+                runtime, stage=stage, options=OPTIONS, answers=first.answers + second.answers
             )
             async with database.transaction(write=True) as session:
                 drift = await reconciler.reconcile_deal(session, deal_id=stage.deal_id)
         finally:
-            await database.dispose()
+            await runtime.close()
         return killed_after, first, second, verdict, drift, held_at_crash
 
     killed_after, first, second, verdict, drift, held_at_crash = asyncio.run(scenario())

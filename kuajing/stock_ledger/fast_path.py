@@ -4,7 +4,7 @@ answered before FastAPI routes the request, parses its body or solves its depend
 At 00:00 on 11.11 almost every attempt loses: the deal has not started yet, or it sold out in
 the first seconds. Through the framework such a refusal cost about three times a /healthz; here
 it costs a regex match and a dictionary look-up. It answers only what the endpoint would answer
-from the same memory (`service.refusal_from_memory`: not_started, ended, sold_out), and only for
+from the same memory (`flash_sale.purchase.refusal_from_memory`: not_started, ended, sold_out), and only for
 requests that carry a bearer token and no Idempotency-Key (a keyed request may be a replay,
 which gets its first answer, so it takes the full path). One difference, by design: the body is
 not read, so a malformed body to a sold-out deal is told sold_out rather than invalid_input.
@@ -14,9 +14,10 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kuajing.flash_sale import service
+from kuajing.flash_sale.purchase import PurchaseContext, refusal_from_memory
 from kuajing.kit.time import utcnow
 from kuajing.problems import problem
+from kuajing.runtime import runtime_in_scope
 
 _PURCHASE = re.compile(r"/api/v1/deals/([1-9][0-9]{0,17})/purchase")
 
@@ -30,9 +31,10 @@ class LosersFastPath:
             match = _PURCHASE.fullmatch(scope["path"])
             if match is not None:
                 names = {name for name, _value in scope["headers"]}
-                ledger = getattr(scope["app"].state, "stock_ledger", None)
-                if b"authorization" in names and b"idempotency-key" not in names and ledger is not None:
-                    refusal = service.refusal_from_memory(ledger, int(match.group(1)), now=utcnow())
+                runtime = runtime_in_scope(scope)
+                if b"authorization" in names and b"idempotency-key" not in names and runtime is not None:
+                    context = runtime.get(PurchaseContext)
+                    refusal = refusal_from_memory(context, int(match.group(1)), now=utcnow())
                     if refusal is not None:
                         answer = problem(refusal.status, refusal.code, refusal.message)
                         await answer(scope, receive, send)

@@ -11,23 +11,27 @@ import logging
 
 from kuajing.db import Database
 from kuajing.flash_sale.ledger import StockLedger
+from kuajing.fulfillment import service
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.time import utcnow
-from kuajing.order import service
+from kuajing.order import service as order_service
 
 log = logging.getLogger(__name__)
 
 
-async def sweep_once(database: Database, ledger: StockLedger | None = None) -> int:
+async def sweep_once(
+    database: Database, context: FulfillmentContext, ledger: StockLedger | None = None
+) -> int:
     now = utcnow()
     async with database.transaction(write=False) as session:
-        due = await service.due_for_expiry(session, now=now)
+        due = await order_service.due_for_expiry(session, now=now)
     expired: list[int] = []
     for order_id in due:
         # One order that cannot be expired (a deal whose counters drifted, say) is logged and
         # left for the next round; it must not hold back every order due after it.
         try:
             async with database.transaction(write=True) as session:
-                if await service.expire_order(session, order_id=order_id, now=now):
+                if await service.expire_order(session, context, order_id=order_id, now=now):
                     expired.append(order_id)
         except Exception:
             log.exception("order %d could not be expired; left for the next sweep", order_id)
@@ -36,10 +40,12 @@ async def sweep_once(database: Database, ledger: StockLedger | None = None) -> i
     return len(expired)
 
 
-async def run_forever(database: Database, interval: float, ledger: StockLedger | None = None) -> None:
+async def run_forever(
+    database: Database, context: FulfillmentContext, interval: float, ledger: StockLedger | None = None
+) -> None:
     while True:
         try:
-            count = await sweep_once(database, ledger)
+            count = await sweep_once(database, context, ledger)
             if count:
                 log.info("expired %d unpaid orders", count)
         except asyncio.CancelledError:

@@ -6,50 +6,32 @@ Each step moves the order by a guarded status update first, so of two concurrent
 one finds the order where it expects it; the other is refused and writes nothing.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.catalog import repository as catalog_repository
+from kuajing.catalog import stock
 from kuajing.customs import service as customs_service
 from kuajing.errors import Conflict, Forbidden
+from kuajing.fulfillment.service import FulfillmentContext, give_back_year
 from kuajing.kit.time import utcnow
-from kuajing.models import Order, OrderReturn, Role
-from kuajing.order import repository
-from kuajing.order.errors import OrderNotFound, ReturnWindowClosed
-from kuajing.order.service import Viewer, get_order, give_back_limits, transition
+from kuajing.models import Order, Role
+from kuajing.order import service as order_service
+from kuajing.order.errors import ReturnWindowClosed
+from kuajing.order.return_window import RETURN_WINDOW, window_open
+from kuajing.order.service import Viewer
 from kuajing.order.status import InvalidTransition, OrderStatus, check_transition
 from kuajing.payment import service as payment_service
-from kuajing.pricing import snapshots
-
-# Counted from the delivered transition; a request at exactly 30 days is still in time.
-RETURN_WINDOW = timedelta(days=30)
-
-
-def window_ends_at(delivered_at: datetime | None) -> datetime | None:
-    return None if delivered_at is None else delivered_at + RETURN_WINDOW
-
-
-def window_open(delivered_at: datetime | None, now: datetime) -> bool:
-    ends = window_ends_at(delivered_at)
-    return ends is not None and now <= ends
 
 
 def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-async def _reload(session: AsyncSession, order_id: int) -> Order:
-    order = await repository.get_order(session, order_id)
-    if order is None:
-        raise OrderNotFound(message=f"No order {order_id}.")
-    return order
-
-
 async def _moved_or_refuse(session: AsyncSession, moved: bool, *, order_id: int, to: OrderStatus) -> None:
     """A guarded move that found nothing to move lost a race: say where the order is now."""
     if not moved:
-        current = (await _reload(session, order_id)).status
+        current = (await order_service.reload(session, order_id)).status
         raise InvalidTransition(message=f"An order that is {current} cannot become {to.value}.")
 
 
@@ -63,34 +45,38 @@ async def request_return(
 ) -> Order:
     """The buyer asks to return the whole order: only a delivered one, within the window."""
     now = now or utcnow()
-    order = await get_order(session, order_id=order_id, viewer=Viewer(buyer_id, Role.buyer))
+    order = await order_service.get_order(session, order_id=order_id, viewer=Viewer(buyer_id, Role.buyer))
     check_transition(order.status, OrderStatus.return_requested)
     if not window_open(order.delivered_at, now):
         raise ReturnWindowClosed(
             message=f"A return must be asked for within {RETURN_WINDOW.days} days of delivery."
         )
-    moved = await transition(
+    moved = await order_service.transition(
         session, order=order, to=OrderStatus.return_requested, actor_id=buyer_id, reason=reason, now=now
     )
     await _moved_or_refuse(session, moved, order_id=order_id, to=OrderStatus.return_requested)
-    await repository.add_return(
-        session, OrderReturn(order_id=order.id, reason=reason, requested_by=buyer_id, requested_at=now)
-    )
-    return await _reload(session, order_id)
+    await order_service.add_return(session, order_id=order.id, reason=reason, buyer_id=buyer_id, now=now)
+    return await order_service.reload(session, order_id)
 
 
 async def accept_return(
-    session: AsyncSession, *, order_id: int, viewer: Viewer, restock: bool, now: datetime | None = None
+    session: AsyncSession,
+    context: FulfillmentContext,
+    *,
+    order_id: int,
+    viewer: Viewer,
+    restock: bool,
+    now: datetime | None = None,
 ) -> Order:
     """Accept a requested return: refund everything paid, restore the buyer's yearly room by the
     order's dutiable value in its limit year, and put the goods back on sale if asked."""
     now = now or utcnow()
     _decider(viewer)
-    order = await get_order(session, order_id=order_id, viewer=viewer)
+    order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     check_transition(order.status, OrderStatus.returned)
     reason = f"return accepted: refunded {_yuan(order.total_amount)} {order.currency}"
     reason += f" incl. tax {_yuan(order.tax_amount)}" + ("; restocked" if restock else "")
-    moved = await transition(
+    moved = await order_service.transition(
         session, order=order, to=OrderStatus.returned, actor_id=viewer.user_id, reason=reason, now=now
     )
     await _moved_or_refuse(session, moved, order_id=order_id, to=OrderStatus.returned)
@@ -101,13 +87,13 @@ async def accept_return(
     # fails after it (that record, the commit), the transaction rolls back and a retry reaches
     # the gateway with the same idempotency key: the first refund comes back, not a second one.
     # The yearly room and caps, then products in id order: the lock order placing an order uses.
-    await give_back_limits(session, order)
+    await give_back_year(session, order)
     if restock:
-        for line in sorted(order.lines, key=lambda line: line.product_id):
-            await catalog_repository.return_stock(session, product_id=line.product_id, quantity=line.quantity)
-        snapshots.forget_products(line.product_id for line in order.lines)
-    refund = await payment_service.refund_payment(session, order=order)
-    decided = await repository.decide_return(
+        await stock.give_back(
+            session, context.products, lines=[(line.product_id, line.quantity) for line in order.lines]
+        )
+    refund = await payment_service.refund_payment(session, context.gateways, order=order)
+    decided = await order_service.decide_return(
         session,
         order_id=order.id,
         values={
@@ -123,7 +109,7 @@ async def accept_return(
     )
     if not decided:
         raise Conflict("return_missing", f"Order {order.id} has no open return request.")
-    return await _reload(session, order_id)
+    return await order_service.reload(session, order_id)
 
 
 async def reject_return(
@@ -132,13 +118,13 @@ async def reject_return(
     """Refuse a requested return with a reason; the order stays sold and cannot be asked again."""
     now = now or utcnow()
     _decider(viewer)
-    order = await get_order(session, order_id=order_id, viewer=viewer)
+    order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     check_transition(order.status, OrderStatus.return_rejected)
-    moved = await transition(
+    moved = await order_service.transition(
         session, order=order, to=OrderStatus.return_rejected, actor_id=viewer.user_id, reason=reason, now=now
     )
     await _moved_or_refuse(session, moved, order_id=order_id, to=OrderStatus.return_rejected)
-    decided = await repository.decide_return(
+    decided = await order_service.decide_return(
         session,
         order_id=order.id,
         values={
@@ -150,4 +136,4 @@ async def reject_return(
     )
     if not decided:
         raise Conflict("return_missing", f"Order {order.id} has no open return request.")
-    return await _reload(session, order_id)
+    return await order_service.reload(session, order_id)

@@ -3,7 +3,7 @@
 One Lua script (`take`, redis_stock.lua) checks the deal's window, the buyer's units and the
 stock, takes the units and appends the priced attempt to the deal's stream, atomically. Only
 the attempts it admits go on to the database, through the same per-deal group commit the SQL
-ledger uses (group_commit.GroupCommitLedger → service.apply_batch), with the stream entry's
+ledger uses (group_commit.GroupCommitLedger → flash_sale.batch.apply_batch), with the stream entry's
 token stored on the reservation. After the commit the entry is deleted; an attempt the database
 refuses (its buyer limit, CBEC year or caps, sold out, an idempotency replay) is given back to
 Redis by `give_back`, which returns the units only if it is the one that deletes the entry.
@@ -33,11 +33,12 @@ from redis.exceptions import RedisError
 
 from kuajing.db import Database
 from kuajing.errors import KuajingError
-from kuajing.flash_sale import attempt_codec, redis_reconciler, repository
+from kuajing.flash_sale import reservations
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
-from kuajing.flash_sale.group_commit import GroupCommitLedger
 from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
-from kuajing.flash_sale.redis_stock import (
+from kuajing.stock_ledger import attempt_codec, redis_reconciler
+from kuajing.stock_ledger.group_commit import GroupCommitLedger
+from kuajing.stock_ledger.redis_stock import (
     BUYER_LIMIT,
     ENDED,
     NOT_STARTED,
@@ -49,8 +50,7 @@ from kuajing.flash_sale.redis_stock import (
     RedisStock,
     claim_of,
 )
-from kuajing.flash_sale.reservations import ReservationStatus
-from kuajing.flash_sale.sold_out import SoldOutMemo
+from kuajing.stock_ledger.sold_out import SoldOutMemo
 
 log = logging.getLogger(__name__)
 
@@ -248,10 +248,8 @@ class RedisLedger:
         if not order_ids:
             return
         async with self.database.transaction(write=False) as session:
-            reservations = await repository.reservations_in(
-                session, status=ReservationStatus.released.value, order_ids=order_ids
-            )
-        for reservation in reservations:
+            given_back = await reservations.released(session, order_ids=order_ids)
+        for reservation in given_back:
             bucket = redis_reconciler.bucket_of(
                 self.stock, buyer_id=reservation.buyer_id, token=reservation.redis_token
             )

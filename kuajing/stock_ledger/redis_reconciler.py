@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kuajing.db import Database
-from kuajing.flash_sale import repository
-from kuajing.flash_sale.errors import DealNotFound
-from kuajing.flash_sale.redis_stock import RedisStock, token_bucket
-from kuajing.flash_sale.reservations import TAKEN, ReservationStatus
+from kuajing.flash_sale import reservations
 from kuajing.kit.time import utcnow
+from kuajing.stock_ledger.redis_stock import RedisStock, token_bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,29 +54,24 @@ async def reconcile_deal(
     """Compare (and with `repair`, set) each of the deal's buckets against the database."""
     buckets = range(stock.buckets)
     async with database.transaction(write=True) as session:
-        found = await repository.get_deal(session, deal_id)
-        if found is None:
-            raise DealNotFound(message=f"No deal {deal_id}.")
-        deal, campaign = found
-        remaining = await repository.lock_remaining(session, deal_id)
+        deal = await reservations.lock_deal(session, deal_id=deal_id)
+        remaining = deal.remaining
         entries = {bucket: await stock.entries(deal_id, bucket) for bucket in buckets}
-        written = await repository.written_tokens(
+        written = await reservations.written_tokens(
             session, [entry.token for bucket in buckets for entry in entries[bucket]]
         )
         held: dict[int, dict[int, int]] = {bucket: {} for bucket in buckets}
         if stock.buckets == 1:
-            held[0] = await repository.buyer_units(session, deal_id)
+            held[0] = await reservations.units_by_buyer(session, deal_id=deal_id)
         else:
             # the per-buyer limit across buckets is the database's; a bucket only pre-checks
             # what the buyer took through it
-            rows = await repository.taken_units_by_token(session, deal_id=deal_id, statuses=list(TAKEN))
+            rows = await reservations.taken_by_token(session, deal_id=deal_id)
             for buyer_id, token, units in rows:
                 counts = held[bucket_of(stock, buyer_id=buyer_id, token=token)]
                 counts[buyer_id] = counts.get(buyer_id, 0) + units
         released: dict[int, list[int]] = {bucket: [] for bucket in buckets}
-        for reservation in await repository.reservations_in(
-            session, status=ReservationStatus.released.value, deal_id=deal_id
-        ):
+        for reservation in await reservations.released(session, deal_id=deal_id):
             bucket = bucket_of(stock, buyer_id=reservation.buyer_id, token=reservation.redis_token)
             released[bucket].append(reservation.id)
         in_flight = {
@@ -97,8 +90,8 @@ async def reconcile_deal(
                 repair=repair,
                 base=in_flight[bucket] + share,
                 limit=deal.per_buyer_limit,
-                starts_ms=_epoch_ms(campaign.starts_at),
-                ends_ms=_epoch_ms(campaign.ends_at),
+                starts_ms=_epoch_ms(deal.starts_at),
+                ends_ms=_epoch_ms(deal.ends_at),
                 written=[entry.token for entry in entries[bucket] if entry.token in written],
                 buyers=held[bucket],
                 released=released[bucket],
@@ -125,7 +118,7 @@ async def reconcile_deals(
     """Reconcile the given deals, or every deal whose campaign has not ended."""
     if deal_ids is None:
         async with database.transaction(write=False) as session:
-            deal_ids = await repository.live_deal_ids(session, now=utcnow())
+            deal_ids = await reservations.live_deal_ids(session, now=utcnow())
     report: list[BucketDrift] = []
     for deal_id in deal_ids:
         report += await reconcile_deal(database, stock, deal_id=deal_id, repair=repair)

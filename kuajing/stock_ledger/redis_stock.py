@@ -32,7 +32,7 @@ UNKNOWN, PENDING, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
 
 
 def _scripts() -> dict[str, str]:
-    text = files("kuajing.flash_sale").joinpath("redis_stock.lua").read_text()
+    text = files("kuajing.stock_ledger").joinpath("redis_stock.lua").read_text()
     sections: dict[str, str] = {}
     name = None
     for line in text.splitlines(keepends=True):

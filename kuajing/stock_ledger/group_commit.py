@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kuajing.db import Database
-from kuajing.flash_sale import service
+from kuajing.flash_sale import batch
 from kuajing.flash_sale.errors import PurchaseUnavailable
 from kuajing.flash_sale.ledger import Attempt, Outcome
-from kuajing.flash_sale.sold_out import SoldOutMemo
 from kuajing.kit.time import utcnow
+from kuajing.stock_ledger.sold_out import SoldOutMemo
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class GroupCommitLedger:
         for tries_left in range(TRIES - 1, -1, -1):
             try:
                 async with self._database.transaction(write=True) as session:
-                    result = await service.apply_batch(
+                    result = await batch.apply_batch(
                         session, deal=attempts[0].deal, attempts=attempts, now=utcnow()
                     )
             except IntegrityError:

@@ -1,0 +1,120 @@
+"""The worker's snapshots of products and of the storefront's searches, and the bundle of every
+snapshot a quote or a storefront page reads (decisions 0001, 0004 and 0006).
+
+A snapshot is at most KUAJING_READ_CACHE_SECONDS old. A write forgets what it changed in its own
+worker (a load running concurrently, before the write commits, can put the old value back for
+one TTL); other workers wait out the bound. Placing an order reads products, fees and the rate
+from the database, so what a buyer is charged never comes from here.
+"""
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository
+from kuajing.compliance import category_rules
+from kuajing.compliance.snapshots import RuleBooks
+from kuajing.kit.ttl_cache import TTLCache
+from kuajing.models import Product
+from kuajing.pricing.snapshots import FxSnapshots
+from kuajing.pricing.tax import Measures
+from kuajing.seller.snapshots import SellerSnapshots
+
+# (terms, category, after id, limit) -> (the ids found, the next cursor)
+SearchKey = tuple[tuple[str, ...], str | None, int | None, int]
+SearchIds = tuple[tuple[int, ...], str | None]
+# Anyone can ask for endless distinct searches: only the last second or so of them are kept.
+MAX_SEARCHES = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFacts:
+    id: int
+    seller_id: int
+    hs_code: str
+    price_amount: int
+    stock: int
+    title_en: str
+    attributes: Mapping[str, Any]  # read-only: shared by every request in this worker
+    title_zh: str
+    sku: str
+    weight_grams: int
+    description_en: str
+    description_zh: str
+    measures: Measures  # read from the attributes once, not on every price
+
+    @classmethod
+    def of(cls, product: Product) -> "ProductFacts":
+        return cls(
+            product.id,
+            product.seller_id,
+            product.hs_code,
+            product.price_amount,
+            product.stock,
+            product.title_en,
+            MappingProxyType(product.attributes),
+            product.title_zh,
+            product.sku,
+            product.weight_grams,
+            product.description_en,
+            product.description_zh,
+            category_rules.measures(product.attributes),
+        )
+
+
+class ProductSnapshots:
+    def __init__(self, ttl_seconds: float) -> None:
+        self._facts: TTLCache[int, ProductFacts] = TTLCache(ttl_seconds)
+        self._searches: TTLCache[SearchKey, SearchIds] = TTLCache(ttl_seconds, max_entries=MAX_SEARCHES)
+
+    async def facts(
+        self, session: AsyncSession, product_ids: Iterable[int], *, fresh: bool = False
+    ) -> dict[int, ProductFacts]:
+        """The products that exist, by id; `fresh` reads the database."""
+
+        async def load(missing: set[int]) -> dict[int, ProductFacts]:
+            rows = await repository.get_products(session, missing)
+            return {product_id: ProductFacts.of(product) for product_id, product in rows.items()}
+
+        if fresh:
+            return await load(set(product_ids))
+        return await self._facts.get_many_or_load(product_ids, load)
+
+    def remember(self, products: Iterable[Product]) -> None:
+        """Products just read from the database, kept as a load would keep them."""
+        for product in products:
+            self._facts.put(product.id, ProductFacts.of(product))
+
+    def forget(self, product_ids: Iterable[int]) -> None:
+        for product_id in product_ids:
+            self._facts.forget(product_id)
+
+    async def search(self, key: SearchKey, load: Callable[[], Awaitable[SearchIds]]) -> SearchIds:
+        """A storefront search's ids, as `load()` finds them, at most one TTL old."""
+        return await self._searches.get_or_load(key, load)
+
+    def forget_searches(self) -> None:
+        self._searches.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshots:
+    """Every snapshot a quote, a listing price or a storefront page reads, carried together; each
+    is owned, loaded and forgotten by its own domain."""
+
+    products: ProductSnapshots
+    sellers: SellerSnapshots
+    fx: FxSnapshots
+    rules: RuleBooks
+
+    @classmethod
+    def build(cls, *, read_seconds: float, rules_seconds: float) -> "Snapshots":
+        return cls(
+            ProductSnapshots(read_seconds),
+            SellerSnapshots(read_seconds),
+            FxSnapshots(read_seconds),
+            RuleBooks(rules_seconds),
+        )

@@ -1,0 +1,105 @@
+"""A checkout priced and checked: the amounts of each line and of the order, the problems found,
+and what the order would take of the buyer's capped quantities. Pure: a function of CheckoutInfo."""
+
+from dataclasses import dataclass, field
+
+from kuajing.catalog.snapshots import ProductFacts
+from kuajing.checkout import problems
+from kuajing.checkout.info import CheckoutInfo
+from kuajing.checkout.problems import Capped, Problem
+from kuajing.compliance.rules import ORIGIN, Limits
+from kuajing.models import BuyerIdentity
+from kuajing.pricing.amounts import LineInput, OrderAmounts, price_order
+from kuajing.pricing.snapshots import FxFacts
+from kuajing.seller.snapshots import SellerFacts
+
+
+@dataclass(slots=True)
+class Quote:
+    amounts: OrderAmounts
+    fx: FxFacts
+    seller: SellerFacts
+    products: dict[int, ProductFacts]
+    limit_year: int
+    identity: BuyerIdentity | None
+    limits: Limits
+    problems: list[Problem] = field(default_factory=list)
+    capped: Capped = field(default_factory=dict)
+    # product id -> (its positive-list row id, the additional-tariff row ids in force for it)
+    rule_ids: dict[int, tuple[int, list[int]]] = field(default_factory=dict)
+
+
+def calculate(info: CheckoutInfo) -> Quote:
+    """Price one seller's lines for the buyer (or anonymously) and list every problem found, in
+    the order a refusal names them: each line's (by product id), the order's, then the buyer's."""
+    rules, on = info.rules, info.on
+    found: list[Problem] = []
+    capped: Capped = {}
+    rule_ids: dict[int, tuple[int, list[int]]] = {}
+    inputs: list[LineInput] = []
+    for product_id in sorted(info.quantities):
+        product, quantity = info.products[product_id], info.quantities[product_id]
+        entry = rules.positive_entry(product.hs_code, on)
+        line = rules.line_input(
+            product_id=product.id,
+            hs_code=product.hs_code,
+            unit_price_usd=product.price_amount,
+            measures=product.measures,
+            quantity=quantity,
+            on=on,
+            entry=entry,
+        )
+        if line is None or entry is None:
+            found.append(problems.off_the_list(product, entry))
+            continue
+        rule_ids[product_id] = (entry.id, [t.id for t in rules.tariffs_in_force(ORIGIN, product.hs_code, on)])
+        for capping in rules.caps(product.hs_code, on):
+            amount = problems.capped_amount(product, quantity, capping)
+            if amount is None:
+                found.append(problems.net_content_missing(product))
+                continue
+            prior = capped.get(capping.hs_prefix, (0, 0, ""))[0]
+            capped[capping.hs_prefix] = (
+                prior + amount,
+                capping.yearly_cap or 0,
+                capping.yearly_cap_unit or "",
+            )
+        found += problems.listing_problems(product)
+        if product_id not in info.priced_by_deal and (short := problems.out_of_stock(product, quantity)):
+            found.append(short)
+        inputs.append(line)
+
+    amounts = price_order(
+        inputs,
+        freight_usd=info.seller.shipping_fee_amount,
+        fx_rate=info.fx.rate,
+        per_order_limit=info.limits.per_order,
+    )
+    if over := problems.over_order_limit(amounts, info.limits):
+        found.append(over)
+
+    identity = info.buyer.identity if info.buyer is not None else None
+    if info.buyer_id is not None and identity is None:
+        found.append(problems.identity_required())
+    if info.buyer is not None and identity is not None:
+        found += problems.buyer_problems(
+            info.buyer,
+            list(info.products.values()),
+            capped=capped,
+            dutiable=amounts.dutiable,
+            limits=info.limits,
+            year=info.year,
+            on=on,
+        )
+    return Quote(
+        amounts=amounts,
+        fx=info.fx,
+        seller=info.seller,
+        products=info.products,
+        limit_year=info.year,
+        identity=identity,
+        limits=info.limits,
+        problems=found,
+        capped=capped,
+        rule_ids=rule_ids,
+    )

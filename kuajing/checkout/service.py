@@ -1,0 +1,255 @@
+"""Checkout: a cart of one seller's lines becomes a quote (priced, every CBEC problem listed), and
+a quote without problems becomes a pending order that holds the buyer's CBEC year and the stock.
+
+Quotes read the worker's snapshots; placing an order reads products, fees and the rate from the
+database (`fresh`), so what a buyer is charged never comes from a snapshot.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import stock
+from kuajing.catalog.errors import OutOfStock, ProductNotFound
+from kuajing.catalog.snapshots import ProductFacts, Snapshots
+from kuajing.checkout.calculations import Quote, calculate
+from kuajing.checkout.errors import CheckoutRefused
+from kuajing.checkout.info import fetch_checkout_info
+from kuajing.compliance import risk_notice, year
+from kuajing.compliance.errors import RiskNoticeOutdated, RiskNoticeRequired
+from kuajing.compliance.risk_notice import RiskNotice
+from kuajing.compliance.year import BuyerYear
+from kuajing.errors import KuajingError
+from kuajing.kit.time import beijing_date, utcnow
+from kuajing.models import Order
+from kuajing.order import service as order_service
+from kuajing.order.status import OrderStatus
+from kuajing.pricing.amounts import OrderAmounts
+from kuajing.seller.snapshots import SellerFacts
+
+_CONFLICT_PROBLEMS = {"out_of_stock"}
+
+
+async def quote(
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    lines: list[tuple[int, int]],
+    buyer_id: int | None,
+    now: datetime | None = None,
+    fresh: bool = False,
+    deal_prices: Mapping[int, int] | None = None,
+    buyer: BuyerYear | None = None,
+) -> Quote:
+    """Price one seller's lines for a buyer (or anonymously) and list every problem found.
+
+    `fresh` reads the database rather than this worker's snapshots: placing an order does.
+    `buyer` is the buyer's identity and year for the year of `now`, when the caller has read
+    them already (a flash-sale purchase reads them in a batch with other buyers'); without it
+    they are read here.
+    `deal_prices` maps a product to a Singles' Day deal's USD unit price: it replaces the list
+    price, and the units come from the deal's allocation, so the product's stock is not checked.
+    """
+    info = await fetch_checkout_info(
+        session,
+        snapshots,
+        lines=lines,
+        buyer_id=buyer_id,
+        now=now or utcnow(),
+        fresh=fresh,
+        deal_prices=deal_prices or {},
+        buyer=buyer,
+    )
+    return calculate(info)
+
+
+async def checked_quote(
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    buyer_id: int,
+    lines: list[tuple[int, int]],
+    risk_notice_accepted: bool,
+    risk_notice_version: str | None,
+    now: datetime,
+    deal_prices: Mapping[int, int] | None = None,
+    fresh: bool = True,
+    buyer: BuyerYear | None = None,
+) -> tuple[Quote, RiskNotice]:
+    """The risk notice accepted and a quote with no problems, or the first problem raised (with
+    all of them listed). Nothing is written."""
+    if not risk_notice_accepted:
+        raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
+    notice = risk_notice.in_force(beijing_date(now))
+    if risk_notice_version is not None and risk_notice_version != notice.version:
+        raise RiskNoticeOutdated(
+            message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
+        )
+    found = await quote(
+        session,
+        snapshots,
+        lines=lines,
+        buyer_id=buyer_id,
+        now=now,
+        fresh=fresh,
+        deal_prices=deal_prices,
+        buyer=buyer,
+    )
+    if found.problems:
+        first = found.problems[0]
+        error = CheckoutRefused(first.code, first.message, problems=[p.as_dict() for p in found.problems])
+        if first.code in _CONFLICT_PROBLEMS:
+            error.status = 409
+        raise error
+    return found, notice
+
+
+def order_fields(
+    priced: Quote,
+    *,
+    buyer_id: int,
+    shipping_address: dict[str, str],
+    notice: RiskNotice,
+    now: datetime,
+    ttl_seconds: float,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The columns of a new pending order and of its lines, as the quote priced them."""
+    amounts = priced.amounts
+    identity = priced.identity
+    assert identity is not None  # a quote for a buyer without one has the identity_required problem
+    order = {
+        "buyer_id": buyer_id,
+        "seller_id": priced.seller.user_id,
+        "status": OrderStatus.pending_payment.value,
+        "channel": amounts.channel.value,
+        "fx_rate": priced.fx.rate,
+        "currency": "CNY",
+        "goods_amount": amounts.goods,
+        "freight_amount": amounts.freight,
+        "consumption_tax_amount": amounts.consumption_tax,
+        "vat_amount": amounts.vat,
+        "tariff_amount": amounts.tariff,
+        "tax_amount": amounts.tax,
+        "total_amount": amounts.total,
+        "dutiable_amount": amounts.dutiable,
+        "goods_usd_amount": amounts.goods_usd,
+        "limit_year": priced.limit_year,
+        "cbec_limit_id": priced.limits.id,
+        "capped_quantities": {prefix: amount for prefix, (amount, _cap, _unit) in priced.capped.items()},
+        "buyer_name": identity.name,
+        "buyer_id_number": identity.id_number,
+        "shipping_address": shipping_address,
+        "risk_notice_accepted_at": now,
+        "risk_notice_version": notice.version,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
+        "created_at": now,
+        "updated_at": now,
+    }
+    lines = [
+        {
+            "product_id": line.product_id,
+            "quantity": line.quantity,
+            "hs_code": priced.products[line.product_id].hs_code,
+            "tax_rule_id": line.tax_rate_id,
+            "positive_entry_id": priced.rule_ids[line.product_id][0],
+            "origin_tariff_ids": priced.rule_ids[line.product_id][1],
+            "unit_price_usd_amount": line.unit_price_usd,
+            "unit_price_amount": line.unit_price,
+            "goods_amount": line.goods,
+            "freight_amount": line.freight,
+            "consumption_tax_amount": line.taxes.consumption_tax,
+            "vat_amount": line.taxes.vat,
+            "tariff_amount": line.taxes.tariff,
+            "tax_amount": line.tax,
+            # the product as ordered: the customs messages declare it so, whatever the seller
+            # edits afterwards
+            "item_name_zh": priced.products[line.product_id].title_zh,
+            "item_name_en": priced.products[line.product_id].title_en,
+            "item_sku": priced.products[line.product_id].sku,
+            "weight_grams": priced.products[line.product_id].weight_grams,
+        }
+        for line in amounts.lines
+    ]
+    return order, lines
+
+
+async def place_order(
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    buyer_id: int,
+    lines: list[tuple[int, int]],
+    shipping_address: dict[str, str],
+    risk_notice_accepted: bool,
+    ttl_seconds: float,
+    risk_notice_version: str | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Price, check every CBEC rule, then take the year's room and the stock, or nothing at all."""
+    now = now or utcnow()
+    priced, notice = await checked_quote(
+        session,
+        snapshots,
+        buyer_id=buyer_id,
+        lines=lines,
+        risk_notice_accepted=risk_notice_accepted,
+        risk_notice_version=risk_notice_version,
+        now=now,
+    )
+    amounts = priced.amounts
+    identity = priced.identity
+    assert identity is not None
+    # The year first, then products in id order: every writer takes locks in the same order.
+    await year.take(
+        session,
+        id_number=identity.id_number,
+        year=priced.limit_year,
+        dutiable=amounts.dutiable,
+        annual_limit=priced.limits.annual,
+        capped={prefix: (amount, cap) for prefix, (amount, cap, _unit) in priced.capped.items()},
+    )
+    short = await stock.take(
+        session, snapshots.products, lines=[(line.product_id, line.quantity) for line in amounts.lines]
+    )
+    if short is not None:
+        raise OutOfStock(message=f"Product {short} sold out while you were checking out.")
+    order, order_lines = order_fields(
+        priced,
+        buyer_id=buyer_id,
+        shipping_address=shipping_address,
+        notice=notice,
+        now=now,
+        ttl_seconds=ttl_seconds,
+    )
+    return await order_service.add_order(session, order=order, lines=order_lines, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class OneUnit:
+    """A product on its page: one unit's landed amounts, tax and shipping included."""
+
+    product: ProductFacts
+    amounts: OrderAmounts | None  # None: it cannot be priced (no FX rate, off the positive list)
+    seller: SellerFacts | None  # None: listed before a profile was required
+
+
+async def one_unit(session: AsyncSession, snapshots: Snapshots, *, product_id: int, now: datetime) -> OneUnit:
+    """One product for its page, read as a quote reads it (this worker's snapshots, at most
+    KUAJING_READ_CACHE_SECONDS old) and priced for one unit by the quote itself."""
+    product = (await snapshots.products.facts(session, [product_id])).get(product_id)
+    if product is None:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    seller = (await snapshots.sellers.facts(session, [product.seller_id])).get(product.seller_id)
+    amounts = None
+    if seller is not None:  # a quote needs the seller's shipping fee
+        try:
+            priced = await quote(session, snapshots, lines=[(product_id, 1)], buyer_id=None, now=now)
+        except KuajingError:
+            pass  # no FX rate yet: the page says it cannot price the goods
+        else:
+            # goods off the positive list leave no line to price, only a problem
+            amounts = priced.amounts if priced.amounts.lines else None
+    return OneUnit(product, amounts, seller)

@@ -1,0 +1,114 @@
+"""A person's CBEC year: the dutiable value used against the yearly limit and the grams or pieces
+of capped goods held, both counted per ID number (two accounts naming one person share them).
+
+The counters move only by guarded statements (an addition that must stay within its limit, a
+give-back that never goes below 0). Lock order, followed by every writer: a person's year before
+their capped lines, capped lines by positive-list prefix, and people by ID number.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.compliance import repository
+from kuajing.compliance.errors import AnnualLimitReached, YearlyQuantityCapReached
+from kuajing.db import Database
+from kuajing.kit.batch_loader import BatchLoader
+from kuajing.models import BuyerIdentity
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerYear:
+    """What a quote reads about its buyer: the real-name identity (None until given) and, for
+    the person it names, the CBEC year used so far and the grams or pieces of capped goods held."""
+
+    identity: BuyerIdentity | None
+    annual_used: int
+    quantities_used: dict[str, int]
+
+
+async def buyer_years(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], BuyerYear]:
+    """BuyerYear for each (buyer id, year), three queries however many: see kit.batch_loader."""
+    identities = await repository.get_identities(session, sorted({user_id for user_id, _year in keys}))
+    found: dict[tuple[int, int], BuyerYear] = {}
+    for year in sorted({year for _user_id, year in keys}):
+        people = sorted(
+            {i.id_number for (user_id, y) in keys if y == year and (i := identities.get(user_id))}
+        )
+        used = await repository.annuals_used(session, id_numbers=people, year=year) if people else {}
+        held = await repository.quantities_used_by(session, id_numbers=people, year=year) if people else {}
+        for user_id, y in keys:
+            if y != year:
+                continue
+            identity = identities.get(user_id)
+            if identity is None:
+                found[user_id, y] = BuyerYear(None, 0, {})
+            else:
+                found[user_id, y] = BuyerYear(
+                    identity, used.get(identity.id_number, 0), held.get(identity.id_number, {})
+                )
+    return found
+
+
+class BuyerYearLoader(BatchLoader[tuple[int, int], BuyerYear]):
+    """buyer_years for many concurrent purchases, one batch of queries for all of them."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database, buyer_years)
+
+
+async def take(
+    session: AsyncSession,
+    *,
+    id_number: str,
+    year: int,
+    dutiable: int,
+    annual_limit: int,
+    capped: Mapping[str, tuple[int, int]],
+) -> None:
+    """Take an order's dutiable value from the person's year and its capped quantities
+    (prefix -> (amount, yearly cap)), or raise with the first that does not fit; the caller's
+    transaction then rolls back whatever was taken."""
+    if not await repository.consume_annual(
+        session, id_number=id_number, year=year, amount=dutiable, limit=annual_limit
+    ):
+        raise AnnualLimitReached(message=f"This order would pass your {year} cross-border yearly limit.")
+    for prefix, (amount, cap) in sorted(capped.items()):
+        if not await repository.consume_quantity(
+            session, id_number=id_number, year=year, hs_prefix=prefix, quantity=amount, cap=cap
+        ):
+            raise YearlyQuantityCapReached(
+                message=f"This order would pass your {year} cap on HS {prefix} goods."
+            )
+
+
+async def take_annuals(
+    session: AsyncSession, *, taking: Sequence[tuple[str, int, int]], limit: int
+) -> list[bool]:
+    """For distinct (ID number, year)s at once, in the order given: (ID number, year, amount)
+    each, answered with whether each fitted under `limit`."""
+    return await repository.consume_annuals(session, taking=taking, limit=limit)
+
+
+async def take_capped(
+    session: AsyncSession, *, taking: Sequence[tuple[str, int, str, int]], cap: int
+) -> list[bool]:
+    """For distinct (ID number, year, prefix)s under one cap at once, in the order given:
+    (ID number, year, positive-list prefix, amount) each, answered with whether each fitted."""
+    return await repository.consume_quantities(session, taking=taking, cap=cap)
+
+
+async def give_back(
+    session: AsyncSession, *, id_number: str, year: int, dutiable: int, capped: Mapping[str, int]
+) -> None:
+    """Give back what an order took (its dutiable value, unless 0, then its capped quantities by
+    prefix), never below 0: the order of the locks `take` takes."""
+    if dutiable:
+        await repository.release_annual(session, id_number=id_number, year=year, amount=dutiable)
+    for prefix, amount in sorted(capped.items()):
+        await repository.release_quantity(
+            session, id_number=id_number, year=year, hs_prefix=prefix, quantity=amount
+        )

@@ -1,0 +1,135 @@
+"""What the sale looks like from outside: the Singles' Day page (the campaign on now or next, its
+deals and their units left) and the live screen (sales ticking up, orders per second, the top
+sellers and states, sales minute by minute).
+
+Every open page polls or streams, so a worker reads each campaign at most once a second
+(BoardSnapshots): the first request to ask loads it and the others share the answer.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.db import Database
+from kuajing.flash_sale import repository
+from kuajing.flash_sale.reservations import TAKEN
+from kuajing.flash_sale.service import CampaignStats, campaign_stats, get_campaign, price_cny
+from kuajing.kit.time import utcnow
+from kuajing.kit.ttl_cache import TTLCache
+from kuajing.models import Campaign, Deal, Product
+from kuajing.pricing.snapshots import FxSnapshots
+
+LIVE_RATE_SECONDS = 10
+LIVE_MINUTES = 30
+TICK_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class DealCard:
+    deal: Deal
+    product: Product
+    price_cny: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SinglesDay:
+    campaign: Campaign
+    deals: list[DealCard]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBoard:
+    """The 11.11 big screen: totals, the rate now, who sells most, and sales minute by minute."""
+
+    campaign: Campaign
+    stats: CampaignStats
+    orders_per_second: float  # over the last LIVE_RATE_SECONDS
+    sellers: list[tuple[str, str, int, int]]  # (legal name, state, orders, goods in fen), largest first
+    states: list[tuple[str, int, int]]  # (state, orders, goods in fen), largest first
+    minutes: list[tuple[str, int, int]]  # ("YYYY-MM-DD HH:MM" UTC, orders, goods in fen)
+
+
+class BoardSnapshots:
+    """Per campaign (None: the one on now or next), what the pages read once a second."""
+
+    def __init__(self, ttl_seconds: float = TICK_SECONDS) -> None:
+        self.remaining: TTLCache[int | None, dict[int, int]] = TTLCache(ttl_seconds)
+        self.boards: TTLCache[int | None, LiveBoard | None] = TTLCache(ttl_seconds)
+
+
+async def _shown_campaign(session: AsyncSession, campaign_id: int | None, now: datetime) -> Campaign | None:
+    if campaign_id is not None:
+        return await get_campaign(session, campaign_id=campaign_id)
+    return await repository.current_campaign(session, now=now)
+
+
+async def singles_day(
+    session: AsyncSession, fx: FxSnapshots, *, campaign_id: int | None, now: datetime
+) -> SinglesDay | None:
+    """A campaign and its deals as the sale's page shows them: the one asked for, else the one on
+    now, else the next to start; None when there is none."""
+    campaign = await _shown_campaign(session, campaign_id, now)
+    if campaign is None:
+        return None
+    cards = [
+        DealCard(deal, product, await price_cny(session, fx, deal.price_amount))
+        for deal, product in await repository.deals_with_products(session, campaign.id)
+    ]
+    return SinglesDay(campaign, cards)
+
+
+async def live_board(session: AsyncSession, *, campaign_id: int | None, now: datetime) -> LiveBoard | None:
+    campaign = await _shown_campaign(session, campaign_id, now)
+    if campaign is None:
+        return None
+    taken = list(TAKEN)
+    stats = await campaign_stats(session, campaign_id=campaign.id)
+    recent = await repository.campaign_sales_by_minute(
+        session, campaign_id=campaign.id, statuses=taken, since=now - timedelta(seconds=LIVE_RATE_SECONDS)
+    )
+    sellers = await repository.campaign_sales_by_seller(
+        session, campaign_id=campaign.id, statuses=taken, limit=1000
+    )
+    states: dict[str, list[int]] = {}
+    for _seller_id, _name, state, orders, goods in sellers:
+        totals = states.setdefault(state, [0, 0])
+        totals[0] += orders
+        totals[1] += goods
+    minutes = await repository.campaign_sales_by_minute(
+        session, campaign_id=campaign.id, statuses=taken, since=now - timedelta(minutes=LIVE_MINUTES)
+    )
+    return LiveBoard(
+        campaign=campaign,
+        stats=stats,
+        orders_per_second=sum(orders for _m, orders, _g in recent) / LIVE_RATE_SECONDS,
+        sellers=[(name, state, orders, goods) for _id, name, state, orders, goods in sellers[:10]],
+        states=sorted(((state, o, g) for state, (o, g) in states.items()), key=lambda row: (-row[2], row[0])),
+        minutes=minutes,
+    )
+
+
+async def shared_live_board(
+    database: Database, boards: BoardSnapshots, *, campaign_id: int | None, now: datetime
+) -> LiveBoard | None:
+    """live_board, read at most once a second per worker for every screen showing it."""
+
+    async def load() -> LiveBoard | None:
+        async with database.transaction(write=False) as session:
+            return await live_board(session, campaign_id=campaign_id, now=now)
+
+    return await boards.boards.get_or_load(campaign_id, load)
+
+
+async def shared_remaining(
+    database: Database, boards: BoardSnapshots, fx: FxSnapshots, *, campaign_id: int | None
+) -> dict[int, int]:
+    """Each deal's units left ({deal id: units}), read at most once a second per worker for
+    every page streaming them."""
+
+    async def load() -> dict[int, int]:
+        async with database.transaction(write=False) as session:
+            sale = await singles_day(session, fx, campaign_id=campaign_id, now=utcnow())
+        return {} if sale is None else {card.deal.id: card.deal.remaining for card in sale.deals}
+
+    return await boards.remaining.get_or_load(campaign_id, load)

@@ -1,0 +1,33 @@
+"""Which stock ledger a process runs: the SQL group-commit ledger, behind Redis when
+KUAJING_REDIS_URL is set (decision 0003)."""
+
+from kuajing.db import Database
+from kuajing.settings import Settings
+from kuajing.stock_ledger.group_commit import GroupCommitLedger
+from kuajing.stock_ledger.redis_ledger import RedisLedger
+from kuajing.stock_ledger.redis_stock import RedisStock
+
+
+def from_settings(database: Database, settings: Settings) -> GroupCommitLedger | RedisLedger:
+    batches = GroupCommitLedger(
+        database,
+        window_seconds=settings.flash_sale_batch_window_seconds,
+        max_batch=settings.flash_sale_batch_max,
+        sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
+    )
+    if not settings.redis_url:
+        return batches
+    stock = RedisStock.connect(
+        settings.redis_url,
+        cluster=settings.redis_cluster,
+        prefix=settings.redis_prefix,
+        buckets=settings.flash_sale_stock_buckets,
+        max_connections=settings.redis_max_connections,
+    )
+    return RedisLedger(
+        database,
+        stock,
+        batches=batches,
+        sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
+        replay_grace_seconds=settings.flash_sale_replay_grace_seconds,
+    )
