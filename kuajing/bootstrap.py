@@ -5,6 +5,7 @@ life of the process)."""
 import asyncio
 
 from kuajing import migrations
+from kuajing.auth.passwords import Passwords
 from kuajing.auth.service import TokenLoader
 from kuajing.auth.tokens import TokenCache
 from kuajing.catalog.snapshots import Snapshots
@@ -49,6 +50,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
     database = database or Database(settings.database_url, pool_size=settings.db_pool_size)
     runtime = Runtime(settings, database)
     runtime.add(TokenCache(settings.auth_cache_seconds))
+    runtime.add(Passwords(settings.password_hash_profile))
     tokens = TokenLoader(database)
     runtime.add(tokens, close=tokens.close)
     buyer_years = BuyerYearLoader(database)

@@ -6,13 +6,29 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias, cast
 
-from sqlalchemy import ARRAY, ColumnElement, Insert, Table, any_, bindparam, case, event, literal, update
+from sqlalchemy import (
+    ARRAY,
+    BindParameter,
+    ColumnElement,
+    CursorResult,
+    Insert,
+    Result,
+    Table,
+    any_,
+    bindparam,
+    case,
+    event,
+    literal,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import QueryableAttribute
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -22,6 +38,9 @@ _SQLITE_PRAGMAS = (
 )
 # One per kind of batched lookup (kit.batch_loader keeps one query in flight per loader).
 BATCH_READ_CONNECTIONS = 2
+
+# An INSERT that knows ON CONFLICT: the two dialects' own Insert classes, which plain Insert is not.
+DialectInsert: TypeAlias = postgresql.Insert | sqlite.Insert
 
 
 def async_url(url: str) -> str:
@@ -152,7 +171,9 @@ async def end_read(session: AsyncSession) -> None:
         await session.commit()
 
 
-def one_of(session: AsyncSession, column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+def one_of(
+    session: AsyncSession, column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any]
+) -> ColumnElement[bool]:
     """`column IN (values…)`, written on PostgreSQL as `column = ANY(:array)`: one statement text
     whatever the number of values, so asyncpg prepares it once rather than once per length."""
     values = list(values)
@@ -161,13 +182,19 @@ def one_of(session: AsyncSession, column: ColumnElement[Any], values: Iterable[A
     return column.in_(values)
 
 
-def dialect_insert(session: AsyncSession, table: Table, values: dict) -> Insert:
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE matched. session.execute answers any statement with a Result; for an
+    UPDATE or DELETE without RETURNING it is a CursorResult, the one that carries the count."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def dialect_insert(session: AsyncSession, table: Table, values: dict[str, Any]) -> DialectInsert:
     """An INSERT that knows ON CONFLICT, in the session's dialect (SQLite and PostgreSQL both do)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return insert(table).values(**values)
 
 
-def upsert(session: AsyncSession, table: Table, values: dict, *, key: list[str]) -> Insert:
+def upsert(session: AsyncSession, table: Table, values: dict[str, Any], *, key: list[str]) -> DialectInsert:
     """INSERT … ON CONFLICT (key) DO UPDATE: one atomic statement, so two concurrent first saves
     cannot both try to insert."""
     statement = dialect_insert(session, table, values)
@@ -209,10 +236,10 @@ async def add_within_many(
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).values([{**key, column: amount} for key, amount in candidates])
     counter, added = table.c[column], statement.excluded[column]
-    statement = statement.on_conflict_do_update(
+    guarded = statement.on_conflict_do_update(
         index_elements=names, set_={column: counter + added}, where=counter + added <= limit
     ).returning(*(table.c[name] for name in names))
-    taken = {tuple(row) for row in (await session.execute(statement)).all()}
+    taken = {tuple(row) for row in (await session.execute(guarded)).all()}
     if not taken <= bound:  # e.g. a key bound as text for an integer column: fail, never guess
         raise ValueError(f"add_within_many: the database returned keys it was not given: {taken - bound}")
     return [
@@ -225,7 +252,8 @@ async def add_within_many(
 def _guarded_add(dialect: str, table: Table, key: tuple[str, ...], column: str) -> Insert:
     """add_within's statement, built once per counter: a flash-sale winner runs two or three of
     them, and building one (its conflict clause aliases the table) costs more than running it."""
-    amount, limit = bindparam("amount"), bindparam("limit")
+    amount: BindParameter[int] = bindparam("amount")
+    limit: BindParameter[int] = bindparam("limit")
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     counter = table.c[column]
     return (

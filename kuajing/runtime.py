@@ -54,11 +54,14 @@ class Runtime:
     def parts(self) -> list[object]:
         return list(self._parts.values())
 
-    async def close(self) -> None:
+    async def close(self, *, database: bool = True) -> None:
+        """Close every part, the database last (unless `database` is False: a test's runtime
+        on a database that outlives it)."""
         for close in reversed(self._closers):
             await close()
         self._closers.clear()
-        await self.database.dispose()
+        if database:
+            await self.database.dispose()
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     # servers within this many seconds.
     rules_cache_seconds: float = Field(default=60, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # argon2's parameters for new password hashes (auth.passwords.PROFILES). "cheapest" is for
+    # test runs only, which hash hundreds of passwords: it protects nothing.
+    password_hash_profile: Literal["rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"] = (
+        "rfc_9106_low_memory"
+    )
     # The pages' cookies (session, CSRF, cart, language) carry Secure: set it behind HTTPS. Off
     # by default so the demo works on http://127.0.0.1.
     cookie_secure: bool = False

@@ -10,7 +10,7 @@ from kuajing.models import CustomsEvent, CustomsMessage, OrderEvent, User
 from kuajing.models.base import UTCDateTime
 
 
-def _order_events() -> Select[Any]:
+def _order_events() -> Select[*tuple[Any, ...]]:
     return select(
         literal("order", String(16)).label("kind"),
         OrderEvent.id.label("id"),
@@ -24,7 +24,7 @@ def _order_events() -> Select[Any]:
     )
 
 
-def _customs_events() -> Select[Any]:
+def _customs_events() -> Select[*tuple[Any, ...]]:
     return select(
         literal("customs", String(16)).label("kind"),
         CustomsEvent.id.label("id"),

@@ -7,6 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service
+from kuajing.auth.passwords import Passwords
 from kuajing.auth.tokens import Principal, TokenCache
 from kuajing.errors import Forbidden, NotAuthenticated
 from kuajing.models import Role
@@ -71,3 +72,4 @@ async def principal_with_role(request: Request, session: AsyncSession, role: Rol
 
 
 TokenCacheDep = Annotated[TokenCache, Depends(part(TokenCache))]
+PasswordsDep = Annotated[Passwords, Depends(part(Passwords))]

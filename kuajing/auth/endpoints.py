@@ -1,8 +1,10 @@
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from kuajing.auth import passwords, service
-from kuajing.auth.dependencies import CurrentPrincipal, TokenCacheDep
+from kuajing.auth import service
+from kuajing.auth.dependencies import CurrentPrincipal, PasswordsDep, TokenCacheDep
 from kuajing.auth.schemas import RegisteredOut, RegisterIn, TokenIn, TokenOut, UserOut
 from kuajing.idempotency.http import IdempotencyKeyHeader
 from kuajing.idempotency.service import IdempotencyKeyReused, fingerprint, run_once
@@ -14,13 +16,13 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/auth/register", status_code=201, response_model=RegisteredOut)
 async def register(
-    request: Request, body: RegisterIn, idempotency_key: IdempotencyKeyHeader = None
+    request: Request, body: RegisterIn, passwords: PasswordsDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> JSONResponse:
     # Hash before taking the write transaction: argon2 is the slow part and needs no database.
-    password_hash = await service.hash_new_password(email=body.email, password=body.password)
+    password_hash = await service.hash_new_password(passwords, email=body.email, password=body.password)
     async with database_of(request).transaction(write=True) as session:
 
-        async def create() -> dict:
+        async def create() -> dict[str, Any]:
             user = await service.create_user(
                 session, email=body.email, password_hash=password_hash, role=Role(body.role), name=body.name
             )
@@ -36,7 +38,7 @@ async def register(
             operation=create,
         )
         user = await service.get_user(session, user_id=outcome.body["user"]["id"])
-        if outcome.replayed and not await passwords.verify_password(user.password_hash, body.password):
+        if outcome.replayed and not await passwords.verify(user.password_hash, body.password):
             raise IdempotencyKeyReused(message="This Idempotency-Key was used with a different request.")
         # Tokens are never stored in the clear, so every answer carries a fresh one.
         token = await service.issue_token(session, user=user)
@@ -44,13 +46,13 @@ async def register(
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def token(request: Request, body: TokenIn) -> TokenOut:
+async def token(request: Request, body: TokenIn, passwords: PasswordsDep) -> TokenOut:
     # Three steps, never two connections at once: read the user, check the password with no
     # transaction open (argon2 is the slow part), then a short write for the token.
     database = database_of(request)
     async with database.transaction(write=False) as session:
         user = await service.find_user(session, email=body.email)
-    user = await service.check_password(user, password=body.password)
+    user = await service.check_password(passwords, user, password=body.password)
     async with database.transaction(write=True) as session:
         issued = await service.issue_token(session, user=user)
     return TokenOut(token=issued)

@@ -2,12 +2,18 @@
 
 import asyncio
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kuajing.auth.errors import WeakPassword
 
-_hasher = PasswordHasher()
+# argon2-cffi's parameter profiles by the name KUAJING_PASSWORD_HASH_PROFILE gives. A hash carries
+# its own parameters, so hashes made under one profile still verify under another.
+PROFILES: dict[str, Parameters] = {
+    "rfc_9106_low_memory": profiles.RFC_9106_LOW_MEMORY,  # the default: ~0.14 s a hash here
+    "rfc_9106_high_memory": profiles.RFC_9106_HIGH_MEMORY,
+    "cheapest": profiles.CHEAPEST,  # for test runs only: it protects nothing
+}
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -49,26 +55,27 @@ def check_rule(password: str, *, email: str) -> None:
         raise WeakPassword(message="The password must not be the email address.")
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+class Passwords:
+    """Hashing and checking passwords with the process's argon2 parameters."""
 
+    def __init__(self, profile: str = "rfc_9106_low_memory") -> None:
+        self._hasher = PasswordHasher.from_parameters(PROFILES[profile])
+        self._decoy: str | None = None
 
-_decoy: str | None = None
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
 
+    async def verify(self, password_hash: str, password: str) -> bool:
+        def _verify() -> bool:
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
 
-async def decoy_hash() -> str:
-    """A hash to verify against when the account does not exist, so timing reveals nothing."""
-    global _decoy
-    if _decoy is None:
-        _decoy = await hash_password("decoy-password-never-matches")
-    return _decoy
+        return await asyncio.to_thread(_verify)
 
-
-async def verify_password(password_hash: str, password: str) -> bool:
-    def _verify() -> bool:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(_verify)
+    async def decoy(self) -> str:
+        """A hash to verify against when the account does not exist, so timing reveals nothing."""
+        if self._decoy is None:
+            self._decoy = await self.hash("decoy-password-never-matches")
+        return self._decoy

@@ -3,8 +3,9 @@
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.auth import passwords, repository
+from kuajing.auth import repository
 from kuajing.auth.errors import EmailTaken, InvalidCredentials
+from kuajing.auth.passwords import Passwords, check_rule
 from kuajing.auth.tokens import Principal, TokenCache, digest, new_token
 from kuajing.db import Database
 from kuajing.errors import NotAuthenticated
@@ -25,11 +26,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def hash_new_password(*, email: str, password: str) -> str:
+async def hash_new_password(passwords: Passwords, *, email: str, password: str) -> str:
     """Check the password rule and hash it. No database: callers do this before they take a
     write transaction, so SQLite writers never queue behind argon2."""
-    passwords.check_rule(password, email=normalise_email(email))
-    return await passwords.hash_password(password)
+    check_rule(password, email=normalise_email(email))
+    return await passwords.hash(password)
 
 
 async def create_user(
@@ -63,13 +64,13 @@ async def find_user(session: AsyncSession, *, email: str) -> User | None:
     return await repository.get_user_by_email(session, normalise_email(email))
 
 
-async def check_password(user: User | None, *, password: str) -> User:
+async def check_password(passwords: Passwords, user: User | None, *, password: str) -> User:
     """The user if the password is theirs, else InvalidCredentials. No database, so callers run
     it with no transaction open; an unknown email costs the same argon2 time as a wrong password."""
     if user is None:
-        await passwords.verify_password(await passwords.decoy_hash(), password)
+        await passwords.verify(await passwords.decoy(), password)
         raise InvalidCredentials(message="Email or password is wrong.")
-    if not await passwords.verify_password(user.password_hash, password):
+    if not await passwords.verify(user.password_hash, password):
         raise InvalidCredentials(message="Email or password is wrong.")
     return user
 

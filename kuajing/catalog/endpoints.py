@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -70,7 +70,7 @@ async def create_product(
     snapshots: SnapshotsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def create() -> dict:
+    async def create() -> dict[str, Any]:
         product = await service.create_product(
             session,
             snapshots,
@@ -132,7 +132,7 @@ async def patch_product(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     # Honoured here too: a retried stock_delta must not be applied twice.
-    async def update() -> dict:
+    async def update() -> dict[str, Any]:
         await service.update_product(
             session,
             snapshots,

@@ -1,10 +1,11 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog.search import like_pattern
+from kuajing.db import rowcount
 from kuajing.models import Product
 
 
@@ -33,7 +34,7 @@ async def list_products(
     after_id: int | None,
     limit: int,
 ) -> list[Product]:
-    conditions = [Product.search_text.like(like_pattern(term)) for term in terms]
+    conditions: list[ColumnElement[bool]] = [Product.search_text.like(like_pattern(term)) for term in terms]
     if category is not None:
         conditions.append(Product.category == category)
     if seller_id is not None:
@@ -65,7 +66,7 @@ async def take_stock(session: AsyncSession, *, product_id: int, quantity: int) -
         .values(stock=Product.stock - quantity)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def adjust_stock(session: AsyncSession, *, product_id: int, delta: int, maximum: int) -> bool:
@@ -76,7 +77,7 @@ async def adjust_stock(session: AsyncSession, *, product_id: int, delta: int, ma
         .values(stock=Product.stock + delta)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def return_stock(session: AsyncSession, *, product_id: int, quantity: int) -> None:

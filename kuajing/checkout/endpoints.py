@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -76,7 +77,7 @@ async def place_order(
     settings: SettingsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def place() -> dict:
+    async def place() -> dict[str, Any]:
         order = await service.place_order(
             session,
             snapshots,

@@ -36,12 +36,13 @@ def reconcile(
     if not settings.redis_url:
         console.print("[red]KUAJING_REDIS_URL is not set[/red]: the SQL ledger has no Redis to reconcile.")
         raise typer.Exit(2)
+    redis_url = settings.redis_url  # set, as checked above; run() cannot see a check on settings
     prepare_database(settings.database_url)
 
     async def run() -> list[BucketDrift]:
         database = Database(settings.database_url)
         stock = RedisStock.connect(
-            settings.redis_url,
+            redis_url,
             cluster=settings.redis_cluster,
             prefix=settings.redis_prefix,
             buckets=settings.flash_sale_stock_buckets,

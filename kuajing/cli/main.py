@@ -12,6 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from kuajing.auth import service as auth_service
+from kuajing.auth.passwords import Passwords
 from kuajing.bootstrap import build_runtime, prepare_database
 from kuajing.cli import flash_sale as flash_sale_cli
 from kuajing.cli import flash_sale_redis
@@ -124,7 +125,9 @@ def users_add(
     async def run() -> int:
         database = Database(get_settings().database_url)
         try:
-            password_hash = await auth_service.hash_new_password(email=email, password=password)
+            password_hash = await auth_service.hash_new_password(
+                Passwords(get_settings().password_hash_profile), email=email, password=password
+            )
             async with database.transaction(write=True) as session:
                 user = await auth_service.create_user(
                     session, email=email, password_hash=password_hash, role=role, name=name

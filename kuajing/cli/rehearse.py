@@ -11,6 +11,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
 import typer
@@ -22,6 +23,7 @@ from kuajing.rehearsal import report, server
 from kuajing.rehearsal.run import MAX_DURATION_SECONDS, Options, rehearse
 from kuajing.settings import get_settings
 
+uvloop: ModuleType | None  # None where it is not installed
 try:
     import uvloop
 except ImportError:  # uvicorn[standard] installs it everywhere but Windows

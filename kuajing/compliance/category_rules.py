@@ -2,6 +2,7 @@
 must declare, and what a buyer must be. Pure: sellers see these as problems when they list,
 buyers when they quote, and placing an order refuses them. Sources: domain-facts §7."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -88,7 +89,7 @@ def measures(attributes: dict[str, Any]) -> Measures:
     )
 
 
-def listing_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProblem]:
+def listing_problems(hs_code: str, attributes: Mapping[str, Any]) -> list[RuleProblem]:
     """What the listing lacks for its category; an empty list means it may be ordered."""
     problems: list[RuleProblem] = []
     if _is(hs_code, WINE):
@@ -125,7 +126,7 @@ def listing_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProbl
     return problems
 
 
-def _fruit_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProblem]:
+def _fruit_problems(hs_code: str, attributes: Mapping[str, Any]) -> list[RuleProblem]:
     problems = []
     digits = hs_digits(hs_code)
     origin = next((o for o in fruit_origins() if digits.startswith(o.hs_prefix)), None)
@@ -155,7 +156,7 @@ def _fruit_problems(hs_code: str, attributes: dict[str, Any]) -> list[RuleProble
     return problems
 
 
-def _garment_problems(attributes: dict[str, Any]) -> list[RuleProblem]:
+def _garment_problems(attributes: Mapping[str, Any]) -> list[RuleProblem]:
     category = attributes.get("gb18401_category")
     if category not in ("A", "B", "C"):
         return [RuleProblem("gb18401_category_missing", "Declare the GB 18401 safety category: A, B or C.")]

@@ -318,7 +318,7 @@ def _parse(text: str) -> ParsedFile:
             parsed.lines.append(line)
     if not errors and not parsed.rows:
         errors.append("the file has a header and no rows")
-    keys: dict[tuple, int] = {}
+    keys: dict[tuple[Any, ...], int] = {}
     for values, line in zip(parsed.rows, parsed.lines, strict=True):
         key = tuple(values[c] for c in spec.key)
         if key in keys:
@@ -356,7 +356,7 @@ def overlaps(spec: TableSpec, rows: list[tuple[str, dict[str, Any]]]) -> list[st
     """Rows of one scope whose date ranges share a day. `rows` pairs each row with where it
     comes from (a file line, or 'the database')."""
     errors = []
-    by_scope: dict[tuple, list[tuple[str, dict[str, Any]]]] = {}
+    by_scope: dict[tuple[Any, ...], list[tuple[str, dict[str, Any]]]] = {}
     for where, row in rows:
         by_scope.setdefault(tuple(row[c] for c in spec.scope), []).append((where, row))
     for scope, members in by_scope.items():

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -270,7 +271,7 @@ async def _as_ordered(session: AsyncSession, order: Order) -> dict[int, _Ordered
     return found
 
 
-def _kept(line: OrderLine) -> tuple:
+def _kept(line: OrderLine) -> tuple[Any, ...]:
     return line.item_name_zh, line.item_name_en, line.item_sku, line.weight_grams
 
 

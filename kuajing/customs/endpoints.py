@@ -22,9 +22,9 @@ async def list_customs_messages(
         order_id=order_id,
         messages=[
             CustomsMessageOut(
-                type=v.message.message_type,  # type: ignore[arg-type]
+                type=v.message.message_type,
                 guid=v.message.guid,
-                status=v.message.status,  # type: ignore[arg-type]
+                status=v.message.status,
                 hold_reason=v.message.hold_reason,
                 created_at=v.message.created_at,
                 sent_at=v.message.sent_at,

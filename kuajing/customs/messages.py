@@ -26,6 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from typing import cast
 
 from lxml import etree
 
@@ -320,7 +321,7 @@ def validate(message_type: str, xml: bytes) -> None:
 def canonical(xml: bytes) -> bytes:
     """C14N of the document with formatting whitespace dropped, for exact comparisons."""
     document = etree.fromstring(xml, parser=etree.XMLParser(remove_blank_text=True, resolve_entities=False))
-    return etree.tostring(document, method="c14n")
+    return cast(bytes, etree.tostring(document, method="c14n"))  # lxml has no stubs here
 
 
 def _q(name: str) -> str:
@@ -377,7 +378,7 @@ def _finish(
             ("dxpId", envelope.dxp_id),
         ],
     )
-    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     try:
         if check is not None:
             check()

@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import rowcount
 from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, SellerProfile
 
 
@@ -168,7 +169,7 @@ async def move_status(
         .values(status=to_status, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def draft_ids_of(session: AsyncSession, order_id: int) -> list[int]:
@@ -192,7 +193,7 @@ async def hold_draft(session: AsyncSession, *, message_id: int, hold_reason: str
         .values(hold_reason=hold_reason)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def change_held(
@@ -210,7 +211,7 @@ async def change_held(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def update_message(session: AsyncSession, *, message_id: int, values: dict[str, Any]) -> None:

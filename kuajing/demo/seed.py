@@ -10,12 +10,12 @@ from importlib import resources
 from typing import Any
 
 from kuajing.auth import service as auth_service
+from kuajing.auth.passwords import Passwords
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.checkout import service as checkout_service
 from kuajing.compliance import category_rules
 from kuajing.compliance import service as compliance_service
-from kuajing.db import Database
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.money import Money
@@ -40,19 +40,25 @@ class SeedReport:
 
 
 def load_catalog() -> dict[str, Any]:
-    return json.loads(resources.files("kuajing.demo").joinpath("catalog.json").read_text(encoding="utf-8"))
+    catalog: dict[str, Any] = json.loads(
+        resources.files("kuajing.demo").joinpath("catalog.json").read_text(encoding="utf-8")
+    )
+    return catalog
 
 
 def steps(catalog: dict[str, Any]) -> int:
     return 2 + len(catalog["sellers"]) + len(catalog["buyers"])
 
 
-async def _user(database: Database, *, email: str, role: Role, name: str, report: SeedReport) -> User:
+async def _user(runtime: Runtime, *, email: str, role: Role, name: str, report: SeedReport) -> User:
+    database = runtime.database
     async with database.transaction(write=False) as session:
         user = await auth_service.find_user(session, email=email)
     if user is not None:
         return user
-    password_hash = await auth_service.hash_new_password(email=email, password=DEMO_PASSWORD)
+    password_hash = await auth_service.hash_new_password(
+        runtime.get(Passwords), email=email, password=DEMO_PASSWORD
+    )
     async with database.transaction(write=True) as session:
         user = await auth_service.create_user(
             session, email=email, password_hash=password_hash, role=role, name=name
@@ -68,7 +74,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
     snapshots = runtime.get(Snapshots)
 
     operator = await _user(
-        database, email=OPERATOR_EMAIL, role=Role.operator, name="Demo Operator", report=report
+        runtime, email=OPERATOR_EMAIL, role=Role.operator, name="Demo Operator", report=report
     )
     async with database.transaction(write=True) as session:
         if await snapshots.fx.usd_cny(session, fresh=True) is None:
@@ -80,7 +86,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
     product_ids: list[list[int]] = []
     for entry in catalog["sellers"]:
         seller = await _user(
-            database, email=entry["email"], role=Role.seller, name=entry["name"], report=report
+            runtime, email=entry["email"], role=Role.seller, name=entry["name"], report=report
         )
         async with database.transaction(write=True) as session:
             await seller_service.save_profile(
@@ -120,9 +126,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
         advance(entry["legal_name"])
 
     for number, entry in enumerate(catalog["buyers"]):
-        buyer = await _user(
-            database, email=entry["email"], role=Role.buyer, name=entry["name"], report=report
-        )
+        buyer = await _user(runtime, email=entry["email"], role=Role.buyer, name=entry["name"], report=report)
         async with database.transaction(write=True) as session:
             await compliance_service.set_identity(
                 session, user_id=buyer.id, name=entry["name"], id_number=entry["id_number"]

@@ -109,16 +109,16 @@ async def _take_round(session: AsyncSession, attempts: list[Attempt]) -> list[Ku
     capped_taken: dict[int, list[tuple[str, int]]] = {}
     over: dict[int, list[str]] = {}  # attempt -> capped lines it would pass
     for cap in sorted({cap for *_rest, cap in lines}):
-        group = [line for line in lines if line[4] == cap]
+        capped_group = [line for line in lines if line[4] == cap]
         taken = await year.take_capped(
             session,
             taking=[
                 (id_number, attempts[i].limit_year, prefix, amount)
-                for id_number, prefix, i, amount, _ in group
+                for id_number, prefix, i, amount, _ in capped_group
             ],
             cap=cap,
         )
-        for (_id_number, prefix, i, amount, _cap), ok in zip(group, taken, strict=True):
+        for (_id_number, prefix, i, amount, _cap), ok in zip(capped_group, taken, strict=True):
             if ok:
                 capped_taken.setdefault(i, []).append((prefix, amount))
             else:
@@ -199,7 +199,7 @@ async def apply_batch(
         if outcomes[i] is None and i not in same_key_as and attempt.refused is not None:
             outcomes[i] = Refused(attempt.refused)
 
-    refusal = window_refusal(deal, now)
+    refusal: KuajingError | None = window_refusal(deal, now)
     for i in range(len(attempts)):
         if outcomes[i] is None and i not in same_key_as and refusal is not None:
             outcomes[i] = Refused(refusal)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,7 +64,7 @@ async def create_campaign(
     session: SessionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def create() -> dict:
+    async def create() -> dict[str, Any]:
         campaign = await service.create_campaign(
             session,
             name=body.name,
@@ -92,7 +94,7 @@ async def create_deal(
     snapshots: SnapshotsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    async def create() -> dict:
+    async def create() -> dict[str, Any]:
         view = await service.create_deal(
             session,
             snapshots,

@@ -3,12 +3,12 @@ shift units from one column to another, so remaining + reserved + sold stays the
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.db import add_within_many, dialect_insert
+from kuajing.db import add_within_many, dialect_insert, rowcount
 from kuajing.models import (
     Campaign,
     Deal,
@@ -87,7 +87,7 @@ async def _move(session: AsyncSession, deal_id: int, source: str, target: str, q
         .values({source: columns[source] - quantity, target: columns[target] + quantity})
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def hold_units(session: AsyncSession, *, deal_id: int, quantity: int) -> bool:
@@ -136,7 +136,8 @@ async def orders_of_tokens(session: AsyncSession, tokens: list[str]) -> dict[str
         .join(Order, Order.id == DealReservation.order_id)
         .where(DealReservation.redis_token.in_(tokens))
     )
-    return {token: order for token, order in rows.all()}
+    # The column is nullable, but the IN filter above leaves no NULL token.
+    return {cast(str, token): order for token, order in rows.all()}
 
 
 async def reservation_of(session: AsyncSession, order_id: int) -> DealReservation | None:
@@ -157,7 +158,7 @@ async def move_reservation(
         .values(status=to_status, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def campaign_totals(
@@ -223,7 +224,7 @@ async def written_tokens(session: AsyncSession, tokens: list[str]) -> set[str]:
     rows = await session.scalars(
         select(DealReservation.redis_token).where(DealReservation.redis_token.in_(tokens))
     )
-    return set(rows)
+    return cast(set[str], set(rows))  # the IN filter leaves no NULL token
 
 
 async def buyer_units(session: AsyncSession, deal_id: int) -> dict[int, int]:

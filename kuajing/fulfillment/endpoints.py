@@ -1,5 +1,7 @@
 """The routes that move an order: pay, cancel, ship, deliver, and return."""
 
+from typing import Any
+
 from fastapi import APIRouter, BackgroundTasks, Response
 from fastapi.responses import JSONResponse
 
@@ -88,7 +90,7 @@ async def request_return(
 ) -> JSONResponse:
     """The buyer asks to return the whole order, within 30 days of delivery, once."""
 
-    async def ask() -> dict:
+    async def ask() -> dict[str, Any]:
         order = await returns.request_return(
             session, order_id=order_id, buyer_id=buyer.user_id, reason=body.reason
         )
@@ -118,7 +120,7 @@ async def accept_return(
     buyer's yearly room back; `restock` puts the goods back on sale."""
     accepted = body or ReturnAcceptIn()
 
-    async def accept() -> dict:
+    async def accept() -> dict[str, Any]:
         order = await returns.accept_return(
             session,
             context,

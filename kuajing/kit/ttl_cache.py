@@ -7,7 +7,7 @@ concurrent caller for the same key awaits that one load instead of querying agai
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -93,7 +93,7 @@ class TTLCache(Generic[K, V]):
         if missing:
             loop = asyncio.get_running_loop()
             futures = {key: loop.create_future() for key in missing}
-            self._loading.update(futures)  # type: ignore[arg-type]
+            self._loading.update(futures)
             try:
                 loaded = await load(missing)
             except BaseException as exc:
@@ -130,7 +130,7 @@ class TTLCache(Generic[K, V]):
         self._entries.clear()
 
 
-def _fail(future: asyncio.Future, exc: BaseException) -> None:  # type: ignore[type-arg]
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
     # A cancelled loader is its own caller's business: the waiters load again instead.
     future.set_exception(_LoadAbandoned() if isinstance(exc, asyncio.CancelledError) else exc)
     future.exception()  # mark it retrieved: no warning when nobody was waiting

@@ -1,4 +1,5 @@
 import asyncio
+from typing import cast
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -31,7 +32,8 @@ async def _run_async(url: str) -> None:
 
 
 def run() -> None:
-    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    # kuajing.migrations.alembic_config always sets database_url (sqlalchemy.url: a hand-made config).
+    url = cast(str, config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url"))
     if context.is_offline_mode():
         context.configure(url=async_url(url), target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():

@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -50,3 +51,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    if TYPE_CHECKING:
+        # SQLAlchemy types a model's __table__ as any FromClause it could be mapped to; every model
+        # here is declared with __tablename__, so it is a Table (what kuajing.db's helpers take).
+        __table__: ClassVar[Table]

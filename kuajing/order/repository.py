@@ -5,6 +5,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from kuajing.db import rowcount
 from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn
 
 
@@ -136,7 +137,7 @@ async def move_status(
         .values(status=to_status, updated_at=now, **(values or {}))
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def due_for_expiry(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
@@ -163,7 +164,7 @@ async def decide_return(session: AsyncSession, *, order_id: int, values: dict[st
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def sales_by_day(

@@ -1,6 +1,7 @@
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import rowcount
 from kuajing.models import Payment
 
 
@@ -22,4 +23,4 @@ async def mark_refunded(session: AsyncSession, *, payment_id: int) -> bool:
         .values(status="refunded")
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1

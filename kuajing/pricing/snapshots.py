@@ -18,7 +18,8 @@ class FxFacts:
 
 class FxSnapshots:
     def __init__(self, ttl_seconds: float) -> None:
-        self._rates: TTLCache[str, FxFacts] = TTLCache(ttl_seconds)
+        # None until a rate is set: a None entry reads as a miss, so the next read asks again.
+        self._rates: TTLCache[str, FxFacts | None] = TTLCache(ttl_seconds)
 
     async def usd_cny(self, session: AsyncSession, *, fresh: bool = False) -> FxFacts | None:
         """The rate in force, None until an operator has set one; `fresh` reads the database."""

@@ -123,10 +123,10 @@ class Connection:
         loop = asyncio.get_running_loop()
         protocol = self._protocol
         if protocol is None or protocol.lost is not None:
-            _transport, protocol = await asyncio.wait_for(
+            _transport, opened = await asyncio.wait_for(
                 loop.create_connection(_Protocol, self._host, self._port), timeout
             )
-            self._protocol = protocol
+            self._protocol = protocol = opened
         lines = [f"{method} {path} HTTP/1.1\r\n".encode(), b"Host: " + self._host_header + b"\r\n"]
         for name, value in (headers or {}).items():
             lines.append(f"{name}: {value}\r\n".encode())

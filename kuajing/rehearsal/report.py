@@ -47,7 +47,7 @@ def build(
 ) -> dict[str, Any]:
     answers = load.answers
     created = [answer for answer in answers if answer.status == 201]
-    first_201 = {}
+    first_201: dict[int | None, float] = {}
     for answer in created:
         arrived = answer.sent + answer.latency
         if answer.order_id not in first_201 or arrived < first_201[answer.order_id]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from kuajing.auth.passwords import Passwords
 from kuajing.bootstrap import build_runtime
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.db import Database
@@ -67,6 +68,7 @@ async def prepare(runtime: Runtime, options: Options) -> Stage:
         return await setup.stage(
             session,
             runtime.get(Snapshots),
+            runtime.get(Passwords),
             buyers=options.buyers,
             stock=options.stock,
             per_buyer_limit=options.per_buyer_limit,

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -24,7 +25,7 @@ READY_TIMEOUT_SECONDS = 60.0
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return cast(int, sock.getsockname()[1])  # an AF_INET socket's name is (host, port)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Server:
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-            return response.status == 200
+            return cast(int, response.status) == 200  # typeshed types urlopen's answer as Any
     except (urllib.error.URLError, OSError):
         return False
 

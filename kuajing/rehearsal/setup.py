@@ -12,11 +12,12 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.auth import passwords
 from kuajing.auth import service as auth_service
+from kuajing.auth.passwords import Passwords
 from kuajing.auth.tokens import digest, new_token
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.snapshots import Snapshots
@@ -38,8 +39,20 @@ REGION = "110102"
 FIRST_BIRTH_DATE = date(1950, 1, 1)
 BIRTH_DAYS = 18_000
 
+
+class _ProductFields(TypedDict):
+    """The keyword arguments of catalog_service.create_product that describe the goods."""
+
+    title: dict[str, str]
+    description: dict[str, str]
+    category: str
+    hs_code: str
+    weight_grams: int
+    attributes: dict[str, Any]
+
+
 # Cotton tees: on the positive list, no age rule, no label rule, so only stock decides a purchase.
-_TEE = {
+_TEE: _ProductFields = {
     "title": {"en": "Rehearsal tee (synthetic, not for sale)", "zh": "彩排T恤（演练数据，非卖品）"},
     "description": {"en": "Synthetic product of a kuajing rehearsal.", "zh": "跨境双11演练的合成商品。"},
     "category": "garments",
@@ -91,6 +104,7 @@ async def _user(session: AsyncSession, *, tag: str, role: Role, name: str, passw
 async def stage(
     session: AsyncSession,
     snapshots: Snapshots,
+    passwords: Passwords,
     *,
     buyers: int,
     stock: int,
@@ -99,7 +113,7 @@ async def stage(
 ) -> Stage:
     """Create everything the rehearsal needs in the caller's transaction (the caller commits)."""
     tag = f"rehearsal-{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-    password_hash = await passwords.hash_password(secrets.token_urlsafe(24))
+    password_hash = await passwords.hash(secrets.token_urlsafe(24))
     operator_id = await _user(
         session, tag=tag, role=Role.operator, name="Rehearsal operator", password_hash=password_hash
     )

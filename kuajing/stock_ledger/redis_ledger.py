@@ -28,6 +28,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -79,7 +80,7 @@ def refusal_for(deal: DealFacts, verdict: str) -> KuajingError:
     raise ValueError(f"unexpected verdict {verdict!r} from the take script")
 
 
-def _mark_read(task: "asyncio.Future[object]") -> None:
+def _mark_read(task: "asyncio.Future[Any]") -> None:
     # a caller that hung up never reads the result of its shielded write
     if not task.cancelled():
         task.exception()

@@ -12,7 +12,7 @@ Redis Cluster: `kj:{deal:42}` (a hash: stock, limit, starts, ends), `kj:{deal:42
 import hashlib
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -133,7 +133,7 @@ class RedisStock:
     async def give_back(
         self, deal_id: int, bucket: int, *, entry_id: str, buyer_id: int, quantity: int, claim: str = ""
     ) -> bool:
-        returned = await self._scripts["give_back"](
+        returned: int = await self._scripts["give_back"](
             keys=self.keys(deal_id, bucket), args=[entry_id, buyer_id, quantity, claim]
         )
         return returned == 1
@@ -145,15 +145,19 @@ class RedisStock:
     async def return_released(
         self, deal_id: int, bucket: int, *, reservation_id: int, buyer_id: int, quantity: int
     ) -> bool:
-        returned = await self._scripts["return_released"](
+        returned: int = await self._scripts["return_released"](
             keys=self.keys(deal_id, bucket), args=[reservation_id, buyer_id, quantity]
         )
         return returned == 1
 
     async def entries(self, deal_id: int, bucket: int, *, until_ms: int | None = None) -> list[Entry]:
         """The bucket's stream, oldest first; with until_ms only entries added up to then."""
-        rows = await self.client.xrange(
-            self.keys(deal_id, bucket)[2], "-", "+" if until_ms is None else until_ms
+        # The client decodes responses (connect), so ids and fields are str; a missing stream is [].
+        rows = cast(
+            list[tuple[str, dict[str, str]]],
+            await self.client.xrange(
+                self.keys(deal_id, bucket)[2], "-", "+" if until_ms is None else until_ms
+            ),
         )
         return [
             Entry(id=entry_id, token=f["t"], buyer_id=int(f["b"]), quantity=int(f["q"]), payload=f["p"])

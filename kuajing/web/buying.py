@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service as auth_service
 from kuajing.auth.dependencies import TokenCacheDep
+from kuajing.auth.passwords import Passwords
 from kuajing.auth.schemas import RegisterIn
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
@@ -30,7 +31,7 @@ from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Role
 from kuajing.order import service as order_service
 from kuajing.order.schemas import ShippingAddress
-from kuajing.runtime import SessionDep, SettingsDep, database_of
+from kuajing.runtime import SessionDep, SettingsDep, database_of, runtime_of
 from kuajing.web import cart as cart_cookie
 from kuajing.web.session import (
     SESSION_COOKIE,
@@ -87,7 +88,7 @@ async def sign_in(
         async with database.transaction(write=False) as session:
             user = await auth_service.find_user(session, email=email)
     try:
-        user = await auth_service.check_password(user, password=password)
+        user = await auth_service.check_password(runtime_of(request).get(Passwords), user, password=password)
     except KuajingError as exc:
         context = {"next": safe_next(next), "email": email, "error": exc.code}
         return render(request, template, context, status=401, default_locale=default_locale)
@@ -143,7 +144,9 @@ async def sign_up(
         return again(f"invalid_{loc[0] if loc else 'name'}", 422)
     try:
         # hashed before the write transaction, as the API does: argon2 needs no database
-        password_hash = await auth_service.hash_new_password(email=email, password=password)
+        password_hash = await auth_service.hash_new_password(
+            runtime_of(request).get(Passwords), email=email, password=password
+        )
         async with database_of(request).transaction(write=True) as session:
             user = await auth_service.create_user(
                 session, email=email, password_hash=password_hash, role=role, name=name
@@ -320,6 +323,7 @@ async def checkout(
         return await _checkout_page(
             request, session, snapshots, principal, seller, values=typed, errors=errors, status=422
         )
+    assert address is not None  # _address gives None only with errors, answered above
 
     lines = cart_cookie.read(request)
     try:

@@ -181,6 +181,7 @@ async def save_profile(
     body, errors = _profile_in(form.typed)
     if body is None:
         return _profile_page(request, seller, form.typed, errors, new=form.new, status=422)
+    assert body.story is not None  # the form always sends a story (_profile_in)
     try:
         async with session.begin_nested():
             await seller_service.save_profile(

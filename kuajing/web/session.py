@@ -51,7 +51,8 @@ def csrf_token(request: Request) -> str:
         return token
     if not hasattr(request.state, "new_csrf"):
         request.state.new_csrf = secrets.token_urlsafe(32)
-    return request.state.new_csrf
+    new_csrf: str = request.state.new_csrf  # Starlette types request.state as Any
+    return new_csrf
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:

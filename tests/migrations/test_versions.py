@@ -1,0 +1,24 @@
+"""The migrations build exactly the schema the models describe: a column added to a model
+without its migration (or the other way round) fails here, not on a user's upgrade."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
+
+from kuajing.migrations import upgrade
+from kuajing.models import Base
+
+pytestmark = pytest.mark.once  # its own SQLite file, whatever the pass's database
+
+
+def test_a_database_upgraded_to_head_has_no_difference_from_the_models(tmp_path):
+    url = f"sqlite:///{tmp_path / 'upgraded.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []

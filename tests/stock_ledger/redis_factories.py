@@ -1,0 +1,104 @@
+"""A Redis ledger in the test process (on a database and a Redis of the test's choosing) and
+priced attempts to feed it."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from kuajing.catalog.snapshots import Snapshots
+from kuajing.db import Database
+from kuajing.flash_sale import purchase
+from kuajing.flash_sale.ledger import Attempt
+from kuajing.flash_sale.snapshots import DealSnapshots
+from kuajing.kit.time import utcnow
+from kuajing.stock_ledger.group_commit import GroupCommitLedger
+from kuajing.stock_ledger.redis_ledger import RedisLedger
+from kuajing.stock_ledger.redis_stock import RedisStock
+from tests.auth.factories import Account
+
+
+@asynccontextmanager
+async def redis_ledger(
+    database_url: str,
+    redis_url: str,
+    *,
+    prefix: str,
+    buckets: int = 1,
+    cluster: bool = False,
+    grace_seconds: float = 0,
+) -> AsyncIterator[RedisLedger]:
+    database = Database(database_url)
+    batches = GroupCommitLedger(database, window_seconds=0.01, max_batch=200, sold_out_recheck_seconds=0)
+    stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
+    ledger = RedisLedger(
+        database, stock, batches=batches, sold_out_recheck_seconds=0, replay_grace_seconds=grace_seconds
+    )
+    try:
+        yield ledger
+    finally:
+        await ledger.close()
+        await database.dispose()
+
+
+async def prepared(
+    database: Database,
+    deal_id: int,
+    buyers: list[Account],
+    *,
+    quantity: int = 1,
+    quantities: list[int] | None = None,
+    **options: Any,
+) -> list[Attempt]:
+    """Each buyer's attempt (`quantity` units each, or `quantities` one per buyer), priced and
+    checked as the purchase flow does, from snapshots that keep nothing."""
+    snapshots = Snapshots.build(read_seconds=0, rules_seconds=0)
+    async with database.transaction(write=False) as session:
+        deal = await DealSnapshots(0).facts(session, deal_id=deal_id)
+        return [
+            await purchase.prepare_attempt(
+                session,
+                snapshots,
+                deal=deal,
+                buyer_id=buyer.id,
+                quantity=bought,
+                risk_notice_accepted=True,
+                risk_notice_version=None,
+                shipping_address=None,
+                ttl_seconds=300,
+                now=utcnow(),
+                **{"idempotency": None, **options},
+            )
+            for buyer, bought in zip(buyers, quantities or [quantity] * len(buyers), strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class RedisDeal:
+    """A deal as Redis holds it, over all of its buckets."""
+
+    stock: list[int | None]  # per bucket
+    buyers: dict[int, int]  # units per buyer, summed over buckets
+    entries: int  # stream entries not yet settled
+
+
+def redis_deal(
+    redis_url: str, deal_id: int, *, prefix: str, buckets: int = 1, cluster: bool = False
+) -> RedisDeal:
+    async def read() -> RedisDeal:
+        stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
+        try:
+            buyers: dict[int, int] = {}
+            for bucket in range(buckets):
+                for buyer, units in (await stock.buyer_units(deal_id, bucket)).items():
+                    buyers[buyer] = buyers.get(buyer, 0) + units
+            return RedisDeal(
+                stock=[await stock.stock(deal_id, bucket) for bucket in range(buckets)],
+                buyers=buyers,
+                entries=sum([len(await stock.entries(deal_id, bucket)) for bucket in range(buckets)]),
+            )
+        finally:
+            await stock.close()
+
+    return asyncio.run(read())

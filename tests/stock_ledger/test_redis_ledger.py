@@ -1,0 +1,228 @@
+"""The Redis ledger in the test process, on the shared Redis (a key prefix per test) and the test
+database: replay idempotency, give-back on expiry, and why a stale Redis never oversells. (The
+Lua verdicts and the give-back are in test_redis_stock.py.) Live: each test drives its own ledger
+on the committed database, in its own event loop, so the deals are made through the live server."""
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+
+from kuajing.flash_sale.ledger import Refused, Reserved
+from kuajing.fulfillment import service as fulfillment_service
+from kuajing.kit.time import utcnow
+from kuajing.stock_ledger import attempt_codec, redis_reconciler
+from kuajing.stock_ledger.redis_ledger import ReplayReport
+from kuajing.stock_ledger.redis_stock import TAKEN
+from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
+from tests.catalog.factories import create_product
+from tests.flash_sale.factories import Ledger, create_campaign, create_deal, holders, ledger_of
+from tests.helpers import fulfillment_context
+from tests.stock_ledger.redis_factories import prepared, redis_ledger
+from tests.stock_ledger.redis_servers import delete_prefix, new_prefix
+
+
+@pytest.fixture
+def prefix(redis_url):
+    prefix = new_prefix()
+    yield prefix
+    delete_prefix(redis_url, prefix)
+
+
+def _deal(live_api, operator_token, quantity, per_buyer_limit=1):
+    seller = seller_with_profile(live_api)
+    wine = create_product(live_api, seller, stock=quantity)
+    campaign = create_campaign(live_api, operator_token)
+    return create_deal(
+        live_api, seller, campaign["id"], wine["id"], quantity=quantity, per_buyer_limit=per_buyer_limit
+    )
+
+
+def test_replaying_a_dead_workers_entries_twice_writes_one_order_each(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    # given 3 attempts Redis admitted for a worker that died before writing them, and one more
+    # the database will refuse (its buyer already holds the limit through an earlier order)
+    deal = _deal(live_api, operator_token, 10, per_buyer_limit=1)
+    buyers = bulk_buyers_with_identity(database_url, 4)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            attempts = await prepared(ledger.database, deal["id"], buyers)
+            earlier = await ledger.purchase(attempts[3])
+            assert isinstance(earlier, Reserved)
+            await ledger.stock.client.hdel(
+                ledger.stock.keys(deal["id"], 0)[1], buyers[3].id
+            )  # Redis forgot it
+            for i, attempt in enumerate(attempts):
+                verdict, _ = await ledger.stock.take(
+                    deal["id"],
+                    0,
+                    now_ms=int(time.time() * 1000),
+                    buyer_id=attempt.buyer_id,
+                    quantity=1,
+                    token=f"0.dead{i}",
+                    payload=attempt_codec.dumps(attempt),
+                )
+                assert verdict == TAKEN
+            entries = await ledger.stock.entries(deal["id"], 0)
+            # when the replayer runs, twice at once, then once more over the same entries
+            both = await asyncio.gather(
+                ledger.replay(deal["id"], 0, entries), ledger.replay(deal["id"], 0, entries)
+            )
+            again = await ledger.replay(deal["id"], 0, entries)
+            stale = await ledger.replay_stale()
+            return (
+                both,
+                again,
+                stale,
+                await ledger.stock.stock(deal["id"], 0),
+                await ledger.stock.entries(deal["id"], 0),
+            )
+
+    both, again, stale, redis_stock, left = asyncio.run(run())
+
+    # then each admitted attempt has exactly one order; the refused one gave its unit back
+    assert sorted(both, key=lambda r: r.written) == [ReplayReport(3, 1, 0), ReplayReport(3, 1, 0)]
+    assert again == ReplayReport(3, 1, 0)
+    assert stale == ReplayReport()  # nothing left in the stream
+    assert left == []
+    assert holders(database_url, deal["id"]) == {buyer.id for buyer in buyers}
+    assert ledger_of(database_url, deal["id"]) == Ledger(
+        quantity=10,
+        remaining=6,
+        reserved=4,
+        sold=0,
+        held_units=4,
+        sold_units=0,
+        orders=4,
+        order_units=4,
+        most_units_per_buyer=1,
+        most_orders_per_buyer=1,
+        buyers=4,
+    )
+    assert redis_stock == 6
+
+
+def test_a_stale_redis_admits_too_many_and_the_database_refuses_them(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    # given a 3-unit deal sold out in the database, and a Redis that wrongly says 5 are left
+    deal = _deal(live_api, operator_token, 3)
+    buyers = bulk_buyers_with_identity(database_url, 8)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            attempts = await prepared(ledger.database, deal["id"], buyers)
+            first = await asyncio.gather(*(ledger.purchase(a) for a in attempts[:3]))
+            await ledger.stock.client.hset(ledger.stock.keys(deal["id"], 0)[0], "stock", 5)
+            # when five more buyers try
+            late = await asyncio.gather(*(ledger.purchase(a) for a in attempts[3:]))
+            stale = await ledger.stock.stock(deal["id"], 0)
+            drift = await redis_reconciler.reconcile_deal(ledger.database, ledger.stock, deal_id=deal["id"])
+            checked = await redis_reconciler.reconcile_deal(
+                ledger.database, ledger.stock, deal_id=deal["id"], repair=False
+            )
+            return first, late, stale, drift, checked
+
+    first, late, stale, drift, checked = asyncio.run(run())
+
+    # then Redis admitted them, the database refused every one and Redis got the units back
+    assert all(isinstance(o, Reserved) for o in first)
+    assert [o.error.code for o in late if isinstance(o, Refused)] == ["sold_out"] * 5
+    assert stale == 5
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.buyers) == (0, 3, 3, 3)
+    # and the reconciler reports the drift and repairs it
+    assert [(d.found, d.expected, d.in_flight, d.buyers_differing, d.drifted) for d in drift] == [
+        (5, 0, 0, 0, True)
+    ]
+    assert [(d.found, d.expected, d.drifted) for d in checked] == [(0, 0, False)]
+
+
+def test_a_deal_not_started_is_refused_by_redis(live_api, operator_token, database_url, redis_url, prefix):
+    seller = seller_with_profile(live_api)
+    wine = create_product(live_api, seller, stock=5)
+    campaign = create_campaign(live_api, operator_token, starts_in=timedelta(hours=1))
+    deal = create_deal(live_api, seller, campaign["id"], wine["id"], quantity=5)
+    (buyer,) = bulk_buyers_with_identity(database_url, 1)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            (attempt,) = await prepared(ledger.database, deal["id"], [buyer])
+            return await ledger.purchase(attempt)
+
+    outcome = asyncio.run(run())
+    assert isinstance(outcome, Refused)
+    assert outcome.error.code == "not_started"
+
+
+def test_an_expired_order_gives_its_units_back_in_the_database_and_in_redis(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    # given a 2-unit deal held whole by one unpaid order placed through Redis
+    deal = _deal(live_api, operator_token, 2, per_buyer_limit=2)
+    (holder,) = bulk_buyers_with_identity(database_url, 1)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            (attempt,) = await prepared(ledger.database, deal["id"], [holder], quantity=2)
+            held = await ledger.purchase(attempt)
+            assert isinstance(held, Reserved)
+            before = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
+            # when the sweeper's step expires it (as if its time had passed) and, after the
+            # commit, tells the ledger, twice (two workers sweeping)
+            async with ledger.database.transaction(write=True) as session:
+                assert await fulfillment_service.expire_order(
+                    session, fulfillment_context(), order_id=held.order_id, now=utcnow() + timedelta(hours=1)
+                )
+            await ledger.released([held.order_id])
+            await ledger.released([held.order_id])
+            after = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
+            return before, after
+
+    before, after = asyncio.run(run())
+
+    # then both units are back, once, on the deal in the database and in Redis
+    assert before == (0, {holder.id: 2})
+    assert after == (2, {})
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.most_units_per_buyer) == (2, 0, 0, 0)
+
+
+def test_an_entry_that_cannot_be_decoded_is_given_back_without_stopping_the_replay(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    # given two dead workers' entries: one whose priced attempt carries a broken decimal, one fine
+    deal = _deal(live_api, operator_token, 5)
+    buyers = bulk_buyers_with_identity(database_url, 2)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            await ledger.reload(deal["id"])
+            attempts = await prepared(ledger.database, deal["id"], buyers)
+            payloads = [attempt_codec.dumps(attempts[0]), attempt_codec.dumps(attempts[1])]
+            broken = payloads[0].replace('"$dec":"', '"$dec":"not-a-number', 1)
+            assert broken != payloads[0]
+            for i, (attempt, payload) in enumerate(zip(attempts, [broken, payloads[1]], strict=True)):
+                verdict, _ = await ledger.stock.take(
+                    deal["id"],
+                    0,
+                    now_ms=int(time.time() * 1000),
+                    buyer_id=attempt.buyer_id,
+                    quantity=1,
+                    token=f"0.odd{i}",
+                    payload=payload,
+                )
+                assert verdict == TAKEN
+            # when the replayer runs over both
+            report = await ledger.replay(deal["id"], 0, await ledger.stock.entries(deal["id"], 0))
+            return report, await ledger.stock.stock(deal["id"], 0), await ledger.stock.entries(deal["id"], 0)
+
+    report, redis_stock, left = asyncio.run(run())
+
+    # then the broken one's unit is back in Redis, the good one became an order, nothing is left
+    assert report == ReplayReport(written=1, given_back=1, failed=0)
+    assert (redis_stock, left) == (4, [])
+    assert holders(database_url, deal["id"]) == {buyers[1].id}

@@ -1,0 +1,87 @@
+"""The database wrapper's edges: in-memory SQLite still works with the fixed pool, a pool that
+stays full answers 503, not 500, and guarded counters taken many at once."""
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+import sqlalchemy
+from fastapi import FastAPI
+from sqlalchemy import select, text
+
+from kuajing import problems
+from kuajing.db import Database, add_within, add_within_many
+from kuajing.models import AnnualUsage
+from tests.helpers import in_db
+
+
+def test_an_in_memory_sqlite_database_still_opens():
+    async def ask() -> int:
+        database = Database("sqlite:///:memory:")
+        try:
+            async with database.transaction(write=False) as session:
+                return await session.scalar(text("SELECT 41 + 1"))
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(ask()) == 42
+
+
+def test_a_pool_that_stays_full_is_a_503_problem():
+    app = FastAPI()
+    problems.install(app)
+
+    @app.get("/busy")
+    async def busy() -> None:
+        raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 overflow 0 reached")
+
+    async def ask() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kuajing") as client:
+            return await client.get("/busy")
+
+    answer = asyncio.run(ask())
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "service_busy"
+
+
+def test_add_within_many_adds_what_fits_and_refuses_the_rest(database_url):
+    year, people = 2031, [f"T{uuid.uuid4().hex[:14]}-{n}" for n in range(3)]  # id_number is 18 wide
+    table = AnnualUsage.__table__
+
+    def key(person: str) -> dict:
+        return {"id_number": person, "year": year}
+
+    async def work(session):
+        # the second person already holds 200 of the 1,000
+        assert await add_within(session, table, key(people[1]), "used_amount", 200, 1000)
+        taken = await add_within_many(
+            session,
+            table,
+            "used_amount",
+            [(key(people[0]), 100), (key(people[1]), 900), (key(people[2]), 1200)],
+            1000,
+        )
+        rows = await session.execute(
+            select(AnnualUsage.id_number, AnnualUsage.used_amount).where(AnnualUsage.id_number.in_(people))
+        )
+        return taken, dict(rows.all())
+
+    taken, held = in_db(database_url, work)
+    # the first fits; the second would pass the limit; the third is over it on its own
+    assert taken == [True, False, False]
+    assert held == {people[0]: 100, people[1]: 200}
+
+
+def test_add_within_many_refuses_one_key_twice_and_writes_nothing(database_url):
+    person = f"D{uuid.uuid4().hex[:16]}"
+    rows = [({"id_number": person, "year": 2031}, 1), ({"id_number": person, "year": 2031}, 1)]
+
+    async def work(session):
+        with pytest.raises(ValueError, match="distinct keys"):
+            await add_within_many(session, AnnualUsage.__table__, "used_amount", rows, 10)
+        return await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.id_number == person))
+
+    assert in_db(database_url, work) is None
