@@ -28,9 +28,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kuajing.bootstrap import prepare_database  # noqa: E402
-from kuajing.db import Database  # noqa: E402
+from kuajing.bootstrap import build_runtime, prepare_database  # noqa: E402
 from kuajing.demo import seed as demo_seed  # noqa: E402
+from kuajing.settings import Settings  # noqa: E402
 from tests.live import start_server  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -87,11 +87,11 @@ def server_rss_mib(pid: int) -> float:
 
 
 async def seed(url: str) -> None:
-    database = Database(url)
+    runtime = build_runtime(Settings(database_url=url))
     try:
-        await demo_seed.seed(database)
+        await demo_seed.seed(runtime)
     finally:
-        await database.dispose()
+        await runtime.close()
 
 
 def machine() -> str:

@@ -92,6 +92,7 @@ def main() -> None:
         workers=args.workers,
         extra_args=("--no-access-log",),
         rules_cache_seconds="60",
+        password_hash_profile="rfc_9106_low_memory",  # as deployed, not the tests' cheap hashing
     )
     base = server.url
     try:

@@ -1,5 +1,16 @@
-"""Shared fixtures: one test database (SQLite by default, PostgreSQL when KUAJING_TEST_DATABASE_URL
-says so), a live server on it, an operator, and the FX rate the examples use."""
+"""Shared fixtures.
+
+Each test session (each pytest-xdist worker) has a database of its own: a SQLite file, or with
+KUAJING_TEST_DATABASE_URL=postgresql://… a PostgreSQL database named after the worker. On it:
+
+- `app` / `api`: the app in this process, every test inside a transaction rolled back at its end
+  (tests/in_process.py). Service and endpoint tests use these.
+- `server` / `live_api` / `database_url`: a real uvicorn server on the same database, whose
+  writes are committed. Races, kill -9, the background loops, CLI subprocesses and the browser
+  use these.
+- `operator_token`: an operator created through the CLI, as operators are, and the FX rate the
+  examples use (7.1000), both committed once for the session.
+"""
 
 import asyncio
 import os
@@ -10,8 +21,11 @@ from collections.abc import Iterator
 import asyncpg
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from kuajing.bootstrap import prepare_database
+from tests.in_process import InProcessApp, settings_for
 from tests.live import LiveServer, start_server
 
 OPERATOR_EMAIL = "ops@kuajing.test"
@@ -19,22 +33,55 @@ OPERATOR_PASSWORD = "ops-password-for-tests"
 EXAMPLE_FX_RATE = "7.1000"
 
 
-def _reset_postgres(url: str) -> None:
-    async def reset() -> None:
-        connection = await asyncpg.connect(url)
-        try:
-            await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await connection.close()
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "once: one database pass is enough (the subject does not depend on the database, or a "
+        "backend raced once); CI runs it in the SQLite pass only",
+    )
 
-    asyncio.run(reset())
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # .ci/run's second pass (PostgreSQL) sets this: what does not depend on the database ran in
+    # the first pass already.
+    if os.environ.get("KUAJING_TEST_SKIP_ONCE") == "1":
+        skip = pytest.mark.skip(reason="database-independent: ran in the SQLite pass")
+        for item in items:
+            if item.get_closest_marker("once"):
+                item.add_marker(skip)
+
+
+def _asyncpg_dsn(url: str, database: str) -> str:
+    return make_url(url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+
+async def _fresh_postgres(url: str) -> str:
+    """This session's own database, emptied: the one `url` names, suffixed with the pytest-xdist
+    worker's name under xdist; created (from the server's postgres database) if missing."""
+    parsed = make_url(url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = f"{parsed.database}_{worker}" if worker else parsed.database
+    assert name is not None
+    admin = await asyncpg.connect(_asyncpg_dsn(url, "postgres"))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    connection = await asyncpg.connect(_asyncpg_dsn(url, name))
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """This session's database, migrated, with an operator and the example FX rate committed."""
     url = os.environ.get("KUAJING_TEST_DATABASE_URL")
     if url and url.startswith("postgres"):
-        _reset_postgres(url)
+        url = asyncio.run(_fresh_postgres(url))
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kuajing-test.db'}"
     prepare_database(url)
@@ -42,25 +89,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = start_server(
-        database_url,
-        tmp_path_factory.mktemp("logs") / "server.log",
-        sweep_interval_seconds="0.5",
-        auth_cache_seconds="0",
-    )
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="session")
-def api(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def operator_token(api: httpx.Client, database_url: str) -> str:
+def operator_credentials(test_database_url: str) -> tuple[str, str]:
     # Operators exist only through the CLI, so the tests create theirs the same way.
     subprocess.run(
         [
@@ -77,27 +106,112 @@ def operator_token(api: httpx.Client, database_url: str) -> str:
             "--name",
             "Test Operator",
         ],
-        env={**os.environ, "KUAJING_DATABASE_URL": database_url},
+        env={
+            **os.environ,
+            "KUAJING_DATABASE_URL": test_database_url,
+            "KUAJING_PASSWORD_HASH_PROFILE": "cheapest",
+        },
         check=True,
         capture_output=True,
     )
-    response = api.post("/api/v1/auth/token", json={"email": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD})
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
+    return OPERATOR_EMAIL, OPERATOR_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def in_process(test_database_url: str, operator_credentials: tuple[str, str]) -> Iterator[InProcessApp]:
+    with InProcessApp(settings_for(test_database_url)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def operator_token(in_process: InProcessApp, operator_credentials: tuple[str, str]) -> str:
+    """The operator's token, committed (issued outside any test's transaction), and the example
+    FX rate set by that operator."""
+    email, password = operator_credentials
+    in_process.begin_test()
+    try:
+        # issued and set through the app, then committed: the one place a test session commits
+        token = in_process.client.post("/api/v1/auth/token", json={"email": email, "password": password})
+        assert token.status_code == 200, token.text
+        value = token.json()["token"]
+        rate = in_process.client.put(
+            "/api/v1/fx-rates/USD-CNY",
+            json={"rate": EXAMPLE_FX_RATE},
+            headers={"Authorization": f"Bearer {value}"},
+        )
+        assert rate.status_code == 200, rate.text
+        in_process.commit_test()
+    finally:
+        in_process.end_test()
+    return value
+
+
+@pytest.fixture
+def app(
+    in_process: InProcessApp, operator_token: str, request: pytest.FixtureRequest
+) -> Iterator[InProcessApp]:
+    """The in-process app, this test inside a transaction that is rolled back at its end."""
+    if "database_url" in request.fixturenames:
+        pytest.fail(
+            "an in-process test cannot reach the database through database_url (a second "
+            "connection would not see, and on SQLite would wait for, the test's transaction): use "
+            "app.run(...) for direct database work, or live_api for a committed database"
+        )
+    in_process.begin_test()
+    try:
+        yield in_process
+    finally:
+        in_process.end_test()
+
+
+@pytest.fixture
+def api(app: InProcessApp) -> TestClient:
+    return app.client
+
+
+@pytest.fixture(scope="session")
+def database_url(test_database_url: str, operator_token: str) -> str:
+    """The session's database, for tests against the live server (what they write is committed)."""
+    return test_database_url
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = start_server(
+        database_url,
+        tmp_path_factory.mktemp("logs") / "server.log",
+        sweep_interval_seconds="0.5",
+        auth_cache_seconds="0",
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def live_api(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture(autouse=True)
-def example_fx_rate(request: pytest.FixtureRequest) -> None:
-    """Tests that talk to the server see FX 7.1000, whatever an earlier test set."""
-    if "api" not in request.fixturenames:
+def example_fx_rate(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests on the live server see FX 7.1000, whatever an earlier one set, and leave it so."""
+    if "live_api" not in request.fixturenames:
+        yield
         return
-    api: httpx.Client = request.getfixturevalue("api")
+    live: httpx.Client = request.getfixturevalue("live_api")
     token: str = request.getfixturevalue("operator_token")
-    current = api.get("/api/v1/fx-rates/USD-CNY")
-    if current.status_code != 200 or current.json()["rate"] != EXAMPLE_FX_RATE:
-        response = api.put(
-            "/api/v1/fx-rates/USD-CNY",
-            json={"rate": EXAMPLE_FX_RATE},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert response.status_code == 200, response.text
+
+    def reset() -> None:
+        current = live.get("/api/v1/fx-rates/USD-CNY")
+        if current.status_code != 200 or current.json()["rate"] != EXAMPLE_FX_RATE:
+            response = live.put(
+                "/api/v1/fx-rates/USD-CNY",
+                json={"rate": EXAMPLE_FX_RATE},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200, response.text
+
+    reset()
+    yield
+    reset()

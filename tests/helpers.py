@@ -1,16 +1,27 @@
 """What many tests share: snapshots that keep nothing, the contexts the flows run in, and a
 process runtime on the test database, for tests that call services in their own process."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+import httpx2
+from fastapi.testclient import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.bootstrap import build_runtime
 from kuajing.catalog.snapshots import ProductSnapshots, Snapshots
 from kuajing.customs.parties import CustomsParties
+from kuajing.db import Database
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.payment.gateway import Gateway, Gateways, SandboxGateway
 from kuajing.runtime import Runtime
 from kuajing.settings import Settings
+from tests.in_process import InProcessApp
+
+T = TypeVar("T")
 
 
 def no_snapshots() -> Snapshots:
@@ -35,3 +46,55 @@ async def process_runtime(database_url: str) -> AsyncIterator[Runtime]:
         yield runtime
     finally:
         await runtime.close()
+
+
+# Where a test's direct database work runs: a URL is the committed database a live server reads
+# (a connection of its own, committed at once); an InProcessApp runs it inside the test's
+# rolled-back transaction, where the in-process app sees it.
+Target = str | InProcessApp
+
+
+def in_db(target: Target, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
+    """`work(session)` in one transaction on the test's database (see Target)."""
+    if isinstance(target, InProcessApp):
+        return target.run(work, write=write)
+
+    async def run() -> T:
+        database = Database(target)
+        try:
+            async with database.transaction(write=write) as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def money(amount: int, currency: str = "CNY") -> dict[str, int | str]:
+    """Money as the API writes it."""
+    return {"amount": amount, "currency": currency}
+
+
+def problem_code(response: Any, status: int) -> str:
+    """The response is problem+json with this status; its code."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    code: str = response.json()["code"]
+    return code
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is problem+json with this status and code; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
+
+
+def visitor(api: Any, cookies: dict[str, str] | None = None) -> Any:
+    """A new client of whatever `api` talks to (the in-process app's TestClient, or a live
+    server's httpx client), with a cookie jar of its own: another browser. Use it in a `with`."""
+    if isinstance(api, TestClient):
+        return httpx2.Client(transport=api._transport, base_url=api.base_url, cookies=cookies)
+    return httpx.Client(base_url=str(api.base_url), timeout=30, cookies=cookies)

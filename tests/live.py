@@ -48,6 +48,8 @@ def start_server(
     settings.setdefault("customs_exchange_interval_seconds", "0")
     # Tests change rules and expect the next request to see them, on every server they start.
     settings.setdefault("rules_cache_seconds", "0")
+    # Tests register hundreds of accounts: argon2's production parameters cost 0.14 s a hash.
+    settings.setdefault("password_hash_profile", "cheapest")
     env = {
         **os.environ,
         "KUAJING_DATABASE_URL": database_url,

@@ -1,4 +1,3 @@
-import asyncio
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -6,13 +5,14 @@ from datetime import date, timedelta
 from functools import cache
 
 import httpx
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import digest, new_token
 from kuajing.compliance.identity import check_character
-from kuajing.db import Database
 from kuajing.kit.time import utcnow
 from kuajing.models import ApiToken, BuyerIdentity, Role, User
+from tests.helpers import Target, in_db
 
 PASSWORD = "correct-horse-battery"
 VALID_ID_NUMBER = "11010519491231002X"
@@ -83,47 +83,42 @@ def operator_headers(token: str) -> dict[str, str]:
 
 @cache
 def _password_hash() -> str:
-    return PasswordHasher().hash(PASSWORD)
+    return PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
 
 
-def bulk_buyers_with_identity(database_url: str, count: int) -> list[Account]:
+def bulk_buyers_with_identity(target: Target, count: int) -> list[Account]:
     """`count` buyers, each with a real-name identity and a token, written straight to the
     database in one transaction. Registering thousands over HTTP spends minutes in argon2; here
     they share one precomputed hash of PASSWORD, so they can still log in."""
     password_hash = _password_hash()
     people = [(uuid.uuid4().hex[:12], new_id_number(), new_token()) for _ in range(count)]
 
-    async def write() -> list[Account]:
-        database = Database(database_url)
-        try:
-            async with database.transaction(write=True) as session:
-                now = utcnow()
-                users = [
-                    User(
-                        email=f"buyer-{tag}@kuajing.test",
-                        password_hash=password_hash,
-                        role=Role.buyer.value,
-                        name="李娜",
-                        created_at=now,
-                    )
-                    for tag, _id_number, _token in people
-                ]
-                session.add_all(users)
-                await session.flush()
-                for user, (_tag, id_number, token) in zip(users, people, strict=True):
-                    born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-                    session.add(
-                        BuyerIdentity(
-                            user_id=user.id, name="李娜", id_number=id_number, birth_date=born, updated_at=now
-                        )
-                    )
-                    session.add(ApiToken(user_id=user.id, token_hash=digest(token), created_at=now))
-                await session.flush()
-                return [
-                    Account(id=user.id, email=user.email, role=user.role, token=token)
-                    for user, (_tag, _id_number, token) in zip(users, people, strict=True)
-                ]
-        finally:
-            await database.dispose()
+    async def write(session: AsyncSession) -> list[Account]:
+        now = utcnow()
+        users = [
+            User(
+                email=f"buyer-{tag}@kuajing.test",
+                password_hash=password_hash,
+                role=Role.buyer.value,
+                name="李娜",
+                created_at=now,
+            )
+            for tag, _id_number, _token in people
+        ]
+        session.add_all(users)
+        await session.flush()
+        for user, (_tag, id_number, token) in zip(users, people, strict=True):
+            born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+            session.add(
+                BuyerIdentity(
+                    user_id=user.id, name="李娜", id_number=id_number, birth_date=born, updated_at=now
+                )
+            )
+            session.add(ApiToken(user_id=user.id, token_hash=digest(token), created_at=now))
+        await session.flush()
+        return [
+            Account(id=user.id, email=user.email, role=user.role, token=token)
+            for user, (_tag, _id_number, token) in zip(users, people, strict=True)
+        ]
 
-    return asyncio.run(write())
+    return in_db(target, write)

@@ -14,7 +14,7 @@ from kuajing.cli.main import app
 from kuajing.db import Database
 from kuajing.rehearsal import run
 from kuajing.settings import get_settings
-from tests.rehearsal.test_invariants import _move_a_reserved_unit_back, _repair
+from tests.rehearsal.factories import move_a_reserved_unit_back, repair_counters
 
 REQUIRED = {
     "attempts",
@@ -106,7 +106,7 @@ def test_the_command_exits_1_when_the_ledger_is_corrupted_before_the_check(
 
     async def settle_then_corrupt(database: Database, *, deal_id: int) -> None:
         await settle(database, deal_id=deal_id)
-        await _move_a_reserved_unit_back(database, deal_id)
+        await move_a_reserved_unit_back(database, deal_id)
 
     monkeypatch.setattr(run, "settle", settle_then_corrupt)
     monkeypatch.setenv("KUAJING_DATABASE_URL", database_url)
@@ -135,7 +135,7 @@ def test_the_command_exits_1_when_the_ledger_is_corrupted_before_the_check(
     async def repair() -> None:
         database = Database(database_url)
         try:
-            await _repair(database, report["deal_id"])
+            await repair_counters(database, report["deal_id"])
         finally:
             await database.dispose()
 

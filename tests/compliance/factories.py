@@ -1,47 +1,32 @@
 """Rule data for tests: import through the service, or place rows that took effect in the past
 (as the packaged loader does) where a test needs a rule in force today."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import repository
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.rule_files import TABLES
-from kuajing.db import Database
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
+from tests.helpers import Target, in_db
 
-T = TypeVar("T")
 PAST = date(2019, 1, 1)
 
 
-def in_db(url: str, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
-    async def run() -> T:
-        database = Database(url)
-        try:
-            async with database.transaction(write=write) as session:
-                return await work(session)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
+def import_rules(target: Target, text: str, **options: Any) -> compliance_service.ImportReport:
+    return in_db(target, lambda session: compliance_service.import_rules(session, text, **options))
 
 
-def import_rules(url: str, text: str, **options: Any) -> compliance_service.ImportReport:
-    return in_db(url, lambda session: compliance_service.import_rules(session, text, **options))
-
-
-def export_all(url: str) -> dict[str, str]:
+def export_all(target: Target) -> dict[str, str]:
     async def work(session: AsyncSession) -> dict[str, str]:
         return {name: await compliance_service.export_rules(session, name) for name in TABLES}
 
-    return in_db(url, work, write=False)
+    return in_db(target, work, write=False)
 
 
-def add_rows(url: str, table: str, rows: list[dict[str, Any]]) -> None:
+def add_rows(target: Target, table: str, rows: list[dict[str, Any]]) -> None:
     """Write rule rows straight to the table (as the packaged loader does), skipping any whose
     key is there already, so tests sharing a database can each ask for the rows they need."""
     spec = TABLES[table]
@@ -53,7 +38,7 @@ def add_rows(url: str, table: str, rows: list[dict[str, Any]]) -> None:
         new = [row for row in rows if tuple(row[c] for c in spec.key) not in existing]
         await repository.write_rule_rows(session, table, added=new, changed={})
 
-    in_db(url, work)
+    in_db(target, work)
 
 
 def tax_row(prefix: str, vat: str = "0.13", *, start: date = PAST, end: date | None = None) -> dict[str, Any]:

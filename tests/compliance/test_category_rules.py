@@ -14,6 +14,8 @@ from kuajing.compliance.category_rules import (
 )
 from kuajing.pricing.tax import Measures
 
+pytestmark = pytest.mark.once  # pure: no database
+
 LABEL = {
     "name": "纳帕谷赤霞珠干红葡萄酒",
     "type": "干红葡萄酒",

@@ -4,6 +4,8 @@ import pytest
 
 from kuajing.compliance.identity import InvalidIdNumber, check_character, mask, parse_resident_id
 
+pytestmark = pytest.mark.once  # pure: no database
+
 TODAY = date(2026, 11, 25)
 
 

@@ -9,6 +9,8 @@ import pytest
 from kuajing.compliance.rule_files import TABLES, RuleFileError, export_csv, overlaps, packaged_text, parse
 from kuajing.compliance.rules import packaged_rows
 
+pytestmark = pytest.mark.once  # pure: no database
+
 TAX_HEADER = ",".join(TABLES["tax_rules"].columns)
 WINE_ROW = "220421,Still wine,葡萄酒,0.13,0.10,0.14,2019-04-01,,MOF 2019 No. 39,,,,,"
 

@@ -3,9 +3,13 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from kuajing.compliance.rule_files import parse
 from kuajing.compliance.rules import Limits, OriginTariffRate, RuleBook
 from kuajing.pricing.tax import TaxRate
+
+pytestmark = pytest.mark.once  # pure: no database
 
 
 def rate(id_, prefix, vat, start, end=None):

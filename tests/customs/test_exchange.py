@@ -1,23 +1,21 @@
 """The exchange on its own: the server's loop, and a hand-over that fails."""
 
-import asyncio
 import time
 from collections.abc import Iterator
 
 from kuajing.customs import exchange
 from kuajing.customs.service import CustomsParties
 from kuajing.customs.transport import Incoming, Outgoing
-from kuajing.db import Database
-from kuajing.settings import Settings
 from tests.customs.helpers import customs_of, paid_order, seller_with_customs_code
 from tests.live import start_server
 
 
-def test_the_server_sends_drafts_on_its_own(api, database_url, tmp_path):
+# live: the exchange loop runs in a server of its own, which must see the committed order
+def test_the_server_sends_drafts_on_its_own(live_api, database_url, tmp_path):
     # given a paid order whose drafts nobody has sent
-    seller, _ = seller_with_customs_code(api)
-    order, _ = paid_order(api, seller, quantity=1)
-    assert {m["status"] for m in customs_of(api, order["id"], seller).values()} == {"draft"}
+    seller, _ = seller_with_customs_code(live_api)
+    order, _ = paid_order(live_api, seller, quantity=1)
+    assert {m["status"] for m in customs_of(live_api, order["id"], seller).values()} == {"draft"}
     # when a server with the exchange loop switched on runs for a moment
     looping = start_server(
         database_url,
@@ -27,10 +25,10 @@ def test_the_server_sends_drafts_on_its_own(api, database_url, tmp_path):
     )
     try:
         deadline = time.monotonic() + 20
-        found = customs_of(api, order["id"], seller)
+        found = customs_of(live_api, order["id"], seller)
         while time.monotonic() < deadline and {m["status"] for m in found.values()} != {"sent"}:
             time.sleep(0.2)
-            found = customs_of(api, order["id"], seller)
+            found = customs_of(live_api, order["id"], seller)
     finally:
         looping.stop()
     # then both messages were sent into that server's outbox
@@ -59,7 +57,7 @@ class BrokenTransport:
         raise AssertionError("no receipts were offered")
 
 
-def test_a_message_that_cannot_be_handed_over_stays_a_draft(api, database_url):
+def test_a_message_that_cannot_be_handed_over_stays_a_draft(api, app):
     # given a paid order
     seller, _ = seller_with_customs_code(api)
     order, _ = paid_order(api, seller, quantity=1)
@@ -67,16 +65,12 @@ def test_a_message_that_cannot_be_handed_over_stays_a_draft(api, database_url):
     transport = BrokenTransport()
 
     # when the exchange cannot write to the outbox
-    async def run() -> exchange.ExchangeSummary:
-        database = Database(database_url)
-        try:
-            return await exchange.exchange_once(
-                database, transport, CustomsParties.from_settings(Settings(database_url=database_url))
-            )
-        finally:
-            await database.dispose()
+    async def run(runtime) -> exchange.ExchangeSummary:
+        return await exchange.exchange_once(
+            runtime.database, transport, CustomsParties.from_settings(app.settings)
+        )
 
-    summary = asyncio.run(run())
+    summary = app.run_with_runtime(run)
 
     # then it tried both of ours, counted the errors, and the move to sent was rolled back
     assert {before["CEB311"]["guid"], before["CEB411"]["guid"]} <= set(transport.tried)

@@ -21,6 +21,9 @@ from tests.customs.factories import (
     waybill_facts,
 )
 
+# none of these depends on the database
+pytestmark = pytest.mark.once
+
 FIXTURES = Path(__file__).parent / "fixtures"
 NS = {"ceb": messages.NAMESPACE}
 

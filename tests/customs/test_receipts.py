@@ -8,6 +8,9 @@ from kuajing.customs.receipts import Outcome, ReceiptError, outcome_of, parse
 from kuajing.kit.time import BEIJING
 from tests.customs.factories import receipt_xml
 
+# none of these depends on the database
+pytestmark = pytest.mark.once
+
 
 def test_an_order_receipt_in_the_default_namespace_is_read():
     content = receipt_xml(

@@ -4,6 +4,9 @@ import pytest
 
 from kuajing.customs.status import CustomsStatus, InvalidCustomsTransition, check_transition
 
+# none of these depends on the database
+pytestmark = pytest.mark.once
+
 ALLOWED = {("draft", "sent"), ("sent", "accepted"), ("sent", "rejected")}
 
 

@@ -1,14 +1,13 @@
 """The inbox reads only regular files, and no more of one than a receipt can be."""
 
-import asyncio
 import os
 from pathlib import Path
+
+import pytest
 
 from kuajing.customs import exchange
 from kuajing.customs.service import CustomsParties
 from kuajing.customs.transport import FileDropTransport, Incoming
-from kuajing.db import Database
-from kuajing.settings import Settings
 from tests.customs.factories import receipt_xml
 from tests.customs.helpers import PLATFORM_CODE
 
@@ -25,6 +24,7 @@ def inbox_with_traps(tmp_path: Path) -> FileDropTransport:
     return transport
 
 
+@pytest.mark.once
 def test_links_fifos_and_oversize_files_are_not_read(tmp_path):
     # given an inbox with a link to /dev/zero, a FIFO nobody writes to and a file over the limit
     transport = inbox_with_traps(tmp_path)
@@ -39,7 +39,7 @@ def test_links_fifos_and_oversize_files_are_not_read(tmp_path):
     ]
 
 
-def test_the_exchange_sets_them_aside_with_their_reasons(tmp_path, database_url):
+def test_the_exchange_sets_them_aside_with_their_reasons(tmp_path, app):
     # given the same inbox, and a receipt that just fits
     transport = inbox_with_traps(tmp_path)
     fits = receipt_xml(
@@ -55,15 +55,11 @@ def test_the_exchange_sets_them_aside_with_their_reasons(tmp_path, database_url)
     (transport.inbox / "d-fits.xml").write_bytes(fits)
 
     # when one round of the exchange runs
-    async def run() -> exchange.ExchangeSummary:
-        database = Database(database_url)
-        try:
-            parties = CustomsParties.from_settings(Settings(database_url=database_url))
-            return await exchange.exchange_once(database, transport, parties)
-        finally:
-            await database.dispose()
+    async def run(runtime) -> exchange.ExchangeSummary:
+        parties = CustomsParties.from_settings(app.settings)
+        return await exchange.exchange_once(runtime.database, transport, parties)
 
-    summary = asyncio.run(run())
+    summary = app.run_with_runtime(run)
 
     # then all four are in failed/ with their reasons; the link is moved as a link
     failed = transport.failed_dir

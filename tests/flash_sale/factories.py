@@ -6,10 +6,14 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.flash_sale import reconciler
+from kuajing.flash_sale.reconciler import Reconciliation
 from kuajing.kit.time import BEIJING, utcnow
 from kuajing.models import AnnualUsage, BuyerIdentity, Deal, DealBuyer, DealReservation, Order, OrderLine
-from tests.auth.factories import Account, operator_headers
-from tests.compliance.factories import in_db
+from tests.auth.factories import Account, buyer_with_identity, operator_headers, seller_with_profile
+from tests.catalog.factories import create_product
+from tests.helpers import Target, in_db
+from tests.order.factories import ADDRESS
 
 
 def window(starts_in: timedelta, lasts: timedelta) -> tuple[str, str]:
@@ -101,7 +105,7 @@ class Ledger:
     buyers: int  # distinct buyers holding units
 
 
-def ledger_of(database_url: str, deal_id: int) -> Ledger:
+def ledger_of(target: Target, deal_id: int) -> Ledger:
     async def read(session: AsyncSession) -> Ledger:
         deal = await session.get(Deal, deal_id)
         assert deal is not None
@@ -145,10 +149,10 @@ def ledger_of(database_url: str, deal_id: int) -> Ledger:
             buyers=await session.scalar(select(func.count()).select_from(per_buyer)),
         )
 
-    return in_db(database_url, read, write=False)
+    return in_db(target, read, write=False)
 
 
-def annual_used(database_url: str, buyer_ids: list[int]) -> dict[int, int]:
+def annual_used(target: Target, buyer_ids: list[int]) -> dict[int, int]:
     """Each buyer's CBEC yearly usage (fen), for buyers who have a row at all."""
 
     async def read(session: AsyncSession) -> dict[int, int]:
@@ -159,14 +163,14 @@ def annual_used(database_url: str, buyer_ids: list[int]) -> dict[int, int]:
         )
         return {user_id: used for user_id, used in rows.all()}
 
-    return in_db(database_url, read, write=False)
+    return in_db(target, read, write=False)
 
 
 def beijing(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def holders(database_url: str, deal_id: int) -> set[int]:
+def holders(target: Target, deal_id: int) -> set[int]:
     """Buyers whose reservations of the deal are held or sold."""
 
     async def read(session: AsyncSession) -> set[int]:
@@ -177,10 +181,10 @@ def holders(database_url: str, deal_id: int) -> set[int]:
         )
         return set(rows)
 
-    return in_db(database_url, read, write=False)
+    return in_db(target, read, write=False)
 
 
-def batches_of(database_url: str, deal_id: int) -> int:
+def batches_of(target: Target, deal_id: int) -> int:
     """How many transactions placed the deal's reservations: a batch stamps all of its rows with
     one time, so distinct times count the batches that sold something."""
 
@@ -191,4 +195,44 @@ def batches_of(database_url: str, deal_id: int) -> int:
             )
         )
 
-    return in_db(database_url, read, write=False)
+    return in_db(target, read, write=False)
+
+
+def wine_deal(api, operator_token, *, stock=50, **options):
+    """(seller, wine, campaign, deal): a deal on a $30.00 wine (stock units) in a campaign open now."""
+    seller = seller_with_profile(api)  # $5.00 freight
+    wine = create_product(api, seller, stock=stock)  # listed at $30.00
+    campaign = create_campaign(api, operator_token)
+    return seller, wine, campaign, create_deal(api, seller, campaign["id"], wine["id"], **options)
+
+
+def wine_deal_of(api, operator_token, quantity, per_buyer_limit=1):
+    """A deal of `quantity` units on a new seller's wine, in a campaign open now."""
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=quantity)
+    campaign = create_campaign(api, operator_token)
+    return create_deal(
+        api, seller, campaign["id"], wine["id"], quantity=quantity, per_buyer_limit=per_buyer_limit
+    )
+
+
+def deal_with_two_holders(api, operator_token):
+    """A 10-unit deal (limit 3): one buyer holds 2 unpaid, another bought 1 and paid."""
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    deal = create_deal(
+        api, seller, create_campaign(api, operator_token)["id"], wine["id"], quantity=10, per_buyer_limit=3
+    )
+    holder, payer = buyer_with_identity(api), buyer_with_identity(api)
+    assert purchase(api, holder, deal["id"], 2).status_code == 201
+    bought = purchase(api, payer, deal["id"], 1, shipping_address=ADDRESS)
+    assert bought.status_code == 201, bought.text
+    paid = api.post(
+        f"/api/v1/orders/{bought.json()['order_id']}/pay", json={"method": "sandbox"}, headers=payer.headers
+    )
+    assert paid.status_code == 200, paid.text
+    return deal, holder, payer
+
+
+def reconcile(target: Target, deal_id: int, *, repair: bool) -> Reconciliation:
+    return in_db(target, lambda session: reconciler.reconcile_deal(session, deal_id=deal_id, repair=repair))

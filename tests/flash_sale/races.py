@@ -45,12 +45,14 @@ def purchases(deal_id, buyers, bodies):
     ]
 
 
-def hundred_unit_deal(api, operator_token, **options):
+def hundred_unit_deal(live_api, operator_token, **options):
     """A 100-unit deal, one per buyer, carved out of 150 bottles: (deal, product)."""
-    seller = seller_with_profile(api)
-    wine = create_product(api, seller, stock=150)
-    campaign = create_campaign(api, operator_token)
-    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=100, per_buyer_limit=1, **options)
+    seller = seller_with_profile(live_api)
+    wine = create_product(live_api, seller, stock=150)
+    campaign = create_campaign(live_api, operator_token)
+    deal = create_deal(
+        live_api, seller, campaign["id"], wine["id"], quantity=100, per_buyer_limit=1, **options
+    )
     return deal, wine
 
 
@@ -67,7 +69,7 @@ def two_thousand_buyers_race(database_url, url, deal_id, *, buyers=None):
     return buyers, responses
 
 
-def assert_exactly_a_hundred_sold(api, database_url, deal_id, product_id, buyers, responses):
+def assert_exactly_a_hundred_sold(live_api, database_url, deal_id, product_id, buyers, responses):
     """Exactly 100 win, every other buyer is told sold_out, nothing is oversold, and only the
     winners hold units or were charged CBEC room."""
     statuses = Counter(r.status_code for r in responses)
@@ -93,19 +95,19 @@ def assert_exactly_a_hundred_sold(api, database_url, deal_id, product_id, buyers
     assert holders(database_url, deal_id) == winners
     used = annual_used(database_url, [buyer.id for buyer in buyers])
     assert {buyer_id for buyer_id, amount in used.items() if amount > 0} == winners
-    assert stock_of(api, product_id) == 50
+    assert stock_of(live_api, product_id) == 50
     return winners
 
 
-def one_key_twenty_times(api, operator_token, database_url, url):
+def one_key_twenty_times(live_api, operator_token, database_url, url):
     """A buyer sends one 2-unit purchase 20 times at once with one Idempotency-Key, to a 10-unit
     deal allowing 5 each (so copies that each took units would pass the limit): every copy is
     answered 201 with the same single order, which holds exactly 2 units. Returns (deal, buyer)."""
-    seller = seller_with_profile(api)
-    wine = create_product(api, seller, stock=20)
-    campaign = create_campaign(api, operator_token)
-    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=10, per_buyer_limit=5)
-    buyer = buyer_with_identity(api)
+    seller = seller_with_profile(live_api)
+    wine = create_product(live_api, seller, stock=20)
+    campaign = create_campaign(live_api, operator_token)
+    deal = create_deal(live_api, seller, campaign["id"], wine["id"], quantity=10, per_buyer_limit=5)
+    buyer = buyer_with_identity(live_api)
     headers = {**buyer.headers, "Idempotency-Key": "singles-day-retry"}
     path = f"/api/v1/deals/{deal['id']}/purchase"
 
@@ -115,7 +117,7 @@ def one_key_twenty_times(api, operator_token, database_url, url):
         r.text for r in responses if r.status_code != 201
     ]
     assert len({r.json()["order_id"] for r in responses}) == 1
-    assert order_ids(api, buyer) == [responses[0].json()["order_id"]]
+    assert order_ids(live_api, buyer) == [responses[0].json()["order_id"]]
     ledger = ledger_of(database_url, deal["id"])
     assert (ledger.remaining, ledger.reserved, ledger.orders) == (8, 2, 1)
     return deal, buyer

@@ -8,17 +8,18 @@ from lxml import etree
 
 from tests.auth.factories import buyer_with_identity, new_id_number, register, seller_with_profile
 from tests.catalog.factories import create_product, stock_of
-from tests.flash_sale.factories import Ledger, create_campaign, create_deal, deal_of, ledger_of, purchase
+from tests.flash_sale.factories import (
+    Ledger,
+    create_campaign,
+    create_deal,
+    deal_of,
+    ledger_of,
+    purchase,
+    wine_deal,
+)
 from tests.order.factories import ADDRESS, order_ids
 
 CEB = {"ceb": "http://www.chinaport.gov.cn/ceb"}
-
-
-def wine_deal(api, operator_token, *, stock=50, **options):
-    seller = seller_with_profile(api)  # $5.00 freight
-    wine = create_product(api, seller, stock=stock)  # listed at $30.00
-    campaign = create_campaign(api, operator_token)
-    return seller, wine, campaign, create_deal(api, seller, campaign["id"], wine["id"], **options)
 
 
 def test_a_purchase_reserves_a_unit_priced_at_the_deal_price(api, operator_token, app):

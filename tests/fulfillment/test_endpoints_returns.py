@@ -10,8 +10,10 @@ from tests.catalog.factories import create_product, stock_of
 from tests.helpers import assert_problem, money
 from tests.order.factories import place
 from tests.order.return_factories import (
+    ONE_BOTTLE_DUTIABLE,
     ask_return,
     delivered_order,
+    detail,
     payment_status,
     set_delivered_at,
     set_yearly_used,
@@ -23,17 +25,10 @@ from tests.order.return_factories import (
 GOODS, FREIGHT, TAX, TOTAL = 42600, 3550, 8255, 54405
 DUTIABLE = GOODS + FREIGHT
 # One bottle from the same seller: 213.00 goods + the whole 35.50 freight.
-ONE_BOTTLE_DUTIABLE = 21300 + 3550
 
 
 def parse(moment: str) -> datetime:
     return datetime.fromisoformat(moment)
-
-
-def detail(api, order_id, account):
-    response = api.get(f"/api/v1/orders/{order_id}", headers=account.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.fixture

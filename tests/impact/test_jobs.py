@@ -1,6 +1,10 @@
 from decimal import Decimal
 
+import pytest
+
 from kuajing.impact.jobs import jobs_supported
+
+pytestmark = pytest.mark.once  # pure: no database
 
 
 def test_one_billion_dollars_supports_the_ratio():

@@ -1,21 +1,17 @@
 """Delivered orders to return, and direct reads and back-dating in the test database for what the
 API does not show (the buyer's yearly usage) or cannot do (a delivery 30 days ago)."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.db import Database
 from kuajing.models import AnnualUsage, Order, Payment
 from tests.auth.factories import Account
+from tests.helpers import Target, in_db
 from tests.order.factories import place
-
-T = TypeVar("T")
 
 
 def delivered_order(api: httpx.Client, buyer: Account, seller: Account, lines: list[tuple[int, int]]) -> dict:
@@ -38,19 +34,7 @@ def ask_return(api: httpx.Client, buyer: Account, order_id: int, reason: str = "
     return api.post(f"/api/v1/orders/{order_id}/return", json={"reason": reason}, headers=buyer.headers)
 
 
-def in_database(database_url: str, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False) -> T:
-    async def run() -> T:
-        database = Database(database_url)
-        try:
-            async with database.transaction(write=write) as session:
-                return await work(session)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
-
-
-def yearly_used(database_url: str, order_id: int) -> int:
+def yearly_used(target: Target, order_id: int) -> int:
     """What the order's buyer has used of the CBEC yearly limit in the order's limit year, in fen."""
 
     async def read(session: AsyncSession) -> int:
@@ -65,24 +49,24 @@ def yearly_used(database_url: str, order_id: int) -> int:
         assert used is not None
         return used
 
-    return in_database(database_url, read)
+    return in_db(target, read, write=False)
 
 
-def payment_status(database_url: str, order_id: int) -> str | None:
+def payment_status(target: Target, order_id: int) -> str | None:
     async def read(session: AsyncSession) -> str | None:
         return await session.scalar(select(Payment.status).where(Payment.order_id == order_id))
 
-    return in_database(database_url, read)
+    return in_db(target, read, write=False)
 
 
-def set_delivered_at(database_url: str, order_id: int, when: datetime) -> None:
+def set_delivered_at(target: Target, order_id: int, when: datetime) -> None:
     async def write(session: AsyncSession) -> None:
         await session.execute(update(Order).where(Order.id == order_id).values(delivered_at=when))
 
-    in_database(database_url, write, write=True)
+    in_db(target, write)
 
 
-def set_yearly_used(database_url: str, order_id: int, used: int) -> None:
+def set_yearly_used(target: Target, order_id: int, used: int) -> None:
     """Make the counter drift: what a return gives back must still never take it below 0."""
 
     async def write(session: AsyncSession) -> None:
@@ -94,10 +78,10 @@ def set_yearly_used(database_url: str, order_id: int, used: int) -> None:
             .values(used_amount=used)
         )
 
-    in_database(database_url, write, write=True)
+    in_db(target, write)
 
 
-def snapshot(api: httpx.Client, database_url: str, order_id: int, viewer: Account) -> dict[str, Any]:
+def snapshot(api: httpx.Client, target: Target, order_id: int, viewer: Account) -> dict[str, Any]:
     """Everything a refused return request or decision must leave as it was."""
     order = api.get(f"/api/v1/orders/{order_id}", headers=viewer.headers)
     assert order.status_code == 200, order.text
@@ -110,7 +94,19 @@ def snapshot(api: httpx.Client, database_url: str, order_id: int, viewer: Accoun
         "status": body["status"],
         "events": len(body["events"]),
         "return_request": body["return_request"],
-        "yearly_used": yearly_used(database_url, order_id),
-        "payment": payment_status(database_url, order_id),
+        "yearly_used": yearly_used(target, order_id),
+        "payment": payment_status(target, order_id),
         "stock": stock,
     }
+
+
+# One bottle of the $30.00 wine with $5.00 shipping at FX 7.1000: goods and freight, what the
+# yearly limit counts.
+ONE_BOTTLE_DUTIABLE = 21300 + 3550
+
+
+def detail(api, order_id, account):
+    """The order with its events, as `account` sees it."""
+    response = api.get(f"/api/v1/orders/{order_id}", headers=account.headers)
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -3,11 +3,14 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kuajing.pricing.amounts import Channel, LineInput, price_order, share_freight
 from kuajing.pricing.tax import Measures, TaxRate, ad_valorem, cbec_rate, cbec_taxes, full_taxes
+
+pytestmark = pytest.mark.once  # pure: no database
 
 WINE = TaxRate(
     1,

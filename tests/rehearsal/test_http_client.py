@@ -5,6 +5,7 @@ import pytest
 from kuajing.rehearsal.http_client import ProtocolError, _parse
 
 
+@pytest.mark.once
 def test_a_content_length_answer_is_read_whole_and_taken_off_the_buffer():
     buffer = bytearray(b'HTTP/1.1 409 Conflict\r\ncontent-length: 19\r\n\r\n{"code":"sold_out"}HTTP/1.1')
 
@@ -12,6 +13,7 @@ def test_a_content_length_answer_is_read_whole_and_taken_off_the_buffer():
     assert buffer == bytearray(b"HTTP/1.1")
 
 
+@pytest.mark.once
 def test_half_an_answer_waits_for_the_rest():
     partial = b'HTTP/1.1 201 Created\r\ncontent-length: 10\r\n\r\n{"order'
     buffer = bytearray(partial)
@@ -20,6 +22,7 @@ def test_half_an_answer_waits_for_the_rest():
     assert buffer == bytearray(partial)
 
 
+@pytest.mark.once
 def test_a_chunked_answer_is_joined_and_connection_close_is_noticed():
     buffer = bytearray(
         b"HTTP/1.1 200 OK\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -30,11 +33,13 @@ def test_a_chunked_answer_is_joined_and_connection_close_is_noticed():
     assert buffer == bytearray()
 
 
+@pytest.mark.once
 def test_anything_but_http_1_1_is_refused():
     with pytest.raises(ProtocolError):
         _parse(bytearray(b"HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n"))
 
 
+@pytest.mark.once
 @pytest.mark.parametrize(
     "answer",
     [

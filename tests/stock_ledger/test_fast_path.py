@@ -8,8 +8,14 @@ import pytest
 
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
-from tests.flash_sale.factories import create_campaign, create_deal, ledger_of, purchase, purchase_body
-from tests.flash_sale.test_endpoints_purchase import wine_deal
+from tests.flash_sale.factories import (
+    create_campaign,
+    create_deal,
+    ledger_of,
+    purchase,
+    purchase_body,
+    wine_deal,
+)
 from tests.live import start_server
 
 NOT_JSON = {"Content-Type": "application/json"}

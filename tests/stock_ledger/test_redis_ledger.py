@@ -17,7 +17,7 @@ from kuajing.stock_ledger.redis_ledger import ReplayReport
 from kuajing.stock_ledger.redis_stock import TAKEN
 from tests.auth.factories import bulk_buyers_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
-from tests.flash_sale.factories import Ledger, create_campaign, create_deal, holders, ledger_of
+from tests.flash_sale.factories import Ledger, create_campaign, create_deal, holders, ledger_of, wine_deal_of
 from tests.helpers import fulfillment_context
 from tests.stock_ledger.redis_factories import prepared, redis_ledger
 from tests.stock_ledger.redis_servers import delete_prefix, new_prefix
@@ -30,21 +30,12 @@ def prefix(redis_url):
     delete_prefix(redis_url, prefix)
 
 
-def _deal(live_api, operator_token, quantity, per_buyer_limit=1):
-    seller = seller_with_profile(live_api)
-    wine = create_product(live_api, seller, stock=quantity)
-    campaign = create_campaign(live_api, operator_token)
-    return create_deal(
-        live_api, seller, campaign["id"], wine["id"], quantity=quantity, per_buyer_limit=per_buyer_limit
-    )
-
-
 def test_replaying_a_dead_workers_entries_twice_writes_one_order_each(
     live_api, operator_token, database_url, redis_url, prefix
 ):
     # given 3 attempts Redis admitted for a worker that died before writing them, and one more
     # the database will refuse (its buyer already holds the limit through an earlier order)
-    deal = _deal(live_api, operator_token, 10, per_buyer_limit=1)
+    deal = wine_deal_of(live_api, operator_token, 10, per_buyer_limit=1)
     buyers = bulk_buyers_with_identity(database_url, 4)
 
     async def run():
@@ -109,7 +100,7 @@ def test_a_stale_redis_admits_too_many_and_the_database_refuses_them(
     live_api, operator_token, database_url, redis_url, prefix
 ):
     # given a 3-unit deal sold out in the database, and a Redis that wrongly says 5 are left
-    deal = _deal(live_api, operator_token, 3)
+    deal = wine_deal_of(live_api, operator_token, 3)
     buyers = bulk_buyers_with_identity(database_url, 8)
 
     async def run():
@@ -162,7 +153,7 @@ def test_an_expired_order_gives_its_units_back_in_the_database_and_in_redis(
     live_api, operator_token, database_url, redis_url, prefix
 ):
     # given a 2-unit deal held whole by one unpaid order placed through Redis
-    deal = _deal(live_api, operator_token, 2, per_buyer_limit=2)
+    deal = wine_deal_of(live_api, operator_token, 2, per_buyer_limit=2)
     (holder,) = bulk_buyers_with_identity(database_url, 1)
 
     async def run():
@@ -195,7 +186,7 @@ def test_an_entry_that_cannot_be_decoded_is_given_back_without_stopping_the_repl
     live_api, operator_token, database_url, redis_url, prefix
 ):
     # given two dead workers' entries: one whose priced attempt carries a broken decimal, one fine
-    deal = _deal(live_api, operator_token, 5)
+    deal = wine_deal_of(live_api, operator_token, 5)
     buyers = bulk_buyers_with_identity(database_url, 2)
 
     async def run():

@@ -1,16 +1,15 @@
-"""/singles-day over HTTP: the campaign and its deals, the event stream of remaining units, and
-the refusals a buyer can meet, each on the page."""
+"""/singles-day over HTTP (kuajing/web/singles_day.py): the campaign and its deals, the event
+stream of remaining units, the live screen, and the refusals a buyer can meet, each on the page."""
 
 import json
 import re
 import time
 
-import httpx
-
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.flash_sale.factories import create_campaign, create_deal
-from tests.web.test_buying import _csrf
+from tests.helpers import visitor
+from tests.web.factories import csrf_of, signed_in
 
 
 def _sale(api, operator_token, *, quantity=3):
@@ -19,10 +18,6 @@ def _sale(api, operator_token, *, quantity=3):
     campaign = create_campaign(api, operator_token, name="双11 网页测试")
     deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=quantity, per_buyer_limit=1)
     return campaign, deal
-
-
-def _as(api, buyer) -> httpx.Client:
-    return httpx.Client(base_url=str(api.base_url), timeout=30, cookies={"kj_session": buyer.token})
 
 
 def test_the_page_shows_the_campaign_its_deals_and_their_stock(api, operator_token):
@@ -50,9 +45,9 @@ def test_buying_a_unit_then_meeting_the_limit_and_the_risk_notice(api, operator_
     campaign, deal = _sale(api, operator_token)
     buyer = buyer_with_identity(api)
     path = f"/singles-day/deals/{deal['id']}/buy"
-    with _as(api, buyer) as browser:
+    with signed_in(api, buyer) as browser:
         page = browser.get(f"/singles-day?campaign={campaign['id']}")
-        form = {"csrf_token": _csrf(page), "campaign": campaign["id"]}
+        form = {"csrf_token": csrf_of(page), "campaign": campaign["id"]}
 
         no_notice = browser.post(path, data=form)
         assert no_notice.status_code == 422
@@ -67,9 +62,9 @@ def test_buying_a_unit_then_meeting_the_limit_and_the_risk_notice(api, operator_
     after = api.get(f"/api/v1/deals/{deal['id']}").json()
     assert (after["remaining"], after["reserved"]) == (2, 1)
 
-    with httpx.Client(base_url=str(api.base_url), timeout=30) as anonymous:
+    with visitor(api) as anonymous:
         page = anonymous.get(f"/singles-day?campaign={campaign['id']}")
-        answer = anonymous.post(path, data={"csrf_token": _csrf(page), "campaign": campaign["id"]})
+        answer = anonymous.post(path, data={"csrf_token": csrf_of(page), "campaign": campaign["id"]})
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/login?next=%2Fsingles-day%3Fcampaign%3D{campaign['id']}"
 

@@ -1,19 +1,16 @@
-"""The storefront's pages over HTTP: Chinese by default and English on request, search in both,
-the product page's yuan breakdown to the fen, and HTML (not JSON) for a page that is not there."""
+"""The storefront's pages (kuajing/web/storefront.py) over HTTP: Chinese by default and English
+on request, search in both, the product page's yuan breakdown to the fen (or none, for goods off
+the positive list), the seller's story in the buyer's language, and the featured sellers of every
+state."""
 
 import re
 import uuid
 
-import httpx
-
-from kuajing.seller.states import US_STATES
-from kuajing.web.us_states import NAMES, state_name
 from tests.auth.factories import seller_with_profile
 from tests.catalog.factories import create_product
+from tests.helpers import visitor
+from tests.web.factories import another_browser, listed_wine, page_text
 
-# DESIGN's wine, one bottle: $30.00 and $5.00 shipping at 7.1000 is ¥213.00 + ¥35.50. Wine's
-# consumption tax is 10% of (248.50 / 0.9) = 27.61, VAT 13% of (248.50 + 27.61) = 35.89, each
-# at 70% inside the CBEC limits: ¥19.33 and ¥25.13, so ¥44.46 of tax and ¥292.96 in all.
 ONE_WINE = {
     "goods": "¥213.00",
     "consumption_tax": "¥19.33",
@@ -21,22 +18,6 @@ ONE_WINE = {
     "freight": "¥35.50",
     "total": "¥292.96",
 }
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def _browser(api):
-    """A client with its own cookie jar: a language chosen here does not follow other tests."""
-    return httpx.Client(base_url=str(api.base_url), timeout=30)
-
-
-def _wine(api, **overrides):
-    seller = seller_with_profile(api, shipping_fee_cents=500, state="CA")
-    tag = uuid.uuid4().hex[:6]
-    title = {"en": f"Napa Cabernet {tag}", "zh": f"纳帕赤霞珠葡萄酒 {tag}"}
-    return create_product(api, seller, title=title, **overrides), tag
 
 
 def test_home_is_in_chinese_by_default_and_in_english_on_request(api):
@@ -50,7 +31,7 @@ def test_home_is_in_chinese_by_default_and_in_english_on_request(api):
     assert '<a href="/search?category=wine">葡萄酒</a>' in chinese.text
     assert "<dt>华盛顿州</dt>" in chinese.text  # sellers by state, the state named in Chinese
 
-    with _browser(api) as browser:
+    with another_browser(api) as browser:
         english = browser.get("/?lang=en")
         assert '<html lang="en">' in english.text
         assert '<a href="/search?category=wine">Wine</a>' in english.text
@@ -62,11 +43,11 @@ def test_home_is_in_chinese_by_default_and_in_english_on_request(api):
 
 
 def test_search_finds_a_wine_in_chinese_and_in_english_at_its_yuan_price(api):
-    wine, tag = _wine(api)
+    wine, tag = listed_wine(api)
     assert wine["landed"] == {"amount": 29296, "currency": "CNY"}  # the API's own figure
 
     chinese = api.get("/search", params={"q": f"葡萄酒 {tag}"})
-    with _browser(api) as browser:
+    with another_browser(api) as browser:
         english = browser.get("/search", params={"q": f"cabernet {tag}", "lang": "en"})
 
     for page, title in ((chinese, f"纳帕赤霞珠葡萄酒 {tag}"), (english, f"Napa Cabernet {tag}")):
@@ -78,14 +59,14 @@ def test_search_finds_a_wine_in_chinese_and_in_english_at_its_yuan_price(api):
 
 
 def test_the_product_page_shows_the_yuan_breakdown_to_the_fen_and_the_risk_notice(api):
-    wine, _tag = _wine(api)
+    wine, _tag = listed_wine(api)
     quote = api.post("/api/v1/quotes", json={"lines": [{"product_id": wine["id"], "quantity": 1}]}).json()
     assert quote["total"] == {"amount": 29296, "currency": "CNY"}
 
     page = api.get(f"/products/{wine['id']}")
 
     assert page.status_code == 200
-    text = _text(page.text)
+    text = page_text(page.text)
     assert f"商品 {ONE_WINE['goods']}" in text
     assert f"消费税 {ONE_WINE['consumption_tax']}" in text
     assert f"进口增值税 {ONE_WINE['vat']}" in text
@@ -97,44 +78,56 @@ def test_the_product_page_shows_the_yuan_breakdown_to_the_fen_and_the_risk_notic
     assert "品名 纳帕谷赤霞珠干红葡萄酒" in text  # the Chinese electronic label
     assert "跨境电商消费风险告知" in text
 
-    with _browser(api) as browser:
-        english = _text(browser.get(f"/products/{wine['id']}?lang=en").text)
+    with another_browser(api) as browser:
+        english = page_text(browser.get(f"/products/{wine['id']}?lang=en").text)
     assert "Total CN¥292.96" in english
     assert "Cross-border shopping risk notice" in english
     assert "Sold and shipped by Test Winery LLC, California, USA" in english
 
 
-def test_pages_that_are_not_there_are_html_in_the_pages_language_and_the_api_stays_json(api):
-    for path, status in (("/products/2000000000", 404), ("/products/abc", 404), ("/no-such-page", 404)):
-        page = api.get(path)
-        assert page.status_code == status, path
-        assert page.headers["content-type"].startswith("text/html"), path
-        assert "<h1>页面不存在</h1>" in page.text, path
-    with _browser(api) as browser:
-        assert "<h1>Page not found</h1>" in browser.get("/no-such-page?lang=en").text
+def test_goods_off_the_positive_list_show_no_yuan_price_on_their_page(api):
+    seller = seller_with_profile(api)
+    firearm_part = create_product(api, seller, hs_code="9305.10", category="other")
 
-    long_query = api.get("/search", params={"q": "x" * 101})
-    assert (long_query.status_code, long_query.headers["content-type"][:9]) == (400, "text/html")
+    page = api.get(f"/products/{firearm_part['id']}")
 
-    api_miss = api.get("/api/v1/no-such-thing")
-    assert api_miss.status_code == 404
-    assert api_miss.headers["content-type"] == "application/problem+json"
-    assert api_miss.json()["code"] == "not_found"
+    assert page.status_code == 200
+    assert "该商品暂时无法以人民币定价。" in page.text
+    assert 'class="total"' not in page.text and 'action="/cart"' not in page.text
 
 
-def test_every_asset_is_served_by_the_app(api):
-    css = api.get("/static/kuajing.css")
-    assert css.status_code == 200
-    assert css.headers["content-type"].startswith("text/css")
-    wine, _tag = _wine(api)
-    for path in ("/", "/search?q=wine", f"/products/{wine['id']}"):
-        html = api.get(path).text
-        assert not re.search(r'(src|href)="(https?:)?//', html), path  # nothing from another host
+def test_buyers_read_the_sellers_story_on_the_product_page_in_their_language(api):
+    seller = seller_with_profile(api, state="VT")
+    body = {
+        "legal_name": "Maple Story LLC",
+        "us_state": "VT",
+        "employees": 4,
+        "shipping_fee": {"amount": 500, "currency": "USD"},
+    }
+    told = {"en": "Goat milk lotion from our farm.", "zh": "来自我们农场的羊奶乳液。"}
+    assert (
+        api.put("/api/v1/seller/profile", json={**body, "story": told}, headers=seller.headers).status_code
+        == 200
+    )
+    wine = create_product(api, seller)
+    with visitor(api) as browser:
+        chinese = browser.get(f"/products/{wine['id']}")
+        assert '<h2 id="story">关于Maple Story LLC</h2>' in chinese.text
+        assert "<p>来自我们农场的羊奶乳液。</p>" in chinese.text
+        english = browser.get(f"/products/{wine['id']}?lang=en")
+        assert '<h2 id="story">About Maple Story LLC</h2>' in english.text
+        assert "<p>Goat milk lotion from our farm.</p>" in english.text
 
+        # only an English story: the Chinese page shows it, marked as English for screen readers
+        only_en = {**body, "story": {"en": "Goat milk lotion from our farm.", "zh": ""}}
+        assert api.put("/api/v1/seller/profile", json=only_en, headers=seller.headers).status_code == 200
+        fallback = browser.get(f"/products/{wine['id']}?lang=zh")
+        assert '<p lang="en">Goat milk lotion from our farm.</p>' in fallback.text
 
-def test_every_state_a_seller_may_name_has_a_name_in_both_languages():
-    assert set(NAMES) == set(US_STATES)
-    assert (state_name("WA", "zh_CN"), state_name("WA", "en")) == ("华盛顿州", "Washington")
+        cleared = {**body, "story": {"en": "", "zh": ""}}
+        none = api.put("/api/v1/seller/profile", json=cleared, headers=seller.headers)
+        assert none.status_code == 200
+        assert 'id="story"' not in browser.get(f"/products/{wine['id']}").text
 
 
 def test_the_home_page_features_the_sellers_of_every_state_those_listing_most_first(api):

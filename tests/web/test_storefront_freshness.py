@@ -4,7 +4,12 @@ worker that made it, and within that bound in any other worker; what is the visi
 CSRF token, who is signed in, the language) is never kept, so it never reaches another visitor.
 
 The second-worker tests wait for the bound on purpose: they poll a second server process on the
-same database until the new price shows, and fail if the old one outlives the bound."""
+same database until the new price shows, and fail if the old one outlives the bound.
+
+Every test here runs against the live server (`live_api`): the in-process app keeps nothing
+(read_cache_seconds=0), so only a server with the default one-second read cache has snapshots to
+forget on its own writes, to share between visitors, or to outlive a write made in another
+worker."""
 
 import re
 import time
@@ -34,7 +39,7 @@ AT_10_USD_SHIPPING = ("¥334.81", "¥50.81", "¥71.00")  # 213.00 + 71.00; tax 2
 @pytest.fixture(scope="module")
 def second_worker(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Another server process on the test database: a worker whose snapshots the writes made
-    through `api` cannot forget."""
+    through `live_api` cannot forget."""
     live = start_server(
         database_url,
         tmp_path_factory.mktemp("second-worker") / "server.log",
@@ -86,30 +91,34 @@ def _follows(fetch: Callable[[], object], *, old: object, new: object, since: fl
         time.sleep(0.05)
 
 
-def _set_fx(api: httpx.Client, operator_token: str, rate: str) -> float:
-    response = api.put(
+def _set_fx(live_api: httpx.Client, operator_token: str, rate: str) -> float:
+    response = live_api.put(
         "/api/v1/fx-rates/USD-CNY", json={"rate": rate}, headers={"Authorization": f"Bearer {operator_token}"}
     )
     assert response.status_code == 200, response.text
     return time.monotonic()
 
 
-def _wine(api: httpx.Client) -> tuple[dict, str, Account]:
+def _wine(live_api: httpx.Client) -> tuple[dict, str, Account]:
     """A $30.00 wine from a seller charging $5.00 shipping, and a search that finds only it."""
-    seller = seller_with_profile(api)
+    seller = seller_with_profile(live_api)
     tag = uuid.uuid4().hex[:6]
-    wine = create_product(api, seller, title={"en": f"Napa Cabernet {tag}", "zh": f"纳帕赤霞珠葡萄酒 {tag}"})
+    wine = create_product(
+        live_api, seller, title={"en": f"Napa Cabernet {tag}", "zh": f"纳帕赤霞珠葡萄酒 {tag}"}
+    )
     return wine, f"葡萄酒 {tag}", seller
 
 
-def _another_wine(api: httpx.Client, seller: Account, q: str) -> dict:
+def _another_wine(live_api: httpx.Client, seller: Account, q: str) -> dict:
     """A second $30.00 wine that the search `q` finds too."""
     tag = q.split()[1]
-    return create_product(api, seller, title={"en": f"Sonoma Merlot {tag}", "zh": f"索诺玛梅洛葡萄酒 {tag}"})
+    return create_product(
+        live_api, seller, title={"en": f"Sonoma Merlot {tag}", "zh": f"索诺玛梅洛葡萄酒 {tag}"}
+    )
 
 
-def _reprice(api: httpx.Client, seller: Account, product_id: int, cents: int) -> float:
-    patched = api.patch(
+def _reprice(live_api: httpx.Client, seller: Account, product_id: int, cents: int) -> float:
+    patched = live_api.patch(
         f"/api/v1/products/{product_id}",
         json={"price": {"amount": cents, "currency": "USD"}},
         headers=seller.headers,
@@ -118,42 +127,42 @@ def _reprice(api: httpx.Client, seller: Account, product_id: int, cents: int) ->
     return time.monotonic()
 
 
-def test_the_worker_that_takes_a_new_fx_rate_shows_it_on_the_next_page(api, operator_token):
+def test_the_worker_that_takes_a_new_fx_rate_shows_it_on_the_next_page(live_api, operator_token):
     # given a wine whose search card and page this worker has just shown at 7.1000
-    wine, q, _seller = _wine(api)
-    assert _card(api, q, wine["id"]) == AT_7_1
-    assert _product_total(api, wine["id"]) == AT_7_1[0]
+    wine, q, _seller = _wine(live_api)
+    assert _card(live_api, q, wine["id"]) == AT_7_1
+    assert _product_total(live_api, wine["id"]) == AT_7_1[0]
 
     # when the operator sets 7.2000 through this worker
-    _set_fx(api, operator_token, "7.2000")
+    _set_fx(live_api, operator_token, "7.2000")
 
     # then its very next pages show the new prices, no wait
     try:
-        assert _card(api, q, wine["id"]) == AT_7_2
-        assert _product_total(api, wine["id"]) == AT_7_2[0]
+        assert _card(live_api, q, wine["id"]) == AT_7_2
+        assert _product_total(live_api, wine["id"]) == AT_7_2[0]
     finally:
-        _set_fx(api, operator_token, EXAMPLE_FX_RATE)
-    assert _card(api, q, wine["id"]) == AT_7_1
+        _set_fx(live_api, operator_token, EXAMPLE_FX_RATE)
+    assert _card(live_api, q, wine["id"]) == AT_7_1
 
 
-def test_a_seller_s_edits_show_on_the_next_page_of_the_worker_that_saved_them(api):
+def test_a_seller_s_edits_show_on_the_next_page_of_the_worker_that_saved_them(live_api):
     # given a wine this worker has shown, found by a search it has just answered
-    wine, q, seller = _wine(api)
-    assert _card(api, q, wine["id"]) == AT_7_1
-    assert _product_total(api, wine["id"]) == AT_7_1[0]
+    wine, q, seller = _wine(live_api)
+    assert _card(live_api, q, wine["id"]) == AT_7_1
+    assert _product_total(live_api, wine["id"]) == AT_7_1[0]
 
     # a new price
-    _reprice(api, seller, wine["id"], 4000)
-    assert _card(api, q, wine["id"]) == AT_40_USD
-    assert _product_total(api, wine["id"]) == AT_40_USD[0]
+    _reprice(live_api, seller, wine["id"], 4000)
+    assert _card(live_api, q, wine["id"]) == AT_40_USD
+    assert _product_total(live_api, wine["id"]) == AT_40_USD[0]
 
     # a second product the same search finds
-    second = _another_wine(api, seller, q)
-    assert _card(api, q, second["id"]) == AT_7_1
+    second = _another_wine(live_api, seller, q)
+    assert _card(live_api, q, second["id"]) == AT_7_1
 
     # a new shipping fee and a new name
     tag = q.split()[1]
-    profile = api.put(
+    profile = live_api.put(
         "/api/v1/seller/profile",
         json={
             "legal_name": f"Renamed Winery {tag} LLC",
@@ -164,46 +173,48 @@ def test_a_seller_s_edits_show_on_the_next_page_of_the_worker_that_saved_them(ap
         headers=seller.headers,
     )
     assert profile.status_code == 200, profile.text
-    assert _card(api, q, second["id"]) == AT_10_USD_SHIPPING
-    assert _product_total(api, second["id"]) == AT_10_USD_SHIPPING[0]
-    assert f'<span class="seller">Renamed Winery {tag} LLC</span>' in api.get("/").text
+    assert _card(live_api, q, second["id"]) == AT_10_USD_SHIPPING
+    assert _product_total(live_api, second["id"]) == AT_10_USD_SHIPPING[0]
+    assert f'<span class="seller">Renamed Winery {tag} LLC</span>' in live_api.get("/").text
 
 
-def test_another_worker_shows_a_new_fx_rate_within_the_read_cache_bound(api, operator_token, second_worker):
+def test_another_worker_shows_a_new_fx_rate_within_the_read_cache_bound(
+    live_api, operator_token, second_worker
+):
     # given a wine the second worker has just shown at 7.1000
-    wine, q, _seller = _wine(api)
+    wine, q, _seller = _wine(live_api)
     with _client(second_worker.url) as other:
         assert _card(other, q, wine["id"]) == AT_7_1
         assert _product_total(other, wine["id"]) == AT_7_1[0]
 
         # when the operator sets 7.2000 through the first worker
-        since = _set_fx(api, operator_token, "7.2000")
+        since = _set_fx(live_api, operator_token, "7.2000")
 
         # then the second worker's search card and product page follow within the bound
         try:
             _follows(lambda: _card(other, q, wine["id"]), old=AT_7_1, new=AT_7_2, since=since)
             _follows(lambda: _product_total(other, wine["id"]), old=AT_7_1[0], new=AT_7_2[0], since=since)
         finally:
-            since = _set_fx(api, operator_token, EXAMPLE_FX_RATE)
+            since = _set_fx(live_api, operator_token, EXAMPLE_FX_RATE)
         _follows(lambda: _card(other, q, wine["id"]), old=AT_7_2, new=AT_7_1, since=since)
 
 
 def test_another_worker_shows_a_seller_s_new_price_and_product_within_the_read_cache_bound(
-    api, second_worker
+    live_api, second_worker
 ):
     # given a wine the second worker has just shown, found by a search it has just answered
-    wine, q, seller = _wine(api)
+    wine, q, seller = _wine(live_api)
     with _client(second_worker.url) as other:
         assert _card(other, q, wine["id"]) == AT_7_1
         assert _product_total(other, wine["id"]) == AT_7_1[0]
 
         # a new price, saved through the first worker
-        since = _reprice(api, seller, wine["id"], 4000)
+        since = _reprice(live_api, seller, wine["id"], 4000)
         _follows(lambda: _card(other, q, wine["id"]), old=AT_7_1, new=AT_40_USD, since=since)
         _follows(lambda: _product_total(other, wine["id"]), old=AT_7_1[0], new=AT_40_USD[0], since=since)
 
         # a second product the same search finds
-        second = _another_wine(api, seller, q)
+        second = _another_wine(live_api, seller, q)
         since = time.monotonic()
         _follows(
             lambda: f'<a href="/products/{second["id"]}">' in other.get("/search", params={"q": q}).text,
@@ -213,9 +224,9 @@ def test_another_worker_shows_a_seller_s_new_price_and_product_within_the_read_c
         )
 
 
-def test_a_visitor_s_csrf_token_never_reaches_another_visitor(api):
-    wine, _q, _seller = _wine(api)
-    with _client(str(api.base_url)) as first, _client(str(api.base_url)) as second:
+def test_a_visitor_s_csrf_token_never_reaches_another_visitor(live_api):
+    wine, _q, _seller = _wine(live_api)
+    with _client(str(live_api.base_url)) as first, _client(str(live_api.base_url)) as second:
         for browser in (first, second):
             browser.get("/")  # the first page sets the browser's CSRF cookie
         tokens = {browser: browser.cookies["kj_csrf"] for browser in (first, second)}
@@ -230,10 +241,10 @@ def test_a_visitor_s_csrf_token_never_reaches_another_visitor(api):
                 assert "set-cookie" not in page.headers  # and keeps it
 
 
-def test_a_signed_in_visitor_s_header_never_reaches_another_visitor(api):
-    wine, q, _seller = _wine(api)
-    buyer = register(api, "buyer", name="李娜")
-    with _client(str(api.base_url)) as signed_in, _client(str(api.base_url)) as anonymous:
+def test_a_signed_in_visitor_s_header_never_reaches_another_visitor(live_api):
+    wine, q, _seller = _wine(live_api)
+    buyer = register(live_api, "buyer", name="李娜")
+    with _client(str(live_api.base_url)) as signed_in, _client(str(live_api.base_url)) as anonymous:
         signed_in.cookies.set("kj_session", buyer.token)
         for path, params in (("/", {}), ("/search", {"q": q}), (f"/products/{wine['id']}", {})):
             for _ in range(2):
@@ -243,10 +254,10 @@ def test_a_signed_in_visitor_s_header_never_reaches_another_visitor(api):
                 assert 'action="/logout"' not in theirs and '<a href="/login">' in theirs, path
 
 
-def test_each_visitor_gets_the_page_in_their_own_language(api):
-    wine, _q, _seller = _wine(api)
+def test_each_visitor_gets_the_page_in_their_own_language(live_api):
+    wine, _q, _seller = _wine(live_api)
     tag = wine["title"]["en"].split()[-1]
-    with _client(str(api.base_url)) as english, _client(str(api.base_url)) as chinese:
+    with _client(str(live_api.base_url)) as english, _client(str(live_api.base_url)) as chinese:
         english.get("/?lang=en")  # the choice is kept in the browser's cookie
         for _ in range(2):
             page = english.get(f"/products/{wine['id']}").text
@@ -255,14 +266,3 @@ def test_each_visitor_gets_the_page_in_their_own_language(api):
             page = chinese.get(f"/products/{wine['id']}").text
             assert '<html lang="zh-CN">' in page and f"<h1>纳帕赤霞珠葡萄酒 {tag}</h1>" in page
             assert '<td class="total">¥292.96</td>' in page
-
-
-def test_goods_off_the_positive_list_show_no_yuan_price_on_their_page(api):
-    seller = seller_with_profile(api)
-    firearm_part = create_product(api, seller, hs_code="9305.10", category="other")
-
-    page = api.get(f"/products/{firearm_part['id']}")
-
-    assert page.status_code == 200
-    assert "该商品暂时无法以人民币定价。" in page.text
-    assert 'class="total"' not in page.text and 'action="/cart"' not in page.text

@@ -1,0 +1,103 @@
+"""The Redis stock's Lua script, on the shared Redis (a key prefix per test) and the test
+database: its verdicts and the contract's 409 codes they map to, and a give-back that returns
+units once. Live: each test drives its own ledger on the committed database, in its own event
+loop."""
+
+import asyncio
+import time
+
+import pytest
+
+from kuajing.stock_ledger.redis_ledger import refusal_for
+from kuajing.stock_ledger.redis_stock import BUYER_LIMIT, ENDED, NOT_STARTED, SOLD_OUT, TAKEN
+from tests.auth.factories import bulk_buyers_with_identity
+from tests.flash_sale.factories import wine_deal_of
+from tests.stock_ledger.redis_factories import prepared, redis_ledger
+from tests.stock_ledger.redis_servers import delete_prefix, new_prefix
+
+
+@pytest.fixture
+def prefix(redis_url):
+    prefix = new_prefix()
+    yield prefix
+    delete_prefix(redis_url, prefix)
+
+
+def test_lua_verdicts_map_to_the_contracts_409_codes(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    deal = wine_deal_of(live_api, operator_token, 2, per_buyer_limit=1)
+    first, second, third = bulk_buyers_with_identity(database_url, 3)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            (attempt,) = await prepared(ledger.database, deal["id"], [first])
+            await ledger.reload(deal["id"])
+            facts = attempt.deal
+            starts = int(facts.starts_at.timestamp() * 1000)
+            ends = int(facts.ends_at.timestamp() * 1000)
+
+            async def take(buyer, now_ms):
+                verdict, _entry = await ledger.stock.take(
+                    deal["id"],
+                    0,
+                    now_ms=now_ms,
+                    buyer_id=buyer.id,
+                    quantity=1,
+                    token=f"0.{now_ms}",
+                    payload="{}",
+                )
+                return verdict
+
+            during = starts + 1000
+            return [
+                await take(first, starts - 1),
+                await take(first, ends),
+                await take(first, during),
+                await take(first, during),
+                await take(second, during),
+                await take(third, during),
+            ], facts
+
+    verdicts, facts = asyncio.run(run())
+
+    assert verdicts == [NOT_STARTED, ENDED, TAKEN, BUYER_LIMIT, TAKEN, SOLD_OUT]
+    errors = [refusal_for(facts, verdict) for verdict in (NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT)]
+    assert [(error.status, error.code) for error in errors] == [
+        (409, "not_started"),
+        (409, "ended"),
+        (409, "buyer_limit_reached"),
+        (409, "sold_out"),
+    ]
+
+
+def test_a_give_back_returns_units_once(live_api, operator_token, database_url, redis_url, prefix):
+    deal = wine_deal_of(live_api, operator_token, 5, per_buyer_limit=2)
+    (buyer,) = bulk_buyers_with_identity(database_url, 1)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            await ledger.reload(deal["id"])
+            _verdict, entry_id = await ledger.stock.take(
+                deal["id"],
+                0,
+                now_ms=int(time.time() * 1000),
+                buyer_id=buyer.id,
+                quantity=2,
+                token="0.t",
+                payload="{}",
+            )
+            taken = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
+            gave = [
+                await ledger.stock.give_back(deal["id"], 0, entry_id=entry_id, buyer_id=buyer.id, quantity=2)
+                for _ in range(3)
+            ]
+            after = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
+            return taken, gave, after, await ledger.stock.entries(deal["id"], 0)
+
+    taken, gave, after, entries = asyncio.run(run())
+
+    assert taken == (3, {buyer.id: 2})
+    assert gave == [True, False, False]
+    assert after == (5, {})
+    assert entries == []

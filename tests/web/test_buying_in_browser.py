@@ -1,0 +1,64 @@
+"""What a buyer does in the pages of kuajing/web/buying.py, in a real browser (chromium), click by
+click, against the live server (the `page` fixture of tests/web/conftest.py)."""
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.auth.factories import new_id_number, seller_with_profile
+from tests.catalog.factories import create_product
+
+
+def test_a_buyer_searches_for_wine_checks_out_with_identity_pays_and_sees_the_order_paid(live_api, page):
+    # given a $30.00 wine with $5.00 shipping at FX 7.1000: ¥292.96 a bottle, tax included
+    seller = seller_with_profile(live_api, shipping_fee_cents=500)
+    tag = uuid.uuid4().hex[:6]
+    create_product(live_api, seller, title={"en": f"Napa Cabernet {tag}", "zh": f"纳帕赤霞珠葡萄酒 {tag}"})
+
+    # a new buyer registers
+    page.goto("/register")
+    page.get_by_label("姓名").fill("李娜")
+    page.get_by_label("邮箱").fill(f"browser-{tag}@kuajing.test")
+    page.get_by_label("密码").fill("a long browser password")
+    page.get_by_role("button", name="注册").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+    # searches 葡萄酒, opens the wine and adds it to the cart
+    page.get_by_label("搜索商品").fill(f"葡萄酒 {tag}")
+    page.get_by_label("搜索商品").press("Enter")
+    page.get_by_role("link", name=f"纳帕赤霞珠葡萄酒 {tag}").click()
+    assert page.locator("td.total").inner_text() == "¥292.96"
+    page.get_by_role("button", name="加入购物车").click()
+    page.get_by_role("link", name="结算此订单").click()
+
+    # the ID number is checked as it is typed: a wrong check digit is flagged before sending
+    id_number = new_id_number()
+    wrong = id_number[:17] + ("0" if id_number[17] != "0" else "1")
+    id_box = page.get_by_label("居民身份证号码")
+    id_box.fill(wrong)
+    expect(id_box).to_have_attribute("aria-invalid", "true")
+    assert id_box.evaluate("input => input.validity.valid") is False
+    expect(page.locator("#identity_id_number-live")).to_contain_text("不是有效的")
+    id_box.fill(id_number)
+    expect(id_box).to_have_attribute("aria-invalid", "false")
+    assert id_box.evaluate("input => input.validity.valid") is True
+
+    page.get_by_label("真实姓名").fill("李娜")
+    page.get_by_label("收货人").fill("李娜")
+    page.get_by_label("手机号码").fill("13800138000")
+    page.get_by_label("省份").fill("上海市")
+    page.get_by_label("城市").fill("上海市")
+    page.get_by_label("区县").fill("浦东新区")
+    page.get_by_label("详细地址").fill("世纪大道 100 号")
+    page.get_by_label("我已阅读并同意以上风险告知。").check()
+    page.get_by_role("button", name="提交订单").click()
+
+    # pays in the sandbox and sees the order paid, at the right yuan total
+    page.wait_for_url(re.compile(r"/orders/\d+$"))
+    assert page.locator("[data-status]").get_attribute("data-status") == "pending_payment"
+    page.get_by_role("button", name=re.compile("支付 ¥292.96")).click()
+    page.wait_for_selector('[data-status="paid"]')
+    assert page.locator("[data-status]").inner_text() == "已支付"
+    assert page.locator("td.total").inner_text() == "¥292.96"
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
