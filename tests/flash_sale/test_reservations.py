@@ -11,6 +11,7 @@ from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product, stock_of
 from tests.flash_sale.factories import Ledger, annual_used, create_campaign, create_deal, ledger_of, purchase
 from tests.live import start_server
+from tests.order.factories import wait_for_status
 
 TTL_SECONDS = 3
 
@@ -28,16 +29,6 @@ def short_ttl_api(database_url, tmp_path_factory):
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
     server.stop()
-
-
-def wait_for_status(api, order_id, headers, status, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        current = api.get(f"/api/v1/orders/{order_id}", headers=headers).json()["status"]
-        if current == status:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"order {order_id} is {current}, not {status}, after {timeout} s")
 
 
 # Live: the expiry sweeper is a background loop of a server with a 3-second reservation TTL.

@@ -2,7 +2,6 @@
 give back their stock and yearly room. One sweep: each due order is expired in its own
 transaction, so one it cannot expire is skipped, not allowed to hold back the orders due after it."""
 
-import time
 from datetime import timedelta
 
 import httpx
@@ -19,7 +18,7 @@ from tests.compliance.factories import add_rows, tax_row
 from tests.flash_sale.factories import create_campaign, create_deal, purchase
 from tests.helpers import Target, in_db
 from tests.live import start_server
-from tests.order.factories import place
+from tests.order.factories import place, wait_for_status
 
 # Long enough that each test's checks before expiry finish first even on a loaded CI machine.
 TTL_SECONDS = 5
@@ -38,16 +37,6 @@ def short_ttl_api(database_url, tmp_path_factory):
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
     server.stop()
-
-
-def wait_for_status(api, order_id, headers, status, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        current = api.get(f"/api/v1/orders/{order_id}", headers=headers).json()["status"]
-        if current == status:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"order {order_id} is {current}, not {status}, after {timeout} s")
 
 
 def test_an_unpaid_order_expires_and_returns_its_stock(live_api, short_ttl_api):

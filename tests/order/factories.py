@@ -1,3 +1,4 @@
+import time
 from typing import Any
 
 import httpx
@@ -33,3 +34,14 @@ def order_ids(api: httpx.Client, account: Account) -> list[int]:
     response = api.get("/api/v1/orders", params={"limit": 100}, headers=account.headers)
     assert response.status_code == 200, response.text
     return [order["id"] for order in response.json()["items"]]
+
+
+def wait_for_status(api, order_id, headers, status, timeout=30.0):
+    """Wait until the order is in `status` (a background loop moves it), at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = api.get(f"/api/v1/orders/{order_id}", headers=headers).json()["status"]
+        if current == status:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"order {order_id} is {current}, not {status}, after {timeout} s")
