@@ -3,6 +3,7 @@ reference data shipped in the package, and build the runtime (the parts every do
 life of the process)."""
 
 import asyncio
+import logging
 
 from kuajing import migrations
 from kuajing.auth.passwords import Passwords
@@ -24,12 +25,15 @@ from kuajing.runtime import Runtime
 from kuajing.settings import Settings
 from kuajing.stock_ledger import setup as stock_ledger_setup
 
+log = logging.getLogger(__name__)
+
 
 async def _sync(database_url: str) -> dict[str, int]:
     database = Database(database_url)
     try:
         async with database.transaction(write=True) as session:
-            added = await compliance_service.sync_packaged_rules(session)
+            # before any server starts: no process holds a rule book yet
+            added = await compliance_service.sync_packaged_rules(session, rules=None)
             added["jobs_ratios"] = await impact_service.sync_packaged_ratios(session)
         return added
     finally:
@@ -44,9 +48,14 @@ def prepare_database(database_url: str) -> dict[str, int]:
 
 def build_runtime(settings: Settings, database: Database | None = None) -> Runtime:
     """Every part a process keeps, sized by `settings`: the snapshots and loaders the domains
-    own, the stock ledger, and the contexts the purchase and fulfillment flows run in. Call it
-    inside the event loop the process runs (the loaders and the ledger belong to it); close the
-    runtime at shutdown."""
+    own, the stock ledger, and the contexts the purchase and fulfillment flows run in. Its parts
+    bind to the event loop that first uses them (one loop per process); close the runtime at
+    shutdown."""
+    if settings.password_hash_profile == "cheapest":
+        log.warning(
+            "KUAJING_PASSWORD_HASH_PROFILE=cheapest: passwords hashed now protect nothing (a setting "
+            "for test runs); each is hashed again at its next sign-in once the profile is changed back"
+        )
     database = database or Database(settings.database_url, pool_size=settings.db_pool_size)
     runtime = Runtime(settings, database)
     runtime.add(TokenCache(settings.auth_cache_seconds))

@@ -51,9 +51,6 @@ class Runtime:
                 f"the runtime holds no {kind.__name__}; add it where the runtime is built"
             ) from None
 
-    def parts(self) -> list[object]:
-        return list(self._parts.values())
-
     async def close(self, *, database: bool = True) -> None:
         """Close every part, the database last (unless `database` is False: a test's runtime
         on a database that outlives it)."""
@@ -85,10 +82,6 @@ def part(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
     return get
 
 
-async def _runtime(request: Request) -> Runtime:
-    return runtime_of(request)
-
-
 async def _settings(request: Request) -> Settings:
     return runtime_of(request).settings
 
@@ -108,7 +101,6 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DatabaseDep = Annotated[Database, Depends(_database)]
 # scope="function": the commit runs before the response is sent, so a client never sees a

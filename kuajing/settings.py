@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     rules_cache_seconds: float = Field(default=60, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
     # argon2's parameters for new password hashes (auth.passwords.PROFILES). "cheapest" is for
-    # test runs only, which hash hundreds of passwords: it protects nothing.
+    # test runs only, which hash hundreds of passwords: it protects nothing, a process started
+    # with it says so in its log, and a hash made under it is made again at its next sign-in once
+    # the profile is changed back.
     password_hash_profile: Literal["rfc_9106_low_memory", "rfc_9106_high_memory", "cheapest"] = (
         "rfc_9106_low_memory"
     )

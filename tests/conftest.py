@@ -36,12 +36,22 @@ EXAMPLE_FX_RATE = "7.1000"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "once: one database pass is enough (the subject does not depend on the database, or a "
-        "backend raced once); CI runs it in the SQLite pass only",
+        "once: the subject does not depend on the database; CI runs it in the SQLite pass only",
     )
 
 
+LIVE_FIXTURES = {"server", "live_api", "database_url"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Files with live tests (servers, races, subprocesses: the long ones) first, so pytest-xdist
+    # hands them out while every worker is free and the short in-process files fill in after,
+    # rather than one worker finishing a race alone at the end.
+    def fixtures(item: pytest.Item) -> set[str]:
+        return set(getattr(item, "fixturenames", ()))
+
+    live_files = {item.path for item in items if fixtures(item) & LIVE_FIXTURES}
+    items.sort(key=lambda item: item.path not in live_files)
     # .ci/run's second pass (PostgreSQL) sets this: what does not depend on the database ran in
     # the first pass already.
     if os.environ.get("KUAJING_TEST_SKIP_ONCE") == "1":

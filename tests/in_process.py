@@ -41,16 +41,24 @@ class RollbackDatabase(Database):
 
     async def begin_test(self) -> None:
         if self._connection is None:
-            self._connection = await self.engine.connect()
+            # On SQLite the test's transaction starts as a write one (BEGIN IMMEDIATE), as the
+            # app's write transactions do: a read snapshot taken first could not be upgraded to a
+            # write after another connection (the live server's) committed meanwhile.
+            connection = await self.engine.connect()
+            self._connection = await connection.execution_options(kuajing_write=True)
             self._joined = async_sessionmaker(
                 bind=self._connection, join_transaction_mode="create_savepoint", expire_on_commit=False
             )
         self._outer = await self._connection.begin()
 
     async def end_test(self) -> None:
-        if self._outer is not None and self._outer.is_active:
-            await self._outer.rollback()
-        self._outer = None
+        outer, self._outer = self._outer, None
+        if outer is None:  # committed on purpose (commit_test), or never begun
+            return
+        # Something ended the test's transaction (a commit that escaped its savepoint): what it
+        # wrote would outlive the test. Say so rather than leak it into the next one.
+        assert outer.is_active, "the test's transaction was ended inside the test"
+        await outer.rollback()
 
     async def commit_test(self) -> None:
         """Keep what the transaction wrote: for the session's own setup, never for a test."""
@@ -64,6 +72,7 @@ class RollbackDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        # `write` changes nothing here: the test's transaction already holds the write lock
         assert self._joined is not None and self._outer is not None, "no test transaction is open"
         async with self._session(self._joined) as session:
             yield session
@@ -148,15 +157,15 @@ class InProcessApp:
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
-    """The settings the in-process app runs with: nothing cached between requests beyond what a
-    request itself keeps (a test sees its own writes at once), no background loop, and customs
-    files under the test's temporary folder."""
+    """The settings the in-process app runs with, those the live test server has: the storefront's
+    snapshots at their production bound (KUAJING_READ_CACHE_SECONDS, 1 s), so a write that fails
+    to forget what it changed shows as a stale answer; rule rows and tokens that tests write
+    straight to the database seen at once; no background loop."""
     return Settings(
         database_url=database_url,
         sweep_interval_seconds=0,
         customs_exchange_interval_seconds=0,
         auth_cache_seconds=0,
-        read_cache_seconds=0,
         rules_cache_seconds=0,
         password_hash_profile="cheapest",  # hundreds of accounts: argon2's default costs 0.14 s each
         **overrides,

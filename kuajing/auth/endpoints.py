@@ -53,8 +53,9 @@ async def token(request: Request, body: TokenIn, passwords: PasswordsDep) -> Tok
     async with database.transaction(write=False) as session:
         user = await service.find_user(session, email=body.email)
     user = await service.check_password(passwords, user, password=body.password)
+    rehashed = await service.upgraded_hash(passwords, user, password=body.password)
     async with database.transaction(write=True) as session:
-        issued = await service.issue_token(session, user=user)
+        issued = await service.issue_token(session, user=user, new_password_hash=rehashed)
     return TokenOut(token=issued)
 
 

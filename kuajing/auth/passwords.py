@@ -74,6 +74,11 @@ class Passwords:
 
         return await asyncio.to_thread(_verify)
 
+    def outdated(self, password_hash: str) -> bool:
+        """Whether the hash was made with other parameters than this process's (a profile
+        changed since): it is made again at the next sign-in."""
+        return self._hasher.check_needs_rehash(password_hash)
+
     async def decoy(self) -> str:
         """A hash to verify against when the account does not exist, so timing reveals nothing."""
         if self._decoy is None:

@@ -22,6 +22,10 @@ async def add_user(session: AsyncSession, user: User) -> User:
     return user
 
 
+async def set_password_hash(session: AsyncSession, *, user_id: int, password_hash: str) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
+
+
 async def add_token(session: AsyncSession, *, user_id: int, token_hash: str, now: datetime) -> None:
     session.add(ApiToken(user_id=user_id, token_hash=token_hash, created_at=now))
     await session.flush()

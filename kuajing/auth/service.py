@@ -54,7 +54,20 @@ async def create_user(
     return user
 
 
-async def issue_token(session: AsyncSession, *, user: User) -> str:
+async def upgraded_hash(passwords: Passwords, user: User, *, password: str) -> str | None:
+    """A new hash of the password just checked, when the user's was made with other argon2
+    parameters than the process's (a profile changed since, a weak one undone); None when it is
+    current. No database: callers run it with no transaction open, then issue_token stores it."""
+    if not passwords.outdated(user.password_hash):
+        return None
+    return await passwords.hash(password)
+
+
+async def issue_token(session: AsyncSession, *, user: User, new_password_hash: str | None = None) -> str:
+    """A new bearer token for the user; with `new_password_hash` (upgraded_hash), the user's
+    password hash is replaced in the same transaction."""
+    if new_password_hash is not None:
+        await repository.set_password_hash(session, user_id=user.id, password_hash=new_password_hash)
     token = new_token()
     await repository.add_token(session, user_id=user.id, token_hash=digest(token), now=utcnow())
     return token

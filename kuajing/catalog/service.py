@@ -193,13 +193,20 @@ async def find_by_sku(session: AsyncSession, *, seller_id: int, sku: str) -> Pro
     return await repository.get_by_sku(session, seller_id=seller_id, sku=sku)
 
 
-async def owned_product(session: AsyncSession, *, seller_id: int, product_id: int) -> Product:
-    """The seller's own product, or why not: it does not exist, or another seller lists it."""
+async def owned_product(
+    session: AsyncSession,
+    *,
+    seller_id: int,
+    product_id: int,
+    refusal: str = "Only the seller who lists a product may change it.",
+) -> Product:
+    """The seller's own product, or why not: it does not exist, or another seller lists it
+    (NotYourProduct, saying `refusal`)."""
     product = await repository.get_product(session, product_id)
     if product is None:
         raise ProductNotFound(message=f"No product {product_id}.")
     if product.seller_id != seller_id:
-        raise NotYourProduct(message="Only the seller who lists a product may change it or offer it.")
+        raise NotYourProduct(message=refusal)
     return product
 
 

@@ -2,12 +2,14 @@
 and what the order would take of the buyer's capped quantities. Pure: a function of CheckoutInfo."""
 
 from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
 
 from kuajing.catalog.snapshots import ProductFacts
 from kuajing.checkout import problems
 from kuajing.checkout.info import CheckoutInfo
 from kuajing.checkout.problems import Capped, Problem
-from kuajing.compliance.rules import ORIGIN, Limits
+from kuajing.compliance import category_rules
+from kuajing.compliance.rules import ORIGIN, Limits, PositiveEntry
 from kuajing.models import BuyerIdentity
 from kuajing.pricing.amounts import LineInput, OrderAmounts, price_order
 from kuajing.pricing.snapshots import FxFacts
@@ -27,6 +29,20 @@ class Quote:
     capped: Capped = field(default_factory=dict)
     # product id -> (its positive-list row id, the additional-tariff row ids in force for it)
     rule_ids: dict[int, tuple[int, list[int]]] = field(default_factory=dict)
+
+
+def capped_amount(product: ProductFacts, quantity: int, entry: PositiveEntry) -> int | None:
+    """How much of a capped line `quantity` units are, in the cap's unit: pieces, or grams of net
+    content (a pack counts its `units` either way). None when a cap in grams meets goods whose
+    net content is not declared in grams."""
+    attributes = dict(product.attributes)
+    units = category_rules.positive_number(attributes.get("units")) or Decimal(1)
+    if entry.yearly_cap_unit == "piece":
+        return int((units * quantity).to_integral_value(rounding=ROUND_CEILING))
+    measures = category_rules.measures(attributes)
+    if measures.net_unit != "g" or measures.net_content is None:
+        return None
+    return int((measures.net_content * units * quantity).to_integral_value(rounding=ROUND_CEILING))
 
 
 def calculate(info: CheckoutInfo) -> Quote:
@@ -54,7 +70,7 @@ def calculate(info: CheckoutInfo) -> Quote:
             continue
         rule_ids[product_id] = (entry.id, [t.id for t in rules.tariffs_in_force(ORIGIN, product.hs_code, on)])
         for capping in rules.caps(product.hs_code, on):
-            amount = problems.capped_amount(product, quantity, capping)
+            amount = capped_amount(product, quantity, capping)
             if amount is None:
                 found.append(problems.net_content_missing(product))
                 continue

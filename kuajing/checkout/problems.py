@@ -3,7 +3,6 @@ them all for the page to show; placing an order raises the first. Sources: domai
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
 
 from kuajing.catalog.snapshots import ProductFacts
 from kuajing.compliance import category_rules
@@ -47,20 +46,6 @@ def off_the_list(product: ProductFacts, entry: PositiveEntry | None) -> Problem:
         "an operator must import one.",
         product.id,
     )
-
-
-def capped_amount(product: ProductFacts, quantity: int, entry: PositiveEntry) -> int | None:
-    """How much of a capped line `quantity` units are, in the cap's unit: pieces, or grams of net
-    content (a pack counts its `units` either way). None when a cap in grams meets goods whose
-    net content is not declared in grams."""
-    attributes = dict(product.attributes)
-    units = category_rules.positive_number(attributes.get("units")) or Decimal(1)
-    if entry.yearly_cap_unit == "piece":
-        return int((units * quantity).to_integral_value(rounding=ROUND_CEILING))
-    measures = category_rules.measures(attributes)
-    if measures.net_unit != "g" or measures.net_content is None:
-        return None
-    return int((measures.net_content * units * quantity).to_integral_value(rounding=ROUND_CEILING))
 
 
 def net_content_missing(product: ProductFacts) -> Problem:

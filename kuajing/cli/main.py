@@ -213,7 +213,8 @@ def rules_import(
                 reports = []
                 for path, text in zip(files, texts, strict=True):
                     try:
-                        reports.append(await compliance_service.import_rules(session, text))
+                        # this process keeps no rule book; servers reload theirs (the note below)
+                        reports.append(await compliance_service.import_rules(session, text, rules=None))
                     except rule_files.RuleFileError as exc:
                         exc.args = (f"{path}: refused{f' ({exc.table})' if exc.table else ''}\n{exc}",)
                         raise

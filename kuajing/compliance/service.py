@@ -18,8 +18,9 @@ from kuajing.order import service as order_service
 logger = logging.getLogger(__name__)
 
 
-async def sync_packaged_rules(session: AsyncSession, rules: RuleBooks | None = None) -> dict[str, int]:
-    """Insert the rule rows shipped with this version that the database does not have yet.
+async def sync_packaged_rules(session: AsyncSession, *, rules: RuleBooks | None) -> dict[str, int]:
+    """Insert the rule rows shipped with this version that the database does not have yet, and
+    forget `rules`, this process's copy of the rule book (None: the process keeps none).
 
     They pass the checks an import does: a packaged row that would overlap a row already in the
     database (an operator's import, say) or start on a day orders were already priced is skipped
@@ -98,9 +99,10 @@ class ImportReport:
 
 
 async def import_rules(
-    session: AsyncSession, text: str, *, rules: RuleBooks | None = None, today: date | None = None
+    session: AsyncSession, text: str, *, rules: RuleBooks | None, today: date | None = None
 ) -> ImportReport:
-    """Check a rule file whole against the table as it stands, then write it, or nothing.
+    """Check a rule file whole against the table as it stands, then write it, or nothing; then
+    forget `rules`, this process's copy of the rule book (None: the process keeps none).
 
     New rows are added and rows not yet in force may be edited; a row in force is history
     (quotes and orders were priced by it), so it only accepts an end date of today or later.

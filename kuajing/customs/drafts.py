@@ -1,5 +1,6 @@
-"""Drafting customs messages: drafted when an order is paid (CEB311 + CEB411) and shipped (CEB511), sent
-through a transport, answered by receipts. Every status move is guarded and leaves an event.
+"""Drafting customs messages: CEB311 and CEB411 in the transaction that moves an order to paid,
+CEB511 in the one that ships it, each with its draft event; and building a held CEB311 again once
+its seller has a customs code. Sending and receipts are service.py's and exchange.py's.
 
 A seller without a customs code (ebcCode) still gets its messages drafted, so nothing is lost,
 but they are held: `hold_reason` says why and the exchange does not send them. The CEB311

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.auth.dependencies import OperatorPrincipal, SellerPrincipal, principal_with_role
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.errors import NotAuthenticated
-from kuajing.flash_sale import purchase as buying
+from kuajing.flash_sale import purchase as deal_purchase
 from kuajing.flash_sale import service
 from kuajing.flash_sale.schemas import (
     CampaignIn,
@@ -148,16 +148,17 @@ async def purchase(
     async def bearer_buyer(session: AsyncSession) -> int:
         return (await principal_with_role(request, session, Role.buyer)).user_id
 
-    answer = await buying.purchase(
-        runtime_of(request).get(buying.PurchaseContext),
-        buying.PurchaseRequest(
+    answer = await deal_purchase.purchase(
+        runtime_of(request).get(deal_purchase.PurchaseContext),
+        deal_purchase.PurchaseRequest(
             deal_id=deal_id,
             quantity=body.quantity,
             risk_notice_accepted=body.risk_notice_accepted,
             risk_notice_version=body.risk_notice_version,
             shipping_address=body.shipping_address.model_dump() if body.shipping_address else None,
             idempotency_key=idempotency_key,
-            body=body.model_dump(mode="json"),
+            # fingerprinted with its key only: without one it is never read
+            body=body.model_dump(mode="json") if idempotency_key is not None else None,
         ),
         buyer=bearer_buyer,
         now=utcnow(),

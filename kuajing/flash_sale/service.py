@@ -109,7 +109,12 @@ async def create_deal(
     campaign = await get_campaign(session, campaign_id=campaign_id)
     if now >= campaign.ends_at:
         raise CampaignEnded(message=f"Campaign {campaign_id} has ended.")
-    await catalog_service.owned_product(session, seller_id=seller_id, product_id=product_id)
+    await catalog_service.owned_product(
+        session,
+        seller_id=seller_id,
+        product_id=product_id,
+        refusal="A seller enrolls only their own products.",
+    )
     if price.currency != "USD":
         raise CurrencyNotAllowed(message="Deal prices are in USD, like listings.")
     if not 1 <= price.amount <= MAX_DEAL_PRICE_CENTS:

@@ -8,7 +8,8 @@ means elsewhere, in the same transaction:
 - delivered: the return window opens (returns.py reacts to returns).
 
 Each owner is called through its service (order, payment, customs, the flash sale's
-reservations, the catalog's stock, compliance's year); none of them calls another.
+reservations, the catalog's stock, compliance's year), and none of them calls back into
+fulfillment: an order's moves are started here and only here.
 """
 
 from dataclasses import dataclass

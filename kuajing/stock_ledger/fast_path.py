@@ -4,9 +4,9 @@ answered before FastAPI routes the request, parses its body or solves its depend
 At 00:00 on 11.11 almost every attempt loses: the deal has not started yet, or it sold out in
 the first seconds. Through the framework such a refusal cost about three times a /healthz; here
 it costs a regex match and a dictionary look-up. It answers only what the endpoint would answer
-from the same memory (`flash_sale.purchase.refusal_from_memory`: not_started, ended, sold_out), and only for
-requests that carry a bearer token and no Idempotency-Key (a keyed request may be a replay,
-which gets its first answer, so it takes the full path). One difference, by design: the body is
+from the same memory (`flash_sale.purchase.refusal_from_memory`: not_started, ended, sold_out),
+and only for requests that carry a bearer token and no Idempotency-Key (a keyed request may be a
+replay, which gets its first answer, so it takes the full path). One difference, by design: the body is
 not read, so a malformed body to a sold-out deal is told sold_out rather than invalid_input.
 """
 

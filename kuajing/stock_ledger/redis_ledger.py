@@ -3,8 +3,8 @@
 One Lua script (`take`, redis_stock.lua) checks the deal's window, the buyer's units and the
 stock, takes the units and appends the priced attempt to the deal's stream, atomically. Only
 the attempts it admits go on to the database, through the same per-deal group commit the SQL
-ledger uses (group_commit.GroupCommitLedger → flash_sale.batch.apply_batch), with the stream entry's
-token stored on the reservation. After the commit the entry is deleted; an attempt the database
+ledger uses (group_commit.GroupCommitLedger → flash_sale.batch.apply_batch), with the stream
+entry's token stored on the reservation. After the commit the entry is deleted; an attempt the database
 refuses (its buyer limit, CBEC year or caps, sold out, an idempotency replay) is given back to
 Redis by `give_back`, which returns the units only if it is the one that deletes the entry.
 Losers are refused by Redis and never touch the database; a worker that saw a deal sell out

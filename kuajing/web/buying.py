@@ -87,13 +87,15 @@ async def sign_in(
     if email.isprintable() and len(email) <= 254:
         async with database.transaction(write=False) as session:
             user = await auth_service.find_user(session, email=email)
+    passwords = runtime_of(request).get(Passwords)
     try:
-        user = await auth_service.check_password(runtime_of(request).get(Passwords), user, password=password)
+        user = await auth_service.check_password(passwords, user, password=password)
     except KuajingError as exc:
         context = {"next": safe_next(next), "email": email, "error": exc.code}
         return render(request, template, context, status=401, default_locale=default_locale)
+    rehashed = await auth_service.upgraded_hash(passwords, user, password=password)
     async with database.transaction(write=True) as session:
-        token = await auth_service.issue_token(session, user=user)
+        token = await auth_service.issue_token(session, user=user, new_password_hash=rehashed)
     return _signed_in(request, _see_other(safe_next(next)), token)
 
 

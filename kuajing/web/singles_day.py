@@ -18,8 +18,9 @@ from kuajing.compliance import risk_notice
 from kuajing.compliance.errors import RiskNoticeRequired
 from kuajing.errors import KuajingError
 from kuajing.flash_sale import board
-from kuajing.flash_sale import purchase as buying
+from kuajing.flash_sale import purchase as deal_purchase
 from kuajing.flash_sale.dependencies import BoardSnapshotsDep, PurchaseContextDep
+from kuajing.flash_sale.errors import PurchaseUnavailable
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Role
@@ -132,12 +133,14 @@ async def buy(
     try:
         if not risk_notice_accepted:
             raise RiskNoticeRequired(message="Accept the risk notice to buy.")
-        answer = await buying.purchase(
+        answer = await deal_purchase.purchase(
             context,
-            buying.PurchaseRequest(deal_id=deal_id, quantity=1, risk_notice_accepted=True),
+            deal_purchase.PurchaseRequest(deal_id=deal_id, quantity=1, risk_notice_accepted=True),
             buyer=signed_in_buyer,
             now=utcnow(),
         )
+    except PurchaseUnavailable:
+        raise  # the ledger could not take the attempt: the 503 page, as for any page
     except KuajingError as refusal:
         # rendered once the purchase's read session has given its connection back
         return await _page(

@@ -6,7 +6,9 @@ import asyncio
 import pytest
 
 from kuajing.auth.passwords import Passwords
+from kuajing.models import User
 from kuajing.settings import Settings
+from tests.auth.factories import PASSWORD, register
 
 
 @pytest.mark.once
@@ -24,3 +26,24 @@ def test_a_hash_made_under_one_profile_verifies_under_another_and_a_wrong_passwo
     assert asyncio.run(default.verify(cheap, "correct-horse-battery")) is True
     assert asyncio.run(default.verify(cheap, "correct-horse-batterz")) is False
     assert asyncio.run(default.verify("not a hash", "correct-horse-battery")) is False
+
+
+def test_a_hash_made_with_other_parameters_is_made_again_at_the_next_sign_in(api, app, monkeypatch):
+    # given an account hashed with the cheapest parameters (as this test app hashes)
+    buyer = register(api, "buyer")
+    hashed_before = app.run(lambda session: _hash_of(session, buyer.id), write=False)
+    assert hashed_before.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    # when the process runs with the default profile again (this test's runtime: rolled back after)
+    monkeypatch.setitem(app.runtime._parts, Passwords, Passwords())
+    signed_in = api.post("/api/v1/auth/token", json={"email": buyer.email, "password": PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    # then the stored hash is the default profile's, and it still opens the account
+    hashed_after = app.run(lambda session: _hash_of(session, buyer.id), write=False)
+    assert hashed_after.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    again = api.post("/api/v1/auth/token", json={"email": buyer.email, "password": PASSWORD})
+    assert again.status_code == 200
+    assert app.run(lambda session: _hash_of(session, buyer.id), write=False) == hashed_after  # current: kept
+
+
+async def _hash_of(session, user_id):
+    return (await session.get(User, user_id, populate_existing=True)).password_hash

@@ -9,14 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.compliance import repository
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.rule_files import TABLES
+from kuajing.compliance.snapshots import RuleBooks
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from tests.helpers import Target, in_db
+from tests.in_process import InProcessApp
 
 PAST = date(2019, 1, 1)
 
 
 def import_rules(target: Target, text: str, **options: Any) -> compliance_service.ImportReport:
-    return in_db(target, lambda session: compliance_service.import_rules(session, text, **options))
+    """Import through the service; in process, the app's rule book is the one forgotten."""
+    rules = target.runtime.get(RuleBooks) if isinstance(target, InProcessApp) else None
+    return in_db(
+        target, lambda session: compliance_service.import_rules(session, text, rules=rules, **options)
+    )
 
 
 def export_all(target: Target) -> dict[str, str]:

@@ -16,10 +16,6 @@ from tests.live import start_server
 from tests.stock_ledger.redis_factories import redis_deal
 from tests.stock_ledger.redis_servers import new_prefix
 
-# The Redis backend races once, in the first (SQLite) pass: the database behind it is exercised
-# under the same races by the SQL ledger's tests, in both passes (tests/flash_sale/test_purchase_races.py).
-pytestmark = pytest.mark.once
-
 BUCKETS = 3
 
 

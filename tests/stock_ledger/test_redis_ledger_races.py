@@ -31,10 +31,6 @@ from tests.order.factories import order_ids
 from tests.stock_ledger.redis_factories import RedisDeal, redis_deal
 from tests.stock_ledger.redis_servers import delete_prefix, new_prefix
 
-# The Redis backend races once, in the first (SQLite) pass: the database behind it is exercised
-# under the same races by the SQL ledger's tests, in both passes (tests/flash_sale/test_purchase_races.py).
-pytestmark = pytest.mark.once
-
 
 @pytest.fixture(scope="module")
 def prefix(redis_url):
