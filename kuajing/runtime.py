@@ -3,8 +3,9 @@
 A process (a server worker, a CLI command, the rehearsal) has settings, a database and parts that
 the domains own: their per-worker snapshots, the batched lookups, the stock ledger. `Runtime`
 holds them, keyed by their type, so a domain asks for its own part by name and nothing is kept in
-module globals. Routes reach it through the typed dependencies below; `runtime_of` is the one place
-that reads the application's state.
+module globals. Routes reach it through the typed dependencies below; `runtime_of` (and, for
+middleware that runs before routing, `runtime_in_scope`) is the only reader of the application's
+state.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
