@@ -23,8 +23,10 @@ from kuajing.flash_sale.endpoints import router as flash_sale_router
 from kuajing.flash_sale.ledger import StockLedger
 from kuajing.fulfillment import sweeper
 from kuajing.fulfillment.endpoints import router as fulfillment_router
+from kuajing.fulfillment.payment_endpoints import router as payment_router
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact.endpoints import router as impact_router
+from kuajing.ledger.endpoints import router as ledger_router
 from kuajing.order.endpoints import router as order_router
 from kuajing.pricing.endpoints import router as pricing_router
 from kuajing.runtime import Runtime
@@ -45,7 +47,11 @@ def _background(runtime: Runtime) -> list[asyncio.Task[None]]:
         tasks.append(
             asyncio.create_task(
                 sweeper.run_forever(
-                    database, runtime.get(FulfillmentContext), settings.sweep_interval_seconds, ledger
+                    database,
+                    runtime.get(FulfillmentContext),
+                    settings.sweep_interval_seconds,
+                    ledger,
+                    query_after_seconds=settings.payment_query_after_seconds,
                 ),
                 name="order-sweeper",
             )
@@ -119,6 +125,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         flash_sale_router,
         order_router,
         fulfillment_router,
+        payment_router,
+        ledger_router,
         auth_router,
         compliance_router,
         seller_router,

@@ -20,7 +20,7 @@ from kuajing.flash_sale.purchase import PurchaseContext
 from kuajing.flash_sale.snapshots import DealSnapshots
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact import service as impact_service
-from kuajing.payment.gateway import Gateways
+from kuajing.payment.setup import providers_from_settings
 from kuajing.runtime import Runtime
 from kuajing.settings import Settings
 from kuajing.stock_ledger import setup as stock_ledger_setup
@@ -84,6 +84,6 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         )
     )
     parties = runtime.add(CustomsParties.from_settings(settings))
-    gateways = runtime.add(Gateways.sandbox_only())
-    runtime.add(FulfillmentContext(gateways=gateways, parties=parties, products=snapshots.products))
+    providers = runtime.add(providers_from_settings(settings))
+    runtime.add(FulfillmentContext(providers=providers, parties=parties, products=snapshots.products))
     return runtime

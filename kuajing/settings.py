@@ -82,6 +82,35 @@ class Settings(BaseSettings):
     # How often the server sends drafts and reads receipts; 0 turns the background loop off.
     customs_exchange_interval_seconds: float = Field(default=30, ge=0)
 
+    # Where buyers' browsers and the payment providers reach this server: the notify and return
+    # URLs handed to Alipay and WeChat Pay are built on it.
+    public_url: str = "http://127.0.0.1:8000"
+    # Alipay (open platform, RSA2). A provider is offered once its app id and keys are set; the
+    # keys are PEM files: the app's private key and Alipay's public key.
+    alipay_app_id: str | None = None
+    alipay_private_key: Path | None = None
+    alipay_public_key: Path | None = None
+    alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
+    # The currency Alipay settles to the platform in (overseas merchants): "" for yuan.
+    alipay_settle_currency: str = "USD"
+    # WeChat Pay (APIv3, Native QR payments, WeChat Pay public-key mode): the merchant id, the
+    # app id, the merchant's API private key (PEM) and its certificate serial number, the APIv3
+    # key (32 characters) and WeChat Pay's public key (PEM) with its id.
+    wechatpay_mchid: str | None = None
+    wechatpay_appid: str | None = None
+    wechatpay_private_key: Path | None = None
+    wechatpay_cert_serial_no: str | None = None
+    wechatpay_apiv3_key: str | None = Field(default=None, min_length=32, max_length=32)
+    wechatpay_public_key: Path | None = None
+    wechatpay_public_key_id: str | None = None
+    wechatpay_gateway: str = "https://api.mch.weixin.qq.com"
+    # Whether the sandbox provider (every payment paid at once, no money moves) is offered:
+    # unset, only while neither Alipay nor WeChat Pay is configured.
+    payment_sandbox: bool | None = None
+    # A pending payment with no notification after this long is asked about (the provider's
+    # query) by the background loop; so is every pending payment of an order about to expire.
+    payment_query_after_seconds: float = Field(default=60, ge=0)
+
     def customs_dir(self) -> Path:
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -27,6 +28,7 @@ from sqlalchemy.engine import make_url
 from kuajing.bootstrap import prepare_database
 from tests.in_process import InProcessApp, settings_for
 from tests.live import LiveServer, start_server
+from tests.payment.gateways import AlipaySetup, WeChatPaySetup
 
 OPERATOR_EMAIL = "ops@kuajing.test"
 OPERATOR_PASSWORD = "ops-password-for-tests"
@@ -225,3 +227,17 @@ def example_fx_rate(request: pytest.FixtureRequest) -> Iterator[None]:
     reset()
     yield
     reset()
+
+
+@pytest.fixture
+def alipay(tmp_path: Path) -> Iterator[AlipaySetup]:
+    """A local gateway that speaks Alipay's wire format, with keys made for this run."""
+    with AlipaySetup.start(tmp_path) as setup:
+        yield setup
+
+
+@pytest.fixture
+def wechatpay(tmp_path: Path) -> Iterator[WeChatPaySetup]:
+    """A local gateway that speaks WeChat Pay's APIv3, with keys made for this run."""
+    with WeChatPaySetup.start(tmp_path) as setup:
+        yield setup

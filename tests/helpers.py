@@ -16,7 +16,8 @@ from kuajing.catalog.snapshots import ProductSnapshots, Snapshots
 from kuajing.customs.parties import CustomsParties
 from kuajing.db import Database
 from kuajing.fulfillment.service import FulfillmentContext
-from kuajing.payment.gateway import Gateway, Gateways, SandboxGateway
+from kuajing.payment.providers import Provider, Providers
+from kuajing.payment.sandbox import SandboxProvider
 from kuajing.runtime import Runtime
 from kuajing.settings import Settings
 from tests.in_process import InProcessApp
@@ -29,10 +30,10 @@ def no_snapshots() -> Snapshots:
     return Snapshots.build(read_seconds=0, rules_seconds=0)
 
 
-def fulfillment_context(sandbox: Gateway | None = None) -> FulfillmentContext:
-    """The context the order transitions run in, with `sandbox` as the sandbox method's gateway."""
+def fulfillment_context(sandbox: Provider | None = None) -> FulfillmentContext:
+    """The context the order transitions run in, with `sandbox` as the sandbox provider."""
     return FulfillmentContext(
-        Gateways({"sandbox": sandbox or SandboxGateway()}),
+        Providers({"sandbox": sandbox or SandboxProvider("http://127.0.0.1:8000")}),
         CustomsParties.from_settings(Settings()),
         ProductSnapshots(0),
     )

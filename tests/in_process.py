@@ -117,6 +117,19 @@ class InProcessApp:
 
         self._call(begin)
 
+    def with_settings(self, **overrides: Any) -> None:
+        """This test's runtime built again with `overrides` to its settings (a payment provider's
+        keys, say), on the same database and transaction."""
+
+        async def rebuild() -> None:
+            assert self._runtime is not None, "no test is running"
+            await self._runtime.close(database=False)
+            settings = Settings(**{**self.settings.model_dump(), **overrides})
+            self._runtime = build_runtime(settings, database=self.database)
+            self.app.state.runtime = self._runtime
+
+        self._call(rebuild)
+
     def commit_test(self) -> None:
         self._call(self.database.commit_test)
 

@@ -136,6 +136,7 @@ def order_fields(
         "total_amount": amounts.total,
         "dutiable_amount": amounts.dutiable,
         "goods_usd_amount": amounts.goods_usd,
+        "freight_usd_amount": amounts.freight_usd,
         "limit_year": priced.limit_year,
         "cbec_limit_id": priced.limits.id,
         "capped_quantities": {prefix: amount for prefix, (amount, _cap, _unit) in priced.capped.items()},

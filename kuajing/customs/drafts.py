@@ -92,12 +92,12 @@ async def draft_for_payment(
         order_no=messages.order_no(order.id),
         platform=parties.platform,
         payment_company=parties.payment,
-        pay_transaction_id=payment.reference,
+        pay_transaction_id=payment.reference or str(payment.id),
         payer_name=order.buyer_name,
         payer_id_number=order.buyer_id_number,
         telephone=order.shipping_address["phone"],
         amount_paid=payment.amount,
-        paid_at=payment.created_at,
+        paid_at=payment.captured_at or payment.created_at,
     )
     envelope = Envelope(guid=guid, app_time=now, sender=parties.payment, dxp_id=parties.dxp_id)
     payment_xml, payment_invalid = _built(
@@ -225,7 +225,7 @@ async def _order_xml(
         # Accounts hold no phone of their own: the order's contact phone is the buyer's.
         buyer_telephone=address["phone"],
         buyer_id_number=order.buyer_id_number,
-        pay_transaction_id=payment.reference,
+        pay_transaction_id=payment.reference or str(payment.id),
         consignee=address["name"],
         consignee_telephone=address["phone"],
         consignee_address=consignee_address(address),

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.catalog import stock
 from kuajing.customs import service as customs_service
 from kuajing.errors import Conflict, Forbidden
-from kuajing.fulfillment.service import FulfillmentContext, give_back_year
+from kuajing.fulfillment import refunds
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.time import utcnow
 from kuajing.models import Order, Role
 from kuajing.order import service as order_service
@@ -21,7 +22,6 @@ from kuajing.order.errors import ReturnWindowClosed
 from kuajing.order.return_window import RETURN_WINDOW, window_open
 from kuajing.order.service import Viewer
 from kuajing.order.status import InvalidTransition, OrderStatus, check_transition
-from kuajing.payment import service as payment_service
 
 
 def _yuan(fen: int) -> str:
@@ -68,14 +68,16 @@ async def accept_return(
     restock: bool,
     now: datetime | None = None,
 ) -> Order:
-    """Accept a requested return: refund everything paid, restore the buyer's yearly room by the
-    order's dutiable value in its limit year, and put the goods back on sale if asked."""
+    """Accept a requested return: refund everything paid and not refunded before, restore the
+    buyer's yearly room by that dutiable value in its limit year, and put the goods back on sale
+    if asked."""
     now = now or utcnow()
     _decider(viewer)
     order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     check_transition(order.status, OrderStatus.returned)
-    reason = f"return accepted: refunded {_yuan(order.total_amount)} {order.currency}"
-    reason += f" incl. tax {_yuan(order.tax_amount)}" + ("; restocked" if restock else "")
+    left = await refunds.left_to_refund(session, order)
+    reason = f"return accepted: refunded {_yuan(left.amount)} {order.currency}"
+    reason += f" incl. tax {_yuan(left.tax)}" + ("; restocked" if restock else "")
     moved = await order_service.transition(
         session, order=order, to=OrderStatus.returned, actor_id=viewer.user_id, reason=reason, now=now
     )
@@ -83,16 +85,17 @@ async def accept_return(
     # customs must not be told of a sale that no longer stands
     await customs_service.hold_for_return(session, order_id=order.id, actor_id=viewer.user_id, now=now)
 
-    # The gateway is asked after every other change but the record of its answer. Whatever
-    # fails after it (that record, the commit), the transaction rolls back and a retry reaches
-    # the gateway with the same idempotency key: the first refund comes back, not a second one.
-    # The yearly room and caps, then products in id order: the lock order placing an order uses.
-    await give_back_year(session, order)
+    # Whatever fails after the provider refunded (the records, the commit), the transaction rolls
+    # back and a retry reaches the provider with the same refund request number: the first
+    # refund comes back, not a second one. The refund gives back the yearly room and caps first,
+    # then the products in id order: the lock order placing an order uses.
+    refund = await refunds.refund_lines(
+        session, context, order=order, by_product=None, reason=reason, actor_id=viewer.user_id, now=now
+    )
     if restock:
         await stock.give_back(
             session, context.products, lines=[(line.product_id, line.quantity) for line in order.lines]
         )
-    refund = await payment_service.refund_payment(session, context.gateways, order=order)
     decided = await order_service.decide_return(
         session,
         order_id=order.id,
@@ -102,9 +105,9 @@ async def accept_return(
             "decided_at": now,
             "restocked": restock,
             "refund_amount": refund.amount,
-            "refund_tax_amount": order.tax_amount,
+            "refund_tax_amount": refund.tax_amount,
             "refund_currency": refund.currency,
-            "refund_reference": refund.reference,
+            "refund_reference": refund.reference or refund.request_no,
         },
     )
     if not decided:

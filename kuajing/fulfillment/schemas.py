@@ -43,3 +43,24 @@ class ReturnAcceptIn(InputModel):
 
 class ReturnRejectIn(InputModel):
     reason: Reason = Field(description="Why the return is refused (1–200 characters); the buyer sees it.")
+
+
+class PaymentIn(InputModel):
+    provider: Literal["alipay", "wechatpay", "sandbox"] = Field(
+        description="Who takes the payment; the server offers those it is configured for."
+    )
+
+
+class RefundLineIn(InputModel):
+    product_id: int = Field(ge=1, le=2**31 - 1)
+    quantity: int = Field(ge=1, le=10_000)
+
+
+class RefundIn(InputModel):
+    lines: list[RefundLineIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Units to refund per product; omitted: everything not refunded yet.",
+    )
+    reason: Reason = Field(description="Why (1–200 characters); the buyer sees it.")

@@ -1,17 +1,20 @@
 """What an order's life sets off. Every move of an order happens here, and with it what the move
 means elsewhere, in the same transaction:
 
-- paid: the payment captured, the deal units it holds sold, the CEB311 and CEB411 drafted;
+- paid: the payment captured and its journal entry posted, the deal units it holds sold, the
+  CEB311 and CEB411 drafted (payments.py reacts to providers' notifications and queries);
 - cancelled or expired: the deal units (or else the stock), the buyer's CBEC year and capped
-  quantities given back;
+  quantities given back, its pending payments closed;
 - shipped: the CEB511 waybill drafted;
-- delivered: the return window opens (returns.py reacts to returns).
+- delivered: the seller's dollars become payable and the return window opens (returns.py
+  reacts to returns, refunds.py refunds).
 
-Each owner is called through its service (order, payment, customs, the flash sale's
+Each owner is called through its service (order, payment, ledger, customs, the flash sale's
 reservations, the catalog's stock, compliance's year), and none of them calls back into
 fulfillment: an order's moves are started here and only here.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,23 +32,57 @@ from kuajing.errors import Forbidden, KuajingError
 from kuajing.flash_sale import reservations
 from kuajing.fulfillment.errors import PayerMismatch, ShippingAddressRequired
 from kuajing.kit.time import beijing_date, utcnow
+from kuajing.ledger import service as ledger_service
 from kuajing.models import Order, Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import OrderExpired
 from kuajing.order.service import Viewer
-from kuajing.order.status import PAID, OrderStatus, check_transition
+from kuajing.order.status import PAID, InvalidTransition, OrderStatus, check_transition
 from kuajing.payment import service as payment_service
-from kuajing.payment.gateway import Gateways
+from kuajing.payment.errors import PaymentDeclined
+from kuajing.payment.providers import ProviderRefused, Providers, ProviderUnavailable
+from kuajing.payment.sandbox import SandboxProvider
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class FulfillmentContext:
-    """What the transitions reach beyond the session: the gateways that charge and refund, the
-    enterprises customs messages name, and the product snapshots stock changes must forget."""
+    """What the transitions reach beyond the session: the payment providers that take and give
+    back money, the enterprises customs messages name, and the product snapshots stock changes
+    must forget."""
 
-    gateways: Gateways
+    providers: Providers
     parties: CustomsParties
     products: ProductSnapshots
+
+
+def subject(order: Order) -> str:
+    """What the buyer sees on the provider's page: the first item and how many more."""
+    names = [line.item_name_zh or line.item_name_en or f"商品 {line.product_id}" for line in order.lines]
+    first = names[0] if names else f"订单 {order.id}"
+    return (first + (f" 等{len(names)}件" if len(names) > 1 else ""))[:120]
+
+
+async def on_paid(
+    session: AsyncSession,
+    context: FulfillmentContext,
+    *,
+    order_id: int,
+    payment_id: int,
+    actor_id: int | None,
+    now: datetime,
+) -> None:
+    """What an order moved to paid by a captured payment sets off, in the same transaction: the
+    journal entry of the money, the deal units sold, the CEB311 and CEB411 drafted."""
+    order = await order_service.reload(session, order_id)
+    payment = await payment_service.find(session, payment_id)
+    assert payment is not None and payment.status == "captured"
+    await ledger_service.post_capture(session, order=order, payment=payment, now=now)
+    await reservations.settle(session, order_id=order.id, now=now)
+    await drafts.draft_for_payment(
+        session, order_id=order.id, payment=payment, actor_id=actor_id, now=now, parties=context.parties
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +151,9 @@ async def pay_order(
             values={"shipping_address": shipping_address} if shipping_address else None,
         )
         if moved:
-            payment = await payment_service.capture(
-                session, context.gateways, order=order, method=method, now=now
-            )
-            await reservations.settle(session, order_id=order.id, now=now)
-            await drafts.draft_for_payment(
-                session,
-                order_id=order.id,
-                payment=payment,
-                actor_id=buyer_id,
-                now=now,
-                parties=context.parties,
+            payment_id = await _pay_in_sandbox(session, context, order=order, method=method, now=now)
+            await on_paid(
+                session, context, order_id=order.id, payment_id=payment_id, actor_id=buyer_id, now=now
             )
         order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     if order.status in PAID:
@@ -132,6 +161,22 @@ async def pay_order(
     if order.status == OrderStatus.pending_payment:  # its window closed between our check and update
         raise OrderExpired(message="The payment window for this order has passed; place it again.")
     raise OrderExpired("order_not_payable", f"This order is {order.status} and cannot be paid.")
+
+
+async def _pay_in_sandbox(
+    session: AsyncSession, context: FulfillmentContext, *, order: Order, method: str, now: datetime
+) -> int:
+    """POST /orders/{id}/pay's synchronous sandbox payment, started and captured at once; its id."""
+    payment = await payment_service.start(
+        session, context.providers, order=order, provider=method, subject=subject(order), now=now
+    )
+    sandbox = context.providers[method]
+    assert isinstance(sandbox, SandboxProvider)
+    if not await payment_service.mark_captured(
+        session, payment_id=payment.id, reference=sandbox.reference(payment.id), now=now
+    ):
+        raise PaymentDeclined(message="The sandbox payment could not be captured.")
+    return payment.id
 
 
 async def _payer(
@@ -165,6 +210,7 @@ async def _release(session: AsyncSession, context: FulfillmentContext, order: Or
     """Give back the buyer's yearly room and capped quantities, then the stock: the lock order
     placing an order uses. A flash-sale order's units go back to its deal (the deal first, as a
     purchase batch locks it), never to the product."""
+    await payment_service.close_pending(session, order_id=order.id, now=now)
     from_deal = await reservations.release(session, order_id=order.id, now=now)
     await give_back_year(session, order)
     if from_deal:
@@ -183,14 +229,32 @@ async def cancel_order(
     if viewer.role == Role.seller:
         raise Forbidden("not_allowed", "Sellers ship orders; the buyer or an operator cancels them.")
     now = utcnow()
+    if order.status == OrderStatus.paid:
+        raise InvalidTransition(
+            message="A paid order is cancelled by refunding it in full (POST /api/v1/orders/{id}/refunds)."
+        )
     if await order_service.transition(
         session, order=order, to=OrderStatus.cancelled, actor_id=viewer.user_id, reason="cancelled", now=now
     ):
         await _release(session, context, order, now)
+        await _close_at_providers(session, context, order_id=order.id)
     else:
         order = await order_service.reload(session, order_id)
         check_transition(order.status, OrderStatus.cancelled)
     return await order_service.reload(session, order_id)
+
+
+async def _close_at_providers(session: AsyncSession, context: FulfillmentContext, *, order_id: int) -> None:
+    """Ask the providers to close the payments a cancelled order left (best effort: each
+    provider closes an unpaid trade itself at the order's expiry, and a payment that arrives
+    anyway is given back in full)."""
+    for payment in await payment_service.for_order(session, order_id=order_id):
+        if payment.status != "closed":
+            continue
+        try:
+            await payment_service.close_at_provider(context.providers, payment)
+        except (ProviderUnavailable, ProviderRefused) as exc:
+            log.warning("payment %d could not be closed at %s: %s", payment.id, payment.provider, exc)
 
 
 async def expire_order(
@@ -253,4 +317,7 @@ async def deliver_order(session: AsyncSession, *, order_id: int, viewer: Viewer)
         values={"delivered_at": now},
     ):
         check_transition((await order_service.reload(session, order_id)).status, OrderStatus.delivered)
-    return await order_service.reload(session, order_id)
+        return await order_service.reload(session, order_id)
+    delivered = await order_service.reload(session, order_id)
+    await ledger_service.post_delivery(session, order=delivered, now=now)
+    return delivered

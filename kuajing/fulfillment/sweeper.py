@@ -1,4 +1,5 @@
-"""The expiry sweeper: unpaid orders past their window give their stock and yearly room back.
+"""The expiry sweeper: unpaid orders past their window give their stock and yearly room back,
+and payments whose provider never sent its notification are asked about.
 
 Runs inside the server (embedded mode) every KUAJING_SWEEP_INTERVAL_SECONDS. Each order is
 expired in its own short transaction by a guarded status update, so several workers sweeping
@@ -11,7 +12,7 @@ import logging
 
 from kuajing.db import Database
 from kuajing.flash_sale.ledger import StockLedger
-from kuajing.fulfillment import service
+from kuajing.fulfillment import payments, service
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.time import utcnow
 from kuajing.order import service as order_service
@@ -20,8 +21,16 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_once(
-    database: Database, context: FulfillmentContext, ledger: StockLedger | None = None
+    database: Database,
+    context: FulfillmentContext,
+    ledger: StockLedger | None = None,
+    *,
+    query_after_seconds: float = 60,
 ) -> int:
+    """One round; how many orders expired. Pending payments through a real provider are asked
+    about first (every one older than `query_after_seconds`, so also those of orders about to
+    expire once it is shorter than the order's window): a buyer who paid is never expired."""
+    await payments.query_pending(database, context, older_than_seconds=query_after_seconds)
     now = utcnow()
     async with database.transaction(write=False) as session:
         due = await order_service.due_for_expiry(session, now=now)
@@ -41,11 +50,16 @@ async def sweep_once(
 
 
 async def run_forever(
-    database: Database, context: FulfillmentContext, interval: float, ledger: StockLedger | None = None
+    database: Database,
+    context: FulfillmentContext,
+    interval: float,
+    ledger: StockLedger | None = None,
+    *,
+    query_after_seconds: float = 60,
 ) -> None:
     while True:
         try:
-            count = await sweep_once(database, context, ledger)
+            count = await sweep_once(database, context, ledger, query_after_seconds=query_after_seconds)
             if count:
                 log.info("expired %d unpaid orders", count)
         except asyncio.CancelledError:

@@ -6,6 +6,7 @@ from kuajing.models.flash_sale import Campaign, Deal, DealBuyer, DealReservation
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
+from kuajing.models.ledger import CommissionRate, JournalEntry, JournalLine
 from kuajing.models.order import (
     AnnualQuantityUsage,
     AnnualUsage,
@@ -13,8 +14,8 @@ from kuajing.models.order import (
     OrderEvent,
     OrderLine,
     OrderReturn,
-    Payment,
 )
+from kuajing.models.payment import Payment, PaymentNotification, Refund
 from kuajing.models.product import Product
 from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, PositiveListEntry, TaxRule
 from kuajing.models.seller import SellerProfile
@@ -28,6 +29,7 @@ __all__ = [
     "BuyerIdentity",
     "Campaign",
     "CbecLimit",
+    "CommissionRate",
     "CustomsEvent",
     "CustomsMessage",
     "Deal",
@@ -36,14 +38,18 @@ __all__ = [
     "FxRate",
     "IdempotencyKey",
     "JobsRatio",
+    "JournalEntry",
+    "JournalLine",
     "Order",
     "OrderEvent",
     "OrderLine",
     "OrderReturn",
     "OriginTariff",
     "Payment",
+    "PaymentNotification",
     "PositiveListEntry",
     "Product",
+    "Refund",
     "Role",
     "SellerProfile",
     "TaxRule",

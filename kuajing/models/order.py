@@ -33,6 +33,9 @@ class Order(Base):
     # goods + freight: what counts against the CBEC per-order and annual limits
     dutiable_amount: Mapped[int]
     goods_usd_amount: Mapped[int]
+    # The seller's shipping fee in cents as the order charged it (0 on orders placed before it
+    # was kept, whose freight the ledger converts back from yuan at the order's rate).
+    freight_usd_amount: Mapped[int] = mapped_column(default=0, server_default="0")
     limit_year: Mapped[int]
     cbec_limit_id: Mapped[int | None] = mapped_column(ForeignKey("cbec_limits.id"))
     # Grams or pieces this order holds of each yearly-capped positive-list line, by HS prefix:
@@ -57,6 +60,11 @@ class Order(Base):
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint(
+            "refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refunds_within_quantity"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -82,6 +90,9 @@ class OrderLine(Base):
     item_name_en: Mapped[str | None] = mapped_column(String(200))
     item_sku: Mapped[str | None] = mapped_column(String(64))
     weight_grams: Mapped[int | None]
+    # Units given back by refunds: a guarded counter, so two racing refunds of a line cannot
+    # both pay it back.
+    refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class OrderEvent(Base):
@@ -112,19 +123,6 @@ class AnnualUsage(Base):
     id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     used_amount: Mapped[int]
-
-
-class Payment(Base):
-    __tablename__ = "payments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
-    method: Mapped[str] = mapped_column(String(16))
-    amount: Mapped[int]
-    currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16))
-    reference: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AnnualQuantityUsage(Base):

@@ -182,3 +182,14 @@ async def sales_by_day(
         .order_by(day)
     )
     return [(str(d), int(n), int(usd)) for d, n, usd in rows.all()]
+
+
+async def take_refunded(session: AsyncSession, *, line_id: int, quantity: int) -> bool:
+    """Add `quantity` to a line's refunded units, only while they stay within the line's."""
+    result = await session.execute(
+        update(OrderLine)
+        .where(OrderLine.id == line_id, OrderLine.refunded_quantity + quantity <= OrderLine.quantity)
+        .values(refunded_quantity=OrderLine.refunded_quantity + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1

@@ -200,3 +200,9 @@ async def seller_sales(session: AsyncSession, *, seller_id: int, days: int, now:
         orders, usd = found.get(day.isoformat(), (0, 0))
         out.append(DaySales(day, orders, usd))
     return out
+
+
+async def take_refunded(session: AsyncSession, *, line_id: int, quantity: int) -> bool:
+    """Count `quantity` more units of a line as refunded; False if that would refund more
+    units than the line has (a racing refund took them)."""
+    return await repository.take_refunded(session, line_id=line_id, quantity=quantity)

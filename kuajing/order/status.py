@@ -19,7 +19,8 @@ class OrderStatus(StrEnum):
 
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.pending_payment: frozenset({OrderStatus.paid, OrderStatus.cancelled, OrderStatus.expired}),
-    OrderStatus.paid: frozenset({OrderStatus.shipped}),
+    # a paid order refunded in full before it ships is cancelled
+    OrderStatus.paid: frozenset({OrderStatus.shipped, OrderStatus.cancelled}),
     OrderStatus.shipped: frozenset({OrderStatus.delivered}),
     OrderStatus.delivered: frozenset({OrderStatus.return_requested}),
     OrderStatus.cancelled: frozenset(),

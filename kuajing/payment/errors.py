@@ -1,4 +1,4 @@
-from kuajing.errors import Conflict
+from kuajing.errors import Conflict, InvalidInput, KuajingError
 
 
 class PaymentDeclined(Conflict):
@@ -7,3 +7,16 @@ class PaymentDeclined(Conflict):
 
 class RefundDeclined(Conflict):
     code = "refund_declined"
+
+
+class RefundExceedsPayment(Conflict):
+    code = "refund_exceeds_payment"
+
+
+class UnknownProvider(InvalidInput):
+    code = "unknown_provider"
+
+
+class PaymentProviderUnavailable(KuajingError):
+    status = 503
+    code = "payment_provider_unavailable"

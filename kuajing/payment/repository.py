@@ -1,8 +1,12 @@
-from sqlalchemy import select, update
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import rowcount
-from kuajing.models import Payment
+from kuajing.models import Payment, PaymentNotification, Refund
 
 
 async def add_payment(session: AsyncSession, payment: Payment) -> Payment:
@@ -11,16 +15,158 @@ async def add_payment(session: AsyncSession, payment: Payment) -> Payment:
     return payment
 
 
-async def payment_for(session: AsyncSession, order_id: int) -> Payment | None:
-    return await session.scalar(select(Payment).where(Payment.order_id == order_id))
+async def find(session: AsyncSession, payment_id: int) -> Payment | None:
+    return await session.get(Payment, payment_id, populate_existing=True)
 
 
-async def mark_refunded(session: AsyncSession, *, payment_id: int) -> bool:
-    """captured -> refunded, once: the guarded update that keeps a payment from two refunds."""
+async def for_order(session: AsyncSession, order_id: int) -> Sequence[Payment]:
+    return (
+        await session.scalars(
+            select(Payment)
+            .where(Payment.order_id == order_id)
+            .order_by(Payment.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+
+async def captured_for(session: AsyncSession, order_id: int) -> Payment | None:
+    """The order's first captured payment: the one that paid it."""
+    return await session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order_id, Payment.status == "captured")
+        .order_by(Payment.captured_at, Payment.id)
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def pending_for(session: AsyncSession, order_id: int, provider: str) -> Payment | None:
+    return await session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order_id, Payment.provider == provider, Payment.status == "pending")
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+async def mark_captured(
+    session: AsyncSession, *, payment_id: int, reference: str | None, now: datetime
+) -> bool:
+    """pending (or closed, or failed: the buyer paid at the last moment) -> captured, once."""
     result = await session.execute(
         update(Payment)
-        .where(Payment.id == payment_id, Payment.status == "captured")
-        .values(status="refunded")
+        .where(Payment.id == payment_id, Payment.status.in_(("pending", "closed", "failed")))
+        .values(status="captured", reference=reference, captured_at=now)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
+
+
+async def close_pending(session: AsyncSession, *, order_id: int, now: datetime) -> list[int]:
+    """Close the order's pending payments; their ids."""
+    ids = list(
+        (
+            await session.scalars(
+                select(Payment.id).where(Payment.order_id == order_id, Payment.status == "pending")
+            )
+        ).all()
+    )
+    closed = []
+    for payment_id in ids:
+        result = await session.execute(
+            update(Payment)
+            .where(Payment.id == payment_id, Payment.status == "pending")
+            .values(status="closed", closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) == 1:
+            closed.append(payment_id)
+    return closed
+
+
+async def pending_since(
+    session: AsyncSession, *, before: datetime, providers: Sequence[str], limit: int
+) -> list[int]:
+    return list(
+        (
+            await session.scalars(
+                select(Payment.id)
+                .where(
+                    Payment.status == "pending", Payment.created_at < before, Payment.provider.in_(providers)
+                )
+                .order_by(Payment.created_at)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def take_refund(session: AsyncSession, *, payment_id: int, amount: int) -> bool:
+    """Add `amount` to what the payment has refunded, only if it stays within what it captured:
+    of two racing refunds that together exceed it, one finds nothing to update."""
+    result = await session.execute(
+        update(Payment)
+        .where(
+            Payment.id == payment_id,
+            Payment.status == "captured",
+            Payment.refunded_amount + amount <= Payment.amount,
+        )
+        .values(refunded_amount=Payment.refunded_amount + amount)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def add_refund(session: AsyncSession, refund: Refund) -> Refund:
+    session.add(refund)
+    await session.flush()
+    return refund
+
+
+async def find_refund(session: AsyncSession, refund_id: int) -> Refund | None:
+    return await session.get(Refund, refund_id, populate_existing=True)
+
+
+async def refund_by_request_no(session: AsyncSession, request_no: str) -> Refund | None:
+    return await session.scalar(select(Refund).where(Refund.request_no == request_no))
+
+
+async def refunds_for(session: AsyncSession, order_id: int) -> Sequence[Refund]:
+    return (
+        await session.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))
+    ).all()
+
+
+async def settle_refund(session: AsyncSession, *, refund_id: int, values: dict[str, Any]) -> bool:
+    """pending -> succeeded or failed, once."""
+    result = await session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == "pending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def give_back_refund(session: AsyncSession, *, payment_id: int, amount: int) -> None:
+    """A failed refund's amount is no longer refunded."""
+    await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id)
+        .values(refunded_amount=Payment.refunded_amount - amount)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def add_notification(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(PaymentNotification).values(**values))
+
+
+async def notifications(
+    session: AsyncSession, *, outcome: str | None, limit: int
+) -> Sequence[PaymentNotification]:
+    query = select(PaymentNotification).order_by(PaymentNotification.id.desc()).limit(limit)
+    if outcome is not None:
+        query = query.where(PaymentNotification.outcome == outcome)
+    return (await session.scalars(query)).all()

@@ -1,78 +1,284 @@
-"""Payments: an order's charge through its gateway, recorded as captured, and its refund, once."""
+"""Payments and refunds through the providers: starting a payment, reading what a provider
+says (its notifications, its query), and moving the records by guarded updates so that a
+replayed or concurrent notification captures once and racing refunds never give back more than
+was paid. What a capture or a refund means for the order is fulfillment's (which calls these)."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.errors import Conflict
-from kuajing.models import Order, Payment
+from kuajing.models import Order, Payment, PaymentNotification, Refund
 from kuajing.payment import repository
-from kuajing.payment.errors import PaymentDeclined, RefundDeclined
-from kuajing.payment.gateway import Gateways
+from kuajing.payment.errors import (
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    RefundDeclined,
+    RefundExceedsPayment,
+    UnknownProvider,
+)
+from kuajing.payment.providers import (
+    Answer,
+    Notification,
+    NotificationRefused,
+    PaymentRequest,
+    ProviderRefused,
+    Providers,
+    ProviderUnavailable,
+    RefundRequest,
+    RefundState,
+    TradeState,
+)
+
+# What of a notification's headers is kept: the provider's own, never cookies or credentials.
+_KEPT_HEADERS = (
+    "content-type",
+    "wechatpay-timestamp",
+    "wechatpay-nonce",
+    "wechatpay-serial",
+    "wechatpay-signature",
+)
 
 
-@dataclass(frozen=True, slots=True)
-class RefundOutcome:
-    amount: int
-    currency: str
-    reference: str
+def offered(providers: Providers, provider: str) -> None:
+    if provider not in providers:
+        offered_names = ", ".join(providers.names) or "none"
+        raise UnknownProvider(message=f"{provider!r} is not offered here; pay with one of: {offered_names}.")
 
 
-async def capture(
-    session: AsyncSession, gateways: Gateways, *, order: Order, method: str, now: datetime
+async def start(
+    session: AsyncSession, providers: Providers, *, order: Order, provider: str, subject: str, now: datetime
 ) -> Payment:
-    """Charge the order's total through `method` and record the payment as captured; a declined
-    charge raises and the caller's transaction rolls back. Callers move the order to paid by a
-    guarded update first, so a second concurrent payment finds it paid and never charges."""
-    charge = await gateways[method].charge(
-        order_id=order.id, amount=order.total_amount, currency=order.currency
-    )
-    if not charge.approved:
-        raise PaymentDeclined(message="The payment was declined.")
-    return await repository.add_payment(
+    """A pending payment of the order's total through `provider`, with where the buyer pays.
+    Asking again for the same provider while one is pending answers that one."""
+    offered(providers, provider)
+    existing = await repository.pending_for(session, order.id, provider)
+    if existing is not None and existing.amount == order.total_amount:
+        return existing
+    payment = await repository.add_payment(
         session,
         Payment(
             order_id=order.id,
-            method=method,
+            provider=provider,
             amount=order.total_amount,
             currency=order.currency,
-            status="captured",
-            reference=charge.reference,
+            status="pending",
             created_at=now,
+            expires_at=order.expires_at,
         ),
     )
+    request = PaymentRequest(
+        payment_id=payment.id,
+        order_id=order.id,
+        amount=payment.amount,
+        currency=payment.currency,
+        subject=subject,
+        expires_at=order.expires_at,
+    )
+    try:
+        checkout = await providers[provider].start(request)
+    except ProviderUnavailable as exc:
+        raise PaymentProviderUnavailable(
+            message=f"{provider} cannot be reached now; try again shortly."
+        ) from exc
+    except ProviderRefused as exc:
+        raise PaymentDeclined(message=f"{provider} refused the payment: {exc.detail}") from exc
+    payment.redirect_url = checkout.redirect_url
+    payment.code_url = checkout.code_url
+    await session.flush()
+    return payment
+
+
+async def find(session: AsyncSession, payment_id: int) -> Payment | None:
+    return await repository.find(session, payment_id)
+
+
+async def for_order(session: AsyncSession, *, order_id: int) -> Sequence[Payment]:
+    return await repository.for_order(session, order_id)
 
 
 async def payment_for(session: AsyncSession, *, order_id: int) -> Payment | None:
-    """The order's payment, None if it has none."""
-    return await repository.payment_for(session, order_id)
+    """The payment that paid the order, None if none did."""
+    return await repository.captured_for(session, order_id)
 
 
-async def refund_payment(session: AsyncSession, gateways: Gateways, *, order: Order) -> RefundOutcome:
-    """Give back everything the order's payment captured, through the gateway that took it.
+async def mark_captured(
+    session: AsyncSession, *, payment_id: int, reference: str | None, now: datetime
+) -> bool:
+    return await repository.mark_captured(session, payment_id=payment_id, reference=reference, now=now)
 
-    The payment moves from captured to refunded by a guarded update before the gateway is
-    asked, so a payment is refunded at most once even if a caller's own guard failed; a
-    declined refund raises and the caller's transaction rolls both moves back. Callers ask the
-    gateway last, after every other write of their transaction.
-    """
-    payment = await repository.payment_for(session, order.id)
-    if payment is None:
-        raise Conflict("payment_missing", f"Order {order.id} has no captured payment to refund.")
-    if payment.amount != order.total_amount or payment.currency != order.currency:
-        raise Conflict("payment_mismatch", f"Order {order.id}'s payment is not its total; refund it by hand.")
-    if not await repository.mark_refunded(session, payment_id=payment.id):
-        raise Conflict("payment_refunded", f"Order {order.id}'s payment was already refunded.")
-    refund = await gateways[payment.method].refund(
-        order_id=order.id,
-        charge_reference=payment.reference,
-        amount=payment.amount,
-        currency=payment.currency,
-        # the same key on every attempt: if this transaction fails after the gateway answered,
-        # the next attempt gets the first refund back instead of a second payout
-        idempotency_key=f"kuajing-refund-payment-{payment.id}",
+
+async def close_pending(session: AsyncSession, *, order_id: int, now: datetime) -> list[int]:
+    return await repository.close_pending(session, order_id=order_id, now=now)
+
+
+async def pending_since(
+    session: AsyncSession, *, before: datetime, providers: Sequence[str], limit: int = 100
+) -> list[int]:
+    """Payments through `providers` pending since before `before`, oldest first."""
+    return await repository.pending_since(session, before=before, providers=providers, limit=limit)
+
+
+def read_notification(
+    providers: Providers, provider: str, body: bytes, headers: Mapping[str, str]
+) -> Notification:
+    """The provider's notification, verified; NotificationRefused if it is not genuine."""
+    if provider not in providers:
+        raise NotificationRefused("provider_not_configured", f"{provider} is not configured here.")
+    return providers[provider].read_notification(body, headers)
+
+
+def answer(providers: Providers, provider: str, accepted: bool) -> Answer:
+    if provider not in providers:
+        return Answer(404, "text/plain", "failure")
+    return providers[provider].answer(accepted)
+
+
+async def record_notification(
+    session: AsyncSession,
+    *,
+    provider: str,
+    outcome: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: datetime,
+    code: str | None = None,
+    detail: str = "",
+    payment_id: int | None = None,
+    out_trade_no: str | None = None,
+) -> None:
+    kept = {key: value for key, value in headers.items() if key.lower() in _KEPT_HEADERS}
+    await repository.add_notification(
+        session,
+        {
+            "provider": provider,
+            "received_at": now,
+            "outcome": outcome,
+            "code": code,
+            "detail": detail[:300],
+            "payment_id": payment_id,
+            "out_trade_no": (out_trade_no or "")[:64] or None,
+            "body": body.decode("utf-8", errors="replace"),
+            "headers": kept,
+        },
     )
-    if not refund.approved:
-        raise RefundDeclined(message="The payment gateway declined the refund; nothing was changed.")
-    return RefundOutcome(amount=payment.amount, currency=payment.currency, reference=refund.reference)
+
+
+async def notifications(
+    session: AsyncSession, *, outcome: str | None = None, limit: int = 100
+) -> Sequence[PaymentNotification]:
+    return await repository.notifications(session, outcome=outcome, limit=limit)
+
+
+async def query(providers: Providers, payment: Payment) -> TradeState:
+    """What the provider says of the payment now."""
+    offered(providers, payment.provider)
+    try:
+        return await providers[payment.provider].query(payment.id)
+    except ProviderUnavailable as exc:
+        raise PaymentProviderUnavailable(message=f"{payment.provider} cannot be reached now.") from exc
+    except ProviderRefused as exc:
+        raise PaymentDeclined(message=f"{payment.provider} refused the query: {exc.detail}") from exc
+
+
+async def close_at_provider(providers: Providers, payment: Payment) -> None:
+    """Ask the provider to close a payment we closed (best effort: a trade never opened, or one
+    the provider closes itself at its expiry, needs nothing)."""
+    if payment.provider in providers:
+        await providers[payment.provider].close(payment.id)
+
+
+async def request_refund(
+    session: AsyncSession,
+    providers: Providers,
+    *,
+    payment: Payment,
+    parts: Mapping[str, Any],
+    reason: str,
+    requested_by: int | None,
+    now: datetime,
+) -> Refund:
+    """Refund `parts["amount"]` of a captured payment through its provider.
+
+    The payment's refunded amount grows by a guarded update first, so two racing refunds that
+    together exceed the payment cannot both pass. The request number is derived from what was
+    refunded before (`<payment>-<refunded before>-<amount>`): a retry after this transaction
+    rolled back sends the same number, and the provider answers with the first refund instead
+    of paying twice. Callers ask for the refund last, after their other writes.
+
+    Succeeded or pending at the provider (it will confirm), the refund stands; refused, it
+    raises RefundDeclined and the caller's transaction rolls back.
+    """
+    amount = int(parts["amount"])
+    offered(providers, payment.provider)
+    if not await repository.take_refund(session, payment_id=payment.id, amount=amount):
+        raise RefundExceedsPayment(
+            message=f"Refunding {amount} fen would give back more than payment {payment.id} captured."
+        )
+    after = await repository.find(session, payment.id)
+    assert after is not None
+    refund = await repository.add_refund(
+        session,
+        Refund(
+            order_id=payment.order_id,
+            payment_id=payment.id,
+            request_no=f"{payment.id}-{after.refunded_amount - amount}-{amount}",
+            status="pending",
+            currency=payment.currency,
+            reason=reason[:200],
+            requested_by=requested_by,
+            created_at=now,
+            **parts,
+        ),
+    )
+    try:
+        state = await providers[payment.provider].refund(
+            RefundRequest(
+                payment_id=payment.id,
+                trade_no=payment.reference,
+                request_no=refund.request_no,
+                amount=amount,
+                total=payment.amount,
+                currency=payment.currency,
+                reason=reason,
+            )
+        )
+    except ProviderUnavailable as exc:
+        raise PaymentProviderUnavailable(
+            message=f"{payment.provider} cannot be reached now; nothing was refunded. Try again shortly."
+        ) from exc
+    except ProviderRefused as exc:
+        raise RefundDeclined(message=f"{payment.provider} declined the refund: {exc.detail}") from exc
+    if state.status in ("failed", "not_found"):
+        raise RefundDeclined(
+            message=f"{payment.provider} declined the refund: {state.detail or state.status}"
+        )
+    if state.status == "succeeded":
+        await confirm_refund(session, refund=refund, state=state, now=now)
+    return refund
+
+
+async def confirm_refund(session: AsyncSession, *, refund: Refund, state: RefundState, now: datetime) -> bool:
+    """The provider says the refund went through: pending -> succeeded, once."""
+    confirmed = await repository.settle_refund(
+        session,
+        refund_id=refund.id,
+        values={
+            "status": "succeeded",
+            "reference": (state.reference or "")[:64] or None,
+            "completed_at": now,
+        },
+    )
+    if confirmed:
+        refund.status, refund.completed_at = "succeeded", now
+        refund.reference = (state.reference or "")[:64] or None
+    return confirmed
+
+
+async def refunds_for(session: AsyncSession, *, order_id: int) -> Sequence[Refund]:
+    return await repository.refunds_for(session, order_id)
+
+
+async def refund_by_request_no(session: AsyncSession, request_no: str) -> Refund | None:
+    return await repository.refund_by_request_no(session, request_no)

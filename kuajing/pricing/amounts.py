@@ -53,6 +53,7 @@ class OrderAmounts:
     lines: tuple[LineAmounts, ...]
     channel: Channel
     fx_rate: Decimal
+    freight_usd: int = 0  # cents: the seller's shipping fee the yuan freight was converted from
 
     def _sum(self, pick: Callable[[LineAmounts], int]) -> int:
         return sum(pick(line) for line in self.lines)
@@ -152,4 +153,4 @@ def price_order(
                 tax_rate_id=rate.id,
             )
         )
-    return OrderAmounts(lines=tuple(priced), channel=channel, fx_rate=fx_rate)
+    return OrderAmounts(lines=tuple(priced), channel=channel, fx_rate=fx_rate, freight_usd=freight_usd)

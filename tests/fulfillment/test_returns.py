@@ -6,15 +6,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kuajing.errors import Conflict
-from kuajing.fulfillment import returns
+from kuajing.fulfillment import refunds, returns
 from kuajing.models import Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import ReturnWindowClosed
 from kuajing.order.service import Viewer
-from kuajing.payment import gateway
-from kuajing.payment import service as payment_service
 from kuajing.payment.errors import RefundDeclined
-from kuajing.payment.gateway import Gateways, Refund
+from kuajing.payment.providers import RefundRequest, RefundState
+from kuajing.payment.sandbox import SandboxProvider
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.helpers import fulfillment_context, in_db
@@ -60,12 +59,12 @@ def test_a_request_at_exactly_thirty_days_is_in_time_and_one_second_later_is_not
     assert snapshot(api, app, too_late["id"], buyer) == before
 
 
-class DecliningGateway:
-    async def charge(self, *, order_id, amount, currency):  # pragma: no cover - never charged here
-        raise AssertionError("a return never charges")
+class DecliningProvider(SandboxProvider):
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:8000")
 
-    async def refund(self, *, order_id, charge_reference, amount, currency, idempotency_key):
-        return Refund(reference="declined", approved=False)
+    async def refund(self, request: RefundRequest) -> RefundState:
+        return RefundState(status="failed", detail="ACQ.SELLER_BALANCE_NOT_ENOUGH: the test says no")
 
 
 def test_a_declined_refund_changes_nothing(api, app):
@@ -76,7 +75,7 @@ def test_a_declined_refund_changes_nothing(api, app):
     assert ask_return(api, buyer, order["id"]).status_code == 200
     before = snapshot(api, app, order["id"], buyer)
     assert before["payment"] == "captured"
-    context = fulfillment_context(DecliningGateway())
+    context = fulfillment_context(DecliningProvider())
 
     async def accept(session):
         await returns.accept_return(
@@ -99,20 +98,29 @@ def test_a_payment_is_refunded_at_most_once_even_past_the_order_guard(api, app):
 
     async def refund_again(session):
         stored = await order_service.reload(session, order["id"])
-        await payment_service.refund_payment(session, Gateways.sandbox_only(), order=stored)
+        await refunds.refund_lines(
+            session,
+            fulfillment_context(),
+            order=stored,
+            by_product=None,
+            reason="again",
+            actor_id=None,
+            now=datetime.now(UTC),
+        )
 
     with pytest.raises(Conflict) as refused:
         in_db(app, refund_again, write=True)
-    assert refused.value.code == "payment_refunded"
+    assert refused.value.code == "nothing_to_refund"
 
 
-class RecordingGateway(gateway.SandboxGateway):
+class RecordingProvider(SandboxProvider):
     def __init__(self) -> None:
-        self.refunds: list[tuple[str, str]] = []
+        super().__init__("http://127.0.0.1:8000")
+        self.refunds: list[tuple[str, str | None]] = []
 
-    async def refund(self, **kwargs):
-        answer = await super().refund(**kwargs)
-        self.refunds.append((kwargs["idempotency_key"], answer.reference))
+    async def refund(self, request: RefundRequest) -> RefundState:
+        answer = await super().refund(request)
+        self.refunds.append((request.request_no, answer.reference))
         return answer
 
 
@@ -121,20 +129,22 @@ class CommitFailed(Exception):
 
 
 def test_a_refund_retried_after_a_failed_commit_reaches_the_gateway_with_the_same_key(api, app):
+    """The provider's refund request number is derived from what was refunded before, so a
+    retry after a rollback sends the same one and the provider answers the first refund."""
     seller = seller_with_profile(api)
     wine = create_product(api, seller, stock=10)
     buyer = buyer_with_identity(api)
     order = delivered_order(api, buyer, seller, [(wine["id"], 1)])
     assert ask_return(api, buyer, order["id"]).status_code == 200
     before = snapshot(api, app, order["id"], buyer)
-    recording = RecordingGateway()
+    recording = RecordingProvider()
     context = fulfillment_context(recording)
 
     async def accept_then_fail(session):
         await returns.accept_return(
             session, context, order_id=order["id"], viewer=Viewer(seller.id, Role.seller), restock=False
         )
-        raise CommitFailed  # everything after the gateway's answer rolls back
+        raise CommitFailed  # everything after the provider's answer rolls back
 
     with pytest.raises(CommitFailed):
         in_db(app, accept_then_fail, write=True)
@@ -142,8 +152,9 @@ def test_a_refund_retried_after_a_failed_commit_reaches_the_gateway_with_the_sam
 
     accepted = api.post(f"/api/v1/orders/{order['id']}/return/accept", headers=seller.headers)
     assert accepted.status_code == 200, accepted.text
-    # the in-process attempt reached the recording gateway; the server's one is a sandbox of its
-    # own, which derives the same reference from the same key
-    ((key, reference),) = recording.refunds
+    # the in-process attempt reached the recording provider; the app's is a sandbox of its own,
+    # which derives the same reference from the same request number
+    ((request_no, reference),) = recording.refunds
     assert accepted.json()["return_request"]["refund"]["reference"] == reference
-    assert key.startswith("kuajing-refund-payment-")
+    payment = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"][0]
+    assert request_no == f"{payment['id']}-0-{order['total']['amount']}"

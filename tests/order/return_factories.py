@@ -53,8 +53,19 @@ def yearly_used(target: Target, order_id: int) -> int:
 
 
 def payment_status(target: Target, order_id: int) -> str | None:
+    """The order's payment's status, and how much of it was refunded if any ("captured,
+    refunded 54405")."""
+
     async def read(session: AsyncSession) -> str | None:
-        return await session.scalar(select(Payment.status).where(Payment.order_id == order_id))
+        row = (
+            await session.execute(
+                select(Payment.status, Payment.refunded_amount).where(Payment.order_id == order_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        status, refunded = row
+        return f"{status}, refunded {refunded}" if refunded else status
 
     return in_db(target, read, write=False)
 

@@ -1,0 +1,284 @@
+"""An order's payments as the providers report them.
+
+The buyer starts a payment (POST /orders/{id}/payments) and pays at the provider; the
+provider's asynchronous notification, or our query when none came, says it was paid. The
+payment moves pending -> captured by a guarded update, so a replayed or concurrent notification
+captures once; the first capture moves the order to paid (with its journal entry, the deal
+units sold, the customs drafts), and a capture for an order that can no longer take it (paid
+by another payment, expired, cancelled) is given back in full. A notification that is not
+genuine, is for another app, names an unknown payment or another amount is refused, changes
+nothing, and is kept for the operator.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.db import Database
+from kuajing.errors import Conflict, NotFound
+from kuajing.fulfillment import refunds
+from kuajing.fulfillment.errors import ShippingAddressRequired
+from kuajing.fulfillment.service import FulfillmentContext, on_paid, subject
+from kuajing.kit.time import utcnow
+from kuajing.models import Payment, Role
+from kuajing.order import service as order_service
+from kuajing.order.errors import OrderExpired
+from kuajing.order.service import Viewer
+from kuajing.order.status import OrderStatus
+from kuajing.payment import service as payment_service
+from kuajing.payment.errors import PaymentProviderUnavailable
+from kuajing.payment.providers import Answer, NotificationRefused, RefundState, TradeState
+from kuajing.payment.sandbox import SandboxProvider
+
+log = logging.getLogger(__name__)
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+
+
+async def start_payment(
+    session: AsyncSession, context: FulfillmentContext, *, order_id: int, buyer_id: int, provider: str
+) -> Payment:
+    """A pending payment of the buyer's unpaid order through `provider`."""
+    now = utcnow()
+    order = await order_service.get_order(session, order_id=order_id, viewer=Viewer(buyer_id, Role.buyer))
+    if order.status != OrderStatus.pending_payment:
+        raise OrderExpired("order_not_payable", f"This order is {order.status} and cannot be paid.")
+    if order.expires_at <= now:
+        raise OrderExpired(message="The payment window for this order has passed; place it again.")
+    if not order.shipping_address:
+        raise ShippingAddressRequired(
+            message="This order has no shipping address yet: "
+            "pay it once with POST /orders/{id}/pay and an address."
+        )
+    return await payment_service.start(
+        session, context.providers, order=order, provider=provider, subject=subject(order), now=now
+    )
+
+
+async def payments_of(session: AsyncSession, *, order_id: int, viewer: Viewer) -> list[Payment]:
+    await order_service.get_order(session, order_id=order_id, viewer=viewer)
+    return list(await payment_service.for_order(session, order_id=order_id))
+
+
+async def payment_of(session: AsyncSession, *, payment_id: int, viewer: Viewer) -> Payment:
+    """A payment its order's buyer, seller or an operator may see."""
+    payment = await payment_service.find(session, payment_id)
+    if payment is None:
+        raise PaymentNotFound(message=f"No payment {payment_id}.")
+    try:
+        await order_service.get_order(session, order_id=payment.order_id, viewer=viewer)
+    except NotFound:
+        raise PaymentNotFound(message=f"No payment {payment_id}.") from None
+    return payment
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    newly: bool  # False: it was captured before (a replay)
+    paid_order: bool  # it moved the order to paid (else it was given back)
+
+
+async def capture(
+    session: AsyncSession,
+    context: FulfillmentContext,
+    *,
+    payment: Payment,
+    reference: str | None,
+    actor_id: int | None,
+    now: datetime,
+) -> Captured:
+    if not await payment_service.mark_captured(session, payment_id=payment.id, reference=reference, now=now):
+        return Captured(newly=False, paid_order=False)
+    order = await order_service.reload(session, payment.order_id)
+    if order.status == OrderStatus.pending_payment and await order_service.transition(
+        session,
+        order=order,
+        to=OrderStatus.paid,
+        actor_id=actor_id,
+        reason=f"paid via {payment.provider}",
+        now=now,
+    ):
+        await on_paid(session, context, order_id=order.id, payment_id=payment.id, actor_id=actor_id, now=now)
+        return Captured(newly=True, paid_order=True)
+    captured = await payment_service.find(session, payment.id)
+    assert captured is not None
+    await order_service.note(
+        session,
+        order=order,
+        actor_id=actor_id,
+        reason=f"payment {payment.id} via {payment.provider} came for an order {order.status}: returned",
+        now=now,
+    )
+    await refunds.refund_duplicate(session, context, order=order, payment=captured, now=now)
+    return Captured(newly=True, paid_order=False)
+
+
+async def receive_notification(
+    session: AsyncSession,
+    context: FulfillmentContext,
+    *,
+    provider: str,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> Answer:
+    """Verify, act on and record one notification; the answer the provider expects."""
+    now = utcnow()
+
+    async def keep(
+        outcome: str,
+        *,
+        code: str | None = None,
+        detail: str = "",
+        payment_id: int | None = None,
+        out_trade_no: str | None = None,
+    ) -> None:
+        await payment_service.record_notification(
+            session,
+            provider=provider,
+            outcome=outcome,
+            code=code,
+            detail=detail,
+            payment_id=payment_id,
+            out_trade_no=out_trade_no,
+            body=body,
+            headers=headers,
+            now=now,
+        )
+
+    try:
+        notification = payment_service.read_notification(context.providers, provider, body, headers)
+    except NotificationRefused as refused:
+        log.warning("%s notification refused (%s): %s", provider, refused.code, refused.detail)
+        await keep("refused", code=refused.code, detail=refused.detail, out_trade_no=refused.out_trade_no)
+        return payment_service.answer(context.providers, provider, accepted=False)
+
+    out_trade_no = notification.out_trade_no
+    payment_id = notification.payment_id
+    payment = await payment_service.find(session, payment_id) if payment_id is not None else None
+    if payment is None or payment.provider != provider:
+        await keep(
+            "refused",
+            code="unknown_trade",
+            detail=f"No {provider} payment {out_trade_no}.",
+            out_trade_no=out_trade_no,
+        )
+        return payment_service.answer(context.providers, provider, accepted=False)
+
+    if notification.kind == "refund":
+        refund = (
+            await payment_service.refund_by_request_no(session, notification.request_no)
+            if notification.request_no
+            else None
+        )
+        if refund is None or refund.payment_id != payment.id:
+            await keep(
+                "refused",
+                code="unknown_refund",
+                detail=f"No refund {notification.request_no}.",
+                payment_id=payment.id,
+                out_trade_no=out_trade_no,
+            )
+            return payment_service.answer(context.providers, provider, accepted=False)
+        confirmed = notification.paid and await payment_service.confirm_refund(
+            session,
+            refund=refund,
+            state=RefundState(status="succeeded", reference=notification.refund_reference),
+            now=now,
+        )
+        await keep("refunded" if confirmed else "replayed", payment_id=payment.id, out_trade_no=out_trade_no)
+        return payment_service.answer(context.providers, provider, accepted=True)
+
+    if notification.amount is not None and notification.amount != payment.amount:
+        await keep(
+            "refused",
+            code="amount_mismatch",
+            detail=f"The notification says {notification.amount} fen; "
+            f"payment {payment.id} is {payment.amount}.",
+            payment_id=payment.id,
+            out_trade_no=out_trade_no,
+        )
+        return payment_service.answer(context.providers, provider, accepted=False)
+    if not notification.paid:
+        await keep("noted", detail="not a payment (yet)", payment_id=payment.id, out_trade_no=out_trade_no)
+        return payment_service.answer(context.providers, provider, accepted=True)
+    captured = await capture(
+        session, context, payment=payment, reference=notification.trade_no, actor_id=None, now=now
+    )
+    await keep("captured" if captured.newly else "replayed", payment_id=payment.id, out_trade_no=out_trade_no)
+    return payment_service.answer(context.providers, provider, accepted=True)
+
+
+async def settle_with_provider(
+    session: AsyncSession, context: FulfillmentContext, *, payment: Payment, actor_id: int | None
+) -> Payment:
+    """Ask the provider about a pending payment and act on the answer: captured (the
+    notification never came), closed, or still pending."""
+    if payment.status != "pending":
+        return payment
+    state: TradeState = await payment_service.query(context.providers, payment)
+    now = utcnow()
+    if state.status == "captured":
+        if state.amount is not None and state.amount != payment.amount:
+            raise Conflict(
+                "amount_mismatch",
+                f"{payment.provider} says {state.amount} fen was paid; "
+                f"payment {payment.id} is {payment.amount}. "
+                "Nothing was changed; an operator must look at it.",
+            )
+        await capture(session, context, payment=payment, reference=state.trade_no, actor_id=actor_id, now=now)
+    found = await payment_service.find(session, payment.id)
+    assert found is not None
+    return found
+
+
+async def pay_in_sandbox(
+    session: AsyncSession, context: FulfillmentContext, *, payment_id: int, buyer_id: int
+) -> Payment:
+    """The buyer pays a pending sandbox payment: what the provider's page does for real ones."""
+    payment = await payment_of(session, payment_id=payment_id, viewer=Viewer(buyer_id, Role.buyer))
+    if payment.provider != "sandbox" or "sandbox" not in context.providers:
+        raise Conflict(
+            "not_a_sandbox_payment", f"Payment {payment_id} is paid at {payment.provider}, not here."
+        )
+    if payment.status != "pending":
+        return payment
+    sandbox = context.providers["sandbox"]
+    assert isinstance(sandbox, SandboxProvider)
+    await capture(
+        session,
+        context,
+        payment=payment,
+        reference=sandbox.reference(payment.id),
+        actor_id=buyer_id,
+        now=utcnow(),
+    )
+    found = await payment_service.find(session, payment.id)
+    assert found is not None
+    return found
+
+
+async def query_pending(database: Database, context: FulfillmentContext, *, older_than_seconds: float) -> int:
+    """Ask the providers about payments pending longer than `older_than_seconds` (their
+    notification may be lost), each in its own transaction; how many were captured."""
+    before = utcnow() - timedelta(seconds=older_than_seconds)
+    async with database.transaction(write=False) as session:
+        ids = await payment_service.pending_since(session, before=before, providers=context.providers.real)
+    captured = 0
+    for payment_id in ids:
+        try:
+            async with database.transaction(write=True) as session:
+                payment = await payment_service.find(session, payment_id)
+                if payment is None:
+                    continue
+                settled = await settle_with_provider(session, context, payment=payment, actor_id=None)
+                captured += settled.status == "captured"
+        except PaymentProviderUnavailable as exc:
+            log.warning("payment %d: %s", payment_id, exc.message)
+        except Exception:
+            log.exception("payment %d could not be settled; left for the next round", payment_id)
+    return captured

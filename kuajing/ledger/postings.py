@@ -1,0 +1,168 @@
+"""Journal entries built from money events, as pure functions: each is balanced in every
+currency before anything is written (`Posting.__post_init__` refuses one that is not).
+
+Capture of an order's payment (all in minor units):
+
+    Dr provider_clearing[provider]  CNY total
+    Cr cbec_tax_payable             CNY tax
+    Cr fx_conversion                CNY goods + freight
+    Dr fx_conversion                USD goods + freight (the seller's own dollar prices)
+    Cr commission_revenue           USD commission
+    Cr seller_pending[seller]       USD goods + freight - commission
+
+Delivery moves the seller's pending dollars to payable; a refund reverses its share of each.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kuajing.ledger.accounts import (
+    CBEC_TAX_PAYABLE,
+    COMMISSION_REVENUE,
+    FX_CONVERSION,
+    PROVIDER_CLEARING,
+    SELLER_PAYABLE,
+    SELLER_PENDING,
+    Account,
+)
+
+
+class Unbalanced(ValueError):
+    """An entry whose debits and credits differ in some currency: a bug, never posted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    account: str
+    party: str
+    currency: str
+    debit: int = 0
+    credit: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    key: str
+    kind: str
+    memo: str
+    lines: tuple[Line, ...]
+    order_id: int | None = None
+    payment_id: int | None = None
+    refund_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.lines:
+            raise Unbalanced(f"{self.key}: an entry needs lines")
+        totals: dict[str, int] = defaultdict(int)
+        for line in self.lines:
+            if line.debit < 0 or line.credit < 0 or (line.debit == 0) == (line.credit == 0):
+                raise Unbalanced(f"{self.key}: each line is one positive debit or credit: {line}")
+            totals[line.currency] += line.debit - line.credit
+        if off := {currency: total for currency, total in totals.items() if total}:
+            raise Unbalanced(f"{self.key}: debits and credits differ by {off}")
+
+
+@dataclass
+class _Lines:
+    """Collects sides; a zero amount adds no line, a negative one goes to the other side."""
+
+    lines: list[Line] = field(default_factory=list)
+
+    def debit(self, account: Account, currency: str, amount: int, party: str = "") -> None:
+        if amount > 0:
+            self.lines.append(Line(account.code, party, currency, debit=amount))
+        elif amount < 0:
+            self.lines.append(Line(account.code, party, currency, credit=-amount))
+
+    def credit(self, account: Account, currency: str, amount: int, party: str = "") -> None:
+        self.debit(account, currency, -amount, party)
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """What a payment (or a refund of part of it) is made of, in yuan and in dollars."""
+
+    total: int  # CNY: goods + freight + tax
+    tax: int  # CNY
+    goods_and_freight: int  # CNY
+    goods_and_freight_usd: int  # USD: the seller's prices and shipping fee
+    commission_usd: int
+
+    @property
+    def seller_net_usd(self) -> int:
+        return self.goods_and_freight_usd - self.commission_usd
+
+
+def _money_lines(split: Split, *, provider: str, seller: str, owed: Account, sign: int) -> list[Line]:
+    lines = _Lines()
+    lines.debit(PROVIDER_CLEARING, "CNY", sign * split.total, provider)
+    lines.credit(CBEC_TAX_PAYABLE, "CNY", sign * split.tax)
+    lines.credit(FX_CONVERSION, "CNY", sign * split.goods_and_freight)
+    lines.debit(FX_CONVERSION, "USD", sign * split.goods_and_freight_usd)
+    lines.credit(COMMISSION_REVENUE, "USD", sign * split.commission_usd)
+    lines.credit(owed, "USD", sign * split.seller_net_usd, seller)
+    return lines.lines
+
+
+def capture(*, payment_id: int, order_id: int, provider: str, seller_id: int, split: Split) -> Posting:
+    return Posting(
+        key=f"capture:payment:{payment_id}",
+        kind="capture",
+        memo=f"order {order_id} paid through {provider}",
+        lines=tuple(
+            _money_lines(split, provider=provider, seller=str(seller_id), owed=SELLER_PENDING, sign=1)
+        ),
+        order_id=order_id,
+        payment_id=payment_id,
+    )
+
+
+def refund(
+    *,
+    refund_id: int,
+    payment_id: int,
+    order_id: int,
+    provider: str,
+    seller_id: int,
+    split: Split,
+    delivered: bool,
+) -> Posting:
+    """The reverse of a capture for the refunded share; the seller's dollars come back from what
+    is pending, or (once delivered) from what is payable."""
+    owed = SELLER_PAYABLE if delivered else SELLER_PENDING
+    return Posting(
+        key=f"refund:{refund_id}",
+        kind="refund",
+        memo=f"refund {refund_id} of order {order_id} through {provider}",
+        lines=tuple(_money_lines(split, provider=provider, seller=str(seller_id), owed=owed, sign=-1)),
+        order_id=order_id,
+        payment_id=payment_id,
+        refund_id=refund_id,
+    )
+
+
+def delivery(*, order_id: int, seller_id: int, pending_usd: int) -> Posting | None:
+    """The seller's pending dollars for a delivered order become payable (None if nothing is)."""
+    if pending_usd == 0:
+        return None
+    lines = _Lines()
+    lines.debit(SELLER_PENDING, "USD", pending_usd, str(seller_id))
+    lines.credit(SELLER_PAYABLE, "USD", pending_usd, str(seller_id))
+    return Posting(
+        key=f"deliver:order:{order_id}",
+        kind="delivery",
+        memo=f"order {order_id} delivered: the seller's dollars become payable",
+        lines=tuple(lines.lines),
+        order_id=order_id,
+    )
+
+
+def totals(lines: Iterable[Line]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(account, currency) -> (debits, credits)."""
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        pair = sums[(line.account, line.currency)]
+        pair[0] += line.debit
+        pair[1] += line.credit
+    return {key: (debit, credit) for key, (debit, credit) in sums.items()}

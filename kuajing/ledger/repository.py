@@ -1,0 +1,197 @@
+"""The ledger's tables: entries and their lines (written once, never changed) and commission
+rates. Reads the orders' and products' tables for the order a line belongs to and a product's
+category (read only)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.ledger.postings import Posting
+from kuajing.models import CommissionRate, JournalEntry, JournalLine, Order, Product
+
+
+@dataclass(frozen=True, slots=True)
+class PostedLine:
+    entry_id: int
+    key: str
+    kind: str
+    memo: str
+    occurred_at: datetime
+    order_id: int | None
+    account: str
+    party: str
+    currency: str
+    debit: int
+    credit: int
+
+
+async def posted(session: AsyncSession, key: str) -> bool:
+    return await session.scalar(select(JournalEntry.id).where(JournalEntry.key == key)) is not None
+
+
+async def add(session: AsyncSession, posting: Posting, *, occurred_at: datetime) -> int:
+    entry_id = await session.scalar(
+        insert(JournalEntry)
+        .values(
+            key=posting.key,
+            kind=posting.kind,
+            occurred_at=occurred_at,
+            order_id=posting.order_id,
+            payment_id=posting.payment_id,
+            refund_id=posting.refund_id,
+            memo=posting.memo[:300],
+        )
+        .returning(JournalEntry.id)
+    )
+    assert entry_id is not None
+    await session.execute(
+        insert(JournalLine),
+        [
+            {
+                "entry_id": entry_id,
+                "account": line.account,
+                "party": line.party,
+                "currency": line.currency,
+                "debit": line.debit,
+                "credit": line.credit,
+            }
+            for line in posting.lines
+        ],
+    )
+    return int(entry_id)
+
+
+async def rates_in_force(session: AsyncSession, on: date) -> Sequence[CommissionRate]:
+    return (
+        await session.scalars(
+            select(CommissionRate).where(
+                CommissionRate.effective_from <= on,
+                (CommissionRate.effective_to.is_(None)) | (CommissionRate.effective_to > on),
+            )
+        )
+    ).all()
+
+
+async def add_rate(session: AsyncSession, rate: CommissionRate) -> CommissionRate:
+    session.add(rate)
+    await session.flush()
+    return rate
+
+
+async def all_rates(session: AsyncSession) -> Sequence[CommissionRate]:
+    return (await session.scalars(select(CommissionRate).order_by(CommissionRate.id))).all()
+
+
+async def categories(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, str]:
+    rows = await session.execute(select(Product.id, Product.category).where(Product.id.in_(product_ids)))
+    return {id_: category for id_, category in rows}
+
+
+async def trial_balance(session: AsyncSession) -> list[tuple[str, str, int, int]]:
+    rows = await session.execute(
+        select(
+            JournalLine.account,
+            JournalLine.currency,
+            func.coalesce(func.sum(JournalLine.debit), 0),
+            func.coalesce(func.sum(JournalLine.credit), 0),
+        )
+        .group_by(JournalLine.account, JournalLine.currency)
+        .order_by(JournalLine.account, JournalLine.currency)
+    )
+    return [(account, currency, int(debit), int(credit)) for account, currency, debit, credit in rows]
+
+
+def _lines_query() -> Select[*tuple[Any, ...]]:
+    return select(
+        JournalEntry.id,
+        JournalEntry.key,
+        JournalEntry.kind,
+        JournalEntry.memo,
+        JournalEntry.occurred_at,
+        JournalEntry.order_id,
+        JournalLine.account,
+        JournalLine.party,
+        JournalLine.currency,
+        JournalLine.debit,
+        JournalLine.credit,
+    ).join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+
+
+async def lines(
+    session: AsyncSession,
+    *,
+    order_id: int | None = None,
+    account: str | None = None,
+    party: str | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+) -> list[PostedLine]:
+    query = _lines_query().where(JournalEntry.id > after_id)
+    if order_id is not None:
+        query = query.where(JournalEntry.order_id == order_id)
+    if account is not None:
+        query = query.where(JournalLine.account == account)
+    if party is not None:
+        query = query.where(JournalLine.party == party)
+    query = query.order_by(JournalEntry.id, JournalLine.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [PostedLine(*row) for row in (await session.execute(query)).all()]
+
+
+async def balance(
+    session: AsyncSession, *, account: str, currency: str, party: str = "", order_id: int | None = None
+) -> int:
+    """Credits less debits (what a liability or income account holds)."""
+    query = (
+        select(func.coalesce(func.sum(JournalLine.credit - JournalLine.debit), 0))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalLine.account == account, JournalLine.currency == currency, JournalLine.party == party)
+    )
+    if order_id is not None:
+        query = query.where(JournalEntry.order_id == order_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def payable_by_window(
+    session: AsyncSession, *, seller_id: int, delivered_before: datetime
+) -> tuple[int, int]:
+    """The seller's payable dollars split by whether the order's return window has closed (its
+    delivery is older than `delivered_before`): (closed, still open). Lines with no order
+    (payouts) count as closed."""
+    closed = (Order.delivered_at.is_(None)) | (Order.delivered_at < delivered_before)
+    amount = JournalLine.credit - JournalLine.debit
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(case((closed, amount), else_=0)), 0),
+                func.coalesce(func.sum(case((closed, 0), else_=amount)), 0),
+            )
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .outerjoin(Order, Order.id == JournalEntry.order_id)
+            .where(
+                JournalLine.account == "seller_payable",
+                JournalLine.currency == "USD",
+                JournalLine.party == str(seller_id),
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def debits_by_kind(session: AsyncSession, *, account: str, currency: str, party: str, kind: str) -> int:
+    query = (
+        select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            JournalLine.account == account,
+            JournalLine.currency == currency,
+            JournalLine.party == party,
+            JournalEntry.kind == kind,
+        )
+    )
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,161 @@
+"""Posting money events and reading the books. Callers post in the transaction that makes the
+event happen (a capture and its entry commit together or not at all)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.kit.time import beijing_date
+from kuajing.ledger import commission, postings, repository
+from kuajing.ledger.accounts import SELLER_PAYABLE, SELLER_PENDING
+from kuajing.ledger.repository import PostedLine
+from kuajing.models import Order, Payment, Refund
+from kuajing.order.return_window import RETURN_WINDOW
+from kuajing.pricing.amounts import share_freight
+
+
+async def post(session: AsyncSession, posting: postings.Posting, *, now: datetime) -> bool:
+    """Write a balanced entry once: False (and nothing written) if its key was posted before."""
+    if await repository.posted(session, posting.key):
+        return False
+    await repository.add(session, posting, occurred_at=now)
+    return True
+
+
+async def line_commissions(session: AsyncSession, order: Order, *, on: datetime) -> dict[int, int]:
+    """Each order line's commission in cents, at the rates in force on `on` (Beijing date)."""
+    day = beijing_date(on)
+    rates = await repository.rates_in_force(session, day)
+    categories = await repository.categories(session, [line.product_id for line in order.lines])
+    return {
+        line.id: commission.commission(
+            line.unit_price_usd_amount * line.quantity,
+            commission.rate_for(
+                rates, seller_id=order.seller_id, category=categories[line.product_id], on=day
+            ).rate,
+        )
+        for line in order.lines
+    }
+
+
+def freight_usd_by_line(order: Order) -> dict[int, int]:
+    """The order's dollar freight shared over its lines as its yuan freight was: by value."""
+    lines = sorted(order.lines, key=lambda line: line.id)
+    shares = share_freight(order.freight_usd_amount, [line.goods_amount for line in lines])
+    return {line.id: amount for line, amount in zip(lines, shares, strict=True)}
+
+
+def whole_split(order: Order, commissions: dict[int, int]) -> postings.Split:
+    return postings.Split(
+        total=order.total_amount,
+        tax=order.tax_amount,
+        goods_and_freight=order.goods_amount + order.freight_amount,
+        goods_and_freight_usd=order.goods_usd_amount + order.freight_usd_amount,
+        commission_usd=sum(commissions.values()),
+    )
+
+
+async def post_capture(session: AsyncSession, *, order: Order, payment: Payment, now: datetime) -> None:
+    """The entry of a payment captured for `order` (whose lines are loaded)."""
+    commissions = await line_commissions(session, order, on=now)
+    await post(
+        session,
+        postings.capture(
+            payment_id=payment.id,
+            order_id=order.id,
+            provider=payment.provider,
+            seller_id=order.seller_id,
+            split=whole_split(order, commissions),
+        ),
+        now=now,
+    )
+
+
+async def post_delivery(session: AsyncSession, *, order: Order, now: datetime) -> None:
+    pending = await repository.balance(
+        session, account=SELLER_PENDING.code, currency="USD", party=str(order.seller_id), order_id=order.id
+    )
+    if (
+        posting := postings.delivery(order_id=order.id, seller_id=order.seller_id, pending_usd=pending)
+    ) is not None:
+        await post(session, posting, now=now)
+
+
+async def delivered(session: AsyncSession, *, order_id: int) -> bool:
+    """Whether the order's dollars have moved from pending to payable."""
+    return await repository.posted(session, f"deliver:order:{order_id}")
+
+
+async def post_refund(
+    session: AsyncSession,
+    *,
+    refund: Refund,
+    order: Order,
+    payment: Payment,
+    delivered: bool,
+    now: datetime,
+) -> None:
+    """The reverse of the refunded share; the seller's dollars come back from payable once the
+    order's delivery moved them there (`delivered`), else from pending."""
+    split = postings.Split(
+        total=refund.amount,
+        tax=refund.tax_amount,
+        goods_and_freight=refund.goods_amount + refund.freight_amount,
+        goods_and_freight_usd=refund.goods_usd_amount + refund.freight_usd_amount,
+        commission_usd=refund.commission_usd_amount,
+    )
+    await post(
+        session,
+        postings.refund(
+            refund_id=refund.id,
+            payment_id=payment.id,
+            order_id=order.id,
+            provider=payment.provider,
+            seller_id=order.seller_id,
+            split=split,
+            delivered=delivered,
+        ),
+        now=now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalanceRow:
+    code: str
+    currency: str
+    debit: int
+    credit: int
+
+
+async def trial_balance(session: AsyncSession) -> list[TrialBalanceRow]:
+    return [TrialBalanceRow(*row) for row in await repository.trial_balance(session)]
+
+
+async def order_lines(session: AsyncSession, *, order_id: int) -> list[PostedLine]:
+    return await repository.lines(session, order_id=order_id)
+
+
+async def account_lines(
+    session: AsyncSession, *, account: str, party: str | None, after_id: int, limit: int
+) -> list[PostedLine]:
+    return await repository.lines(session, account=account, party=party, after_id=after_id, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class SellerBalance:
+    pending: int  # cents: paid orders not yet delivered, or delivered within the return window
+    available: int  # cents: delivered, the return window closed, not yet paid out
+    paid: int  # cents: paid out
+
+
+async def seller_balance(session: AsyncSession, *, seller_id: int, now: datetime) -> SellerBalance:
+    party = str(seller_id)
+    in_transit = await repository.balance(session, account=SELLER_PENDING.code, currency="USD", party=party)
+    closed, in_window = await repository.payable_by_window(
+        session, seller_id=seller_id, delivered_before=now - RETURN_WINDOW
+    )
+    paid_out = await repository.debits_by_kind(
+        session, account=SELLER_PAYABLE.code, currency="USD", party=party, kind="payout"
+    )
+    return SellerBalance(pending=in_transit + in_window, available=closed, paid=paid_out)

@@ -1,0 +1,225 @@
+"""WeChat Pay (APIv3, Native QR payments) through wechatpayv3, in WeChat Pay public-key mode so
+the client never downloads platform certificates.
+
+- Native order: POST /v3/pay/transactions/native answers a `code_url`, shown as a QR code.
+- The asynchronous notification: its `Wechatpay-*` headers' signature verified with WeChat
+  Pay's public key, its resource decrypted (AES-256-GCM) with the APIv3 key; answered 204, or
+  4xx with {"code": "FAIL", "message": ...} when refused.
+- Query, close, refund (our out_refund_no makes it idempotent) and refund query, every answer's
+  signature verified by the SDK.
+"""
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from wechatpayv3 import WeChatPay, WeChatPayType
+
+from kuajing.kit.time import BEIJING
+from kuajing.payment.providers import (
+    Answer,
+    Checkout,
+    Notification,
+    NotificationRefused,
+    PaymentRequest,
+    ProviderRefused,
+    ProviderUnavailable,
+    RefundRequest,
+    RefundState,
+    TradeState,
+    payment_id_of,
+)
+
+_TRADE_STATE = {
+    "SUCCESS": "captured",
+    "REFUND": "captured",  # paid, then (some of it) refunded
+    "NOTPAY": "pending",
+    "USERPAYING": "pending",
+    "CLOSED": "closed",
+    "REVOKED": "closed",
+    "PAYERROR": "closed",
+}
+_REFUND_STATUS = {"SUCCESS": "succeeded", "PROCESSING": "pending", "CLOSED": "failed", "ABNORMAL": "failed"}
+
+
+def _out_trade_no(payment_id: int) -> str:
+    """WeChat Pay's out_trade_no is 6 to 32 characters: the payment id, zero-padded."""
+    return f"{payment_id:06d}"
+
+
+def _rfc3339(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+class WeChatPayProvider:
+    name = "wechatpay"
+
+    def __init__(
+        self,
+        *,
+        mchid: str,
+        appid: str,
+        private_key: Path,
+        cert_serial_no: str,
+        apiv3_key: str,
+        public_key: Path,
+        public_key_id: str,
+        gateway: str,
+        public_url: str,
+    ) -> None:
+        self._mchid = mchid
+        self._appid = appid
+        self._client = WeChatPay(
+            wechatpay_type=WeChatPayType.NATIVE,
+            mchid=mchid,
+            private_key=private_key.read_text(),
+            cert_serial_no=cert_serial_no,
+            appid=appid,
+            apiv3_key=apiv3_key,
+            notify_url=f"{public_url.rstrip('/')}/api/v1/payments/wechatpay/notify",
+            public_key=public_key.read_text(),
+            public_key_id=public_key_id,
+            timeout=(5, 15),
+        )
+        # the SDK knows only WeChat Pay's host; the gateway comes from settings
+        self._client._core._gate_way = gateway.rstrip("/")
+
+    async def _call(self, call: Callable[..., tuple[int, Any]], **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        try:
+            status, text = await asyncio.to_thread(call, **kwargs)
+        except requests.RequestException as exc:
+            raise ProviderUnavailable(f"WeChat Pay could not be reached: {exc}") from exc
+        except Exception as exc:  # the SDK raises a bare Exception when an answer's signature fails
+            raise ProviderUnavailable(f"WeChat Pay's answer was refused: {exc}") from exc
+        if status >= 500:
+            raise ProviderUnavailable(f"WeChat Pay answered {status}.")
+        if not text:
+            return status, {}
+        try:
+            body = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ProviderUnavailable(f"WeChat Pay answered something unreadable ({status}).") from exc
+        return status, body if isinstance(body, dict) else {}
+
+    async def start(self, request: PaymentRequest) -> Checkout:
+        status, body = await self._call(
+            self._client.pay,
+            description=request.subject[:127],
+            out_trade_no=_out_trade_no(request.payment_id),
+            amount={"total": request.amount, "currency": request.currency},
+            time_expire=request.expires_at.astimezone(BEIJING).isoformat(timespec="seconds"),
+        )
+        if status != 200 or not body.get("code_url"):
+            raise ProviderRefused(f"{body.get('code')}: {body.get('message')}")
+        return Checkout(code_url=body["code_url"])
+
+    def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        lowered = {key.lower(): value for key, value in headers.items()}
+        try:
+            read = self._client.callback(lowered, body)
+        except Exception as exc:  # an unknown signature type or a body that is not JSON
+            raise NotificationRefused("bad_signature", f"The notification was not readable: {exc}") from exc
+        if not read or not isinstance(read.get("resource"), dict):
+            raise NotificationRefused(
+                "bad_signature",
+                "The signature does not verify with WeChat Pay's public key, or the resource does not "
+                "decrypt with our APIv3 key.",
+            )
+        resource: dict[str, Any] = read["resource"]
+        out_trade_no = resource.get("out_trade_no")
+        if resource.get("mchid") != self._mchid or (
+            "appid" in resource and resource.get("appid") != self._appid
+        ):
+            raise NotificationRefused(
+                "app_mismatch",
+                f"The notification is for merchant {resource.get('mchid')!r}, app {resource.get('appid')!r}.",
+                out_trade_no=out_trade_no,
+            )
+        if not out_trade_no:
+            raise NotificationRefused("malformed", "The notification names no out_trade_no.")
+        amount = resource.get("amount") or {}
+        event = str(read.get("event_type", ""))
+        if event.startswith("REFUND."):
+            return Notification(
+                kind="refund",
+                out_trade_no=out_trade_no,
+                payment_id=payment_id_of(out_trade_no),
+                trade_no=resource.get("transaction_id"),
+                amount=amount.get("refund"),
+                paid=resource.get("refund_status") == "SUCCESS",
+                request_no=resource.get("out_refund_no"),
+                refund_reference=resource.get("refund_id"),
+            )
+        total = amount.get("total")
+        if not isinstance(total, int):
+            raise NotificationRefused(
+                "malformed", "The notification has no amount.", out_trade_no=out_trade_no
+            )
+        return Notification(
+            kind="payment",
+            out_trade_no=out_trade_no,
+            payment_id=payment_id_of(out_trade_no),
+            trade_no=resource.get("transaction_id"),
+            amount=total,
+            paid=resource.get("trade_state") == "SUCCESS",
+            paid_at=_rfc3339(resource.get("success_time")),
+        )
+
+    def answer(self, accepted: bool) -> Answer:
+        if accepted:
+            return Answer(204, "application/json", "")
+        return Answer(400, "application/json", json.dumps({"code": "FAIL", "message": "refused"}))
+
+    async def query(self, payment_id: int) -> TradeState:
+        status, body = await self._call(self._client.query, out_trade_no=_out_trade_no(payment_id))
+        if status == 404:
+            return TradeState(status="not_found")
+        if status != 200:
+            raise ProviderRefused(f"{body.get('code')}: {body.get('message')}")
+        amount = body.get("amount") or {}
+        return TradeState(
+            status=_TRADE_STATE.get(body.get("trade_state", ""), "pending"),  # type: ignore[arg-type]
+            trade_no=body.get("transaction_id"),
+            amount=amount.get("total"),
+            paid_at=_rfc3339(body.get("success_time")),
+        )
+
+    async def refund(self, request: RefundRequest) -> RefundState:
+        status, body = await self._call(
+            self._client.refund,
+            out_refund_no=request.request_no,
+            amount={"refund": request.amount, "total": request.total, "currency": request.currency},
+            out_trade_no=_out_trade_no(request.payment_id),
+            reason=request.reason[:80],
+        )
+        if status != 200:
+            return RefundState(status="failed", detail=f"{body.get('code')}: {body.get('message')}")
+        return RefundState(
+            status=_REFUND_STATUS.get(body.get("status", ""), "pending"),  # type: ignore[arg-type]
+            reference=body.get("refund_id"),
+        )
+
+    async def query_refund(self, payment_id: int, request_no: str) -> RefundState:
+        status, body = await self._call(self._client.query_refund, out_refund_no=request_no)
+        if status == 404:
+            return RefundState(status="not_found")
+        if status != 200:
+            raise ProviderRefused(f"{body.get('code')}: {body.get('message')}")
+        return RefundState(
+            status=_REFUND_STATUS.get(body.get("status", ""), "pending"),  # type: ignore[arg-type]
+            reference=body.get("refund_id"),
+        )
+
+    async def close(self, payment_id: int) -> None:
+        status, body = await self._call(self._client.close, out_trade_no=_out_trade_no(payment_id))
+        if status not in (200, 204) and body.get("code") != "ORDER_NOT_EXIST":
+            raise ProviderRefused(f"{body.get('code')}: {body.get('message')}")

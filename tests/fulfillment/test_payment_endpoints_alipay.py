@@ -1,0 +1,305 @@
+"""Paying through Alipay, end to end against a local gateway that speaks Alipay's wire format
+with keys made for this run: the signed page-pay URL, the RSA2-signed notification that pays
+the order (once, however often it comes), the refusals that change nothing and are kept, the
+query that settles a payment whose notification never came, and refunds that never give back
+more than was paid. The books are checked after every test that moves money."""
+
+import pytest
+
+from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
+from tests.catalog.factories import create_product
+from tests.helpers import assert_problem, money
+from tests.ledger.invariants import check_books
+from tests.order.factories import place
+from tests.payment.gateways import TestKeys, form_body, tamper
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def ops(operator_token):
+    return operator_headers(operator_token)
+
+
+@pytest.fixture
+def paying(app, alipay):
+    """The in-process app offering Alipay (and no sandbox), and an unpaid two-bottle order:
+    2 × $30.00 + $5.00 freight at 7.1000 = 544.05 CNY."""
+    app.with_settings(**alipay.settings)
+    api = app.client
+    seller = seller_with_profile(api, shipping_fee_cents=500)
+    wine = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    placed = place(api, buyer, [(wine["id"], 2)])
+    assert placed.status_code == 201, placed.text
+    return api, seller, buyer, wine, placed.json()
+
+
+def _start(api, buyer, order_id):
+    started = api.post(
+        f"/api/v1/orders/{order_id}/payments", json={"provider": "alipay"}, headers=buyer.headers
+    )
+    assert started.status_code == 201, started.text
+    return started.json()
+
+
+def _notify(api, params):
+    return api.post("/api/v1/payments/alipay/notify", content=form_body(params), headers=FORM)
+
+
+def _status(api, buyer, order_id):
+    return api.get(f"/api/v1/orders/{order_id}", headers=buyer.headers).json()["status"]
+
+
+def _ledger(api, ops, order_id):
+    lines = api.get(f"/api/v1/ledger/orders/{order_id}", headers=ops).json()["items"]
+    return [(x["kind"], x["account"], x["party"], x["currency"], x["debit"], x["credit"]) for x in lines]
+
+
+def test_a_signed_page_pay_then_alipays_notification_pays_the_order_once(paying, alipay, app, ops):
+    api, seller, buyer, _wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    assert (payment["provider"], payment["status"], payment["amount"]) == ("alipay", "pending", money(54405))
+    assert payment["redirect_url"].startswith(alipay.fake.gateway_url + "?")
+    assert payment["expires_at"] == order["expires_at"]
+
+    # the buyer's browser lands on Alipay: the request verifies with our app key
+    biz = alipay.fake.open(payment["redirect_url"])
+    assert biz["out_trade_no"] == str(payment["id"])
+    assert biz["total_amount"] == "544.05"
+    assert (biz["product_code"], biz["settle_currency"]) == ("NEW_OVERSEAS_SELLER", "USD")
+    assert biz["subject"]
+    trade = alipay.fake.pay(str(payment["id"]))
+
+    notification = alipay.fake.notification(str(payment["id"]))
+    answered = _notify(api, notification)
+    assert (answered.status_code, answered.text) == (200, "success")
+    assert _status(api, buyer, order["id"]) == "paid"
+    (stored,) = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"]
+    assert (stored["status"], stored["reference"]) == ("captured", trade["trade_no"])
+
+    # the worked example: 5% commission on $60.00 of wine, shipping passed through
+    seller_party = str(seller.id)
+    capture = [
+        ("capture", "provider_clearing", "alipay", "CNY", 54405, 0),
+        ("capture", "cbec_tax_payable", "", "CNY", 0, 8255),
+        ("capture", "fx_conversion", "", "CNY", 0, 46150),
+        ("capture", "fx_conversion", "", "USD", 6500, 0),
+        ("capture", "commission_revenue", "", "USD", 0, 300),
+        ("capture", "seller_pending", seller_party, "USD", 0, 6200),
+    ]
+    assert _ledger(api, ops, order["id"]) == capture
+
+    # Alipay sends it again (it retries until it reads "success"): acknowledged, nothing moves
+    for _ in range(3):
+        again = _notify(api, notification)
+        assert (again.status_code, again.text) == (200, "success")
+    assert _ledger(api, ops, order["id"]) == capture
+    events = api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()["events"]
+    assert [e["to_status"] for e in events] == ["pending_payment", "paid"]
+    kept = api.get("/api/v1/payments/notifications", headers=ops).json()["items"]
+    assert [n["outcome"] for n in kept if n["payment_id"] == payment["id"]] == ["replayed"] * 3 + ["captured"]
+    # the payment company's customs message is drafted with Alipay's transaction number
+    customs = api.get(f"/api/v1/orders/{order['id']}/customs", headers=buyer.headers)
+    if customs.status_code == 200:
+        assert "CEB411" in [m["type"] for m in customs.json()["messages"]]
+    check_books(app)
+
+
+def test_a_notification_that_is_not_genuine_or_not_ours_is_refused_and_changes_nothing(
+    paying, alipay, app, ops
+):
+    api, _seller, buyer, _wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    alipay.fake.open(payment["redirect_url"])
+    alipay.fake.pay(str(payment["id"]))
+    out_trade_no = str(payment["id"])
+    genuine = alipay.fake.notification(out_trade_no)
+    stranger, _public = TestKeys.rsa_pair("someone-else")
+
+    refused = [
+        (tamper(genuine, total_amount="0.01"), "bad_signature"),  # changed after signing
+        (tamper(genuine, sign=None), "bad_signature"),  # not signed at all
+        (alipay.fake.notification(out_trade_no, signer_pem=stranger), "bad_signature"),  # the wrong key
+        (alipay.fake.notification(out_trade_no, app_id="2021000000009999"), "app_mismatch"),
+        (alipay.fake.notification(out_trade_no, total_amount="544.04"), "amount_mismatch"),
+        (alipay.fake.sign_notification({**genuine, "out_trade_no": "999999"}), "unknown_trade"),
+    ]
+    for params, _code in refused:
+        answered = _notify(api, params)
+        assert (answered.status_code, answered.text) == (200, "failure")
+    malformed = api.post("/api/v1/payments/alipay/notify", content=b"\xff\xfe", headers=FORM)
+    assert malformed.text == "failure"
+
+    assert _status(api, buyer, order["id"]) == "pending_payment"
+    (stored,) = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"]
+    assert stored["status"] == "pending"
+    assert _ledger(api, ops, order["id"]) == []
+    kept = api.get("/api/v1/payments/notifications", params={"outcome": "refused"}, headers=ops).json()[
+        "items"
+    ]
+    assert [n["code"] for n in reversed(kept)][-7:] == [code for _p, code in refused] + ["malformed"]
+
+    # the genuine one still pays it
+    assert _notify(api, genuine).text == "success"
+    assert _status(api, buyer, order["id"]) == "paid"
+    check_books(app)
+
+
+def test_a_query_settles_a_payment_whose_notification_never_came(paying, alipay, app, ops):
+    api, _seller, buyer, _wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    queried = api.post(f"/api/v1/payments/{payment['id']}/query", headers=buyer.headers)
+    assert queried.json()["status"] == "pending"  # the buyer has not even opened Alipay's page
+
+    alipay.fake.open(payment["redirect_url"])
+    assert (
+        api.post(f"/api/v1/payments/{payment['id']}/query", headers=buyer.headers).json()["status"]
+        == "pending"
+    )
+    alipay.fake.pay(str(payment["id"]))
+    settled = api.post(f"/api/v1/payments/{payment['id']}/query", headers=buyer.headers)
+    assert settled.status_code == 200, settled.text
+    assert settled.json()["status"] == "captured"
+    assert _status(api, buyer, order["id"]) == "paid"
+    # the notification arriving afterwards is a replay
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+    assert len([line for line in _ledger(api, ops, order["id"]) if line[0] == "capture"]) == 6
+    check_books(app)
+
+
+def test_asking_twice_answers_the_same_pending_payment_and_unknown_providers_are_refused(paying):
+    api, _seller, buyer, _wine, order = paying
+    first = _start(api, buyer, order["id"])
+    assert _start(api, buyer, order["id"])["id"] == first["id"]
+    assert_problem(
+        api.post(
+            f"/api/v1/orders/{order['id']}/payments", json={"provider": "sandbox"}, headers=buyer.headers
+        ),
+        422,
+        "unknown_provider",
+    )
+    assert_problem(
+        api.post(
+            f"/api/v1/orders/{order['id']}/payments", json={"provider": "paypal"}, headers=buyer.headers
+        ),
+        422,
+        "validation_error",
+    )
+    someone = buyer_with_identity(api)
+    assert_problem(
+        api.post(
+            f"/api/v1/orders/{order['id']}/payments", json={"provider": "alipay"}, headers=someone.headers
+        ),
+        404,
+        "order_not_found",
+    )
+
+
+def test_a_payment_that_comes_for_a_cancelled_order_is_given_back_in_full(paying, alipay, app, ops):
+    api, _seller, buyer, _wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    alipay.fake.open(payment["redirect_url"])
+    # the buyer pays at Alipay as the order is cancelled here: the close crosses the payment
+    alipay.fake.pay(str(payment["id"]))
+    assert (
+        api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers).json()["status"]
+        == "cancelled"
+    )
+    (closed,) = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"]
+    assert closed["status"] == "closed"
+
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+    assert _status(api, buyer, order["id"]) == "cancelled"
+    (refund,) = api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"]
+    assert (refund["amount"], refund["status"], refund["lines"]) == (money(54405), "succeeded", None)
+    assert alipay.fake.trade(str(payment["id"]))["refunds"] == {refund["request_no"]: "544.05"}
+    balances = check_books(app)
+    assert balances.get(("cbec_tax_payable", "", "CNY"), 0) == 0
+
+
+def test_a_partial_refund_then_the_rest_never_gives_back_more_than_was_paid(paying, alipay, app, ops):
+    api, seller, buyer, wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    alipay.fake.open(payment["redirect_url"])
+    alipay.fake.pay(str(payment["id"]))
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+
+    one = api.post(
+        f"/api/v1/orders/{order['id']}/refunds",
+        json={"lines": [{"product_id": wine["id"], "quantity": 1}], "reason": "一瓶破损"},
+        headers=seller.headers,
+    )
+    assert one.status_code == 201, one.text
+    # one bottle of two: goods 213.00, half the freight 17.75, half of each tax (17.945 -> 17.95,
+    # 23.33): 272.03
+    assert (one.json()["goods"], one.json()["freight"], one.json()["tax"]) == (
+        money(21300),
+        money(1775),
+        money(4128),
+    )
+    assert one.json()["amount"] == money(27203)
+    assert one.json()["lines"] == [{"product_id": wine["id"], "quantity": 1}]
+    assert _status(api, buyer, order["id"]) == "paid"
+    check_books(app)
+
+    rest = api.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "不要了"}, headers=seller.headers
+    )
+    assert rest.status_code == 201, rest.text
+    assert rest.json()["amount"] == money(54405 - 27203)
+    assert (rest.json()["goods"], rest.json()["freight"], rest.json()["tax"]) == (
+        money(21300),
+        money(1775),
+        money(4127),
+    )
+    # everything refunded before shipping: the order is cancelled
+    assert _status(api, buyer, order["id"]) == "cancelled"
+    assert alipay.fake.trade(str(payment["id"]))["refunds"] == {
+        one.json()["request_no"]: "272.03",
+        rest.json()["request_no"]: "272.02",
+    }
+    assert_problem(
+        api.post(f"/api/v1/orders/{order['id']}/refunds", json={"reason": "again"}, headers=seller.headers),
+        409,
+        "order_not_refundable",
+    )
+    balances = check_books(app)
+    assert balances.get(("seller_pending", str(seller.id), "USD"), 0) == 0
+    assert balances.get(("commission_revenue", "", "USD"), 0) == 0
+
+
+def test_refund_requests_that_cannot_be_met_are_refused_and_change_nothing(paying, alipay, app, ops):
+    api, seller, buyer, wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    unpaid = api.post(f"/api/v1/orders/{order['id']}/refunds", json={"reason": "x"}, headers=seller.headers)
+    assert_problem(unpaid, 409, "order_not_refundable")
+    alipay.fake.open(payment["redirect_url"])
+    alipay.fake.pay(str(payment["id"]))
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+
+    def refund(body, headers=seller.headers):
+        return api.post(f"/api/v1/orders/{order['id']}/refunds", json=body, headers=headers)
+
+    assert_problem(
+        refund({"lines": [{"product_id": wine["id"], "quantity": 3}], "reason": "x"}),
+        409,
+        "refund_quantity_exceeded",
+    )
+    assert_problem(
+        refund({"lines": [{"product_id": 999999, "quantity": 1}], "reason": "x"}), 422, "refund_line_unknown"
+    )
+    assert_problem(
+        refund({"lines": [{"product_id": wine["id"], "quantity": 1}] * 2, "reason": "x"}),
+        422,
+        "refund_line_repeated",
+    )
+    assert_problem(refund({"reason": ""}), 422, "validation_error")
+    assert_problem(refund({"reason": "x"}, headers=buyer.headers), 403, "not_allowed")
+    other_seller = seller_with_profile(api)
+    assert_problem(refund({"reason": "x"}, headers=other_seller.headers), 404, "order_not_found")
+    alipay.fake.fail_next(1)
+    assert_problem(refund({"reason": "x"}), 503, "payment_provider_unavailable")
+    assert api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"] == []
+    assert alipay.fake.trade(str(payment["id"]))["refunds"] == {}
+    check_books(app)
