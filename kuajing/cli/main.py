@@ -16,6 +16,9 @@ from kuajing.auth.passwords import Passwords
 from kuajing.bootstrap import build_runtime, prepare_database
 from kuajing.cli import flash_sale as flash_sale_cli
 from kuajing.cli import flash_sale_redis
+from kuajing.cli import ledger as ledger_cli
+from kuajing.cli import payments as payments_cli
+from kuajing.cli import payouts as payouts_cli
 from kuajing.cli import rehearse as rehearse_cli
 from kuajing.compliance import rule_files
 from kuajing.compliance import service as compliance_service
@@ -41,6 +44,9 @@ app.add_typer(customs_app, name="customs")
 # One `kuajing flash-sale` group: `check` (database counters) and `reconcile` (Redis from the database).
 flash_sale_cli.app.command("reconcile")(flash_sale_redis.reconcile)
 app.add_typer(flash_sale_cli.app, name="flash-sale")
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(payments_cli.app, name="payments")
+app.add_typer(payouts_cli.app, name="payouts")
 app.command("rehearse")(rehearse_cli.command)
 console = Console()
 

@@ -52,6 +52,17 @@ SELLER_PAYABLE = Account(
     "Dollars owed to a seller for delivered orders, less refunds and payouts.",
 )
 
+PROVIDER_FEES = Account(
+    "provider_fees",
+    Kind.expense,
+    "What the payment providers charge the platform per transaction, in yuan, as their bills state.",
+)
+PAYOUT_BANK = Account(
+    "payout_bank",
+    Kind.asset,
+    "The platform's dollar bank account that pays sellers: credited by each payout.",
+)
+
 CHART = {
     account.code: account
     for account in (
@@ -61,5 +72,7 @@ CHART = {
         COMMISSION_REVENUE,
         SELLER_PENDING,
         SELLER_PAYABLE,
+        PROVIDER_FEES,
+        PAYOUT_BANK,
     )
 }

@@ -21,7 +21,9 @@ from kuajing.ledger.accounts import (
     CBEC_TAX_PAYABLE,
     COMMISSION_REVENUE,
     FX_CONVERSION,
+    PAYOUT_BANK,
     PROVIDER_CLEARING,
+    PROVIDER_FEES,
     SELLER_PAYABLE,
     SELLER_PENDING,
     Account,
@@ -155,6 +157,35 @@ def delivery(*, order_id: int, seller_id: int, pending_usd: int) -> Posting | No
         memo=f"order {order_id} delivered: the seller's dollars become payable",
         lines=tuple(lines.lines),
         order_id=order_id,
+    )
+
+
+def provider_fee(*, provider: str, trade_no: str, amount: int, order_id: int | None = None) -> Posting | None:
+    """A provider's fee on one transaction (its bill states it), taken from what it holds for us."""
+    if amount == 0:
+        return None
+    lines = _Lines()
+    lines.debit(PROVIDER_FEES, "CNY", amount, provider)
+    lines.credit(PROVIDER_CLEARING, "CNY", amount, provider)
+    return Posting(
+        key=f"fee:{provider}:{trade_no}"[:80],
+        kind="provider_fee",
+        memo=f"{provider} fee on {trade_no}",
+        lines=tuple(lines.lines),
+        order_id=order_id,
+    )
+
+
+def payout(*, payout_id: int, seller_id: int, amount_usd: int) -> Posting:
+    """Dollars paid to a seller from the platform's bank: what is payable goes down."""
+    lines = _Lines()
+    lines.debit(SELLER_PAYABLE, "USD", amount_usd, str(seller_id))
+    lines.credit(PAYOUT_BANK, "USD", amount_usd)
+    return Posting(
+        key=f"payout:{payout_id}",
+        kind="payout",
+        memo=f"payout {payout_id} to seller {seller_id}",
+        lines=tuple(lines.lines),
     )
 
 
