@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     # query) by the background loop; so is every pending payment of an order about to expire.
     payment_query_after_seconds: float = Field(default=60, ge=0)
 
+    # A payout run pays a seller only once this many cents are available (bank fees make tiny
+    # transfers cost more than they carry).
+    payout_minimum_cents: int = Field(default=5000, ge=1)
+
     def customs_dir(self) -> Path:
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":

@@ -1,18 +1,20 @@
 """The books for the operator (trial balance, an account's lines, an order's entries) and a
 seller's own balance."""
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from kuajing.auth.dependencies import OperatorPrincipal, SellerPrincipal
-from kuajing.errors import NotFound
+from kuajing.errors import InvalidInput, NotFound
 from kuajing.kit.ids import IdPath
-from kuajing.kit.money_schemas import MoneyModel
+from kuajing.kit.input_model import InputModel
+from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 from kuajing.kit.time import utcnow
-from kuajing.ledger import service
+from kuajing.ledger import payouts, service
 from kuajing.ledger.accounts import CHART
 from kuajing.ledger.repository import PostedLine
-from kuajing.runtime import SessionDep
+from kuajing.models import Payout
+from kuajing.runtime import SessionDep, SettingsDep
 
 router = APIRouter(tags=["ledger"])
 
@@ -127,4 +129,156 @@ async def seller_balance(seller: SellerPrincipal, session: SessionDep) -> Seller
         pending=MoneyModel.usd(balance.pending),
         available=MoneyModel.usd(balance.available),
         paid=MoneyModel.usd(balance.paid),
+    )
+
+
+class PayoutOut(BaseModel):
+    id: int
+    batch_id: int
+    seller_id: int
+    amount: MoneyModel
+    created_at: str
+
+
+def _payout(payout: Payout) -> PayoutOut:
+    return PayoutOut(
+        id=payout.id,
+        batch_id=payout.batch_id,
+        seller_id=payout.seller_id,
+        amount=MoneyModel.usd(payout.amount_usd),
+        created_at=payout.created_at.isoformat(),
+    )
+
+
+class BatchOut(BaseModel):
+    id: int
+    created_at: str
+    rail: str
+    minimum: MoneyModel
+    total: MoneyModel
+    payouts: list[PayoutOut]
+    skipped_below_minimum: int | None = None
+    bank_file: str
+
+
+class RunPayoutsIn(InputModel):
+    minimum: MoneyIn | None = Field(
+        default=None, description="USD; KUAJING_PAYOUT_MINIMUM_CENTS when omitted."
+    )
+
+
+@router.post("/payouts/run", status_code=201, response_model=BatchOut)
+async def run_payouts(
+    operator: OperatorPrincipal, session: SessionDep, settings: SettingsDep, body: RunPayoutsIn | None = None
+) -> BatchOut:
+    """Pay every seller whose available dollars (delivered, return window closed) reach the
+    minimum: one payout each, posted to the ledger, and the bank file to download."""
+    minimum = settings.payout_minimum_cents
+    if body is not None and body.minimum is not None:
+        if body.minimum.currency != "USD":
+            raise InvalidInput("currency_not_usd", "Payouts are in US dollars.")
+        minimum = body.minimum.amount
+    result = await payouts.run_payouts(
+        session, now=utcnow(), minimum_usd=minimum, actor_id=operator.user_id, rail=payouts.BankFileRail()
+    )
+    return BatchOut(
+        id=result.batch.id,
+        created_at=result.batch.created_at.isoformat(),
+        rail=result.batch.rail,
+        minimum=MoneyModel.usd(result.batch.minimum_usd_amount),
+        total=MoneyModel.usd(result.batch.total_usd_amount),
+        payouts=[_payout(payout) for payout in result.payouts],
+        skipped_below_minimum=result.skipped_below_minimum,
+        bank_file=f"/api/v1/payouts/batches/{result.batch.id}/bank-file",
+    )
+
+
+@router.get("/payouts/batches/{batch_id}/bank-file", response_class=Response)
+async def bank_file(batch_id: IdPath, _operator: OperatorPrincipal, session: SessionDep) -> Response:
+    """The batch's CSV for the operator's bank."""
+    batch = await payouts.find_batch(session, batch_id)
+    if batch is None:
+        raise NotFound("batch_not_found", f"No payout batch {batch_id}.")
+    name, content = await payouts.bank_file(session, batch, payouts.BankFileRail())
+    return Response(
+        content, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+class StatementLineOut(BaseModel):
+    order_id: int
+    delivered_at: str | None
+    goods: MoneyModel
+    freight: MoneyModel
+    commission: MoneyModel
+    refunded: MoneyModel
+    paid_before: MoneyModel
+    amount: MoneyModel
+
+
+class StatementOut(BaseModel):
+    payout_id: int
+    batch_id: int
+    seller_id: int
+    seller_name: str
+    created_at: str
+    lines: list[StatementLineOut]
+    total: MoneyModel
+
+
+def statement_out(found: payouts.Statement) -> StatementOut:
+    usd = MoneyModel.usd
+    return StatementOut(
+        payout_id=found.payout_id,
+        batch_id=found.batch_id,
+        seller_id=found.seller_id,
+        seller_name=found.seller_name,
+        created_at=found.created_at.isoformat(),
+        lines=[
+            StatementLineOut(
+                order_id=line.order_id,
+                delivered_at=line.delivered_at.isoformat() if line.delivered_at else None,
+                goods=usd(line.goods_usd),
+                freight=usd(line.freight_usd),
+                commission=usd(line.commission_usd),
+                refunded=usd(line.refunded_usd),
+                paid_before=usd(line.paid_before_usd),
+                amount=usd(line.amount_usd),
+            )
+            for line in found.lines
+        ],
+        total=usd(found.total_usd),
+    )
+
+
+class SellerPayouts(BaseModel):
+    items: list[PayoutOut]
+
+
+@router.get("/seller/payouts", response_model=SellerPayouts)
+async def seller_payouts(seller: SellerPrincipal, session: SessionDep) -> SellerPayouts:
+    found = await payouts.payouts_of_seller(session, seller_id=seller.user_id)
+    return SellerPayouts(items=[_payout(payout) for payout in found])
+
+
+async def _own_statement(session: SessionDep, payout_id: int, seller_id: int) -> payouts.Statement:
+    found = await payouts.statement(session, payout_id=payout_id)
+    if found is None or found.seller_id != seller_id:
+        raise NotFound("payout_not_found", f"No payout {payout_id}.")
+    return found
+
+
+@router.get("/seller/payouts/{payout_id}", response_model=StatementOut)
+async def seller_statement(payout_id: IdPath, seller: SellerPrincipal, session: SessionDep) -> StatementOut:
+    """The payout's statement: each order's goods, freight, commission and refunds, in dollars."""
+    return statement_out(await _own_statement(session, payout_id, seller.user_id))
+
+
+@router.get("/seller/payouts/{payout_id}/statement.csv", response_class=Response)
+async def seller_statement_csv(payout_id: IdPath, seller: SellerPrincipal, session: SessionDep) -> Response:
+    found = await _own_statement(session, payout_id, seller.user_id)
+    return Response(
+        payouts.statement_csv(found),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="kuajing-payout-{payout_id}.csv"'},
     )

@@ -52,6 +52,7 @@ class Posting:
     order_id: int | None = None
     payment_id: int | None = None
     refund_id: int | None = None
+    payout_id: int | None = None
 
     def __post_init__(self) -> None:
         if not self.lines:
@@ -186,6 +187,7 @@ def payout(*, payout_id: int, seller_id: int, amount_usd: int) -> Posting:
         kind="payout",
         memo=f"payout {payout_id} to seller {seller_id}",
         lines=tuple(lines.lines),
+        payout_id=payout_id,
     )
 
 

@@ -11,7 +11,17 @@ from sqlalchemy import Select, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.ledger.postings import Posting
-from kuajing.models import CommissionRate, JournalEntry, JournalLine, Order, Product
+from kuajing.models import (
+    CommissionRate,
+    JournalEntry,
+    JournalLine,
+    Order,
+    Payout,
+    PayoutBatch,
+    PayoutLine,
+    Product,
+    SellerProfile,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,7 @@ async def add(session: AsyncSession, posting: Posting, *, occurred_at: datetime)
             order_id=posting.order_id,
             payment_id=posting.payment_id,
             refund_id=posting.refund_id,
+            payout_id=posting.payout_id,
             memo=posting.memo[:300],
         )
         .returning(JournalEntry.id)
@@ -195,3 +206,145 @@ async def debits_by_kind(session: AsyncSession, *, account: str, currency: str, 
         )
     )
     return int(await session.scalar(query) or 0)
+
+
+async def available_by_order(
+    session: AsyncSession, *, delivered_before: datetime
+) -> list[tuple[int, int, int]]:
+    """(seller id, order id, cents) payable and not yet paid out, for orders delivered before
+    `delivered_before` (their return window closed); non-zero only."""
+    payable = (
+        await session.execute(
+            select(Order.seller_id, Order.id, func.sum(JournalLine.credit - JournalLine.debit))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .join(Order, Order.id == JournalEntry.order_id)
+            .where(
+                JournalLine.account == "seller_payable",
+                JournalLine.currency == "USD",
+                Order.delivered_at < delivered_before,
+            )
+            .group_by(Order.seller_id, Order.id)
+        )
+    ).all()
+    paid = dict(
+        (
+            await session.execute(
+                select(PayoutLine.order_id, func.sum(PayoutLine.amount_usd)).group_by(PayoutLine.order_id)
+            )
+        ).all()
+    )
+    found = [(seller, order, int(amount) - int(paid.get(order, 0))) for seller, order, amount in payable]
+    return sorted(row for row in found if row[2])
+
+
+async def add_batch(session: AsyncSession, batch: PayoutBatch) -> PayoutBatch:
+    session.add(batch)
+    await session.flush()
+    return batch
+
+
+async def add_payout(session: AsyncSession, payout: Payout, *, lines: Sequence[tuple[int, int]]) -> Payout:
+    session.add(payout)
+    await session.flush()
+    await session.execute(
+        insert(PayoutLine),
+        [{"payout_id": payout.id, "order_id": order_id, "amount_usd": amount} for order_id, amount in lines],
+    )
+    return payout
+
+
+async def find_payout(session: AsyncSession, payout_id: int) -> Payout | None:
+    return await session.get(Payout, payout_id)
+
+
+async def find_batch(session: AsyncSession, batch_id: int) -> PayoutBatch | None:
+    return await session.get(PayoutBatch, batch_id)
+
+
+async def batches(session: AsyncSession, limit: int) -> Sequence[PayoutBatch]:
+    return (await session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(limit))).all()
+
+
+async def payouts_of_batch(session: AsyncSession, batch_id: int) -> Sequence[Payout]:
+    return (
+        await session.scalars(select(Payout).where(Payout.batch_id == batch_id).order_by(Payout.id))
+    ).all()
+
+
+async def payouts_of_seller(session: AsyncSession, seller_id: int) -> Sequence[Payout]:
+    return (
+        await session.scalars(select(Payout).where(Payout.seller_id == seller_id).order_by(Payout.id.desc()))
+    ).all()
+
+
+async def seller_names(session: AsyncSession, seller_ids: Sequence[int]) -> dict[int, str]:
+    rows = await session.execute(
+        select(SellerProfile.user_id, SellerProfile.legal_name).where(SellerProfile.user_id.in_(seller_ids))
+    )
+    return {user_id: name for user_id, name in rows.all()}
+
+
+async def statement_rows(session: AsyncSession, *, payout_id: int) -> list[dict[str, Any]]:
+    """Each order of a payout: its dollars as ordered, the commission and refunds posted for it,
+    what earlier payouts paid for it, and what this one pays."""
+    lines = (
+        await session.execute(
+            select(PayoutLine.order_id, PayoutLine.amount_usd, PayoutLine.id).where(
+                PayoutLine.payout_id == payout_id
+            )
+        )
+    ).all()
+    order_ids = [order_id for order_id, _amount, _id in lines]
+    orders = {
+        order.id: order
+        for order in (await session.scalars(select(Order).where(Order.id.in_(order_ids)))).all()
+    }
+    commission = dict(
+        (
+            await session.execute(
+                select(JournalEntry.order_id, func.sum(JournalLine.credit - JournalLine.debit))
+                .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+                .where(
+                    JournalEntry.order_id.in_(order_ids),
+                    JournalLine.account == "commission_revenue",
+                    JournalEntry.kind == "capture",
+                )
+                .group_by(JournalEntry.order_id)
+            )
+        ).all()
+    )
+    refunded = dict(
+        (
+            await session.execute(
+                select(JournalEntry.order_id, func.sum(JournalLine.debit - JournalLine.credit))
+                .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+                .where(
+                    JournalEntry.order_id.in_(order_ids),
+                    JournalLine.account.in_(("seller_pending", "seller_payable")),
+                    JournalEntry.kind == "refund",
+                )
+                .group_by(JournalEntry.order_id)
+            )
+        ).all()
+    )
+    rows = []
+    for order_id, amount, line_id in sorted(lines):
+        before = await session.scalar(
+            select(func.coalesce(func.sum(PayoutLine.amount_usd), 0)).where(
+                PayoutLine.order_id == order_id, PayoutLine.id < line_id
+            )
+        )
+        order = orders[order_id]
+        rows.append(
+            {
+                "order_id": order_id,
+                "delivered_at": order.delivered_at,
+                "goods_usd": order.goods_usd_amount,
+                "freight_usd": order.freight_usd_amount,
+                "commission_usd": int(commission.get(order_id, 0)),
+                "refunded_usd": int(refunded.get(order_id, 0)),
+                "paid_before_usd": int(before or 0),
+                "amount_usd": amount,
+            }
+        )
+    return rows

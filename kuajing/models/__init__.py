@@ -6,7 +6,7 @@ from kuajing.models.flash_sale import Campaign, Deal, DealBuyer, DealReservation
 from kuajing.models.fx import FxRate
 from kuajing.models.idempotency import IdempotencyKey
 from kuajing.models.identity import BuyerIdentity
-from kuajing.models.ledger import CommissionRate, JournalEntry, JournalLine
+from kuajing.models.ledger import CommissionRate, JournalEntry, JournalLine, Payout, PayoutBatch, PayoutLine
 from kuajing.models.order import (
     AnnualQuantityUsage,
     AnnualUsage,
@@ -46,6 +46,9 @@ __all__ = [
     "OrderReturn",
     "OriginTariff",
     "Payment",
+    "Payout",
+    "PayoutBatch",
+    "PayoutLine",
     "PaymentNotification",
     "PositiveListEntry",
     "Product",

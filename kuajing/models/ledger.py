@@ -24,6 +24,7 @@ class JournalEntry(Base):
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"))
     memo: Mapped[str] = mapped_column(String(300))
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"))
 
 
 class JournalLine(Base):
@@ -59,3 +60,41 @@ class CommissionRate(Base):
     effective_from: Mapped[date]
     effective_to: Mapped[date | None]
     source: Mapped[str] = mapped_column(Text)
+
+
+class PayoutBatch(Base):
+    """One run of payouts: every seller paid in it, and the file handed to the bank."""
+
+    __tablename__ = "payout_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rail: Mapped[str] = mapped_column(String(24))
+    minimum_usd_amount: Mapped[int]
+    payouts: Mapped[int]
+    total_usd_amount: Mapped[int]
+
+
+class Payout(Base):
+    """Dollars paid to one seller in a batch: the sum of its lines, posted to the ledger."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (CheckConstraint("amount_usd > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batches.id"), index=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount_usd: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PayoutLine(Base):
+    """What one order contributed to a payout (negative for a refund after an earlier payout)."""
+
+    __tablename__ = "payout_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount_usd: Mapped[int]

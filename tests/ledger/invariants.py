@@ -5,7 +5,7 @@ ledger's own code: run after any test that moves money.
 - CBEC tax payable = the tax of every captured payment's order less the tax refunded;
 - each provider's clearing account = what it captured less what it refunded;
 - each seller's payable = the net (goods + freight - commission, in dollars) of their delivered
-  orders less what was refunded of them, and their pending = the same for paid orders not yet
+  orders less what was refunded of them and what was paid out, and their pending = the same for paid orders not yet
   delivered; the commission recomputed here at the default 5% on each line's goods.
 """
 
@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.models import JournalEntry, JournalLine, Order, OrderLine, Payment, Refund
+from kuajing.models import JournalEntry, JournalLine, Order, OrderLine, Payment, Payout, Refund
 from tests.helpers import Target, in_db
 
 DEFAULT_RATE = Decimal("0.05")
@@ -88,6 +88,8 @@ async def _read(session: AsyncSession) -> dict[str, object]:
         owed[(account, str(order.seller_id))] -= (
             refund.goods_usd_amount + refund.freight_usd_amount - refund.commission_usd_amount
         )
+    for payout in (await session.scalars(select(Payout))).all():
+        owed[("seller_payable", str(payout.seller_id))] -= payout.amount_usd
     return {
         "unbalanced": unbalanced,
         "balances": dict(balances),

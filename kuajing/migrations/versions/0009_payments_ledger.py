@@ -204,6 +204,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_refunds_payment_id"), ["payment_id"], unique=False)
 
     op.create_table(
+        "payout_batches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("rail", sa.String(length=24), nullable=False),
+        sa.Column("minimum_usd_amount", sa.Integer(), nullable=False),
+        sa.Column("payouts", sa.Integer(), nullable=False),
+        sa.Column("total_usd_amount", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_payout_batches_created_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_batches")),
+    )
+    op.create_table(
+        "payouts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("seller_id", sa.Integer(), nullable=False),
+        sa.Column("amount_usd", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_usd > 0", name=op.f("ck_payouts_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["batch_id"], ["payout_batches.id"], name=op.f("fk_payouts_batch_id_payout_batches")
+        ),
+        sa.ForeignKeyConstraint(["seller_id"], ["users.id"], name=op.f("fk_payouts_seller_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payouts")),
+    )
+    with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payouts_batch_id"), ["batch_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payouts_seller_id"), ["seller_id"], unique=False)
+    op.create_table(
+        "payout_lines",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("payout_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("amount_usd", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_payout_lines_order_id_orders")),
+        sa.ForeignKeyConstraint(
+            ["payout_id"], ["payouts.id"], name=op.f("fk_payout_lines_payout_id_payouts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_lines")),
+    )
+    with op.batch_alter_table("payout_lines", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_payout_lines_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payout_lines_payout_id"), ["payout_id"], unique=False)
+
+    op.create_table(
         "journal_entries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=80), nullable=False),
@@ -213,12 +260,16 @@ def upgrade() -> None:
         sa.Column("payment_id", sa.Integer(), nullable=True),
         sa.Column("refund_id", sa.Integer(), nullable=True),
         sa.Column("memo", sa.String(length=300), nullable=False),
+        sa.Column("payout_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_journal_entries_order_id_orders")),
         sa.ForeignKeyConstraint(
             ["payment_id"], ["payments.id"], name=op.f("fk_journal_entries_payment_id_payments")
         ),
         sa.ForeignKeyConstraint(
             ["refund_id"], ["refunds.id"], name=op.f("fk_journal_entries_refund_id_refunds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["payout_id"], ["payouts.id"], name=op.f("fk_journal_entries_payout_id_payouts")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_entries")),
         sa.UniqueConstraint("key", name=op.f("uq_journal_entries_key")),
@@ -342,6 +393,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_journal_entries_order_id"))
 
     op.drop_table("journal_entries")
+    for table in ("payout_lines", "payouts", "payout_batches"):
+        op.drop_table(table)
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_refunds_payment_id"))
         batch_op.drop_index(batch_op.f("ix_refunds_order_id"))
