@@ -4,6 +4,8 @@ the order (once, however often it comes), the refusals that change nothing and a
 query that settles a payment whose notification never came, and refunds that never give back
 more than was paid. The books are checked after every test that moves money."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
@@ -11,6 +13,7 @@ from tests.catalog.factories import create_product
 from tests.helpers import assert_problem, money
 from tests.ledger.invariants import check_books
 from tests.order.factories import place
+from tests.order.return_factories import set_delivered_at
 from tests.payment.gateways import TestKeys, form_body, tamper
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -302,4 +305,48 @@ def test_refund_requests_that_cannot_be_met_are_refused_and_change_nothing(payin
     assert_problem(refund({"reason": "x"}), 503, "payment_provider_unavailable")
     assert api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"] == []
     assert alipay.fake.trade(str(payment["id"]))["refunds"] == {}
+    check_books(app)
+
+
+def test_the_readmes_worked_example_posts_every_line_to_the_cent(paying, alipay, app, ops):
+    """README, "A worked example, to the cent": paid through Alipay, delivered, paid out."""
+    api, seller, buyer, _wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    alipay.fake.open(payment["redirect_url"])
+    alipay.fake.pay(str(payment["id"]))
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+    assert (
+        api.post(
+            f"/api/v1/orders/{order['id']}/ship",
+            json={"tracking_number": "SF1234567890"},
+            headers=seller.headers,
+        ).status_code
+        == 200
+    )
+    assert api.post(f"/api/v1/orders/{order['id']}/deliver", headers=seller.headers).status_code == 200
+    set_delivered_at(app, order["id"], datetime.now(UTC) - timedelta(days=31))
+    ran = api.post("/api/v1/payouts/run", json={"minimum": {"amount": 5000, "currency": "USD"}}, headers=ops)
+    (payout,) = [p for p in ran.json()["payouts"] if p["seller_id"] == seller.id]
+    assert payout["amount"] == money(6200, "USD")
+
+    winery = str(seller.id)
+    assert _ledger(api, ops, order["id"]) == [
+        ("capture", "provider_clearing", "alipay", "CNY", 54405, 0),
+        ("capture", "cbec_tax_payable", "", "CNY", 0, 8255),
+        ("capture", "fx_conversion", "", "CNY", 0, 46150),
+        ("capture", "fx_conversion", "", "USD", 6500, 0),
+        ("capture", "commission_revenue", "", "USD", 0, 300),
+        ("capture", "seller_pending", winery, "USD", 0, 6200),
+        ("delivery", "seller_pending", winery, "USD", 6200, 0),
+        ("delivery", "seller_payable", winery, "USD", 0, 6200),
+    ]
+    paid_out = api.get("/api/v1/ledger/accounts/payout_bank", headers=ops).json()["items"]
+    assert [
+        (x["kind"], x["account"], x["credit"]) for x in paid_out if x["memo"].endswith(f"seller {winery}")
+    ] == [("payout", "payout_bank", 6200)]
+    payable = api.get("/api/v1/ledger/accounts/seller_payable", params={"party": winery}, headers=ops).json()
+    assert [(x["kind"], x["debit"], x["credit"]) for x in payable["items"]] == [
+        ("delivery", 0, 6200),
+        ("payout", 6200, 0),
+    ]
     check_books(app)

@@ -5,8 +5,9 @@ ledger's own code: run after any test that moves money.
 - CBEC tax payable = the tax of every captured payment's order less the tax refunded;
 - each provider's clearing account = what it captured less what it refunded;
 - each seller's payable = the net (goods + freight - commission, in dollars) of their delivered
-  orders less what was refunded of them and what was paid out, and their pending = the same for paid orders not yet
-  delivered; the commission recomputed here at the default 5% on each line's goods.
+  orders less what was refunded of them and what was paid out, and their pending = the same for
+  paid orders not yet delivered; the commission recomputed here at the default 5% on each line's
+  goods.
 """
 
 from collections import defaultdict
