@@ -41,15 +41,25 @@ class PaymentNotFound(NotFound):
 
 
 async def start_payment(
-    session: AsyncSession, context: FulfillmentContext, *, order_id: int, buyer_id: int, provider: str
+    session: AsyncSession,
+    context: FulfillmentContext,
+    *,
+    order_id: int,
+    buyer_id: int,
+    provider: str,
+    shipping_address: dict[str, str] | None = None,
 ) -> Payment:
-    """A pending payment of the buyer's unpaid order through `provider`."""
+    """A pending payment of the buyer's unpaid order through `provider`; `shipping_address`
+    gives an order placed without one (a flash-sale reservation) its address first."""
     now = utcnow()
     order = await order_service.get_order(session, order_id=order_id, viewer=Viewer(buyer_id, Role.buyer))
     if order.status != OrderStatus.pending_payment:
         raise OrderExpired("order_not_payable", f"This order is {order.status} and cannot be paid.")
     if order.expires_at <= now:
         raise OrderExpired(message="The payment window for this order has passed; place it again.")
+    if shipping_address and not order.shipping_address:
+        await order_service.give_address(session, order_id=order_id, address=shipping_address, now=now)
+        order = await order_service.reload(session, order_id)
     if not order.shipping_address:
         raise ShippingAddressRequired(
             message="This order has no shipping address yet: "

@@ -193,3 +193,16 @@ async def take_refunded(session: AsyncSession, *, line_id: int, quantity: int) -
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
+
+
+async def give_address(
+    session: AsyncSession, *, order_id: int, address: dict[str, Any], now: datetime
+) -> bool:
+    """Set the shipping address of an unpaid order (a flash-sale reservation placed without one)."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == "pending_payment")
+        .values(shipping_address=address, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1

@@ -206,3 +206,10 @@ async def take_refunded(session: AsyncSession, *, line_id: int, quantity: int) -
     """Count `quantity` more units of a line as refunded; False if that would refund more
     units than the line has (a racing refund took them)."""
     return await repository.take_refunded(session, line_id=line_id, quantity=quantity)
+
+
+async def give_address(
+    session: AsyncSession, *, order_id: int, address: dict[str, Any], now: datetime
+) -> bool:
+    """The unpaid order ships to `address` (False once it is no longer unpaid)."""
+    return await repository.give_address(session, order_id=order_id, address=address, now=now)

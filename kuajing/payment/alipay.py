@@ -107,7 +107,8 @@ class AlipayProvider:
             subject=request.subject,
             out_trade_no=str(request.payment_id),
             total_amount=yuan_text(request.amount),
-            return_url=f"{self._public_url}/orders/{request.order_id}",
+            # back to the page that waits for the notification
+            return_url=f"{self._public_url}/orders/{request.order_id}/payments/{request.payment_id}",
             time_expire=_beijing(request.expires_at),
             **overseas,
         )

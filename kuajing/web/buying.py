@@ -1,10 +1,12 @@
 """The buying path in pages: sign in or register, the cart (split by seller), checkout with the
-real-name identity and the risk notice, the sandbox payment, and the buyer's orders. Forms post
+real-name identity and the risk notice, paying (Alipay, WeChat Pay or the sandbox) and waiting
+for the provider, and the buyer's orders. Forms post
 to the server and work without JavaScript; every form carries a CSRF token; a refused form is
 shown again with what was typed and the reason, in the page's language."""
 
 from typing import Annotated, Any
 
+import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -24,8 +26,10 @@ from kuajing.compliance import risk_notice
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.schemas import IdentityIn
 from kuajing.errors import KuajingError
+from kuajing.fulfillment import payments
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.dependencies import FulfillmentDep
+from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Role
@@ -405,6 +409,10 @@ async def _order_page(
     context = {
         "order": order,
         "events": events,
+        "payments": await payments.payments_of(
+            session, order_id=order_id, viewer=order_service.Viewer(principal.user_id, principal.role)
+        ),
+        "providers": runtime_of(request).get(FulfillmentContext).providers.names,
         "viewer": principal,
         "error": error,
         "values": values or {},
@@ -433,6 +441,7 @@ async def pay(
     session: SessionDep,
     context: FulfillmentDep,
     csrf_token: Text,
+    provider: Annotated[str, Form(max_length=16)] = "sandbox",
     address_name: OptionalText = None,
     address_phone: OptionalText = None,
     address_province: OptionalText = None,
@@ -440,8 +449,10 @@ async def pay(
     address_district: OptionalText = None,
     address_street: OptionalText = None,
 ) -> Response:
-    """Pay in the sandbox. An order without an address (a Singles' Day reservation) gets one
-    here, checked like checkout's; a refusal is shown on the order page with what was typed."""
+    """Pay with the chosen provider: the sandbox pays at once; Alipay sends the buyer to its
+    cashier; WeChat Pay shows its code on the waiting page. An order without an address (a
+    Singles' Day reservation) gets one here, checked like checkout's; a refusal is shown on the
+    order page with what was typed."""
     check_csrf(request, csrf_token)
     principal = await viewer(request, session)
     if principal is None:
@@ -454,6 +465,22 @@ async def pay(
         address, errors = _address(typed)
         if errors:
             return await _order_or_404(request, session, principal, order_id, values=typed, errors=errors)
+    if provider != "sandbox":
+        try:
+            async with session.begin_nested():
+                payment = await payments.start_payment(
+                    session,
+                    context,
+                    order_id=order_id,
+                    buyer_id=principal.user_id,
+                    provider=provider,
+                    shipping_address=address,
+                )
+        except KuajingError as exc:
+            return await _order_or_404(request, session, principal, order_id, error=exc.code, values=typed)
+        if payment.redirect_url:
+            return _see_other(payment.redirect_url)
+        return _see_other(f"/orders/{order_id}/payments/{payment.id}")
     try:
         async with session.begin_nested():
             outcome = await fulfillment_service.pay_order(
@@ -469,6 +496,65 @@ async def pay(
     if outcome.refusal is not None:  # recorded on the order (committed), and shown
         return await _order_or_404(request, session, principal, order_id, error=outcome.refusal.code)
     return _see_other(f"/orders/{order_id}")
+
+
+@router.get("/orders/{order_id}/payments/{payment_id}", response_class=HTMLResponse)
+async def waiting_for_payment(
+    request: Request, order_id: IdPath, payment_id: IdPath, session: SessionDep
+) -> Response:
+    """Waits for the provider: WeChat Pay's code to scan, or the way back to Alipay's cashier. The
+    page reloads itself every few seconds (no script needed) and turns into the paid order once
+    the notification has come; "I have paid" asks the provider at once. Closing it loses
+    nothing: the notification, or the server's own query, still settles the payment, and an
+    order left unpaid expires with its payment closed."""
+    principal = await viewer(request, session)
+    if principal is None:
+        return _see_other(login_path(request, f"/orders/{order_id}/payments/{payment_id}"))
+    try:
+        payment = await payments.payment_of(
+            session, payment_id=payment_id, viewer=order_service.Viewer(principal.user_id, principal.role)
+        )
+        order = await order_service.get_order(
+            session, order_id=order_id, viewer=order_service.Viewer(principal.user_id, principal.role)
+        )
+    except KuajingError:
+        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+    if payment.order_id != order.id:
+        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+    if payment.status == "captured":
+        return _see_other(f"/orders/{order_id}")
+    qr = segno.make(payment.code_url, error="m").svg_inline(scale=5, border=2) if payment.code_url else None
+    return render(
+        request,
+        "buying/payment.html",
+        {"order": order, "payment": payment, "qr_svg": qr, "beijing": BEIJING, "viewer": principal},
+    )
+
+
+@router.post("/orders/{order_id}/payments/{payment_id}/check", response_class=HTMLResponse)
+async def check_payment(
+    request: Request,
+    order_id: IdPath,
+    payment_id: IdPath,
+    session: SessionDep,
+    context: FulfillmentDep,
+    csrf_token: Text,
+) -> Response:
+    """ "I have paid": ask the provider now instead of waiting for its notification."""
+    check_csrf(request, csrf_token)
+    principal = await viewer(request, session)
+    if principal is None:
+        return _see_other(login_path(request, f"/orders/{order_id}/payments/{payment_id}"))
+    try:
+        async with session.begin_nested():
+            payment = await payments.payment_of(
+                session, payment_id=payment_id, viewer=order_service.Viewer(principal.user_id, principal.role)
+            )
+            await payments.settle_with_provider(session, context, payment=payment, actor_id=principal.user_id)
+    except KuajingError:
+        # unreachable or refused: the page says the payment is still waiting, and keeps asking
+        pass
+    return _see_other(f"/orders/{order_id}/payments/{payment_id}")
 
 
 async def _order_or_404(
