@@ -348,3 +348,43 @@ async def statement_rows(session: AsyncSession, *, payout_id: int) -> list[dict[
             }
         )
     return rows
+
+
+async def entry_span(session: AsyncSession) -> tuple[int, int]:
+    """The last entry's id and how many entries there are ((0, 0) when none)."""
+    last, count = (
+        await session.execute(
+            select(func.coalesce(func.max(JournalEntry.id), 0), func.count(JournalEntry.id))
+        )
+    ).one()
+    return int(last), int(count)
+
+
+async def accounts_used(session: AsyncSession, *, through_id: int) -> list[tuple[str, str, str, datetime]]:
+    """(account, party, currency, first posted at) of every account the entries up to
+    `through_id` post to."""
+    rows = await session.execute(
+        select(
+            JournalLine.account, JournalLine.party, JournalLine.currency, func.min(JournalEntry.occurred_at)
+        )
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.id <= through_id)
+        .group_by(JournalLine.account, JournalLine.party, JournalLine.currency)
+        .order_by(JournalLine.account, JournalLine.party, JournalLine.currency)
+    )
+    return [(account, party, currency, first_at) for account, party, currency, first_at in rows]
+
+
+async def entries_lines(
+    session: AsyncSession, *, after_id: int, through_id: int, entries: int
+) -> list[PostedLine]:
+    """Every line of the next `entries` entries after `after_id` (none past `through_id`), in
+    entry and line order: a page that never cuts an entry in two."""
+    page = (
+        select(JournalEntry.id)
+        .where(JournalEntry.id > after_id, JournalEntry.id <= through_id)
+        .order_by(JournalEntry.id)
+        .limit(entries)
+    )
+    query = _lines_query().where(JournalEntry.id.in_(page)).order_by(JournalEntry.id, JournalLine.id)
+    return [PostedLine(*row) for row in (await session.execute(query)).all()]

@@ -1,13 +1,16 @@
 """Posting money events and reading the books. Callers post in the transaction that makes the
 event happen (a capture and its entry commit together or not at all)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.errors import Conflict
 from kuajing.kit.time import beijing_date
-from kuajing.ledger import commission, postings, repository
+from kuajing.ledger import beancount, commission, postings, repository
 from kuajing.ledger.accounts import SELLER_PAYABLE, SELLER_PENDING
 from kuajing.ledger.repository import PostedLine
 from kuajing.models import Order, Payment, Refund
@@ -159,3 +162,58 @@ async def seller_balance(session: AsyncSession, *, seller_id: int, now: datetime
         session, account=SELLER_PAYABLE.code, currency="USD", party=party, kind="payout"
     )
     return SellerBalance(pending=in_transit + in_window, available=closed, paid=paid_out)
+
+
+class LedgerChanged(Conflict):
+    code = "ledger_changed_during_export"
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    entries: int
+    accounts: int
+
+
+EXPORT_PAGE = 1000  # entries read and written at a time
+
+
+async def write_beancount(
+    session: AsyncSession,
+    out: TextIO,
+    *,
+    page: int = EXPORT_PAGE,
+    progress: Callable[[int, int], None] | None = None,
+) -> Export:
+    """The whole ledger as a Beancount file on `out`: its options, an `open` for every account,
+    then each entry in id order, read `page` entries at a time so a large ledger is never held in
+    memory; `progress(written, total)` after each page. The same books give the same text.
+
+    It writes the entries there are when it starts, in the caller's one transaction: one snapshot
+    on SQLite. On PostgreSQL (read committed) an entry committed meanwhile under an earlier id can
+    still turn up; one that posts to an account the file has not opened raises LedgerChanged
+    rather than write a file Beancount refuses: export again."""
+    through_id, total = await repository.entry_span(session)
+    found = beancount.accounts(await repository.accounts_used(session, through_id=through_id))
+    opened = {account.name: account for account in found}
+    column = beancount.width(found)
+    out.write(beancount.header())
+    if found:
+        out.write("\n" + beancount.opens(found, column=column))
+    written = after = 0
+    if progress is not None:
+        progress(written, total)
+    while lines := await repository.entries_lines(
+        session, after_id=after, through_id=through_id, entries=page
+    ):
+        for entry in beancount.entries(lines):
+            if missing := beancount.unopened(entry, opened):
+                raise LedgerChanged(
+                    message=f"Entry {entry[0].key} posts to {', '.join(missing)}, which the file has "
+                    "not opened: the ledger changed during the export. Export again."
+                )
+            out.write("\n" + beancount.transaction(entry, column=column))
+            written += 1
+        after = lines[-1].entry_id
+        if progress is not None:
+            progress(written, total)
+    return Export(entries=written, accounts=len(found))

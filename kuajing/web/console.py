@@ -1,5 +1,6 @@
 """The operator console (English first): the USD→CNY rate, the sellers, every order with its
-customs papers, the Singles' Day campaigns and the jobs report. Operators sign in on /login like
+customs papers, payments and journal lines, the Singles' Day campaigns and the jobs report (the
+books and payouts are in console_money.py). Operators sign in on /login like
 everyone; only the operator role sees these pages."""
 
 import csv
@@ -22,9 +23,11 @@ from kuajing.flash_sale.schemas import CampaignIn
 from kuajing.impact import service as impact_service
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import BEIJING
+from kuajing.ledger import service as ledger_service
 from kuajing.models import Role
 from kuajing.order import service as order_service
 from kuajing.order.status import OrderStatus
+from kuajing.payment import service as payment_service
 from kuajing.pricing import service as pricing_service
 from kuajing.pricing.dependencies import FxSnapshotsDep
 from kuajing.runtime import SessionDep
@@ -232,6 +235,9 @@ async def order(request: Request, order_id: IdPath, session: SessionDep) -> Resp
         "order": found,
         "events": await order_service.order_events(session, order_id=order_id),
         "messages": await customs_service.list_messages(session, order_id=order_id, viewer=as_viewer),
+        "payments": await payment_service.for_order(session, order_id=order_id),
+        "refunds": await payment_service.refunds_for(session, order_id=order_id),
+        "ledger_lines": await ledger_service.order_lines(session, order_id=order_id),
     }
     return _show(request, "console/order.html", context, principal)
 

@@ -14,8 +14,10 @@ from kuajing import problems
 from kuajing.errors import KuajingError
 from kuajing.web.buying import router as buying_router
 from kuajing.web.console import router as console_router
+from kuajing.web.console_money import router as console_money_router
 from kuajing.web.seller_account import router as seller_account_router
 from kuajing.web.seller_deals import router as seller_deals_router
+from kuajing.web.seller_money import router as seller_money_router
 from kuajing.web.seller_orders import router as seller_orders_router
 from kuajing.web.seller_portal import router as seller_router
 from kuajing.web.singles_day import router as singles_day_router
@@ -48,11 +50,13 @@ def install(app: FastAPI) -> None:
     app.include_router(storefront_router)
     app.include_router(buying_router)
     app.include_router(console_router)
+    app.include_router(console_money_router)
     app.include_router(singles_day_router)
     app.include_router(seller_router)
     app.include_router(seller_account_router)
     app.include_router(seller_orders_router)
     app.include_router(seller_deals_router)
+    app.include_router(seller_money_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def not_a_page(request: Request, exc: Exception) -> Response:

@@ -44,6 +44,10 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["yuan"] = lambda fen: i18n.yuan(fen, locale)
     env.filters["dollars"] = lambda cents: i18n.dollars(cents, locale)
+    # minor units of either currency: an amount in the ledger
+    env.filters["minor"] = lambda amount, currency: (
+        i18n.dollars(amount, locale) if currency == "USD" else i18n.yuan(amount, locale)
+    )
     env.filters["percent"] = lambda rate: i18n.percent(rate, locale)
     env.filters["state"] = lambda code: state_name(code, locale)
     env.filters["beijing"] = beijing

@@ -154,7 +154,16 @@ def test_a_seller_cannot_create_a_campaign_with_the_form(api, operator, operator
 
 
 @pytest.mark.parametrize(
-    "path", ["/console/fx", "/console/sellers", "/console/orders", "/console/campaigns", "/console/jobs"]
+    "path",
+    [
+        "/console/fx",
+        "/console/sellers",
+        "/console/orders",
+        "/console/campaigns",
+        "/console/ledger",
+        "/console/payouts",
+        "/console/jobs",
+    ],
 )
 def test_every_console_page_links_the_others_and_marks_itself(operator, path):
     page = operator.get(path)
@@ -167,6 +176,8 @@ def test_every_console_page_links_the_others_and_marks_itself(operator, path):
         ("/console/sellers", "Sellers"),
         ("/console/orders", "Orders"),
         ("/console/campaigns", "Campaigns"),
+        ("/console/ledger", "Ledger"),
+        ("/console/payouts", "Payouts"),
         ("/console/jobs", "Jobs report"),
     ]
     assert [href for href, marked, _label in links if marked] == [path]
