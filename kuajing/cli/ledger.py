@@ -21,7 +21,8 @@ from kuajing.ledger import service
 from kuajing.settings import get_settings
 
 app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
-console = Console()
+# soft wrap: a path or a message is never broken across lines (copied whole, read by scripts)
+console = Console(soft_wrap=True)
 
 
 class Format(StrEnum):

@@ -15,7 +15,8 @@ from kuajing.ledger import payouts
 from kuajing.settings import get_settings
 
 app = typer.Typer(help="Seller payouts in US dollars.", no_args_is_help=True)
-console = Console()
+# soft wrap: a path or a message is never broken across lines (copied whole, read by scripts)
+console = Console(soft_wrap=True)
 
 
 def _cents(text: str) -> int:
