@@ -5,7 +5,7 @@ Running it again adds only what is missing, so nothing is duplicated.
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -21,6 +21,8 @@ from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.money import Money
 from kuajing.models import Role, User
 from kuajing.order import service as order_service
+from kuajing.payment.providers import Providers
+from kuajing.payment.sandbox import SandboxProvider
 from kuajing.pricing import service as pricing_service
 from kuajing.runtime import Runtime
 from kuajing.seller import service as seller_service
@@ -72,6 +74,12 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
     report = SeedReport()
     database = runtime.database
     snapshots = runtime.get(Snapshots)
+    # The demo's past orders are paid in the sandbox whatever this server offers buyers: demo data
+    # moves no money, even where Alipay or WeChat Pay is configured.
+    fulfillment = runtime.get(FulfillmentContext)
+    paid_in_sandbox = replace(
+        fulfillment, providers=Providers({"sandbox": SandboxProvider(runtime.settings.public_url)})
+    )
 
     operator = await _user(
         runtime, email=OPERATOR_EMAIL, role=Role.operator, name="Demo Operator", report=report
@@ -161,7 +169,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                     if index < len(PAST_ORDERS) - 1:  # the last one stays unpaid, as real carts do
                         await fulfillment_service.pay_order(
                             session,
-                            runtime.get(FulfillmentContext),
+                            paid_in_sandbox,
                             order_id=order.id,
                             buyer_id=buyer.id,
                             method="sandbox",

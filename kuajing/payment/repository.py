@@ -170,3 +170,50 @@ async def notifications(
     if outcome is not None:
         query = query.where(PaymentNotification.outcome == outcome)
     return (await session.scalars(query)).all()
+
+
+async def payments_by_id(session: AsyncSession, ids: Sequence[int]) -> Sequence[Payment]:
+    return (await session.scalars(select(Payment).where(Payment.id.in_(ids)).order_by(Payment.id))).all()
+
+
+async def refunds_by_request_no(session: AsyncSession, request_nos: Sequence[str]) -> Sequence[Refund]:
+    return (
+        await session.scalars(select(Refund).where(Refund.request_no.in_(request_nos)).order_by(Refund.id))
+    ).all()
+
+
+async def captured_between(
+    session: AsyncSession, *, provider: str, start: datetime, end: datetime
+) -> Sequence[Payment]:
+    """Payments through `provider` captured in [start, end)."""
+    return (
+        await session.scalars(
+            select(Payment)
+            .where(
+                Payment.provider == provider,
+                Payment.status == "captured",
+                Payment.captured_at >= start,
+                Payment.captured_at < end,
+            )
+            .order_by(Payment.id)
+        )
+    ).all()
+
+
+async def refunds_succeeded_between(
+    session: AsyncSession, *, provider: str, start: datetime, end: datetime
+) -> Sequence[Refund]:
+    """Refunds of payments through `provider` that succeeded in [start, end)."""
+    return (
+        await session.scalars(
+            select(Refund)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .where(
+                Payment.provider == provider,
+                Refund.status == "succeeded",
+                Refund.completed_at >= start,
+                Refund.completed_at < end,
+            )
+            .order_by(Refund.id)
+        )
+    ).all()

@@ -3,14 +3,14 @@ says (its notifications, its query), and moving the records by guarded updates s
 replayed or concurrent notification captures once and racing refunds never give back more than
 was paid. What a capture or a refund means for the order is fulfillment's (which calls these)."""
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.models import Order, Payment, PaymentNotification, Refund
-from kuajing.payment import repository
+from kuajing.payment import bills, repository
 from kuajing.payment.errors import (
     PaymentDeclined,
     PaymentProviderUnavailable,
@@ -282,3 +282,37 @@ async def refunds_for(session: AsyncSession, *, order_id: int) -> Sequence[Refun
 
 async def refund_by_request_no(session: AsyncSession, request_no: str) -> Refund | None:
     return await repository.refund_by_request_no(session, request_no)
+
+
+# what a provider's bill is checked against ---------------------------------------------------------
+
+_CHUNK = 500  # ids per IN (...): well below SQLite's bound on parameters
+
+
+async def payments_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Payment]:
+    wanted = sorted(set(ids))
+    found: dict[int, Payment] = {}
+    for at in range(0, len(wanted), _CHUNK):
+        found |= {p.id: p for p in await repository.payments_by_id(session, wanted[at : at + _CHUNK])}
+    return found
+
+
+async def refunds_by_request_no(session: AsyncSession, request_nos: Iterable[str]) -> dict[str, Refund]:
+    wanted = sorted(set(request_nos))
+    found: dict[str, Refund] = {}
+    for at in range(0, len(wanted), _CHUNK):
+        chunk = wanted[at : at + _CHUNK]
+        found |= {r.request_no: r for r in await repository.refunds_by_request_no(session, chunk)}
+    return found
+
+
+async def captured_on(session: AsyncSession, *, provider: str, days: tuple[date, date]) -> Sequence[Payment]:
+    """Our payments through `provider` captured on those Beijing days."""
+    start, end = bills.day_bounds(days)
+    return await repository.captured_between(session, provider=provider, start=start, end=end)
+
+
+async def refunded_on(session: AsyncSession, *, provider: str, days: tuple[date, date]) -> Sequence[Refund]:
+    """Our refunds through `provider` that succeeded on those Beijing days."""
+    start, end = bills.day_bounds(days)
+    return await repository.refunds_succeeded_between(session, provider=provider, start=start, end=end)

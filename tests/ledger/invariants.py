@@ -3,7 +3,7 @@ ledger's own code: run after any test that moves money.
 
 - every journal entry balances in each currency;
 - CBEC tax payable = the tax of every captured payment's order less the tax refunded;
-- each provider's clearing account = what it captured less what it refunded;
+- each provider's clearing account = what it captured less what it refunded and its fees;
 - each seller's payable = the net (goods + freight - commission, in dollars) of their delivered
   orders less what was refunded of them and what was paid out, and their pending = the same for
   paid orders not yet delivered; the commission recomputed here at the default 5% on each line's
@@ -107,7 +107,9 @@ def check_books(target: Target) -> dict[tuple[str, str, str], int]:
     assert read["unbalanced"] == []
     assert balances.get(("cbec_tax_payable", "", "CNY"), 0) == read["tax"]
     for provider, amount in read["clearing"].items():  # type: ignore[attr-defined]
-        assert -balances.get(("provider_clearing", provider, "CNY"), 0) == amount, provider
+        # what the provider holds for us: captured, less refunded, less the fees it took
+        fees = -balances.get(("provider_fees", provider, "CNY"), 0)
+        assert -balances.get(("provider_clearing", provider, "CNY"), 0) == amount - fees, provider
     for (account, seller), amount in read["owed"].items():  # type: ignore[attr-defined]
         assert balances.get((account, seller, "USD"), 0) == amount, (account, seller)
     for (account, party, _currency), amount in balances.items():
