@@ -1,5 +1,5 @@
 """A seller's money in the portal: what the platform owes them in dollars (pending, available,
-paid), each payout, and each payout's statement to the cent (page and CSV)."""
+paid), each payout, and each payout's statement to the cent (page, CSV and PDF)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -9,6 +9,7 @@ from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
 from kuajing.ledger import payouts
 from kuajing.ledger import service as ledger_service
+from kuajing.ledger import statement_pdf as pdf
 from kuajing.runtime import SessionDep
 from kuajing.web.access import english, signed_in_seller
 
@@ -46,6 +47,18 @@ async def statement_page(request: Request, payout_id: IdPath, session: SessionDe
     if not isinstance(found, payouts.Statement):
         return found
     return english(request, "seller/statement.html", {"statement": found})
+
+
+@router.get("/payouts/{payout_id}/statement.pdf")
+async def statement_pdf(request: Request, payout_id: IdPath, session: SessionDep) -> Response:
+    found = await _statement(request, session, payout_id)
+    if not isinstance(found, payouts.Statement):
+        return found
+    return Response(
+        pdf.statement_pdf(found),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="kuajing-payout-{payout_id}.pdf"'},
+    )
 
 
 @router.get("/payouts/{payout_id}/statement.csv")
