@@ -195,10 +195,14 @@ class AlipayProvider:
                 return TradeState(status="not_found")
             raise ProviderRefused(f"{answer.get('sub_code')}: {answer.get('sub_msg')}")
         status = _TRADE_STATUS.get(answer.get("trade_status", ""), "pending")
+        try:
+            amount = fen_of(answer["total_amount"]) if answer.get("total_amount") else None
+        except ValueError as exc:
+            raise ProviderUnavailable(f"Alipay answered an unreadable amount: {exc}") from exc
         return TradeState(
             status=status,  # type: ignore[arg-type]
             trade_no=answer.get("trade_no"),
-            amount=fen_of(answer["total_amount"]) if answer.get("total_amount") else None,
+            amount=amount,
             paid_at=_parse_beijing(answer.get("send_pay_date")),
         )
 

@@ -7,11 +7,13 @@ twice. Each adapter maps its provider's wire format to the small records here; n
 this module knows a provider's field names.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal, Protocol
+
+_YUAN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 TradeStatus = Literal["pending", "captured", "closed", "not_found"]
 RefundStatus = Literal["succeeded", "pending", "failed", "not_found"]
@@ -143,15 +145,12 @@ def yuan_text(fen: int) -> str:
 
 
 def fen_of(text: str) -> int:
-    """54405 for "544.05"; ValueError for anything that is not a yuan amount to the fen."""
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, TypeError) as exc:
-        raise ValueError(f"not an amount: {text!r}") from exc
-    fen = value * 100
-    if not value.is_finite() or fen != fen.to_integral_value(ROUND_HALF_UP) or value < 0:
+    """54405 for "544.05"; ValueError for anything that is not a plain yuan amount to the fen
+    (no sign, no exponent, at most two decimals)."""
+    if not isinstance(text, str) or not _YUAN.fullmatch(text):
         raise ValueError(f"not an amount to the fen: {text!r}")
-    return int(fen)
+    whole, _, fraction = text.partition(".")
+    return int(whole) * 100 + int(fraction.ljust(2, "0") or 0)
 
 
 class Providers:
