@@ -55,7 +55,7 @@ def run(
             await database.dispose()
 
     result = asyncio.run(go())
-    if not result.payouts:
+    if result.batch is None:
         console.print(
             f"Nothing to pay: no seller has ${minimum_cents / 100:,.2f} available "
             f"({result.skipped_below_minimum} below the minimum)."
@@ -64,7 +64,8 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     path = out / result.file_name
     path.write_bytes(result.file)
-    table = Table(title=f"Payout batch {result.batch.id}")
+    batch = result.batch
+    table = Table(title=f"Payout batch {batch.id}")
     table.add_column("payout", justify="right")
     table.add_column("seller", justify="right")
     table.add_column("USD", justify="right")
@@ -72,6 +73,6 @@ def run(
         table.add_row(str(payout.id), str(payout.seller_id), f"{payout.amount_usd / 100:,.2f}")
     console.print(table)
     console.print(
-        f"{len(result.payouts)} payouts, ${result.batch.total_usd_amount / 100:,.2f} in all; "
+        f"{len(result.payouts)} payouts, ${batch.total_usd_amount / 100:,.2f} in all; "
         f"{result.skipped_below_minimum} sellers below the minimum. Bank file: {path}"
     )

@@ -2,6 +2,7 @@
 seller's own balance."""
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kuajing.auth.dependencies import OperatorPrincipal, SellerPrincipal
@@ -151,14 +152,14 @@ def _payout(payout: Payout) -> PayoutOut:
 
 
 class BatchOut(BaseModel):
-    id: int
-    created_at: str
+    id: int | None = Field(description="The batch written; null when no seller reached the minimum.")
+    created_at: str | None
     rail: str
     minimum: MoneyModel
     total: MoneyModel
     payouts: list[PayoutOut]
-    skipped_below_minimum: int | None = None
-    bank_file: str
+    skipped_below_minimum: int
+    bank_file: str | None
 
 
 class RunPayoutsIn(InputModel):
@@ -170,9 +171,10 @@ class RunPayoutsIn(InputModel):
 @router.post("/payouts/run", status_code=201, response_model=BatchOut)
 async def run_payouts(
     operator: OperatorPrincipal, session: SessionDep, settings: SettingsDep, body: RunPayoutsIn | None = None
-) -> BatchOut:
+) -> JSONResponse:
     """Pay every seller whose available dollars (delivered, return window closed) reach the
-    minimum: one payout each, posted to the ledger, and the bank file to download."""
+    minimum: one payout each, posted to the ledger, and the bank file to download. 201 with the
+    batch; 200 with no batch when no seller reached the minimum (nothing is written)."""
     minimum = settings.payout_minimum_cents
     if body is not None and body.minimum is not None:
         if body.minimum.currency != "USD":
@@ -181,16 +183,18 @@ async def run_payouts(
     result = await payouts.run_payouts(
         session, now=utcnow(), minimum_usd=minimum, actor_id=operator.user_id, rail=payouts.BankFileRail()
     )
-    return BatchOut(
-        id=result.batch.id,
-        created_at=result.batch.created_at.isoformat(),
-        rail=result.batch.rail,
-        minimum=MoneyModel.usd(result.batch.minimum_usd_amount),
-        total=MoneyModel.usd(result.batch.total_usd_amount),
+    batch = result.batch
+    answer = BatchOut(
+        id=batch.id if batch else None,
+        created_at=batch.created_at.isoformat() if batch else None,
+        rail=payouts.BankFileRail.name,
+        minimum=MoneyModel.usd(minimum),
+        total=MoneyModel.usd(batch.total_usd_amount if batch else 0),
         payouts=[_payout(payout) for payout in result.payouts],
         skipped_below_minimum=result.skipped_below_minimum,
-        bank_file=f"/api/v1/payouts/batches/{result.batch.id}/bank-file",
+        bank_file=f"/api/v1/payouts/batches/{batch.id}/bank-file" if batch else None,
     )
+    return JSONResponse(answer.model_dump(mode="json"), status_code=201 if batch else 200)
 
 
 @router.get("/payouts/batches/{batch_id}/bank-file", response_class=Response)

@@ -85,7 +85,7 @@ class BankFileRail:
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
-    batch: PayoutBatch
+    batch: PayoutBatch | None  # None: no seller reached the minimum, nothing was written
     payouts: tuple[Payout, ...]
     skipped_below_minimum: int  # sellers with something available, under the minimum
     file_name: str
@@ -95,11 +95,20 @@ class BatchResult:
 async def run_payouts(
     session: AsyncSession, *, now: datetime, minimum_usd: int, actor_id: int | None, rail: PayoutRail
 ) -> BatchResult:
-    """One batch: every seller whose available dollars reach `minimum_usd` is paid them."""
+    """One batch: every seller whose available dollars reach `minimum_usd` is paid them. When no
+    seller does, no batch is written."""
     available = await repository.available_by_order(session, delivered_before=now - RETURN_WINDOW)
     by_seller: dict[int, list[tuple[int, int]]] = {}
     for seller_id, order_id, amount in available:
         by_seller.setdefault(seller_id, []).append((order_id, amount))
+    due = {
+        seller_id: orders
+        for seller_id, orders in sorted(by_seller.items())
+        if sum(amount for _order, amount in orders) >= max(minimum_usd, 1)
+    }
+    skipped = len(by_seller) - len(due)
+    if not due:
+        return BatchResult(None, (), skipped, "", b"")
     batch = await repository.add_batch(
         session,
         PayoutBatch(
@@ -112,12 +121,8 @@ async def run_payouts(
         ),
     )
     made: list[Payout] = []
-    skipped = 0
-    for seller_id, orders in sorted(by_seller.items()):
+    for seller_id, orders in due.items():
         total = sum(amount for _order, amount in orders)
-        if total < max(minimum_usd, 1):
-            skipped += 1
-            continue
         payout = await repository.add_payout(
             session,
             Payout(batch_id=batch.id, seller_id=seller_id, amount_usd=total, created_at=now),

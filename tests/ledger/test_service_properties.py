@@ -84,7 +84,7 @@ def test_any_sequence_of_money_events_keeps_the_books_true(app, operator_token, 
             ran = api.post(
                 "/api/v1/payouts/run", json={"minimum": {"amount": 1, "currency": "USD"}}, headers=ops
             )
-            assert ran.status_code == 201, ran.text
+            assert ran.status_code in (200, 201), ran.text
         check_books(app)
 
     for order in orders:

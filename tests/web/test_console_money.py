@@ -52,9 +52,9 @@ def test_an_orders_console_page_shows_its_payment_and_every_journal_line(api, op
         "capture # fx_conversion — CN¥461.50",
         "capture # fx_conversion — $65.00",
         "capture # commission_revenue — $3.00",
-        f"capture # seller_pending {seller.id} $62.00",
-        f"delivery # seller_pending {seller.id} $62.00",
-        f"delivery # seller_payable {seller.id} $62.00",
+        "capture # seller_pending seller # $62.00",
+        "delivery # seller_pending seller # $62.00",
+        "delivery # seller_payable seller # $62.00",
     ]
 
 
