@@ -127,6 +127,11 @@ async def sandbox_pay(
 
 
 async def _notify(provider: str, request: Request, session: SessionDep, context: FulfillmentDep) -> Response:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > payments.MAX_NOTIFICATION_BYTES:
+        # not read at all: the provider's notifications are a few kilobytes
+        answer = payment_service.answer(context.providers, provider, accepted=False)
+        return Response(answer.body, status_code=413, media_type=answer.media_type)
     body = await request.body()
     answer = await payments.receive_notification(
         session, context, provider=provider, body=body, headers=dict(request.headers)

@@ -18,22 +18,25 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import Database
-from kuajing.errors import Conflict, NotFound
+from kuajing.errors import Conflict, KuajingError, NotFound
 from kuajing.fulfillment import refunds
 from kuajing.fulfillment.errors import ShippingAddressRequired
 from kuajing.fulfillment.service import FulfillmentContext, on_paid, subject
 from kuajing.kit.time import utcnow
-from kuajing.models import Payment, Role
+from kuajing.ledger import service as ledger_service
+from kuajing.models import Order, Payment, Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import OrderExpired
 from kuajing.order.service import Viewer
 from kuajing.order.status import OrderStatus
 from kuajing.payment import service as payment_service
-from kuajing.payment.errors import PaymentProviderUnavailable
+from kuajing.payment.errors import PaymentProviderUnavailable, RefundDeclined
 from kuajing.payment.providers import Answer, NotificationRefused, RefundState, TradeState
 from kuajing.payment.sandbox import SandboxProvider
 
 log = logging.getLogger(__name__)
+# Alipay's and WeChat Pay's notifications are a few kilobytes; anything far larger is not one
+MAX_NOTIFICATION_BYTES = 64 * 1024
 
 
 class PaymentNotFound(NotFound):
@@ -90,7 +93,6 @@ async def payment_of(session: AsyncSession, *, payment_id: int, viewer: Viewer) 
 @dataclass(frozen=True, slots=True)
 class Captured:
     newly: bool  # False: it was captured before (a replay)
-    paid_order: bool  # it moved the order to paid (else it was given back)
 
 
 async def capture(
@@ -102,8 +104,13 @@ async def capture(
     actor_id: int | None,
     now: datetime,
 ) -> Captured:
+    """The provider says `payment` was paid: capture it once. The first capture of an unpaid
+    order pays it; any other (the order paid by another payment, expired or cancelled) is posted
+    and given back in full. The order's row is locked first, as its moves lock it, so a capture
+    and an expiry wait for each other instead of deadlocking."""
+    await order_service.lock(session, order_id=payment.order_id)
     if not await payment_service.mark_captured(session, payment_id=payment.id, reference=reference, now=now):
-        return Captured(newly=False, paid_order=False)
+        return Captured(newly=False)
     order = await order_service.reload(session, payment.order_id)
     if order.status == OrderStatus.pending_payment and await order_service.transition(
         session,
@@ -112,9 +119,10 @@ async def capture(
         actor_id=actor_id,
         reason=f"paid via {payment.provider}",
         now=now,
+        values={"paid_by_payment_id": payment.id},
     ):
         await on_paid(session, context, order_id=order.id, payment_id=payment.id, actor_id=actor_id, now=now)
-        return Captured(newly=True, paid_order=True)
+        return Captured(newly=True)
     captured = await payment_service.find(session, payment.id)
     assert captured is not None
     await order_service.note(
@@ -124,8 +132,48 @@ async def capture(
         reason=f"payment {payment.id} via {payment.provider} came for an order {order.status}: returned",
         now=now,
     )
-    await refunds.refund_duplicate(session, context, order=order, payment=captured, now=now)
-    return Captured(newly=True, paid_order=False)
+    # the money came in whatever happens to its refund: the capture's entry stands
+    await ledger_service.post_capture(session, order=order, payment=captured, now=now)
+    await give_back_duplicate(session, context, order=order, payment=captured, now=now)
+    return Captured(newly=True)
+
+
+async def give_back_duplicate(
+    session: AsyncSession, context: FulfillmentContext, *, order: Order, payment: Payment, now: datetime
+) -> bool:
+    """Refund a payment the order did not take, in a savepoint: refused or unreachable, the
+    provider is asked again by the sweeper (`return_duplicates`), and the capture stays recorded."""
+    try:
+        async with session.begin_nested():
+            await refunds.refund_duplicate(session, context, order=order, payment=payment, now=now)
+        return True
+    except (PaymentProviderUnavailable, RefundDeclined) as exc:
+        log.warning("payment %d could not be given back yet: %s", payment.id, exc.message)
+        return False
+
+
+async def return_duplicates(database: Database, context: FulfillmentContext) -> int:
+    """Give back captured payments their orders did not take and no refund has returned yet, each
+    in its own transaction; how many were given back."""
+    async with database.transaction(write=False) as session:
+        candidates = await payment_service.captured_not_refunded(session)
+    returned = 0
+    for payment_id in candidates:
+        try:
+            async with database.transaction(write=True) as session:
+                payment = await payment_service.find(session, payment_id)
+                if payment is None:
+                    continue
+                await order_service.lock(session, order_id=payment.order_id)
+                order = await order_service.reload(session, payment.order_id)
+                if order.paid_by_payment_id == payment.id or payment.refunded_amount:
+                    continue
+                returned += await give_back_duplicate(
+                    session, context, order=order, payment=payment, now=utcnow()
+                )
+        except Exception:
+            log.exception("payment %d could not be given back; left for the next round", payment_id)
+    return returned
 
 
 async def receive_notification(
@@ -160,6 +208,9 @@ async def receive_notification(
             now=now,
         )
 
+    if len(body) > MAX_NOTIFICATION_BYTES:
+        await keep("refused", code="too_large", detail=f"A body of {len(body)} bytes is no notification.")
+        return payment_service.answer(context.providers, provider, accepted=False)
     try:
         notification = payment_service.read_notification(context.providers, provider, body, headers)
     except NotificationRefused as refused:
@@ -194,6 +245,16 @@ async def receive_notification(
                 out_trade_no=out_trade_no,
             )
             return payment_service.answer(context.providers, provider, accepted=False)
+        if notification.amount is not None and notification.amount != refund.amount:
+            await keep(
+                "refused",
+                code="amount_mismatch",
+                detail=f"The refund notification says {notification.amount} fen; refund {refund.id} is "
+                f"{refund.amount}.",
+                payment_id=payment.id,
+                out_trade_no=out_trade_no,
+            )
+            return payment_service.answer(context.providers, provider, accepted=False)
         confirmed = notification.paid and await payment_service.confirm_refund(
             session,
             refund=refund,
@@ -216,9 +277,22 @@ async def receive_notification(
     if not notification.paid:
         await keep("noted", detail="not a payment (yet)", payment_id=payment.id, out_trade_no=out_trade_no)
         return payment_service.answer(context.providers, provider, accepted=True)
-    captured = await capture(
-        session, context, payment=payment, reference=notification.trade_no, actor_id=None, now=now
-    )
+    try:
+        async with session.begin_nested():
+            captured = await capture(
+                session, context, payment=payment, reference=notification.trade_no, actor_id=None, now=now
+            )
+    except KuajingError as exc:
+        # nothing of it stands; the provider sends it again, and the operator sees why
+        log.warning("%s notification for payment %d not applied: %s", provider, payment.id, exc.message)
+        await keep(
+            "refused",
+            code="not_applied",
+            detail=f"{exc.code}: {exc.message}",
+            payment_id=payment.id,
+            out_trade_no=out_trade_no,
+        )
+        return payment_service.answer(context.providers, provider, accepted=False)
     await keep("captured" if captured.newly else "replayed", payment_id=payment.id, out_trade_no=out_trade_no)
     return payment_service.answer(context.providers, provider, accepted=True)
 

@@ -134,8 +134,11 @@ def _by_line(order: Order, by_product: Mapping[int, int] | None) -> dict[int, in
 
 
 async def _paying(session: AsyncSession, order: Order) -> Payment:
-    payment = await payment_service.payment_for(session, order_id=order.id)
-    if payment is None:
+    """The payment that paid the order (never a duplicate given back)."""
+    payment = (
+        await payment_service.find(session, order.paid_by_payment_id) if order.paid_by_payment_id else None
+    )
+    if payment is None or payment.status != "captured":
         raise Conflict("payment_missing", f"Order {order.id} has no captured payment to refund.")
     return payment
 
@@ -162,6 +165,10 @@ async def refund_lines(
     """Refund units of the order's lines (everything left when `by_product` is None) from the
     payment that paid it: the lines' units counted, the buyer's yearly room given back by the
     dutiable value refunded, the ledger reversed for the share, then the provider asked."""
+    # the order's row first, as a delivery takes it: whether the seller's dollars are pending or
+    # payable is decided with no delivery half done
+    await order_service.lock(session, order_id=order.id)
+    order = await order_service.reload(session, order.id)
     payment = await _paying(session, order)
     quantities = _by_line(order, by_product)
     if not any(quantities.values()):
@@ -212,10 +219,9 @@ async def refund_lines(
 async def refund_duplicate(
     session: AsyncSession, context: FulfillmentContext, *, order: Order, payment: Payment, now: datetime
 ) -> Refund:
-    """Give back in full a payment captured for an order that could not take it (paid by another
-    payment, expired or cancelled): its capture is posted and reversed; no units or yearly room
-    move, for the payment held none."""
-    await ledger_service.post_capture(session, order=order, payment=payment, now=now)
+    """Give back in full a payment captured for an order that did not take it (paid by another
+    payment, expired or cancelled; its capture posted by the caller): the capture's entry is
+    reversed; no units or yearly room move, for the payment held none."""
     commissions = await ledger_service.line_commissions(session, order, on=payment.captured_at or now)
     refund = await payment_service.request_refund(
         session,

@@ -89,8 +89,14 @@ async def accept_return(
     # back and a retry reaches the provider with the same refund request number: the first
     # refund comes back, not a second one. The refund gives back the yearly room and caps first,
     # then the products in id order: the lock order placing an order uses.
-    refund = await refunds.refund_lines(
-        session, context, order=order, by_product=None, reason=reason, actor_id=viewer.user_id, now=now
+    # everything may have been refunded already (a goodwill refund before the return): the return
+    # is still accepted, refunding nothing more
+    refund = (
+        await refunds.refund_lines(
+            session, context, order=order, by_product=None, reason=reason, actor_id=viewer.user_id, now=now
+        )
+        if left.amount
+        else None
     )
     if restock:
         await stock.give_back(
@@ -104,10 +110,10 @@ async def accept_return(
             "decided_by": viewer.user_id,
             "decided_at": now,
             "restocked": restock,
-            "refund_amount": refund.amount,
-            "refund_tax_amount": refund.tax_amount,
-            "refund_currency": refund.currency,
-            "refund_reference": refund.reference or refund.request_no,
+            "refund_amount": refund.amount if refund else 0,
+            "refund_tax_amount": refund.tax_amount if refund else 0,
+            "refund_currency": refund.currency if refund else order.currency,
+            "refund_reference": (refund.reference or refund.request_no) if refund else None,
         },
     )
     if not decided:

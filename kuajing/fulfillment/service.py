@@ -152,6 +152,7 @@ async def pay_order(
         )
         if moved:
             payment_id = await _pay_in_sandbox(session, context, order=order, method=method, now=now)
+            await order_service.set_paid_by(session, order_id=order.id, payment_id=payment_id)
             await on_paid(
                 session, context, order_id=order.id, payment_id=payment_id, actor_id=buyer_id, now=now
             )

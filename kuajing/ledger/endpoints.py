@@ -94,7 +94,7 @@ async def account_lines(
     _operator: OperatorPrincipal,
     session: SessionDep,
     party: str | None = None,
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=2**31 - 1),
     limit: int = Query(default=100, ge=1, le=500),
 ) -> Lines:
     """An account's lines, oldest first; page on with `after` = the last entry id seen."""

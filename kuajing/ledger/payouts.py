@@ -60,6 +60,11 @@ class PayoutRail(Protocol):
         ...
 
 
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, return first) is written as text."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class BankFileRail:
     """A CSV the operator uploads to the platform's bank: one credit transfer per seller."""
 
@@ -74,7 +79,7 @@ class BankFileRail:
                 [
                     payout.id,
                     payout.seller_id,
-                    name,
+                    _cell(name),
                     f"{payout.amount_usd // 100}.{payout.amount_usd % 100:02d}",
                     "USD",
                     f"KUAJING PAYOUT {payout.id} BATCH {batch.id}",
@@ -97,6 +102,7 @@ async def run_payouts(
 ) -> BatchResult:
     """One batch: every seller whose available dollars reach `minimum_usd` is paid them. When no
     seller does, no batch is written."""
+    await repository.lock_payout_runs(session)
     available = await repository.available_by_order(session, delivered_before=now - RETURN_WINDOW)
     by_seller: dict[int, list[tuple[int, int]]] = {}
     for seller_id, order_id, amount in available:

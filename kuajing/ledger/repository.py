@@ -388,3 +388,14 @@ async def entries_lines(
     )
     query = _lines_query().where(JournalEntry.id.in_(page)).order_by(JournalEntry.id, JournalLine.id)
     return [PostedLine(*row) for row in (await session.execute(query)).all()]
+
+
+# any constant: the key PostgreSQL's advisory lock serialises payout runs on
+PAYOUT_RUN_LOCK = 0x6B6A_7061_796F_7574  # "kjpayout"
+
+
+async def lock_payout_runs(session: AsyncSession) -> None:
+    """One payout run at a time (PostgreSQL: a transaction advisory lock; SQLite's writers are
+    serial already), so two runs cannot pay the same dollars twice."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(PAYOUT_RUN_LOCK)))

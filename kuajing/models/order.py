@@ -36,6 +36,10 @@ class Order(Base):
     # The seller's shipping fee in cents as the order charged it (0 on orders placed before it
     # was kept, whose freight the ledger converts back from yuan at the order's rate).
     freight_usd_amount: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The payment that paid it, set by the guarded move to paid: any other payment captured for
+    # the order is a duplicate, given back in full. (An id without a foreign key: payments
+    # already point at orders.)
+    paid_by_payment_id: Mapped[int | None]
     limit_year: Mapped[int]
     cbec_limit_id: Mapped[int | None] = mapped_column(ForeignKey("cbec_limits.id"))
     # Grams or pieces this order holds of each yearly-capped positive-list line, by HS prefix:

@@ -206,3 +206,17 @@ async def give_address(
         .execution_options(synchronize_session=False)
     )
     return rowcount(result) == 1
+
+
+async def lock(session: AsyncSession, order_id: int) -> None:
+    """Hold the order's row until the transaction ends (PostgreSQL; SQLite's writers are serial)."""
+    await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+
+
+async def set_paid_by(session: AsyncSession, *, order_id: int, payment_id: int) -> None:
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.paid_by_payment_id.is_(None))
+        .values(paid_by_payment_id=payment_id)
+        .execution_options(synchronize_session=False)
+    )

@@ -51,9 +51,13 @@ class LineRulesOut(BaseModel):
 
 
 class RefundOut(BaseModel):
-    amount: MoneyModel = Field(description="Everything the buyer paid: goods, freight and tax.")
-    tax: MoneyModel = Field(description="The import tax inside the refund: the order's whole tax.")
-    reference: str
+    amount: MoneyModel = Field(
+        description="What the buyer paid (goods, freight and tax) and was not refunded before the return."
+    )
+    tax: MoneyModel = Field(description="The import tax inside the refund.")
+    reference: str | None = Field(
+        default=None, description="The provider's refund number; null when nothing was left to refund."
+    )
     refunded_at: datetime
 
 
@@ -137,7 +141,7 @@ def return_out(order_return: OrderReturn | None) -> ReturnOut | None:
     refund = None
     if order_return.refund_amount is not None:
         assert order_return.refund_tax_amount is not None and order_return.refund_currency is not None
-        assert order_return.refund_reference is not None and order_return.decided_at is not None
+        assert order_return.decided_at is not None
         refund = RefundOut(
             amount=MoneyModel(amount=order_return.refund_amount, currency=order_return.refund_currency),
             tax=MoneyModel(amount=order_return.refund_tax_amount, currency=order_return.refund_currency),

@@ -213,3 +213,14 @@ async def give_address(
 ) -> bool:
     """The unpaid order ships to `address` (False once it is no longer unpaid)."""
     return await repository.give_address(session, order_id=order_id, address=address, now=now)
+
+
+async def lock(session: AsyncSession, *, order_id: int) -> None:
+    """Take the order's row lock first, as moving it does: whatever a flow changes of an order's
+    money (a capture, a refund, a delivery) is decided under it, one flow at a time."""
+    await repository.lock(session, order_id)
+
+
+async def set_paid_by(session: AsyncSession, *, order_id: int, payment_id: int) -> None:
+    """Record the payment that paid the order (once)."""
+    await repository.set_paid_by(session, order_id=order_id, payment_id=payment_id)

@@ -6,7 +6,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import rowcount
-from kuajing.models import Payment, PaymentNotification, Refund
+from kuajing.models import Order, Payment, PaymentNotification, Refund
 
 
 async def add_payment(session: AsyncSession, payment: Payment) -> Payment:
@@ -217,3 +217,23 @@ async def refunds_succeeded_between(
             .order_by(Refund.id)
         )
     ).all()
+
+
+async def captured_not_refunded(session: AsyncSession, *, limit: int) -> list[int]:
+    """Captured payments their order did not take (it names another payment, or none) and
+    nothing has been refunded from, oldest first. Reads the orders' paying payment."""
+    return list(
+        (
+            await session.scalars(
+                select(Payment.id)
+                .join(Order, Order.id == Payment.order_id)
+                .where(
+                    Payment.status == "captured",
+                    Payment.refunded_amount == 0,
+                    (Order.paid_by_payment_id.is_(None)) | (Order.paid_by_payment_id != Payment.id),
+                )
+                .order_by(Payment.id)
+                .limit(limit)
+            )
+        ).all()
+    )

@@ -31,6 +31,7 @@ from kuajing.payment.providers import (
     TradeState,
 )
 
+_KEPT_BODY_BYTES = 16 * 1024
 # What of a notification's headers is kept: the provider's own, never cookies or credentials.
 _KEPT_HEADERS = (
     "content-type",
@@ -103,6 +104,11 @@ async def payment_for(session: AsyncSession, *, order_id: int) -> Payment | None
     return await repository.captured_for(session, order_id)
 
 
+async def captured_not_refunded(session: AsyncSession, *, limit: int = 200) -> list[int]:
+    """Payments captured for orders that did not take them and not given back yet."""
+    return await repository.captured_not_refunded(session, limit=limit)
+
+
 async def mark_captured(
     session: AsyncSession, *, payment_id: int, reference: str | None, now: datetime
 ) -> bool:
@@ -159,7 +165,8 @@ async def record_notification(
             "detail": detail[:300],
             "payment_id": payment_id,
             "out_trade_no": (out_trade_no or "")[:64] or None,
-            "body": body.decode("utf-8", errors="replace"),
+            # kept to read, bounded: a refused body can come from anyone
+            "body": body[:_KEPT_BODY_BYTES].decode("utf-8", errors="replace"),
             "headers": kept,
         },
     )

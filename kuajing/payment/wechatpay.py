@@ -160,6 +160,12 @@ class WeChatPayProvider:
                 refund_reference=resource.get("refund_id"),
             )
         total = amount.get("total")
+        if amount.get("currency", "CNY") != "CNY":
+            raise NotificationRefused(
+                "amount_mismatch",
+                f"The payment is in {amount.get('currency')!r}, not yuan.",
+                out_trade_no=out_trade_no,
+            )
         if not isinstance(total, int):
             raise NotificationRefused(
                 "malformed", "The notification has no amount.", out_trade_no=out_trade_no

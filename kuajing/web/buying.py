@@ -545,6 +545,8 @@ async def check_payment(
     principal = await viewer(request, session)
     if principal is None:
         return _see_other(login_path(request, f"/orders/{order_id}/payments/{payment_id}"))
+    if principal.role == Role.seller:  # as the API: the buyer or an operator asks about a payment
+        return render(request, "error.html", {"status": 403, "code": "forbidden"}, status=403)
     try:
         async with session.begin_nested():
             payment = await payments.payment_of(

@@ -57,7 +57,7 @@ async def account(
     code: str,
     session: SessionDep,
     party: Annotated[str | None, Query(max_length=40)] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     principal = await signed_in_as(request, session, Role.operator)
     if not isinstance(principal, Principal):

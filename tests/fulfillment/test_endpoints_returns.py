@@ -327,3 +327,23 @@ def test_a_drifted_yearly_counter_is_restored_to_zero_not_below(api, app, shop):
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["return_request"]["refund"]["amount"] == money(TOTAL)
     assert yearly_used(app, order["id"]) == 0
+
+
+def test_a_return_of_an_order_refunded_already_is_accepted_refunding_nothing_more(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    order = delivered_order(api, buyer, seller, [(wine["id"], 2)])
+    goodwill = api.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "goodwill"}, headers=seller.headers
+    )
+    assert goodwill.status_code == 201, goodwill.text
+    assert ask_return(api, buyer, order["id"]).status_code == 200
+    accepted = api.post(
+        f"/api/v1/orders/{order['id']}/return/accept", json={"restock": True}, headers=seller.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "returned"
+    assert accepted.json()["return_request"]["refund"]["amount"] == money(0)
+    refunds = api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"]
+    assert [r["amount"] for r in refunds] == [order["total"]]

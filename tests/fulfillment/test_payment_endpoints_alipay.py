@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kuajing.fulfillment import payments
+from kuajing.fulfillment.service import FulfillmentContext
 from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.helpers import assert_problem, money
@@ -103,9 +105,11 @@ def test_a_signed_page_pay_then_alipays_notification_pays_the_order_once(paying,
     kept = api.get("/api/v1/payments/notifications", headers=ops).json()["items"]
     assert [n["outcome"] for n in kept if n["payment_id"] == payment["id"]] == ["replayed"] * 3 + ["captured"]
     # the payment company's customs message is drafted with Alipay's transaction number
-    customs = api.get(f"/api/v1/orders/{order['id']}/customs", headers=buyer.headers)
-    if customs.status_code == 200:
-        assert "CEB411" in [m["type"] for m in customs.json()["messages"]]
+    customs = api.get(f"/api/v1/orders/{order['id']}/customs", headers=ops)
+    assert customs.status_code == 200, customs.text
+    assert sorted(m["type"] for m in customs.json()["messages"]) == ["CEB311", "CEB411"]
+    ceb411 = api.get(f"/api/v1/orders/{order['id']}/customs/CEB411.xml", headers=ops)
+    assert f"<ceb:payTransactionId>{trade['trade_no']}</ceb:payTransactionId>" in ceb411.text
     check_books(app)
 
 
@@ -349,4 +353,53 @@ def test_the_readmes_worked_example_posts_every_line_to_the_cent(paying, alipay,
         ("delivery", 0, 6200),
         ("payout", 6200, 0),
     ]
+    check_books(app)
+
+
+def test_a_late_payment_whose_refund_fails_stays_recorded_and_is_given_back_later(paying, alipay, app, ops):
+    """The capture of a payment its order no longer takes commits with its entry even when the
+    provider cannot refund it yet; the sweeper gives it back afterwards."""
+    api, _seller, buyer, _wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    alipay.fake.open(payment["redirect_url"])
+    alipay.fake.pay(str(payment["id"]))
+    assert api.post(f"/api/v1/orders/{order['id']}/cancel", headers=buyer.headers).status_code == 200
+    alipay.fake.fail_next(1)  # Alipay's refund call fails once
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+    (stored,) = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"]
+    assert (stored["status"], stored["refunded"]) == ("captured", money(0))
+    assert api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"] == []
+    assert [line[1] for line in _ledger(api, ops, order["id"])][:1] == ["provider_clearing"]
+    check_books(app)
+
+    async def sweep(runtime):
+        return await payments.return_duplicates(runtime.database, runtime.get(FulfillmentContext))
+
+    assert app.run_with_runtime(sweep) == 1
+    (refund,) = api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"]
+    assert (refund["amount"], refund["status"]) == (money(54405), "succeeded")
+    assert app.run_with_runtime(sweep) == 0  # given back once
+    balances = check_books(app)
+    assert balances.get(("cbec_tax_payable", "", "CNY"), 0) == 0
+
+
+def test_notifications_too_large_or_for_a_refund_of_another_amount_are_refused(paying, alipay, app, ops):
+    api, seller, buyer, wine, order = paying
+    payment = _start(api, buyer, order["id"])
+    huge = api.post("/api/v1/payments/alipay/notify", content=b"a=" + b"x" * 70_000, headers=FORM)
+    assert (huge.status_code, huge.text) == (413, "failure")
+    alipay.fake.open(payment["redirect_url"])
+    alipay.fake.pay(str(payment["id"]))
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+    made = api.post(
+        f"/api/v1/orders/{order['id']}/refunds",
+        json={"lines": [{"product_id": wine["id"], "quantity": 1}], "reason": "破损"},
+        headers=seller.headers,
+    ).json()
+    claimed = alipay.fake.refund_notification(str(payment["id"]), made["request_no"], refund_fee="544.05")
+    assert _notify(api, claimed).text == "failure"
+    kept = api.get("/api/v1/payments/notifications", params={"outcome": "refused"}, headers=ops).json()[
+        "items"
+    ]
+    assert kept[0]["code"] == "amount_mismatch"
     check_books(app)

@@ -82,11 +82,12 @@ def test_racing_refunds_of_the_same_units_pay_once(alipay_live, database_url):
         ).text
         == "success"
     )
-    one_bottle = {"lines": [{"product_id": wine["id"], "quantity": 2}], "reason": "破损"}
+    both_bottles = {"lines": [{"product_id": wine["id"], "quantity": 2}], "reason": "破损"}
     answers = asyncio.run(
         _all(
             str(api.base_url),
-            [(f"/api/v1/orders/{order['id']}/refunds", {"json": one_bottle, "headers": seller.headers})] * 8,
+            [(f"/api/v1/orders/{order['id']}/refunds", {"json": both_bottles, "headers": seller.headers})]
+            * 8,
         )
     )
     assert sorted(r.status_code for r in answers) == [201] + [409] * 7

@@ -2,11 +2,13 @@
 window, then available; a payout run pays each seller above the minimum once, posts it, and
 writes the bank file and the seller's statement to the cent."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
+from tests.auth.factories import buyer_with_identity, operator_headers, register, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.helpers import assert_problem, money
 from tests.ledger.invariants import check_books
@@ -146,3 +148,31 @@ def test_payout_requests_that_make_no_sense_are_refused(api, ops):
     assert_problem(api.get("/api/v1/seller/payouts/999999", headers=seller.headers), 404, "payout_not_found")
     assert_problem(api.get("/api/v1/seller/balance", headers=buyer.headers), 403, "forbidden")
     assert_problem(api.get("/api/v1/payouts/batches/999999/bank-file", headers=ops), 404, "batch_not_found")
+
+
+def test_a_sellers_name_a_spreadsheet_would_run_is_written_as_text_in_the_bank_file(api, app, ops):
+    seller = register(api, "seller", name="=HYPERLINK shop")
+    profile = api.put(
+        "/api/v1/seller/profile",
+        json={
+            "legal_name": '=HYPERLINK("http://x")',
+            "us_state": "CA",
+            "employees": 3,
+            "shipping_fee": {"amount": 500, "currency": "USD"},
+        },
+        headers=seller.headers,
+    )
+    assert profile.status_code == 200, profile.text
+    wine = create_product(api, seller, stock=5)
+    order = delivered_order(api, buyer_with_identity(api), seller, [(wine["id"], 2)])
+    set_delivered_at(app, order["id"], datetime.now(UTC) - timedelta(days=31))
+    minimum = {"minimum": {"amount": 1, "currency": "USD"}}
+    batch = api.post("/api/v1/payouts/run", json=minimum, headers=ops).json()
+    rows = list(csv.reader(io.StringIO(api.get(batch["bank_file"], headers=ops).text)))
+    (row,) = [row for row in rows[1:] if row[1] == str(seller.id)]
+    assert row[2] == '\'=HYPERLINK("http://x")'
+    assert_problem(
+        api.get("/api/v1/ledger/accounts/seller_payable", params={"after": 2**40}, headers=ops),
+        422,
+        "validation_error",
+    )

@@ -87,6 +87,17 @@ def test_an_unoffered_provider_is_refused_on_the_page_and_nothing_is_started(app
         assert "此处不提供这种支付方式" in page_text(refused.text)
         assert 'data-status="pending_payment"' in refused.text
         assert "data-payment-status" not in browser.get(order_path).text
+        # a payment that exists, seen by someone else: the same 404 as none
+        started = app.client.post(
+            f"/api/v1/orders/{order['id']}/payments", json={"provider": "sandbox"}, headers=buyer.headers
+        )
+        assert started.status_code == 201, started.text
+        waiting_path = f"{order_path}/payments/{started.json()['id']}"
+        assert browser.get(waiting_path).status_code == 200
         stranger = buyer_with_identity(app.client)
         with signed_in(app.client, stranger) as other:
-            assert other.get(f"{order_path}/payments/1").status_code == 404
+            assert other.get(waiting_path).status_code == 404
+        seller = seller_with_profile(app.client)
+        with signed_in(app.client, seller) as shop:
+            checked = shop.post(f"{waiting_path}/check", data={"csrf_token": csrf_of(shop.get("/seller"))})
+            assert checked.status_code == 403

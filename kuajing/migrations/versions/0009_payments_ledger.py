@@ -89,6 +89,11 @@ def _payments_refunded_become_refund_rows() -> None:
         )
     op.execute("UPDATE payments SET refunded_amount = amount, status = 'captured' WHERE status = 'refunded'")
     op.execute("UPDATE payments SET captured_at = created_at WHERE status = 'captured'")
+    # before 0009 an order had at most one payment: the one that paid it
+    op.execute(
+        "UPDATE orders SET paid_by_payment_id = (SELECT p.id FROM payments p WHERE p.order_id = orders.id)"
+        " WHERE EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id)"
+    )
 
 
 def _append_only(tables: Sequence[str]) -> None:
@@ -302,6 +307,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("freight_usd_amount", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("paid_by_payment_id", sa.Integer(), nullable=True))
     _freight_in_dollars()
 
     with op.batch_alter_table("payments", schema=None) as batch_op:
@@ -379,6 +385,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f("ck_order_lines_refunds_within_quantity"), type_="check")
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("paid_by_payment_id")
         batch_op.drop_column("freight_usd_amount")
 
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
