@@ -255,13 +255,18 @@ async def receive_notification(
                 out_trade_no=out_trade_no,
             )
             return payment_service.answer(context.providers, provider, accepted=False)
-        confirmed = notification.paid and await payment_service.confirm_refund(
-            session,
-            refund=refund,
-            state=RefundState(status="succeeded", reference=notification.refund_reference),
-            now=now,
-        )
-        await keep("refunded" if confirmed else "replayed", payment_id=payment.id, out_trade_no=out_trade_no)
+        if notification.paid:
+            settled = await payment_service.confirm_refund(
+                session,
+                refund=refund,
+                state=RefundState(status="succeeded", reference=notification.refund_reference),
+                now=now,
+            )
+        else:
+            settled = await refunds.undo_failed(
+                session, refund=refund, detail=f"{provider} says the refund did not go through", now=now
+            )
+        await keep("refunded" if settled else "replayed", payment_id=payment.id, out_trade_no=out_trade_no)
         return payment_service.answer(context.providers, provider, accepted=True)
 
     if notification.amount is not None and notification.amount != payment.amount:
@@ -366,3 +371,39 @@ async def query_pending(database: Database, context: FulfillmentContext, *, olde
         except Exception:
             log.exception("payment %d could not be settled; left for the next round", payment_id)
     return captured
+
+
+async def settle_refunds(
+    database: Database, context: FulfillmentContext, *, older_than_seconds: float
+) -> int:
+    """Ask the providers about refunds they accepted and have not confirmed for
+    `older_than_seconds` (their notification may be lost): confirmed, or undone when they did
+    not go through; each in its own transaction. How many were settled."""
+    before = utcnow() - timedelta(seconds=older_than_seconds)
+    async with database.transaction(write=False) as session:
+        ids = await payment_service.pending_refunds(session, before=before)
+    settled = 0
+    for refund_id in ids:
+        try:
+            async with database.transaction(write=True) as session:
+                refund = await payment_service.find_refund(session, refund_id)
+                payment = await payment_service.find(session, refund.payment_id) if refund else None
+                if refund is None or payment is None or payment.provider not in context.providers:
+                    continue
+                state = await payment_service.query_refund(
+                    context.providers, refund=refund, provider=payment.provider
+                )
+                now = utcnow()
+                if state.status == "succeeded":
+                    settled += await payment_service.confirm_refund(
+                        session, refund=refund, state=state, now=now
+                    )
+                elif state.status in ("failed", "not_found"):
+                    why = state.detail or state.status
+                    detail = f"{payment.provider} says the refund did not go through ({why})"
+                    settled += await refunds.undo_failed(session, refund=refund, detail=detail, now=now)
+        except PaymentProviderUnavailable as exc:
+            log.warning("refund %d: %s", refund_id, exc.message)
+        except Exception:
+            log.exception("refund %d could not be settled; left for the next round", refund_id)
+    return settled

@@ -295,3 +295,29 @@ async def refund_order(
             session, context.products, lines=[(line.product_id, line.quantity) for line in order.lines]
         )
     return refund
+
+
+async def undo_failed(session: AsyncSession, *, refund: Refund, detail: str, now: datetime) -> bool:
+    """A refund the provider accepted and then did not carry out (WeChat Pay's CLOSED or
+    ABNORMAL): the refund fails, its amount and units count as refunded no more, and its entry
+    is reversed by a new one, so they can be refunded again. The buyer's yearly room it gave
+    back stays given back (a person's room is never taken without an order)."""
+    await order_service.lock(session, order_id=refund.order_id)
+    if not await payment_service.fail_refund(session, refund=refund, detail=detail, now=now):
+        return False
+    order = await order_service.reload(session, refund.order_id)
+    by_product = {line["product_id"]: line["quantity"] for line in refund.lines or []}
+    for line in order.lines:
+        if by_product.get(line.product_id):
+            await order_service.give_back_refunded(
+                session, line_id=line.id, quantity=by_product[line.product_id]
+            )
+    await ledger_service.reverse(
+        session,
+        key=f"refund:{refund.id}",
+        as_key=f"refund_failed:{refund.id}",
+        kind="refund_failed",
+        memo=f"refund {refund.id} of order {refund.order_id} failed at the provider: {detail}"[:300],
+        now=now,
+    )
+    return True

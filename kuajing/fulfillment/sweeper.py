@@ -30,9 +30,11 @@ async def sweep_once(
     """One round; how many orders expired. Pending payments through a real provider are asked
     about first (every one older than `query_after_seconds`, so also those of orders about to
     expire once it is shorter than the order's window): a buyer who paid is never expired. Then
-    payments their orders did not take, whose refund could not be asked before, are given back."""
+    payments their orders did not take, whose refund could not be asked before, are given back,
+    and refunds the providers accepted but never confirmed are asked about."""
     await payments.query_pending(database, context, older_than_seconds=query_after_seconds)
     await payments.return_duplicates(database, context)
+    await payments.settle_refunds(database, context, older_than_seconds=query_after_seconds)
     now = utcnow()
     async with database.transaction(write=False) as session:
         due = await order_service.due_for_expiry(session, now=now)

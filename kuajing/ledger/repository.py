@@ -399,3 +399,9 @@ async def lock_payout_runs(session: AsyncSession) -> None:
     serial already), so two runs cannot pay the same dollars twice."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(PAYOUT_RUN_LOCK)))
+
+
+async def entry_lines(session: AsyncSession, key: str) -> list[PostedLine]:
+    """The lines of the entry named `key`, in order."""
+    query = _lines_query().where(JournalEntry.key == key).order_by(JournalLine.id)
+    return [PostedLine(*row) for row in (await session.execute(query)).all()]

@@ -123,6 +123,32 @@ async def post_refund(
     )
 
 
+async def reverse(
+    session: AsyncSession, *, key: str, as_key: str, kind: str, memo: str, now: datetime
+) -> bool:
+    """Post the exact opposite of the entry `key` (a correction is a new entry, never an edit);
+    False if `key` was never posted or the reversal was posted before."""
+    lines = await repository.entry_lines(session, key)
+    if not lines or await repository.posted(session, as_key):
+        return False
+    first = lines[0]
+    await repository.add(
+        session,
+        postings.Posting(
+            key=as_key,
+            kind=kind,
+            memo=memo,
+            lines=tuple(
+                postings.Line(line.account, line.party, line.currency, debit=line.credit, credit=line.debit)
+                for line in lines
+            ),
+            order_id=first.order_id,
+        ),
+        occurred_at=now,
+    )
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class TrialBalanceRow:
     code: str

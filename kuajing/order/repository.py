@@ -220,3 +220,12 @@ async def set_paid_by(session: AsyncSession, *, order_id: int, payment_id: int) 
         .values(paid_by_payment_id=payment_id)
         .execution_options(synchronize_session=False)
     )
+
+
+async def give_back_refunded(session: AsyncSession, *, line_id: int, quantity: int) -> None:
+    await session.execute(
+        update(OrderLine)
+        .where(OrderLine.id == line_id, OrderLine.refunded_quantity >= quantity)
+        .values(refunded_quantity=OrderLine.refunded_quantity - quantity)
+        .execution_options(synchronize_session=False)
+    )

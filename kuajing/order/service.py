@@ -224,3 +224,8 @@ async def lock(session: AsyncSession, *, order_id: int) -> None:
 async def set_paid_by(session: AsyncSession, *, order_id: int, payment_id: int) -> None:
     """Record the payment that paid the order (once)."""
     await repository.set_paid_by(session, order_id=order_id, payment_id=payment_id)
+
+
+async def give_back_refunded(session: AsyncSession, *, line_id: int, quantity: int) -> None:
+    """A refund that failed: its units of the line are no longer refunded."""
+    await repository.give_back_refunded(session, line_id=line_id, quantity=quantity)

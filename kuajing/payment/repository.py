@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import rowcount
@@ -236,4 +236,28 @@ async def captured_not_refunded(session: AsyncSession, *, limit: int) -> list[in
                 .limit(limit)
             )
         ).all()
+    )
+
+
+async def pending_refunds(session: AsyncSession, *, before: datetime, limit: int) -> list[int]:
+    return list(
+        (
+            await session.scalars(
+                select(Refund.id)
+                .where(Refund.status == "pending", Refund.created_at < before)
+                .order_by(Refund.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def failed_refunds(session: AsyncSession, payment_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Refund)
+            .where(Refund.payment_id == payment_id, Refund.status == "failed")
+        )
+        or 0
     )

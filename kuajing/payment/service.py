@@ -210,9 +210,9 @@ async def request_refund(
 
     The payment's refunded amount grows by a guarded update first, so two racing refunds that
     together exceed the payment cannot both pass. The request number is derived from what was
-    refunded before (`<payment>-<refunded before>-<amount>`): a retry after this transaction
-    rolled back sends the same number, and the provider answers with the first refund instead
-    of paying twice. Callers ask for the refund last, after their other writes.
+    refunded before (`<payment>-<refunded before>-<amount>`, and how many refunds of it failed
+    once one has): a retry after this transaction rolled back sends the same number, and the
+    provider answers with the first refund instead of paying twice.
 
     Succeeded or pending at the provider (it will confirm), the refund stands; refused, it
     raises RefundDeclined and the caller's transaction rolls back.
@@ -225,12 +225,13 @@ async def request_refund(
         )
     after = await repository.find(session, payment.id)
     assert after is not None
+    failed = await repository.failed_refunds(session, payment.id)
     refund = await repository.add_refund(
         session,
         Refund(
             order_id=payment.order_id,
             payment_id=payment.id,
-            request_no=f"{payment.id}-{after.refunded_amount - amount}-{amount}",
+            request_no=_request_no(payment.id, after.refunded_amount - amount, amount, failed),
             status="pending",
             currency=payment.currency,
             reason=reason[:200],
@@ -266,6 +267,13 @@ async def request_refund(
     return refund
 
 
+def _request_no(payment_id: int, before: int, amount: int, failed: int) -> str:
+    """The same number for the same refund asked again (what was refunded before is the same);
+    a new one once an earlier refund failed, for the provider keeps the failed one under its
+    number."""
+    return f"{payment_id}-{before}-{amount}" + (f"-{failed}" if failed else "")
+
+
 async def confirm_refund(session: AsyncSession, *, refund: Refund, state: RefundState, now: datetime) -> bool:
     """The provider says the refund went through: pending -> succeeded, once."""
     confirmed = await repository.settle_refund(
@@ -281,6 +289,39 @@ async def confirm_refund(session: AsyncSession, *, refund: Refund, state: Refund
         refund.status, refund.completed_at = "succeeded", now
         refund.reference = (state.reference or "")[:64] or None
     return confirmed
+
+
+async def fail_refund(session: AsyncSession, *, refund: Refund, detail: str, now: datetime) -> bool:
+    """The provider says a refund it had accepted did not go through: pending -> failed, once,
+    and its amount is no longer counted as refunded from the payment."""
+    failed = await repository.settle_refund(
+        session,
+        refund_id=refund.id,
+        values={"status": "failed", "failure": detail[:300], "completed_at": now},
+    )
+    if failed:
+        await repository.give_back_refund(session, payment_id=refund.payment_id, amount=refund.amount)
+        refund.status, refund.failure, refund.completed_at = "failed", detail[:300], now
+    return failed
+
+
+async def pending_refunds(session: AsyncSession, *, before: datetime, limit: int = 100) -> list[int]:
+    """Refunds the provider accepted and has not confirmed since before `before`."""
+    return await repository.pending_refunds(session, before=before, limit=limit)
+
+
+async def query_refund(providers: Providers, *, refund: Refund, provider: str) -> RefundState:
+    offered(providers, provider)
+    try:
+        return await providers[provider].query_refund(refund.payment_id, refund.request_no)
+    except ProviderUnavailable as exc:
+        raise PaymentProviderUnavailable(message=f"{provider} cannot be reached now.") from exc
+    except ProviderRefused as exc:
+        raise RefundDeclined(message=f"{provider} refused the query: {exc.detail}") from exc
+
+
+async def find_refund(session: AsyncSession, refund_id: int) -> Refund | None:
+    return await repository.find_refund(session, refund_id)
 
 
 async def refunds_for(session: AsyncSession, *, order_id: int) -> Sequence[Refund]:

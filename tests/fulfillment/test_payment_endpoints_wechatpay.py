@@ -5,6 +5,8 @@ refund WeChat Pay confirms later by its own notification."""
 
 import pytest
 
+from kuajing.fulfillment import payments
+from kuajing.fulfillment.service import FulfillmentContext
 from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.helpers import money
@@ -125,4 +127,57 @@ def test_a_refund_wechat_confirms_later_by_notification(paying, wechatpay, app):
     (refund,) = api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"]
     assert refund["status"] == "succeeded"
     assert refund["reference"] == wechatpay.fake.refund(made.json()["request_no"])["refund_id"]
+    check_books(app)
+
+
+def test_a_refund_wechat_closes_is_undone_and_can_be_made_again(paying, wechatpay, app, operator_token):
+    api, seller, buyer, wine, order, payment = paying
+    out_trade_no = f"{payment['id']:06d}"
+    wechatpay.fake.pay(out_trade_no)
+    assert _notify(api, *wechatpay.fake.notification(out_trade_no)).status_code == 204
+    wechatpay.fake.refunds_processing = True
+    one = {"lines": [{"product_id": wine["id"], "quantity": 1}], "reason": "一瓶破损"}
+    made = api.post(f"/api/v1/orders/{order['id']}/refunds", json=one, headers=seller.headers).json()
+    assert made["status"] == "pending"
+
+    wechatpay.fake.close_refund(made["request_no"])
+    closed = wechatpay.fake.refund_notification(made["request_no"], event_type="REFUND.CLOSED")
+    assert _notify(api, *closed).status_code == 204
+    (refund,) = api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"]
+    assert refund["status"] == "failed"
+    (stored,) = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"]
+    assert stored["refunded"] == money(0)
+    lines = api.get(f"/api/v1/ledger/orders/{order['id']}", headers=operator_headers(operator_token)).json()
+    assert [x["kind"] for x in lines["items"]].count("refund_failed") == 6  # the refund's six lines, reversed
+    check_books(app)
+
+    # the same bottle can be refunded again, and the books still balance
+    wechatpay.fake.refunds_processing = False
+    again = api.post(f"/api/v1/orders/{order['id']}/refunds", json=one, headers=seller.headers)
+    assert again.status_code == 201, again.text
+    assert again.json()["status"] == "succeeded"
+    check_books(app)
+
+
+def test_the_sweeper_confirms_a_refund_whose_notification_never_came(paying, wechatpay, app):
+    api, seller, buyer, wine, order, payment = paying
+    out_trade_no = f"{payment['id']:06d}"
+    wechatpay.fake.pay(out_trade_no)
+    assert _notify(api, *wechatpay.fake.notification(out_trade_no)).status_code == 204
+    wechatpay.fake.refunds_processing = True
+    made = api.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "整单退款"}, headers=seller.headers
+    ).json()
+    assert made["status"] == "pending"
+    wechatpay.fake.settle_refunds()
+
+    async def sweep(runtime):
+        return await payments.settle_refunds(
+            runtime.database, runtime.get(FulfillmentContext), older_than_seconds=0
+        )
+
+    assert app.run_with_runtime(sweep) == 1
+    (refund,) = api.get(f"/api/v1/orders/{order['id']}/refunds", headers=buyer.headers).json()["items"]
+    assert refund["status"] == "succeeded"
+    assert app.run_with_runtime(sweep) == 0
     check_books(app)

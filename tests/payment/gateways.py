@@ -963,6 +963,14 @@ class FakeWeChatPay(_FakeGateway):
             )
             return self._transaction(trade)
 
+    def close_refund(self, out_refund_no: str) -> None:
+        """A PROCESSING refund WeChat Pay gives up on (CLOSED): its amount is refundable again."""
+        with self._lock:
+            refund = self._refunds[out_refund_no]
+            assert refund["status"] == "PROCESSING", refund["status"]
+            refund["status"] = "CLOSED"
+            self._trades[refund["out_trade_no"]]["refunded"] -= refund["amount"]["refund"]
+
     def settle_refunds(self) -> None:
         """Every PROCESSING refund reaches the payer: SUCCESS, success_time now."""
         with self._lock:
