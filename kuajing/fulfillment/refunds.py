@@ -162,9 +162,10 @@ async def refund_lines(
     actor_id: int | None,
     now: datetime,
 ) -> Refund:
-    """Refund units of the order's lines (everything left when `by_product` is None) from the
-    payment that paid it: the lines' units counted, the buyer's yearly room given back by the
-    dutiable value refunded, the ledger reversed for the share, then the provider asked."""
+    """Record the refund of units of the order's lines (everything left when `by_product` is
+    None) from the payment that paid it: the lines' units counted, the buyer's yearly room given
+    back by the dutiable value refunded, the ledger reversed for the share. The caller asks the
+    provider last, with `send`."""
     # the order's row first, as a delivery takes it: whether the seller's dollars are pending or
     # payable is decided with no delivery half done
     await order_service.lock(session, order_id=order.id)
@@ -189,9 +190,11 @@ async def refund_lines(
         # capped quantities go back with the whole order only (they are kept per order, not line)
         capped=order.capped_quantities if fully else {},
     )
-    refund = await payment_service.request_refund(
+    # a payment captured before the ledger existed (migration 0009) gets its capture entry now,
+    # so its refund reverses something (posted once: a no-op for every later payment)
+    await ledger_service.post_capture(session, order=order, payment=payment, now=payment.captured_at or now)
+    refund = await payment_service.add_refund(
         session,
-        context.providers,
         payment=payment,
         parts=refund_plan.parts(dutiable=True)
         | {
@@ -216,6 +219,18 @@ async def refund_lines(
     return refund
 
 
+async def send(
+    session: AsyncSession, context: FulfillmentContext, *, refund: Refund, now: datetime
+) -> Refund:
+    """Ask the provider for a refund recorded by `refund_lines`: every caller's last step, so
+    nothing of its transaction but the record of the answer is written after the provider paid."""
+    payment = await payment_service.find(session, refund.payment_id)
+    assert payment is not None
+    return await payment_service.send_refund(
+        session, context.providers, refund=refund, payment=payment, now=now
+    )
+
+
 async def refund_duplicate(
     session: AsyncSession, context: FulfillmentContext, *, order: Order, payment: Payment, now: datetime
 ) -> Refund:
@@ -223,9 +238,8 @@ async def refund_duplicate(
     payment, expired or cancelled; its capture posted by the caller): the capture's entry is
     reversed; no units or yearly room move, for the payment held none."""
     commissions = await ledger_service.line_commissions(session, order, on=payment.captured_at or now)
-    refund = await payment_service.request_refund(
+    refund = await payment_service.add_refund(
         session,
-        context.providers,
         payment=payment,
         parts={
             "amount": payment.amount,
@@ -249,7 +263,7 @@ async def refund_duplicate(
         delivered=False,
         now=now,
     )
-    return refund
+    return await send(session, context, refund=refund, now=now)
 
 
 async def refund_order(
@@ -294,7 +308,7 @@ async def refund_order(
         await stock.give_back(
             session, context.products, lines=[(line.product_id, line.quantity) for line in order.lines]
         )
-    return refund
+    return await send(session, context, refund=refund, now=now)
 
 
 async def undo_failed(session: AsyncSession, *, refund: Refund, detail: str, now: datetime) -> bool:

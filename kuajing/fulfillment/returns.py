@@ -85,10 +85,9 @@ async def accept_return(
     # customs must not be told of a sale that no longer stands
     await customs_service.hold_for_return(session, order_id=order.id, actor_id=viewer.user_id, now=now)
 
-    # Whatever fails after the provider refunded (the records, the commit), the transaction rolls
-    # back and a retry reaches the provider with the same refund request number: the first
-    # refund comes back, not a second one. The refund gives back the yearly room and caps first,
-    # then the products in id order: the lock order placing an order uses.
+    # The refund gives back the yearly room and caps first, then the products go back in id order
+    # (the lock order placing an order uses), and the provider is asked last. If the commit fails
+    # after it refunded, a retry sends the same request number and gets the first refund back.
     # everything may have been refunded already (a goodwill refund before the return): the return
     # is still accepted, refunding nothing more
     refund = (
@@ -102,6 +101,10 @@ async def accept_return(
         await stock.give_back(
             session, context.products, lines=[(line.product_id, line.quantity) for line in order.lines]
         )
+    if refund is not None:
+        # the provider last: nothing of this transaction but the record of its answer is written
+        # after it has paid
+        refund = await refunds.send(session, context, refund=refund, now=now)
     decided = await order_service.decide_return(
         session,
         order_id=order.id,

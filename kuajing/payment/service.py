@@ -196,9 +196,8 @@ async def close_at_provider(providers: Providers, payment: Payment) -> None:
         await providers[payment.provider].close(payment.id)
 
 
-async def request_refund(
+async def add_refund(
     session: AsyncSession,
-    providers: Providers,
     *,
     payment: Payment,
     parts: Mapping[str, Any],
@@ -206,19 +205,16 @@ async def request_refund(
     requested_by: int | None,
     now: datetime,
 ) -> Refund:
-    """Refund `parts["amount"]` of a captured payment through its provider.
+    """Record a refund of `parts["amount"]` of a captured payment, not yet asked of its provider
+    (`send_refund` asks, last).
 
     The payment's refunded amount grows by a guarded update first, so two racing refunds that
     together exceed the payment cannot both pass. The request number is derived from what was
     refunded before (`<payment>-<refunded before>-<amount>`, and how many refunds of it failed
-    once one has): a retry after this transaction rolled back sends the same number, and the
+    once one has): a retry after the transaction rolled back sends the same number, and the
     provider answers with the first refund instead of paying twice.
-
-    Succeeded or pending at the provider (it will confirm), the refund stands; refused, it
-    raises RefundDeclined and the caller's transaction rolls back.
     """
     amount = int(parts["amount"])
-    offered(providers, payment.provider)
     if not await repository.take_refund(session, payment_id=payment.id, amount=amount):
         raise RefundExceedsPayment(
             message=f"Refunding {amount} fen would give back more than payment {payment.id} captured."
@@ -226,7 +222,7 @@ async def request_refund(
     after = await repository.find(session, payment.id)
     assert after is not None
     failed = await repository.failed_refunds(session, payment.id)
-    refund = await repository.add_refund(
+    return await repository.add_refund(
         session,
         Refund(
             order_id=payment.order_id,
@@ -240,16 +236,25 @@ async def request_refund(
             **parts,
         ),
     )
+
+
+async def send_refund(
+    session: AsyncSession, providers: Providers, *, refund: Refund, payment: Payment, now: datetime
+) -> Refund:
+    """Ask the payment's provider for a recorded refund: the caller's last step, after every
+    other write of its transaction. Succeeded or pending at the provider (it will confirm), the
+    refund stands; refused or unreachable, it raises and the caller's transaction rolls back."""
+    offered(providers, payment.provider)
     try:
         state = await providers[payment.provider].refund(
             RefundRequest(
                 payment_id=payment.id,
                 trade_no=payment.reference,
                 request_no=refund.request_no,
-                amount=amount,
+                amount=refund.amount,
                 total=payment.amount,
                 currency=payment.currency,
-                reason=reason,
+                reason=refund.reason,
             )
         )
     except ProviderUnavailable as exc:
