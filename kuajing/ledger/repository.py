@@ -405,3 +405,56 @@ async def entry_lines(session: AsyncSession, key: str) -> list[PostedLine]:
     """The lines of the entry named `key`, in order."""
     query = _lines_query().where(JournalEntry.key == key).order_by(JournalLine.id)
     return [PostedLine(*row) for row in (await session.execute(query)).all()]
+
+
+async def owed_by_order(
+    session: AsyncSession, *, seller_id: int
+) -> list[tuple[int, datetime | None, int, int]]:
+    """(order id, delivered at, cents pending, cents payable and not paid out) for each of the
+    seller's orders that still owes them something, oldest order first."""
+    party = str(seller_id)
+    rows = (
+        await session.execute(
+            select(
+                Order.id,
+                Order.delivered_at,
+                func.sum(
+                    case(
+                        (JournalLine.account == "seller_pending", JournalLine.credit - JournalLine.debit),
+                        else_=0,
+                    )
+                ),
+                func.sum(
+                    case(
+                        (JournalLine.account == "seller_payable", JournalLine.credit - JournalLine.debit),
+                        else_=0,
+                    )
+                ),
+            )
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .join(Order, Order.id == JournalEntry.order_id)
+            .where(
+                JournalLine.party == party,
+                JournalLine.currency == "USD",
+                JournalLine.account.in_(("seller_pending", "seller_payable")),
+            )
+            .group_by(Order.id, Order.delivered_at)
+            .order_by(Order.id)
+        )
+    ).all()
+    paid = dict(
+        (
+            await session.execute(
+                select(PayoutLine.order_id, func.sum(PayoutLine.amount_usd))
+                .join(Payout, Payout.id == PayoutLine.payout_id)
+                .where(Payout.seller_id == seller_id)
+                .group_by(PayoutLine.order_id)
+            )
+        ).all()
+    )
+    found = []
+    for order_id, delivered_at, pending, payable in rows:
+        unpaid = int(payable) - int(paid.get(order_id, 0))
+        if int(pending) or unpaid:
+            found.append((order_id, delivered_at, int(pending), unpaid))
+    return found

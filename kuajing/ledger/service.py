@@ -172,6 +172,29 @@ async def account_lines(
 
 
 @dataclass(frozen=True, slots=True)
+class OrderOwed:
+    order_id: int
+    delivered_at: datetime | None
+    amount: int  # cents still owed to the seller for the order
+    available_on: datetime | None  # when its return window closes; None until it is delivered
+
+
+async def owed_by_order(session: AsyncSession, *, seller_id: int) -> list[OrderOwed]:
+    """What each of the seller's orders still owes them, and from when it can be paid out."""
+    return [
+        OrderOwed(
+            order_id=order_id,
+            delivered_at=delivered_at,
+            amount=pending + payable,
+            available_on=delivered_at + RETURN_WINDOW if delivered_at else None,
+        )
+        for order_id, delivered_at, pending, payable in await repository.owed_by_order(
+            session, seller_id=seller_id
+        )
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class SellerBalance:
     pending: int  # cents: paid orders not yet delivered, or delivered within the return window
     available: int  # cents: delivered, the return window closed, not yet paid out

@@ -24,6 +24,8 @@ async def payouts_page(request: Request, session: SessionDep) -> Response:
     context = {
         "balance": await ledger_service.seller_balance(session, seller_id=seller.user_id, now=utcnow()),
         "payouts": await payouts.payouts_of_seller(session, seller_id=seller.user_id),
+        "owed": await ledger_service.owed_by_order(session, seller_id=seller.user_id),
+        "now": utcnow(),
         "viewer": seller,
     }
     return english(request, "seller/payouts.html", context)

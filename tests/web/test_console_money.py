@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kuajing.kit.time import BEIJING
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD
@@ -56,6 +57,11 @@ def test_an_orders_console_page_shows_its_payment_and_every_journal_line(api, op
         "delivery # seller_pending seller # $62.00",
         "delivery # seller_payable seller # $62.00",
     ]
+    # the seller sees the order's dollars and the day its return window closes (Beijing time)
+    window_closes = (datetime.fromisoformat(order["delivered_at"]) + timedelta(days=30)).astimezone(BEIJING)
+    with signed_in(api, seller) as portal:
+        (owed,) = _rows(portal.get("/seller/payouts"), "data-owed=")
+        assert owed == f"#{order['id']} $62.00 from {window_closes:%Y-%m-%d %H:%M}"
 
 
 def test_the_trial_balance_balances_and_payouts_run_from_a_button(api, app, operator):
@@ -69,6 +75,10 @@ def test_the_trial_balance_balances_and_payouts_run_from_a_button(api, app, oper
     assert [row.split()[-1] for row in totals] == ["balanced", "balanced"]
 
     set_delivered_at(app, order["id"], datetime.now(UTC) - timedelta(days=31))
+    with signed_in(api, seller) as early:
+        owed = early.get("/seller/payouts")
+        # before the run: the order can be paid out at the next payout
+        assert _rows(owed, "data-owed=") == [f"#{order['id']} $62.00 at the next payout"]
     page = operator.get("/console/payouts")
     assert 'value="50.00"' in page.text
     bad = operator.post("/console/payouts", data={"minimum": "fifty", "csrf_token": csrf_of(page)})
@@ -88,6 +98,7 @@ def test_the_trial_balance_balances_and_payouts_run_from_a_button(api, app, oper
     with signed_in(api, seller) as portal:
         payouts = portal.get("/seller/payouts")
         assert payouts.status_code == 200
+        assert _rows(payouts, "data-owed=") == []
         assert _rows(payouts, "data-balance=") == [
             "Pending $0.00",
             "Available for the next payout $0.00",
