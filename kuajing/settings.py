@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
     # The currency Alipay settles to the platform in (overseas merchants): "" for yuan.
     alipay_settle_currency: str = "USD"
+    # The customs office Alipay declares payments to (its customs_place code, e.g. ZONGSHU);
+    # unset, payments through Alipay are not declared by it.
+    alipay_customs_place: str = ""
     # WeChat Pay (APIv3, Native QR payments, WeChat Pay public-key mode): the merchant id, the
     # app id, the merchant's API private key (PEM) and its certificate serial number, the APIv3
     # key (32 characters) and WeChat Pay's public key (PEM) with its id.

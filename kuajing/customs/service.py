@@ -192,3 +192,15 @@ async def _visible_order(session: AsyncSession, *, order_id: int, viewer: Viewer
     if not allowed:
         raise OrderNotFound(message=f"No order {order_id}.")
     return order
+
+
+async def note_payment_declaration(
+    session: AsyncSession, *, order_id: int, reason: str, now: datetime
+) -> bool:
+    """The payment company's own declaration (CEB411's source at customs), recorded on the order's
+    CEB411 timeline; False if the order has no CEB411."""
+    message = await repository.message_of(session, order_id=order_id, message_type="CEB411")
+    if message is None:
+        return False
+    await note(session, message.id, message.status, actor_id=None, reason=reason[:1000], now=now)
+    return True

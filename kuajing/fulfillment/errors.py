@@ -1,4 +1,4 @@
-from kuajing.errors import InvalidInput
+from kuajing.errors import Conflict, InvalidInput
 
 
 class PayerMismatch(InvalidInput):
@@ -7,3 +7,9 @@ class PayerMismatch(InvalidInput):
 
 class ShippingAddressRequired(InvalidInput):
     code = "shipping_address_required"
+
+
+class HeldForPayerMismatch(Conflict):
+    """An order the payment company found was paid by someone else: it may not ship."""
+
+    code = "payer_mismatch"

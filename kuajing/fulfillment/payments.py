@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.customs import service as customs_service
 from kuajing.db import Database
 from kuajing.errors import Conflict, KuajingError, NotFound
 from kuajing.fulfillment import refunds
@@ -31,7 +32,7 @@ from kuajing.order.service import Viewer
 from kuajing.order.status import OrderStatus
 from kuajing.payment import service as payment_service
 from kuajing.payment.errors import PaymentProviderUnavailable, RefundDeclined
-from kuajing.payment.providers import Answer, NotificationRefused, RefundState, TradeState
+from kuajing.payment.providers import Answer, DeclarationRequest, NotificationRefused, RefundState, TradeState
 from kuajing.payment.sandbox import SandboxProvider
 
 log = logging.getLogger(__name__)
@@ -407,3 +408,59 @@ async def settle_refunds(
         except Exception:
             log.exception("refund %d could not be settled; left for the next round", refund_id)
     return settled
+
+
+async def declare_paid(database: Database, context: FulfillmentContext) -> int:
+    """Have the payment companies declare the payments that paid orders to customs, each in its
+    own transaction. The declaration checks the payer against the orderer (CBEC's real-name
+    rule): a payer who is someone else holds the order (`payer_mismatch`) instead of letting it
+    ship. Each answer goes on the order's CEB411 timeline. How many were declared."""
+    async with database.transaction(write=False) as session:
+        ids = await payment_service.undeclared(session)
+    declared = 0
+    for payment_id in ids:
+        try:
+            async with database.transaction(write=True) as session:
+                payment = await payment_service.find(session, payment_id)
+                if payment is None or payment.provider not in context.providers or payment.reference is None:
+                    continue
+                order = await order_service.reload(session, payment.order_id)
+                now = utcnow()
+                declaration = await payment_service.declare(
+                    session,
+                    context.providers,
+                    payment=payment,
+                    request=DeclarationRequest(
+                        payment_id=payment.id,
+                        trade_no=payment.reference,
+                        amount=payment.amount,
+                        request_no=f"declare-{payment.id:06d}",
+                        merchant_customs_code=context.parties.platform.code,
+                        merchant_customs_name=context.parties.platform.name,
+                        orderer_name=order.buyer_name,
+                        orderer_id_number=order.buyer_id_number,
+                    ),
+                    now=now,
+                )
+                if declaration is None:
+                    continue
+                declared += 1
+                said = f"{payment.provider} declared payment {payment.id} to customs: {declaration.status}"
+                said += f" ({declaration.detail})" if declaration.detail else ""
+                said += f"; payer identity {declaration.payer_identity}"
+                await customs_service.note_payment_declaration(
+                    session, order_id=order.id, reason=said, now=now
+                )
+                if declaration.payer_identity == "different":
+                    await order_service.hold(
+                        session,
+                        order=order,
+                        reason="payer_mismatch",
+                        note_text=f"held: {payment.provider} says the payer is not the orderer",
+                        now=now,
+                    )
+        except PaymentProviderUnavailable as exc:
+            log.warning("payment %d: %s", payment_id, exc.message)
+        except Exception:
+            log.exception("payment %d could not be declared; left for the next round", payment_id)
+    return declared

@@ -30,7 +30,7 @@ from kuajing.customs import drafts
 from kuajing.customs.parties import CustomsParties
 from kuajing.errors import Forbidden, KuajingError
 from kuajing.flash_sale import reservations
-from kuajing.fulfillment.errors import PayerMismatch, ShippingAddressRequired
+from kuajing.fulfillment.errors import HeldForPayerMismatch, PayerMismatch, ShippingAddressRequired
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.ledger import service as ledger_service
 from kuajing.models import Order, Role
@@ -285,6 +285,11 @@ async def ship_order(
     order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     if viewer.role != Role.seller:
         raise Forbidden("not_allowed", "Only the seller ships an order.")
+    if order.held_reason == "payer_mismatch":
+        raise HeldForPayerMismatch(
+            message="This order is held: the payment company found the payer is not the orderer (CBEC "
+            "real-name rule). An operator refunds it; it cannot ship."
+        )
     now = utcnow()
     if await order_service.transition(
         session,

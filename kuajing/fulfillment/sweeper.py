@@ -31,10 +31,12 @@ async def sweep_once(
     about first (every one older than `query_after_seconds`, so also those of orders about to
     expire once it is shorter than the order's window): a buyer who paid is never expired. Then
     payments their orders did not take, whose refund could not be asked before, are given back,
-    and refunds the providers accepted but never confirmed are asked about."""
+    refunds the providers accepted but never confirmed are asked about, and the payment
+    companies declare new payments to customs."""
     await payments.query_pending(database, context, older_than_seconds=query_after_seconds)
     await payments.return_duplicates(database, context)
     await payments.settle_refunds(database, context, older_than_seconds=query_after_seconds)
+    await payments.declare_paid(database, context)
     now = utcnow()
     async with database.transaction(write=False) as session:
         due = await order_service.due_for_expiry(session, now=now)

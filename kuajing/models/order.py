@@ -40,6 +40,9 @@ class Order(Base):
     # the order is a duplicate, given back in full. (An id without a foreign key: payments
     # already point at orders.)
     paid_by_payment_id: Mapped[int | None]
+    # Why the order may not ship: "payer_mismatch" when the payment company found the payer is
+    # not the orderer (CBEC's real-name rule); an operator resolves it.
+    held_reason: Mapped[str | None] = mapped_column(String(40))
     limit_year: Mapped[int]
     cbec_limit_id: Mapped[int | None] = mapped_column(ForeignKey("cbec_limits.id"))
     # Grams or pieces this order holds of each yearly-capped positive-list line, by HS prefix:

@@ -42,6 +42,13 @@ class Payment(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The payment company's declaration to customs (the source of CEB411 there): "accepted" or
+    # "refused", null until asked; its number; and whether it found the payer to be the orderer
+    # ("same", "different", or "unchecked" when it did not say).
+    declaration_status: Mapped[str | None] = mapped_column(String(16))
+    declaration_reference: Mapped[str | None] = mapped_column(String(64))
+    payer_identity: Mapped[str | None] = mapped_column(String(16))
+    declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Refund(Base):

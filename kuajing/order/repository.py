@@ -229,3 +229,13 @@ async def give_back_refunded(session: AsyncSession, *, line_id: int, quantity: i
         .values(refunded_quantity=OrderLine.refunded_quantity - quantity)
         .execution_options(synchronize_session=False)
     )
+
+
+async def hold(session: AsyncSession, *, order_id: int, reason: str, now: datetime) -> bool:
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.held_reason.is_(None))
+        .values(held_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1

@@ -118,6 +118,9 @@ class OrderOut(BaseModel):
         description="None for a flash-sale reservation placed without an address; paying sets it."
     )
     tracking_number: str | None
+    held_reason: str | None = Field(
+        default=None, description="Why the order may not ship: payer_mismatch (the payer is not the orderer)."
+    )
     delivered_at: datetime | None
     return_window_ends_at: datetime | None = Field(
         description="Until when the buyer may ask to return the order (30 days from delivery)."
@@ -198,6 +201,7 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
         fx_rate=str(order.fx_rate),
         shipping_address=ShippingAddressOut(**order.shipping_address) if order.shipping_address else None,
         tracking_number=order.tracking_number,
+        held_reason=order.held_reason,
         delivered_at=order.delivered_at,
         return_window_ends_at=window_ends_at(order.delivered_at),
         return_request=return_out(order.return_request),

@@ -229,3 +229,11 @@ async def set_paid_by(session: AsyncSession, *, order_id: int, payment_id: int) 
 async def give_back_refunded(session: AsyncSession, *, line_id: int, quantity: int) -> None:
     """A refund that failed: its units of the line are no longer refunded."""
     await repository.give_back_refunded(session, line_id=line_id, quantity=quantity)
+
+
+async def hold(session: AsyncSession, *, order: Order, reason: str, note_text: str, now: datetime) -> bool:
+    """Keep the order from shipping (`reason`, a stable code), with an event saying why."""
+    held = await repository.hold(session, order_id=order.id, reason=reason, now=now)
+    if held:
+        await note(session, order=order, actor_id=None, reason=note_text, now=now)
+    return held

@@ -102,6 +102,29 @@ class RefundState:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclarationRequest:
+    """The payment company's declaration of a captured payment to customs, with the orderer's
+    identity for it to check against the payer's."""
+
+    payment_id: int
+    trade_no: str
+    amount: int  # fen
+    request_no: str
+    merchant_customs_code: str
+    merchant_customs_name: str
+    orderer_name: str
+    orderer_id_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    status: Literal["accepted", "refused"]
+    payer_identity: Literal["same", "different", "unchecked"]
+    reference: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """What the notify endpoint sends back to the provider."""
 
@@ -128,6 +151,10 @@ class Provider(Protocol):
     async def query_refund(self, payment_id: int, request_no: str) -> RefundState: ...
 
     async def close(self, payment_id: int) -> None: ...
+
+    async def declare(self, request: DeclarationRequest) -> Declaration | None:
+        """Declare the payment to customs; None where this provider's declaration is not built."""
+        ...
 
 
 def payment_id_of(out_trade_no: str) -> int | None:

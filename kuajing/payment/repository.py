@@ -261,3 +261,29 @@ async def failed_refunds(session: AsyncSession, payment_id: int) -> int:
         )
         or 0
     )
+
+
+async def undeclared(session: AsyncSession, *, limit: int) -> list[int]:
+    """Captured payments that paid their order and were never declared, oldest first. Reads the
+    orders' paying payment."""
+    return list(
+        (
+            await session.scalars(
+                select(Payment.id)
+                .join(Order, Order.paid_by_payment_id == Payment.id)
+                .where(Payment.status == "captured", Payment.declaration_status.is_(None))
+                .order_by(Payment.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def record_declaration(session: AsyncSession, *, payment_id: int, values: dict[str, Any]) -> bool:
+    result = await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.declaration_status.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from kuajing.payment.providers import (
     Answer,
     Checkout,
+    Declaration,
+    DeclarationRequest,
     Notification,
     NotificationRefused,
     PaymentRequest,
@@ -55,4 +57,8 @@ class SandboxProvider:
         return RefundState(status="succeeded", reference=_reference("refund_", request_no))
 
     async def close(self, payment_id: int) -> None:
+        return None
+
+    async def declare(self, request: DeclarationRequest) -> Declaration | None:
+        # no payment company stands behind the sandbox: nothing is declared to customs
         return None

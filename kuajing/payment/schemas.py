@@ -21,6 +21,15 @@ class PaymentOut(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     captured_at: datetime | None
+    declaration: str | None = Field(
+        default=None,
+        description="The payment company's declaration to customs: accepted, refused, not_sent; "
+        "null until asked.",
+    )
+    payer_identity: str | None = Field(
+        default=None,
+        description="What the declaration found of the payer: same (as the orderer), different, unchecked.",
+    )
 
 
 def payment_out(payment: Payment) -> PaymentOut:
@@ -38,6 +47,8 @@ def payment_out(payment: Payment) -> PaymentOut:
         created_at=payment.created_at,
         expires_at=payment.expires_at,
         captured_at=payment.captured_at,
+        declaration=payment.declaration_status,
+        payer_identity=payment.payer_identity,
     )
 
 

@@ -20,6 +20,8 @@ from kuajing.payment.errors import (
 )
 from kuajing.payment.providers import (
     Answer,
+    Declaration,
+    DeclarationRequest,
     Notification,
     NotificationRefused,
     PaymentRequest,
@@ -102,6 +104,42 @@ async def for_order(session: AsyncSession, *, order_id: int) -> Sequence[Payment
 async def payment_for(session: AsyncSession, *, order_id: int) -> Payment | None:
     """The payment that paid the order, None if none did."""
     return await repository.captured_for(session, order_id)
+
+
+async def undeclared(session: AsyncSession, *, limit: int = 100) -> list[int]:
+    """Payments that paid their order and have not been declared to customs yet."""
+    return await repository.undeclared(session, limit=limit)
+
+
+async def declare(
+    session: AsyncSession,
+    providers: Providers,
+    *,
+    payment: Payment,
+    request: DeclarationRequest,
+    now: datetime,
+) -> Declaration | None:
+    """Ask the payment's provider to declare it to customs and record the answer once (None,
+    recorded as not_sent: this provider's declaration is not built, or not configured)."""
+    offered(providers, payment.provider)
+    try:
+        declaration = await providers[payment.provider].declare(request)
+    except ProviderUnavailable as exc:
+        raise PaymentProviderUnavailable(message=f"{payment.provider} cannot be reached now.") from exc
+    except ProviderRefused as exc:
+        declaration = Declaration(status="refused", payer_identity="unchecked", detail=exc.detail)
+    values: dict[str, Any] = {"declared_at": now}
+    if declaration is None:
+        values |= {"declaration_status": "not_sent"}
+    else:
+        values |= {
+            "declaration_status": declaration.status,
+            "declaration_reference": (declaration.reference or "")[:64] or None,
+            "payer_identity": declaration.payer_identity,
+        }
+    if not await repository.record_declaration(session, payment_id=payment.id, values=values):
+        return None
+    return declaration
 
 
 async def captured_not_refunded(session: AsyncSession, *, limit: int = 200) -> list[int]:

@@ -39,6 +39,7 @@ def providers_from_settings(settings: Settings) -> Providers:
             gateway=settings.alipay_gateway,
             public_url=settings.public_url,
             settle_currency=settings.alipay_settle_currency,
+            customs_place=settings.alipay_customs_place,
         )
     wechat = {
         "wechatpay_mchid": settings.wechatpay_mchid,

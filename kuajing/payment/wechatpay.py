@@ -23,6 +23,8 @@ from kuajing.kit.time import BEIJING
 from kuajing.payment.providers import (
     Answer,
     Checkout,
+    Declaration,
+    DeclarationRequest,
     Notification,
     NotificationRefused,
     PaymentRequest,
@@ -224,6 +226,11 @@ class WeChatPayProvider:
             status=_REFUND_STATUS.get(body.get("status", ""), "pending"),  # type: ignore[arg-type]
             reference=body.get("refund_id"),
         )
+
+    async def declare(self, request: DeclarationRequest) -> Declaration | None:
+        # WeChat Pay's customs declaration is its API v2 (XML, a v2 key), which this adapter does
+        # not speak yet: the payment stays undeclared here, as docs/payments.md says.
+        return None
 
     async def close(self, payment_id: int) -> None:
         status, body = await self._call(self._client.close, out_trade_no=_out_trade_no(payment_id))

@@ -10,7 +10,7 @@ import pytest
 
 from kuajing.fulfillment import payments
 from kuajing.fulfillment.service import FulfillmentContext
-from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
+from tests.auth.factories import buyer_with_identity, new_id_number, operator_headers, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.helpers import assert_problem, money
 from tests.ledger.invariants import check_books
@@ -402,4 +402,88 @@ def test_notifications_too_large_or_for_a_refund_of_another_amount_are_refused(p
         "items"
     ]
     assert kept[0]["code"] == "amount_mismatch"
+    check_books(app)
+
+
+def _declare(app):
+    async def sweep(runtime):
+        return await payments.declare_paid(runtime.database, runtime.get(FulfillmentContext))
+
+    return app.run_with_runtime(sweep)
+
+
+def _paid_through_alipay(api, alipay, buyer, order):
+    payment = _start(api, buyer, order["id"])
+    alipay.fake.open(payment["redirect_url"])
+    alipay.fake.pay(str(payment["id"]))
+    assert _notify(api, alipay.fake.notification(str(payment["id"]))).text == "success"
+    return payment
+
+
+def test_alipay_declares_the_payment_to_customs_and_the_orderer_paid(app, alipay, ops):
+    app.with_settings(**alipay.settings, alipay_customs_place="ZONGSHU")
+    api = app.client
+    seller = seller_with_profile(api, shipping_fee_cents=500)
+    wine = create_product(api, seller, stock=10)
+    number = new_id_number()
+    buyer = buyer_with_identity(api, id_number=number)
+    order = place(api, buyer, [(wine["id"], 2)]).json()
+    payment = _paid_through_alipay(api, alipay, buyer, order)
+
+    assert _declare(app) == 1
+    (declared,) = [r for r in alipay.fake.requests if r[0] == "alipay.trade.customs.declare"]
+    biz = declared[1]
+    assert (biz["amount"], biz["customs_place"], biz["out_request_no"]) == (
+        "544.05",
+        "ZONGSHU",
+        f"declare-{payment['id']:06d}",
+    )
+    assert biz["buyer_info"] == {"name": "李娜", "cert_type": "IDENTITY_CARD", "cert_no": number}
+    (stored,) = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"]
+    assert (stored["declaration"], stored["payer_identity"]) == ("accepted", "same")
+    assert _declare(app) == 0  # once
+    shipped = api.post(
+        f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1234567890"}, headers=seller.headers
+    )
+    assert shipped.status_code == 200, shipped.text
+
+
+def test_a_payer_who_is_not_the_orderer_holds_the_order_instead_of_shipping_it(app, alipay, ops):
+    app.with_settings(**alipay.settings, alipay_customs_place="ZONGSHU")
+    api = app.client
+    seller = seller_with_profile(api, shipping_fee_cents=500)
+    wine = create_product(api, seller, stock=10)
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], 2)]).json()
+    payment = _paid_through_alipay(api, alipay, buyer, order)
+    alipay.fake.payers[str(payment["id"])] = ("王芳", "11010519491231002X")  # someone else's Alipay
+
+    assert _declare(app) == 1
+    (stored,) = api.get(f"/api/v1/orders/{order['id']}/payments", headers=buyer.headers).json()["items"]
+    assert (stored["declaration"], stored["payer_identity"]) == ("accepted", "different")
+    detail = api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()
+    assert (detail["status"], detail["held_reason"]) == ("paid", "payer_mismatch")
+    assert detail["events"][-1]["reason"] == "held: alipay says the payer is not the orderer"
+    assert_problem(
+        api.post(
+            f"/api/v1/orders/{order['id']}/ship",
+            json={"tracking_number": "SF1234567890"},
+            headers=seller.headers,
+        ),
+        409,
+        "payer_mismatch",
+    )
+    # the operator sees it on the CEB411's timeline, and refunds the order
+    trail = api.get(
+        "/api/v1/audit/events", params={"order_id": order["id"], "kind": "customs"}, headers=ops
+    ).json()["items"]
+    (declared,) = [e for e in trail if e["subject"] == "CEB411" and "declared" in e["reason"]]
+    assert declared["reason"] == (
+        f"alipay declared payment {payment['id']} to customs: accepted; payer identity different"
+    )
+    refunded = api.post(
+        f"/api/v1/orders/{order['id']}/refunds", json={"reason": "payer mismatch"}, headers=ops
+    )
+    assert refunded.status_code == 201, refunded.text
+    assert api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()["status"] == "cancelled"
     check_books(app)

@@ -399,7 +399,12 @@ class FakeAlipay(_FakeGateway):
             "alipay.trade.refund": self._refund,
             "alipay.trade.fastpay.refund.query": self._refund_query,
             "alipay.trade.close": self._close,
+            "alipay.trade.customs.declare": self._customs_declare,
         }
+        # who really paid each trade (name, ID number), as Alipay's real-name records know the
+        # payer; unset, the orderer a declaration names is taken to be the payer
+        self.payers: dict[str, tuple[str, str]] = {}
+        self._declarations: dict[str, dict[str, Any]] = {}
 
     @property
     def gateway_url(self) -> str:
@@ -814,6 +819,40 @@ class FakeAlipay(_FakeGateway):
                 refund_status="REFUND_SUCCESS",
             )
         return answer
+
+    def _customs_declare(self, biz: dict[str, Any]) -> dict[str, Any]:
+        """alipay.trade.customs.declare: a paid trade declared to a customs office; identity_check
+        compares the orderer given (buyer_info) with the payer, on the first declaration only;
+        the same out_request_no again answers the first declaration without it."""
+        trade = next((t for t in self._trades.values() if t["trade_no"] == biz.get("trade_no")), None)
+        if trade is None:
+            return self._failure("ACQ.TRADE_NOT_EXIST", "交易不存在")
+        if trade["status"] != "TRADE_SUCCESS":
+            return self._failure("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
+        for name in (
+            "out_request_no",
+            "merchant_customs_code",
+            "merchant_customs_name",
+            "amount",
+            "customs_place",
+        ):
+            if not biz.get(name):
+                return self._failure("ACQ.INVALID_PARAMETER", f"参数无效: {name}")
+        request_no = str(biz["out_request_no"])
+        if request_no in self._declarations:
+            return {k: v for k, v in self._declarations[request_no].items() if k != "identity_check"}
+        answer: dict[str, Any] = {
+            "code": "10000",
+            "msg": "Success",
+            "trade_no": trade["trade_no"],
+            "alipay_declare_no": "2026" + _digits(24),
+        }
+        buyer = biz.get("buyer_info") or {}
+        if buyer:
+            payer = self.payers.get(trade["out_trade_no"], (buyer.get("name"), buyer.get("cert_no")))
+            answer["identity_check"] = "T" if (buyer.get("name"), buyer.get("cert_no")) == payer else "F"
+        self._declarations[request_no] = answer
+        return dict(answer)
 
     def _close(self, biz: dict[str, Any]) -> dict[str, Any]:
         """alipay.trade.close (https://opendocs.alipay.com/open/028wob): only a trade waiting for

@@ -308,6 +308,7 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("freight_usd_amount", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("paid_by_payment_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("held_reason", sa.String(length=40), nullable=True))
     _freight_in_dollars()
 
     with op.batch_alter_table("payments", schema=None) as batch_op:
@@ -318,6 +319,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("expires_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("captured_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("declaration_status", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("declaration_reference", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("payer_identity", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("declared_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.alter_column("reference", existing_type=sa.VARCHAR(length=64), nullable=True)
         batch_op.drop_constraint(batch_op.f("uq_payments_order_id"), type_="unique")
         batch_op.create_index(batch_op.f("ix_payments_order_id"), ["order_id"], unique=False)
@@ -373,6 +378,10 @@ def downgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f("uq_payments_order_id"), ["order_id"])
         batch_op.alter_column("reference", existing_type=sa.VARCHAR(length=64), nullable=False)
         for column in (
+            "declared_at",
+            "payer_identity",
+            "declaration_reference",
+            "declaration_status",
             "closed_at",
             "captured_at",
             "expires_at",
@@ -385,6 +394,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f("ck_order_lines_refunds_within_quantity"), type_="check")
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("held_reason")
         batch_op.drop_column("paid_by_payment_id")
         batch_op.drop_column("freight_usd_amount")
 
