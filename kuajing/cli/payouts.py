@@ -13,6 +13,7 @@ from kuajing.db import Database
 from kuajing.kit.time import utcnow
 from kuajing.ledger import payouts
 from kuajing.settings import get_settings
+from kuajing.web.access import cents
 
 app = typer.Typer(help="Seller payouts in US dollars.", no_args_is_help=True)
 # soft wrap: a path or a message is never broken across lines (copied whole, read by scripts)
@@ -20,10 +21,10 @@ console = Console(soft_wrap=True)
 
 
 def _cents(text: str) -> int:
-    whole, _, fraction = text.partition(".")
-    if not whole.isdigit() or not (fraction == "" or (fraction.isdigit() and len(fraction) <= 2)):
+    found = cents(text)
+    if found is None:
         raise typer.BadParameter(f"{text!r} is not an amount of dollars such as 50 or 50.00")
-    return int(whole) * 100 + int(fraction.ljust(2, "0") or 0)
+    return found
 
 
 @app.command("run")

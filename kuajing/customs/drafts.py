@@ -178,12 +178,10 @@ async def release_hold(
     values: dict[str, str | None] = {"hold_reason": None}
     reason = "released: the seller has a customs code"
     if message.message_type == "CEB311":
-        payment = (
-            await payment_service.find(session, order.paid_by_payment_id)
-            if order.paid_by_payment_id
-            else await payment_service.payment_for(session, order_id=order.id)
-        )
-        assert payment is not None  # a CEB311 is drafted only with its payment
+        # a CEB311 is drafted only once a payment paid the order, which the order records
+        assert order.paid_by_payment_id is not None
+        payment = await payment_service.find(session, order.paid_by_payment_id)
+        assert payment is not None
         _, xml, invalid = await _order_xml(
             session, order, payment, seller, parties, guid=message.guid, now=now
         )

@@ -12,7 +12,6 @@ nothing, and is kept for the operator.
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,11 +90,6 @@ async def payment_of(session: AsyncSession, *, payment_id: int, viewer: Viewer) 
     return payment
 
 
-@dataclass(frozen=True, slots=True)
-class Captured:
-    newly: bool  # False: it was captured before (a replay)
-
-
 async def capture(
     session: AsyncSession,
     context: FulfillmentContext,
@@ -104,14 +98,14 @@ async def capture(
     reference: str | None,
     actor_id: int | None,
     now: datetime,
-) -> Captured:
-    """The provider says `payment` was paid: capture it once. The first capture of an unpaid
-    order pays it; any other (the order paid by another payment, expired or cancelled) is posted
-    and given back in full. The order's row is locked first, as its moves lock it, so a capture
-    and an expiry wait for each other instead of deadlocking."""
+) -> bool:
+    """The provider says `payment` was paid: capture it once (False: it was before, a replay).
+    The first capture of an unpaid order pays it; any other (the order paid by another payment,
+    expired or cancelled) is posted and given back in full. The order's row is locked first, as
+    its moves lock it, so a capture and an expiry wait for each other instead of deadlocking."""
     await order_service.lock(session, order_id=payment.order_id)
     if not await payment_service.mark_captured(session, payment_id=payment.id, reference=reference, now=now):
-        return Captured(newly=False)
+        return False
     order = await order_service.reload(session, payment.order_id)
     if order.status == OrderStatus.pending_payment and await order_service.transition(
         session,
@@ -123,7 +117,7 @@ async def capture(
         values={"paid_by_payment_id": payment.id},
     ):
         await on_paid(session, context, order_id=order.id, payment_id=payment.id, actor_id=actor_id, now=now)
-        return Captured(newly=True)
+        return True
     captured = await payment_service.find(session, payment.id)
     assert captured is not None
     await order_service.note(
@@ -136,7 +130,7 @@ async def capture(
     # the money came in whatever happens to its refund: the capture's entry stands
     await ledger_service.post_capture(session, order=order, payment=captured, now=now)
     await give_back_duplicate(session, context, order=order, payment=captured, now=now)
-    return Captured(newly=True)
+    return True
 
 
 async def give_back_duplicate(
@@ -299,7 +293,7 @@ async def receive_notification(
             out_trade_no=out_trade_no,
         )
         return payment_service.answer(context.providers, provider, accepted=False)
-    await keep("captured" if captured.newly else "replayed", payment_id=payment.id, out_trade_no=out_trade_no)
+    await keep("captured" if captured else "replayed", payment_id=payment.id, out_trade_no=out_trade_no)
     return payment_service.answer(context.providers, provider, accepted=True)
 
 

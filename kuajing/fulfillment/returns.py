@@ -15,6 +15,7 @@ from kuajing.customs import service as customs_service
 from kuajing.errors import Conflict, Forbidden
 from kuajing.fulfillment import refunds
 from kuajing.fulfillment.service import FulfillmentContext
+from kuajing.kit.money import minor_text
 from kuajing.kit.time import utcnow
 from kuajing.models import Order, Role
 from kuajing.order import service as order_service
@@ -22,10 +23,6 @@ from kuajing.order.errors import ReturnWindowClosed
 from kuajing.order.return_window import RETURN_WINDOW, window_open
 from kuajing.order.service import Viewer
 from kuajing.order.status import InvalidTransition, OrderStatus, check_transition
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 async def _moved_or_refuse(session: AsyncSession, moved: bool, *, order_id: int, to: OrderStatus) -> None:
@@ -76,8 +73,8 @@ async def accept_return(
     order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     check_transition(order.status, OrderStatus.returned)
     left = await refunds.left_to_refund(session, order)
-    reason = f"return accepted: refunded {_yuan(left.amount)} {order.currency}"
-    reason += f" incl. tax {_yuan(left.tax)}" + ("; restocked" if restock else "")
+    reason = f"return accepted: refunded {minor_text(left.amount)} {order.currency}"
+    reason += f" incl. tax {minor_text(left.tax)}" + ("; restocked" if restock else "")
     moved = await order_service.transition(
         session, order=order, to=OrderStatus.returned, actor_id=viewer.user_id, reason=reason, now=now
     )

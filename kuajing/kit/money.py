@@ -18,6 +18,13 @@ class Money:
             raise ValueError(f"unsupported currency {self.currency!r}")
 
 
+def minor_text(amount: int) -> str:
+    """Minor units as plain decimal text, as files and providers write money: 54405 -> "544.05",
+    -3100 -> "-31.00"."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{abs(amount) // 100}.{abs(amount) % 100:02d}"
+
+
 def round_half_up(value: Decimal) -> int:
     """Round a Decimal to the nearest integer, halves away from zero (the fen rule)."""
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.kit.money import minor_text
 from kuajing.ledger import postings, repository
 from kuajing.ledger.service import post
 from kuajing.models import Payout, PayoutBatch
@@ -80,7 +81,7 @@ class BankFileRail:
                     payout.id,
                     payout.seller_id,
                     _cell(name),
-                    f"{payout.amount_usd // 100}.{payout.amount_usd % 100:02d}",
+                    minor_text(payout.amount_usd),
                     "USD",
                     f"KUAJING PAYOUT {payout.id} BATCH {batch.id}",
                 ]
@@ -184,24 +185,20 @@ def statement_csv(found: Statement) -> bytes:
         ]
     )
 
-    def dollars(cents: int) -> str:
-        sign = "-" if cents < 0 else ""
-        return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
     for line in found.lines:
         writer.writerow(
             [
                 line.order_id,
                 line.delivered_at.isoformat() if line.delivered_at else "",
-                dollars(line.goods_usd),
-                dollars(line.freight_usd),
-                dollars(line.commission_usd),
-                dollars(line.refunded_usd),
-                dollars(line.paid_before_usd),
-                dollars(line.amount_usd),
+                minor_text(line.goods_usd),
+                minor_text(line.freight_usd),
+                minor_text(line.commission_usd),
+                minor_text(line.refunded_usd),
+                minor_text(line.paid_before_usd),
+                minor_text(line.amount_usd),
             ]
         )
-    writer.writerow(["total", "", "", "", "", "", "", dollars(found.total_usd)])
+    writer.writerow(["total", "", "", "", "", "", "", minor_text(found.total_usd)])
     return text.getvalue().encode("utf-8")
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from kuajing.kit.money import minor_text
+
 _YUAN = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 TradeStatus = Literal["pending", "captured", "closed", "not_found"]
@@ -168,7 +170,7 @@ def payment_id_of(out_trade_no: str) -> int | None:
 
 def yuan_text(fen: int) -> str:
     """544.05 for 54405: the two-decimal yuan amounts Alipay reads and writes."""
-    return f"{fen // 100}.{fen % 100:02d}"
+    return minor_text(fen)
 
 
 def fen_of(text: str) -> int:

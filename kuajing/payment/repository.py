@@ -30,17 +30,6 @@ async def for_order(session: AsyncSession, order_id: int) -> Sequence[Payment]:
     ).all()
 
 
-async def captured_for(session: AsyncSession, order_id: int) -> Payment | None:
-    """The order's first captured payment: the one that paid it."""
-    return await session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order_id, Payment.status == "captured")
-        .order_by(Payment.captured_at, Payment.id)
-        .limit(1)
-        .execution_options(populate_existing=True)
-    )
-
-
 async def pending_for(session: AsyncSession, order_id: int, provider: str) -> Payment | None:
     return await session.scalar(
         select(Payment)

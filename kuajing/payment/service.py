@@ -101,11 +101,6 @@ async def for_order(session: AsyncSession, *, order_id: int) -> Sequence[Payment
     return await repository.for_order(session, order_id)
 
 
-async def payment_for(session: AsyncSession, *, order_id: int) -> Payment | None:
-    """The payment that paid the order, None if none did."""
-    return await repository.captured_for(session, order_id)
-
-
 async def undeclared(session: AsyncSession, *, limit: int = 100) -> list[int]:
     """Payments that paid their order and have not been declared to customs yet."""
     return await repository.undeclared(session, limit=limit)

@@ -17,7 +17,7 @@ from kuajing.ledger.accounts import CHART
 from kuajing.models import Role
 from kuajing.payment import service as payment_service
 from kuajing.runtime import SessionDep, SettingsDep
-from kuajing.web.access import cents, signed_in_as
+from kuajing.web.access import cents, dollars_typed, signed_in_as
 from kuajing.web.session import check_csrf
 from kuajing.web.templates import render
 
@@ -94,17 +94,13 @@ async def _payouts_page(
     return _show(request, "console/payouts.html", context, principal, status=422 if error else 200)
 
 
-def _minimum_text(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
 @router.get("/payouts", response_class=HTMLResponse)
 async def payouts_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     principal = await signed_in_as(request, session, Role.operator)
     if not isinstance(principal, Principal):
         return principal
     return await _payouts_page(
-        request, session, principal, typed=_minimum_text(settings.payout_minimum_cents)
+        request, session, principal, typed=dollars_typed(settings.payout_minimum_cents)
     )
 
 
@@ -123,7 +119,7 @@ async def run_payouts(
     result = await payouts.run_payouts(
         session, now=utcnow(), minimum_usd=typed, actor_id=principal.user_id, rail=payouts.BankFileRail()
     )
-    return await _payouts_page(request, session, principal, typed=_minimum_text(typed), ran=result)
+    return await _payouts_page(request, session, principal, typed=dollars_typed(typed), ran=result)
 
 
 @router.get("/payouts/{batch_id}/bank-file.csv")

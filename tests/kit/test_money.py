@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from kuajing.kit.money import Money, convert, round_half_up
+from kuajing.kit.money import Money, convert, minor_text, round_half_up
 
 pytestmark = pytest.mark.once  # pure: no database
 
@@ -26,3 +26,14 @@ def test_conversion_rounds_half_up_to_the_fen():
 def test_money_refuses_floats_and_unknown_currencies(amount, currency, error):
     with pytest.raises(error):
         Money(amount, currency)
+
+
+@pytest.mark.once
+def test_minor_units_are_written_as_plain_decimal_text():
+    assert [minor_text(amount) for amount in (54405, 7, 0, -3100, -5)] == [
+        "544.05",
+        "0.07",
+        "0.00",
+        "-31.00",
+        "-0.05",
+    ]
