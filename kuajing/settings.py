@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     wechatpay_public_key: Path | None = None
     wechatpay_public_key_id: str | None = None
     wechatpay_gateway: str = "https://api.mch.weixin.qq.com"
+    # WeChat Pay's customs declaration is API v2: its 32-character v2 key, and the customs
+    # office's code (e.g. ZONGSHU); without both, payments through WeChat Pay are not declared by it.
+    wechatpay_v2_key: str | None = Field(default=None, min_length=32, max_length=32)
+    wechatpay_customs: str = ""
     # Whether the sandbox provider (every payment paid at once, no money moves) is offered:
     # unset, only while neither Alipay nor WeChat Pay is configured.
     payment_sandbox: bool | None = None

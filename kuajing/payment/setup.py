@@ -64,6 +64,12 @@ def providers_from_settings(settings: Settings) -> Providers:
             public_key_id=settings.wechatpay_public_key_id,
             gateway=settings.wechatpay_gateway,
             public_url=settings.public_url,
+            v2_key=settings.wechatpay_v2_key,
+            customs=settings.wechatpay_customs,
+        )
+        _all_or_none(
+            "WeChat Pay's customs declaration",
+            {"wechatpay_v2_key": settings.wechatpay_v2_key, "wechatpay_customs": settings.wechatpay_customs},
         )
     sandbox = settings.payment_sandbox if settings.payment_sandbox is not None else not offered
     if sandbox:

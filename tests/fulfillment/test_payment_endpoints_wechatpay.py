@@ -7,7 +7,7 @@ import pytest
 
 from kuajing.fulfillment import payments
 from kuajing.fulfillment.service import FulfillmentContext
-from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
+from tests.auth.factories import buyer_with_identity, new_id_number, operator_headers, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.helpers import money
 from tests.ledger.invariants import check_books
@@ -181,3 +181,111 @@ def test_the_sweeper_confirms_a_refund_whose_notification_never_came(paying, wec
     assert refund["status"] == "succeeded"
     assert app.run_with_runtime(sweep) == 0
     check_books(app)
+
+
+# the customs declaration (API v2) ---------------------------------------------------------------
+
+
+def _declare(app):
+    async def sweep(runtime):
+        return await payments.declare_paid(runtime.database, runtime.get(FulfillmentContext))
+
+    return app.run_with_runtime(sweep)
+
+
+def _declaring(app, wechatpay, **overrides):
+    app.with_settings(
+        **wechatpay.settings,
+        wechatpay_v2_key=overrides.pop("v2_key", wechatpay.fake.v2_key),
+        wechatpay_customs="ZONGSHU",
+        customs_platform_code="3301960000",
+    )
+    api = app.client
+    seller = seller_with_profile(api, shipping_fee_cents=500)
+    wine = create_product(api, seller, stock=10)
+    number = new_id_number()
+    buyer = buyer_with_identity(api, id_number=number)
+    order = place(api, buyer, [(wine["id"], 2)]).json()
+    payment = api.post(
+        f"/api/v1/orders/{order['id']}/payments", json={"provider": "wechatpay"}, headers=buyer.headers
+    ).json()
+    out_trade_no = f"{payment['id']:06d}"
+    paid = wechatpay.fake.pay(out_trade_no)
+    assert _notify(api, *wechatpay.fake.notification(out_trade_no)).status_code == 204
+    return api, seller, buyer, number, order, out_trade_no, paid
+
+
+def _stored_payment(api, buyer, order_id):
+    (stored,) = api.get(f"/api/v1/orders/{order_id}/payments", headers=buyer.headers).json()["items"]
+    return stored
+
+
+def test_wechat_pay_declares_the_payment_to_customs_in_signed_xml(app, wechatpay):
+    api, seller, buyer, number, order, out_trade_no, paid = _declaring(app, wechatpay)
+
+    assert _declare(app) == 1
+    (request,) = [r[2] for r in wechatpay.fake.requests if r[1] == "/cgi-bin/mch/customs/customdeclareorder"]
+    assert {k: v for k, v in request.items() if k != "sign"} == {
+        "appid": wechatpay.appid,
+        "mch_id": wechatpay.mchid,
+        "out_trade_no": out_trade_no,
+        "transaction_id": paid["transaction_id"],
+        "customs": "ZONGSHU",
+        "mch_customs_no": "3301960000",  # the platform's customs registration
+        "action_type": "ADD",
+        "cert_type": "IDCARD",
+        "cert_id": number,
+        "name": "李娜",
+    }
+    stored = _stored_payment(api, buyer, order["id"])
+    assert (stored["declaration"], stored["payer_identity"]) == ("accepted", "same")
+    assert _declare(app) == 0  # once
+    shipped = api.post(
+        f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1234567890"}, headers=seller.headers
+    )
+    assert shipped.status_code == 200, shipped.text
+
+
+def test_a_wechat_payer_who_is_not_the_orderer_holds_the_order(app, wechatpay):
+    api, seller, buyer, _number, order, out_trade_no, _paid = _declaring(app, wechatpay)
+    wechatpay.fake.payers[out_trade_no] = ("王芳", "11010519491231002X")
+
+    assert _declare(app) == 1
+    stored = _stored_payment(api, buyer, order["id"])
+    assert (stored["declaration"], stored["payer_identity"]) == ("accepted", "different")
+    detail = api.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers).json()
+    assert (detail["status"], detail["held_reason"]) == ("paid", "payer_mismatch")
+    shipped = api.post(
+        f"/api/v1/orders/{order['id']}/ship", json={"tracking_number": "SF1234567890"}, headers=seller.headers
+    )
+    assert shipped.status_code == 409
+
+
+def test_a_declaration_signed_with_the_wrong_v2_key_is_refused_and_recorded(app, wechatpay):
+    api, _seller, buyer, _number, order, _out_trade_no, _paid = _declaring(app, wechatpay, v2_key="x" * 32)
+    assert _declare(app) == 1
+    stored = _stored_payment(api, buyer, order["id"])
+    assert (stored["declaration"], stored["payer_identity"]) == ("refused", "unchecked")
+    assert not wechatpay.fake.declarations  # WeChat Pay declared nothing
+    assert _declare(app) == 0
+
+
+def test_an_answer_not_signed_with_our_v2_key_records_nothing_and_is_asked_again(app, wechatpay):
+    api, _seller, buyer, _number, order, _out_trade_no, _paid = _declaring(app, wechatpay)
+    wechatpay.fake.v2_answer_key = "y" * 32
+    assert _declare(app) == 0
+    stored = _stored_payment(api, buyer, order["id"])
+    assert (stored["declaration"], stored["payer_identity"]) == (None, None)
+    wechatpay.fake.v2_answer_key = None
+    assert _declare(app) == 1
+    assert _stored_payment(api, buyer, order["id"])["declaration"] == "accepted"
+
+
+def test_without_a_v2_key_wechat_payments_are_recorded_not_sent(paying, wechatpay, app):
+    api, _seller, buyer, _wine, order, payment = paying
+    out_trade_no = f"{payment['id']:06d}"
+    wechatpay.fake.pay(out_trade_no)
+    assert _notify(api, *wechatpay.fake.notification(out_trade_no)).status_code == 204
+    assert _declare(app) == 0
+    assert _stored_payment(api, buyer, order["id"])["declaration"] == "not_sent"
+    assert not wechatpay.fake.declarations

@@ -15,7 +15,8 @@ the tests run (`key(name)`, cached per process), so the app's adapters run their
   `WECHATPAY2-SHA256-RSA2048` Authorization, verified with the merchant's public key; answers
   carry `Wechatpay-*` headers signed with "WeChat Pay's" private key, whose public key and id the
   client is configured with. `.notification()` builds the callback: signed headers and a body
-  whose resource is AES-256-GCM encrypted with the APIv3 key.
+  whose resource is AES-256-GCM encrypted with the APIv3 key. Its one API v2 call, the customs
+  declaration, is XML signed MD5 with the v2 key (`v2_key`), answered in XML signed the same way.
 - `AlipaySetup` / `WeChatPaySetup`: keys written as the PEM files the app reads, a started fake,
   and the settings (`env` as KUAJING_* variables, `settings` as Settings field names).
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import hashlib
 import json
 import re
 import secrets
@@ -46,6 +48,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from xml.etree import ElementTree
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -886,6 +889,15 @@ _TRADE_STATE_DESC = {
 }
 
 
+def md5_v2_sign(fields: Mapping[str, str], key: str) -> str:
+    """WeChat Pay API v2's MD5 signature (https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?
+    chapter=4_3): the fields with a value, except sign, in ASCII order of their names as
+    name=value&…, then "&key=" and the v2 key, MD5, upper-case hex."""
+    pairs = sorted((name, value) for name, value in fields.items() if name != "sign" and value)
+    plain = "&".join(f"{name}={value}" for name, value in pairs) + f"&key={key}"
+    return hashlib.md5(plain.encode("utf-8")).hexdigest().upper()
+
+
 def wechatpay_request_message(method: str, path: str, timestamp: str, nonce: str, body: str) -> str:
     """What a merchant signs (https://pay.weixin.qq.com/doc/v3/merchant/4012365336): the method,
     the path with its query, the timestamp, the nonce and the body ("" for GET), each followed by
@@ -953,6 +965,13 @@ class FakeWeChatPay(_FakeGateway):
         self._trades: dict[str, dict[str, Any]] = {}
         self._refunds: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
+        # API v2 (the customs declaration): the merchant's v2 key; who really paid each order
+        # (name, ID number), as WeChat Pay's real-name records know the payer, unset meaning the
+        # orderer named; the declarations made, by (out_trade_no, customs)
+        self.v2_key = _alphanumeric(32)
+        self.payers: dict[str, tuple[str, str]] = {}
+        self.declarations: dict[tuple[str, str], dict[str, str]] = {}
+        self.v2_answer_key: str | None = None  # set, answers are signed with this key instead
 
     @property
     def gateway_url(self) -> str:
@@ -1167,6 +1186,9 @@ class FakeWeChatPay(_FakeGateway):
         if self._take_failure():
             outage = json.dumps({"code": "SYSTEM_ERROR", "message": "系统错误"}, ensure_ascii=False)
             return Reply(500, outage.encode(), {"Content-Type": "application/json; charset=utf-8"})
+        if method == "POST" and urlsplit(target).path == "/cgi-bin/mch/customs/customdeclareorder":
+            with self._lock:
+                return self._customs_declare_v2(body)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -1202,6 +1224,76 @@ class FakeWeChatPay(_FakeGateway):
             ("POST", r"/v3/refund/domestic/refunds", self._refund),
             ("GET", r"/v3/refund/domestic/refunds/([^/]+)", self._query_refund),
         ]
+
+    # API v2: the customs declaration ---------------------------------------------------------------
+
+    def _v2_reply(self, fields: Mapping[str, str]) -> Reply:
+        answer = dict(fields)
+        if answer.get("return_code") == "SUCCESS":
+            answer["sign"] = md5_v2_sign(answer, self.v2_answer_key or self.v2_key)
+        root = ElementTree.Element("xml")
+        for name, value in answer.items():
+            ElementTree.SubElement(root, name).text = value
+        return Reply(200, ElementTree.tostring(root, encoding="utf-8"), {"Content-Type": "text/xml"})
+
+    def _customs_declare_v2(self, body: bytes) -> Reply:
+        """POST /cgi-bin/mch/customs/customdeclareorder (订单附加信息提交,
+        https://pay.weixin.qq.com/wiki/doc/api/external/declarecustom.php?chapter=18_1): XML,
+        MD5-signed with the v2 key. A bad signature or XML is a communication failure
+        (return_code FAIL); a business failure is result_code FAIL with err_code. The order must
+        be paid and its transaction_id match. cert_check_result compares the orderer named
+        (cert_id, name) with the payer. The same order and customs again answers the first
+        declaration (action_type ADD is not a second declaration)."""
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            return self._v2_reply({"return_code": "FAIL", "return_msg": "XML格式错误"})
+        fields = {child.tag: child.text or "" for child in root}
+        self.requests.append(("POST", "/cgi-bin/mch/customs/customdeclareorder", dict(fields)))
+        if fields.get("sign") != md5_v2_sign(fields, self.v2_key):
+            return self._v2_reply({"return_code": "FAIL", "return_msg": "签名错误"})
+        base = {
+            "return_code": "SUCCESS",
+            "return_msg": "OK",
+            "appid": self.appid,
+            "mch_id": self.mchid,
+            "sign_type": "MD5",
+        }
+
+        def failure(code: str, description: str) -> Reply:
+            refused = {"result_code": "FAIL", "err_code": code, "err_code_des": description}
+            return self._v2_reply(base | refused)
+
+        for name in ("appid", "mch_id", "out_trade_no", "transaction_id", "customs", "mch_customs_no"):
+            if not fields.get(name):
+                return failure("PARAM_ERROR", f"缺少参数 {name}")
+        if fields["appid"] != self.appid or fields["mch_id"] != self.mchid:
+            return failure("PARAM_ERROR", "appid 与 mch_id 不匹配")
+        trade = self._trades.get(fields["out_trade_no"])
+        if trade is None or trade["transaction_id"] != fields["transaction_id"]:
+            return failure("ORDERNOTEXIST", "订单不存在")
+        if trade["trade_state"] not in ("SUCCESS", "REFUND"):
+            return failure("ORDERNOTPAY", "订单未支付")
+        if fields.get("cert_type") not in (None, "IDCARD"):
+            return failure("PARAM_ERROR", "cert_type 仅支持 IDCARD")
+        declared = self.declarations.get((fields["out_trade_no"], fields["customs"]))
+        if declared is None:
+            orderer = (fields.get("name"), fields.get("cert_id"))
+            check = "UNCHECKED"
+            if orderer[1]:
+                check = "SAME" if self.payers.get(fields["out_trade_no"], orderer) == orderer else "DIFFERENT"
+            declared = {
+                "result_code": "SUCCESS",
+                "state": "SUBMITTED",
+                "transaction_id": trade["transaction_id"],
+                "out_trade_no": fields["out_trade_no"],
+                "modify_time": beijing_now().strftime("%Y%m%d%H%M%S"),
+                "cert_check_result": check,
+                "verify_department": "UNIONPAY",
+                "verify_department_trade_id": "4101" + _digits(24),
+            }
+            self.declarations[(fields["out_trade_no"], fields["customs"])] = declared
+        return self._v2_reply(base | declared)
 
     # the APIs (called under the lock) --------------------------------------------------------------
 

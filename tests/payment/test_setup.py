@@ -35,3 +35,5 @@ def test_half_a_provider_is_refused_naming_what_is_missing(alipay, wechatpay):
     without_key = {key: value for key, value in wechatpay.settings.items() if key != "wechatpay_apiv3_key"}
     with pytest.raises(ProviderMisconfigured, match="KUAJING_WECHATPAY_APIV3_KEY"):
         providers_from_settings(_settings(**without_key))
+    with pytest.raises(ProviderMisconfigured, match="KUAJING_WECHATPAY_V2_KEY"):
+        providers_from_settings(_settings(**wechatpay.settings, wechatpay_customs="ZONGSHU"))
