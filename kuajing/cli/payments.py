@@ -1,4 +1,4 @@
-"""`kuajing payments …`: the providers' bills against the books."""
+"""`kuajing payments …`: the providers' bills against the books, and their settlements posted."""
 
 import asyncio
 from datetime import date, datetime
@@ -12,9 +12,10 @@ from rich.table import Table
 from kuajing.bootstrap import prepare_database
 from kuajing.db import Database
 from kuajing.fulfillment import reconcile as reconciling
-from kuajing.fulfillment.reconcile import Reconciliation, signed_yuan
+from kuajing.fulfillment import settlements as settling
+from kuajing.fulfillment.reconcile import Difference, Reconciliation, signed_yuan
 from kuajing.kit.time import utcnow
-from kuajing.payment import bills
+from kuajing.payment import bills, settlements
 from kuajing.settings import get_settings
 
 app = typer.Typer(help="Payments through Alipay and WeChat Pay.", no_args_is_help=True)
@@ -83,6 +84,69 @@ def reconcile(
         raise typer.Exit(1)
 
 
+@app.command("settle")
+def settle(
+    file: Annotated[
+        Path,
+        typer.Argument(dir_okay=False, help="Alipay's settlement file (Partner_transaction_id|…|Rate|…)."),
+    ],
+) -> None:
+    """Post a provider's dollar settlement to the ledger: for each transaction, the yuan it
+    converted, the dollars it paid, its fee, and the FX gain or loss against the order's rate.
+
+    Rows that agree with our records are posted in one transaction, each once however often the
+    file is imported; every other row is listed and not posted. Exits 0 when every row agreed, 1
+    on any difference, 2 when the file cannot be read (nothing is written).
+    """
+    console = Console()
+    try:
+        settlement = settlements.read_settlement(file.read_bytes())
+    except OSError as exc:
+        console.print(f"[red]{file}: cannot be read: {exc.strerror}[/red]", highlight=False, soft_wrap=True)
+        console.print("Nothing was written.")
+        raise typer.Exit(2) from exc
+    except settlements.UnreadableSettlement as exc:
+        console.print(f"[red]{file}: {exc.message}[/red]", highlight=False, soft_wrap=True)
+        console.print("Nothing was written.")
+        raise typer.Exit(2) from exc
+
+    url = get_settings().database_url
+    prepare_database(url)
+
+    async def run() -> settling.SettlementReport:
+        database = Database(url)
+        try:
+            async with database.transaction(write=True) as session:
+                return await settling.settle(session, settlement)
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(run())
+    if report.differences:
+        _differences(console, f"{report.provider} settlement: differences (not posted)", report.differences)
+    console.print(
+        f"{report.provider} settlement: {settling.summary(report)}", highlight=False, soft_wrap=True
+    )
+    if not report.clean:
+        raise typer.Exit(1)
+
+
+def _differences(console: Console, title: str, differences: tuple[Difference, ...]) -> None:
+    table = Table(title=title)
+    for column in ("kind", "provider", "our id", "provider number", "ours", "theirs"):
+        table.add_column(column, justify="right" if column in ("ours", "theirs") else "left")
+    for difference in differences:
+        table.add_row(
+            difference.kind.value,
+            difference.provider,
+            difference.our_id,
+            difference.provider_no,
+            difference.ours,
+            difference.theirs,
+        )
+    console.print(table)
+
+
 def _span(days: tuple[date, date]) -> str:
     first, last = days
     return str(first) if first == last else f"{first} to {last}"
@@ -90,19 +154,8 @@ def _span(days: tuple[date, date]) -> str:
 
 def _report(console: Console, result: Reconciliation, *, post_fees: bool) -> None:
     if result.differences:
-        table = Table(title=f"{result.provider} bill of {_span(result.days)}: differences")
-        for column in ("kind", "provider", "our id", "provider number", "ours", "theirs"):
-            table.add_column(column, justify="right" if column in ("ours", "theirs") else "left")
-        for difference in result.differences:
-            table.add_row(
-                difference.kind.value,
-                difference.provider,
-                difference.our_id,
-                difference.provider_no,
-                difference.ours,
-                difference.theirs,
-            )
-        console.print(table)
+        title = f"{result.provider} bill of {_span(result.days)}: differences"
+        _differences(console, title, result.differences)
     read = f"{_plural(result.rows, 'row')} read"
     if result.skipped:
         read += f" ({result.skipped} of other kinds skipped)"

@@ -55,12 +55,20 @@ SELLER_PAYABLE = Account(
 PROVIDER_FEES = Account(
     "provider_fees",
     Kind.expense,
-    "What the payment providers charge the platform per transaction, in yuan, as their bills state.",
+    "What the payment providers charge the platform per transaction: in yuan as their daily bills "
+    "state it, in dollars as their settlements do.",
 )
 PAYOUT_BANK = Account(
     "payout_bank",
     Kind.asset,
-    "The platform's dollar bank account that pays sellers: credited by each payout.",
+    "The platform's dollar bank account: the providers' dollar settlements come in, payouts to "
+    "sellers go out.",
+)
+FX_GAIN_LOSS = Account(
+    "fx_gain_loss",
+    Kind.income,
+    "Dollars gained (credit) or lost (debit) when a provider converts the yuan it holds at its own "
+    "rate rather than at the rate each order was priced at.",
 )
 
 CHART = {
@@ -74,5 +82,6 @@ CHART = {
         SELLER_PAYABLE,
         PROVIDER_FEES,
         PAYOUT_BANK,
+        FX_GAIN_LOSS,
     )
 }

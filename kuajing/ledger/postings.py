@@ -11,6 +11,17 @@ Capture of an order's payment (all in minor units):
     Cr seller_pending[seller]       USD goods + freight - commission
 
 Delivery moves the seller's pending dollars to payable; a refund reverses its share of each.
+
+A provider's settlement of one transaction converts the yuan it holds to dollars at its rate:
+
+    Cr provider_clearing[provider]  CNY yuan converted
+    Dr fx_conversion                CNY yuan converted
+    Cr fx_conversion                USD the same yuan at the order's rate (booked)
+    Dr payout_bank                  USD dollars paid to us
+    Dr provider_fees[provider]      USD the provider's fee
+    Cr fx_gain_loss                 USD paid + fee - booked (a debit when negative: a loss)
+
+A settled refund is the same with every side turned over.
 """
 
 from collections import defaultdict
@@ -21,6 +32,7 @@ from kuajing.ledger.accounts import (
     CBEC_TAX_PAYABLE,
     COMMISSION_REVENUE,
     FX_CONVERSION,
+    FX_GAIN_LOSS,
     PAYOUT_BANK,
     PROVIDER_CLEARING,
     PROVIDER_FEES,
@@ -161,6 +173,12 @@ def delivery(*, order_id: int, seller_id: int, pending_usd: int) -> Posting | No
     )
 
 
+def fee_key(provider: str, trade_no: str) -> str:
+    """The key of a provider's fee entry on one transaction (`trade_no`, and for a refund
+    `<trade_no>:<request_no>`)."""
+    return f"fee:{provider}:{trade_no}"[:80]
+
+
 def provider_fee(*, provider: str, trade_no: str, amount: int, order_id: int | None = None) -> Posting | None:
     """A provider's fee on one transaction (its bill states it), taken from what it holds for us."""
     if amount == 0:
@@ -169,11 +187,61 @@ def provider_fee(*, provider: str, trade_no: str, amount: int, order_id: int | N
     lines.debit(PROVIDER_FEES, "CNY", amount, provider)
     lines.credit(PROVIDER_CLEARING, "CNY", amount, provider)
     return Posting(
-        key=f"fee:{provider}:{trade_no}"[:80],
+        key=fee_key(provider, trade_no),
         kind="provider_fee",
         memo=f"{provider} fee on {trade_no}",
         lines=tuple(lines.lines),
         order_id=order_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """One transaction as the provider settled it; amounts unsigned, in minor units."""
+
+    provider: str
+    reference: str  # our payment id, or our refund request number
+    refund: bool  # money the provider took back
+    rmb: int  # yuan converted
+    booked_usd: int  # the same yuan at the order's rate
+    settled_usd: int  # dollars paid (taken back, for a refund)
+    fee_usd: int
+    bill_fee_cny: int = 0  # a yuan fee posted from the daily bill for it, replaced by fee_usd
+
+    @property
+    def gain_usd(self) -> int:
+        return self.settled_usd + self.fee_usd - self.booked_usd
+
+
+def settlement(
+    settled: Settled,
+    *,
+    order_id: int,
+    payment_id: int,
+    refund_id: int | None = None,
+) -> Posting:
+    """The yuan a provider converted for one transaction and the dollars it paid: the difference
+    from the order's rate is FX gain or loss. A yuan fee the daily bill stated for it before is
+    given back, since the settlement's dollar fee is the one charged."""
+    sign = -1 if settled.refund else 1
+    lines = _Lines()
+    lines.credit(PROVIDER_CLEARING, "CNY", sign * settled.rmb, settled.provider)
+    lines.debit(FX_CONVERSION, "CNY", sign * settled.rmb)
+    lines.credit(FX_CONVERSION, "USD", sign * settled.booked_usd)
+    lines.debit(PAYOUT_BANK, "USD", sign * settled.settled_usd)
+    lines.debit(PROVIDER_FEES, "USD", sign * settled.fee_usd, settled.provider)
+    lines.credit(FX_GAIN_LOSS, "USD", sign * settled.gain_usd)
+    lines.debit(PROVIDER_CLEARING, "CNY", settled.bill_fee_cny, settled.provider)
+    lines.credit(PROVIDER_FEES, "CNY", settled.bill_fee_cny, settled.provider)
+    what = f"refund {settled.reference}" if settled.refund else f"payment {settled.reference}"
+    return Posting(
+        key=f"settle:{settled.provider}:{settled.reference}"[:80],
+        kind="settlement",
+        memo=f"{settled.provider} settled {what} of order {order_id} in USD",
+        lines=tuple(lines.lines),
+        order_id=order_id,
+        payment_id=payment_id,
+        refund_id=refund_id,
     )
 
 

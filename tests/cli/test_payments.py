@@ -11,7 +11,7 @@ from kuajing.cli.main import app
 from kuajing.ledger import service as ledger_service
 from kuajing.settings import get_settings
 from tests.helpers import in_db
-from tests.payment.factories import alipay_bill, alipay_row, wechatpay_bill
+from tests.payment.factories import alipay_bill, alipay_row, settlement_file, settlement_row, wechatpay_bill
 
 pytestmark = pytest.mark.once  # its own SQLite file, whatever the pass's database
 
@@ -110,4 +110,53 @@ def test_a_wechat_pay_bill_that_does_not_say_its_day_needs_date(database, tmp_pa
     assert given.exit_code == 0, given.output
     assert (
         given.output == "wechatpay bill of 2025-11-11: 0 rows read, 0 matched, 0 differences, fees 0.00 CNY\n"
+    )
+
+
+def settle(path):
+    return CliRunner().invoke(app, ["payments", "settle", str(path)], env={"COLUMNS": "200"})
+
+
+def test_settle_lists_a_row_we_do_not_have_posts_nothing_and_exits_1(database, tmp_path):
+    path = tmp_path / "2088000000000156_settle_20251113.txt"
+    path.write_bytes(
+        settlement_file(
+            [
+                settlement_row(
+                    "999999", STRANGER, amount="1.41", rmb="10.00", fee="0.01", settled="1.40", rate="7.08"
+                )
+            ]
+        )
+    )
+
+    done = settle(path)
+
+    assert done.exit_code == 1, done.output
+    assert "alipay settlement: differences (not posted)" in done.output
+    rows = [line.split("│")[1:-1] for line in done.output.splitlines() if "missing here" in line]
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        ["missing here", "alipay", "", f"{STRANGER} (999999)", "", "10.00"]
+    ]
+    assert done.output.splitlines()[-1] == (
+        "alipay settlement: 1 row read, 0 posted, 0 posted before, 1 difference, 0.00 CNY converted, "
+        "0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD"
+    )
+
+
+def test_settle_an_empty_settlement_exits_0_and_an_unreadable_one_2_writing_nothing(database, tmp_path):
+    wrong = tmp_path / "settle.txt"
+    wrong.write_bytes(settlement_file([], header="Partner_transaction_id|Amount"))
+    refused = settle(wrong)
+    assert refused.exit_code == 2, refused.output
+    assert "it has no Transaction_id, Rmb_amount" in refused.output
+    assert refused.output.endswith("Nothing was written.\n")
+    assert not database.exists()
+
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(settlement_file([]))
+    done = settle(empty)
+    assert done.exit_code == 0, done.output
+    assert done.output == (
+        "alipay settlement: 0 rows read, 0 posted, 0 posted before, 0 differences, 0.00 CNY converted, "
+        "0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD\n"
     )

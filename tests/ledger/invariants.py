@@ -3,7 +3,8 @@ ledger's own code: run after any test that moves money.
 
 - every journal entry balances in each currency;
 - CBEC tax payable = the tax of every captured payment's order less the tax refunded;
-- each provider's clearing account = what it captured less what it refunded and its fees;
+- each provider's clearing account = what it captured less what it refunded, its yuan fees and
+  the yuan it settled (the test that settles says how much: `settled`);
 - each seller's payable = the net (goods + freight - commission, in dollars) of their delivered
   orders less what was refunded of them and what was paid out, and their pending = the same for
   paid orders not yet delivered; the commission recomputed here at the default 5% on each line's
@@ -100,8 +101,9 @@ async def _read(session: AsyncSession) -> dict[str, object]:
     }
 
 
-def check_books(target: Target) -> dict[tuple[str, str, str], int]:
-    """Assert the invariants; the accounts' balances (credit - debit) by (account, party, currency)."""
+def check_books(target: Target, *, settled: dict[str, int] | None = None) -> dict[tuple[str, str, str], int]:
+    """Assert the invariants; the accounts' balances (credit - debit) by (account, party, currency).
+    `settled`: the yuan each provider converted in settlements the test posted (fen, net of refunds)."""
     read = in_db(target, _read, write=False)
     balances: dict[tuple[str, str, str], int] = read["balances"]  # type: ignore[assignment]
     assert read["unbalanced"] == []
@@ -109,7 +111,8 @@ def check_books(target: Target) -> dict[tuple[str, str, str], int]:
     for provider, amount in read["clearing"].items():  # type: ignore[attr-defined]
         # what the provider holds for us: captured, less refunded, less the fees it took
         fees = -balances.get(("provider_fees", provider, "CNY"), 0)
-        assert -balances.get(("provider_clearing", provider, "CNY"), 0) == amount - fees, provider
+        converted = (settled or {}).get(provider, 0)
+        assert -balances.get(("provider_clearing", provider, "CNY"), 0) == amount - fees - converted, provider
     for (account, seller), amount in read["owed"].items():  # type: ignore[attr-defined]
         assert balances.get((account, seller, "USD"), 0) == amount, (account, seller)
     for (account, party, _currency), amount in balances.items():

@@ -132,3 +132,49 @@ def wechatpay_bill(rows: list[str], *, encoding: str = "utf-8", header: str = WE
         f"`{value}" for value in (len(rows), "0.00", "0.00", "0.00", "0.00000", "0.00", "0.00")
     )
     return ("\r\n".join([header, *rows, WECHATPAY_SUMMARY, summary]) + "\r\n").encode(encoding)
+
+
+SETTLEMENT_HEADER = (
+    "Partner_transaction_id|Transaction_id|Amount|Rmb_amount|Fee|Settlement|Rmb_settlement|Currency|"
+    "Rate|Payment_time|Settlement_time|Type|Status|Remarks"
+)
+
+
+def settlement_row(
+    reference: str,
+    trade_no: str,
+    *,
+    amount: str,
+    rmb: str,
+    fee: str,
+    settled: str,
+    rate: str,
+    kind: str = "P",
+    currency: str = "USD",
+    settled_at: str = "2025-11-13 16:50:00",
+) -> str:
+    """One line of Alipay's cross-border settlement file (docs.antom.com, "Settlement file",
+    SFTP variant): unsigned amounts, Type P or R, Status L."""
+    rmb_settlement = f"{float(settled) * float(rate):.2f}"
+    return "|".join(
+        [
+            reference,
+            trade_no,
+            amount,
+            rmb,
+            fee,
+            settled,
+            rmb_settlement,
+            currency,
+            rate,
+            "2025-11-11 10:00:05",
+            settled_at,
+            kind,
+            "L",
+            "",
+        ]
+    )
+
+
+def settlement_file(rows: list[str], *, header: str = SETTLEMENT_HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode("utf-8")

@@ -1,0 +1,245 @@
+"""A provider's dollar settlement posted to the books, against payments made here through a
+local gateway that speaks Alipay's wire format: the yuan converted leave clearing, the dollars
+paid reach the bank, the fee is an expense, and the provider's rate against the order's is FX
+gain or loss, to the cent; rows that disagree are reported and not posted; a file imported
+twice posts once."""
+
+from kuajing.fulfillment.reconcile import Difference, DifferenceKind
+from kuajing.fulfillment.settlements import SettlementReport, settle, summary
+from kuajing.ledger import service as ledger_service
+from kuajing.payment.settlements import read_settlement
+from tests.fulfillment.test_reconcile import (
+    DAY,
+    _balance,
+    _on_day,
+    _pay_alipay,
+    _reconcile,
+    _refund_a_bottle,
+    _shop,
+    _start,
+)
+from tests.ledger.invariants import check_books
+from tests.payment.factories import alipay_bill, alipay_row, settlement_file, settlement_row
+
+
+def _settle(app, data: bytes) -> SettlementReport:
+    settlement = read_settlement(data)
+    return app.run(lambda session: settle(session, settlement))
+
+
+def _entry(app, order_id: int, key: str) -> list[tuple]:
+    lines = app.run(lambda session: ledger_service.order_lines(session, order_id=order_id), write=False)
+    return [(x.account, x.party, x.currency, x.debit, x.credit) for x in lines if x.key == key]
+
+
+def test_a_settlement_in_dollars_posts_the_fx_gain_or_loss_against_each_orders_rate(app, alipay):
+    # given two orders of 544.05 CNY priced at 7.1000 (booked $76.63 each), a bottle of the first
+    # refunded (272.03 CNY, booked $38.31)
+    shop = _shop(app, alipay)
+    first, second = _pay_alipay(shop, alipay), _pay_alipay(shop, alipay)
+    refund = _refund_a_bottle(shop, first)
+    # Alipay converts the first at 7.08 (more dollars: a gain), the second at 7.20 (a loss)
+    data = settlement_file(
+        [
+            settlement_row(
+                str(first.payment_id),
+                first.trade_no,
+                amount="76.84",
+                rmb="544.05",
+                fee="0.77",
+                settled="76.07",
+                rate="7.08",
+            ),
+            settlement_row(
+                str(second.payment_id),
+                second.trade_no,
+                amount="75.56",
+                rmb="544.05",
+                fee="0.76",
+                settled="74.80",
+                rate="7.20",
+            ),
+            settlement_row(
+                refund["request_no"],
+                first.trade_no,
+                amount="38.42",
+                rmb="272.03",
+                fee="0.00",
+                settled="38.42",
+                rate="7.08",
+                kind="R",
+            ),
+        ]
+    )
+
+    # when
+    report = _settle(app, data)
+
+    # then
+    assert report == SettlementReport(
+        provider="alipay",
+        rows=3,
+        skipped=0,
+        posted=3,
+        already=0,
+        differences=(),
+        rmb=54405 + 54405 - 27203,
+        settled_usd=7607 + 7480 - 3842,
+        fees_usd=77 + 76,
+        gain_usd=(7607 + 77 - 7663) + (7480 + 76 - 7663) - (3842 - 3831),
+    )
+    assert report.gain_usd == -97
+    assert summary(report) == (
+        "3 rows read, 3 posted, 0 posted before, 0 differences, 816.07 CNY converted, "
+        "112.45 USD paid, fees 1.53 USD, FX loss 0.97 USD"
+    )
+    assert _entry(app, first.order_id, f"settle:alipay:{first.payment_id}") == [
+        ("provider_clearing", "alipay", "CNY", 0, 54405),
+        ("fx_conversion", "", "CNY", 54405, 0),
+        ("fx_conversion", "", "USD", 0, 7663),
+        ("payout_bank", "", "USD", 7607, 0),
+        ("provider_fees", "alipay", "USD", 77, 0),
+        ("fx_gain_loss", "", "USD", 0, 21),
+    ]
+    assert _entry(app, second.order_id, f"settle:alipay:{second.payment_id}")[-1] == (
+        "fx_gain_loss",
+        "",
+        "USD",
+        107,
+        0,
+    )
+    assert _entry(app, first.order_id, f"settle:alipay:{refund['request_no']}") == [
+        ("provider_clearing", "alipay", "CNY", 27203, 0),
+        ("fx_conversion", "", "CNY", 0, 27203),
+        ("fx_conversion", "", "USD", 3831, 0),
+        ("payout_bank", "", "USD", 0, 3842),
+        ("fx_gain_loss", "", "USD", 11, 0),
+    ]
+    assert _balance(app, "fx_gain_loss", "") == -97
+    assert _balance(app, "payout_bank", "") == -(7607 + 7480 - 3842)
+    assert _balance(app, "provider_clearing", "alipay") == 0  # all it held was settled
+    balances = check_books(app, settled={"alipay": 54405 + 54405 - 27203})
+    assert balances[("provider_fees", "alipay", "USD")] == -153
+
+    # the same file again posts nothing
+    again = _settle(app, data)
+    assert (again.posted, again.already, again.differences) == (0, 3, ())
+    assert _balance(app, "fx_gain_loss", "") == -97
+
+
+def test_rows_that_disagree_with_our_records_are_reported_and_not_posted(app, alipay):
+    shop = _shop(app, alipay)
+    paid = _pay_alipay(shop, alipay)
+    unpaid = _start(shop, "alipay")
+    stranger = "2025111122001400000000009999"
+    good = settlement_row(
+        str(paid.payment_id),
+        paid.trade_no,
+        amount="76.84",
+        rmb="544.05",
+        fee="0.77",
+        settled="76.07",
+        rate="7.08",
+    )
+    data = settlement_file(
+        [
+            settlement_row(
+                "999999", stranger, amount="1.00", rmb="7.08", fee="0.00", settled="1.00", rate="7.08"
+            ),
+            settlement_row(
+                str(unpaid["id"]),
+                stranger,
+                amount="76.84",
+                rmb="544.05",
+                fee="0.77",
+                settled="76.07",
+                rate="7.08",
+            ),
+            settlement_row(
+                str(paid.payment_id),
+                stranger,
+                amount="76.83",
+                rmb="544.04",
+                fee="0.77",
+                settled="76.06",
+                rate="7.08",
+            ),
+            settlement_row(
+                "999999-0-100",
+                stranger,
+                amount="0.14",
+                rmb="1.00",
+                fee="0.00",
+                settled="0.14",
+                rate="7.08",
+                kind="R",
+            ),
+        ]
+    )
+
+    report = _settle(app, data)
+
+    def differs(kind, our_id, provider_no, ours, theirs):
+        return Difference(DifferenceKind(kind), "alipay", our_id, provider_no, ours, theirs)
+
+    ours = f"payment {paid.payment_id}"
+    assert report.differences == (
+        differs("missing here", "", f"{stranger} (999999)", "", "7.08"),
+        differs(
+            "not captured here",
+            f"payment {unpaid['id']}",
+            f"{stranger} ({unpaid['id']})",
+            "pending",
+            "settled",
+        ),
+        differs("amount differs", ours, f"{stranger} ({paid.payment_id})", "544.05", "544.04"),
+        differs("trade number differs", ours, f"{stranger} ({paid.payment_id})", paid.trade_no, stranger),
+        differs("missing here", "", f"{stranger} (999999-0-100)", "", "1.00"),
+    )
+    assert (report.posted, report.rmb, report.gain_usd, report.clean) == (0, 0, 0, False)
+    assert _balance(app, "fx_gain_loss", "") == 0
+    check_books(app)
+
+    # the same payment settled right is posted; listed twice, the second is a difference
+    twice = _settle(app, settlement_file([good, good]))
+    assert (twice.posted, len(twice.differences), twice.differences[0].kind) == (
+        1,
+        1,
+        DifferenceKind.twice_in_bill,
+    )
+    check_books(app, settled={"alipay": 54405})
+
+
+def test_a_yuan_fee_posted_from_the_daily_bill_is_replaced_by_the_settlements_dollar_fee(app, alipay):
+    shop = _shop(app, alipay)
+    paid = _pay_alipay(shop, alipay)
+    _on_day(app, payments=[paid])
+    bill = alipay_bill(DAY, [alipay_row(paid.trade_no, str(paid.payment_id), "544.05", fee="-3.26")])
+    assert _reconcile(app, bill, post_fees=True).fees_posted == 1
+    assert _balance(app, "provider_clearing", "alipay") == -(54405 - 326)
+
+    _settle(
+        app,
+        settlement_file(
+            [
+                settlement_row(
+                    str(paid.payment_id),
+                    paid.trade_no,
+                    amount="76.84",
+                    rmb="544.05",
+                    fee="0.77",
+                    settled="76.07",
+                    rate="7.08",
+                )
+            ]
+        ),
+    )
+
+    assert _entry(app, paid.order_id, f"settle:alipay:{paid.payment_id}")[-2:] == [
+        ("provider_clearing", "alipay", "CNY", 326, 0),
+        ("provider_fees", "alipay", "CNY", 0, 326),
+    ]
+    assert _balance(app, "provider_clearing", "alipay") == 0
+    balances = check_books(app, settled={"alipay": 54405})
+    assert balances[("provider_fees", "alipay", "CNY")] == 0
+    assert balances[("provider_fees", "alipay", "USD")] == -77
