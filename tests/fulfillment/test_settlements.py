@@ -243,3 +243,45 @@ def test_a_yuan_fee_posted_from_the_daily_bill_is_replaced_by_the_settlements_do
     balances = check_books(app, settled={"alipay": 54405})
     assert balances[("provider_fees", "alipay", "CNY")] == 0
     assert balances[("provider_fees", "alipay", "USD")] == -77
+
+
+def test_settled_books_export_to_beancount_and_load_without_errors(app, alipay, tmp_path):
+    from beancount import loader
+
+    shop = _shop(app, alipay)
+    paid = _pay_alipay(shop, alipay)
+    _settle(
+        app,
+        settlement_file(
+            [
+                settlement_row(
+                    str(paid.payment_id),
+                    paid.trade_no,
+                    amount="75.56",
+                    rmb="544.05",
+                    fee="0.76",
+                    settled="74.80",
+                    rate="7.20",
+                )
+            ]
+        ),
+    )
+    path = tmp_path / "kuajing.beancount"
+
+    async def write(session):
+        with path.open("w", encoding="utf-8") as file:
+            return await ledger_service.write_beancount(session, file)
+
+    app.run(write, write=False)
+    entries, errors, _options = loader.load_file(str(path))
+    assert errors == []
+    (settled,) = [e for e in entries if getattr(e, "meta", {}).get("kind") == "settlement"]
+    postings = {(p.account, p.units.currency): str(p.units.number) for p in settled.postings}
+    assert postings == {
+        ("Assets:Kuajing:ProviderClearing:Alipay", "CNY"): "-544.05",
+        ("Equity:Kuajing:FxConversion", "CNY"): "544.05",
+        ("Equity:Kuajing:FxConversion", "USD"): "-76.63",
+        ("Assets:Kuajing:PayoutBank", "USD"): "74.80",
+        ("Expenses:Kuajing:ProviderFees:Alipay", "USD"): "0.76",
+        ("Income:Kuajing:FxGainLoss", "USD"): "1.07",  # a loss: Beancount shows it positive
+    }
