@@ -15,7 +15,9 @@ Our records are what the bill is checked against, row by row:
   midnight is on the provider's bill for one day and ours for the next.
 
 Posting fees is idempotent by the entry's key (`fee:<provider>:<trade_no>` for a payment,
-`…:<trade_no>:<request_no>` for a refund), so importing a bill twice posts each fee once.
+`…:<trade_no>:<request_no>` for a refund), so importing a bill twice posts each fee once. A
+transaction the provider has already settled in dollars gets no yuan fee from its bill: the
+settlement posted the fee it charged (and gives back a yuan fee posted before it).
 """
 
 from collections.abc import Sequence
@@ -44,6 +46,7 @@ class DifferenceKind(StrEnum):
     not_in_ledger = "not in the ledger"
     ledger_differs = "ledger amount differs"
     not_in_bill = "not in the bill"
+    does_not_add_up = "row does not add up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +191,9 @@ async def reconcile(
     differences: list[Difference] = []
     matched = 0
     order_of_row: dict[int, int] = {}
+    settlement_of_row: dict[int, str] = {}
     for row in bill.rows:
+        refund = None
         if row.kind == "payment":
             payment_id = payment_id_of(row.out_trade_no)
             payment = payments.get(payment_id) if payment_id is not None else None
@@ -199,6 +204,9 @@ async def reconcile(
             found = await _check_refund(row, refund, payment, seen_refunds, clearing)
         if payment is not None and payment.provider == provider:
             order_of_row[row.line] = payment.order_id
+            settlement_of_row[row.line] = postings.settlement_key(
+                provider, payment_id=payment.id, refund_id=refund.id if refund is not None else None
+            )
         differences += found
         if not found:
             matched += 1
@@ -228,7 +236,9 @@ async def reconcile(
                 )
             )
 
-    posted = await _post_fees(session, bill.rows, order_of_row, now=now) if post_fees else 0
+    posted = 0
+    if post_fees:
+        posted = await _post_fees(session, bill.rows, order_of_row, settlement_of_row, now=now)
     return Reconciliation(
         provider=provider,
         days=days,
@@ -242,11 +252,20 @@ async def reconcile(
 
 
 async def _post_fees(
-    session: AsyncSession, rows: Sequence[BillRow], order_of_row: dict[int, int], *, now: datetime
+    session: AsyncSession,
+    rows: Sequence[BillRow],
+    order_of_row: dict[int, int],
+    settlement_of_row: dict[int, str],
+    *,
+    now: datetime,
 ) -> int:
-    """Each row's fee, once: the provider took it whether or not the row matched ours."""
+    """Each row's fee, once: the provider took it whether or not the row matched ours. Not a
+    transaction the provider already settled in dollars: its settlement posted the fee charged."""
     posted = 0
     for row in rows:
+        settled = settlement_of_row.get(row.line)
+        if settled is not None and await ledger_service.is_posted(session, key=settled):
+            continue
         posting = postings.provider_fee(
             provider=row.provider,
             trade_no=fee_reference(row),

@@ -2,11 +2,13 @@
 converted leave its clearing account, the dollars it paid reach the platform's bank, its fee is
 an expense, and the difference between its rate and the order's is FX gain or loss.
 
-A row is posted only when it agrees with our records: it names our payment (or refund) through
-that provider, with its transaction number, and converts exactly the yuan we took (or gave
-back). Any other row is a difference, reported and not posted; the rest are posted in the same
-transaction. Posting is idempotent by the entry's key (`settle:<provider>:<reference>`), so a
-file imported twice posts each row once.
+A row is posted only when it adds up (Settlement + Fee = Amount, and Amount is Rmb_amount at
+the row's Rate to the cent: columns read wrongly would otherwise post an invented gain) and
+agrees with our records: it names our payment (or refund) through that provider, with its
+transaction number, and converts exactly the yuan we took (or gave back). Any other row is a
+difference, reported and not posted; the rest are posted in the same transaction. Posting is
+idempotent by the entry's key, made of our own ids (`settle:<provider>:payment:<id>`,
+`…:refund:<id>`), so a file imported twice, or naming a payment as "12" and "012", posts once.
 """
 
 from dataclasses import dataclass
@@ -34,10 +36,11 @@ class SettlementReport:
     posted: int  # entries written by this run
     already: int  # rows posted by an earlier run
     differences: tuple[Difference, ...]
+    # of the entries this run wrote:
     rmb: int  # fen converted, refunds less
     settled_usd: int  # cents paid, refunds less
     fees_usd: int
-    gain_usd: int  # FX gain (negative: loss) of the rows that agree
+    gain_usd: int  # FX gain (negative: loss)
 
     @property
     def clean(self) -> bool:
@@ -53,15 +56,29 @@ def _usd(cents: int) -> str:
     return ("-" if cents < 0 else "") + minor_text(abs(cents)) + " USD"
 
 
-async def _bill_fee(session: AsyncSession, row: SettlementRow, order_id: int, request_no: str | None) -> int:
+async def _bill_fee(session: AsyncSession, row: SettlementRow, request_no: str | None) -> int:
     """The yuan fee a daily bill posted for this transaction (net debit to provider_fees), 0 if none."""
     # the key kuajing.fulfillment.reconcile gives a bill's fee entry
     reference = row.trade_no if request_no is None else f"{row.trade_no}:{request_no}"
-    key = postings.fee_key(row.provider, reference)
     return sum(
         line.debit - line.credit
-        for line in await ledger_service.order_lines(session, order_id=order_id)
-        if line.key == key and line.account == PROVIDER_FEES.code and line.currency == "CNY"
+        for line in await ledger_service.entry_lines(session, key=postings.fee_key(row.provider, reference))
+        if line.account == PROVIDER_FEES.code and line.currency == "CNY"
+    )
+
+
+def _adds_up(row: SettlementRow) -> Difference | None:
+    """Settlement + Fee = Amount, and Amount = Rmb_amount / Rate to the cent."""
+    converted = round_half_up(Decimal(row.rmb_amount) / row.rate)
+    if row.settled + row.fee == row.amount and abs(converted - row.amount) <= 1:
+        return None
+    return Difference(
+        DifferenceKind.does_not_add_up,
+        row.provider,
+        "",
+        f"{row.trade_no} ({row.reference})",
+        f"{minor_text(row.rmb_amount)} CNY / {row.rate} = {minor_text(converted)}",
+        f"{minor_text(row.settled)} + {minor_text(row.fee)} fee, of {minor_text(row.amount)}",
     )
 
 
@@ -103,7 +120,7 @@ async def settle(session: AsyncSession, settlement: Settlement) -> SettlementRep
     )
     orders: dict[int, Order] = {}
     differences: list[Difference] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     posted = already = rmb = settled_usd = fees_usd = gain_usd = 0
     for row in settlement.rows:
         refund = refunds.get(row.reference) if row.kind == "refund" else None
@@ -114,13 +131,17 @@ async def settle(session: AsyncSession, settlement: Settlement) -> SettlementRep
             payment_id = payment_id_of(row.reference)
             payment = payments.get(payment_id) if payment_id is not None else None
             our_id = f"payment {payment.id}" if payment is not None else ""
-        if (row.kind, row.reference) in seen:
+        if our_id and our_id in seen:
             twice = Difference(
                 DifferenceKind.twice_in_bill, row.provider, our_id, row.trade_no, "", f"line {row.line}"
             )
             differences.append(twice)
             continue
-        seen.add((row.kind, row.reference))
+        inconsistent = _adds_up(row)
+        if inconsistent is not None:
+            differences.append(inconsistent)
+            continue
+        seen.add(our_id)
         found = _agrees(row, payment, refund, our_id)
         if found:
             differences += found
@@ -137,9 +158,7 @@ async def settle(session: AsyncSession, settlement: Settlement) -> SettlementRep
             booked_usd=booked_usd(row.rmb_amount, order.fx_rate),
             settled_usd=row.settled,
             fee_usd=row.fee,
-            bill_fee_cny=await _bill_fee(
-                session, row, order.id, refund.request_no if refund is not None else None
-            ),
+            bill_fee_cny=await _bill_fee(session, row, refund.request_no if refund is not None else None),
         )
         posting = postings.settlement(
             settled,
@@ -147,10 +166,10 @@ async def settle(session: AsyncSession, settlement: Settlement) -> SettlementRep
             payment_id=payment.id,
             refund_id=refund.id if refund is not None else None,
         )
-        if await ledger_service.post(session, posting, now=row.settled_at):
-            posted += 1
-        else:
+        if not await ledger_service.post(session, posting, now=row.settled_at):
             already += 1
+            continue
+        posted += 1
         sign = -1 if settled.refund else 1
         rmb += sign * settled.rmb
         settled_usd += sign * settled.settled_usd
@@ -181,7 +200,7 @@ def summary(report: SettlementReport) -> str:
             f"{report.posted} posted",
             f"{report.already} posted before",
             f"{len(report.differences)} difference{'' if len(report.differences) == 1 else 's'}",
-            f"{signed_yuan(report.rmb)} CNY converted",
+            f"posted now: {signed_yuan(report.rmb)} CNY converted",
             f"{_usd(report.settled_usd)} paid",
             f"fees {_usd(report.fees_usd)}",
             f"FX {'gain' if report.gain_usd >= 0 else 'loss'} {_usd(abs(report.gain_usd))}",

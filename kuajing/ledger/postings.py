@@ -20,8 +20,10 @@ A provider's settlement of one transaction converts the yuan it holds to dollars
     Dr payout_bank                  USD dollars paid to us
     Dr provider_fees[provider]      USD the provider's fee
     Cr fx_gain_loss                 USD paid + fee - booked (a debit when negative: a loss)
+    Dr provider_clearing[provider]  CNY } a yuan fee the daily bill stated for the transaction,
+    Cr provider_fees[provider]      CNY } given back: the dollar fee is the one charged
 
-A settled refund is the same with every side turned over.
+A settled refund is the same with every side turned over (its fee is one given back).
 """
 
 from collections import defaultdict
@@ -195,12 +197,18 @@ def provider_fee(*, provider: str, trade_no: str, amount: int, order_id: int | N
     )
 
 
+def settlement_key(provider: str, *, payment_id: int, refund_id: int | None = None) -> str:
+    """The key of a provider's settlement of one payment, or of one refund of it."""
+    named = f"refund:{refund_id}" if refund_id is not None else f"payment:{payment_id}"
+    return f"settle:{provider}:{named}"
+
+
 @dataclass(frozen=True, slots=True)
 class Settled:
     """One transaction as the provider settled it; amounts unsigned, in minor units."""
 
     provider: str
-    reference: str  # our payment id, or our refund request number
+    reference: str  # as the provider names it: our payment id, or our refund request number
     refund: bool  # money the provider took back
     rmb: int  # yuan converted
     booked_usd: int  # the same yuan at the order's rate
@@ -222,7 +230,8 @@ def settlement(
 ) -> Posting:
     """The yuan a provider converted for one transaction and the dollars it paid: the difference
     from the order's rate is FX gain or loss. A yuan fee the daily bill stated for it before is
-    given back, since the settlement's dollar fee is the one charged."""
+    given back (Dr provider_clearing, Cr provider_fees, in yuan), since the settlement's dollar
+    fee is the one charged."""
     sign = -1 if settled.refund else 1
     lines = _Lines()
     lines.credit(PROVIDER_CLEARING, "CNY", sign * settled.rmb, settled.provider)
@@ -235,7 +244,7 @@ def settlement(
     lines.credit(PROVIDER_FEES, "CNY", settled.bill_fee_cny, settled.provider)
     what = f"refund {settled.reference}" if settled.refund else f"payment {settled.reference}"
     return Posting(
-        key=f"settle:{settled.provider}:{settled.reference}"[:80],
+        key=settlement_key(settled.provider, payment_id=payment_id, refund_id=refund_id),
         kind="settlement",
         memo=f"{settled.provider} settled {what} of order {order_id} in USD",
         lines=tuple(lines.lines),

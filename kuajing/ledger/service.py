@@ -161,6 +161,15 @@ async def trial_balance(session: AsyncSession) -> list[TrialBalanceRow]:
     return [TrialBalanceRow(*row) for row in await repository.trial_balance(session)]
 
 
+async def entry_lines(session: AsyncSession, *, key: str) -> list[PostedLine]:
+    """The lines of the entry named `key` ([] if none was posted)."""
+    return await repository.entry_lines(session, key)
+
+
+async def is_posted(session: AsyncSession, *, key: str) -> bool:
+    return await repository.posted(session, key)
+
+
 async def order_lines(session: AsyncSession, *, order_id: int) -> list[PostedLine]:
     return await repository.lines(session, order_id=order_id)
 

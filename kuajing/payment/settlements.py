@@ -16,12 +16,15 @@ Partner_transaction_id (ours: the payment id on a payment, our refund request nu
 refund), Transaction_id (Alipay's trade number), Amount (the settlement currency), Rmb_amount
 (yuan), Fee (the settlement currency), Settlement (what is paid, the settlement currency),
 Currency, Rate, Settlement_time (Beijing, "YYYY-MM-DD HH:MM:SS"), Type (P a payment, R a
-refund). Amounts are unsigned; a refund row is money the provider takes back.
+refund; other types are skipped), Status when present (L liquidated; other states skipped).
+Amounts are unsigned; a refund row is money the provider takes back, and its Fee a fee given
+back (an assumption: the page does not say, and a refund's fee is 0.00 in every sample).
 Confidence: medium. The columns, their meaning and the P/R types are those of Alipay's
 published settlement-file format for cross-border acquiring (docs.antom.com, "Settlement file",
-SFTP variant); no real file was seen, and the page's own example does not satisfy
-Amount - Fee = Settlement, so nothing here relies on that sum: the dollars paid are Settlement
-and the fee is Fee, as stated.
+SFTP variant); no real file was seen. Reading is kept to the columns; whether a row adds up
+(Settlement + Fee = Amount, Amount = Rmb_amount / Rate) is checked where it is posted
+(kuajing.fulfillment.settlements), so a row that does not is reported rather than refused with
+the whole file. (The page's own example, written by hand, does not add up.)
 """
 
 import codecs
@@ -55,6 +58,10 @@ _KINDS: Mapping[str, RowKind] = {"P": "payment", "PAYMENT": "payment", "R": "ref
 _TIME = "%Y-%m-%d %H:%M:%S"
 # the currencies the books hold besides yuan: a settlement in any other is refused, not guessed at
 BOOKED_CURRENCIES = ("USD",)
+MAX_AMOUNT = Decimal(10) ** 10  # a row of ten billion is a misread column, not a payment
+# Status: L (liquidated) in the SFTP file, SETTLED in other variants; a row in any other state
+# has not been paid out and is skipped
+_SETTLED = ("L", "SETTLED", "")
 
 
 class UnreadableSettlement(InvalidInput):
@@ -107,7 +114,8 @@ def read_settlement(data: bytes) -> Settlement:
     skipped = 0
     for line, cells in records[1:]:
         kind = _KINDS.get(cell(cells, "type").upper())
-        if kind is None:
+        status = cell(cells, "status").upper() if "status" in index else ""
+        if kind is None or status not in _SETTLED:
             skipped += 1
             continue
         currency = cell(cells, "currency").upper()
@@ -164,12 +172,14 @@ def _required(text: str, *, line: int, column: str) -> str:
 
 
 def _minor(text: str, *, line: int, column: str) -> int:
-    """Minor units of an unsigned amount with at most two decimals."""
+    """Minor units of an unsigned amount with at most two decimals, under MAX_AMOUNT."""
     try:
         value = Decimal(text)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0 or value * 100 != (value * 100).to_integral_value():
+        cents = value * 100
+        exact = value.is_finite() and 0 <= value < MAX_AMOUNT and cents == cents.to_integral_value()
+    except ArithmeticError:  # not a number, or one too large to scale
+        exact = False
+    if not exact:
         raise UnreadableSettlement(message=f"Line {line}: {column} {text!r} is not an amount to the cent.")
     return round_half_up(value * 100)
 
@@ -179,7 +189,7 @@ def _rate(text: str, *, line: int) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite() or not 0 < value < 1000:
         raise UnreadableSettlement(message=f"Line {line}: Rate {text!r} is not an exchange rate.")
     return value
 

@@ -52,15 +52,18 @@ _TRADE_STATE = {
     "PAYERROR": "closed",
 }
 _REFUND_STATUS = {"SUCCESS": "succeeded", "PROCESSING": "pending", "CLOSED": "failed", "ABNORMAL": "failed"}
-# the declaration's state: sent on to customs (or on its way), or refused by it
+# the declaration's state: sent on to customs (or on its way), or refused by it; UNDECLARED (not
+# sent yet) and EXCEPT (customs' interface failed) are asked again at the next round
 _DECLARATION_STATE = {
     "SUBMITTED": "accepted",
     "PROCESSING": "accepted",
     "SUCCESS": "accepted",
-    "UNDECLARED": "accepted",
     "FAIL": "refused",
-    "EXCEPT": "refused",
 }
+_NOT_YET = ("UNDECLARED", "EXCEPT")
+# business errors that pass: ask again later rather than record a refusal
+_TEMPORARY = ("SYSTEMERROR", "FREQUENCY_LIMITED", "FREQ_LIMIT")
+_MAX_ANSWER = 64 * 1024
 _CERT_CHECK = {"SAME": "same", "DIFFERENT": "different"}
 _DECLARE_PATH = "/cgi-bin/mch/customs/customdeclareorder"
 # the answers are small; an entity or a remote DTD in them is never followed
@@ -297,6 +300,11 @@ class WeChatPayProvider:
         }
         fields["sign"] = v2_sign(fields, self._v2_key)
         answer = await self._call_v2(_DECLARE_PATH, fields)
+        if answer.get("result_code") != "SUCCESS" and answer.get("err_code") in _TEMPORARY:
+            said = answer.get("err_code_des") or answer["err_code"]
+            raise ProviderUnavailable(f"WeChat Pay is busy: {said}")
+        if answer.get("result_code") == "SUCCESS" and answer.get("state") in _NOT_YET:
+            raise ProviderUnavailable(f"WeChat Pay has not declared it yet (state {answer['state']}).")
         if answer.get("result_code") != "SUCCESS":
             return Declaration(
                 status="refused",
@@ -318,26 +326,34 @@ class WeChatPayProvider:
         (unsigned, badly signed, not XML) is treated as no answer."""
         assert self._v2_key
         try:
-            response = await asyncio.to_thread(
-                requests.post,
-                self._gateway + path,
-                data=v2_xml(fields),
-                headers={"Content-Type": "text/xml; charset=utf-8"},
-                timeout=(5, 15),
-            )
+            status, body = await asyncio.to_thread(self._post_v2, path, v2_xml(fields))
         except requests.RequestException as exc:
             raise ProviderUnavailable(f"WeChat Pay could not be reached: {exc}") from exc
-        if response.status_code >= 500:
-            raise ProviderUnavailable(f"WeChat Pay answered {response.status_code}.")
+        if status >= 500:
+            raise ProviderUnavailable(f"WeChat Pay answered {status}.")
+        if len(body) > _MAX_ANSWER:
+            raise ProviderUnavailable("WeChat Pay's answer is far longer than any it gives.")
         try:
-            answer = v2_fields(response.content)
+            answer = v2_fields(body)
         except ValueError as exc:
             raise ProviderUnavailable(f"WeChat Pay answered something unreadable: {exc}") from exc
         if answer.get("return_code") != "SUCCESS":
             raise ProviderRefused(f"{answer.get('return_code')}: {answer.get('return_msg')}")
-        if not hmac.compare_digest(answer.get("sign", ""), v2_sign(answer, self._v2_key)):
+        given = answer.get("sign", "").encode("utf-8")
+        if not hmac.compare_digest(given, v2_sign(answer, self._v2_key).encode("ascii")):
             raise ProviderUnavailable("WeChat Pay's answer is not signed with our v2 key.")
         return answer
+
+    def _post_v2(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """POST and read at most one byte past _MAX_ANSWER of the answer."""
+        with requests.post(
+            self._gateway + path,
+            data=body,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+            timeout=(5, 15),
+            stream=True,
+        ) as response:
+            return response.status_code, response.raw.read(_MAX_ANSWER + 1, decode_content=True)
 
     async def close(self, payment_id: int) -> None:
         status, body = await self._call(self._client.close, out_trade_no=_out_trade_no(payment_id))

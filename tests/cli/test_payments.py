@@ -138,8 +138,8 @@ def test_settle_lists_a_row_we_do_not_have_posts_nothing_and_exits_1(database, t
         ["missing here", "alipay", "", f"{STRANGER} (999999)", "", "10.00"]
     ]
     assert done.output.splitlines()[-1] == (
-        "alipay settlement: 1 row read, 0 posted, 0 posted before, 1 difference, 0.00 CNY converted, "
-        "0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD"
+        "alipay settlement: 1 row read, 0 posted, 0 posted before, 1 difference, "
+        "posted now: 0.00 CNY converted, 0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD"
     )
 
 
@@ -157,6 +157,6 @@ def test_settle_an_empty_settlement_exits_0_and_an_unreadable_one_2_writing_noth
     done = settle(empty)
     assert done.exit_code == 0, done.output
     assert done.output == (
-        "alipay settlement: 0 rows read, 0 posted, 0 posted before, 0 differences, 0.00 CNY converted, "
-        "0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD\n"
+        "alipay settlement: 0 rows read, 0 posted, 0 posted before, 0 differences, "
+        "posted now: 0.00 CNY converted, 0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD\n"
     )

@@ -289,3 +289,33 @@ def test_without_a_v2_key_wechat_payments_are_recorded_not_sent(paying, wechatpa
     assert _declare(app) == 0
     assert _stored_payment(api, buyer, order["id"])["declaration"] == "not_sent"
     assert not wechatpay.fake.declarations
+
+
+def test_customs_refusing_the_declaration_is_recorded_and_a_pending_one_asked_again(
+    app, wechatpay, operator_token
+):
+    api, _seller, buyer, _number, order, _out_trade_no, _paid = _declaring(app, wechatpay)
+
+    for waiting in (
+        {"state": "UNDECLARED"},
+        {"state": "EXCEPT"},
+        {"result_code": "FAIL", "err_code": "SYSTEMERROR"},
+    ):
+        wechatpay.fake.declaration_answer = waiting
+        assert _declare(app) == 0, waiting
+        assert _stored_payment(api, buyer, order["id"])["declaration"] is None
+
+    wechatpay.fake.declaration_answer = {"state": "FAIL", "cert_check_result": "UNCHECKED"}
+    assert _declare(app) == 1
+    stored = _stored_payment(api, buyer, order["id"])
+    assert (stored["declaration"], stored["payer_identity"]) == ("refused", "unchecked")
+    trail = api.get(
+        "/api/v1/audit/events",
+        params={"order_id": order["id"], "kind": "customs"},
+        headers=operator_headers(operator_token),
+    ).json()["items"]
+    (declared,) = [e for e in trail if e["subject"] == "CEB411" and "declared" in e["reason"]]
+    assert declared["reason"] == (
+        f"wechatpay declared payment {stored['id']} to customs: refused (customs state FAIL); "
+        "payer identity unchecked"
+    )

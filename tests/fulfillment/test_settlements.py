@@ -90,10 +90,10 @@ def test_a_settlement_in_dollars_posts_the_fx_gain_or_loss_against_each_orders_r
     )
     assert report.gain_usd == -97
     assert summary(report) == (
-        "3 rows read, 3 posted, 0 posted before, 0 differences, 816.07 CNY converted, "
+        "3 rows read, 3 posted, 0 posted before, 0 differences, posted now: 816.07 CNY converted, "
         "112.45 USD paid, fees 1.53 USD, FX loss 0.97 USD"
     )
-    assert _entry(app, first.order_id, f"settle:alipay:{first.payment_id}") == [
+    assert _entry(app, first.order_id, f"settle:alipay:payment:{first.payment_id}") == [
         ("provider_clearing", "alipay", "CNY", 0, 54405),
         ("fx_conversion", "", "CNY", 54405, 0),
         ("fx_conversion", "", "USD", 0, 7663),
@@ -101,14 +101,14 @@ def test_a_settlement_in_dollars_posts_the_fx_gain_or_loss_against_each_orders_r
         ("provider_fees", "alipay", "USD", 77, 0),
         ("fx_gain_loss", "", "USD", 0, 21),
     ]
-    assert _entry(app, second.order_id, f"settle:alipay:{second.payment_id}")[-1] == (
+    assert _entry(app, second.order_id, f"settle:alipay:payment:{second.payment_id}")[-1] == (
         "fx_gain_loss",
         "",
         "USD",
         107,
         0,
     )
-    assert _entry(app, first.order_id, f"settle:alipay:{refund['request_no']}") == [
+    assert _entry(app, first.order_id, f"settle:alipay:refund:{refund['id']}") == [
         ("provider_clearing", "alipay", "CNY", 27203, 0),
         ("fx_conversion", "", "CNY", 0, 27203),
         ("fx_conversion", "", "USD", 3831, 0),
@@ -123,7 +123,7 @@ def test_a_settlement_in_dollars_posts_the_fx_gain_or_loss_against_each_orders_r
 
     # the same file again posts nothing
     again = _settle(app, data)
-    assert (again.posted, again.already, again.differences) == (0, 3, ())
+    assert (again.posted, again.already, again.differences, again.rmb, again.gain_usd) == (0, 3, (), 0, 0)
     assert _balance(app, "fx_gain_loss", "") == -97
 
 
@@ -235,7 +235,7 @@ def test_a_yuan_fee_posted_from_the_daily_bill_is_replaced_by_the_settlements_do
         ),
     )
 
-    assert _entry(app, paid.order_id, f"settle:alipay:{paid.payment_id}")[-2:] == [
+    assert _entry(app, paid.order_id, f"settle:alipay:payment:{paid.payment_id}")[-2:] == [
         ("provider_clearing", "alipay", "CNY", 326, 0),
         ("provider_fees", "alipay", "CNY", 0, 326),
     ]
@@ -285,3 +285,99 @@ def test_settled_books_export_to_beancount_and_load_without_errors(app, alipay, 
         ("Expenses:Kuajing:ProviderFees:Alipay", "USD"): "0.76",
         ("Income:Kuajing:FxGainLoss", "USD"): "1.07",  # a loss: Beancount shows it positive
     }
+
+
+def _row(paid, **changes):
+    values = dict(amount="76.84", rmb="544.05", fee="0.77", settled="76.07", rate="7.08")
+    values |= changes
+    reference = values.pop("reference", str(paid.payment_id))
+    return settlement_row(reference, paid.trade_no, **values)
+
+
+def test_a_payment_named_twice_however_written_is_settled_once(app, alipay):
+    shop = _shop(app, alipay)
+    paid = _pay_alipay(shop, alipay)
+
+    first = _settle(app, settlement_file([_row(paid), _row(paid, reference=f"{paid.payment_id:06d}")]))
+    again = _settle(app, settlement_file([_row(paid, reference=f"{paid.payment_id:06d}")]))
+
+    assert (first.posted, [d.kind for d in first.differences]) == (1, [DifferenceKind.twice_in_bill])
+    assert (again.posted, again.already) == (0, 1)
+    assert _balance(app, "payout_bank", "") == -7607
+    check_books(app, settled={"alipay": 54405})
+
+
+def test_a_row_that_does_not_add_up_is_reported_and_not_posted(app, alipay):
+    shop = _shop(app, alipay)
+    paid = _pay_alipay(shop, alipay)
+
+    report = _settle(
+        app,
+        settlement_file(
+            [
+                _row(paid, settled="76.84"),  # paid the whole amount and kept a fee as well
+                _row(paid, amount="80.00", settled="79.23"),  # not 544.05 CNY at 7.08
+            ]
+        ),
+    )
+
+    assert [(d.kind, d.ours, d.theirs) for d in report.differences] == [
+        (DifferenceKind.does_not_add_up, "544.05 CNY / 7.08 = 76.84", "76.84 + 0.77 fee, of 76.84"),
+        (DifferenceKind.does_not_add_up, "544.05 CNY / 7.08 = 76.84", "79.23 + 0.77 fee, of 80.00"),
+    ]
+    assert report.posted == 0
+    check_books(app)
+
+
+def test_a_refunds_fee_comes_back_and_a_bill_after_the_settlement_posts_no_yuan_fee(app, alipay):
+    shop = _shop(app, alipay)
+    paid = _pay_alipay(shop, alipay)
+    refund = _refund_a_bottle(shop, paid)
+    _on_day(app, payments=[paid], refunds=[refund])
+    settled = _settle(
+        app,
+        settlement_file(
+            [
+                _row(paid),
+                settlement_row(
+                    refund["request_no"],
+                    paid.trade_no,
+                    amount="38.42",
+                    rmb="272.03",
+                    fee="0.38",
+                    settled="38.04",
+                    rate="7.08",
+                    kind="R",
+                ),
+            ]
+        ),
+    )
+    assert (settled.posted, settled.fees_usd, settled.settled_usd) == (2, 77 - 38, 7607 - 3804)
+    assert _entry(app, paid.order_id, f"settle:alipay:refund:{refund['id']}") == [
+        ("provider_clearing", "alipay", "CNY", 27203, 0),
+        ("fx_conversion", "", "CNY", 0, 27203),
+        ("fx_conversion", "", "USD", 3831, 0),
+        ("payout_bank", "", "USD", 0, 3804),
+        ("provider_fees", "alipay", "USD", 0, 38),
+        ("fx_gain_loss", "", "USD", 11, 0),
+    ]
+
+    # the day's bill, imported afterwards with its yuan fees: both transactions are settled
+    bill = alipay_bill(
+        DAY,
+        [
+            alipay_row(paid.trade_no, str(paid.payment_id), "544.05", fee="-3.26"),
+            alipay_row(
+                paid.trade_no,
+                str(paid.payment_id),
+                "272.03",
+                kind="退款",
+                fee="1.63",
+                request_no=refund["request_no"],
+            ),
+        ],
+    )
+    assert _reconcile(app, bill, post_fees=True).fees_posted == 0
+    balances = check_books(app, settled={"alipay": 54405 - 27203})
+    assert balances.get(("provider_fees", "alipay", "CNY"), 0) == 0
+    assert balances[("provider_fees", "alipay", "USD")] == -(77 - 38)

@@ -972,6 +972,9 @@ class FakeWeChatPay(_FakeGateway):
         self.payers: dict[str, tuple[str, str]] = {}
         self.declarations: dict[tuple[str, str], dict[str, str]] = {}
         self.v2_answer_key: str | None = None  # set, answers are signed with this key instead
+        # merged into the next declarations' answers (e.g. {"state": "FAIL"}, or
+        # {"result_code": "FAIL", "err_code": "SYSTEMERROR"}); such an answer is not kept
+        self.declaration_answer: dict[str, str] = {}
 
     @property
     def gateway_url(self) -> str:
@@ -1276,6 +1279,8 @@ class FakeWeChatPay(_FakeGateway):
             return failure("ORDERNOTPAY", "订单未支付")
         if fields.get("cert_type") not in (None, "IDCARD"):
             return failure("PARAM_ERROR", "cert_type 仅支持 IDCARD")
+        if self.declaration_answer:
+            return self._v2_reply(base | {"result_code": "SUCCESS"} | self.declaration_answer)
         declared = self.declarations.get((fields["out_trade_no"], fields["customs"]))
         if declared is None:
             orderer = (fields.get("name"), fields.get("cert_id"))

@@ -172,3 +172,24 @@ def test_a_file_that_is_not_a_settlement_is_refused_saying_where(data, message):
 def test_the_header_alone_is_an_empty_settlement():
     read = read_settlement((SETTLEMENT_HEADER + "\n").encode())
     assert (read.rows, read.skipped) == ((), 0)
+
+
+def test_rows_not_yet_liquidated_are_skipped_and_absurd_amounts_refused():
+    liquidated = settlement_row(
+        "12", TRADE, amount="76.84", rmb="544.05", fee="0.77", settled="76.07", rate="7.08"
+    )
+    pending = liquidated.replace("|P|L|", "|P|P|")
+    read = read_settlement(settlement_file([liquidated, pending]))
+    assert ([row.line for row in read.rows], read.skipped) == ([2], 1)
+
+    for amount in ("1e999999", "99999999999.00", "NaN"):
+        with pytest.raises(UnreadableSettlement, match=f"Amount '{amount}' is not an amount to the cent"):
+            read_settlement(
+                settlement_file(
+                    [
+                        settlement_row(
+                            "12", TRADE, amount=amount, rmb="544.05", fee="0", settled="1", rate="7.08"
+                        )
+                    ]
+                )
+            )
