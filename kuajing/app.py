@@ -27,6 +27,8 @@ from kuajing.fulfillment.payment_endpoints import router as payment_router
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact.endpoints import router as impact_router
 from kuajing.ledger.endpoints import router as ledger_router
+from kuajing.media.endpoints import router as media_router
+from kuajing.media.upload_limit import UploadLimit
 from kuajing.order.endpoints import router as order_router
 from kuajing.pricing.endpoints import router as pricing_router
 from kuajing.runtime import Runtime
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     problems.install(app)
     app.add_middleware(LosersFastPath)
+    app.add_middleware(UploadLimit)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -135,5 +138,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customs_router,
     ):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(media_router)
     pages.install(app)
     return app

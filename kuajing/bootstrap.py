@@ -20,6 +20,7 @@ from kuajing.flash_sale.purchase import PurchaseContext
 from kuajing.flash_sale.snapshots import DealSnapshots
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact import service as impact_service
+from kuajing.media.storage import LocalStorage, Storage
 from kuajing.payment.setup import providers_from_settings
 from kuajing.runtime import Runtime
 from kuajing.settings import Settings
@@ -83,6 +84,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
             ttl_seconds=settings.flash_sale_ttl_seconds,
         )
     )
+    runtime.add(LocalStorage(settings.data_dir / "media"), kind=Storage)
     parties = runtime.add(CustomsParties.from_settings(settings))
     providers = runtime.add(providers_from_settings(settings))
     runtime.add(FulfillmentContext(providers=providers, parties=parties, products=snapshots.products))

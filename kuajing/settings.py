@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KUAJING_", extra="ignore")
 
     database_url: str = "sqlite:///./kuajing.db"
+    # Where the app keeps files: sellers' photos under media/ (created 0700).
+    data_dir: Path = Path("./kuajing-data")
     redis_url: str | None = None
     secret_key: str = Field(default="dev-insecure-change-me", min_length=8)
     order_ttl_seconds: float = Field(default=1800, gt=0)

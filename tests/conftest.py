@@ -16,6 +16,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,10 @@ from kuajing.bootstrap import prepare_database
 from tests.in_process import InProcessApp, settings_for
 from tests.live import LiveServer, start_server
 from tests.payment.gateways import AlipaySetup, WeChatPaySetup
+
+# Photos and other files the app keeps go to a folder of this run's own, never the checkout's
+# ./kuajing-data (inherited by the live servers and CLI commands the tests start).
+os.environ.setdefault("KUAJING_DATA_DIR", tempfile.mkdtemp(prefix="kuajing-test-data-"))
 
 OPERATOR_EMAIL = "ops@kuajing.test"
 OPERATOR_PASSWORD = "ops-password-for-tests"

@@ -1,13 +1,17 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
 
 from kuajing.auth.dependencies import SellerPrincipal
 from kuajing.catalog import service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.schemas import (
     Category,
+    ImageList,
+    ImageOrderIn,
+    ImageOut,
+    ImageSizeOut,
     ProductIn,
     ProductOut,
     ProductPage,
@@ -19,13 +23,27 @@ from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.money_schemas import MoneyModel
+from kuajing.media.dependencies import StorageDep
+from kuajing.media.images import MAX_BYTES
+from kuajing.media.service import Shown
 from kuajing.problems import ProblemOut
 from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["catalog"])
 
 
-def product_out(listing: Listing) -> ProductOut:
+def image_out(image: Shown) -> ImageOut:
+    return ImageOut(
+        id=image.id,
+        url=image.url,
+        width=image.width,
+        height=image.height,
+        position=image.position,
+        sizes=[ImageSizeOut(width=s.width, height=s.height, webp=s.webp, jpg=s.jpg) for s in image.sizes],
+    )
+
+
+def product_out(listing: Listing, images: list[Shown] | None = None) -> ProductOut:
     p, price = listing.product, listing.price
     problems = []
     if price is None:
@@ -57,6 +75,7 @@ def product_out(listing: Listing) -> ProductOut:
         zh_size=listing.zh_size,
         bonded_warehouse_only=listing.bonded_warehouse_only,
         problems=problems,
+        images=[image_out(image) for image in images or []],
         created_at=p.created_at,
         updated_at=p.updated_at,
     )
@@ -103,6 +122,7 @@ async def create_product(
 async def list_products(
     session: SessionDep,
     snapshots: SnapshotsDep,
+    storage: StorageDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
     category: Category | None = None,
     seller_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -112,14 +132,73 @@ async def list_products(
     page = await service.search(
         session, snapshots, q=q, category=category, seller_id=seller_id, limit=limit, cursor=cursor
     )
+    images = await service.images_of(session, storage, [listing.product.id for listing in page.listings])
     return ProductPage(
-        items=[product_out(listing) for listing in page.listings], next_cursor=page.next_cursor
+        items=[product_out(listing, images[listing.product.id]) for listing in page.listings],
+        next_cursor=page.next_cursor,
     )
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-async def get_product(product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep) -> ProductOut:
-    return product_out(await service.get_listing(session, snapshots, product_id=product_id))
+async def get_product(
+    product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
+) -> ProductOut:
+    listing = await service.get_listing(session, snapshots, product_id=product_id)
+    images = await service.images_of(session, storage, [product_id])
+    return product_out(listing, images[product_id])
+
+
+@router.post(
+    "/products/{product_id}/images",
+    status_code=201,
+    response_model=ImageOut,
+    responses={413: {"model": ProblemOut}, 422: {"model": ProblemOut}, 409: {"model": ProblemOut}},
+)
+async def add_image(
+    product_id: IdPath,
+    file: UploadFile,
+    seller: SellerPrincipal,
+    session: SessionDep,
+    storage: StorageDep,
+) -> ImageOut:
+    """A photo (JPEG, PNG or WebP, up to 10 MB) for the seller's own product, checked by its
+    bytes, stripped of metadata and drawn at 240/480/960 px as WebP and JPEG; the first photo is
+    the main one. Refused with nothing stored: unsupported_image, image_too_large (413 when the
+    request says it is larger), image_too_small, too_many_images, duplicate_image."""
+    data = await file.read(MAX_BYTES + 1)
+    return image_out(
+        await service.add_image(session, storage, seller_id=seller.user_id, product_id=product_id, data=data)
+    )
+
+
+@router.get("/products/{product_id}/images", response_model=ImageList)
+async def list_images(
+    product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
+) -> ImageList:
+    await service.get_listing(session, snapshots, product_id=product_id)  # 404 for no product
+    images = await service.images_of(session, storage, [product_id])
+    return ImageList(items=[image_out(image) for image in images[product_id]])
+
+
+@router.put("/products/{product_id}/images/order", response_model=ImageList)
+async def reorder_images(
+    product_id: IdPath, body: ImageOrderIn, seller: SellerPrincipal, session: SessionDep, storage: StorageDep
+) -> ImageList:
+    """Put the product's photos in this order: every photo once, the main photo first."""
+    images = await service.reorder_images(
+        session, storage, seller_id=seller.user_id, product_id=product_id, order=body.ids
+    )
+    return ImageList(items=[image_out(image) for image in images])
+
+
+@router.delete("/products/{product_id}/images/{image_id}", status_code=204)
+async def remove_image(
+    product_id: IdPath, image_id: IdPath, seller: SellerPrincipal, session: SessionDep, storage: StorageDep
+) -> Response:
+    await service.remove_image(
+        session, storage, seller_id=seller.user_id, product_id=product_id, image_id=image_id
+    )
+    return Response(status_code=204)
 
 
 @router.patch("/products/{product_id}", response_model=ProductOut)

@@ -21,6 +21,17 @@ async def get_products(session: AsyncSession, product_ids: Iterable[int]) -> dic
     return {p.id: p for p in rows}
 
 
+async def lock_product(session: AsyncSession, product_id: int) -> Product | None:
+    """The product, its row locked until the transaction ends (PostgreSQL; SQLite's writers
+    already queue on BEGIN IMMEDIATE)."""
+    return await session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 async def get_by_sku(session: AsyncSession, *, seller_id: int, sku: str) -> Product | None:
     return await session.scalar(select(Product).where(Product.seller_id == seller_id, Product.sku == sku))
 

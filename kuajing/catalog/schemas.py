@@ -1,8 +1,9 @@
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
+from kuajing.kit.ids import MAX_ID
 from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money_schemas import MoneyIn, MoneyModel
 from kuajing.problems import ProblemOut
@@ -60,6 +61,32 @@ class TextOut(BaseModel):
     zh: str
 
 
+class ImageSizeOut(BaseModel):
+    width: int
+    height: int
+    webp: str
+    jpg: str
+
+
+class ImageOut(BaseModel):
+    id: int
+    url: str = Field(description="The largest size, as WebP.")
+    width: int
+    height: int
+    position: int = Field(description="0 is the main photo.")
+    sizes: list[ImageSizeOut] = Field(description="Every size drawn, narrowest first, as WebP and JPEG.")
+
+
+class ImageOrderIn(InputModel):
+    ids: list[Annotated[StrictInt, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=10, description="Every photo of the product once, the main photo first."
+    )
+
+
+class ImageList(BaseModel):
+    items: list[ImageOut]
+
+
 class ProductOut(BaseModel):
     id: int
     seller_id: int
@@ -86,6 +113,7 @@ class ProductOut(BaseModel):
     problems: list[ProblemOut] = Field(
         description="What keeps the product from being ordered: missing label or documents, no price."
     )
+    images: list[ImageOut] = Field(default_factory=list, description="The photos, main first.")
     created_at: datetime
     updated_at: datetime
 

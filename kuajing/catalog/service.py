@@ -24,6 +24,8 @@ from kuajing.compliance.category_rules import RuleProblem
 from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
+from kuajing.media import service as media_service
+from kuajing.media.storage import Storage
 from kuajing.models import Product
 from kuajing.seller import service as seller_service
 from kuajing.seller.errors import CurrencyNotAllowed
@@ -208,6 +210,44 @@ async def owned_product(
     if product.seller_id != seller_id:
         raise NotYourProduct(message=refusal)
     return product
+
+
+async def _locked_own(session: AsyncSession, *, seller_id: int, product_id: int) -> Product:
+    """The seller's own product, its row locked while its photos change."""
+    product = await repository.lock_product(session, product_id)
+    if product is None:
+        raise ProductNotFound(message=f"No product {product_id}.")
+    if product.seller_id != seller_id:
+        raise NotYourProduct(message="Only the seller who lists a product may change its photos.")
+    return product
+
+
+async def add_image(
+    session: AsyncSession, storage: Storage, *, seller_id: int, product_id: int, data: bytes
+) -> media_service.Shown:
+    """A photo for the seller's own product, last in its order (main if it is the first)."""
+    await _locked_own(session, seller_id=seller_id, product_id=product_id)
+    return await media_service.add_image(session, storage, product_id=product_id, data=data, now=utcnow())
+
+
+async def reorder_images(
+    session: AsyncSession, storage: Storage, *, seller_id: int, product_id: int, order: list[int]
+) -> list[media_service.Shown]:
+    await _locked_own(session, seller_id=seller_id, product_id=product_id)
+    return await media_service.reorder(session, storage, product_id=product_id, order=order)
+
+
+async def remove_image(
+    session: AsyncSession, storage: Storage, *, seller_id: int, product_id: int, image_id: int
+) -> None:
+    await _locked_own(session, seller_id=seller_id, product_id=product_id)
+    await media_service.remove_image(session, storage, product_id=product_id, image_id=image_id)
+
+
+async def images_of(
+    session: AsyncSession, storage: Storage, product_ids: list[int]
+) -> dict[int, list[media_service.Shown]]:
+    return await media_service.images_of(session, storage, product_ids)
 
 
 async def get_listing(session: AsyncSession, snapshots: Snapshots, *, product_id: int) -> Listing:

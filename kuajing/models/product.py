@@ -34,3 +34,28 @@ class Product(Base):
     search_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProductImage(Base):
+    """A seller's photo of a product, kept only as its renditions (kuajing.media.images): each of
+    `widths` as WebP and JPEG under `products/<product_id>/<digest>-<width>.<webp|jpg>`. The
+    photo at position 0 is the product's main photo."""
+
+    __tablename__ = "product_images"
+    __table_args__ = (
+        UniqueConstraint("product_id", "digest", name="uq_product_images_digest"),
+        Index("ix_product_images_product_position", "product_id", "position"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    position: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(16))
+    # the largest rendition's size, and every width drawn (ascending), e.g. [240, 480, 960]
+    width: Mapped[int]
+    height: Mapped[int]
+    widths: Mapped[list[int]] = mapped_column(JSON)
+    source_type: Mapped[str] = mapped_column(String(16))
+    source_bytes: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,9 +4,10 @@ anything is saved. The preview updates as the seller types where scripts run, an
 where they do not."""
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,10 @@ from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
+from kuajing.media.dependencies import StorageDep
+from kuajing.media.images import MAX_BYTES
+from kuajing.media.service import MAX_IMAGES, Shown
+from kuajing.media.storage import Storage
 from kuajing.models import Product
 from kuajing.runtime import SessionDep, database_of
 from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
@@ -165,6 +170,8 @@ def _form_page(
     editing: Listing | None = None,
     stock_was: str = "",
     status: int = 200,
+    photos: list[Shown] | None = None,
+    photo_error: str = "",
 ) -> HTMLResponse:
     context = {
         "typed": typed,
@@ -172,6 +179,9 @@ def _form_page(
         "preview": preview,
         "editing": editing,
         "stock_was": stock_was,
+        "photos": photos or [],
+        "photo_error": photo_error,
+        "max_photos": MAX_IMAGES,
         "categories": CATEGORIES,
         "viewer": seller,
     }
@@ -256,15 +266,18 @@ async def create_product(
     return RedirectResponse(f"/seller?created={product.id}", status_code=303)
 
 
-@router.get("/products/{product_id}/edit", response_class=HTMLResponse)
-async def edit_product_form(
-    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep
-) -> Response:
-    seller = await signed_in_seller(request, session)
-    if not isinstance(seller, Principal):
-        return seller
-    listing = await _own_product(session, snapshots, seller, product_id)
+async def _edit_page(
+    request: Request,
+    session: AsyncSession,
+    storage: Storage,
+    seller: Principal,
+    listing: Listing,
+    *,
+    photo_error: str = "",
+    status: int = 200,
+) -> HTMLResponse:
     product = listing.product
+    photos = await catalog_service.images_of(session, storage, [product.id])
     return _form_page(
         request,
         seller,
@@ -273,7 +286,108 @@ async def edit_product_form(
         preview=listing,
         editing=listing,
         stock_was=str(product.stock),
+        photos=photos[product.id],
+        photo_error=photo_error,
+        status=status,
     )
+
+
+@router.get("/products/{product_id}/edit", response_class=HTMLResponse)
+async def edit_product_form(
+    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
+) -> Response:
+    seller = await signed_in_seller(request, session)
+    if not isinstance(seller, Principal):
+        return seller
+    listing = await _own_product(session, snapshots, seller, product_id)
+    return await _edit_page(request, session, storage, seller, listing)
+
+
+async def _photo_change(
+    request: Request,
+    session: AsyncSession,
+    snapshots: Snapshots,
+    storage: Storage,
+    product_id: int,
+    change: Callable[[Principal], Awaitable[object]],
+) -> Response:
+    """Make `change` to the seller's product's photos; back to its page, or that page with why not."""
+    seller = await signed_in_seller(request, session)
+    if not isinstance(seller, Principal):
+        return seller
+    listing = await _own_product(session, snapshots, seller, product_id)
+    try:
+        async with session.begin_nested():
+            await change(seller)
+    except KuajingError as exc:
+        return await _edit_page(
+            request, session, storage, seller, listing, photo_error=exc.message, status=exc.status
+        )
+    return RedirectResponse(f"/seller/products/{product_id}/edit#photos", status_code=303)
+
+
+@router.post("/products/{product_id}/photos", response_class=HTMLResponse)
+async def add_photo(
+    request: Request,
+    product_id: IdPath,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    storage: StorageDep,
+    csrf_token: Annotated[str, Form(max_length=200)],
+    photo: Annotated[UploadFile, File()],
+) -> Response:
+    check_csrf(request, csrf_token)
+    data = await photo.read(MAX_BYTES + 1)
+
+    async def add(seller: Principal) -> object:
+        return await catalog_service.add_image(
+            session, storage, seller_id=seller.user_id, product_id=product_id, data=data
+        )
+
+    return await _photo_change(request, session, snapshots, storage, product_id, add)
+
+
+@router.post("/products/{product_id}/photos/{image_id}/main", response_class=HTMLResponse)
+async def make_photo_main(
+    request: Request,
+    product_id: IdPath,
+    image_id: IdPath,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    storage: StorageDep,
+    csrf_token: Annotated[str, Form(max_length=200)],
+) -> Response:
+    check_csrf(request, csrf_token)
+
+    async def first(seller: Principal) -> object:
+        held = (await catalog_service.images_of(session, storage, [product_id]))[product_id]
+        order = [image_id] + [image.id for image in held if image.id != image_id]
+        return await catalog_service.reorder_images(
+            session, storage, seller_id=seller.user_id, product_id=product_id, order=order
+        )
+
+    return await _photo_change(request, session, snapshots, storage, product_id, first)
+
+
+@router.post("/products/{product_id}/photos/{image_id}/remove", response_class=HTMLResponse)
+async def remove_photo(
+    request: Request,
+    product_id: IdPath,
+    image_id: IdPath,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    storage: StorageDep,
+    csrf_token: Annotated[str, Form(max_length=200)],
+) -> Response:
+    check_csrf(request, csrf_token)
+
+    async def remove(seller: Principal) -> object:
+        await catalog_service.remove_image(
+            session, storage, seller_id=seller.user_id, product_id=product_id, image_id=image_id
+        )
+        return None
+
+    return await _photo_change(request, session, snapshots, storage, product_id, remove)
 
 
 @router.post("/products/{product_id}/edit", response_class=HTMLResponse)

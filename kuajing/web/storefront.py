@@ -18,6 +18,7 @@ from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import beijing_date, utcnow
+from kuajing.media.dependencies import StorageDep
 from kuajing.runtime import SessionDep
 from kuajing.seller import service as seller_service
 from kuajing.web.session import viewer
@@ -48,6 +49,7 @@ async def search(
     request: Request,
     session: SessionDep,
     snapshots: SnapshotsDep,
+    storage: StorageDep,
     q: Annotated[str, Query(max_length=100)] = "",
     category: Annotated[str | None, Query(max_length=20)] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
@@ -56,6 +58,8 @@ async def search(
     page = await catalog_service.storefront_search(
         session, snapshots, q=q.strip() or None, category=category, limit=PAGE_SIZE, cursor=cursor
     )
+    shown_ids = [listing.product.id for listing in page.listings]
+    photos = await catalog_service.images_of(session, storage, shown_ids)
     return render(
         request,
         "storefront/search.html",
@@ -63,6 +67,7 @@ async def search(
             "q": q,
             "category": category,
             "listings": page.listings,
+            "photos": photos,
             "next_cursor": page.next_cursor,
             "viewer": await viewer(request, session),
         },
@@ -71,7 +76,7 @@ async def search(
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
 async def product(
-    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep
+    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
 ) -> HTMLResponse:
     now = utcnow()
     try:
@@ -83,6 +88,7 @@ async def product(
         "storefront/product.html",
         {
             "product": shown.product,
+            "photos": (await catalog_service.images_of(session, storage, [product_id]))[product_id],
             "amounts": shown.amounts,
             "seller": shown.seller,
             "notice": risk_notice.in_force(beijing_date(now)),

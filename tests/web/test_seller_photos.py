@@ -1,0 +1,81 @@
+"""A seller's photos through the portal's forms: uploaded, made main, removed; a bad file
+refused in place saying why, with nothing kept; and the photos shown to buyers on the product
+page and its search card."""
+
+import re
+
+from tests.auth.factories import seller_with_profile
+from tests.catalog.factories import create_product
+from tests.media.factories import photo
+from tests.web.factories import csrf_of, page_text, signed_in
+
+
+def _photo_ids(page_html: str, product_id: int) -> list[int]:
+    return [int(n) for n in re.findall(rf"/seller/products/{product_id}/photos/(\d+)/remove", page_html)]
+
+
+def test_a_seller_adds_orders_and_removes_photos_and_buyers_see_them(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    edit = f"/seller/products/{wine['id']}/edit"
+    with signed_in(api, seller) as browser:
+        page = browser.get(edit)
+        assert "No photos yet." in page_text(page.text)
+        for width in (1200, 900):
+            sent = browser.post(
+                f"/seller/products/{wine['id']}/photos",
+                data={"csrf_token": csrf_of(page)},
+                files={"photo": ("bottle.jpg", photo(width, 800), "image/jpeg")},
+            )
+            assert sent.status_code == 303, sent.text
+            assert sent.headers["location"] == f"{edit}#photos"
+            page = browser.get(edit)
+        first, second = _photo_ids(page.text, wine["id"])
+        assert "Main photo" in page_text(page.text)
+
+        made_main = browser.post(
+            f"/seller/products/{wine['id']}/photos/{second}/main", data={"csrf_token": csrf_of(page)}
+        )
+        assert made_main.status_code == 303
+        page = browser.get(edit)
+        assert _photo_ids(page.text, wine["id"]) == [second, first]
+
+        shown = browser.get(f"/products/{wine['id']}").text
+        assert shown.count("<picture>") == 1 and 'class="thumbs"' in shown
+        main = api.get(f"/api/v1/products/{wine['id']}").json()["images"][0]
+        assert main["id"] == second
+        assert f'<img src="{main["sizes"][1]["jpg"]}"' in shown  # the 480-pixel JPEG, WebP beside it
+        card = browser.get("/search", params={"q": "纳帕谷"}).text
+        assert f'srcset="{main["sizes"][1]["webp"]}"' in card
+
+        removed = browser.post(
+            f"/seller/products/{wine['id']}/photos/{second}/remove", data={"csrf_token": csrf_of(page)}
+        )
+        assert removed.status_code == 303
+        assert _photo_ids(browser.get(edit).text, wine["id"]) == [first]
+        assert api.get(main["url"]).status_code == 404
+
+
+def test_a_file_that_is_not_a_photo_is_refused_in_place_and_nothing_is_kept(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    with signed_in(api, seller) as browser:
+        page = browser.get(f"/seller/products/{wine['id']}/edit")
+        refused = browser.post(
+            f"/seller/products/{wine['id']}/photos",
+            data={"csrf_token": csrf_of(page)},
+            files={"photo": ("label.jpg", b"%PDF-1.7 not a photo", "image/jpeg")},
+        )
+        assert refused.status_code == 422
+        assert (
+            '<p class="error" role="alert" id="photo-error">This file is not a photo that can be read; '
+            "photos must be JPEG, PNG or WebP.</p>"
+        ) in refused.text
+        assert "No photos yet." in page_text(refused.text)
+        forged = browser.post(
+            f"/seller/products/{wine['id']}/photos",
+            data={"csrf_token": "forged"},
+            files={"photo": ("bottle.jpg", photo(), "image/jpeg")},
+        )
+        assert forged.status_code == 403
+    assert api.get(f"/api/v1/products/{wine['id']}").json()["images"] == []
