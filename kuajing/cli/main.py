@@ -80,6 +80,7 @@ def _seed_demo() -> None:
     table.add_column("count", justify="right")
     table.add_row("users", str(report.users))
     table.add_row("products", str(report.products))
+    table.add_row("photos", str(report.photos))
     table.add_row("orders", str(report.orders))
     console.print(table)
     console.print(

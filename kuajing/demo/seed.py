@@ -16,9 +16,11 @@ from kuajing.catalog.snapshots import Snapshots
 from kuajing.checkout import service as checkout_service
 from kuajing.compliance import category_rules
 from kuajing.compliance import service as compliance_service
+from kuajing.demo.photos import draw_product
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.money import Money
+from kuajing.media.storage import Storage
 from kuajing.models import Role, User
 from kuajing.order import service as order_service
 from kuajing.payment.providers import Providers
@@ -38,6 +40,7 @@ PAST_ORDERS = [(0, 0, 2), (3, 1, 1), (6, 0, 1)]
 class SeedReport:
     users: int = 0
     products: int = 0
+    photos: int = 0
     orders: int = 0
 
 
@@ -74,6 +77,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
     report = SeedReport()
     database = runtime.database
     snapshots = runtime.get(Snapshots)
+    storage = runtime.get(Storage)
     # The demo's past orders are paid in the sandbox whatever this server offers buyers: demo data
     # moves no money, even where Alipay or WeChat Pay is configured.
     fulfillment = runtime.get(FulfillmentContext)
@@ -126,6 +130,11 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                         attributes=item["attributes"],
                     )
                     report.products += 1
+                if not (await catalog_service.images_of(session, storage, [product.id]))[product.id]:
+                    await catalog_service.add_image(
+                        session, storage, seller_id=seller.id, product_id=product.id, data=draw_product(item)
+                    )
+                    report.photos += 1
                 # Past orders use only products that can be ordered; the demo keeps a couple of
                 # listings with problems (a wine without its importer) for sellers to see.
                 if not category_rules.listing_problems(item["hs_code"], item["attributes"]):

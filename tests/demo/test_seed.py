@@ -9,7 +9,7 @@ from kuajing.catalog.listing_prices import listing_prices
 from kuajing.compliance.identity import parse_resident_id
 from kuajing.demo import seed as demo_seed
 from kuajing.kit.time import utcnow
-from kuajing.models import Order, Product, SellerProfile, User
+from kuajing.models import Order, Product, ProductImage, SellerProfile, User
 from tests.helpers import no_snapshots, process_runtime
 
 
@@ -25,7 +25,8 @@ async def _seed_twice_and_count(url):
             orders = await session.scalar(select(func.count()).select_from(Order))
             buyers = await session.scalar(select(func.count()).where(User.role == "buyer"))
             prices = await listing_prices(session, no_snapshots(), products)
-        return first, second, products, states, sellers, orders, buyers, prices
+            photographed = set(await session.scalars(select(ProductImage.product_id)))
+        return first, second, products, states, sellers, orders, buyers, prices, photographed
 
 
 def test_demo_seed_is_complete_and_idempotent(tmp_path):
@@ -34,9 +35,12 @@ def test_demo_seed_is_complete_and_idempotent(tmp_path):
     catalog = demo_seed.load_catalog()
     expected_products = sum(len(s["products"]) for s in catalog["sellers"])
 
-    first, second, products, states, sellers, orders, buyers, prices = asyncio.run(_seed_twice_and_count(url))
+    first, second, products, states, sellers, orders, buyers, prices, photographed = asyncio.run(
+        _seed_twice_and_count(url)
+    )
 
     assert (first.products, second.products) == (expected_products, 0)
+    assert (first.photos, second.photos) == (expected_products, 0)  # one drawn photo each, once
     assert (second.users, second.orders) == (0, 0)
     assert first.orders == len(catalog["buyers"]) * len(demo_seed.PAST_ORDERS)
     assert len(products) == expected_products >= 60
@@ -46,5 +50,6 @@ def test_demo_seed_is_complete_and_idempotent(tmp_path):
     assert buyers == len(catalog["buyers"])
     assert {p.category for p in products} >= {"garments", "wine", "fruit"}
     assert set(prices) == {p.id for p in products}  # every demo product is on the positive list and priced
+    assert photographed == {p.id for p in products}
     for buyer in catalog["buyers"]:
         parse_resident_id(buyer["id_number"], today=utcnow().date())
