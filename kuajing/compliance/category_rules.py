@@ -19,6 +19,18 @@ FRESH_FRUIT = ("0805", "0806", "0808", "0809")
 GARMENTS = ("61", "62")
 # The Chinese electronic label every wine listing shows (GB 7718 / GB 2758 content).
 ZH_LABEL_FIELDS = ("name", "type", "abv", "volume", "origin", "importer", "bottling_date")
+# What each missing piece of a wine listing is called when a seller is told about it.
+WINE_FIELD_WORDS = {
+    "volume_ml": "the bottle's volume in ml",
+    "abv": "the alcohol by volume as a number",
+    "zh_label.name": "the label's Chinese name",
+    "zh_label.type": "the label's wine type",
+    "zh_label.abv": "the label's alcohol content",
+    "zh_label.volume": "the label's net volume",
+    "zh_label.origin": "the label's country and region of origin",
+    "zh_label.importer": "the label's importer",
+    "zh_label.bottling_date": "the label's bottling date",
+}
 FRUIT_DOCUMENTS = ("orchard_registration_no", "packhouse_registration_no", "phyto_cert_no")
 INFANT_LABEL = "婴幼儿用品"
 ADULT_MIN_HEIGHT_CM = 145  # the smallest 号 in GB/T 1335.1 (men) and .2 (women)
@@ -95,15 +107,17 @@ def listing_problems(hs_code: str, attributes: Mapping[str, Any]) -> list[RulePr
     if _is(hs_code, WINE):
         label = attributes.get("zh_label")
         label = label if isinstance(label, dict) else {}  # attributes are free-form JSON
-        missing = [f for f in ZH_LABEL_FIELDS if not _text(label.get(f))]
+        missing = [f"zh_label.{f}" for f in ZH_LABEL_FIELDS if not _text(label.get(f))]
         if positive_number(attributes.get("abv")) is None:
             missing.insert(0, "abv")
         if positive_number(attributes.get("volume_ml")) is None:
             missing.insert(0, "volume_ml")
         if missing:
+            words = "; ".join(f"{WINE_FIELD_WORDS[f]} ({f})" for f in missing)
             problems.append(
                 RuleProblem(
-                    "label_incomplete", f"The wine's Chinese electronic label lacks: {', '.join(missing)}."
+                    "label_incomplete",
+                    f"Not on sale until the wine's Chinese electronic label is complete. Missing: {words}.",
                 )
             )
     if _is(hs_code, BEER) and positive_number(attributes.get("volume_ml")) is None:

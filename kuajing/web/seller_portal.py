@@ -3,8 +3,11 @@ with a preview of the landed yuan price buyers will see and any compliance probl
 anything is saved. The preview updates as the seller types where scripts run, and with a button
 where they do not."""
 
+import contextlib
 import json
+import re
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -14,14 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
+from kuajing.catalog import wording
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.listing_prices import listing_prices
 from kuajing.catalog.schemas import ProductIn
 from kuajing.catalog.service import Listing
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.compliance.category_rules import ZH_LABEL_FIELDS
 from kuajing.errors import KuajingError
-from kuajing.kit.ids import IdPath
+from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
 from kuajing.media.dependencies import StorageDep
@@ -30,9 +35,11 @@ from kuajing.media.service import MAX_IMAGES, Shown
 from kuajing.media.storage import Storage
 from kuajing.models import Product
 from kuajing.runtime import SessionDep, database_of
+from kuajing.seller import service as seller_service
 from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf
 from kuajing.web.storefront import CATEGORIES
+from kuajing.web.us_states import NAMES as STATE_NAMES
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
 # Generous: the schema refuses what is too long, beside the field; this only bounds the request.
@@ -42,6 +49,12 @@ FIELDS = (
     "sku", "title_en", "title_zh", "description_en", "description_zh", "category", "hs_code",
     "price", "stock", "weight_grams", "attributes",
 )  # fmt: skip
+# The wine's numbers and its Chinese label, one field per label item (kept in attributes as
+# abv, volume_ml and zh_label.<item>); the attributes box holds the rest.
+LABEL_FIELDS = tuple(f"label_{item}" for item in ZH_LABEL_FIELDS)
+WINE_FIELDS = ("wine_abv", "wine_volume_ml", *LABEL_FIELDS)
+# What "Suggest Chinese" may fill in when it is empty.
+SUGGESTED = ("title_zh", "label_name", "label_type", "label_abv", "label_volume", "label_origin")
 
 
 class ProductForm:
@@ -62,6 +75,15 @@ class ProductForm:
         stock: Text = "",
         weight_grams: Text = "",
         attributes: Text = "",
+        wine_abv: Text = "",
+        wine_volume_ml: Text = "",
+        label_name: Text = "",
+        label_type: Text = "",
+        label_abv: Text = "",
+        label_volume: Text = "",
+        label_origin: Text = "",
+        label_importer: Text = "",
+        label_bottling_date: Text = "",
         stock_was: Text = "",
         action: Text = "save",
     ) -> None:
@@ -70,9 +92,10 @@ class ProductForm:
         self.stock_was = stock_was
         self.typed = dict(
             zip(
-                FIELDS,
+                FIELDS + WINE_FIELDS,
                 (sku, title_en, title_zh, description_en, description_zh, category, hs_code, price, stock,
-                 weight_grams, attributes),
+                 weight_grams, attributes, wine_abv, wine_volume_ml, label_name, label_type, label_abv,
+                 label_volume, label_origin, label_importer, label_bottling_date),
                 strict=True,
             )
         )  # fmt: skip
@@ -82,8 +105,23 @@ FormDep = Annotated[ProductForm, Depends()]
 
 
 def _typed_from(product: Product) -> dict[str, str]:
-    """A saved product as its form shows it."""
-    return {
+    """A saved product as its form shows it: a wine's numbers and label in their own fields."""
+    attributes = dict(product.attributes or {})
+    wine: dict[str, str] = {}
+    if product.category == "wine":
+        for field, key in (("wine_abv", "abv"), ("wine_volume_ml", "volume_ml")):
+            if isinstance(attributes.get(key), int | float | str) and not isinstance(attributes[key], bool):
+                wine[field] = str(attributes.pop(key))
+        label = attributes.get("zh_label")
+        if isinstance(label, dict) and all(isinstance(v, str) for v in label.values()):
+            for item in ZH_LABEL_FIELDS:
+                wine[f"label_{item}"] = label.get(item, "")
+            rest = {k: v for k, v in label.items() if k not in ZH_LABEL_FIELDS}
+            if rest:
+                attributes["zh_label"] = rest
+            else:
+                attributes.pop("zh_label")
+    return wine | {
         "sku": product.sku,
         "title_en": product.title_en,
         "title_zh": product.title_zh,
@@ -94,10 +132,48 @@ def _typed_from(product: Product) -> dict[str, str]:
         "price": dollars_typed(product.price_amount),
         "stock": str(product.stock),
         "weight_grams": str(product.weight_grams),
-        "attributes": json.dumps(product.attributes, ensure_ascii=False, indent=2)
-        if product.attributes
-        else "",
+        "attributes": json.dumps(attributes, ensure_ascii=False, indent=2) if attributes else "",
     }
+
+
+def _with_wine_fields(
+    typed: dict[str, str], attributes: dict[str, Any], errors: dict[str, str]
+) -> dict[str, Any]:
+    """The attributes box with a wine's own fields laid over it (a field left empty adds nothing,
+    so the listing says what is missing)."""
+    if typed.get("category") != "wine":
+        return attributes
+    merged = dict(attributes)
+    abv = typed.get("wine_abv", "").strip().removesuffix("%").strip()
+    if abv:
+        number = _number(abv)
+        if number is None:
+            errors["wine_abv"] = "invalid_field"
+        else:
+            merged["abv"] = number
+    volume = typed.get("wine_volume_ml", "").strip()
+    if volume:
+        millilitres = whole(volume)
+        if millilitres is None or not 0 < millilitres <= 100_000:
+            errors["wine_volume_ml"] = "invalid_field"
+        else:
+            merged["volume_ml"] = millilitres
+    label = dict(merged["zh_label"]) if isinstance(merged.get("zh_label"), dict) else {}
+    for item in ZH_LABEL_FIELDS:
+        text = typed.get(f"label_{item}", "").strip()
+        if text:
+            label[item] = text
+    if label:
+        merged["zh_label"] = label
+    return merged
+
+
+def _number(text: str) -> int | float | None:
+    """A plain decimal such as 14.5 (the JSON the attributes hold), or None."""
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", text):
+        return None
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]]:
@@ -113,6 +189,7 @@ def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" thousands deep
         errors["attributes"] = "invalid_attributes"
         attributes = {}
+    attributes = _with_wine_fields(typed, attributes, errors)
     stock, weight = whole(typed["stock"]), whole(typed["weight_grams"])
     try:
         body = ProductIn.model_validate(
@@ -135,6 +212,34 @@ def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]
             errors.setdefault(field if field in FIELDS else "attributes", "invalid_field")
         return None, errors
     return (None, errors) if errors else (body, errors)
+
+
+async def _suggested(
+    session: AsyncSession, seller_id: int, typed: dict[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """The form with the glossary's drafts in the Chinese fields left empty, and which those are."""
+    profile = await seller_service.find_profile(session, seller_id=seller_id)
+    state_zh = STATE_NAMES[profile.us_state][0] if profile and profile.us_state in STATE_NAMES else None
+    places = {english: chinese for chinese, english in STATE_NAMES.values()}
+    wine = typed.get("category") == "wine"
+    drafts: dict[str, str] = {}
+    title = wording.title_zh(typed.get("title_en", ""), places=places, wine=wine)
+    if title:
+        drafts["title_zh"] = title
+    if wine:
+        abv, volume = (
+            _number(typed.get("wine_abv", "").strip().removesuffix("%").strip()),
+            whole(typed.get("wine_volume_ml", "")),
+        )
+        label = wording.wine_label(
+            typed.get("title_en", ""),
+            abv=Decimal(str(abv)) if abv is not None else None,
+            volume_ml=volume if volume and volume > 0 else None,
+            state_zh=state_zh,
+        )
+        drafts |= {f"label_{item}": text for item, text in label.items()}
+    filled = [name for name in SUGGESTED if name in drafts and not typed.get(name, "").strip()]
+    return typed | {name: drafts[name] for name in filled}, filled
 
 
 async def _preview(session: AsyncSession, snapshots: Snapshots, seller_id: int, body: ProductIn) -> Listing:
@@ -172,8 +277,11 @@ def _form_page(
     status: int = 200,
     photos: list[Shown] | None = None,
     photo_error: str = "",
+    suggested: list[str] | None = None,
 ) -> HTMLResponse:
     context = {
+        "suggested": suggested or [],
+        "wine_fields": WINE_FIELDS,
         "typed": typed,
         "errors": errors,
         "preview": preview,
@@ -201,7 +309,13 @@ async def dashboard(
     page = await catalog_service.search(
         session, snapshots, q=None, category=None, seller_id=seller.user_id, limit=PAGE_SIZE, cursor=cursor
     )
-    context = {"listings": page.listings, "next_cursor": page.next_cursor, "viewer": seller}
+    # the product just listed or saved: on sale, or what keeps it off sale, in words
+    just: Listing | None = None
+    named = whole(request.query_params.get("created") or request.query_params.get("saved") or "")
+    if named is not None and 1 <= named <= MAX_ID:
+        with contextlib.suppress(ProductNotFound):
+            just = await _own_product(session, snapshots, seller, named)
+    context = {"listings": page.listings, "next_cursor": page.next_cursor, "viewer": seller, "just": just}
     return english(request, "seller/dashboard.html", context)
 
 
@@ -237,6 +351,9 @@ async def create_product(
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
+    if form.action == "suggest":
+        typed, filled = await _suggested(session, seller.user_id, form.typed)
+        return _form_page(request, seller, typed=typed, errors={}, preview=None, suggested=filled)
     body, errors = _product_in(form.typed)
     if body is None:
         return _form_page(request, seller, typed=form.typed, errors=errors, preview=None, status=422)
@@ -402,6 +519,12 @@ async def edit_product(
         return seller
     listing = await _own_product(session, snapshots, seller, product_id)
     typed = {**form.typed, "sku": listing.product.sku}
+    if form.action == "suggest":
+        typed, filled = await _suggested(session, seller.user_id, typed)
+        return _form_page(
+            request, seller, typed=typed, errors={}, preview=None, editing=listing,
+            stock_was=form.stock_was, suggested=filled,
+        )  # fmt: skip
     body, errors = _product_in(typed)
     stock_was = whole(form.stock_was)
     if stock_was is None:

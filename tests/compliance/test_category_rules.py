@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from kuajing.compliance.category_rules import (
+    WINE_FIELD_WORDS,
     age_on,
     bonded_warehouse_only,
     buyer_problems,
@@ -45,12 +46,17 @@ def test_every_label_field_is_required(missing):
     label = {k: v for k, v in LABEL.items() if k != missing}
     problems = listing_problems("2204.10", {"abv": 12, "volume_ml": 750, "zh_label": label})
     assert [p.code for p in problems] == ["label_incomplete"]
-    assert problems[0].message.endswith(f"lacks: {missing}.")
+    assert problems[0].message.endswith(
+        f"Missing: {WINE_FIELD_WORDS['zh_label.' + missing]} (zh_label.{missing})."
+    )
 
 
 def test_wine_needs_abv_and_volume_as_numbers():
     problems = listing_problems("2204.21", {"abv": "strong", "volume_ml": True, "zh_label": LABEL})
-    assert problems[0].message.endswith("lacks: volume_ml, abv.")
+    assert problems[0].message == (
+        "Not on sale until the wine's Chinese electronic label is complete. Missing: "
+        "the bottle's volume in ml (volume_ml); the alcohol by volume as a number (abv)."
+    )
 
 
 def test_wine_buyers_must_be_18_by_the_id_birth_date():

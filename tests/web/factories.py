@@ -2,6 +2,7 @@
 CSRF token, what a reader sees of a page, a buyer signed up through the form, a cart at checkout,
 a paid order, and a listed wine."""
 
+import html
 import re
 import uuid
 from typing import Any
@@ -84,3 +85,15 @@ def listed_wine(api: Any, **overrides: Any) -> tuple[dict[str, Any], str]:
     tag = uuid.uuid4().hex[:6]
     title = {"en": f"Napa Cabernet {tag}", "zh": f"纳帕赤霞珠葡萄酒 {tag}"}
     return create_product(api, seller, title=title, **overrides), tag
+
+
+def wine_fields_of(page: Any) -> dict[str, str]:
+    """The product form's wine fields (its numbers and Chinese label items) as the page fills them."""
+    from kuajing.web.seller_portal import WINE_FIELDS
+
+    found = {}
+    for name in WINE_FIELDS:
+        match = re.search(rf'<input id="{name}" name="{name}" type="text" value="([^"]*)"', page.text)
+        assert match, f"the form has no {name} field"
+        found[name] = html.unescape(match.group(1))
+    return found

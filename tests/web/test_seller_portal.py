@@ -2,6 +2,7 @@
 listing and editing a product, the live preview; bad input shown in place with what was typed,
 listing or changing nothing, and stock sold while a form was open never put back on sale."""
 
+import html
 import json
 import re
 import uuid
@@ -9,7 +10,7 @@ import uuid
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import WINE, create_product, stock_of
 from tests.helpers import visitor
-from tests.web.factories import csrf_of, page_text, paid_order, signed_in
+from tests.web.factories import csrf_of, page_text, paid_order, signed_in, wine_fields_of
 
 
 def _form(tag: str, **changes: str) -> dict[str, str]:
@@ -82,7 +83,7 @@ def test_editing_a_product_keeps_the_units_sold_meanwhile_and_refuses_bad_input(
             "hs_code": "2204.21", "price": "32.50", "stock": "90", "weight_grams": "1400",
             "attributes": re.search(r'<textarea id="attributes"[^>]*>([^<]*)</textarea>', form.text).group(1)
             .replace("&#34;", '"'),
-            "stock_was": "100", "csrf_token": csrf,
+            "stock_was": "100", "csrf_token": csrf, **wine_fields_of(form),
         }  # fmt: skip
 
         bad = browser.post(f"/seller/products/{wine['id']}/edit", data={**fields, "price": "-1"})
@@ -127,9 +128,10 @@ def test_the_live_preview_prices_what_is_typed_and_saves_nothing(api):
         assert '<p class="price" id="preview-price">CN¥292.96</p>' in shown.text  # as the API prices it
         assert "<html" not in shown.text  # a fragment for the form's script
         # a wine without its Chinese label is a compliance problem, named in the preview
-        assert "label lacks: name, type, abv, volume, origin, importer, bottling_date." in page_text(
-            shown.text
-        )
+        assert (
+            "Missing: the label's Chinese name (zh_label.name); the label's wine type (zh_label.type); "
+            "the label's alcohol content (zh_label.abv); the label's net volume (zh_label.volume);"
+        ) in html.unescape(page_text(shown.text))
         half = browser.post("/seller/products/preview", data={**typed, "price": "thirty"})
         assert half.status_code == 422
         assert "Price in US dollars: Enter a price in US dollars, such as 30.00." in page_text(half.text)
@@ -206,9 +208,95 @@ def test_a_product_with_large_attributes_can_still_be_edited(api):
             "title_en": wine["title"]["en"], "title_zh": wine["title"]["zh"], "category": "wine",
             "hs_code": "2204.21", "price": "31.00", "stock": "100", "stock_was": "100",
             "weight_grams": "1400",
-            "attributes": shown.replace("&#34;", '"'), "csrf_token": csrf_of(form),
+            "attributes": shown.replace("&#34;", '"'), "csrf_token": csrf_of(form), **wine_fields_of(form),
         }  # fmt: skip
         saved = browser.post(f"/seller/products/{wine['id']}/edit", data=fields)
         assert saved.status_code == 303, saved.text
     product = api.get(f"/api/v1/products/{wine['id']}").json()
     assert product["price"]["amount"] == 3100 and product["attributes"] == wine["attributes"]
+
+
+def _wine_form(tag: str, **changes: str) -> dict[str, str]:
+    return {
+        "sku": f"WINE-{tag}", "title_en": "Halden Rock Napa Valley Cabernet Sauvignon 2021", "title_zh": "",
+        "category": "wine", "hs_code": "2204.21", "price": "30.00", "stock": "12", "weight_grams": "1400",
+        "attributes": "", "wine_abv": "14.5", "wine_volume_ml": "750", "label_name": "", "label_type": "",
+        "label_abv": "", "label_volume": "", "label_origin": "", "label_importer": "",
+        "label_bottling_date": "", **changes,
+    }  # fmt: skip
+
+
+def test_the_glossary_suggests_the_chinese_title_and_label_marked_until_saved(api):
+    seller = seller_with_profile(api, state="CA")
+    with signed_in(api, seller) as browser:
+        page = browser.get("/seller/products/new")
+        typed = {**_wine_form(uuid.uuid4().hex[:6], label_type="干红"), "csrf_token": csrf_of(page)}
+        suggested = browser.post("/seller/products/new", data={**typed, "action": "suggest"})
+        assert suggested.status_code == 200
+        fields = wine_fields_of(suggested)
+        assert fields["label_name"] == "Halden Rock 纳帕谷赤霞珠干红葡萄酒"
+        assert fields["label_type"] == "干红"  # what the seller typed is never replaced
+        assert (fields["label_abv"], fields["label_volume"]) == ("14.5%vol", "750毫升")
+        assert fields["label_origin"] == "美国加利福尼亚州纳帕谷"
+        assert (fields["label_importer"], fields["label_bottling_date"]) == ("", "")
+        assert (
+            'value="Halden Rock 纳帕谷赤霞珠干红葡萄酒 2021" maxlength="200" required class="suggested"'
+            in (suggested.text)
+        )
+        assert (
+            page_text(suggested.text).count("Suggested from the glossary: check it, then save to keep it.")
+            == 5
+        )
+        assert "No machine translation engine is installed on this server" in page_text(suggested.text)
+        assert api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"] == []
+
+
+def test_a_wine_is_listed_through_its_label_fields_and_one_without_is_told_it_is_not_on_sale(api):
+    seller = seller_with_profile(api)
+    tag = uuid.uuid4().hex[:6]
+    label = {
+        "title_zh": "纳帕谷赤霞珠干红葡萄酒", "label_name": "纳帕谷赤霞珠干红葡萄酒",
+        "label_type": "干红葡萄酒",
+        "label_abv": "14.5%vol", "label_volume": "750毫升", "label_origin": "美国加利福尼亚州纳帕谷",
+        "label_importer": "上海跨境测试进出口有限公司", "label_bottling_date": "2023-04-18",
+    }  # fmt: skip
+    with signed_in(api, seller) as browser:
+        page = browser.get("/seller/products/new")
+        listed = browser.post(
+            "/seller/products/new", data={**_wine_form(tag, **label), "csrf_token": csrf_of(page)}
+        )
+        assert listed.status_code == 303, listed.text
+        done = browser.get(listed.headers["location"])
+        assert "Listed. Buyers in China can find it now." in page_text(done.text)
+        (product,) = api.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"]
+        assert product["attributes"] == {
+            "abv": 14.5,
+            "volume_ml": 750,
+            "zh_label": {
+                key.removeprefix("label_"): value for key, value in label.items() if key != "title_zh"
+            },
+        }
+        assert product["problems"] == []
+
+        bad = browser.post(
+            "/seller/products/new",
+            data={**_wine_form(tag + "x", wine_abv="strong"), "csrf_token": csrf_of(page)},
+        )
+        assert bad.status_code == 422 and 'value="strong"' in bad.text
+
+        bare = browser.post(
+            "/seller/products/new",
+            data={**_wine_form(tag + "b", title_zh="赤霞珠"), "csrf_token": csrf_of(page)},
+        )
+        assert bare.status_code == 303, bare.text
+        told = page_text(html.unescape(browser.get(bare.headers["location"]).text))
+        assert "Listed. Buyers in China can find it now." not in told
+        assert (
+            "Saved, but not on sale yet: buyers cannot order Halden Rock Napa Valley Cabernet Sauvignon 2021 "
+            "until this is fixed."
+        ) in told
+        assert (
+            "Missing: the label's Chinese name (zh_label.name); the label's wine type (zh_label.type);"
+            in told
+        )
+        assert "the alcohol by volume as a number" not in told  # given in its own field

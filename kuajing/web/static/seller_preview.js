@@ -22,3 +22,12 @@
     timer = setTimeout(refresh, 400);
   });
 })();
+
+// The wine fields show while the category is wine (without scripts, after the next page load).
+(function () {
+  "use strict";
+  var category = document.getElementById("category");
+  var wine = document.getElementById("wine-label");
+  if (!category || !wine) { return; }
+  category.addEventListener("change", function () { wine.hidden = category.value !== "wine"; });
+})();
