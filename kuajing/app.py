@@ -14,6 +14,7 @@ from kuajing.audit.endpoints import router as audit_router
 from kuajing.auth.endpoints import router as auth_router
 from kuajing.bootstrap import build_runtime
 from kuajing.catalog.endpoints import router as catalog_router
+from kuajing.catalog.import_endpoints import router as import_router
 from kuajing.catalog.search import warm_up
 from kuajing.checkout.endpoints import router as checkout_router
 from kuajing.compliance.endpoints import router as compliance_router
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         checkout_router,
         pricing_router,
         catalog_router,
+        import_router,
         flash_sale_router,
         order_router,
         fulfillment_router,

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog.search import like_pattern
 from kuajing.db import rowcount
-from kuajing.models import Product
+from kuajing.models import CatalogImport, Product
 
 
 async def get_product(session: AsyncSession, product_id: int) -> Product | None:
@@ -97,4 +97,49 @@ async def return_stock(session: AsyncSession, *, product_id: int, quantity: int)
         .where(Product.id == product_id)
         .values(stock=Product.stock + quantity)
         .execution_options(synchronize_session=False)
+    )
+
+
+async def by_skus(session: AsyncSession, *, seller_id: int, skus: Iterable[str]) -> dict[str, Product]:
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    found = await session.scalars(
+        select(Product).where(Product.seller_id == seller_id, Product.sku.in_(wanted))
+    )
+    return {product.sku: product for product in found}
+
+
+async def add_import(session: AsyncSession, job: CatalogImport) -> CatalogImport:
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get_import(session: AsyncSession, import_id: int) -> CatalogImport | None:
+    return await session.get(CatalogImport, import_id, populate_existing=True)
+
+
+async def claim_import(session: AsyncSession, *, import_id: int, was: str, now_status: str) -> bool:
+    """Move the job from `was` to `now_status`, only if it still is `was` (one runner a job)."""
+    moved = await session.execute(
+        update(CatalogImport)
+        .where(CatalogImport.id == import_id, CatalogImport.status == was)
+        .values(status=now_status)
+    )
+    return rowcount(moved) == 1
+
+
+async def save_import(session: AsyncSession, *, import_id: int, values: dict[str, Any]) -> None:
+    await session.execute(update(CatalogImport).where(CatalogImport.id == import_id).values(**values))
+
+
+async def imports_of(session: AsyncSession, *, seller_id: int, limit: int) -> list[CatalogImport]:
+    return list(
+        await session.scalars(
+            select(CatalogImport)
+            .where(CatalogImport.seller_id == seller_id)
+            .order_by(CatalogImport.id.desc())
+            .limit(limit)
+        )
     )

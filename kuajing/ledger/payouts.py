@@ -18,6 +18,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.kit.money import minor_text
+from kuajing.kit.spreadsheet import safe_cell
 from kuajing.ledger import postings, repository
 from kuajing.ledger.service import post
 from kuajing.models import Payout, PayoutBatch
@@ -61,11 +62,6 @@ class PayoutRail(Protocol):
         ...
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, return first) is written as text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class BankFileRail:
     """A CSV the operator uploads to the platform's bank: one credit transfer per seller."""
 
@@ -80,7 +76,7 @@ class BankFileRail:
                 [
                     payout.id,
                     payout.seller_id,
-                    _cell(name),
+                    safe_cell(name),
                     minor_text(payout.amount_usd),
                     "USD",
                     f"KUAJING PAYOUT {payout.id} BATCH {batch.id}",

@@ -16,7 +16,7 @@ from kuajing.models.order import (
     OrderReturn,
 )
 from kuajing.models.payment import Payment, PaymentNotification, Refund
-from kuajing.models.product import Product, ProductImage
+from kuajing.models.product import CatalogImport, Product, ProductImage
 from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, PositiveListEntry, TaxRule
 from kuajing.models.seller import SellerProfile
 from kuajing.models.user import ApiToken, Role, User
@@ -51,6 +51,7 @@ __all__ = [
     "PayoutLine",
     "PaymentNotification",
     "PositiveListEntry",
+    "CatalogImport",
     "Product",
     "ProductImage",
     "Refund",

@@ -59,3 +59,33 @@ class ProductImage(Base):
     source_type: Mapped[str] = mapped_column(String(16))
     source_bytes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CatalogImport(Base):
+    """A seller's product CSV being checked (a dry run) or imported, as a background job: its
+    file (as UTF-8 text, kept until the import is done), its progress and a report row per item
+    (`report`: [{line, sku, title, action, problems: [{code, message, blocking}]}])."""
+
+    __tablename__ = "catalog_imports"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'checking', 'checked', 'importing', 'done', 'failed')", name="status_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(60))
+    dry_run: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    total: Mapped[int]
+    processed: Mapped[int]
+    created: Mapped[int]
+    updated: Mapped[int]
+    skipped: Mapped[int]
+    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    failure: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

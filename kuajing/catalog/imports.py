@@ -1,0 +1,376 @@
+"""Importing what sellers already keep: a Shopify product CSV (kuajing.catalog.shopify) checked
+row by row, then listed, as a background job.
+
+`start` reads the file at once (a file that is not a product CSV is refused there, nothing
+kept) and keeps a job; `run` does the work, in the background: it checks every item (what it
+would create or update, and every problem, blocking or not), and for a dry run stops there. An
+import applies the items that passed, 100 to a transaction, the job's progress saved with each
+chunk; a product is written whole or not at all, and importing the same file again updates the
+products by their SKU instead of listing them twice (stock is set to the file's quantity).
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.catalog import repository, shopify, wording
+from kuajing.catalog import service as catalog_service
+from kuajing.catalog.errors import ProductNotFound
+from kuajing.catalog.listing_prices import listing_prices
+from kuajing.catalog.schemas import ProductIn
+from kuajing.catalog.snapshots import Snapshots
+from kuajing.compliance import category_rules
+from kuajing.db import Database
+from kuajing.errors import KuajingError, NotFound
+from kuajing.kit.money import Money
+from kuajing.kit.time import utcnow
+from kuajing.models import CatalogImport, Product
+from kuajing.seller import service as seller_service
+
+log = logging.getLogger(__name__)
+CHUNK = 100
+CATEGORIES = ("garments", "wine", "fruit", "beer", "nuts", "cosmetics", "supplements", "other")
+# The category a HS code's heading implies, longest prefix first (a "Category" column wins).
+CATEGORY_OF_HS = (
+    ("2204", "wine"),
+    ("2203", "beer"),
+    ("0801", "nuts"),
+    ("0802", "nuts"),
+    ("08", "fruit"),
+    ("61", "garments"),
+    ("62", "garments"),
+    ("3304", "cosmetics"),
+    ("3305", "cosmetics"),
+    ("3307", "cosmetics"),
+    ("2106", "supplements"),
+)
+
+
+class ImportNotFound(NotFound):
+    code = "import_not_found"
+
+
+class ImportNotReady(KuajingError):
+    status = 409
+    code = "import_not_ready"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: str
+    message: str
+    blocking: bool  # the row is not imported until it is fixed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "blocking": self.blocking}
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    item: shopify.ImportItem
+    action: str  # "create", "update" or "skip"
+    problems: tuple[Problem, ...]
+    body: ProductIn | None
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "line": self.item.line,
+            "sku": self.item.sku,
+            "title": self.item.title,
+            "action": self.action,
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+
+def _category(item: shopify.ImportItem) -> str | None:
+    if item.category:
+        return item.category if item.category in CATEGORIES else None
+    digits = item.hs_code.replace(".", "")
+    return next((category for prefix, category in CATEGORY_OF_HS if digits.startswith(prefix)), None)
+
+
+def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], ProductIn | None]:
+    problems: list[Problem] = []
+
+    def refuse(code: str, message: str) -> None:
+        problems.append(Problem(code, message, blocking=True))
+
+    if not item.sku:
+        refuse("missing_sku", "No SKU: each variant needs its own SKU, which later imports update it by.")
+    elif item.sku in seen:
+        refuse("duplicate_sku", f"SKU {item.sku} is on an earlier row of this file too.")
+    seen.add(item.sku)
+    if not item.title_zh:
+        drafted = wording.title_zh(
+            item.title, wine=item.category == "wine" or item.hs_code.startswith("2204")
+        )
+        hint = f" (the glossary suggests: {drafted})" if drafted else ""
+        refuse("missing_title_zh", f"No Chinese title: add a 'Title (zh)' column{hint}.")
+    if not item.hs_code:
+        refuse("missing_hs_code", "No HS code: add an 'HS Code' column, such as 2204.21 for bottled wine.")
+    category = _category(item)
+    if item.hs_code and category is None:
+        refuse(
+            "unknown_category",
+            f"No category for HS code {item.hs_code}: add a 'Category' column ({', '.join(CATEGORIES)}).",
+        )
+    price = shopify.cents(item.price)
+    if not price:
+        refuse("invalid_price", f"Price {item.price!r} is not a price in US dollars, such as 30.00.")
+    quantity = shopify.whole(item.quantity or "0")
+    if quantity is None or quantity < 0:
+        refuse("invalid_quantity", f"Inventory quantity {item.quantity!r} is not a whole number of units.")
+    grams = shopify.whole(item.grams)
+    if not grams or grams < 1:
+        refuse("missing_weight", "No shipping weight: fill Variant Grams (Weight value (grams)).")
+    if problems:
+        return problems, None
+    try:
+        body = ProductIn.model_validate(
+            {
+                "sku": item.sku,
+                "title": {"en": item.title, "zh": item.title_zh},
+                "description": {"en": item.body, "zh": item.body_zh},
+                "category": category,
+                "hs_code": item.hs_code,
+                "price": {"amount": price, "currency": "USD"},
+                "stock": quantity,
+                "weight_grams": grams,
+                "attributes": {},
+            }
+        )
+    except ValidationError as exc:
+        fields = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
+        refuse("invalid_field", f"These fields are not valid: {', '.join(fields)}.")
+        return problems, None
+    return problems, body
+
+
+async def check(
+    session: AsyncSession, snapshots: Snapshots, *, seller_id: int, items: Sequence[shopify.ImportItem]
+) -> list[Checked]:
+    """What importing `items` would do, and every problem with each (read only)."""
+    existing = await repository.by_skus(session, seller_id=seller_id, skus=[item.sku for item in items])
+    seen: set[str] = set()
+    drafts: list[tuple[shopify.ImportItem, list[Problem], ProductIn | None]] = []
+    for item in items:
+        problems, body = _blocking(item, seen)
+        drafts.append((item, problems, body))
+    # what a listed product would still lack: its category's documents and label, a price
+    unsaved = [
+        Product(
+            id=-index,
+            seller_id=seller_id,
+            sku=body.sku,
+            title_en="",
+            title_zh="",
+            description_en="",
+            description_zh="",
+            category=body.category,
+            hs_code=body.hs_code,
+            price_amount=body.price.amount,
+            price_currency="USD",
+            stock=0,
+            weight_grams=body.weight_grams,
+            attributes=existing[body.sku].attributes if body.sku in existing else {},
+            search_text="",
+        )  # fmt: skip
+        for index, (_, _, body) in enumerate(drafts, start=1)
+        if body is not None
+    ]
+    prices = await listing_prices(session, snapshots, unsaved)
+    by_sku = {product.sku: product for product in unsaved}
+    checked = []
+    for item, problems, body in drafts:
+        if body is not None:
+            product = by_sku[body.sku]
+            for rule in category_rules.listing_problems(product.hs_code, product.attributes):
+                problems.append(Problem(rule.code, rule.message + " Fix it on the product's page.", False))
+            if product.id not in prices:
+                problems.append(
+                    Problem(
+                        "not_priced",
+                        "It cannot be priced in yuan: no FX rate is set, or the HS code is not on the "
+                        "positive list.",
+                        False,
+                    )
+                )
+        if item.images:
+            problems.append(
+                Problem(
+                    "image_needs_upload",
+                    f"{len(item.images)} photo(s) by URL: kuajing fetches none from the internet; "
+                    "upload them on the product's page.",
+                    False,
+                )
+            )
+        action = "skip" if body is None else ("update" if item.sku in existing else "create")
+        checked.append(Checked(item, action, tuple(problems), body))
+    return checked
+
+
+async def start(
+    session: AsyncSession, *, seller_id: int, filename: str, data: bytes, dry_run: bool
+) -> CatalogImport:
+    """Read the file (refused at once if it is not a product CSV) and keep a job for `run`."""
+    await seller_service.get_profile(session, seller_id=seller_id)  # a seller imports once set up
+    parsed = shopify.read_import(data)
+    return await repository.add_import(
+        session,
+        CatalogImport(
+            seller_id=seller_id,
+            filename=filename[:200] or "products.csv",
+            format=parsed.format,
+            dry_run=dry_run,
+            status="queued",
+            content=shopify.decoded(data),
+            total=len(parsed.items),
+            processed=0,
+            created=0,
+            updated=0,
+            skipped=0,
+            report=[],
+            failure=None,
+            created_at=utcnow(),
+            finished_at=None,
+        ),
+    )
+
+
+async def find(session: AsyncSession, *, seller_id: int, import_id: int) -> CatalogImport:
+    job = await repository.get_import(session, import_id)
+    if job is None or job.seller_id != seller_id:
+        raise ImportNotFound(message=f"No import {import_id}.")
+    return job
+
+
+async def recent(session: AsyncSession, *, seller_id: int, limit: int = 20) -> list[CatalogImport]:
+    return await repository.imports_of(session, seller_id=seller_id, limit=limit)
+
+
+async def import_checked(session: AsyncSession, *, seller_id: int, import_id: int) -> CatalogImport:
+    """After a dry run: import the same file (checked again as it runs)."""
+    job = await find(session, seller_id=seller_id, import_id=import_id)
+    if job.status != "checked" or not await repository.claim_import(
+        session, import_id=import_id, was="checked", now_status="queued"
+    ):
+        raise ImportNotReady(
+            message=f"Import {import_id} is {job.status}: only a finished dry run can be imported."
+        )
+    await repository.save_import(session, import_id=import_id, values={"dry_run": False, "finished_at": None})
+    return await find(session, seller_id=seller_id, import_id=import_id)
+
+
+async def _apply(
+    session: AsyncSession, snapshots: Snapshots, *, seller_id: int, checked: Checked
+) -> tuple[str, Problem | None]:
+    """Create or update one product, whole or not at all (a savepoint)."""
+    body = checked.body
+    assert body is not None
+    try:
+        async with session.begin_nested():
+            existing = await catalog_service.find_by_sku(session, seller_id=seller_id, sku=body.sku)
+            if existing is None:
+                await catalog_service.create_product(
+                    session, snapshots, seller_id=seller_id, sku=body.sku, title=body.title.model_dump(),
+                    description=body.description.model_dump(), category=body.category, hs_code=body.hs_code,
+                    price=Money(body.price.amount, "USD"), stock=body.stock, weight_grams=body.weight_grams,
+                    attributes={},
+                )  # fmt: skip
+                return "created", None
+            changes = {
+                "title": body.title.model_dump(),
+                "description": body.description.model_dump(),
+                "category": body.category,
+                "hs_code": body.hs_code,
+                "price": {"amount": body.price.amount, "currency": "USD"},
+                "weight_grams": body.weight_grams,
+                "stock_delta": body.stock - existing.stock,
+            }
+            await catalog_service.update_product(
+                session, snapshots, seller_id=seller_id, product_id=existing.id, changes=changes
+            )
+            return "updated", None
+    except (KuajingError, ProductNotFound) as exc:
+        return "skipped", Problem(exc.code, exc.message, True)
+
+
+async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
+    """Do the job: check it, and unless it is a dry run, import what passed. Never raises: a
+    failure is kept on the job for the seller to read."""
+    try:
+        async with database.transaction(write=True) as session:
+            if not await repository.claim_import(
+                session, import_id=import_id, was="queued", now_status="checking"
+            ):
+                return  # another runner has it, or it is not waiting
+            job = await repository.get_import(session, import_id)
+            assert job is not None
+            seller_id, dry_run, content = job.seller_id, job.dry_run, job.content
+        items = shopify.read_import(content.encode("utf-8")).items
+        async with database.transaction(write=False) as session:
+            checked = await check(session, snapshots, seller_id=seller_id, items=items)
+        report = [row.as_row() for row in checked]
+        if dry_run:
+            async with database.transaction(write=True) as session:
+                values = {
+                    "status": "checked",
+                    "processed": len(checked),
+                    "report": report,
+                    "skipped": sum(row.action == "skip" for row in checked),
+                    "finished_at": utcnow(),
+                }
+                await repository.save_import(session, import_id=import_id, values=values)
+            return
+        async with database.transaction(write=True) as session:
+            await repository.save_import(session, import_id=import_id, values={"status": "importing"})
+        created = updated = skipped = 0
+        for start_at in range(0, len(checked), CHUNK):
+            chunk = checked[start_at : start_at + CHUNK]
+            async with database.transaction(write=True) as session:
+                for index, row in enumerate(chunk, start=start_at):
+                    if row.body is None:
+                        skipped += 1
+                        continue
+                    done, problem = await _apply(session, snapshots, seller_id=seller_id, checked=row)
+                    created += done == "created"
+                    updated += done == "updated"
+                    if problem is not None:
+                        skipped += 1
+                        report[index]["action"] = "skip"
+                        report[index]["problems"].append(problem.as_dict())
+                progress = {
+                    "processed": start_at + len(chunk),
+                    "created": created,
+                    "updated": updated,
+                    "skipped": skipped,
+                    "report": report,
+                }
+                await repository.save_import(session, import_id=import_id, values=progress)
+        async with database.transaction(write=True) as session:
+            await repository.save_import(
+                session,
+                import_id=import_id,
+                values={"status": "done", "content": "", "finished_at": utcnow()},
+            )
+    except Exception as exc:  # kept on the job: the seller sees it, the operator's log has the trace
+        log.exception("import %d failed", import_id)
+        async with database.transaction(write=True) as session:
+            failure = f"The import stopped: {exc}"[:300]
+            await repository.save_import(
+                session,
+                import_id=import_id,
+                values={"status": "failed", "failure": failure, "finished_at": utcnow()},
+            )
+
+
+def finished(job: CatalogImport) -> bool:
+    return job.status in ("checked", "done", "failed")
+
+
+def progress_percent(job: CatalogImport) -> int:
+    return 100 if finished(job) or not job.total else min(100, job.processed * 100 // job.total)

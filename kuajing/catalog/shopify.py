@@ -1,0 +1,229 @@
+"""A seller's product CSV read into items to list, as a pure function: Shopify's product export in
+its classic headers (Handle, Body (HTML), Variant SKU, Variant Price, Variant Inventory Qty,
+Variant Grams, Image Src…) or its current ones (URL handle, Description, SKU, Price, Inventory
+quantity, Weight value (grams), Product image URL…), plus kuajing's own columns a seller may add:
+`HS Code`, `Title (zh)`, `Body (zh)` and `Category`.
+
+Columns are found by name (any case, any order, unknown ones ignored). Rows are grouped by their
+handle as Shopify writes them: the first row of a handle carries the product (title,
+description, option names); each row with a SKU is one variant; a row with only an image adds
+the image. Until kuajing has variants, each variant is listed as its own product, titled with
+its option values ("Cable Sweater (Size: M)"). HTML descriptions are sanitised to text with
+nh3: no tag, no script, no style survives. The text may be UTF-8 (with or without a BOM) or
+GBK; at most MAX_ROWS rows.
+"""
+
+import codecs
+import csv
+import html
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+
+import nh3
+
+from kuajing.errors import InvalidInput
+
+MAX_ROWS = 5_000
+MAX_BYTES = 15 * 1024 * 1024  # Shopify's own limit on a product CSV
+
+# our name -> the headers that carry it, classic and current Shopify, then kuajing's
+COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "handle": ("handle", "url handle"),
+    "title": ("title",),
+    "body": ("body (html)", "description"),
+    "vendor": ("vendor",),
+    "type": ("type",),
+    "tags": ("tags",),
+    "option1_name": ("option1 name",),
+    "option1_value": ("option1 value",),
+    "option2_name": ("option2 name",),
+    "option2_value": ("option2 value",),
+    "option3_name": ("option3 name",),
+    "option3_value": ("option3 value",),
+    "sku": ("variant sku", "sku"),
+    "price": ("variant price", "price"),
+    "quantity": ("variant inventory qty", "inventory quantity"),
+    "grams": ("variant grams", "weight value (grams)"),
+    "image": ("image src", "product image url"),
+    "image_position": ("image position",),
+    "hs_code": ("hs code",),
+    "title_zh": ("title (zh)",),
+    "body_zh": ("body (zh)",),
+    "category": ("category",),
+}
+_TEXT_BLOCKS = re.compile(r"<\s*/?\s*(br|p|div|li|ul|ol|h[1-6]|tr|table|section)\b[^>]*>", re.IGNORECASE)
+
+
+class UnreadableImport(InvalidInput):
+    code = "unreadable_import"
+
+
+class ImportTooLarge(InvalidInput):
+    code = "import_too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    """One product to list: a variant row of the file, with its handle's product fields."""
+
+    line: int
+    handle: str
+    sku: str
+    title: str
+    title_zh: str
+    body: str  # plain text
+    body_zh: str
+    category: str
+    hs_code: str
+    price: str  # as written: checked when the item is checked
+    quantity: str
+    grams: str
+    options: tuple[tuple[str, str], ...]
+    images: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFile:
+    format: str  # "shopify (classic headers)", "shopify", with " + kuajing columns"
+    items: tuple[ImportItem, ...]
+    rows: int
+
+
+def text_of(body: str) -> str:
+    """An HTML description as the plain text buyers read: blocks become lines, every tag goes
+    (scripts and styles with their content), entities are decoded."""
+    marked = _TEXT_BLOCKS.sub("\n", body)
+    cleaned = html.unescape(nh3.clean(marked, tags=set(), attributes={}))
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in cleaned.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def decoded(data: bytes) -> str:
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if b"\x00" in data:
+        raise UnreadableImport(message="The file is not a CSV: it holds binary data.")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableImport(message="The file is not text in UTF-8 or GBK.")
+
+
+def read_import(data: bytes) -> ImportFile:
+    """The file's items; UnreadableImport or ImportTooLarge, saying why, when it cannot be read."""
+    if len(data) > MAX_BYTES:
+        raise ImportTooLarge(message=f"The file is {len(data) / 1_048_576:.1f} MB; at most 15 MB is taken.")
+    reader = csv.reader(io.StringIO(decoded(data), newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise UnreadableImport(message="The file is empty.")
+        index: dict[str, int] = {}
+        for position, name in enumerate(header):
+            for ours, names in COLUMNS.items():
+                if name.strip().lower() in names and ours not in index:
+                    index[ours] = position
+        if "title" not in index or "sku" not in index:
+            raise UnreadableImport(
+                message="The first line is not the header of a Shopify product CSV: it needs Title and "
+                "Variant SKU (or SKU) columns."
+            )
+        rows: list[tuple[int, list[str]]] = []
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise ImportTooLarge(
+                    message=f"The file has more than {MAX_ROWS:,} rows; split it and import each part."
+                )
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise UnreadableImport(message=f"Line {reader.line_num}: {exc}") from exc
+
+    def cell(cells: list[str], name: str) -> str:
+        position = index.get(name)
+        return cells[position].strip() if position is not None and position < len(cells) else ""
+
+    items: list[ImportItem] = []
+    product: dict[str, str] = {}
+    images: dict[str, list[tuple[int, str]]] = {}
+    for line, cells in rows:
+        handle = cell(cells, "handle")
+        if cell(cells, "title") or handle != product.get("handle"):
+            product = {name: cell(cells, name) for name in COLUMNS} | {"handle": handle}
+        image = cell(cells, "image")
+        if image:
+            written = cell(cells, "image_position")
+            order = int(written) if written.isdigit() else 1_000 + line
+            images.setdefault(handle or f"line {line}", []).append((order, image))
+        sku = cell(cells, "sku")
+        if not sku and not cell(cells, "price") and not cell(cells, "option1_value"):
+            continue  # an image row
+        options = tuple(
+            (product.get(f"option{n}_name", "") or f"Option {n}", cell(cells, f"option{n}_value"))
+            for n in (1, 2, 3)
+            if cell(cells, f"option{n}_value") and cell(cells, f"option{n}_value") != "Default Title"
+        )
+        title = product.get("title", "")
+        if options:
+            title += " (" + ", ".join(f"{name}: {value}" for name, value in options) + ")"
+        items.append(
+            ImportItem(
+                line=line,
+                handle=handle,
+                sku=sku,
+                title=title,
+                title_zh=product.get("title_zh", "")
+                + (
+                    " " + " ".join(value for _, value in options)
+                    if options and product.get("title_zh")
+                    else ""
+                ),
+                body=text_of(product.get("body", "")),
+                body_zh=text_of(product.get("body_zh", "")),
+                category=product.get("category", "").lower(),
+                hs_code=product.get("hs_code", ""),
+                price=cell(cells, "price"),
+                quantity=cell(cells, "quantity"),
+                grams=cell(cells, "grams"),
+                options=options,
+            )
+        )
+    with_images = tuple(
+        replace(item, images=tuple(url for _, url in sorted(images.get(item.handle, [])))) for item in items
+    )
+    classic = "variant sku" in {name.strip().lower() for name in header}
+    extras = {"hs_code", "title_zh", "body_zh", "category"} & index.keys()
+    kind = "shopify (classic headers)" if classic else "shopify"
+    return ImportFile(kind + (" + kuajing columns" if extras else ""), with_images, len(rows))
+
+
+def _zh_title(title_zh: str, options: tuple[tuple[str, str], ...]) -> str:
+    """The Chinese title with the variant's option values after it (none without a Chinese title)."""
+    if not title_zh or not options:
+        return title_zh
+    return title_zh + " " + " ".join(value for _, value in options)
+
+
+def cents(text: str) -> int | None:
+    """Dollars as Shopify writes them ("30", "30.00", "1,299.50") in cents; None if not that."""
+    try:
+        value = Decimal(text.replace(",", "").removeprefix("$"))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value * 100 != (value * 100).to_integral_value():
+        return None
+    return int(value * 100)
+
+
+def whole(text: str) -> int | None:
+    """A whole number ("12", "12.0" as spreadsheets write it); None if not one."""
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+    return int(value) if value.is_finite() and value == value.to_integral_value() else None

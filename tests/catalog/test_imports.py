@@ -1,0 +1,216 @@
+"""A seller's Shopify product CSV through the API: a dry run that lists every row's action and
+problems and changes nothing, the import in the background, a second import that updates
+instead of duplicating, and every bad file or row refused in words, nothing half-imported."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.auth.factories import seller_with_profile
+from tests.helpers import assert_problem
+
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "shopify-products.csv"
+CLASSIC = (
+    "Handle,Title,Body (HTML),Vendor,Option1 Name,Option1 Value,Variant SKU,Variant Grams,"
+    "Variant Inventory Qty,Variant Price,Image Src,HS Code,Title (zh),Category"
+)
+CURRENT = (
+    "URL handle,Title,Description,Vendor,Option1 name,Option1 value,SKU,Weight value (grams),"
+    "Inventory quantity,Price,Product image URL,HS Code,Title (zh),Category"
+)
+
+
+def _send(api, seller, data: bytes, *, dry_run: bool, name: str = "products_export.csv"):
+    return api.post(
+        "/api/v1/seller/imports",
+        files={"file": (name, data, "text/csv")},
+        data={"dry_run": "true" if dry_run else "false"},
+        headers=seller.headers,
+    )
+
+
+def _job(api, seller, job_id):
+    found = api.get(f"/api/v1/seller/imports/{job_id}", headers=seller.headers)
+    assert found.status_code == 200, found.text
+    return found.json()
+
+
+def _listed(api, seller):
+    items = api.get("/api/v1/products", params={"seller_id": seller.id, "limit": 100}).json()["items"]
+    return {p["sku"]: p for p in items}
+
+
+def test_a_dry_run_shows_every_row_then_the_import_lists_them_and_a_second_updates(api):
+    seller = seller_with_profile(api)
+    data = EXAMPLE.read_bytes()
+
+    sent = _send(api, seller, data, dry_run=True)
+    assert sent.status_code == 202, sent.text
+    assert (sent.json()["status"], sent.json()["total"]) == ("queued", 5)
+    checked = _job(api, seller, sent.json()["id"])
+    assert (checked["status"], checked["percent"], checked["format"]) == (
+        "checked",
+        100,
+        "shopify (classic headers) + kuajing columns",
+    )
+    assert [(r["line"], r["sku"], r["action"]) for r in checked["rows"]] == [
+        (2, "RIDGE-CAB-2022", "create"),
+        (3, "RIDGE-CHARD-2023", "create"),
+        (4, "HARBOR-SWEATER-M", "create"),
+        (5, "HARBOR-SWEATER-L", "create"),
+        (6, "HARBOR-SWEATER-XL", "create"),
+    ]
+    wine_problems = {p["code"]: p["blocking"] for p in checked["rows"][0]["problems"]}
+    assert wine_problems == {"label_incomplete": False}  # imported, then completed on its page
+    assert checked["errors"] == []
+    assert _listed(api, seller) == {}  # a dry run changes nothing
+
+    imported = api.post(f"/api/v1/seller/imports/{sent.json()['id']}/run", headers=seller.headers)
+    assert imported.status_code == 202, imported.text
+    done = _job(api, seller, sent.json()["id"])
+    assert (done["status"], done["created"], done["updated"], done["skipped"]) == ("done", 5, 0, 0)
+    listed = _listed(api, seller)
+    assert set(listed) == {
+        "RIDGE-CAB-2022",
+        "RIDGE-CHARD-2023",
+        "HARBOR-SWEATER-M",
+        "HARBOR-SWEATER-L",
+        "HARBOR-SWEATER-XL",
+    }
+    cabernet = listed["RIDGE-CAB-2022"]
+    assert (
+        cabernet["price"]["amount"],
+        cabernet["stock"],
+        cabernet["weight_grams"],
+        cabernet["category"],
+    ) == (
+        4200,
+        60,
+        1450,
+        "wine",
+    )
+    assert cabernet["title"] == {
+        "en": "Ridgeline Napa Valley Cabernet Sauvignon 2022",
+        "zh": "山脊 纳帕谷赤霞珠干红葡萄酒 2022",
+    }
+    assert (
+        cabernet["description"]["en"]
+        == "Blackcurrant, cedar and a little cocoa.\nDrinks well now; keeps ten years."
+    )
+    sweater = listed["HARBOR-SWEATER-L"]
+    assert (sweater["title"]["en"], sweater["title"]["zh"], sweater["stock"]) == (
+        "Harbor Cable-Knit Cotton Sweater (Size: L)",
+        "港湾 绞花纯棉毛衣 L",
+        15,
+    )
+    assert_problem(
+        api.post(f"/api/v1/seller/imports/{sent.json()['id']}/run", headers=seller.headers),
+        409,
+        "import_not_ready",
+    )
+
+    # the same file again, with a new price and stock: updated by SKU, nothing listed twice
+    again = _send(api, seller, data.replace(b",60,42.00,", b",75,45.00,"), dry_run=False)
+    updated = _job(api, seller, again.json()["id"])
+    assert (updated["status"], updated["created"], updated["updated"]) == ("done", 0, 5)
+    listed = _listed(api, seller)
+    assert len(listed) == 5
+    assert (listed["RIDGE-CAB-2022"]["price"]["amount"], listed["RIDGE-CAB-2022"]["stock"]) == (4500, 75)
+
+
+def test_the_current_headers_and_a_gbk_file_read_alike_and_html_is_cleaned(api):
+    seller = seller_with_profile(api)
+    row = (
+        'pecans,Georgia Pecan Halves 1 lb,"<p>Buttery.</p><script>alert(1)</script>'
+        '<img src=x onerror=alert(2)>",'
+        "Muckalee,Title,Default Title,PECAN-1LB,454,30,19.50,,0802.90,佐治亚州碧根果,nuts"
+    )
+    for header, encoding, sku in ((CURRENT, "utf-8", "PECAN-1LB"), (CLASSIC, "gb18030", "PECAN-1LB-GBK")):
+        sent = _send(
+            api, seller, f"{header}\n{row.replace('PECAN-1LB', sku)}\n".encode(encoding), dry_run=False
+        )
+        assert sent.status_code == 202, sent.text
+        assert _job(api, seller, sent.json()["id"])["created"] == 1
+    for product in _listed(api, seller).values():
+        assert product["description"]["en"] == "Buttery."
+        assert product["title"]["zh"] == "佐治亚州碧根果"
+
+
+def test_rows_with_problems_are_skipped_in_words_and_the_rest_imported(api):
+    seller = seller_with_profile(api)
+    rows = [
+        "a,Napa Cabernet,,,Title,Default Title,CAB-1,1400,10,30.00,,2204.21,纳帕赤霞珠,wine",
+        "b,Napa Cabernet again,,,Title,Default Title,CAB-1,1400,10,30.00,,2204.21,纳帕赤霞珠,wine",
+        "c,Honeycrisp Apples,,,Title,Default Title,APPLE-5KG,5500,10,25.00,,0808.10,,fruit",
+        "d,Mystery Widget,,,Title,Default Title,WIDGET,100,10,5.00,,,小部件,",
+        "e,Free Sample,,,Title,Default Title,FREE,100,10,0,,2204.21,样品,wine",
+        "f,Photo Wine,,,Title,Default Title,PHOTO-1,1400,5,30.00,https://cdn.shopify.com/x.jpg,2204.21,照片酒,wine",
+    ]
+    sent = _send(api, seller, ("\n".join([CLASSIC, *rows]) + "\n").encode(), dry_run=False)
+    job = _job(api, seller, sent.json()["id"])
+    assert (job["status"], job["created"], job["skipped"]) == ("done", 2, 4)
+    blocking = {(r["sku"], p["code"]) for r in job["errors"] for p in r["problems"] if p["blocking"]}
+    assert blocking == {
+        ("CAB-1", "duplicate_sku"),
+        ("APPLE-5KG", "missing_title_zh"),
+        ("WIDGET", "missing_hs_code"),
+        ("FREE", "invalid_price"),
+    }
+    apple = next(r for r in job["errors"] if r["sku"] == "APPLE-5KG")
+    assert (
+        apple["problems"][0]["message"]
+        == "No Chinese title: add a 'Title (zh)' column (the glossary suggests: 蜜脆苹果)."
+    )
+    photo = next(r for r in job["rows"] if r["sku"] == "PHOTO-1")
+    assert ("image_needs_upload", False) in {(p["code"], p["blocking"]) for p in photo["problems"]}
+    assert set(_listed(api, seller)) == {"CAB-1", "PHOTO-1"}
+
+    report = api.get(f"/api/v1/seller/imports/{job['id']}/report.csv", headers=seller.headers)
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = report.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "line,sku,title,action,problem,blocking,message"
+    assert (
+        "3,CAB-1,Napa Cabernet again,skip,duplicate_sku,yes,SKU CAB-1 is on an earlier row of this file too."
+        in lines
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code", "words"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", 422, "unreadable_import", "binary data"),
+        (b"order,amount\n12,544.05\n", 422, "unreadable_import", "needs Title and Variant SKU"),
+        (b"", 422, "unreadable_import", "empty"),
+        (
+            (CLASSIC + "\n" + "x,T,,,Title,Default Title,S{n},1,1,1.00,,2204.21,酒,wine\n" * 10_000).encode(),
+            422,
+            "import_too_large",
+            "more than 5,000 rows",
+        ),
+    ],
+    ids=["png", "not-a-product-csv", "empty", "10000-rows"],
+)
+def test_a_file_that_cannot_be_imported_is_refused_at_once_and_nothing_kept(api, data, status, code, words):
+    seller = seller_with_profile(api)
+    refused = _send(api, seller, data, dry_run=False)
+    body = assert_problem(refused, status, code)
+    assert words in body["detail"]
+    assert _listed(api, seller) == {}
+
+
+def test_an_import_is_its_sellers_alone(api):
+    seller, other = seller_with_profile(api), seller_with_profile(api)
+    sent = _send(api, seller, EXAMPLE.read_bytes(), dry_run=True)
+    assert_problem(
+        api.get(f"/api/v1/seller/imports/{sent.json()['id']}", headers=other.headers), 404, "import_not_found"
+    )
+    assert_problem(
+        api.post(f"/api/v1/seller/imports/{sent.json()['id']}/run", headers=other.headers),
+        404,
+        "import_not_found",
+    )
+    assert (
+        api.get(f"/api/v1/seller/imports/{sent.json()['id']}/report.csv", headers=other.headers).status_code
+        == 404
+    )
