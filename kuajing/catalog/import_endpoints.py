@@ -1,8 +1,6 @@
 """The seller's product imports over the API: a CSV sent, checked (a dry run) or imported in the
 background, its progress and report read, its problems downloaded as a CSV."""
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request, UploadFile
@@ -13,7 +11,6 @@ from kuajing.auth.dependencies import SellerPrincipal
 from kuajing.catalog import imports, shopify
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.kit.ids import IdPath
-from kuajing.kit.spreadsheet import safe_cell
 from kuajing.models import CatalogImport
 from kuajing.problems import ProblemOut
 from kuajing.runtime import SessionDep, database_of
@@ -70,27 +67,6 @@ def import_out(job: CatalogImport) -> ImportOut:
         rows=rows,
         errors=[row for row in rows if row.action == "skip"],
     )
-
-
-def report_csv(job: CatalogImport) -> bytes:
-    """Every problem of every row, one a line, for the seller's spreadsheet."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "sku", "title", "action", "problem", "blocking", "message"])
-    for row in job.report:
-        for problem in row["problems"]:
-            writer.writerow(
-                [
-                    row["line"],
-                    safe_cell(row["sku"]),
-                    safe_cell(row["title"]),
-                    row["action"],
-                    problem["code"],
-                    "yes" if problem["blocking"] else "no",
-                    safe_cell(problem["message"]),
-                ]
-            )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM: spreadsheets then read UTF-8
 
 
 async def upload_bytes(file: UploadFile) -> bytes:
@@ -151,7 +127,7 @@ async def run_import(
 async def import_report(import_id: IdPath, seller: SellerPrincipal, session: SessionDep) -> Response:
     job = await imports.find(session, seller_id=seller.user_id, import_id=import_id)
     return Response(
-        report_csv(job),
+        imports.report_csv(job),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="import-{job.id}-report.csv"'},
     )

@@ -9,6 +9,8 @@ chunk; a product is written whole or not at all, and importing the same file aga
 products by their SKU instead of listing them twice (stock is set to the file's quantity).
 """
 
+import csv
+import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from kuajing.compliance import category_rules
 from kuajing.db import Database
 from kuajing.errors import KuajingError, NotFound
 from kuajing.kit.money import Money
+from kuajing.kit.spreadsheet import safe_cell
 from kuajing.kit.time import utcnow
 from kuajing.models import CatalogImport, Product
 from kuajing.seller import service as seller_service
@@ -374,3 +377,24 @@ def finished(job: CatalogImport) -> bool:
 
 def progress_percent(job: CatalogImport) -> int:
     return 100 if finished(job) or not job.total else min(100, job.processed * 100 // job.total)
+
+
+def report_csv(job: CatalogImport) -> bytes:
+    """Every problem of every row, one a line, for the seller's spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "sku", "title", "action", "problem", "blocking", "message"])
+    for row in job.report:
+        for problem in row["problems"]:
+            writer.writerow(
+                [
+                    row["line"],
+                    safe_cell(row["sku"]),
+                    safe_cell(row["title"]),
+                    row["action"],
+                    problem["code"],
+                    "yes" if problem["blocking"] else "no",
+                    safe_cell(problem["message"]),
+                ]
+            )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM: spreadsheets then read UTF-8

@@ -17,6 +17,7 @@ from kuajing.web.console import router as console_router
 from kuajing.web.console_money import router as console_money_router
 from kuajing.web.seller_account import router as seller_account_router
 from kuajing.web.seller_deals import router as seller_deals_router
+from kuajing.web.seller_imports import router as seller_imports_router
 from kuajing.web.seller_money import router as seller_money_router
 from kuajing.web.seller_orders import router as seller_orders_router
 from kuajing.web.seller_portal import router as seller_router
@@ -57,6 +58,7 @@ def install(app: FastAPI) -> None:
     app.include_router(seller_orders_router)
     app.include_router(seller_deals_router)
     app.include_router(seller_money_router)
+    app.include_router(seller_imports_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def not_a_page(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ import pytest
 from tests.auth.factories import seller_with_profile
 from tests.helpers import assert_problem
 
-EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "shopify-products.csv"
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "shopify-products.csv"  # the portal serves it too
 CLASSIC = (
     "Handle,Title,Body (HTML),Vendor,Option1 Name,Option1 Value,Variant SKU,Variant Grams,"
     "Variant Inventory Qty,Variant Price,Image Src,HS Code,Title (zh),Category"
