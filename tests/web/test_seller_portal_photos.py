@@ -3,6 +3,7 @@ refused in place saying why, with nothing kept; and the photos shown to buyers o
 page and its search card."""
 
 import re
+import uuid
 
 from tests.auth.factories import seller_with_profile
 from tests.catalog.factories import create_product
@@ -16,7 +17,10 @@ def _photo_ids(page_html: str, product_id: int) -> list[int]:
 
 def test_a_seller_adds_orders_and_removes_photos_and_buyers_see_them(api):
     seller = seller_with_profile(api)
-    wine = create_product(api, seller)
+    tag = uuid.uuid4().hex[:8]
+    wine = create_product(
+        api, seller, title={"en": f"Napa Cabernet {tag}", "zh": f"纳帕谷赤霞珠干红葡萄酒 {tag}"}
+    )
     edit = f"/seller/products/{wine['id']}/edit"
     with signed_in(api, seller) as browser:
         page = browser.get(edit)
@@ -45,7 +49,7 @@ def test_a_seller_adds_orders_and_removes_photos_and_buyers_see_them(api):
         main = api.get(f"/api/v1/products/{wine['id']}").json()["images"][0]
         assert main["id"] == second
         assert f'<img src="{main["sizes"][1]["jpg"]}"' in shown  # the 480-pixel JPEG, WebP beside it
-        card = browser.get("/search", params={"q": "纳帕谷"}).text
+        card = browser.get("/search", params={"q": f"赤霞珠 {tag}"}).text
         assert f'srcset="{main["sizes"][1]["webp"]}"' in card
 
         removed = browser.post(
