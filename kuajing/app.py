@@ -29,7 +29,6 @@ from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact.endpoints import router as impact_router
 from kuajing.ledger.endpoints import router as ledger_router
 from kuajing.media.endpoints import router as media_router
-from kuajing.media.upload_limit import UploadLimit
 from kuajing.order.endpoints import router as order_router
 from kuajing.pricing.endpoints import router as pricing_router
 from kuajing.runtime import Runtime
@@ -38,6 +37,7 @@ from kuajing.settings import Settings, get_settings
 from kuajing.stock_ledger.fast_path import LosersFastPath
 from kuajing.stock_ledger.redis_ledger import RedisLedger
 from kuajing.web import pages
+from kuajing.web.upload_limit import UploadLimit
 
 
 def _background(runtime: Runtime) -> list[asyncio.Task[None]]:

@@ -9,6 +9,7 @@ chunk; a product is written whole or not at all, and importing the same file aga
 products by their SKU instead of listing them twice (stock is set to the file's quantity).
 """
 
+import asyncio
 import csv
 import io
 import logging
@@ -125,7 +126,7 @@ def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], 
     if not price:
         refuse("invalid_price", f"Price {item.price!r} is not a price in US dollars, such as 30.00.")
     quantity = shopify.whole(item.quantity or "0")
-    if quantity is None or quantity < 0:
+    if quantity is None:
         refuse("invalid_quantity", f"Inventory quantity {item.quantity!r} is not a whole number of units.")
     grams = shopify.whole(item.grams)
     if not grams or grams < 1:
@@ -221,7 +222,7 @@ async def start(
 ) -> CatalogImport:
     """Read the file (refused at once if it is not a product CSV) and keep a job for `run`."""
     await seller_service.get_profile(session, seller_id=seller_id)  # a seller imports once set up
-    parsed = shopify.read_import(data)
+    parsed = await asyncio.to_thread(shopify.read_import, data)
     return await repository.add_import(
         session,
         CatalogImport(
@@ -292,8 +293,9 @@ async def _apply(
                 "hs_code": body.hs_code,
                 "price": {"amount": body.price.amount, "currency": "USD"},
                 "weight_grams": body.weight_grams,
-                "stock_delta": body.stock - existing.stock,
             }
+            if checked.item.quantity:  # a blank quantity leaves the stock as it is
+                changes["stock_delta"] = body.stock - existing.stock
             await catalog_service.update_product(
                 session, snapshots, seller_id=seller_id, product_id=existing.id, changes=changes
             )
@@ -314,7 +316,7 @@ async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
             job = await repository.get_import(session, import_id)
             assert job is not None
             seller_id, dry_run, content = job.seller_id, job.dry_run, job.content
-        items = shopify.read_import(content.encode("utf-8")).items
+        items = (await asyncio.to_thread(shopify.read_import, content.encode("utf-8"))).items
         async with database.transaction(write=False) as session:
             checked = await check(session, snapshots, seller_id=seller_id, items=items)
         report = [row.as_row() for row in checked]
@@ -360,10 +362,10 @@ async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
                 import_id=import_id,
                 values={"status": "done", "content": "", "finished_at": utcnow()},
             )
-    except Exception as exc:  # kept on the job: the seller sees it, the operator's log has the trace
+    except Exception:  # the seller reads that it stopped; the operator's log has the trace
         log.exception("import %d failed", import_id)
         async with database.transaction(write=True) as session:
-            failure = f"The import stopped: {exc}"[:300]
+            failure = f"The import stopped on an unexpected error (import {import_id} in the server's log)."
             await repository.save_import(
                 session,
                 import_id=import_id,

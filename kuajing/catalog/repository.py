@@ -3,6 +3,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from kuajing.catalog.search import like_pattern
 from kuajing.db import rowcount
@@ -117,7 +118,13 @@ async def add_import(session: AsyncSession, job: CatalogImport) -> CatalogImport
 
 
 async def get_import(session: AsyncSession, import_id: int) -> CatalogImport | None:
-    return await session.get(CatalogImport, import_id, populate_existing=True)
+    """The job with its file and report (deferred elsewhere: a list of jobs reads neither)."""
+    return await session.get(
+        CatalogImport,
+        import_id,
+        populate_existing=True,
+        options=[undefer(CatalogImport.content), undefer(CatalogImport.report)],
+    )
 
 
 async def claim_import(session: AsyncSession, *, import_id: int, was: str, now_status: str) -> bool:

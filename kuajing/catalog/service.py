@@ -225,9 +225,14 @@ async def _locked_own(session: AsyncSession, *, seller_id: int, product_id: int)
 async def add_image(
     session: AsyncSession, storage: Storage, *, seller_id: int, product_id: int, data: bytes
 ) -> media_service.Shown:
-    """A photo for the seller's own product, last in its order (main if it is the first)."""
+    """A photo for the seller's own product, last in its order (main if it is the first). The
+    photo is checked and drawn before the product is locked."""
+    await owned_product(session, seller_id=seller_id, product_id=product_id)  # 404/403 before the work
+    processed = await media_service.prepare(data)
     await _locked_own(session, seller_id=seller_id, product_id=product_id)
-    return await media_service.add_image(session, storage, product_id=product_id, data=data, now=utcnow())
+    return await media_service.add_image(
+        session, storage, product_id=product_id, processed=processed, source_bytes=len(data), now=utcnow()
+    )
 
 
 async def reorder_images(

@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import nh3
 
@@ -101,16 +101,39 @@ def text_of(body: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_NOT_UTF8 = (
+    "The file is not saved as UTF-8 (nor as Chinese GBK): save it from your spreadsheet as "
+    "'CSV UTF-8' and send it again."
+)
+
+
+def _gbk_like(data: bytes) -> bool:
+    """Whether every non-ASCII byte pair is a GB2312 character (lead and trail bytes both from
+    0xA1 up). A Western file (Windows-1252: "Château") decodes as GB18030 too, into nonsense, and
+    fails this: its accented letters stand between ASCII bytes."""
+    index = 0
+    while index < len(data):
+        if data[index] < 0x80:
+            index += 1
+        elif 0xA1 <= data[index] <= 0xFE and index + 1 < len(data) and 0xA1 <= data[index + 1] <= 0xFE:
+            index += 2
+        else:
+            return False
+    return True
+
+
 def decoded(data: bytes) -> str:
+    """The file's text: UTF-8 (a BOM or not), or the GBK a Chinese spreadsheet saves."""
     data = data.removeprefix(codecs.BOM_UTF8)
     if b"\x00" in data:
         raise UnreadableImport(message="The file is not a CSV: it holds binary data.")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableImport(message="The file is not text in UTF-8 or GBK.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if not _gbk_like(data):
+        raise UnreadableImport(message=_NOT_UTF8)
+    return data.decode("gb18030")
 
 
 def read_import(data: bytes) -> ImportFile:
@@ -155,10 +178,12 @@ def read_import(data: bytes) -> ImportFile:
         handle = cell(cells, "handle")
         if cell(cells, "title") or handle != product.get("handle"):
             product = {name: cell(cells, name) for name in COLUMNS} | {"handle": handle}
+            # cleaned once a product, not once a variant
+            product["body"], product["body_zh"] = text_of(product["body"]), text_of(product["body_zh"])
         image = cell(cells, "image")
         if image:
             written = cell(cells, "image_position")
-            order = int(written) if written.isdigit() else 1_000 + line
+            order = int(written) if re.fullmatch(r"[0-9]{1,4}", written) else 1_000 + line
             images.setdefault(handle or f"line {line}", []).append((order, image))
         sku = cell(cells, "sku")
         if not sku and not cell(cells, "price") and not cell(cells, "option1_value"):
@@ -183,8 +208,8 @@ def read_import(data: bytes) -> ImportFile:
                     if options and product.get("title_zh")
                     else ""
                 ),
-                body=text_of(product.get("body", "")),
-                body_zh=text_of(product.get("body_zh", "")),
+                body=product.get("body", ""),
+                body_zh=product.get("body_zh", ""),
                 category=product.get("category", "").lower(),
                 hs_code=product.get("hs_code", ""),
                 price=cell(cells, "price"),
@@ -209,21 +234,20 @@ def _zh_title(title_zh: str, options: tuple[tuple[str, str], ...]) -> str:
     return title_zh + " " + " ".join(value for _, value in options)
 
 
+# Never Decimal() on free text first: it reads "1e5000000" and int() of that never ends.
+_DOLLARS = re.compile(r"\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,9})(?:\.[0-9]{1,2})?")
+_WHOLE = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,9})(?:\.0+)?")
+
+
 def cents(text: str) -> int | None:
     """Dollars as Shopify writes them ("30", "30.00", "1,299.50") in cents; None if not that."""
-    try:
-        value = Decimal(text.replace(",", "").removeprefix("$"))
-    except InvalidOperation:
+    if not _DOLLARS.fullmatch(text):
         return None
-    if not value.is_finite() or value < 0 or value * 100 != (value * 100).to_integral_value():
-        return None
-    return int(value * 100)
+    return int(Decimal(text.replace(",", "").removeprefix("$")) * 100)
 
 
 def whole(text: str) -> int | None:
-    """A whole number ("12", "12.0" as spreadsheets write it); None if not one."""
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
+    """A whole number ("12", "1,200", "12.0" as spreadsheets write it); None if not one."""
+    if not _WHOLE.fullmatch(text):
         return None
-    return int(value) if value.is_finite() and value == value.to_integral_value() else None
+    return int(Decimal(text.replace(",", "")))

@@ -27,13 +27,16 @@ class Term:
     en: str
     zh: str
     confidence: str
+    state: str  # a wine region's US state (USPS code); "" for other terms
     note: str
 
 
 @lru_cache(maxsize=1)
 def glossary() -> tuple[Term, ...]:
     text = resources.files("kuajing.catalog").joinpath("glossary.csv").read_text(encoding="utf-8")
-    return tuple(Term(**row) for row in csv.DictReader(text.splitlines()))
+    return tuple(
+        Term(**{key: value or "" for key, value in row.items()}) for row in csv.DictReader(text.splitlines())
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ def _found(text: str, terms: tuple[Term, ...]) -> list[Found]:
 
 def _terms(places: Mapping[str, str]) -> tuple[Term, ...]:
     """What a title is read with: the glossary but its units (read with their numbers), and places."""
-    return _readable() + tuple(Term("place", en, zh, "high", "") for en, zh in places.items())
+    return _readable() + tuple(Term("place", en, zh, "high", "", "") for en, zh in places.items())
 
 
 def _rank(term: Term) -> int:
@@ -108,7 +111,7 @@ def title_zh(title_en: str, *, places: Mapping[str, str] = {}, wine: bool = Fals
     found = _found(title_en, _terms(places))
     if not found:
         return None
-    brand = title_en[: found[0].start].strip(" ,-")
+    brand = _YEAR.sub("", title_en[: found[0].start]).strip(" ,-")
     kind = wine_type(title_en) if wine else None
     words = [f.term.zh for f in sorted(found, key=lambda f: (_rank(f.term), f.start))]
     # a style the wine's type already says (起泡 in 起泡葡萄酒) is not said twice
@@ -125,10 +128,16 @@ def title_zh(title_en: str, *, places: Mapping[str, str] = {}, wine: bool = Fals
 
 
 def wine_label(
-    title_en: str, *, abv: Decimal | None, volume_ml: int | None, state_zh: str | None
+    title_en: str,
+    *,
+    abv: Decimal | None,
+    volume_ml: int | None,
+    state_zh: str | None,
+    state_code: str | None = None,
 ) -> dict[str, str]:
     """The Chinese label's items the glossary can draft: name, type, abv, volume and origin (the
-    importer and the bottling date are the seller's own facts)."""
+    importer and the bottling date are the seller's own facts). The origin names a region of the
+    title only when it lies in the seller's state (`state_code`)."""
     drafted: dict[str, str] = {}
     name = title_zh(_YEAR.sub("", title_en), wine=True)
     if name:
@@ -140,7 +149,11 @@ def wine_label(
         drafted["abv"] = f"{abv.normalize():f}%vol"
     if volume_ml is not None:
         drafted["volume"] = f"{volume_ml}毫升"
-    regions = [f.term.zh for f in _found(title_en, _readable()) if f.term.kind == "region"]
+    regions = [
+        f.term.zh
+        for f in _found(title_en, _readable())
+        if f.term.kind == "region" and f.term.state == state_code
+    ]
     if state_zh:
         drafted["origin"] = "美国" + state_zh + "".join(regions[:1])
     return drafted

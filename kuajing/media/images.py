@@ -25,8 +25,10 @@ from kuajing.errors import InvalidInput
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel camera's full frame
 MIN_SIDE = 100
+MAX_ASPECT = 8  # a side more than eight times the other is a banner or a strip, not a product photo
 WIDTHS = (240, 480, 960)
-_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# MPO: the multi-picture JPEG many phones save (a depth map or a gain map after the photo)
+_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 Format = Literal["webp", "jpg"]
 CONTENT_TYPES: dict[str, str] = {"webp": "image/webp", "jpg": "image/jpeg"}
@@ -88,6 +90,9 @@ def process(data: bytes) -> Processed:
             raise ImageTooLarge(
                 message=f"The photo is {width}×{height} pixels; at most {MAX_PIXELS // 1_000_000} megapixels."
             )
+        if kind in ("JPEG", "MPO"):
+            # decode at no more than twice the largest width drawn: less memory for a big photo
+            image.draft("RGB", (WIDTHS[-1] * 2, max(1, height * WIDTHS[-1] * 2 // width)))
         image.load()  # decodes it all: a truncated or corrupt file fails here
     except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours
         raise ImageTooLarge(
@@ -101,10 +106,23 @@ def process(data: bytes) -> Processed:
         raise ImageTooSmall(
             message=f"The photo is {width}×{height} pixels; each side needs at least {MIN_SIDE}."
         )
-    upright = ImageOps.exif_transpose(image)
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise UnsupportedImage(
+            message=f"The photo is {width}×{height} pixels: a side more than {MAX_ASPECT} times the other "
+            "is not a product photo. Crop it first."
+        )
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except (SyntaxError, ValueError, OSError, KeyError):  # an EXIF block that does not parse
+        upright = image
     renditions: list[Rendition] = []
-    for target in sorted({w for w in WIDTHS if w < upright.width} | {min(upright.width, WIDTHS[-1])}):
-        renditions += _drawn(upright, target)
+    try:
+        for target in sorted({w for w in WIDTHS if w < upright.width} | {min(upright.width, WIDTHS[-1])}):
+            renditions += _drawn(upright, target)
+    except (OSError, ValueError) as exc:  # the encoders' refusals
+        raise UnsupportedImage(
+            message="This photo could not be converted; save it again as JPEG or PNG."
+        ) from exc
     largest = max(renditions, key=lambda r: r.width)
     return Processed(
         digest=hashlib.sha256(data).hexdigest()[:16],

@@ -15,6 +15,8 @@ from kuajing.media.storage import Storage, rendition_key
 from kuajing.models import ProductImage
 
 MAX_IMAGES = 10
+# Photos drawn at once by this process: each takes a core and up to a few hundred MB for a moment.
+_DRAWING = asyncio.Semaphore(2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +71,23 @@ async def images_of(
     return {product_id: [shown(image, storage) for image in found.get(product_id, [])] for product_id in ids}
 
 
+async def prepare(data: bytes) -> images.Processed:
+    """Check and draw an upload (in a thread, two at a time): before any lock is taken."""
+    async with _DRAWING:
+        return await asyncio.to_thread(images.process, data)
+
+
 async def add_image(
-    session: AsyncSession, storage: Storage, *, product_id: int, data: bytes, now: datetime
+    session: AsyncSession,
+    storage: Storage,
+    *,
+    product_id: int,
+    processed: images.Processed,
+    source_bytes: int,
+    now: datetime,
 ) -> Shown:
-    """Check and draw the upload, then keep it as the product's last photo (its main photo
-    when it is the first). Refused, nothing is written: not a photo, too large or small, the
-    product already has MAX_IMAGES photos, or this very photo."""
-    processed = await asyncio.to_thread(images.process, data)
+    """Keep a prepared photo as the product's last photo (its main photo when it is the first).
+    Refused, nothing is written: the product already has MAX_IMAGES photos, or this very photo."""
     held = await repository.count(session, product_id)
     if held >= MAX_IMAGES:
         raise TooManyImages(message=f"A product has at most {MAX_IMAGES} photos; remove one first.")
@@ -91,7 +103,7 @@ async def add_image(
             height=processed.height,
             widths=list(processed.widths),
             source_type=processed.source_type,
-            source_bytes=len(data),
+            source_bytes=source_bytes,
             created_at=now,
         ),
     )

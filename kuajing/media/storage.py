@@ -50,8 +50,8 @@ class LocalStorage:
         path = self.path(key)
         if path is None:
             raise ValueError(f"not a media key: {key!r}")
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in (self.root, self.root / "products", path.parent):  # each made 0700
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
             with os.fdopen(handle, "wb") as file:

@@ -79,13 +79,13 @@ class CatalogImport(Base):
     format: Mapped[str] = mapped_column(String(60))
     dry_run: Mapped[bool]
     status: Mapped[str] = mapped_column(String(16))
-    content: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text, deferred=True)  # up to 15 MB: read only to run
     total: Mapped[int]
     processed: Mapped[int]
     created: Mapped[int]
     updated: Mapped[int]
     skipped: Mapped[int]
-    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON, deferred=True)
     failure: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

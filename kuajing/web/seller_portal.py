@@ -169,8 +169,9 @@ def _with_wine_fields(
 
 
 def _number(text: str) -> int | float | None:
-    """A plain decimal such as 14.5 (the JSON the attributes hold), or None."""
-    if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", text):
+    """A percentage of alcohol such as 14.5, above 0 and at most 100 (the JSON the attributes
+    hold), or None."""
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", text) or not 0 < float(text) <= 100:
         return None
     value = float(text)
     return int(value) if value.is_integer() else value
@@ -236,6 +237,7 @@ async def _suggested(
             abv=Decimal(str(abv)) if abv is not None else None,
             volume_ml=volume if volume and volume > 0 else None,
             state_zh=state_zh,
+            state_code=profile.us_state if profile else None,
         )
         drafts |= {f"label_{item}": text for item, text in label.items()}
     filled = [name for name in SUGGESTED if name in drafts and not typed.get(name, "").strip()]
@@ -509,7 +511,12 @@ async def remove_photo(
 
 @router.post("/products/{product_id}/edit", response_class=HTMLResponse)
 async def edit_product(
-    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, form: FormDep
+    request: Request,
+    product_id: IdPath,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    storage: StorageDep,
+    form: FormDep,
 ) -> Response:
     """Saves every field but the SKU. Stock is saved as the change from what the form showed
     (`stock_was`), as the API's stock_delta: units that orders took meanwhile stay taken."""
@@ -519,11 +526,13 @@ async def edit_product(
         return seller
     listing = await _own_product(session, snapshots, seller, product_id)
     typed = {**form.typed, "sku": listing.product.sku}
+    # the page drawn again keeps showing the product's photos
+    photos = (await catalog_service.images_of(session, storage, [product_id]))[product_id]
     if form.action == "suggest":
         typed, filled = await _suggested(session, seller.user_id, typed)
         return _form_page(
             request, seller, typed=typed, errors={}, preview=None, editing=listing,
-            stock_was=form.stock_was, suggested=filled,
+            stock_was=form.stock_was, suggested=filled, photos=photos,
         )  # fmt: skip
     body, errors = _product_in(typed)
     stock_was = whole(form.stock_was)
@@ -533,7 +542,7 @@ async def edit_product(
     def again(errors: dict[str, str], preview: Listing | None, status: int) -> HTMLResponse:
         return _form_page(
             request, seller, typed=typed, errors=errors, preview=preview, editing=listing,
-            stock_was=form.stock_was, status=status,
+            stock_was=form.stock_was, status=status, photos=photos,
         )  # fmt: skip
 
     if body is None or stock_was is None:
@@ -567,5 +576,6 @@ async def edit_product(
         return _form_page(
             request, seller, typed=typed, errors={field: exc.code}, preview=None, editing=listing,
             stock_was=str(listing.product.stock) if overtaken else form.stock_was, status=exc.status,
+            photos=photos,
         )  # fmt: skip
     return RedirectResponse(f"/seller?saved={product_id}", status_code=303)

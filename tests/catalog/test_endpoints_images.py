@@ -183,3 +183,27 @@ def test_photos_are_reordered_and_removed_with_their_files(api):
 )
 def test_only_well_formed_media_keys_are_served(api, key):
     assert api.get(f"/media/{key}").status_code == 404
+
+
+def test_an_upload_that_does_not_say_its_length_is_refused_before_it_is_read(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+
+    def chunks():
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n'
+        yield photo()
+        yield b"\r\n--x--\r\n"
+
+    for path in (f"/api/v1/products/{wine['id']}/images", f"/seller/products/{wine['id']}/photos"):
+        refused = api.post(
+            path,
+            content=chunks(),
+            headers={**seller.headers, "Content-Type": "multipart/form-data; boundary=x"},
+        )
+        assert_problem(refused, 411, "length_required")
+    too_big = api.post(
+        f"/seller/products/{wine['id']}/photos",
+        files={"photo": ("big.jpg", b"\xff\xd8\xff" + b"\x00" * (11 * 1024 * 1024), "image/jpeg")},
+        data={"csrf_token": "x"},
+    )
+    assert_problem(too_big, 413, "image_too_large")

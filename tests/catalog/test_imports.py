@@ -214,3 +214,51 @@ def test_an_import_is_its_sellers_alone(api):
         api.get(f"/api/v1/seller/imports/{sent.json()['id']}/report.csv", headers=other.headers).status_code
         == 404
     )
+
+
+def test_numbers_written_strangely_are_refused_in_words_never_computed(api):
+    seller = seller_with_profile(api)
+    rows = [
+        "a,Napa Cabernet,,,Title,Default Title,CAB-E,1400,10,1e5000000,,2204.21,纳帕赤霞珠,wine",
+        "b,Napa Cabernet,,,Title,Default Title,CAB-Q,1400,1e500000,30.00,,2204.21,纳帕赤霞珠,wine",
+        'c,Napa Cabernet,,,Title,Default Title,CAB-C,1400,10,"$1,2,3",,2204.21,纳帕赤霞珠,wine',
+    ]
+    header = CLASSIC + ",Image Position"
+    sent = _send(
+        api, seller, ("\n".join([header, *(row + ",²" for row in rows)]) + "\n").encode(), dry_run=False
+    )
+    assert sent.status_code == 202, sent.text
+    job = _job(api, seller, sent.json()["id"])
+    assert job["status"] == "done"
+    assert {(r["sku"], p["code"]) for r in job["errors"] for p in r["problems"] if p["blocking"]} == {
+        ("CAB-E", "invalid_price"),
+        ("CAB-Q", "invalid_quantity"),
+        ("CAB-C", "invalid_price"),
+    }
+
+
+def test_a_western_spreadsheets_file_is_refused_rather_than_garbled(api):
+    seller = seller_with_profile(api)
+    row = "a,Château Napa Red,,,Title,Default Title,CH-1,1400,10,30.00,,2204.21,纳帕红,wine"
+    body = assert_problem(
+        _send(api, seller, f"{CLASSIC}\n{row}\n".encode("cp1252", errors="replace"), dry_run=False),
+        422,
+        "unreadable_import",
+    )
+    assert body["detail"] == (
+        "The file is not saved as UTF-8 (nor as Chinese GBK): save it from your spreadsheet as 'CSV UTF-8' "
+        "and send it again."
+    )
+
+
+def test_a_blank_quantity_on_a_second_import_leaves_the_stock_alone(api):
+    seller = seller_with_profile(api)
+    row = "a,Napa Cabernet,,,Title,Default Title,CAB-S,1400,{qty},30.00,,2204.21,纳帕赤霞珠,wine"
+    _send(api, seller, f"{CLASSIC}\n{row.format(qty=40)}\n".encode(), dry_run=False)
+    assert _listed(api, seller)["CAB-S"]["stock"] == 40
+    again = _send(
+        api, seller, f"{CLASSIC}\n{row.format(qty='').replace('30.00', '32.00')}\n".encode(), dry_run=False
+    )
+    assert _job(api, seller, again.json()["id"])["updated"] == 1
+    product = _listed(api, seller)["CAB-S"]
+    assert (product["stock"], product["price"]["amount"]) == (40, 3200)

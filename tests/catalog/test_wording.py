@@ -44,6 +44,7 @@ def test_the_label_items_it_can_draft_and_those_it_leaves_to_the_seller():
         abv=Decimal("14.5"),
         volume_ml=750,
         state_zh="加利福尼亚州",
+        state_code="CA",
     )
     assert drafted == {
         "name": "Halden Rock 纳帕谷赤霞珠干红葡萄酒",
@@ -53,6 +54,18 @@ def test_the_label_items_it_can_draft_and_those_it_leaves_to_the_seller():
         "origin": "美国加利福尼亚州纳帕谷",
     }  # no importer, no bottling date: the seller's own facts
     assert wine_label("Mystery Red", abv=None, volume_ml=None, state_zh=None) == {}
+    # a region in another state than the seller's is not written on the label's origin
+    oregon = wine_label(
+        "Willamette Valley Pinot Noir", abv=None, volume_ml=None, state_zh="加利福尼亚州", state_code="CA"
+    )
+    assert oregon["origin"] == "美国加利福尼亚州"
+
+
+def test_a_vintage_before_the_brand_is_said_once():
+    assert (
+        title_zh("2019 Ridge Napa Valley Cabernet Sauvignon", wine=True)
+        == "Ridge 纳帕谷赤霞珠干红葡萄酒 2019"
+    )
 
 
 def test_every_glossary_row_is_complete_and_unambiguous():
@@ -60,5 +73,6 @@ def test_every_glossary_row_is_complete_and_unambiguous():
     assert len(rows) >= 70
     for row in rows:
         assert row.kind and row.en and row.zh and row.confidence in ("high", "medium"), row
+        assert (row.kind == "region") == bool(row.state), row  # each region says its state
     english = [(row.kind, row.en.lower()) for row in rows]
     assert len(english) == len(set(english))

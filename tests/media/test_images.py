@@ -106,3 +106,21 @@ def test_what_is_not_a_usable_photo_is_refused_saying_why(data, refusal, words):
         process(data)
     assert words in refused.value.message
     assert refused.value.status == 422
+
+
+def test_a_strip_is_refused_and_a_photo_with_a_broken_exif_block_is_taken_as_it_is():
+    with pytest.raises(UnsupportedImage, match="100×20000 pixels: a side more than 8 times the other"):
+        process(photo(100, 20_000, format="PNG"))
+    broken = io.BytesIO()
+    Image.new("RGB", (600, 400), (10, 120, 200)).save(broken, "PNG", exif=b"Exif\x00\x00not a TIFF block")
+    processed = process(broken.getvalue())
+    assert (processed.width, processed.height) == (600, 400)  # not turned: the block says nothing
+
+
+def test_a_phones_multi_picture_jpeg_is_a_jpeg():
+    out = io.BytesIO()
+    first, depth = Image.new("RGB", (800, 600), (200, 30, 30)), Image.new("RGB", (400, 300), (0, 0, 0))
+    first.save(out, "MPO", save_all=True, append_images=[depth])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    processed = process(out.getvalue())
+    assert (processed.source_type, processed.width, processed.height) == ("image/jpeg", 800, 600)

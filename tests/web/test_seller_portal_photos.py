@@ -83,3 +83,24 @@ def test_a_file_that_is_not_a_photo_is_refused_in_place_and_nothing_is_kept(api)
         )
         assert forged.status_code == 403
     assert api.get(f"/api/v1/products/{wine['id']}").json()["images"] == []
+
+
+def test_the_edit_page_drawn_again_keeps_its_photos(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    image = api.post(
+        f"/api/v1/products/{wine['id']}/images",
+        files={"file": ("bottle.jpg", photo(), "image/jpeg")},
+        headers=seller.headers,
+    ).json()
+    with signed_in(api, seller) as browser:
+        page = browser.get(f"/seller/products/{wine['id']}/edit")
+        fields = {
+            "title_en": "Napa", "title_zh": "纳帕", "category": "wine", "hs_code": "2204.21",
+            "price": "thirty", "stock": "100", "stock_was": "100", "weight_grams": "1400",
+            "attributes": "", "csrf_token": csrf_of(page),
+        }  # fmt: skip
+        for action in ("save", "suggest"):
+            again = browser.post(f"/seller/products/{wine['id']}/edit", data={**fields, "action": action})
+            assert f"/seller/products/{wine['id']}/photos/{image['id']}/remove" in again.text, action
+            assert "No photos yet." not in again.text
