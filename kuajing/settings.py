@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     # query) by the background loop; so is every pending payment of an order about to expire.
     payment_query_after_seconds: float = Field(default=60, ge=0)
 
+    # The hosts an import may fetch products' photos from (comma-separated, e.g.
+    # "cdn.shopify.com"); none by default: each imported photo is then uploaded by hand.
+    import_image_hosts: str = ""
+
+    def image_hosts(self) -> frozenset[str]:
+        return frozenset(host.strip().lower() for host in self.import_image_hosts.split(",") if host.strip())
+
     # A payout run pays a seller only once this many cents are available (bank fees make tiny
     # transfers cost more than they carry).
     payout_minimum_cents: int = Field(default=5000, ge=1)

@@ -11,9 +11,16 @@ from kuajing.auth.dependencies import SellerPrincipal
 from kuajing.catalog import imports, shopify
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.kit.ids import IdPath
+from kuajing.media.dependencies import StorageDep
+from kuajing.media.storage import Storage
 from kuajing.models import CatalogImport
 from kuajing.problems import ProblemOut
-from kuajing.runtime import SessionDep, database_of
+from kuajing.runtime import SessionDep, database_of, runtime_of
+
+
+def _photos(request: Request, storage: Storage) -> imports.Photos:
+    return imports.Photos(storage, runtime_of(request).settings.image_hosts())
+
 
 router = APIRouter(tags=["imports"])
 
@@ -86,6 +93,7 @@ async def start_import(
     session: SessionDep,
     snapshots: SnapshotsDep,
     background: BackgroundTasks,
+    storage: StorageDep,
     dry_run: Annotated[bool, Form()] = True,
 ) -> Any:
     """A Shopify product CSV (classic or current headers, plus kuajing's HS Code, Title (zh),
@@ -99,7 +107,7 @@ async def start_import(
         data=await upload_bytes(file),
         dry_run=dry_run,
     )
-    background.add_task(imports.run, database_of(request), snapshots, job.id)
+    background.add_task(imports.run, database_of(request), snapshots, job.id, _photos(request, storage))
     return JSONResponse(import_out(job).model_dump(mode="json"), status_code=202)
 
 
@@ -116,10 +124,11 @@ async def run_import(
     session: SessionDep,
     snapshots: SnapshotsDep,
     background: BackgroundTasks,
+    storage: StorageDep,
 ) -> Any:
     """Import what a finished dry run checked (409 import_not_ready otherwise)."""
     job = await imports.import_checked(session, seller_id=seller.user_id, import_id=import_id)
-    background.add_task(imports.run, database_of(request), snapshots, job.id)
+    background.add_task(imports.run, database_of(request), snapshots, job.id, _photos(request, storage))
     return JSONResponse(import_out(job).model_dump(mode="json"), status_code=202)
 
 

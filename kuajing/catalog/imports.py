@@ -32,6 +32,10 @@ from kuajing.errors import KuajingError, NotFound
 from kuajing.kit.money import Money
 from kuajing.kit.spreadsheet import safe_cell
 from kuajing.kit.time import utcnow
+from kuajing.media import images, remote
+from kuajing.media import service as media_service
+from kuajing.media.errors import DuplicateImage
+from kuajing.media.storage import Storage
 from kuajing.models import CatalogImport, Product
 from kuajing.seller import service as seller_service
 
@@ -155,7 +159,12 @@ def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], 
 
 
 async def check(
-    session: AsyncSession, snapshots: Snapshots, *, seller_id: int, items: Sequence[shopify.ImportItem]
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    seller_id: int,
+    items: Sequence[shopify.ImportItem],
+    image_hosts: frozenset[str] = frozenset(),
 ) -> list[Checked]:
     """What importing `items` would do, and every problem with each (read only)."""
     existing = await repository.by_skus(session, seller_id=seller_id, skus=[item.sku for item in items])
@@ -203,11 +212,12 @@ async def check(
                         False,
                     )
                 )
-        if item.images:
+        elsewhere = [url for url in item.images if not remote.allowed(url, image_hosts)]
+        if elsewhere:
             problems.append(
                 Problem(
                     "image_needs_upload",
-                    f"{len(item.images)} photo(s) by URL: kuajing fetches none from the internet; "
+                    f"{len(elsewhere)} photo(s) on a host the operator does not allow photos from: "
                     "upload them on the product's page.",
                     False,
                 )
@@ -304,7 +314,35 @@ async def _apply(
         return "skipped", Problem(exc.code, exc.message, True)
 
 
-async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
+@dataclass(frozen=True, slots=True)
+class Photos:
+    """Where imported products' photos go, and the hosts they may be fetched from."""
+
+    storage: Storage
+    hosts: frozenset[str] = frozenset()
+
+
+async def _fetched(chunk: Sequence[Checked], photos: Photos) -> dict[int, list[images.Processed | Problem]]:
+    """The chunk's photos from allowed hosts, fetched and drawn before its transaction opens."""
+    found: dict[int, list[images.Processed | Problem]] = {}
+    for row in chunk:
+        if row.body is None:
+            continue
+        for url in row.item.images:
+            if not remote.allowed(url, photos.hosts):
+                continue
+            try:
+                found.setdefault(row.item.line, []).append(
+                    await media_service.prepare(await remote.fetch(url, photos.hosts))
+                )
+            except remote.PhotoNotFetched as exc:
+                found.setdefault(row.item.line, []).append(Problem("image_not_fetched", str(exc), False))
+            except KuajingError as exc:  # not a usable photo
+                found.setdefault(row.item.line, []).append(Problem(exc.code, f"{url}: {exc.message}", False))
+    return found
+
+
+async def run(database: Database, snapshots: Snapshots, import_id: int, photos: Photos) -> None:
     """Do the job: check it, and unless it is a dry run, import what passed. Never raises: a
     failure is kept on the job for the seller to read."""
     try:
@@ -318,7 +356,9 @@ async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
             seller_id, dry_run, content = job.seller_id, job.dry_run, job.content
         items = (await asyncio.to_thread(shopify.read_import, content.encode("utf-8"))).items
         async with database.transaction(write=False) as session:
-            checked = await check(session, snapshots, seller_id=seller_id, items=items)
+            checked = await check(
+                session, snapshots, seller_id=seller_id, items=items, image_hosts=photos.hosts
+            )
         report = [row.as_row() for row in checked]
         if dry_run:
             async with database.transaction(write=True) as session:
@@ -336,6 +376,7 @@ async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
         created = updated = skipped = 0
         for start_at in range(0, len(checked), CHUNK):
             chunk = checked[start_at : start_at + CHUNK]
+            drawn = await _fetched(chunk, photos)
             async with database.transaction(write=True) as session:
                 for index, row in enumerate(chunk, start=start_at):
                     if row.body is None:
@@ -348,6 +389,15 @@ async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
                         skipped += 1
                         report[index]["action"] = "skip"
                         report[index]["problems"].append(problem.as_dict())
+                        continue
+                    for photo in drawn.get(row.item.line, []):
+                        kept = (
+                            photo
+                            if isinstance(photo, Problem)
+                            else await _add_photo(session, photos, seller_id, row, photo)
+                        )
+                        if kept is not None:
+                            report[index]["problems"].append(kept.as_dict())
                 progress = {
                     "processed": start_at + len(chunk),
                     "created": created,
@@ -371,6 +421,24 @@ async def run(database: Database, snapshots: Snapshots, import_id: int) -> None:
                 import_id=import_id,
                 values={"status": "failed", "failure": failure, "finished_at": utcnow()},
             )
+
+
+async def _add_photo(
+    session: AsyncSession, photos: Photos, seller_id: int, row: Checked, processed: images.Processed
+) -> Problem | None:
+    """The fetched photo on the product (once: the same photo again is already there)."""
+    product = await catalog_service.find_by_sku(session, seller_id=seller_id, sku=row.item.sku)
+    assert product is not None
+    try:
+        async with session.begin_nested():
+            await catalog_service.add_prepared_image(
+                session, photos.storage, seller_id=seller_id, product_id=product.id, processed=processed
+            )
+    except DuplicateImage:
+        return None
+    except KuajingError as exc:
+        return Problem(exc.code, exc.message, False)
+    return None
 
 
 def finished(job: CatalogImport) -> bool:

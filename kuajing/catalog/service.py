@@ -25,6 +25,7 @@ from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
 from kuajing.media import service as media_service
+from kuajing.media.images import Processed
 from kuajing.media.storage import Storage
 from kuajing.models import Product
 from kuajing.seller import service as seller_service
@@ -232,6 +233,21 @@ async def add_image(
     await _locked_own(session, seller_id=seller_id, product_id=product_id)
     return await media_service.add_image(
         session, storage, product_id=product_id, processed=processed, source_bytes=len(data), now=utcnow()
+    )
+
+
+async def add_prepared_image(
+    session: AsyncSession,
+    storage: Storage,
+    *,
+    seller_id: int,
+    product_id: int,
+    processed: Processed,
+) -> media_service.Shown:
+    """A photo already checked and drawn (an import's), for the seller's own product."""
+    await _locked_own(session, seller_id=seller_id, product_id=product_id)
+    return await media_service.add_image(
+        session, storage, product_id=product_id, processed=processed, source_bytes=0, now=utcnow()
     )
 
 

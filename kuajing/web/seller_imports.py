@@ -12,9 +12,16 @@ from kuajing.catalog import imports, shopify
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
-from kuajing.runtime import SessionDep, database_of
+from kuajing.media.dependencies import StorageDep
+from kuajing.media.storage import Storage
+from kuajing.runtime import SessionDep, database_of, runtime_of
 from kuajing.web.access import english, signed_in_seller
 from kuajing.web.session import check_csrf
+
+
+def _photos(request: Request, storage: Storage) -> imports.Photos:
+    return imports.Photos(storage, runtime_of(request).settings.image_hosts())
+
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
 
@@ -44,6 +51,7 @@ async def send_import(
     session: SessionDep,
     snapshots: SnapshotsDep,
     background: BackgroundTasks,
+    storage: StorageDep,
     csrf_token: Annotated[str, Form(max_length=200)],
     file: Annotated[UploadFile, File()],
     mode: Annotated[str, Form(max_length=10)] = "check",
@@ -64,7 +72,7 @@ async def send_import(
             )
     except KuajingError as exc:
         return await _list_page(request, session, seller, error=exc.message, status=exc.status)
-    background.add_task(imports.run, database_of(request), snapshots, job.id)
+    background.add_task(imports.run, database_of(request), snapshots, job.id, _photos(request, storage))
     return RedirectResponse(f"/seller/imports/{job.id}", status_code=303)
 
 
@@ -91,6 +99,7 @@ async def import_checked(
     session: SessionDep,
     snapshots: SnapshotsDep,
     background: BackgroundTasks,
+    storage: StorageDep,
     csrf_token: Annotated[str, Form(max_length=200)],
 ) -> Response:
     check_csrf(request, csrf_token)
@@ -98,7 +107,7 @@ async def import_checked(
     if not isinstance(seller, Principal):
         return seller
     job = await imports.import_checked(session, seller_id=seller.user_id, import_id=import_id)
-    background.add_task(imports.run, database_of(request), snapshots, job.id)
+    background.add_task(imports.run, database_of(request), snapshots, job.id, _photos(request, storage))
     return RedirectResponse(f"/seller/imports/{job.id}", status_code=303)
 
 

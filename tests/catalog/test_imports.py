@@ -262,3 +262,77 @@ def test_a_blank_quantity_on_a_second_import_leaves_the_stock_alone(api):
     assert _job(api, seller, again.json()["id"])["updated"] == 1
     product = _listed(api, seller)["CAB-S"]
     assert (product["stock"], product["price"]["amount"]) == (40, 3200)
+
+
+class _PhotoHost:
+    """A local web server with one photo, standing for the seller's image host."""
+
+    def __init__(self, body: bytes) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path == "/bottle.jpg":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                elif self.path == "/moved.jpg":
+                    self.send_response(302)
+                    self.send_header("Location", "http://127.0.0.1:1/elsewhere.jpg")
+                    self.end_headers()
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_photos_are_fetched_only_from_the_hosts_the_operator_allows(app, api):
+    from tests.media.factories import photo
+
+    host = _PhotoHost(photo(900, 600))
+    try:
+        app.with_settings(import_image_hosts="127.0.0.1")
+        seller = seller_with_profile(api)
+        images = (
+            f"{host.url}/bottle.jpg",
+            f"{host.url}/missing.jpg",
+            f"{host.url}/moved.jpg",
+            "https://cdn.example/x.jpg",
+        )
+        rows = [
+            f"cab,Napa Cabernet,,,Title,Default Title,CAB-P,1400,5,30.00,{images[0]},2204.21,纳帕赤霞珠,wine",
+            *(f"cab,,,,,,,,,,{url},,," for url in images[1:]),
+        ]
+        sent = _send(api, seller, ("\n".join([CLASSIC, *rows]) + "\n").encode(), dry_run=False)
+        job = _job(api, seller, sent.json()["id"])
+        assert (job["status"], job["created"]) == ("done", 1)
+        problems = [(p["code"], p["message"], p["blocking"]) for p in job["rows"][0]["problems"]]
+        upload_them = (
+            "1 photo(s) on a host the operator does not allow photos from: upload them on the product's page."
+        )
+        assert sorted(problems)[:3] == [
+            ("image_needs_upload", upload_them, False),
+            ("image_not_fetched", f"{host.url}/missing.jpg answered 404.", False),
+            ("image_not_fetched", f"{host.url}/moved.jpg answered 302.", False),
+        ]
+        assert sorted(problems)[3][0] == "label_incomplete"
+        (product,) = _listed(api, seller).values()
+        assert [(i["width"], i["height"]) for i in product["images"]] == [(900, 600)]
+        # importing again adds the same photo no second time
+        _send(api, seller, ("\n".join([CLASSIC, *rows]) + "\n").encode(), dry_run=False)
+        assert len(_listed(api, seller)["CAB-P"]["images"]) == 1
+    finally:
+        host.close()
