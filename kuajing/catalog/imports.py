@@ -15,6 +15,7 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,6 +66,16 @@ class ImportNotFound(NotFound):
 class ImportNotReady(KuajingError):
     status = 409
     code = "import_not_ready"
+
+
+class ImportsBusy(KuajingError):
+    status = 409
+    code = "imports_busy"
+
+
+# A job still unfinished this long after it began was left by a server that stopped.
+ABANDONED_AFTER = timedelta(hours=1)
+MAX_UNFINISHED = 2  # a seller's imports under way at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +243,16 @@ async def start(
 ) -> CatalogImport:
     """Read the file (refused at once if it is not a product CSV) and keep a job for `run`."""
     await seller_service.get_profile(session, seller_id=seller_id)  # a seller imports once set up
+    now = utcnow()
+    under_way = [
+        job
+        for job in await repository.imports_of(session, seller_id=seller_id, limit=20)
+        if not finished(job) and now - job.created_at < ABANDONED_AFTER
+    ]
+    if len(under_way) >= MAX_UNFINISHED:
+        raise ImportsBusy(
+            message=f"{len(under_way)} of your imports are still under way; send this file when one is done."
+        )
     parsed = await asyncio.to_thread(shopify.read_import, data)
     return await repository.add_import(
         session,
@@ -256,9 +277,20 @@ async def start(
 
 
 async def find(session: AsyncSession, *, seller_id: int, import_id: int) -> CatalogImport:
+    """The seller's job; one a stopped server left unfinished is marked failed as it is read."""
     job = await repository.get_import(session, import_id)
     if job is None or job.seller_id != seller_id:
         raise ImportNotFound(message=f"No import {import_id}.")
+    if not finished(job) and utcnow() - job.created_at > ABANDONED_AFTER:
+        values = {
+            "status": "failed",
+            "failure": "The server stopped during this import. Import the file again: what was "
+            "imported is updated, nothing is listed twice.",
+            "finished_at": utcnow(),
+        }
+        await repository.save_import(session, import_id=import_id, values=values)
+        job = await repository.get_import(session, import_id)
+        assert job is not None
     return job
 
 

@@ -2,10 +2,13 @@
 problems and changes nothing, the import in the background, a second import that updates
 instead of duplicating, and every bad file or row refused in words, nothing half-imported."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from kuajing.kit.time import utcnow
+from kuajing.models import CatalogImport
 from tests.auth.factories import seller_with_profile
 from tests.helpers import assert_problem
 
@@ -336,3 +339,31 @@ def test_photos_are_fetched_only_from_the_hosts_the_operator_allows(app, api):
         assert len(_listed(api, seller)["CAB-P"]["images"]) == 1
     finally:
         host.close()
+
+
+def _unfinished(app, seller, *, age: timedelta) -> int:
+    async def add(session):
+        job = CatalogImport(
+            seller_id=seller.id, filename="old.csv", format="shopify", dry_run=False, status="importing",
+            content="", total=10, processed=3, created=3, updated=0, skipped=0, report=[], failure=None,
+            created_at=utcnow() - age, finished_at=None,
+        )  # fmt: skip
+        session.add(job)
+        await session.flush()
+        return job.id
+
+    return app.run(add)
+
+
+def test_two_imports_at_once_at_most_and_one_a_stopped_server_left_is_failed_in_words(app, api):
+    seller = seller_with_profile(api)
+    abandoned = _unfinished(app, seller, age=timedelta(hours=2))
+    for _ in range(2):
+        _unfinished(app, seller, age=timedelta(minutes=1))
+    busy = _send(api, seller, EXAMPLE.read_bytes(), dry_run=True)
+    assert_problem(busy, 409, "imports_busy")
+    assert "2 of your imports are still under way" in busy.json()["detail"]
+
+    old = _job(api, seller, abandoned)
+    assert (old["status"], old["percent"]) == ("failed", 100)
+    assert old["failure"].startswith("The server stopped during this import. Import the file again")
