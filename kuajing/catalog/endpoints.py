@@ -160,6 +160,7 @@ async def add_image(
     seller: SellerPrincipal,
     session: SessionDep,
     storage: StorageDep,
+    snapshots: SnapshotsDep,
 ) -> ImageOut:
     """A photo (JPEG, PNG or WebP, up to 10 MB) for the seller's own product, checked by its
     bytes, stripped of metadata and drawn at 240/480/960 px as WebP and JPEG; the first photo is
@@ -167,7 +168,9 @@ async def add_image(
     request says it is larger), image_too_small, too_many_images, duplicate_image."""
     data = await file.read(MAX_BYTES + 1)
     return image_out(
-        await service.add_image(session, storage, seller_id=seller.user_id, product_id=product_id, data=data)
+        await service.add_image(
+            session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, data=data
+        )
     )
 
 
@@ -182,21 +185,31 @@ async def list_images(
 
 @router.put("/products/{product_id}/images/order", response_model=ImageList)
 async def reorder_images(
-    product_id: IdPath, body: ImageOrderIn, seller: SellerPrincipal, session: SessionDep, storage: StorageDep
+    product_id: IdPath,
+    body: ImageOrderIn,
+    seller: SellerPrincipal,
+    session: SessionDep,
+    storage: StorageDep,
+    snapshots: SnapshotsDep,
 ) -> ImageList:
     """Put the product's photos in this order: every photo once, the main photo first."""
     images = await service.reorder_images(
-        session, storage, seller_id=seller.user_id, product_id=product_id, order=body.ids
+        session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, order=body.ids
     )
     return ImageList(items=[image_out(image) for image in images])
 
 
 @router.delete("/products/{product_id}/images/{image_id}", status_code=204)
 async def remove_image(
-    product_id: IdPath, image_id: IdPath, seller: SellerPrincipal, session: SessionDep, storage: StorageDep
+    product_id: IdPath,
+    image_id: IdPath,
+    seller: SellerPrincipal,
+    session: SessionDep,
+    storage: StorageDep,
+    snapshots: SnapshotsDep,
 ) -> Response:
     await service.remove_image(
-        session, storage, seller_id=seller.user_id, product_id=product_id, image_id=image_id
+        session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, image_id=image_id
     )
     return Response(status_code=204)
 

@@ -426,7 +426,7 @@ async def run(database: Database, snapshots: Snapshots, import_id: int, photos: 
                         kept = (
                             photo
                             if isinstance(photo, Problem)
-                            else await _add_photo(session, photos, seller_id, row, photo)
+                            else await _add_photo(session, snapshots, photos, seller_id, row, photo)
                         )
                         if kept is not None:
                             report[index]["problems"].append(kept.as_dict())
@@ -456,7 +456,12 @@ async def run(database: Database, snapshots: Snapshots, import_id: int, photos: 
 
 
 async def _add_photo(
-    session: AsyncSession, photos: Photos, seller_id: int, row: Checked, processed: images.Processed
+    session: AsyncSession,
+    snapshots: Snapshots,
+    photos: Photos,
+    seller_id: int,
+    row: Checked,
+    processed: images.Processed,
 ) -> Problem | None:
     """The fetched photo on the product (once: the same photo again is already there)."""
     product = await catalog_service.find_by_sku(session, seller_id=seller_id, sku=row.item.sku)
@@ -464,7 +469,12 @@ async def _add_photo(
     try:
         async with session.begin_nested():
             await catalog_service.add_prepared_image(
-                session, photos.storage, seller_id=seller_id, product_id=product.id, processed=processed
+                session,
+                photos.storage,
+                snapshots,
+                seller_id=seller_id,
+                product_id=product.id,
+                processed=processed,
             )
     except DuplicateImage:
         return None

@@ -224,21 +224,30 @@ async def _locked_own(session: AsyncSession, *, seller_id: int, product_id: int)
 
 
 async def add_image(
-    session: AsyncSession, storage: Storage, *, seller_id: int, product_id: int, data: bytes
+    session: AsyncSession,
+    storage: Storage,
+    snapshots: Snapshots,
+    *,
+    seller_id: int,
+    product_id: int,
+    data: bytes,
 ) -> media_service.Shown:
     """A photo for the seller's own product, last in its order (main if it is the first). The
     photo is checked and drawn before the product is locked."""
     await owned_product(session, seller_id=seller_id, product_id=product_id)  # 404/403 before the work
     processed = await media_service.prepare(data)
     await _locked_own(session, seller_id=seller_id, product_id=product_id)
-    return await media_service.add_image(
+    added = await media_service.add_image(
         session, storage, product_id=product_id, processed=processed, source_bytes=len(data), now=utcnow()
     )
+    snapshots.products.forget_photos([product_id])
+    return added
 
 
 async def add_prepared_image(
     session: AsyncSession,
     storage: Storage,
+    snapshots: Snapshots,
     *,
     seller_id: int,
     product_id: int,
@@ -246,23 +255,52 @@ async def add_prepared_image(
 ) -> media_service.Shown:
     """A photo already checked and drawn (an import's), for the seller's own product."""
     await _locked_own(session, seller_id=seller_id, product_id=product_id)
-    return await media_service.add_image(
+    added = await media_service.add_image(
         session, storage, product_id=product_id, processed=processed, source_bytes=0, now=utcnow()
     )
+    snapshots.products.forget_photos([product_id])
+    return added
 
 
 async def reorder_images(
-    session: AsyncSession, storage: Storage, *, seller_id: int, product_id: int, order: list[int]
+    session: AsyncSession,
+    storage: Storage,
+    snapshots: Snapshots,
+    *,
+    seller_id: int,
+    product_id: int,
+    order: list[int],
 ) -> list[media_service.Shown]:
     await _locked_own(session, seller_id=seller_id, product_id=product_id)
-    return await media_service.reorder(session, storage, product_id=product_id, order=order)
+    shown = await media_service.reorder(session, storage, product_id=product_id, order=order)
+    snapshots.products.forget_photos([product_id])
+    return shown
 
 
 async def remove_image(
-    session: AsyncSession, storage: Storage, *, seller_id: int, product_id: int, image_id: int
+    session: AsyncSession,
+    storage: Storage,
+    snapshots: Snapshots,
+    *,
+    seller_id: int,
+    product_id: int,
+    image_id: int,
 ) -> None:
     await _locked_own(session, seller_id=seller_id, product_id=product_id)
     await media_service.remove_image(session, storage, product_id=product_id, image_id=image_id)
+    snapshots.products.forget_photos([product_id])
+
+
+async def storefront_photos(
+    session: AsyncSession, storage: Storage, snapshots: Snapshots, product_ids: list[int]
+) -> dict[int, list[media_service.Shown]]:
+    """The photos buyers see, from the worker's snapshot (at most KUAJING_READ_CACHE_SECONDS old;
+    the worker that changes a product's photos forgets them at once)."""
+
+    async def load(missing: set[int]) -> dict[int, list[media_service.Shown]]:
+        return await media_service.images_of(session, storage, sorted(missing))
+
+    return await snapshots.products.photos(product_ids, load)
 
 
 async def images_of(

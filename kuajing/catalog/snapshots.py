@@ -18,6 +18,7 @@ from kuajing.catalog import repository
 from kuajing.compliance import category_rules
 from kuajing.compliance.snapshots import RuleBooks
 from kuajing.kit.ttl_cache import TTLCache
+from kuajing.media.service import Shown
 from kuajing.models import Product
 from kuajing.pricing.snapshots import FxSnapshots
 from kuajing.pricing.tax import Measures
@@ -69,6 +70,17 @@ class ProductSnapshots:
     def __init__(self, ttl_seconds: float) -> None:
         self._facts: TTLCache[int, ProductFacts] = TTLCache(ttl_seconds)
         self._searches: TTLCache[SearchKey, SearchIds] = TTLCache(ttl_seconds, max_entries=MAX_SEARCHES)
+        self._photos: TTLCache[int, list[Shown]] = TTLCache(ttl_seconds)
+
+    async def photos(
+        self, product_ids: Iterable[int], load: Callable[[set[int]], Awaitable[dict[int, list[Shown]]]]
+    ) -> dict[int, list[Shown]]:
+        """Each product's photos as the storefront shows them (main first), at most one TTL old."""
+        return await self._photos.get_many_or_load(product_ids, load)
+
+    def forget_photos(self, product_ids: Iterable[int]) -> None:
+        for product_id in product_ids:
+            self._photos.forget(product_id)
 
     async def facts(
         self, session: AsyncSession, product_ids: Iterable[int], *, fresh: bool = False

@@ -132,7 +132,12 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                     report.products += 1
                 if not (await catalog_service.images_of(session, storage, [product.id]))[product.id]:
                     await catalog_service.add_image(
-                        session, storage, seller_id=seller.id, product_id=product.id, data=draw_product(item)
+                        session,
+                        storage,
+                        snapshots,
+                        seller_id=seller.id,
+                        product_id=product.id,
+                        data=draw_product(item),
                     )
                     report.photos += 1
                 # Past orders use only products that can be ordered; the demo keeps a couple of

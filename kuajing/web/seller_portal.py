@@ -460,7 +460,7 @@ async def add_photo(
 
     async def add(seller: Principal) -> object:
         return await catalog_service.add_image(
-            session, storage, seller_id=seller.user_id, product_id=product_id, data=data
+            session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, data=data
         )
 
     return await _photo_change(request, session, snapshots, storage, product_id, add)
@@ -482,7 +482,7 @@ async def make_photo_main(
         held = (await catalog_service.images_of(session, storage, [product_id]))[product_id]
         order = [image_id] + [image.id for image in held if image.id != image_id]
         return await catalog_service.reorder_images(
-            session, storage, seller_id=seller.user_id, product_id=product_id, order=order
+            session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, order=order
         )
 
     return await _photo_change(request, session, snapshots, storage, product_id, first)
@@ -502,7 +502,7 @@ async def remove_photo(
 
     async def remove(seller: Principal) -> object:
         await catalog_service.remove_image(
-            session, storage, seller_id=seller.user_id, product_id=product_id, image_id=image_id
+            session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, image_id=image_id
         )
         return None
 

@@ -59,7 +59,7 @@ async def search(
         session, snapshots, q=q.strip() or None, category=category, limit=PAGE_SIZE, cursor=cursor
     )
     shown_ids = [listing.product.id for listing in page.listings]
-    photos = await catalog_service.images_of(session, storage, shown_ids)
+    photos = await catalog_service.storefront_photos(session, storage, snapshots, shown_ids)
     return render(
         request,
         "storefront/search.html",
@@ -88,7 +88,9 @@ async def product(
         "storefront/product.html",
         {
             "product": shown.product,
-            "photos": (await catalog_service.images_of(session, storage, [product_id]))[product_id],
+            "photos": (await catalog_service.storefront_photos(session, storage, snapshots, [product_id]))[
+                product_id
+            ],
             "amounts": shown.amounts,
             "seller": shown.seller,
             "notice": risk_notice.in_force(beijing_date(now)),
