@@ -104,3 +104,28 @@ def test_the_edit_page_drawn_again_keeps_its_photos(api):
             again = browser.post(f"/seller/products/{wine['id']}/edit", data={**fields, "action": action})
             assert f"/seller/products/{wine['id']}/photos/{image['id']}/remove" in again.text, action
             assert "No photos yet." not in again.text
+
+
+def test_buyers_see_a_new_main_photo_at_once_though_the_page_was_just_cached(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    first, second = (
+        api.post(
+            f"/api/v1/products/{wine['id']}/images",
+            files={"file": ("b.jpg", photo(500 + n, 400), "image/jpeg")},
+            headers=seller.headers,
+        ).json()
+        for n in range(2)
+    )
+    before = api.get(f"/products/{wine['id']}").text  # the worker keeps these photos now
+    assert f'<img src="{first["sizes"][1]["jpg"]}"' in before
+    reordered = api.put(
+        f"/api/v1/products/{wine['id']}/images/order",
+        json={"ids": [second["id"], first["id"]]},
+        headers=seller.headers,
+    )
+    assert reordered.status_code == 200
+    after = api.get(f"/products/{wine['id']}").text
+    assert f'<img src="{second["sizes"][1]["jpg"]}"' in after
+    api.delete(f"/api/v1/products/{wine['id']}/images/{second['id']}", headers=seller.headers)
+    assert f'<img src="{first["sizes"][1]["jpg"]}"' in api.get(f"/products/{wine['id']}").text
