@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ from kuajing.catalog import repository, shopify, wording
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.listing_prices import listing_prices
-from kuajing.catalog.schemas import ProductIn
+from kuajing.catalog.schemas import Category, ProductIn
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance import category_rules
 from kuajing.db import Database
@@ -42,7 +42,7 @@ from kuajing.seller import service as seller_service
 
 log = logging.getLogger(__name__)
 CHUNK = 100
-CATEGORIES = ("garments", "wine", "fruit", "beer", "nuts", "cosmetics", "supplements", "other")
+CATEGORIES: tuple[str, ...] = get_args(Category)
 # The category a HS code's heading implies, longest prefix first (a "Category" column wins).
 CATEGORY_OF_HS = (
     ("2204", "wine"),

@@ -1,9 +1,10 @@
 """`kuajing payments …`: the providers' bills against the books, and their settlements posted."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from kuajing.bootstrap import prepare_database
 from kuajing.db import Database
+from kuajing.errors import InvalidInput
 from kuajing.fulfillment import reconcile as reconciling
 from kuajing.fulfillment import settlements as settling
 from kuajing.fulfillment.reconcile import Difference, Reconciliation, signed_yuan
@@ -18,7 +20,22 @@ from kuajing.kit.time import utcnow
 from kuajing.payment import bills, settlements
 from kuajing.settings import get_settings
 
+T = TypeVar("T")
 app = typer.Typer(help="Payments through Alipay and WeChat Pay.", no_args_is_help=True)
+
+
+def _read_or_exit(console: Console, file: Path, read: Callable[[bytes], T]) -> T:
+    """`read` of the file's bytes; a file that cannot be opened, or that `read` refuses, is said
+    in red and exits 2 before anything is written."""
+    try:
+        return read(file.read_bytes())
+    except OSError as exc:
+        said = f"cannot be read: {exc.strerror}"
+    except InvalidInput as exc:  # UnreadableBill, UnreadableSettlement
+        said = exc.message
+    console.print(f"[red]{file}: {said}[/red]", highlight=False, soft_wrap=True)
+    console.print("Nothing was written.")
+    raise typer.Exit(2)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -53,17 +70,12 @@ def reconcile(
     """
     # made here, not at import, so it takes the terminal's width (COLUMNS) of this run
     console = Console()
-    try:
-        bill = bills.read_bill(file.read_bytes())
-        days = bills.bill_days(bill, day.date() if day is not None else None)
-    except OSError as exc:
-        console.print(f"[red]{file}: cannot be read: {exc.strerror}[/red]", highlight=False, soft_wrap=True)
-        console.print("Nothing was written.")
-        raise typer.Exit(2) from exc
-    except bills.UnreadableBill as exc:
-        console.print(f"[red]{file}: {exc.message}[/red]", highlight=False, soft_wrap=True)
-        console.print("Nothing was written.")
-        raise typer.Exit(2) from exc
+
+    def read(data: bytes) -> tuple[bills.Bill, tuple[date, date]]:
+        bill = bills.read_bill(data)
+        return bill, bills.bill_days(bill, day.date() if day is not None else None)
+
+    bill, days = _read_or_exit(console, file, read)
 
     url = get_settings().database_url
     prepare_database(url)
@@ -99,16 +111,7 @@ def settle(
     on any difference, 2 when the file cannot be read (nothing is written).
     """
     console = Console()
-    try:
-        settlement = settlements.read_settlement(file.read_bytes())
-    except OSError as exc:
-        console.print(f"[red]{file}: cannot be read: {exc.strerror}[/red]", highlight=False, soft_wrap=True)
-        console.print("Nothing was written.")
-        raise typer.Exit(2) from exc
-    except settlements.UnreadableSettlement as exc:
-        console.print(f"[red]{file}: {exc.message}[/red]", highlight=False, soft_wrap=True)
-        console.print("Nothing was written.")
-        raise typer.Exit(2) from exc
+    settlement = _read_or_exit(console, file, settlements.read_settlement)
 
     url = get_settings().database_url
     prepare_database(url)
