@@ -12,13 +12,18 @@ from kuajing.catalog.schemas import (
     ImageOrderIn,
     ImageOut,
     ImageSizeOut,
+    OptionOut,
     ProductIn,
     ProductOut,
     ProductPage,
     ProductPatch,
     TextOut,
+    VariantIn,
+    VariantOut,
+    VariantPatch,
 )
-from kuajing.catalog.service import Listing
+from kuajing.catalog.service import Listing, VariantListing
+from kuajing.catalog.variants import own_attributes
 from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.money import Money
@@ -40,6 +45,22 @@ def image_out(image: Shown) -> ImageOut:
         height=image.height,
         position=image.position,
         sizes=[ImageSizeOut(width=s.width, height=s.height, webp=s.webp, jpg=s.jpg) for s in image.sizes],
+    )
+
+
+def variant_out(variant: VariantListing) -> VariantOut:
+    row, price = variant.row, variant.price
+    return VariantOut(
+        id=row.id,
+        sku=row.sku,
+        options=list(row.option_values),
+        price=MoneyModel.usd(row.price_amount),
+        price_cny=MoneyModel.cny(price.price_cny) if price else None,
+        landed=MoneyModel.cny(price.landed) if price else None,
+        stock=row.stock,
+        weight_grams=row.weight_grams,
+        attributes=own_attributes(row.attributes) if row.parent_id is not None else {},
+        zh_size=variant.zh_size,
     )
 
 
@@ -69,13 +90,18 @@ def product_out(listing: Listing, images: list[Shown] | None = None) -> ProductO
         landed=MoneyModel.cny(price.landed) if price else None,
         freight=MoneyModel.cny(price.freight) if price else None,
         tax=MoneyModel.cny(price.tax) if price else None,
-        stock=p.stock,
+        stock=listing.stock,
         weight_grams=p.weight_grams,
         attributes=p.attributes,
         zh_size=listing.zh_size,
         bonded_warehouse_only=listing.bonded_warehouse_only,
         problems=problems,
         images=[image_out(image) for image in images or []],
+        options=[
+            OptionOut(name=TextOut(en=o["name"]["en"], zh=o["name"]["zh"]), values=o["values"])
+            for o in p.options
+        ],
+        variants=[variant_out(variant) for variant in listing.variants],
         created_at=p.created_at,
         updated_at=p.updated_at,
     )
@@ -99,10 +125,12 @@ async def create_product(
             description=body.description.model_dump(),
             category=body.category,
             hs_code=body.hs_code,
-            price=Money(body.price.amount, body.price.currency),
+            price=Money(body.price.amount, body.price.currency) if body.price else None,
             stock=body.stock,
             weight_grams=body.weight_grams,
             attributes=body.attributes,
+            options=[option.model_dump() for option in body.options],
+            new_variants=[variant.as_new() for variant in body.variants],
         )
         listing = await service.get_listing(session, snapshots, product_id=product.id)
         return product_out(listing).model_dump(mode="json")
@@ -240,6 +268,71 @@ async def patch_product(
         user_id=seller.user_id,
         key=idempotency_key,
         request=f"PATCH /products/{product_id}",
+        body=body.model_dump(mode="json", exclude_unset=True),
+        status_code=200,
+        operation=update,
+    )
+
+
+@router.post("/products/{product_id}/variants", status_code=201, response_model=ProductOut)
+async def add_variant(
+    product_id: IdPath,
+    body: VariantIn,
+    seller: SellerPrincipal,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """One more variant of the seller's product with options: its values, SKU, price, stock,
+    weight and measurements. Answers the product with all its variants."""
+
+    async def add() -> dict[str, Any]:
+        await service.add_variant(
+            session, snapshots, seller_id=seller.user_id, product_id=product_id, variant=body.as_new()
+        )
+        listing = await service.get_listing(session, snapshots, product_id=product_id)
+        return product_out(listing).model_dump(mode="json")
+
+    return await respond_once(
+        session,
+        user_id=seller.user_id,
+        key=idempotency_key,
+        request=f"POST /products/{product_id}/variants",
+        body=body.model_dump(mode="json"),
+        status_code=201,
+        operation=add,
+    )
+
+
+@router.patch("/products/{product_id}/variants/{variant_id}", response_model=ProductOut)
+async def patch_variant(
+    product_id: IdPath,
+    variant_id: IdPath,
+    body: VariantPatch,
+    seller: SellerPrincipal,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """A variant's price, weight, measurements, or stock as a delta. Answers the whole product."""
+
+    async def update() -> dict[str, Any]:
+        await service.update_variant(
+            session,
+            snapshots,
+            seller_id=seller.user_id,
+            product_id=product_id,
+            variant_id=variant_id,
+            changes=body.model_dump(exclude_unset=True),
+        )
+        listing = await service.get_listing(session, snapshots, product_id=product_id)
+        return product_out(listing).model_dump(mode="json")
+
+    return await respond_once(
+        session,
+        user_id=seller.user_id,
+        key=idempotency_key,
+        request=f"PATCH /products/{product_id}/variants/{variant_id}",
         body=body.model_dump(mode="json", exclude_unset=True),
         status_code=200,
         operation=update,

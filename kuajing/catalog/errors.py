@@ -23,3 +23,23 @@ class StockWouldGoNegative(Conflict):
 
 class OutOfStock(Conflict):
     code = "out_of_stock"
+
+
+class InvalidVariants(InvalidInput):
+    code = "invalid_variants"
+
+
+class VariantRequired(InvalidInput):
+    """A product with options was named without saying which variant."""
+
+    code = "variant_required"
+
+
+class UnknownVariant(InvalidInput):
+    code = "unknown_variant"
+
+
+class EditTheProduct(InvalidInput):
+    """A product-wide field changed on a variant, or a variant's on a product with variants."""
+
+    code = "edit_the_product"

@@ -1,7 +1,7 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -20,6 +20,48 @@ async def get_products(session: AsyncSession, product_ids: Iterable[int]) -> dic
         return {}
     rows = await session.scalars(select(Product).where(Product.id.in_(ids)))
     return {p.id: p for p in rows}
+
+
+async def variants_of(session: AsyncSession, parent_ids: Iterable[int]) -> dict[int, list[Product]]:
+    """Each product's variants, in the order they were added; a product without options has none."""
+    ids = set(parent_ids)
+    found: dict[int, list[Product]] = {parent_id: [] for parent_id in ids}
+    if not ids:
+        return found
+    rows = await session.scalars(select(Product).where(Product.parent_id.in_(ids)).order_by(Product.id))
+    for variant in rows:
+        assert variant.parent_id is not None
+        found[variant.parent_id].append(variant)
+    return found
+
+
+async def variant_ids_of(session: AsyncSession, parent_ids: Iterable[int]) -> dict[int, tuple[int, ...]]:
+    ids = set(parent_ids)
+    if not ids:
+        return {}
+    found: dict[int, list[int]] = {parent_id: [] for parent_id in ids}
+    rows = await session.execute(
+        select(func.coalesce(Product.parent_id, 0), Product.id)
+        .where(Product.parent_id.in_(ids))
+        .order_by(Product.id)
+    )
+    for parent_id, variant_id in rows:
+        found[parent_id].append(variant_id)
+    return {parent_id: tuple(variant_ids) for parent_id, variant_ids in found.items()}
+
+
+async def update_variants(session: AsyncSession, *, parent_id: int, values: dict[str, Any]) -> None:
+    """Copy product-wide columns onto every variant of the product, in one statement."""
+    await session.execute(
+        update(Product)
+        .where(Product.parent_id == parent_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def lowest_variant_price(session: AsyncSession, *, parent_id: int) -> int | None:
+    return await session.scalar(select(func.min(Product.price_amount)).where(Product.parent_id == parent_id))
 
 
 async def lock_product(session: AsyncSession, product_id: int) -> Product | None:
@@ -47,6 +89,7 @@ async def list_products(
     limit: int,
 ) -> list[Product]:
     conditions: list[ColumnElement[bool]] = [Product.search_text.like(like_pattern(term)) for term in terms]
+    conditions.append(Product.parent_id.is_(None))  # a variant is found through its product
     if category is not None:
         conditions.append(Product.category == category)
     if seller_id is not None:
@@ -61,6 +104,11 @@ async def add_product(session: AsyncSession, product: Product) -> Product:
     session.add(product)
     await session.flush()
     return product
+
+
+async def add_products(session: AsyncSession, products: list[Product]) -> None:
+    session.add_all(products)
+    await session.flush()
 
 
 async def update_product(session: AsyncSession, product: Product, values: dict[str, Any]) -> Product:

@@ -1,24 +1,29 @@
 """The bilingual catalog: sellers list and edit their products; everyone browses and searches."""
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.catalog import repository
+from kuajing.catalog import repository, variants
 from kuajing.catalog.errors import (
     DuplicateSku,
     InvalidAttributes,
+    InvalidVariants,
     NotYourProduct,
     ProductNotFound,
     StockWouldGoNegative,
+    UnknownVariant,
+    VariantRequired,
 )
 from kuajing.catalog.listing_prices import ListingPrice, listing_prices
-from kuajing.catalog.schemas import MAX_STOCK
+from kuajing.catalog.schemas import MAX_STOCK, MAX_VARIANTS
 from kuajing.catalog.search import index_text, query_terms
 from kuajing.catalog.snapshots import ProductFacts, Snapshots
+from kuajing.catalog.variants import NewVariant
 from kuajing.compliance import category_rules
 from kuajing.compliance.category_rules import RuleProblem
 from kuajing.kit.money import Money
@@ -34,25 +39,53 @@ from kuajing.seller.errors import CurrencyNotAllowed
 MAX_ATTRIBUTES_BYTES = 8_000
 MAX_ATTRIBUTE_DEPTH = 4
 MAX_PRICE_CENTS = 10_000_000  # $100,000
+# What a variant shares with its product, copied onto it whenever the product changes.
+SHARED_COLUMNS = frozenset(
+    {"title_en", "title_zh", "description_en", "description_zh", "category", "hs_code", "updated_at"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VariantListing:
+    """One variant as its product's listing shows it (a product without options: itself)."""
+
+    row: Product
+    price: ListingPrice | None
+    zh_size: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
     product: Product
-    price: ListingPrice | None
+    price: ListingPrice | None  # the lowest-priced variant's
     problems: list[RuleProblem]
     zh_size: str | None
     bonded_warehouse_only: bool
+    variants: list[VariantListing]
+
+    @property
+    def stock(self) -> int:
+        return sum(variant.row.stock for variant in self.variants)
 
     @classmethod
-    def of(cls, product: Product, price: ListingPrice | None) -> "Listing":
+    def of(
+        cls, product: Product, prices: dict[int, ListingPrice], variants: list[Product] | None = None
+    ) -> "Listing":
+        rows = variants if product.has_variants and variants is not None else [product]
+        shown = [
+            VariantListing(row, prices.get(row.id), category_rules.zh_size(row.hs_code, row.attributes))
+            for row in rows
+        ]
+        priced = [variant.price for variant in shown if variant.price is not None]
+        price = min(priced, key=lambda p: p.price_cny) if priced else None
         return cls(
             product,
             price,
             category_rules.listing_problems(product.hs_code, product.attributes),
-            category_rules.zh_size(product.hs_code, product.attributes),
+            shown[0].zh_size if len(shown) == 1 else None,
             category_rules.bonded_warehouse_only(product.hs_code, product.attributes)
             or (price is not None and price.bonded_only),
+            shown,
         )
 
 
@@ -109,6 +142,45 @@ def _search_text(product: Product) -> str:
     )
 
 
+def _variant_row(product: Product, variant: NewVariant, *, values: list[str], own: dict[str, Any]) -> Product:
+    """A variant's row: the product's titles, texts, category and HS code, its own SKU, values,
+    price, stock, weight and measurements."""
+    return Product(
+        seller_id=product.seller_id,
+        parent_id=product.id,
+        sku=variant.sku,
+        option_values=values,
+        title_en=product.title_en,
+        title_zh=product.title_zh,
+        description_en=product.description_en,
+        description_zh=product.description_zh,
+        category=product.category,
+        hs_code=product.hs_code,
+        price_amount=variant.price.amount,
+        price_currency=variant.price.currency,
+        stock=variant.stock,
+        weight_grams=variant.weight_grams,
+        attributes=variants.merged_attributes(product.attributes, own),
+        search_text="",  # found through its product
+        created_at=product.updated_at,
+        updated_at=product.updated_at,
+    )
+
+
+def _checked_variant(options: list[dict[str, Any]], variant: NewVariant) -> tuple[list[str], dict[str, Any]]:
+    _check_price(variant.price)
+    return (
+        variants.checked_values(options, variant.options, sku=variant.sku),
+        variants.checked_own_attributes(variant.attributes, sku=variant.sku),
+    )
+
+
+async def _refuse_listed_skus(session: AsyncSession, *, seller_id: int, skus: list[str]) -> None:
+    listed = await repository.by_skus(session, seller_id=seller_id, skus=skus)
+    if listed:
+        raise DuplicateSku(message=f"You already list SKU {', '.join(sorted(listed))}.")
+
+
 async def create_product(
     session: AsyncSession,
     snapshots: Snapshots,
@@ -119,16 +191,33 @@ async def create_product(
     description: dict[str, str],
     category: str,
     hs_code: str,
-    price: Money,
-    stock: int,
-    weight_grams: int,
+    price: Money | None,
+    stock: int | None,
+    weight_grams: int | None,
     attributes: dict[str, Any],
+    options: Sequence[Mapping[str, Any]] = (),
+    new_variants: Sequence[NewVariant] = (),
 ) -> Product:
+    """A product; with `options`, sold as `new_variants` (each its own SKU, price, stock, weight
+    and measurements), its own price the lowest of theirs and its stock none of its own."""
     await seller_service.get_profile(session, seller_id=seller_id)  # a seller lists only once set up
-    _check_price(price)
     _check_attributes(attributes)
-    if await repository.get_by_sku(session, seller_id=seller_id, sku=sku) is not None:
-        raise DuplicateSku(message=f"You already list SKU {sku}.")
+    checked_options = variants.checked_options(options)
+    if bool(checked_options) != bool(new_variants):
+        raise InvalidVariants(
+            message="Options and variants go together: name the options, then list the variants."
+        )
+    rows = [_checked_variant(checked_options, variant) for variant in new_variants]
+    variants.check_distinct(
+        [(v.sku, values) for v, (values, _) in zip(new_variants, rows, strict=True)], product_sku=sku
+    )
+    if new_variants:
+        price = min((v.price for v in new_variants), key=lambda m: m.amount)
+        stock, weight_grams = 0, new_variants[0].weight_grams
+    if price is None or stock is None or weight_grams is None:
+        raise InvalidVariants(message="A product without options needs its price, stock and weight.")
+    _check_price(price)
+    await _refuse_listed_skus(session, seller_id=seller_id, skus=[sku, *(v.sku for v in new_variants)])
     now = utcnow()
     product = Product(
         seller_id=seller_id,
@@ -145,6 +234,8 @@ async def create_product(
         weight_grams=weight_grams,
         attributes=attributes,
         search_text="",
+        options=checked_options,
+        has_variants=bool(new_variants),
         created_at=now,
         updated_at=now,
     )
@@ -152,8 +243,15 @@ async def create_product(
     try:
         async with session.begin_nested():
             await repository.add_product(session, product)
+            await repository.add_products(
+                session,
+                [
+                    _variant_row(product, variant, values=values, own=own)
+                    for variant, (values, own) in zip(new_variants, rows, strict=True)
+                ],
+            )
     except IntegrityError as exc:
-        raise DuplicateSku(message=f"You already list SKU {sku}.") from exc
+        raise DuplicateSku(message=f"You already list SKU {sku} or one of its variants' SKUs.") from exc
     snapshots.products.forget_searches()
     snapshots.sellers.forget_featured()
     return product
@@ -163,6 +261,12 @@ async def update_product(
     session: AsyncSession, snapshots: Snapshots, *, seller_id: int, product_id: int, changes: dict[str, Any]
 ) -> Product:
     product = await owned_product(session, seller_id=seller_id, product_id=product_id)
+    if product.has_variants and {"price", "stock_delta", "weight_grams"} & {
+        key for key, value in changes.items() if value is not None
+    }:
+        raise VariantRequired(
+            message="This product's price, stock and weight are each variant's: change them on the variant."
+        )
     values: dict[str, Any] = {}
     if (title := changes.get("title")) is not None:
         values |= {"title_en": title["en"].strip(), "title_zh": title["zh"].strip()}
@@ -182,6 +286,8 @@ async def update_product(
     await repository.update_product(session, product, values)
     if {"title_en", "description_en", "category"} & values.keys():
         await repository.update_product(session, product, {"search_text": _search_text(product)})
+    if product.has_variants:
+        await _copy_to_variants(session, snapshots, product, values)
     if delta := changes.get("stock_delta"):
         if not await repository.adjust_stock(session, product_id=product.id, delta=delta, maximum=MAX_STOCK):
             raise StockWouldGoNegative(message=f"Stock cannot go below 0 or above {MAX_STOCK:,}.")
@@ -189,6 +295,158 @@ async def update_product(
     snapshots.products.forget([product.id])
     snapshots.products.forget_searches()
     return product
+
+
+async def _copy_to_variants(
+    session: AsyncSession, snapshots: Snapshots, product: Product, values: dict[str, Any]
+) -> None:
+    """The product-wide columns just changed, onto every variant (attributes merged with each
+    variant's own measurements)."""
+    shared = {key: value for key, value in values.items() if key in SHARED_COLUMNS}
+    await repository.update_variants(session, parent_id=product.id, values=shared)
+    rows = (await repository.variants_of(session, [product.id]))[product.id]
+    for row in rows:
+        await session.refresh(row, list(shared))
+        if "attributes" in values:
+            merged = variants.merged_attributes(product.attributes, variants.own_attributes(row.attributes))
+            await repository.update_product(session, row, {"attributes": merged})
+    snapshots.products.forget([row.id for row in rows])
+
+
+async def add_variant(
+    session: AsyncSession, snapshots: Snapshots, *, seller_id: int, product_id: int, variant: NewVariant
+) -> Product:
+    """One more variant of the seller's product with options; a value its option does not list
+    yet (a new size) is added to the option."""
+    product = await _locked_own(
+        session,
+        seller_id=seller_id,
+        product_id=product_id,
+        refusal="Only the seller who lists a product may add variants.",
+    )
+    if not product.has_variants:
+        raise InvalidVariants(
+            message="This product has no options; list a product with options (e.g. Size) to sell variants."
+        )
+    options = variants.extended_options(product.options, variant.options, sku=variant.sku)
+    values, own = _checked_variant(options, variant)
+    existing = (await repository.variants_of(session, [product.id]))[product.id]
+    if len(existing) >= MAX_VARIANTS:
+        raise InvalidVariants(message=f"A product has at most {MAX_VARIANTS} variants.")
+    variants.check_distinct(
+        [(row.sku, row.option_values) for row in existing] + [(variant.sku, values)], product_sku=product.sku
+    )
+    await _refuse_listed_skus(session, seller_id=seller_id, skus=[variant.sku])
+    if options != product.options:
+        await repository.update_product(session, product, {"options": options})
+    row = _variant_row(product, variant, values=values, own=own)
+    row.created_at = row.updated_at = utcnow()
+    try:
+        async with session.begin_nested():
+            await repository.add_product(session, row)
+    except IntegrityError as exc:
+        raise DuplicateSku(message=f"You already list SKU {variant.sku}.") from exc
+    await _after_variant_change(session, snapshots, product, row)
+    return row
+
+
+async def update_variant(
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    seller_id: int,
+    product_id: int,
+    variant_id: int,
+    changes: dict[str, Any],
+) -> Product:
+    """A variant's price, weight, measurements or stock (as a delta, like a product's)."""
+    product = await owned_product(session, seller_id=seller_id, product_id=product_id)
+    row = await repository.get_product(session, variant_id)
+    if row is None or row.parent_id != product.id:
+        raise UnknownVariant(message=f"Product {product_id} has no variant {variant_id}.")
+    values: dict[str, Any] = {}
+    if (price := changes.get("price")) is not None:
+        money = Money(price["amount"], price["currency"])
+        _check_price(money)
+        values |= {"price_amount": money.amount, "price_currency": money.currency}
+    if changes.get("weight_grams") is not None:
+        values["weight_grams"] = changes["weight_grams"]
+    if (attributes := changes.get("attributes")) is not None:
+        own = variants.checked_own_attributes(attributes, sku=row.sku)
+        values["attributes"] = variants.merged_attributes(product.attributes, own)
+    values["updated_at"] = utcnow()
+    await repository.update_product(session, row, values)
+    if delta := changes.get("stock_delta"):
+        if not await repository.adjust_stock(session, product_id=row.id, delta=delta, maximum=MAX_STOCK):
+            raise StockWouldGoNegative(message=f"Stock cannot go below 0 or above {MAX_STOCK:,}.")
+        await session.refresh(row, ["stock"])
+    await _after_variant_change(session, snapshots, product, row)
+    return row
+
+
+async def _after_variant_change(
+    session: AsyncSession, snapshots: Snapshots, product: Product, row: Product
+) -> None:
+    """The product's price is its lowest variant's; its snapshot names its variants."""
+    lowest = await repository.lowest_variant_price(session, parent_id=product.id)
+    if lowest is not None and lowest != product.price_amount:
+        await repository.update_product(session, product, {"price_amount": lowest})
+    snapshots.products.forget([product.id, row.id])
+    snapshots.products.forget_searches()
+
+
+async def sellable_lines(
+    session: AsyncSession,
+    snapshots: Snapshots,
+    lines: Sequence[tuple[int, int | None, int]],
+    *,
+    fresh: bool = False,
+) -> list[tuple[int, int]]:
+    """(product id, variant id or None, quantity) as the API names a line -> (the row sold,
+    quantity). A product without options is its own only variant, and a product with a single
+    variant needs no variant id; a product with several does (variant_required)."""
+    named = {product_id for product_id, _, _ in lines}
+    facts = await snapshots.products.facts(session, named, fresh=fresh)
+    sold = []
+    for product_id, variant_id, quantity in lines:
+        product = facts.get(product_id)
+        if product is None:
+            sold.append((product_id, quantity))  # the checkout says which product does not exist
+        elif product.parent_id is not None:
+            raise UnknownVariant(
+                message=f"{product_id} is a variant of product {product.parent_id}: name the product "
+                f"and the variant ({{product_id: {product.parent_id}, variant_id: {product_id}}})."
+            )
+        elif variant_id is not None:
+            if variant_id not in product.variant_ids and not (
+                variant_id == product_id and not product.variant_ids
+            ):
+                raise UnknownVariant(message=f"Product {product_id} has no variant {variant_id}.")
+            sold.append((variant_id, quantity))
+        elif len(product.variant_ids) == 1:
+            sold.append((product.variant_ids[0], quantity))
+        elif product.variant_ids:
+            raise VariantRequired(
+                message=f"Product {product_id} comes in {len(product.variant_ids)} variants: say which "
+                f"(variant_id, one of {', '.join(map(str, product.variant_ids))})."
+            )
+        else:
+            sold.append((product_id, quantity))
+    return sold
+
+
+async def variants_of(session: AsyncSession, product: Product) -> list[Product]:
+    """The product's variants, in the order they were added; none for a product without options."""
+    if not product.has_variants:
+        return []
+    return (await repository.variants_of(session, [product.id]))[product.id]
+
+
+async def sold_ids(session: AsyncSession, product: Product) -> list[int]:
+    """The rows an order of the product names: its variants, or the product itself."""
+    if not product.has_variants:
+        return [product.id]
+    return [row.id for row in (await repository.variants_of(session, [product.id]))[product.id]]
 
 
 async def find_by_sku(session: AsyncSession, *, seller_id: int, sku: str) -> Product | None:
@@ -206,20 +464,37 @@ async def owned_product(
     """The seller's own product, or why not: it does not exist, or another seller lists it
     (NotYourProduct, saying `refusal`)."""
     product = await repository.get_product(session, product_id)
-    if product is None:
-        raise ProductNotFound(message=f"No product {product_id}.")
+    _check_product(product, product_id)
+    assert product is not None
     if product.seller_id != seller_id:
         raise NotYourProduct(message=refusal)
     return product
 
 
-async def _locked_own(session: AsyncSession, *, seller_id: int, product_id: int) -> Product:
-    """The seller's own product, its row locked while its photos change."""
-    product = await repository.lock_product(session, product_id)
+def _check_product(product: Product | None, product_id: int) -> None:
+    """A product is there: not missing, and not a variant (reached through its product)."""
     if product is None:
         raise ProductNotFound(message=f"No product {product_id}.")
+    if product.parent_id is not None:
+        raise ProductNotFound(
+            message=f"{product_id} is a variant of product {product.parent_id}; "
+            f"see /api/v1/products/{product.parent_id}."
+        )
+
+
+async def _locked_own(
+    session: AsyncSession,
+    *,
+    seller_id: int,
+    product_id: int,
+    refusal: str = "Only the seller who lists a product may change its photos.",
+) -> Product:
+    """The seller's own product, its row locked while its photos or variants change."""
+    product = await repository.lock_product(session, product_id)
+    _check_product(product, product_id)
+    assert product is not None
     if product.seller_id != seller_id:
-        raise NotYourProduct(message="Only the seller who lists a product may change its photos.")
+        raise NotYourProduct(message=refusal)
     return product
 
 
@@ -309,12 +584,19 @@ async def images_of(
     return await media_service.images_of(session, storage, product_ids)
 
 
+async def _listings(session: AsyncSession, snapshots: Snapshots, products: list[Product]) -> list[Listing]:
+    """Each product with its variants, priced."""
+    rows = await repository.variants_of(session, [p.id for p in products if p.has_variants])
+    sold = [row for p in products for row in (rows[p.id] if p.has_variants else [p])]
+    prices = await listing_prices(session, snapshots, sold)
+    return [Listing.of(p, prices, rows.get(p.id)) for p in products]
+
+
 async def get_listing(session: AsyncSession, snapshots: Snapshots, *, product_id: int) -> Listing:
     product = await repository.get_product(session, product_id)
-    if product is None:
-        raise ProductNotFound(message=f"No product {product_id}.")
-    prices = await listing_prices(session, snapshots, [product])
-    return Listing.of(product, prices.get(product.id))
+    _check_product(product, product_id)
+    assert product is not None
+    return (await _listings(session, snapshots, [product]))[0]
 
 
 async def search(
@@ -336,8 +618,7 @@ async def search(
         limit=limit + 1,
     )
     products, next_cursor = page_of(products, limit)
-    prices = await listing_prices(session, snapshots, products)
-    return Page(listings=[Listing.of(p, prices.get(p.id)) for p in products], next_cursor=next_cursor)
+    return Page(listings=await _listings(session, snapshots, products), next_cursor=next_cursor)
 
 
 async def storefront_search(

@@ -46,9 +46,23 @@ class ProductFacts:
     description_en: str
     description_zh: str
     measures: Measures  # read from the attributes once, not on every price
+    parent_id: int | None  # a variant's product
+    option_values: tuple[str, ...]  # a variant's value of each of its product's options
+    variant_ids: tuple[int, ...]  # a product with options: its variants (it sells none itself)
+    options: tuple[Mapping[str, Any], ...]  # a product with options: [{name: {en, zh}, values}]
+
+    @property
+    def variant_label(self) -> str:
+        """The variant's option values as a buyer reads them, e.g. "L / Navy"; "" for a product."""
+        return " / ".join(self.option_values)
+
+    @property
+    def sold_as(self) -> tuple[int, int | None]:
+        """(product id, variant id) as the API names what an order line sold."""
+        return (self.parent_id, self.id) if self.parent_id is not None else (self.id, None)
 
     @classmethod
-    def of(cls, product: Product) -> "ProductFacts":
+    def of(cls, product: Product, variant_ids: tuple[int, ...] = ()) -> "ProductFacts":
         return cls(
             product.id,
             product.seller_id,
@@ -63,6 +77,10 @@ class ProductFacts:
             product.description_en,
             product.description_zh,
             category_rules.measures(product.attributes),
+            product.parent_id,
+            tuple(product.option_values or ()),
+            variant_ids,
+            tuple(MappingProxyType(option) for option in product.options or ()),
         )
 
 
@@ -89,16 +107,24 @@ class ProductSnapshots:
 
         async def load(missing: set[int]) -> dict[int, ProductFacts]:
             rows = await repository.get_products(session, missing)
-            return {product_id: ProductFacts.of(product) for product_id, product in rows.items()}
+            variants = await repository.variant_ids_of(
+                session, [p.id for p in rows.values() if p.has_variants]
+            )
+            return {
+                product_id: ProductFacts.of(product, variants.get(product_id, ()))
+                for product_id, product in rows.items()
+            }
 
         if fresh:
             return await load(set(product_ids))
         return await self._facts.get_many_or_load(product_ids, load)
 
     def remember(self, products: Iterable[Product]) -> None:
-        """Products just read from the database, kept as a load would keep them."""
+        """Products without options just read from the database, kept as a load would keep them
+        (a product with options is kept once its variants are read with it)."""
         for product in products:
-            self._facts.put(product.id, ProductFacts.of(product))
+            if not product.has_variants:
+                self._facts.put(product.id, ProductFacts.of(product))
 
     def forget(self, product_ids: Iterable[int]) -> None:
         for product_id in product_ids:

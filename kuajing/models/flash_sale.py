@@ -42,7 +42,9 @@ class Deal(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    # The row whose units the deal sells: the product, or one variant of it (see Product).
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    variant_of: Mapped[int | None] = mapped_column(ForeignKey("products.id"))  # that variant's product
     seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     price_amount: Mapped[int]
     price_currency: Mapped[str] = mapped_column(String(3))

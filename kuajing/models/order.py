@@ -75,7 +75,10 @@ class OrderLine(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # The row sold: the product itself, or the variant ordered (a row of its own, see Product).
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    # The product a variant belongs to; null when the row sold is a product without variants.
+    variant_of: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     quantity: Mapped[int]
     hs_code: Mapped[str] = mapped_column(String(16))
     # The rule rows that priced and admitted the line: its tax row, its positive-list line and the

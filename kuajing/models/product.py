@@ -1,18 +1,31 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kuajing.models.base import Base, UTCDateTime
 
 
 class Product(Base):
+    """A product, or one variant of a product (docs/decisions/0011-variants-as-product-rows.md).
+
+    A product without options is its own only variant: the row is sold. A product with options
+    (`has_variants`) is sold only through its variants, rows of this table whose `parent_id` names
+    it, each with its own SKU, price, stock, weight and measurements; the product-wide columns
+    (titles, descriptions, category, HS code, the other attributes) are copied onto them by the
+    catalog service, so every path that sells, reserves, refunds or declares a row works on a
+    variant as on a product.
+    """
+
     __tablename__ = "products"
     __table_args__ = (
         UniqueConstraint("seller_id", "sku", name="uq_products_seller_sku"),
         Index("ix_products_category_id", "category", "id"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
+        # a product with variants sells nothing of its own
+        CheckConstraint("NOT has_variants OR stock = 0", name="variants_hold_the_stock"),
+        CheckConstraint("parent_id IS NULL OR NOT has_variants", name="variants_have_no_variants"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +45,12 @@ class Product(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Space-separated lowercase tokens (jieba for Chinese) the `q` filter matches against.
     search_text: Mapped[str] = mapped_column(Text)
+    # On a product with variants: [{"name": {"en": "Size", "zh": "尺码"}, "values": ["S", "M"]}]
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    has_variants: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # On a variant: its product, and its value of each of the product's options, in their order
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    option_values: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -87,3 +87,50 @@ def sugar(api, seller, **overrides):
         "stock": 50,
     }
     return create_product(api, seller, WINE, **{**fields, **overrides})
+
+
+SWEATER: dict[str, Any] = {
+    "title": {"en": "Cable-Knit Cotton Sweater", "zh": "纯棉麻花针织毛衣"},
+    "description": {"en": "Combed cotton.", "zh": "精梳棉纱。"},
+    "category": "garments",
+    "hs_code": "6110.20",
+    "attributes": {"gb18401_category": "B", "material": "100% cotton"},
+    "options": [{"name": {"en": "Size", "zh": "尺码"}, "values": ["S", "M", "L"]}],
+}
+
+
+def sweater_variants(sku: str, *, stocks: tuple[int, int, int] = (10, 20, 30)) -> list[dict[str, Any]]:
+    """S, M and L at $110, $118 and $118, each with its own measurements (165/84A, 170/88A, 175/92A)."""
+    return [
+        {
+            "sku": f"{sku}-{size}",
+            "options": [size],
+            "price": {"amount": price, "currency": "USD"},
+            "stock": stock,
+            "weight_grams": weight,
+            "attributes": {"fit_height_cm": height, "fit_chest_cm": chest},
+        }
+        for size, price, stock, weight, height, chest in zip(
+            ("S", "M", "L"),
+            (11000, 11800, 11800),
+            stocks,
+            (680, 720, 760),
+            (165, 170, 175),
+            (84, 88, 92),
+            strict=True,
+        )
+    ]
+
+
+def create_sweater(api: httpx.Client, seller: Account, **overrides: Any) -> dict[str, Any]:
+    """A sweater in sizes S, M and L; `variant[size]` is each size's id."""
+    sku = f"SWEATER-{uuid.uuid4().hex[:8].upper()}"
+    body = {"sku": sku, **SWEATER, "variants": sweater_variants(sku), **overrides}
+    response = api.post("/api/v1/products", json=body, headers=seller.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def variant_ids(product: dict[str, Any]) -> dict[str, int]:
+    """Each variant's id by its option values ("L", or "L / Navy")."""
+    return {" / ".join(variant["options"]): variant["id"] for variant in product["variants"]}
