@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from kuajing.auth.dependencies import BuyerPrincipal, optional_principal
+from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.checkout import service
@@ -30,10 +31,13 @@ async def create_quote(request: Request, body: QuoteIn) -> Response:
     async with runtime.database.transaction(write=False) as session:
         caller = await optional_principal(request, session)
         buyer_id = caller.user_id if caller is not None and caller.role == Role.buyer else None
+        snapshots = runtime.get(Snapshots)
         quote = await service.quote(
             session,
-            runtime.get(Snapshots),
-            lines=[(line.product_id, line.quantity) for line in body.lines],
+            snapshots,
+            lines=await catalog_service.sellable_lines(
+                session, snapshots, [line.named for line in body.lines]
+            ),
             buyer_id=buyer_id,
         )
     amounts = quote.amounts
@@ -42,7 +46,8 @@ async def create_quote(request: Request, body: QuoteIn) -> Response:
     out = {
         "lines": [
             {
-                "product_id": line.product_id,
+                "product_id": quote.products[line.product_id].sold_as[0],
+                "variant_id": quote.products[line.product_id].sold_as[1],
                 "quantity": line.quantity,
                 "unit_price": _money(line.unit_price),
                 "goods": _money(line.goods),
@@ -82,7 +87,9 @@ async def place_order(
             session,
             snapshots,
             buyer_id=buyer.user_id,
-            lines=[(line.product_id, line.quantity) for line in body.lines],
+            lines=await catalog_service.sellable_lines(
+                session, snapshots, [line.named for line in body.lines], fresh=True
+            ),
             shipping_address=body.shipping_address.model_dump(),
             risk_notice_accepted=body.risk_notice_accepted,
             risk_notice_version=body.risk_notice_version,

@@ -12,7 +12,17 @@ MAX_QUANTITY = 999
 
 class LineIn(InputModel):
     product_id: StrictInt = Field(ge=1, le=MAX_ID)
+    variant_id: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Which variant of a product with options; not needed for a product without options.",
+    )
     quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+
+    @property
+    def named(self) -> tuple[int, int | None, int]:
+        return self.product_id, self.variant_id, self.quantity
 
 
 class QuoteIn(InputModel):

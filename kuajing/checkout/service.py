@@ -18,7 +18,7 @@ from kuajing.catalog.snapshots import ProductFacts, Snapshots
 from kuajing.checkout.calculations import Quote, calculate
 from kuajing.checkout.errors import CheckoutRefused
 from kuajing.checkout.info import fetch_checkout_info
-from kuajing.compliance import risk_notice, year
+from kuajing.compliance import category_rules, risk_notice, year
 from kuajing.compliance.errors import RiskNoticeOutdated, RiskNoticeRequired
 from kuajing.compliance.risk_notice import RiskNotice
 from kuajing.compliance.year import BuyerYear
@@ -107,6 +107,14 @@ async def checked_quote(
     return found, notice
 
 
+def item_name(title: str, product: ProductFacts, *, zh: bool = False) -> str:
+    """What a line declares it sold: the title, and a variant's values after it ("Tee (L / Navy)")."""
+    label = product.variant_label
+    if not label:
+        return title
+    return (f"{title}（{label}）" if zh else f"{title} ({label})")[:200]
+
+
 def order_fields(
     priced: Quote,
     *,
@@ -152,6 +160,7 @@ def order_fields(
     lines = [
         {
             "product_id": line.product_id,
+            "variant_of": priced.products[line.product_id].parent_id,
             "quantity": line.quantity,
             "hs_code": priced.products[line.product_id].hs_code,
             "tax_rule_id": line.tax_rate_id,
@@ -167,8 +176,12 @@ def order_fields(
             "tax_amount": line.tax,
             # the product as ordered: the customs messages declare it so, whatever the seller
             # edits afterwards
-            "item_name_zh": priced.products[line.product_id].title_zh,
-            "item_name_en": priced.products[line.product_id].title_en,
+            "item_name_zh": item_name(
+                priced.products[line.product_id].title_zh, priced.products[line.product_id], zh=True
+            ),
+            "item_name_en": item_name(
+                priced.products[line.product_id].title_en, priced.products[line.product_id]
+            ),
             "item_sku": priced.products[line.product_id].sku,
             "weight_grams": priced.products[line.product_id].weight_grams,
         }
@@ -230,27 +243,49 @@ async def place_order(
 
 @dataclass(frozen=True, slots=True)
 class OneUnit:
-    """A product on its page: one unit's landed amounts, tax and shipping included."""
+    """A product on its page: one unit's landed amounts, tax and shipping included; for a product
+    with options, those of the variant chosen, beside every variant to choose from."""
 
     product: ProductFacts
     amounts: OrderAmounts | None  # None: it cannot be priced (no FX rate, off the positive list)
     seller: SellerFacts | None  # None: listed before a profile was required
+    variants: list[ProductFacts]  # empty for a product without options
+    chosen: ProductFacts  # what the page prices and adds to the cart: the product or a variant
+    zh_sizes: dict[int, str]  # garments: each variant's (or the product's) Chinese size, e.g. 175/92A
 
 
-async def one_unit(session: AsyncSession, snapshots: Snapshots, *, product_id: int, now: datetime) -> OneUnit:
+async def one_unit(
+    session: AsyncSession,
+    snapshots: Snapshots,
+    *,
+    product_id: int,
+    now: datetime,
+    variant_id: int | None = None,
+) -> OneUnit:
     """One product for its page, read as a quote reads it (this worker's snapshots, at most
-    KUAJING_READ_CACHE_SECONDS old) and priced for one unit by the quote itself."""
+    KUAJING_READ_CACHE_SECONDS old) and priced for one unit by the quote itself. A product with
+    options shows `variant_id`, or else its first variant in stock."""
     product = (await snapshots.products.facts(session, [product_id])).get(product_id)
-    if product is None:
+    if product is None or product.parent_id is not None:
         raise ProductNotFound(message=f"No product {product_id}.")
+    found = await snapshots.products.facts(session, product.variant_ids)
+    variants = [found[v] for v in product.variant_ids if v in found]
+    chosen = next((v for v in variants if v.id == variant_id), None) or next(
+        (v for v in variants if v.stock > 0), variants[0] if variants else product
+    )
     seller = (await snapshots.sellers.facts(session, [product.seller_id])).get(product.seller_id)
     amounts = None
     if seller is not None:  # a quote needs the seller's shipping fee
         try:
-            priced = await quote(session, snapshots, lines=[(product_id, 1)], buyer_id=None, now=now)
+            priced = await quote(session, snapshots, lines=[(chosen.id, 1)], buyer_id=None, now=now)
         except KuajingError:
             pass  # no FX rate yet: the page says it cannot price the goods
         else:
             # goods off the positive list leave no line to price, only a problem
             amounts = priced.amounts if priced.amounts.lines else None
-    return OneUnit(product, amounts, seller)
+    sizes = {
+        row.id: size
+        for row in variants or [product]
+        if (size := category_rules.zh_size(row.hs_code, dict(row.attributes))) is not None
+    }
+    return OneUnit(product, amounts, seller, variants, chosen, sizes)

@@ -44,7 +44,8 @@ def deal_out(view: DealView) -> DealOut:
     return DealOut(
         id=deal.id,
         campaign_id=deal.campaign_id,
-        product_id=deal.product_id,
+        product_id=deal.variant_of if deal.variant_of is not None else deal.product_id,
+        variant_id=deal.product_id if deal.variant_of is not None else None,
         price=MoneyModel.usd(deal.price_amount),
         price_cny=None if view.price_cny is None else MoneyModel.cny(view.price_cny),
         quantity=deal.quantity,
@@ -101,6 +102,7 @@ async def create_deal(
             seller_id=seller.user_id,
             campaign_id=campaign_id,
             product_id=body.product_id,
+            variant_id=body.variant_id,
             price=Money(body.price.amount, body.price.currency),
             quantity=body.quantity,
             per_buyer_limit=body.per_buyer_limit,

@@ -34,6 +34,9 @@ class CampaignOut(BaseModel):
 
 class DealIn(InputModel):
     product_id: StrictInt = Field(ge=1, le=MAX_ID)
+    variant_id: StrictInt | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The variant on sale, for a product with options."
+    )
     price: MoneyIn = Field(description="The deal's unit price in USD.")
     quantity: StrictInt = Field(ge=1, le=MAX_STOCK, description="Units carved out of the product's stock.")
     per_buyer_limit: StrictInt = Field(ge=1, le=MAX_STOCK)
@@ -43,6 +46,7 @@ class DealOut(BaseModel):
     id: int
     campaign_id: int
     product_id: int
+    variant_id: int | None = Field(default=None, description="The only variant the deal sells, if any.")
     price: MoneyModel
     price_cny: MoneyModel | None = Field(description="The deal price in yuan at today's rate.")
     quantity: int = Field(description="Units allocated to the deal.")

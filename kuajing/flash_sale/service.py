@@ -102,9 +102,11 @@ async def create_deal(
     price: Money,
     quantity: int,
     per_buyer_limit: int,
+    variant_id: int | None = None,
 ) -> DealView:
-    """Enroll one of the seller's products: its units are carved out of the product's stock by a
-    guarded update, or the deal is refused and nothing is written."""
+    """Enroll one of the seller's products, or one variant of a product with options: its units
+    are carved out of that row's stock by a guarded update, or the deal is refused and nothing is
+    written. Buyers of the deal get that variant only."""
     now = utcnow()
     campaign = await get_campaign(session, campaign_id=campaign_id)
     if now >= campaign.ends_at:
@@ -119,11 +121,16 @@ async def create_deal(
         raise CurrencyNotAllowed(message="Deal prices are in USD, like listings.")
     if not 1 <= price.amount <= MAX_DEAL_PRICE_CENTS:
         raise CurrencyNotAllowed("invalid_price", "The price must be between $0.01 and $100,000.00.")
-    if await stock.take(session, snapshots.products, lines=[(product_id, quantity)]) is not None:
-        raise OutOfStock(message=f"Product {product_id} has fewer than {quantity} units in stock.")
+    [(sold_id, _)] = await catalog_service.sellable_lines(
+        session, snapshots, [(product_id, variant_id, quantity)], fresh=True
+    )
+    if await stock.take(session, snapshots.products, lines=[(sold_id, quantity)]) is not None:
+        what = f"Variant {sold_id}" if sold_id != product_id else f"Product {product_id}"
+        raise OutOfStock(message=f"{what} has fewer than {quantity} units in stock.")
     deal = Deal(
         campaign_id=campaign_id,
-        product_id=product_id,
+        product_id=sold_id,
+        variant_of=product_id if sold_id != product_id else None,
         seller_id=seller_id,
         price_amount=price.amount,
         price_currency=price.currency,
@@ -139,7 +146,8 @@ async def create_deal(
             await repository.add_deal(session, deal)
     except IntegrityError as exc:
         raise DealExists(
-            message=f"Product {product_id} already has a deal in campaign {campaign_id}."
+            message=f"{'Variant ' + str(sold_id) if sold_id != product_id else 'Product ' + str(product_id)} "
+            f"already has a deal in campaign {campaign_id}."
         ) from exc
     return DealView(deal, campaign, await price_cny(session, snapshots.fx, deal.price_amount))
 

@@ -169,9 +169,10 @@ async def refund_order(
     if body.lines is not None:
         by_product = {}
         for line in body.lines:
-            if line.product_id in by_product:
-                raise InvalidInput("refund_line_repeated", f"Product {line.product_id} is named twice.")
-            by_product[line.product_id] = line.quantity
+            named = line.variant_id or line.product_id  # the order's lines know each variant's product
+            if named in by_product:
+                raise InvalidInput("refund_line_repeated", f"Product {named} is named twice.")
+            by_product[named] = line.quantity
 
     async def refund() -> dict[str, Any]:
         made = await refunds.refund_order(

@@ -21,7 +21,7 @@ from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.time import utcnow
 from kuajing.ledger import commission as commission_math
 from kuajing.ledger import service as ledger_service
-from kuajing.models import Order, Payment, Refund, Role
+from kuajing.models import Order, OrderLine, Payment, Refund, Role
 from kuajing.order import service as order_service
 from kuajing.order.service import Viewer
 from kuajing.order.status import OrderStatus
@@ -115,21 +115,42 @@ def plan(
 
 
 def _by_line(order: Order, by_product: Mapping[int, int] | None) -> dict[int, int]:
-    """Product ids and units -> line ids and units; everything not yet refunded when None."""
+    """Product (or variant) ids and units -> line ids and units; everything not yet refunded
+    when None. A product with options names its line alone when the order holds one variant."""
     if by_product is None:
         return {line.id: line.quantity - line.refunded_quantity for line in order.lines}
     lines = {line.product_id: line for line in order.lines}
-    if unknown := sorted(set(by_product) - set(lines)):
-        raise InvalidInput("refund_line_unknown", f"Order {order.id} has no line for product(s) {unknown}.")
-    found = {}
+    of_product: dict[int, list[OrderLine]] = {}
+    for each in order.lines:
+        if each.variant_of is not None:
+            of_product.setdefault(each.variant_of, []).append(each)
+    found: dict[int, int] = {}
+    unknown: list[int] = []
     for product_id, quantity in by_product.items():
-        line = lines[product_id]
+        line: OrderLine | None = lines.get(product_id)
+        if line is None and product_id in of_product:
+            if len(of_product[product_id]) > 1:
+                raise InvalidInput(
+                    "variant_required",
+                    f"Order {order.id} holds {len(of_product[product_id])} variants of product {product_id}: "
+                    "name the variant_id of each line to refund.",
+                )
+            line = of_product[product_id][0]
+        if line is None:
+            unknown.append(product_id)
+            continue
+        if line.id in found:
+            raise InvalidInput("refund_line_repeated", f"The line of product {product_id} is named twice.")
         if quantity > line.quantity - line.refunded_quantity:
             raise RefundQuantityExceeded(
                 message=f"Product {product_id}: {line.quantity - line.refunded_quantity} of "
                 f"{line.quantity} units are left to refund, not {quantity}."
             )
         found[line.id] = quantity
+    if unknown:
+        raise InvalidInput(
+            "refund_line_unknown", f"Order {order.id} has no line for product(s) {sorted(unknown)}."
+        )
     return found
 
 

@@ -53,6 +53,9 @@ class PaymentIn(InputModel):
 
 class RefundLineIn(InputModel):
     product_id: int = Field(ge=1, le=2**31 - 1)
+    variant_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The variant's line, for a product with options."
+    )
     quantity: int = Field(ge=1, le=10_000)
 
 

@@ -73,6 +73,9 @@ class ReturnOut(BaseModel):
 
 class QuoteLineOut(BaseModel):
     product_id: int
+    variant_id: int | None = Field(
+        default=None, description="The variant ordered, for a product with options."
+    )
     quantity: int
     unit_price: MoneyModel
     goods: MoneyModel
@@ -172,7 +175,8 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
         channel=order.channel,
         lines=[
             OrderLineOut(
-                product_id=line.product_id,
+                product_id=line.variant_of if line.variant_of is not None else line.product_id,
+                variant_id=line.product_id if line.variant_of is not None else None,
                 quantity=line.quantity,
                 hs_code=line.hs_code,
                 unit_price_usd=MoneyModel.usd(line.unit_price_usd_amount),

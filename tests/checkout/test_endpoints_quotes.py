@@ -25,6 +25,7 @@ def test_design_wine_example_over_http(api):
     assert quote["lines"] == [
         {
             "product_id": wine["id"],
+            "variant_id": None,  # a product without options
             "quantity": 2,
             "unit_price": money(21300),
             "goods": money(42600),

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from kuajing.models import Campaign, Deal
 from tests.auth.factories import buyer_with_identity, operator_headers, seller_with_profile
-from tests.catalog.factories import create_product, stock_of
+from tests.catalog.factories import create_product, create_sweater, stock_of, variant_ids
 from tests.flash_sale.factories import create_campaign, create_deal, deal_body, deal_of, window
 from tests.helpers import Target, in_db
 
@@ -85,6 +85,7 @@ def test_a_deal_carves_its_units_out_of_the_product(api, operator_token):
         "id": deal["id"],
         "campaign_id": campaign["id"],
         "product_id": wine["id"],
+        "variant_id": None,  # a product without options: the deal sells the product itself
         "price": {"amount": 2000, "currency": "USD"},
         "price_cny": {"amount": 14200, "currency": "CNY"},  # 20.00 × 7.1000
         "quantity": 12,
@@ -188,3 +189,44 @@ def test_unknown_deals_and_campaigns_are_404(api):
     stats = api.get("/api/v1/campaigns/2000000000/stats")
     assert stats.status_code == 404
     assert stats.json()["code"] == "campaign_not_found"
+
+
+def test_a_deal_on_one_size_sells_only_that_size(api, operator_token):
+    # given a sweater in S, M and L (10, 20 and 30 in stock) and a campaign under way
+    seller = seller_with_profile(api, shipping_fee_cents=0)
+    sweater = create_sweater(api, seller)
+    size = variant_ids(sweater)
+    campaign = create_campaign(api, operator_token)
+    # a deal must say which size: the product alone is refused
+    alone = api.post(
+        f"/api/v1/campaigns/{campaign['id']}/deals", json=deal_body(sweater["id"]), headers=seller.headers
+    )
+    assert (alone.status_code, alone.json()["code"]) == (422, "variant_required")
+    # when the seller puts 5 of size M on sale
+    body = {**deal_body(sweater["id"], price_cents=9900, quantity=5), "variant_id": size["M"]}
+    created = api.post(f"/api/v1/campaigns/{campaign['id']}/deals", json=body, headers=seller.headers)
+    assert created.status_code == 201, created.text
+    deal = created.json()
+    # then the deal names the product and the size, and only M's stock gave up its units
+    assert (deal["product_id"], deal["variant_id"], deal["remaining"]) == (sweater["id"], size["M"], 5)
+    after = api.get(f"/api/v1/products/{sweater['id']}").json()
+    assert [v["stock"] for v in after["variants"]] == [10, 15, 30]
+    # and a buyer of the deal gets size M at the deal's price
+    buyer = buyer_with_identity(api)
+    bought = api.post(
+        f"/api/v1/deals/{deal['id']}/purchase",
+        json={"quantity": 1, "risk_notice_accepted": True},
+        headers=buyer.headers,
+    )
+    assert bought.status_code == 201, bought.text
+    order = api.get(f"/api/v1/orders/{bought.json()['order_id']}", headers=buyer.headers).json()
+    ((product_id, variant_id, usd),) = [
+        (line["product_id"], line["variant_id"], line["unit_price_usd"]["amount"]) for line in order["lines"]
+    ]
+    assert (product_id, variant_id, usd) == (sweater["id"], size["M"], 9900)
+    assert [v["stock"] for v in api.get(f"/api/v1/products/{sweater['id']}").json()["variants"]] == [
+        10,
+        15,
+        30,
+    ]
+    assert deal_of(api, deal["id"])["remaining"] == 4
