@@ -8,7 +8,7 @@ from kuajing.models.base import Base, UTCDateTime
 
 
 class Product(Base):
-    """A product, or one variant of a product (docs/decisions/0011-variants-as-product-rows.md).
+    """A product, or one variant of a product (docs/decisions/0009-variants-as-product-rows.md).
 
     A product without options is its own only variant: the row is sold. A product with options
     (`has_variants`) is sold only through its variants, rows of this table whose `parent_id` names

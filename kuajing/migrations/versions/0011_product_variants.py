@@ -1,5 +1,5 @@
 """Variants: a product may have options (Size, Colour) and variants, each a row of `products`
-naming its product in `parent_id` (docs/decisions/0011-variants-as-product-rows.md). Every
+naming its product in `parent_id` (docs/decisions/0009-variants-as-product-rows.md). Every
 product listed before this is a product without options: its own only variant, sold as before.
 Order lines and deals name the product a variant belongs to in `variant_of`.
 
