@@ -13,7 +13,8 @@ import asyncio
 import csv
 import io
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, get_args
@@ -25,7 +26,7 @@ from kuajing.catalog import repository, shopify, wording
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.listing_prices import listing_prices
-from kuajing.catalog.schemas import Category, ProductIn
+from kuajing.catalog.schemas import SKU_PATTERN, Category, ProductIn
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance import category_rules
 from kuajing.db import Database
@@ -112,17 +113,68 @@ def _category(item: shopify.ImportItem) -> str | None:
     return next((category for prefix, category in CATEGORY_OF_HS if digits.startswith(prefix)), None)
 
 
+def _variant_problems(
+    item: shopify.ImportItem,
+    variant: shopify.ImportVariant,
+    seen: set[str],
+    refuse: Callable[[str, str], None],
+) -> dict[str, Any] | None:
+    """A variant row's fields as the API takes them, or None with its problems refused."""
+    # a product with options says which of its rows: "Line 4 (M): "
+    where = f"Line {variant.line} ({' / '.join(variant.values) or '?'}): " if item.option_names else ""
+    if not variant.sku:
+        refuse(
+            "missing_sku", f"{where}No SKU: each variant needs its own SKU, which later imports update it by."
+        )
+    elif variant.sku in seen:
+        refuse("duplicate_sku", f"{where}SKU {variant.sku} is on an earlier row of this file too.")
+    seen.add(variant.sku)
+    if len(variant.values) != len(item.option_names):
+        refuse(
+            "missing_option_value", f"{where}Give a value for each option ({', '.join(item.option_names)})."
+        )
+    price = shopify.cents(variant.price)
+    if not price:
+        refuse(
+            "invalid_price", f"{where}Price {variant.price!r} is not a price in US dollars, such as 30.00."
+        )
+    quantity = shopify.whole(variant.quantity or "0")
+    if quantity is None:
+        refuse(
+            "invalid_quantity",
+            f"{where}Inventory quantity {variant.quantity!r} is not a whole number of units.",
+        )
+    grams = shopify.whole(variant.grams)
+    if not grams or grams < 1:
+        refuse("missing_weight", f"{where}No shipping weight: fill Variant Grams (Weight value (grams)).")
+    if not (price and quantity is not None and grams):
+        return None
+    return {
+        "sku": variant.sku,
+        "options": list(variant.values),
+        "price": {"amount": price, "currency": "USD"},
+        "stock": quantity,
+        "weight_grams": grams,
+    }
+
+
 def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], ProductIn | None]:
     problems: list[Problem] = []
 
     def refuse(code: str, message: str) -> None:
         problems.append(Problem(code, message, blocking=True))
 
-    if not item.sku:
-        refuse("missing_sku", "No SKU: each variant needs its own SKU, which later imports update it by.")
-    elif item.sku in seen:
-        refuse("duplicate_sku", f"SKU {item.sku} is on an earlier row of this file too.")
-    seen.add(item.sku)
+    if item.option_names and item.sku in seen:
+        refuse("duplicate_handle", f"The handle {item.handle} is used by another product of this file.")
+    if item.option_names and not re.fullmatch(SKU_PATTERN, item.handle):
+        refuse(
+            "invalid_handle",
+            f"The handle {item.handle!r} cannot name the product: use letters, digits, dots and dashes, "
+            "at most 64.",
+        )
+    if not item.option_names and len(item.variants) > 1:
+        refuse("missing_option_value", "Several variants without option values: fill Option1 Value.")
+    variants = [_variant_problems(item, variant, seen, refuse) for variant in item.variants]
     if not item.title_zh:
         drafted = wording.title_zh(
             item.title, wine=item.category == "wine" or item.hs_code.startswith("2204")
@@ -137,36 +189,48 @@ def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], 
             "unknown_category",
             f"No category for HS code {item.hs_code}: add a 'Category' column ({', '.join(CATEGORIES)}).",
         )
-    price = shopify.cents(item.price)
-    if not price:
-        refuse("invalid_price", f"Price {item.price!r} is not a price in US dollars, such as 30.00.")
-    quantity = shopify.whole(item.quantity or "0")
-    if quantity is None:
-        refuse("invalid_quantity", f"Inventory quantity {item.quantity!r} is not a whole number of units.")
-    grams = shopify.whole(item.grams)
-    if not grams or grams < 1:
-        refuse("missing_weight", "No shipping weight: fill Variant Grams (Weight value (grams)).")
-    if problems:
+    options = []
+    for position, name in enumerate(item.option_names):
+        zh = wording.option_name_zh(name)
+        if zh is None:
+            problems.append(
+                Problem(
+                    "option_name_zh",
+                    f"The option {name!r} has no Chinese name in the glossary: buyers see it in English.",
+                    False,
+                )
+            )
+        values = list(dict.fromkeys(v.values[position] for v in item.variants if len(v.values) > position))
+        options.append({"name": {"en": name, "zh": zh or name}, "values": values})
+    if any(problem.blocking for problem in problems) or None in variants:
         return problems, None
+    fields: dict[str, Any] = {
+        "sku": item.sku,
+        "title": {"en": item.title, "zh": item.title_zh},
+        "description": {"en": item.body, "zh": item.body_zh},
+        "category": category,
+        "hs_code": item.hs_code,
+        "attributes": {},
+    }
+    if item.option_names:
+        fields |= {"options": options, "variants": variants}
+    else:
+        (only,) = variants
+        assert only is not None
+        fields |= {key: only[key] for key in ("price", "stock", "weight_grams")}
     try:
-        body = ProductIn.model_validate(
-            {
-                "sku": item.sku,
-                "title": {"en": item.title, "zh": item.title_zh},
-                "description": {"en": item.body, "zh": item.body_zh},
-                "category": category,
-                "hs_code": item.hs_code,
-                "price": {"amount": price, "currency": "USD"},
-                "stock": quantity,
-                "weight_grams": grams,
-                "attributes": {},
-            }
-        )
+        body = ProductIn.model_validate(fields)
     except ValidationError as exc:
-        fields = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
-        refuse("invalid_field", f"These fields are not valid: {', '.join(fields)}.")
+        names = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
+        refuse("invalid_field", f"These fields are not valid: {', '.join(names)}.")
         return problems, None
     return problems, body
+
+
+def _lowest_price(body: ProductIn) -> int:
+    if body.price is not None:
+        return body.price.amount
+    return min(variant.price.amount for variant in body.variants)
 
 
 async def check(
@@ -183,6 +247,18 @@ async def check(
     drafts: list[tuple[shopify.ImportItem, list[Problem], ProductIn | None]] = []
     for item in items:
         problems, body = _blocking(item, seen)
+        listed = existing.get(item.sku)
+        if body is not None and listed is not None and listed.has_variants != bool(body.variants):
+            had = "with options" if listed.has_variants else "without options"
+            problems.append(
+                Problem(
+                    "options_changed",
+                    f"{item.sku} is listed {had}; the file lists it otherwise. Give it a new handle "
+                    "(or SKU) to list it anew.",
+                    True,
+                )
+            )
+            body = None
         drafts.append((item, problems, body))
     # what a listed product would still lack: its category's documents and label, a price
     unsaved = [
@@ -196,10 +272,10 @@ async def check(
             description_zh="",
             category=body.category,
             hs_code=body.hs_code,
-            price_amount=body.price.amount,
+            price_amount=_lowest_price(body),
             price_currency="USD",
             stock=0,
-            weight_grams=body.weight_grams,
+            weight_grams=0,
             attributes=existing[body.sku].attributes if body.sku in existing else {},
             search_text="",
         )  # fmt: skip
@@ -314,7 +390,7 @@ async def import_checked(session: AsyncSession, *, seller_id: int, import_id: in
 async def _apply(
     session: AsyncSession, snapshots: Snapshots, *, seller_id: int, checked: Checked
 ) -> tuple[str, Problem | None]:
-    """Create or update one product, whole or not at all (a savepoint)."""
+    """Create or update one product with its variants, whole or not at all (a savepoint)."""
     body = checked.body
     assert body is not None
     try:
@@ -324,26 +400,61 @@ async def _apply(
                 await catalog_service.create_product(
                     session, snapshots, seller_id=seller_id, sku=body.sku, title=body.title.model_dump(),
                     description=body.description.model_dump(), category=body.category, hs_code=body.hs_code,
-                    price=Money(body.price.amount, "USD"), stock=body.stock, weight_grams=body.weight_grams,
-                    attributes={},
+                    price=Money(body.price.amount, "USD") if body.price else None, stock=body.stock,
+                    weight_grams=body.weight_grams, attributes={},
+                    options=[option.model_dump() for option in body.options],
+                    new_variants=[variant.as_new() for variant in body.variants],
                 )  # fmt: skip
                 return "created", None
-            changes = {
+            changes: dict[str, Any] = {
                 "title": body.title.model_dump(),
                 "description": body.description.model_dump(),
                 "category": body.category,
                 "hs_code": body.hs_code,
-                "price": {"amount": body.price.amount, "currency": "USD"},
-                "weight_grams": body.weight_grams,
             }
-            if checked.item.quantity:  # a blank quantity leaves the stock as it is
-                changes["stock_delta"] = body.stock - existing.stock
+            if body.price is not None:
+                changes |= {
+                    "price": {"amount": body.price.amount, "currency": "USD"},
+                    "weight_grams": body.weight_grams,
+                }
+                if checked.item.variants[0].quantity and body.stock is not None:  # blank: stock as it is
+                    changes["stock_delta"] = body.stock - existing.stock
             await catalog_service.update_product(
                 session, snapshots, seller_id=seller_id, product_id=existing.id, changes=changes
             )
+            if body.variants:
+                await _apply_variants(
+                    session, snapshots, seller_id=seller_id, product=existing, checked=checked
+                )
             return "updated", None
     except (KuajingError, ProductNotFound) as exc:
         return "skipped", Problem(exc.code, exc.message, True)
+
+
+async def _apply_variants(
+    session: AsyncSession, snapshots: Snapshots, *, seller_id: int, product: Product, checked: Checked
+) -> None:
+    """The file's variants onto a listed product with options: each found by its SKU is updated
+    (its stock set to the file's quantity unless that is blank), each new one added."""
+    assert checked.body is not None
+    listed = {row.sku: row for row in await catalog_service.variants_of(session, product)}
+    quantities = {variant.sku: variant.quantity for variant in checked.item.variants}
+    for variant in checked.body.variants:
+        row = listed.get(variant.sku)
+        if row is None:
+            await catalog_service.add_variant(
+                session, snapshots, seller_id=seller_id, product_id=product.id, variant=variant.as_new()
+            )
+            continue
+        changes: dict[str, Any] = {
+            "price": {"amount": variant.price.amount, "currency": "USD"},
+            "weight_grams": variant.weight_grams,
+        }
+        if quantities.get(variant.sku):
+            changes["stock_delta"] = variant.stock - row.stock
+        await catalog_service.update_variant(
+            session, snapshots, seller_id=seller_id, product_id=product.id, variant_id=row.id, changes=changes
+        )
 
 
 @dataclass(frozen=True, slots=True)

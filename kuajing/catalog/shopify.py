@@ -7,8 +7,8 @@ quantity, Weight value (grams), Product image URL…), plus kuajing's own column
 Columns are found by name (any case, any order, unknown ones ignored). Rows are grouped by their
 handle as Shopify writes them: the first row of a handle carries the product (title,
 description, option names); each row with a SKU is one variant; a row with only an image adds
-the image. Until kuajing has variants, each variant is listed as its own product, titled with
-its option values ("Cable Sweater (Size: M)"). HTML descriptions are sanitised to text with
+the image. A handle whose only variant is "Default Title" is a product without options; any
+other is a product with options and its variants. HTML descriptions are sanitised to text with
 nh3: no tag, no script, no style survives. The text may be UTF-8 (with or without a BOM) or
 GBK; at most MAX_ROWS rows.
 """
@@ -19,7 +19,7 @@ import html
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import nh3
@@ -66,23 +66,39 @@ class ImportTooLarge(InvalidInput):
 
 
 @dataclass(frozen=True, slots=True)
-class ImportItem:
-    """One product to list: a variant row of the file, with its handle's product fields."""
+class ImportVariant:
+    """One variant row of the file."""
 
     line: int
-    handle: str
     sku: str
+    values: tuple[str, ...]  # its value of each of the product's options; () without options
+    price: str  # as written: checked when the item is checked
+    quantity: str
+    grams: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    """One product to list: its handle's product fields, its options and its variant rows (a
+    product without options has one, with no values)."""
+
+    line: int  # its first line
+    handle: str
     title: str
     title_zh: str
     body: str  # plain text
     body_zh: str
     category: str
     hs_code: str
-    price: str  # as written: checked when the item is checked
-    quantity: str
-    grams: str
-    options: tuple[tuple[str, str], ...]
+    option_names: tuple[str, ...]
+    variants: tuple[ImportVariant, ...]
     images: tuple[str, ...] = field(default=())
+
+    @property
+    def sku(self) -> str:
+        """What the product is listed and found again under: its only variant's SKU, or for a
+        product with options its handle."""
+        return self.handle if self.option_names else self.variants[0].sku
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,67 +187,67 @@ def read_import(data: bytes) -> ImportFile:
         position = index.get(name)
         return cells[position].strip() if position is not None and position < len(cells) else ""
 
-    items: list[ImportItem] = []
-    product: dict[str, str] = {}
+    products: dict[str, dict[str, str]] = {}  # by handle: the product row's fields
+    rows_of: dict[str, list[ImportVariant]] = {}
     images: dict[str, list[tuple[int, str]]] = {}
+    first_line: dict[str, int] = {}
+    product: dict[str, str] = {}
     for line, cells in rows:
         handle = cell(cells, "handle")
         if cell(cells, "title") or handle != product.get("handle"):
             product = {name: cell(cells, name) for name in COLUMNS} | {"handle": handle}
-            # cleaned once a product, not once a variant
-            product["body"], product["body_zh"] = text_of(product["body"]), text_of(product["body_zh"])
+            key = handle or f"line {line}"
+            if key not in products:
+                # cleaned once a product, not once a variant
+                product["body"], product["body_zh"] = text_of(product["body"]), text_of(product["body_zh"])
+                products[key], first_line[key] = product, line
+        key = handle or f"line {line}"
         image = cell(cells, "image")
         if image:
             written = cell(cells, "image_position")
             order = int(written) if re.fullmatch(r"[0-9]{1,4}", written) else 1_000 + line
-            images.setdefault(handle or f"line {line}", []).append((order, image))
-        sku = cell(cells, "sku")
-        if not sku and not cell(cells, "price") and not cell(cells, "option1_value"):
+            images.setdefault(key, []).append((order, image))
+        if not cell(cells, "sku") and not cell(cells, "price") and not cell(cells, "option1_value"):
             continue  # an image row
-        options = tuple(
-            (product.get(f"option{n}_name", "") or f"Option {n}", cell(cells, f"option{n}_value"))
+        values = tuple(
+            cell(cells, f"option{n}_value")
             for n in (1, 2, 3)
             if cell(cells, f"option{n}_value") and cell(cells, f"option{n}_value") != "Default Title"
         )
-        title = product.get("title", "")
-        if options:
-            title += " (" + ", ".join(f"{name}: {value}" for name, value in options) + ")"
-        items.append(
-            ImportItem(
+        rows_of.setdefault(key, []).append(
+            ImportVariant(
                 line=line,
-                handle=handle,
-                sku=sku,
-                title=title,
-                title_zh=product.get("title_zh", "")
-                + (
-                    " " + " ".join(value for _, value in options)
-                    if options and product.get("title_zh")
-                    else ""
-                ),
-                body=product.get("body", ""),
-                body_zh=product.get("body_zh", ""),
-                category=product.get("category", "").lower(),
-                hs_code=product.get("hs_code", ""),
+                sku=cell(cells, "sku"),
+                values=values,
                 price=cell(cells, "price"),
                 quantity=cell(cells, "quantity"),
                 grams=cell(cells, "grams"),
-                options=options,
             )
         )
-    with_images = tuple(
-        replace(item, images=tuple(url for _, url in sorted(images.get(item.handle, [])))) for item in items
-    )
+    items: list[ImportItem] = []
+    for key, variants in rows_of.items():
+        fields = products[key]
+        width = max(len(variant.values) for variant in variants)
+        names = tuple(fields.get(f"option{n}_name", "") or f"Option {n}" for n in range(1, width + 1))
+        items.append(
+            ImportItem(
+                line=first_line[key],
+                handle=fields["handle"],
+                title=fields.get("title", ""),
+                title_zh=fields.get("title_zh", ""),
+                body=fields.get("body", ""),
+                body_zh=fields.get("body_zh", ""),
+                category=fields.get("category", "").lower(),
+                hs_code=fields.get("hs_code", ""),
+                option_names=names,
+                variants=tuple(variants),
+                images=tuple(url for _, url in sorted(images.get(key, []))),
+            )
+        )
     classic = "variant sku" in {name.strip().lower() for name in header}
     extras = {"hs_code", "title_zh", "body_zh", "category"} & index.keys()
     kind = "shopify (classic headers)" if classic else "shopify"
-    return ImportFile(kind + (" + kuajing columns" if extras else ""), with_images, len(rows))
-
-
-def _zh_title(title_zh: str, options: tuple[tuple[str, str], ...]) -> str:
-    """The Chinese title with the variant's option values after it (none without a Chinese title)."""
-    if not title_zh or not options:
-        return title_zh
-    return title_zh + " " + " ".join(value for _, value in options)
+    return ImportFile(kind + (" + kuajing columns" if extras else ""), tuple(items), len(rows))
 
 
 # Never Decimal() on free text first: it reads "1e5000000" and int() of that never ends.

@@ -47,9 +47,9 @@ class Found:
 
 
 def _readable() -> tuple[Term, ...]:
-    """The terms a title is read for: not units (read with their numbers) nor the wine types (what
-    a suggestion says, never what a title is searched for)."""
-    return tuple(term for term in glossary() if term.kind not in ("unit", "wine_type"))
+    """The terms a title is read for: not units (read with their numbers), the wine types (what a
+    suggestion says, never what a title is searched for) nor option names (Size, Colour)."""
+    return tuple(term for term in glossary() if term.kind not in ("unit", "wine_type", "option"))
 
 
 def _found(text: str, terms: tuple[Term, ...]) -> list[Found]:
@@ -157,3 +157,9 @@ def wine_label(
     if state_zh:
         drafted["origin"] = "美国" + state_zh + "".join(regions[:1])
     return drafted
+
+
+def option_name_zh(name_en: str) -> str | None:
+    """The Chinese name of a product option (Size: 尺码, Colour: 颜色), None if the glossary has none."""
+    wanted = " ".join(name_en.split()).casefold()
+    return next((t.zh for t in glossary() if t.kind == "option" and t.en.casefold() == wanted), None)

@@ -49,7 +49,7 @@ def test_a_dry_run_shows_every_row_then_the_import_lists_them_and_a_second_updat
 
     sent = _send(api, seller, data, dry_run=True)
     assert sent.status_code == 202, sent.text
-    assert (sent.json()["status"], sent.json()["total"]) == ("queued", 5)
+    assert (sent.json()["status"], sent.json()["total"]) == ("queued", 3)
     checked = _job(api, seller, sent.json()["id"])
     assert (checked["status"], checked["percent"], checked["format"]) == (
         "checked",
@@ -59,9 +59,7 @@ def test_a_dry_run_shows_every_row_then_the_import_lists_them_and_a_second_updat
     assert [(r["line"], r["sku"], r["action"]) for r in checked["rows"]] == [
         (2, "RIDGE-CAB-2022", "create"),
         (3, "RIDGE-CHARD-2023", "create"),
-        (4, "HARBOR-SWEATER-M", "create"),
-        (5, "HARBOR-SWEATER-L", "create"),
-        (6, "HARBOR-SWEATER-XL", "create"),
+        (4, "harbor-cable-sweater", "create"),  # one product in three sizes, found by its handle
     ]
     wine_problems = {p["code"]: p["blocking"] for p in checked["rows"][0]["problems"]}
     assert wine_problems == {"label_incomplete": False}  # imported, then completed on its page
@@ -71,15 +69,9 @@ def test_a_dry_run_shows_every_row_then_the_import_lists_them_and_a_second_updat
     imported = api.post(f"/api/v1/seller/imports/{sent.json()['id']}/run", headers=seller.headers)
     assert imported.status_code == 202, imported.text
     done = _job(api, seller, sent.json()["id"])
-    assert (done["status"], done["created"], done["updated"], done["skipped"]) == ("done", 5, 0, 0)
+    assert (done["status"], done["created"], done["updated"], done["skipped"]) == ("done", 3, 0, 0)
     listed = _listed(api, seller)
-    assert set(listed) == {
-        "RIDGE-CAB-2022",
-        "RIDGE-CHARD-2023",
-        "HARBOR-SWEATER-M",
-        "HARBOR-SWEATER-L",
-        "HARBOR-SWEATER-XL",
-    }
+    assert set(listed) == {"RIDGE-CAB-2022", "RIDGE-CHARD-2023", "harbor-cable-sweater"}
     cabernet = listed["RIDGE-CAB-2022"]
     assert (
         cabernet["price"]["amount"],
@@ -100,12 +92,18 @@ def test_a_dry_run_shows_every_row_then_the_import_lists_them_and_a_second_updat
         cabernet["description"]["en"]
         == "Blackcurrant, cedar and a little cocoa.\nDrinks well now; keeps ten years."
     )
-    sweater = listed["HARBOR-SWEATER-L"]
+    sweater = listed["harbor-cable-sweater"]
     assert (sweater["title"]["en"], sweater["title"]["zh"], sweater["stock"]) == (
-        "Harbor Cable-Knit Cotton Sweater (Size: L)",
-        "港湾 绞花纯棉毛衣 L",
-        15,
+        "Harbor Cable-Knit Cotton Sweater",
+        "港湾 绞花纯棉毛衣",
+        43,
     )
+    assert sweater["options"] == [{"name": {"en": "Size", "zh": "尺码"}, "values": ["M", "L", "XL"]}]
+    assert [(v["sku"], v["options"], v["stock"], v["weight_grams"]) for v in sweater["variants"]] == [
+        ("HARBOR-SWEATER-M", ["M"], 20, 640),
+        ("HARBOR-SWEATER-L", ["L"], 15, 680),
+        ("HARBOR-SWEATER-XL", ["XL"], 8, 720),
+    ]
     assert_problem(
         api.post(f"/api/v1/seller/imports/{sent.json()['id']}/run", headers=seller.headers),
         409,
@@ -115,9 +113,9 @@ def test_a_dry_run_shows_every_row_then_the_import_lists_them_and_a_second_updat
     # the same file again, with a new price and stock: updated by SKU, nothing listed twice
     again = _send(api, seller, data.replace(b",60,42.00,", b",75,45.00,"), dry_run=False)
     updated = _job(api, seller, again.json()["id"])
-    assert (updated["status"], updated["created"], updated["updated"]) == ("done", 0, 5)
+    assert (updated["status"], updated["created"], updated["updated"]) == ("done", 0, 3)
     listed = _listed(api, seller)
-    assert len(listed) == 5
+    assert len(listed) == 3
     assert (listed["RIDGE-CAB-2022"]["price"]["amount"], listed["RIDGE-CAB-2022"]["stock"]) == (4500, 75)
 
 
@@ -367,3 +365,56 @@ def test_two_imports_at_once_at_most_and_one_a_stopped_server_left_is_failed_in_
     old = _job(api, seller, abandoned)
     assert (old["status"], old["percent"]) == ("failed", 100)
     assert old["failure"].startswith("The server stopped during this import. Import the file again")
+
+
+def test_a_second_import_updates_the_sizes_listed_adds_a_new_one_and_refuses_a_changed_shape(api):
+    # given a sweater imported in M and L
+    seller = seller_with_profile(api)
+    head = f"{CLASSIC}\n"
+    first = (
+        "tee,Harbor Tee,,,Size,M,TEE-M,300,10,30.00,,6109.10,港湾T恤,garments\n"
+        "tee,,,,,L,TEE-L,320,10,30.00,,,,\n"
+    )
+    assert (
+        _job(api, seller, _send(api, seller, (head + first).encode(), dry_run=False).json()["id"])["created"]
+        == 1
+    )
+    # when the file comes again with L's stock and price changed, a blank quantity for M and a new XL
+    second = (
+        "tee,Harbor Tee,,,Size,M,TEE-M,300,,30.00,,6109.10,港湾T恤,garments\n"
+        "tee,,,,,L,TEE-L,320,4,32.00,,,,\n"
+        "tee,,,,,XL,TEE-XL,340,6,34.00,,,,\n"
+    )
+    job = _job(api, seller, _send(api, seller, (head + second).encode(), dry_run=False).json()["id"])
+    # then the product is updated, XL added to it and to its option, M's stock left as it was
+    assert (job["status"], job["created"], job["updated"], job["skipped"]) == ("done", 0, 1, 0)
+    tee = _listed(api, seller)["tee"]
+    assert [(v["sku"], v["stock"], v["price"]["amount"]) for v in tee["variants"]] == [
+        ("TEE-M", 10, 3000),
+        ("TEE-L", 4, 3200),
+        ("TEE-XL", 6, 3400),
+    ]
+    assert tee["options"][0]["values"] == ["M", "L", "XL"]
+    # and a file listing the same handle without options is refused for that row, in words
+    flat = "tee,Harbor Tee,,,Title,Default Title,tee,300,5,30.00,,6109.10,港湾T恤,garments\n"
+    refused = _job(api, seller, _send(api, seller, (head + flat).encode(), dry_run=False).json()["id"])
+    assert (refused["created"], refused["updated"], refused["skipped"]) == (0, 0, 1)
+    assert [p["code"] for p in refused["errors"][0]["problems"]] == ["options_changed"]
+    assert [v["stock"] for v in _listed(api, seller)["tee"]["variants"]] == [10, 4, 6]
+
+
+def test_a_variant_row_with_a_problem_keeps_its_whole_product_out_and_says_which_row(api):
+    seller = seller_with_profile(api)
+    rows = (
+        "tee,Harbor Tee,,,Size,M,TEE-M,300,10,30.00,,6109.10,港湾T恤,garments\n"
+        "tee,,,,,L,TEE-L,,10,30.00,,,,\n"
+        "tee,,,,,XL,TEE-M,340,10,30.00,,,,\n"
+    )
+    job = _job(api, seller, _send(api, seller, f"{CLASSIC}\n{rows}".encode(), dry_run=False).json()["id"])
+    assert (job["created"], job["skipped"]) == (0, 1)
+    messages = [p["message"] for p in job["errors"][0]["problems"] if p["blocking"]]
+    assert messages == [
+        "Line 3 (L): No shipping weight: fill Variant Grams (Weight value (grams)).",
+        "Line 4 (XL): SKU TEE-M is on an earlier row of this file too.",
+    ]
+    assert _listed(api, seller) == {}

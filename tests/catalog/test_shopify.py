@@ -1,5 +1,5 @@
-"""Shopify's product CSV read into items, exactly: grouping by handle, image rows, option
-values in titles, HTML cleaned to text."""
+"""Shopify's product CSV read into items, exactly: grouping by handle into products with their
+variants, image rows, HTML cleaned to text."""
 
 import pytest
 
@@ -26,13 +26,19 @@ def test_variants_and_images_group_under_their_handle():
     )
     read = read_import(data)
     assert read.rows == 4
-    assert [(i.line, i.sku, i.title, i.options, i.quantity) for i in read.items] == [
-        (2, "TEE-S", "Pocket Tee (Size: S)", (("Size", "S"),), "4"),
-        (3, "TEE-M", "Pocket Tee (Size: M)", (("Size", "M"),), "6"),
-        (5, "MUG", "Camp Mug", (), "9"),
+    # the tee is one product with an option and two variants, found again by its handle; the mug,
+    # whose only variant is "Default Title", a product without options, found by its SKU
+    assert [(i.line, i.sku, i.title, i.option_names) for i in read.items] == [
+        (2, "tee", "Pocket Tee", ("Size",)),
+        (5, "MUG", "Camp Mug", ()),
     ]
+    assert [(v.line, v.sku, v.values, v.price, v.quantity, v.grams) for v in read.items[0].variants] == [
+        (2, "TEE-S", ("S",), "40.00", "4", "300"),
+        (3, "TEE-M", ("M",), "40.00", "6", "310"),
+    ]
+    assert [(v.sku, v.values, v.quantity) for v in read.items[1].variants] == [("MUG", (), "9")]
     assert read.items[0].images == ("https://x/1.jpg", "https://x/2.jpg", "https://x/3.jpg")
-    assert read.items[2].images == ()
+    assert read.items[1].images == ()
 
 
 def test_a_quoted_field_left_open_is_refused_with_its_line():
