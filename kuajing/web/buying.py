@@ -17,9 +17,7 @@ from kuajing.auth.dependencies import TokenCacheDep
 from kuajing.auth.passwords import Passwords
 from kuajing.auth.schemas import RegisterIn
 from kuajing.auth.tokens import Principal
-from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
-from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
@@ -182,17 +180,16 @@ async def _cart_groups(
 ) -> list[dict[str, Any]]:
     """The cart's lines by seller, each group priced as the order it would become."""
     by_seller: dict[int, list[Any]] = {}
+    found = await snapshots.products.facts(session, lines)
     for product_id, quantity in lines.items():
-        try:
-            listing = await catalog_service.get_listing(session, snapshots, product_id=product_id)
-        except ProductNotFound:
-            continue  # removed since it was added
-        by_seller.setdefault(listing.product.seller_id, []).append((listing, quantity))
+        if product_id not in found or found[product_id].variant_ids:
+            continue  # removed since it was added, or a product whose variant was not chosen
+        by_seller.setdefault(found[product_id].seller_id, []).append((found[product_id], quantity))
     groups = []
     for seller_id, items in sorted(by_seller.items()):
         try:
             quote = await checkout_service.quote(
-                session, snapshots, lines=[(listing.product.id, q) for listing, q in items], buyer_id=buyer_id
+                session, snapshots, lines=[(product.id, q) for product, q in items], buyer_id=buyer_id
             )
         except KuajingError:
             quote = None
@@ -352,7 +349,7 @@ async def checkout(
                 session,
                 snapshots,
                 buyer_id=principal.user_id,
-                lines=[(listing.product.id, quantity) for listing, quantity in group[0]["items"]],
+                lines=[(product.id, quantity) for product, quantity in group[0]["items"]],
                 shipping_address=address,
                 risk_notice_accepted=True,
                 ttl_seconds=settings.order_ttl_seconds,
@@ -369,8 +366,8 @@ async def checkout(
             errors={field: exc.code},
             status=exc.status,
         )
-    for listing, _quantity in group[0]["items"]:
-        lines.pop(listing.product.id, None)
+    for product, _quantity in group[0]["items"]:
+        lines.pop(product.id, None)
     return cart_cookie.write(request, _see_other(f"/orders/{order.id}"), lines)
 
 

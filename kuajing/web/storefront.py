@@ -9,14 +9,14 @@ signed in, the language) is read from the request on every page and never kept.
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
-from kuajing.kit.ids import IdPath
+from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.media.dependencies import StorageDep
 from kuajing.runtime import SessionDep
@@ -76,11 +76,21 @@ async def search(
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
 async def product(
-    request: Request, product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
-) -> HTMLResponse:
+    request: Request,
+    product_id: IdPath,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    storage: StorageDep,
+    variant: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Response:
     now = utcnow()
+    facts = (await snapshots.products.facts(session, [product_id])).get(product_id)
+    if facts is not None and facts.parent_id is not None:  # a variant's page is its product's, chosen
+        return RedirectResponse(f"/products/{facts.parent_id}?variant={product_id}", status_code=303)
     try:
-        shown = await checkout_service.one_unit(session, snapshots, product_id=product_id, now=now)
+        shown = await checkout_service.one_unit(
+            session, snapshots, product_id=product_id, now=now, variant_id=variant
+        )
     except ProductNotFound:
         return render(request, "error.html", {"status": 404, "code": "product_not_found"}, status=404)
     return render(
@@ -92,6 +102,10 @@ async def product(
                 product_id
             ],
             "amounts": shown.amounts,
+            "variants": shown.variants,
+            "chosen": shown.chosen,
+            "zh_sizes": shown.zh_sizes,
+            "option_names": [option["name"] for option in shown.product.options],
             "seller": shown.seller,
             "notice": risk_notice.in_force(beijing_date(now)),
             "viewer": await viewer(request, session),

@@ -6,8 +6,9 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.auth.factories import new_id_number, seller_with_profile
-from tests.catalog.factories import create_product
+from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
+from tests.catalog.factories import create_product, create_sweater, variant_ids
+from tests.flash_sale.factories import create_campaign, deal_body
 
 
 def test_a_buyer_searches_for_wine_checks_out_with_identity_pays_and_sees_the_order_paid(live_api, page):
@@ -62,3 +63,74 @@ def test_a_buyer_searches_for_wine_checks_out_with_identity_pays_and_sees_the_or
     assert page.locator("[data-status]").inner_text() == "已支付"
     assert page.locator("td.total").inner_text() == "¥292.96"
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+
+def test_a_buyer_picks_size_l_of_a_sweater_and_a_deal_on_size_m_sells_only_m(
+    live_api, browser, server, operator_token
+):
+    # given a sweater in S ($110), M and L ($118) with no shipping, at FX 7.1000, and a deal on M only
+    seller = seller_with_profile(live_api, shipping_fee_cents=0)
+    tag = uuid.uuid4().hex[:6]
+    sweater = create_sweater(live_api, seller, title={"en": f"Cable Sweater {tag}", "zh": f"麻花毛衣 {tag}"})
+    size = variant_ids(sweater)
+    campaign = create_campaign(live_api, operator_token, name=f"双11 {tag}")
+    deal = live_api.post(
+        f"/api/v1/campaigns/{campaign['id']}/deals",
+        json={
+            **deal_body(sweater["id"], price_cents=9900, quantity=3, per_buyer_limit=1),
+            "variant_id": size["M"],
+        },
+        headers=seller.headers,
+    ).json()
+    buyer = buyer_with_identity(live_api)
+    context = browser.new_context(base_url=server.url, locale="zh-CN")
+    context.add_cookies([{"name": "kj_session", "value": buyer.token, "url": server.url}])
+    page = context.new_page()
+    try:
+        # the product page offers the sizes; the first in stock (S) is priced until another is picked
+        page.goto(f"/products/{sweater['id']}")
+        chips = page.locator(".variants .chip")
+        expect(chips).to_have_text(["S", "M", "L"])
+        expect(page.locator(".chip.chosen")).to_have_text("S")
+        s_total = page.locator("td.total").inner_text()
+        page.get_by_role("link", name="L", exact=True).click()
+        expect(page.locator(".chip.chosen")).to_have_text("L")
+        expect(page.locator(".variants .size")).to_have_text("中国尺码 175/92A")
+        assert page.locator("td.total").inner_text() != s_total  # L costs $118, S $110
+        page.get_by_label("数量").fill("2")
+        page.get_by_role("button", name="加入购物车").click()
+
+        # the cart names the size; the order is placed for L
+        expect(page.locator("table.lines .variant")).to_have_text("L")
+        page.get_by_role("link", name="结算此订单").click()
+        page.get_by_label("收货人").fill("李娜")
+        page.get_by_label("手机号码").fill("13800138000")
+        page.get_by_label("省份").fill("上海市")
+        page.get_by_label("城市").fill("上海市")
+        page.get_by_label("区县").fill("浦东新区")
+        page.get_by_label("详细地址").fill("世纪大道 100 号")
+        page.get_by_label("我已阅读并同意以上风险告知。").check()
+        page.get_by_role("button", name="提交订单").click()
+        page.wait_for_url(re.compile(r"/orders/\d+$"))
+        expect(page.locator(".order-lines tbody tr")).to_have_text(
+            [re.compile(rf"麻花毛衣 {tag}（L）\s*× 2")]
+        )
+        order_id = int(page.url.rsplit("/", 1)[1])
+        order = live_api.get(f"/api/v1/orders/{order_id}", headers=buyer.headers).json()
+        assert [(line["variant_id"], line["quantity"]) for line in order["lines"]] == [(size["L"], 2)]
+
+        # the Singles' Day deal is on size M alone, and buying it takes from M's deal units only
+        page.goto(f"/singles-day?campaign={campaign['id']}")
+        expect(page.locator(f"#deal-{deal['id']} h2 .variant")).to_have_text("M")
+        page.locator(f"#notice-{deal['id']}").check()
+        page.locator(f"#deal-{deal['id']} button").click()
+        page.wait_for_url(re.compile(r"/orders/\d+$"))
+        expect(page.locator(".order-lines tbody tr")).to_have_text(
+            [re.compile(rf"麻花毛衣 {tag}（M）\s*× 1")]
+        )
+    finally:
+        context.close()
+    shown = live_api.get(f"/api/v1/products/{sweater['id']}").json()
+    assert [v["stock"] for v in shown["variants"]] == [10, 17, 28]  # M gave 3 to the deal; L sold 2
+    after = live_api.get(f"/api/v1/deals/{deal['id']}").json()
+    assert (after["remaining"], after["reserved"], after["variant_id"]) == (2, 1, size["M"])
