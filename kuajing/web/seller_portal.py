@@ -21,7 +21,7 @@ from kuajing.catalog import wording
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.listing_prices import listing_prices
-from kuajing.catalog.schemas import ProductIn
+from kuajing.catalog.schemas import SingleProductIn
 from kuajing.catalog.service import Listing
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance.category_rules import ZH_LABEL_FIELDS
@@ -53,6 +53,8 @@ FIELDS = (
 # abv, volume_ml and zh_label.<item>); the attributes box holds the rest.
 LABEL_FIELDS = tuple(f"label_{item}" for item in ZH_LABEL_FIELDS)
 WINE_FIELDS = ("wine_abv", "wine_volume_ml", *LABEL_FIELDS)
+# What a product with variants leaves to each variant.
+VARIANT_FIELDS = ("price", "weight_grams", "stock_delta")
 # What "Suggest Chinese" may fill in when it is empty.
 SUGGESTED = ("title_zh", "label_name", "label_type", "label_abv", "label_volume", "label_origin")
 
@@ -177,8 +179,8 @@ def _number(text: str) -> int | float | None:
     return int(value) if value.is_integer() else value
 
 
-def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]]:
-    """The form as the API's ProductIn, or the fields in error (field -> code)."""
+def _product_in(typed: dict[str, str]) -> tuple[SingleProductIn | None, dict[str, str]]:
+    """The form as the API's SingleProductIn, or the fields in error (field -> code)."""
     errors: dict[str, str] = {}
     price = cents(typed["price"])
     if price is None:
@@ -193,7 +195,7 @@ def _product_in(typed: dict[str, str]) -> tuple[ProductIn | None, dict[str, str]
     attributes = _with_wine_fields(typed, attributes, errors)
     stock, weight = whole(typed["stock"]), whole(typed["weight_grams"])
     try:
-        body = ProductIn.model_validate(
+        body = SingleProductIn.model_validate(
             {
                 "sku": typed["sku"].strip(),
                 "title": {"en": typed["title_en"], "zh": typed["title_zh"]},
@@ -244,7 +246,9 @@ async def _suggested(
     return typed | {name: drafts[name] for name in filled}, filled
 
 
-async def _preview(session: AsyncSession, snapshots: Snapshots, seller_id: int, body: ProductIn) -> Listing:
+async def _preview(
+    session: AsyncSession, snapshots: Snapshots, seller_id: int, body: SingleProductIn
+) -> Listing:
     """The listing as buyers would see it, from a product that is not saved."""
     product = Product(
         seller_id=seller_id, sku=body.sku, title_en=body.title.en, title_zh=body.title.zh,
@@ -253,11 +257,10 @@ async def _preview(session: AsyncSession, snapshots: Snapshots, seller_id: int, 
         weight_grams=body.weight_grams, attributes=body.attributes, search_text="",
         created_at=utcnow(), updated_at=utcnow(),
     )  # fmt: skip
-    prices = await listing_prices(session, snapshots, [product])
-    return Listing.of(product, prices.get(product.id))
+    return Listing.of(product, await listing_prices(session, snapshots, [product]))
 
 
-async def _own_product(
+async def own_product(
     session: AsyncSession, snapshots: Snapshots, seller: Principal, product_id: int
 ) -> Listing:
     """The seller's product; another seller's is "not found", as the order pages do."""
@@ -279,9 +282,11 @@ def _form_page(
     status: int = 200,
     photos: list[Shown] | None = None,
     photo_error: str = "",
+    variant_error: str = "",
     suggested: list[str] | None = None,
 ) -> HTMLResponse:
     context = {
+        "variant_error": variant_error,
         "suggested": suggested or [],
         "wine_fields": WINE_FIELDS,
         "typed": typed,
@@ -316,7 +321,7 @@ async def dashboard(
     named = whole(request.query_params.get("created") or request.query_params.get("saved") or "")
     if named is not None and 1 <= named <= MAX_ID:
         with contextlib.suppress(ProductNotFound):
-            just = await _own_product(session, snapshots, seller, named)
+            just = await own_product(session, snapshots, seller, named)
     context = {"listings": page.listings, "next_cursor": page.next_cursor, "viewer": seller, "just": just}
     return english(request, "seller/dashboard.html", context)
 
@@ -385,7 +390,7 @@ async def create_product(
     return RedirectResponse(f"/seller?created={product.id}", status_code=303)
 
 
-async def _edit_page(
+async def edit_page(
     request: Request,
     session: AsyncSession,
     storage: Storage,
@@ -393,8 +398,10 @@ async def _edit_page(
     listing: Listing,
     *,
     photo_error: str = "",
+    variant_error: str = "",
     status: int = 200,
 ) -> HTMLResponse:
+    """The product's edit page as saved, with a refusal of a photo or a variant change if any."""
     product = listing.product
     photos = await catalog_service.images_of(session, storage, [product.id])
     return _form_page(
@@ -407,6 +414,7 @@ async def _edit_page(
         stock_was=str(product.stock),
         photos=photos[product.id],
         photo_error=photo_error,
+        variant_error=variant_error,
         status=status,
     )
 
@@ -418,8 +426,8 @@ async def edit_product_form(
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    listing = await _own_product(session, snapshots, seller, product_id)
-    return await _edit_page(request, session, storage, seller, listing)
+    listing = await own_product(session, snapshots, seller, product_id)
+    return await edit_page(request, session, storage, seller, listing)
 
 
 async def _photo_change(
@@ -434,12 +442,12 @@ async def _photo_change(
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    listing = await _own_product(session, snapshots, seller, product_id)
+    listing = await own_product(session, snapshots, seller, product_id)
     try:
         async with session.begin_nested():
             await change(seller)
     except KuajingError as exc:
-        return await _edit_page(
+        return await edit_page(
             request, session, storage, seller, listing, photo_error=exc.message, status=exc.status
         )
     return RedirectResponse(f"/seller/products/{product_id}/edit#photos", status_code=303)
@@ -524,7 +532,7 @@ async def edit_product(
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    listing = await _own_product(session, snapshots, seller, product_id)
+    listing = await own_product(session, snapshots, seller, product_id)
     typed = {**form.typed, "sku": listing.product.sku}
     # the page drawn again keeps showing the product's photos
     photos = (await catalog_service.images_of(session, storage, [product_id]))[product_id]
@@ -559,6 +567,8 @@ async def edit_product(
         "attributes": body.attributes,
         "stock_delta": body.stock - stock_was,
     }
+    if listing.product.has_variants:  # each variant's, changed in its own form
+        changes = {key: value for key, value in changes.items() if key not in VARIANT_FIELDS}
     try:
         async with session.begin_nested():
             await catalog_service.update_product(
@@ -570,7 +580,7 @@ async def edit_product(
         # more sets what the seller typed; any other refusal keeps the count the form began
         # with, or units sold meanwhile would go back on sale.
         session.expire(listing.product)
-        listing = await _own_product(session, snapshots, seller, product_id)
+        listing = await own_product(session, snapshots, seller, product_id)
         overtaken = exc.code == "stock_would_go_negative"
         field = {"invalid_attributes": "attributes", "invalid_price": "price"}.get(exc.code, "form")
         return _form_page(
