@@ -13,6 +13,7 @@ from kuajing.auth import service as auth_service
 from kuajing.auth.passwords import Passwords
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.catalog.variants import NewVariant
 from kuajing.checkout import service as checkout_service
 from kuajing.compliance import category_rules
 from kuajing.compliance import service as compliance_service
@@ -42,6 +43,17 @@ class SeedReport:
     products: int = 0
     photos: int = 0
     orders: int = 0
+
+
+def _variant(variant: dict[str, Any]) -> NewVariant:
+    return NewVariant(
+        sku=variant["sku"],
+        options=variant["options"],
+        price=Money(variant["price"], "USD"),
+        stock=variant["stock"],
+        weight_grams=variant["weight_grams"],
+        attributes=variant["attributes"],
+    )
 
 
 def load_catalog() -> dict[str, Any]:
@@ -124,10 +136,12 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                         description=item["description"],
                         category=item["category"],
                         hs_code=item["hs_code"],
-                        price=Money(item["price"], "USD"),
-                        stock=item["stock"],
-                        weight_grams=item["weight_grams"],
+                        price=Money(item["price"], "USD") if "price" in item else None,
+                        stock=item.get("stock"),
+                        weight_grams=item.get("weight_grams"),
                         attributes=item["attributes"],
+                        options=item.get("options", ()),
+                        new_variants=[_variant(variant) for variant in item.get("variants", ())],
                     )
                     report.products += 1
                 if not (await catalog_service.images_of(session, storage, [product.id]))[product.id]:
@@ -143,7 +157,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                 # Past orders use only products that can be ordered; the demo keeps a couple of
                 # listings with problems (a wine without its importer) for sellers to see.
                 if not category_rules.listing_problems(item["hs_code"], item["attributes"]):
-                    ids.append(product.id)
+                    ids += await catalog_service.sold_ids(session, product)
             product_ids.append(ids)
         advance(entry["legal_name"])
 

@@ -19,14 +19,15 @@ async def _seed_twice_and_count(url):
         first = await demo_seed.seed(runtime)
         second = await demo_seed.seed(runtime)
         async with database.transaction(write=False) as session:
-            products = list(await session.scalars(select(Product)))
+            products = list(await session.scalars(select(Product).where(Product.parent_id.is_(None))))
+            variants = list(await session.scalars(select(Product).where(Product.parent_id.is_not(None))))
             states = set(await session.scalars(select(SellerProfile.us_state)))
             sellers = await session.scalar(select(func.count()).select_from(SellerProfile))
             orders = await session.scalar(select(func.count()).select_from(Order))
             buyers = await session.scalar(select(func.count()).where(User.role == "buyer"))
-            prices = await listing_prices(session, no_snapshots(), products)
+            prices = await listing_prices(session, no_snapshots(), products + variants)
             photographed = set(await session.scalars(select(ProductImage.product_id)))
-        return first, second, products, states, sellers, orders, buyers, prices, photographed
+        return first, second, products, variants, states, sellers, orders, buyers, prices, photographed
 
 
 def test_demo_seed_is_complete_and_idempotent(tmp_path):
@@ -35,7 +36,7 @@ def test_demo_seed_is_complete_and_idempotent(tmp_path):
     catalog = demo_seed.load_catalog()
     expected_products = sum(len(s["products"]) for s in catalog["sellers"])
 
-    first, second, products, states, sellers, orders, buyers, prices, photographed = asyncio.run(
+    first, second, products, variants, states, sellers, orders, buyers, prices, photographed = asyncio.run(
         _seed_twice_and_count(url)
     )
 
@@ -49,7 +50,15 @@ def test_demo_seed_is_complete_and_idempotent(tmp_path):
     assert orders == first.orders
     assert buyers == len(catalog["buyers"])
     assert {p.category for p in products} >= {"garments", "wine", "fruit"}
-    assert set(prices) == {p.id for p in products}  # every demo product is on the positive list and priced
+    # garments come in sizes: each size its own variant with its own stock
+    expected_variants = [
+        v["sku"] for s in catalog["sellers"] for p in s["products"] for v in p.get("variants", ())
+    ]
+    assert sorted(v.sku for v in variants) == sorted(expected_variants)
+    assert len(expected_variants) == 11
+    assert {v.category for v in variants} == {"garments"}
+    # every demo product and variant is on the positive list and priced
+    assert set(prices) == {p.id for p in products + variants}
     assert photographed == {p.id for p in products}
     for buyer in catalog["buyers"]:
         parse_resident_id(buyer["id_number"], today=utcnow().date())
