@@ -52,11 +52,14 @@ def _deal_in(typed: dict[str, str]) -> tuple[int | None, DealIn | None, dict[str
     price = cents(typed["price"])
     if not price:
         errors["price"] = "invalid_price"
-    numbers = {name: whole(typed[name]) for name in ("product_id", "quantity", "per_buyer_limit")}
+    numbers = {name: whole(typed[name]) for name in ("quantity", "per_buyer_limit")}
+    # "12" names a product without options, "12-15" its variant 15
+    product, _, variant = typed["product_id"].partition("-")
     try:
         body = DealIn.model_validate(
             {
-                "product_id": numbers["product_id"] or 0,  # 0 and blanks: the schema refuses them
+                "product_id": whole(product) or 0,  # 0 and blanks: the schema refuses them
+                "variant_id": whole(variant) if variant else None,
                 "price": {"amount": price or 0, "currency": "USD"},
                 "quantity": numbers["quantity"] or 0,
                 "per_buyer_limit": numbers["per_buyer_limit"] or 0,
@@ -83,10 +86,23 @@ async def _deals_page(
     products = await catalog_service.search(
         session, snapshots, q=None, category=None, seller_id=seller.user_id, limit=100, cursor=None
     )
+    # what a deal can sell: each product without options, each variant of one with options
+    choices = [
+        (
+            f"{listing.product.id}-{variant.row.id}"
+            if listing.product.has_variants
+            else str(listing.product.id),
+            listing.product.title_en
+            + (f" — {' / '.join(variant.row.option_values)}" if listing.product.has_variants else ""),
+            variant.row.stock,
+        )
+        for listing in products.listings
+        for variant in listing.variants
+    ]
     context: dict[str, Any] = {
         "deals": await flash_sale_service.seller_deals(session, seller_id=seller.user_id),
         "campaigns": await flash_sale_service.open_campaigns(session, now=utcnow()),
-        "products": [listing.product for listing in products.listings],
+        "products": choices,
         "typed": typed,
         "errors": errors,
         "viewer": seller,
@@ -123,6 +139,7 @@ async def enroll(
                 seller_id=seller.user_id,
                 campaign_id=campaign_id,
                 product_id=body.product_id,
+                variant_id=body.variant_id,
                 price=Money(body.price.amount, "USD"),
                 quantity=body.quantity,
                 per_buyer_limit=body.per_buyer_limit,
@@ -133,6 +150,8 @@ async def enroll(
             "campaign_ended": "campaign_id",
             "product_not_found": "product_id",
             "not_your_product": "product_id",
+            "variant_required": "product_id",
+            "unknown_variant": "product_id",
             "out_of_stock": "quantity",
             "invalid_price": "price",
         }.get(exc.code, "form")

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from tests.auth.factories import seller_with_profile
-from tests.catalog.factories import create_product, stock_of
+from tests.catalog.factories import create_product, create_sweater, stock_of, variant_ids
 from tests.flash_sale.factories import create_campaign
 from tests.web.factories import csrf_of, signed_in
 
@@ -74,3 +74,33 @@ def test_deal_enrollment_refuses_another_sellers_product_an_ended_or_unknown_cam
         assert 'value="many"' in blank.text and 'aria-describedby="quantity-error"' in blank.text
         assert "No deals yet." in blank.text
     assert (stock_of(api, mine["id"]), stock_of(api, theirs["id"])) == (20, 20)
+
+
+def test_a_seller_puts_one_size_on_sale_and_the_product_alone_is_refused_in_words(api, operator_token):
+    campaign = create_campaign(api, operator_token, starts_in=timedelta(days=1), name="双11 sizes")
+    seller = seller_with_profile(api)
+    sweater = create_sweater(api, seller)
+    size = variant_ids(sweater)
+    with signed_in(api, seller) as browser:
+        page = browser.get("/seller/deals")
+        # each size is a choice of its own, with its own stock
+        assert re.findall(rf'<option value="{sweater["id"]}-(\d+)"', page.text) == [
+            str(size["S"]),
+            str(size["M"]),
+            str(size["L"]),
+        ]
+        assert "Cable-Knit Cotton Sweater — L (30 in stock)" in page.text
+        form = {
+            "campaign_id": str(campaign["id"]), "product_id": f"{sweater['id']}-{size['L']}",
+            "price": "99.00", "quantity": "4", "per_buyer_limit": "1", "csrf_token": csrf_of(page),
+        }  # fmt: skip
+        alone = browser.post("/seller/deals", data={**form, "product_id": str(sweater["id"])})
+        assert alone.status_code == 422 and "Choose a size or colour of this product." in alone.text
+        enrolled = browser.post("/seller/deals", data=form)
+        assert enrolled.status_code == 303, enrolled.text
+        listed = browser.get("/seller/deals").text
+        assert "Cable-Knit Cotton Sweater — L</td>" in listed
+    deal = api.get(f"/api/v1/deals/{int(enrolled.headers['location'].rsplit('=', 1)[1])}").json()
+    assert (deal["product_id"], deal["variant_id"], deal["quantity"]) == (sweater["id"], size["L"], 4)
+    shown = api.get(f"/api/v1/products/{sweater['id']}").json()
+    assert [v["stock"] for v in shown["variants"]] == [10, 20, 26]
