@@ -31,6 +31,7 @@ from tests.live import start_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SELLER_EMAIL = "orders@haldenrock.example"  # a demo winery
+GARMENT_SELLER_EMAIL = "orders@piedmontloom.example"  # a demo apparel maker, its sweater in sizes
 BUYERS = ("li.na@buyer.example", "wang.hao@buyer.example", "chen.jing@buyer.example")  # demo buyers
 
 
@@ -73,6 +74,21 @@ def open_a_sale(base: str) -> int:
     return wine["id"]
 
 
+def product_with_sku(base: str, sku: str) -> dict:
+    """A demo product found by its SKU, through the public catalog."""
+    cursor = None
+    while True:
+        params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+        page = httpx.get(f"{base}/api/v1/products", params=params)
+        page.raise_for_status()
+        found = [item for item in page.json()["items"] if item["sku"] == sku]
+        if found:
+            return found[0]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            raise LookupError(sku)
+
+
 def a_paid_order(base: str) -> int:
     """The newest demo order that was paid, so its page shows customs messages."""
     operator = {"Authorization": f"Bearer {token(base, OPERATOR_EMAIL)}"}
@@ -98,16 +114,20 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         wine_id = open_a_sale(base)
+        sweater = product_with_sku(base, "PIEDMONT-KNIT-CABLE")
+        size_l = next(v["id"] for v in sweater["variants"] if v["options"] == ["L"])
         shots = {
             "home.png": ("/", None),
             "search-wine.png": ("/search?q=葡萄酒", None),
             "product.png": (f"/products/{wine_id}", None),
             "product-en.png": (f"/products/{wine_id}?lang=en", None),
+            "product-sizes.png": (f"/products/{sweater['id']}?variant={size_l}", None),
             "singles-day.png": ("/singles-day", None),
             "singles-day-live.png": ("/singles-day/live", None),
             "register.png": ("/register", None),
             "seller-new-product.png": ("/seller/products/new", SELLER_EMAIL),
             "seller-edit-product.png": (f"/seller/products/{wine_id}/edit", SELLER_EMAIL),
+            "seller-edit-variants.png": (f"/seller/products/{sweater['id']}/edit", GARMENT_SELLER_EMAIL),
             "seller-profile.png": ("/seller/profile", SELLER_EMAIL),
             "seller-orders.png": ("/seller/orders?view=all", SELLER_EMAIL),
             "seller-deals.png": ("/seller/deals", SELLER_EMAIL),
