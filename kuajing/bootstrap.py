@@ -10,6 +10,7 @@ from kuajing.auth.passwords import Passwords
 from kuajing.auth.service import TokenLoader
 from kuajing.auth.tokens import TokenCache
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.catalog.translation import engine_from_setting
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.year import BuyerYearLoader
 from kuajing.customs.parties import CustomsParties
@@ -85,6 +86,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
         )
     )
     runtime.add(LocalStorage(settings.data_dir / "media"), kind=Storage)
+    runtime.add(engine_from_setting(settings.translation_engine))
     parties = runtime.add(CustomsParties.from_settings(settings))
     providers = runtime.add(providers_from_settings(settings))
     runtime.add(FulfillmentContext(providers=providers, parties=parties, products=snapshots.products))

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     # "cdn.shopify.com"); none by default: each imported photo is then uploaded by hand.
     import_image_hosts: str = ""
 
+    # The offline engine that drafts a listing's Chinese (kuajing.catalog.translation): "auto"
+    # uses Argos Translate when it is installed with its en→zh package, "argos" requires it,
+    # "none" turns drafting off.
+    translation_engine: Literal["auto", "argos", "none"] = "auto"
+
     def image_hosts(self) -> frozenset[str]:
         return frozenset(host.strip().lower() for host in self.import_image_hosts.split(",") if host.strip())
 

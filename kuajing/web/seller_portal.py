@@ -18,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog import wording
-from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.catalog.dependencies import EngineDep, SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.listing_prices import listing_prices
 from kuajing.catalog.schemas import SingleProductIn
 from kuajing.catalog.service import Listing
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.catalog.translation import Engine
 from kuajing.compliance.category_rules import ZH_LABEL_FIELDS
 from kuajing.errors import KuajingError
 from kuajing.kit.ids import MAX_ID, IdPath
@@ -34,7 +35,7 @@ from kuajing.media.images import MAX_BYTES
 from kuajing.media.service import MAX_IMAGES, Shown
 from kuajing.media.storage import Storage
 from kuajing.models import Product
-from kuajing.runtime import SessionDep, database_of
+from kuajing.runtime import SessionDep, database_of, runtime_of
 from kuajing.seller import service as seller_service
 from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf
@@ -56,7 +57,9 @@ WINE_FIELDS = ("wine_abv", "wine_volume_ml", *LABEL_FIELDS)
 # What a product with variants leaves to each variant.
 VARIANT_FIELDS = ("price", "weight_grams", "stock_delta")
 # What "Suggest Chinese" may fill in when it is empty.
-SUGGESTED = ("title_zh", "label_name", "label_type", "label_abv", "label_volume", "label_origin")
+SUGGESTED = (
+    "title_zh", "description_zh", "label_name", "label_type", "label_abv", "label_volume", "label_origin",
+)  # fmt: skip
 
 
 class ProductForm:
@@ -218,9 +221,11 @@ def _product_in(typed: dict[str, str]) -> tuple[SingleProductIn | None, dict[str
 
 
 async def _suggested(
-    session: AsyncSession, seller_id: int, typed: dict[str, str]
+    session: AsyncSession, engine: Engine, seller_id: int, typed: dict[str, str]
 ) -> tuple[dict[str, str], list[str]]:
-    """The form with the glossary's drafts in the Chinese fields left empty, and which those are."""
+    """The form with drafts in the Chinese fields left empty, and which those are: the glossary's
+    title and label items, and the server's translation engine's description (and title, where
+    the glossary knows none of its words), if it has one."""
     profile = await seller_service.find_profile(session, seller_id=seller_id)
     state_zh = STATE_NAMES[profile.us_state][0] if profile and profile.us_state in STATE_NAMES else None
     places = {english: chinese for chinese, english in STATE_NAMES.values()}
@@ -242,6 +247,10 @@ async def _suggested(
             state_code=profile.us_state if profile else None,
         )
         drafts |= {f"label_{item}": text for item, text in label.items()}
+    for field, source in (("title_zh", "title_en"), ("description_zh", "description_en")):
+        wanted = field not in drafts and not typed.get(field, "").strip()
+        if wanted and (translated := await engine.to_chinese(typed.get(source, ""))) is not None:
+            drafts[field] = translated
     filled = [name for name in SUGGESTED if name in drafts and not typed.get(name, "").strip()]
     return typed | {name: drafts[name] for name in filled}, filled
 
@@ -286,6 +295,7 @@ def _form_page(
     suggested: list[str] | None = None,
 ) -> HTMLResponse:
     context = {
+        "engine": runtime_of(request).get(Engine).name,
         "variant_error": variant_error,
         "suggested": suggested or [],
         "wine_fields": WINE_FIELDS,
@@ -352,14 +362,14 @@ async def preview_fragment(request: Request, form: FormDep, snapshots: Snapshots
 
 @router.post("/products/new", response_class=HTMLResponse)
 async def create_product(
-    request: Request, session: SessionDep, snapshots: SnapshotsDep, form: FormDep
+    request: Request, session: SessionDep, snapshots: SnapshotsDep, engine: EngineDep, form: FormDep
 ) -> Response:
     check_csrf(request, form.csrf_token)
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
     if form.action == "suggest":
-        typed, filled = await _suggested(session, seller.user_id, form.typed)
+        typed, filled = await _suggested(session, engine, seller.user_id, form.typed)
         return _form_page(request, seller, typed=typed, errors={}, preview=None, suggested=filled)
     body, errors = _product_in(form.typed)
     if body is None:
@@ -524,6 +534,7 @@ async def edit_product(
     session: SessionDep,
     snapshots: SnapshotsDep,
     storage: StorageDep,
+    engine: EngineDep,
     form: FormDep,
 ) -> Response:
     """Saves every field but the SKU. Stock is saved as the change from what the form showed
@@ -537,7 +548,7 @@ async def edit_product(
     # the page drawn again keeps showing the product's photos
     photos = (await catalog_service.images_of(session, storage, [product_id]))[product_id]
     if form.action == "suggest":
-        typed, filled = await _suggested(session, seller.user_id, typed)
+        typed, filled = await _suggested(session, engine, seller.user_id, typed)
         return _form_page(
             request, seller, typed=typed, errors={}, preview=None, editing=listing,
             stock_was=form.stock_was, suggested=filled, photos=photos,

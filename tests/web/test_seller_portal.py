@@ -9,6 +9,7 @@ import uuid
 
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import WINE, create_product, stock_of
+from tests.catalog.translation_fakes import FakeTranslation, installed
 from tests.helpers import visitor
 from tests.web.factories import csrf_of, page_text, paid_order, signed_in, wine_fields_of
 
@@ -300,3 +301,32 @@ def test_a_wine_is_listed_through_its_label_fields_and_one_without_is_told_it_is
             in told
         )
         assert "the alcohol by volume as a number" not in told  # given in its own field
+
+
+def test_an_installed_translation_engine_drafts_the_chinese_description_marked_until_saved(app, monkeypatch):
+    # given Argos Translate with its en→zh package on the server (a stand-in: none is installed here)
+    engine = FakeTranslation({"Dark fruit and cedar.": "黑色水果与雪松的香气。"})
+    installed(monkeypatch, engine)
+    app.with_settings(translation_engine="argos")
+    seller = seller_with_profile(app.client)
+    with signed_in(app.client, seller) as browser:
+        page = browser.get("/seller/products/new")
+        assert "from Argos Translate, the machine translation engine installed on this server" in page_text(
+            page.text
+        )
+        typed = {
+            **_wine_form(uuid.uuid4().hex[:6], description_en="Dark fruit and cedar.", description_zh=""),
+            "csrf_token": csrf_of(page),
+        }
+        suggested = browser.post("/seller/products/new", data={**typed, "action": "suggest"})
+    # then the description is drafted by the engine and marked; the title still comes from the glossary
+    assert suggested.status_code == 200
+    drafted = re.search(
+        r'<textarea id="description_zh"[^>]*class="suggested"[^>]*>([^<]*)</textarea>', suggested.text
+    )
+    assert drafted is not None and drafted.group(1) == "黑色水果与雪松的香气。"
+    assert "Drafted by Argos Translate, a machine translation: check it, then save to keep it." in page_text(
+        suggested.text
+    )
+    assert engine.asked == ["Dark fruit and cedar."]  # the title needed no engine: the glossary knew it
+    assert app.client.get("/api/v1/products", params={"seller_id": seller.id}).json()["items"] == []
