@@ -21,7 +21,7 @@ from kuajing.flash_sale.purchase import PurchaseContext
 from kuajing.flash_sale.snapshots import DealSnapshots
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact import service as impact_service
-from kuajing.media.storage import LocalStorage, Storage
+from kuajing.media.storage import LocalStorage, Storage, s3_storage
 from kuajing.payment.setup import providers_from_settings
 from kuajing.runtime import Runtime
 from kuajing.settings import Settings
@@ -46,6 +46,18 @@ def prepare_database(database_url: str) -> dict[str, int]:
     """Apply migrations, then insert packaged rule rows the database lacks. Synchronous."""
     migrations.upgrade(database_url)
     return asyncio.run(_sync(database_url))
+
+
+def media_storage(settings: Settings) -> Storage:
+    """The bucket KUAJING_MEDIA_URL names, or the data directory's media/ folder."""
+    if not settings.media_url:
+        return LocalStorage(settings.data_dir / "media")
+    return s3_storage(
+        settings.media_url,
+        endpoint_url=settings.media_s3_endpoint,
+        region=settings.media_s3_region,
+        public_url=settings.media_public_url,
+    )
 
 
 def build_runtime(settings: Settings, database: Database | None = None) -> Runtime:
@@ -85,7 +97,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
             ttl_seconds=settings.flash_sale_ttl_seconds,
         )
     )
-    runtime.add(LocalStorage(settings.data_dir / "media"), kind=Storage)
+    runtime.add(media_storage(settings), kind=Storage)
     runtime.add(engine_from_setting(settings.translation_engine))
     parties = runtime.add(CustomsParties.from_settings(settings))
     providers = runtime.add(providers_from_settings(settings))

@@ -15,6 +15,14 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./kuajing.db"
     # Where the app keeps files: sellers' photos under media/ (created 0700).
     data_dir: Path = Path("./kuajing-data")
+    # Sellers' photos in an S3-compatible bucket instead (s3://bucket[/prefix]; needs the s3
+    # extra): its endpoint for a service other than AWS (MinIO, R2), its region, and where
+    # browsers fetch the photos from (a CDN; by default the bucket's own address, path-style).
+    # A malformed one stops the server at start-up (kuajing.media.storage.BucketAddress).
+    media_url: str | None = None
+    media_s3_endpoint: str | None = None
+    media_s3_region: str = "us-east-1"
+    media_public_url: str | None = None
     redis_url: str | None = None
     secret_key: str = Field(default="dev-insecure-change-me", min_length=8)
     order_ttl_seconds: float = Field(default=1800, gt=0)

@@ -8,10 +8,9 @@ from fastapi.responses import FileResponse, Response
 
 from kuajing.media.dependencies import StorageDep
 from kuajing.media.images import CONTENT_TYPES
-from kuajing.media.storage import LocalStorage
+from kuajing.media.storage import CACHE_FOREVER, LocalStorage
 
 router = APIRouter(tags=["media"])
-CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
 @router.get("/media/{key:path}", include_in_schema=False)
