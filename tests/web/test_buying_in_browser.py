@@ -118,6 +118,15 @@ def test_a_buyer_picks_size_l_of_a_sweater_and_a_deal_on_size_m_sells_only_m(
         order_id = int(page.url.rsplit("/", 1)[1])
         order = live_api.get(f"/api/v1/orders/{order_id}", headers=buyer.headers).json()
         assert [(line["variant_id"], line["quantity"]) for line in order["lines"]] == [(size["L"], 2)]
+        # the seller's orders page says L too
+        shop = browser.new_context(base_url=server.url)
+        try:
+            shop.add_cookies([{"name": "kj_session", "value": seller.token, "url": server.url}])
+            orders = shop.new_page()
+            orders.goto("/seller/orders?view=all")
+            expect(orders.locator("main")).to_contain_text(f"Cable Sweater {tag} (L) × 2")
+        finally:
+            shop.close()
 
         # the Singles' Day deal is on size M alone, and buying it takes from M's deal units only
         page.goto(f"/singles-day?campaign={campaign['id']}")

@@ -72,5 +72,13 @@ def test_a_seller_imports_the_example_csv_adds_a_photo_and_completes_a_label(
         assert (
             search.locator(".gallery img").first.evaluate("img => img.naturalWidth") > 0
         )  # the photo loaded
+        # and the sweater, one product in three sizes, offers them
+        sweaters = live_api.get("/api/v1/products", params={"seller_id": seller.id, "q": "港湾"}).json()[
+            "items"
+        ]
+        (sweater,) = sweaters
+        search.goto(f"/products/{sweater['id']}")
+        expect(search.locator(".variants .chip")).to_have_text(["M", "L", "XL"])
+        expect(search.locator(".variants h3")).to_have_text("尺码")
     finally:
         shopper.close()
