@@ -396,17 +396,25 @@ async def _after_variant_change(
 
 
 async def sellable_lines(
-    session: AsyncSession,
-    snapshots: Snapshots,
-    lines: Sequence[tuple[int, int | None, int]],
-    *,
-    fresh: bool = False,
+    session: AsyncSession, snapshots: Snapshots, lines: Sequence[tuple[int, int | None, int]]
 ) -> list[tuple[int, int]]:
     """(product id, variant id or None, quantity) as the API names a line -> (the row sold,
     quantity). A product without options is its own only variant, and a product with a single
-    variant needs no variant id; a product with several does (variant_required)."""
+    variant needs no variant id; a product with several does (variant_required).
+
+    Read from this worker's snapshot: which variants a product has only grows, and a variant
+    never changes product, so only a variant added since the snapshot was taken can be missing
+    from it; the database is asked before anything is refused."""
     named = {product_id for product_id, _, _ in lines}
-    facts = await snapshots.products.facts(session, named, fresh=fresh)
+    try:
+        return _sold_rows(lines, await snapshots.products.facts(session, named))
+    except (UnknownVariant, VariantRequired):
+        return _sold_rows(lines, await snapshots.products.facts(session, named, fresh=True))
+
+
+def _sold_rows(
+    lines: Sequence[tuple[int, int | None, int]], facts: Mapping[int, ProductFacts]
+) -> list[tuple[int, int]]:
     sold = []
     for product_id, variant_id, quantity in lines:
         product = facts.get(product_id)

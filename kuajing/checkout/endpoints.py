@@ -88,7 +88,7 @@ async def place_order(
             snapshots,
             buyer_id=buyer.user_id,
             lines=await catalog_service.sellable_lines(
-                session, snapshots, [line.named for line in body.lines], fresh=True
+                session, snapshots, [line.named for line in body.lines]
             ),
             shipping_address=body.shipping_address.model_dump(),
             risk_notice_accepted=body.risk_notice_accepted,

@@ -122,7 +122,7 @@ async def create_deal(
     if not 1 <= price.amount <= MAX_DEAL_PRICE_CENTS:
         raise CurrencyNotAllowed("invalid_price", "The price must be between $0.01 and $100,000.00.")
     [(sold_id, _)] = await catalog_service.sellable_lines(
-        session, snapshots, [(product_id, variant_id, quantity)], fresh=True
+        session, snapshots, [(product_id, variant_id, quantity)]
     )
     if await stock.take(session, snapshots.products, lines=[(sold_id, quantity)]) is not None:
         what = f"Variant {sold_id}" if sold_id != product_id else f"Product {product_id}"
