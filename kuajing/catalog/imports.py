@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog import repository, shopify, wording
 from kuajing.catalog import service as catalog_service
-from kuajing.catalog.errors import ProductNotFound
+from kuajing.catalog import variants as variant_rules
+from kuajing.catalog.errors import InvalidVariants, ProductNotFound
 from kuajing.catalog.listing_prices import listing_prices
 from kuajing.catalog.schemas import SKU_PATTERN, Category, ProductIn
 from kuajing.catalog.snapshots import Snapshots
@@ -129,7 +130,7 @@ def _variant_problems(
     elif variant.sku in seen:
         refuse("duplicate_sku", f"{where}SKU {variant.sku} is on an earlier row of this file too.")
     seen.add(variant.sku)
-    if len(variant.values) != len(item.option_names):
+    if len(variant.values) != len(item.option_names) or "" in variant.values:
         refuse(
             "missing_option_value", f"{where}Give a value for each option ({', '.join(item.option_names)})."
         )
@@ -175,6 +176,7 @@ def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], 
     if not item.option_names and len(item.variants) > 1:
         refuse("missing_option_value", "Several variants without option values: fill Option1 Value.")
     variants = [_variant_problems(item, variant, seen, refuse) for variant in item.variants]
+    seen.add(item.sku)  # a handle names its product: no other product of the file may take it
     if not item.title_zh:
         drafted = wording.title_zh(
             item.title, wine=item.category == "wine" or item.hs_code.startswith("2204")
@@ -204,6 +206,13 @@ def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], 
         options.append({"name": {"en": name, "zh": zh or name}, "values": values})
     if any(problem.blocking for problem in problems) or None in variants:
         return problems, None
+    if item.option_names:  # as listing it would check them: each name and each choice once
+        try:
+            variant_rules.checked_options(options)
+            variant_rules.check_distinct([(v.sku, v.values) for v in item.variants], product_sku=item.sku)
+        except InvalidVariants as exc:
+            refuse(exc.code, exc.message)
+            return problems, None
     fields: dict[str, Any] = {
         "sku": item.sku,
         "title": {"en": item.title, "zh": item.title_zh},
@@ -227,6 +236,34 @@ def _blocking(item: shopify.ImportItem, seen: set[str]) -> tuple[list[Problem], 
     return problems, body
 
 
+def _clash(item: shopify.ImportItem, existing: dict[str, Product]) -> Problem | None:
+    """What the seller already lists that the item cannot become: a product listed with options
+    and now without (or the other way round), or a SKU that is another product's."""
+    listed = existing.get(item.sku)
+    if listed is not None and listed.parent_id is not None:
+        return Problem(
+            "duplicate_sku", f"{item.sku} is already a variant of your product #{listed.parent_id}.", True
+        )
+    if listed is not None and listed.has_variants != bool(item.option_names):
+        had = "with options" if listed.has_variants else "without options"
+        return Problem(
+            "options_changed",
+            f"{item.sku} is listed {had}; the file lists it otherwise. Give it a new handle (or SKU) to "
+            "list it anew.",
+            True,
+        )
+    for variant in item.variants if item.option_names else ():
+        row = existing.get(variant.sku)
+        if row is not None and (listed is None or row.parent_id != listed.id):
+            return Problem(
+                "duplicate_sku",
+                f"Line {variant.line}: SKU {variant.sku} is already your product #{row.parent_id or row.id}; "
+                "each variant needs a SKU of its own.",
+                True,
+            )
+    return None
+
+
 def _lowest_price(body: ProductIn) -> int:
     if body.price is not None:
         return body.price.amount
@@ -242,22 +279,15 @@ async def check(
     image_hosts: frozenset[str] = frozenset(),
 ) -> list[Checked]:
     """What importing `items` would do, and every problem with each (read only)."""
-    existing = await repository.by_skus(session, seller_id=seller_id, skus=[item.sku for item in items])
+    skus = [item.sku for item in items] + [variant.sku for item in items for variant in item.variants]
+    existing = await repository.by_skus(session, seller_id=seller_id, skus=skus)
     seen: set[str] = set()
     drafts: list[tuple[shopify.ImportItem, list[Problem], ProductIn | None]] = []
     for item in items:
         problems, body = _blocking(item, seen)
-        listed = existing.get(item.sku)
-        if body is not None and listed is not None and listed.has_variants != bool(body.variants):
-            had = "with options" if listed.has_variants else "without options"
-            problems.append(
-                Problem(
-                    "options_changed",
-                    f"{item.sku} is listed {had}; the file lists it otherwise. Give it a new handle "
-                    "(or SKU) to list it anew.",
-                    True,
-                )
-            )
+        clash = _clash(item, existing) if body is not None else None
+        if clash is not None:
+            problems.append(clash)
             body = None
         drafts.append((item, problems, body))
     # what a listed product would still lack: its category's documents and label, a price

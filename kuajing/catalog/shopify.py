@@ -192,16 +192,16 @@ def read_import(data: bytes) -> ImportFile:
     images: dict[str, list[tuple[int, str]]] = {}
     first_line: dict[str, int] = {}
     product: dict[str, str] = {}
+    key = ""  # the product the row belongs to: its handle, or its first line without one
     for line, cells in rows:
         handle = cell(cells, "handle")
-        if cell(cells, "title") or handle != product.get("handle"):
+        if not key or cell(cells, "title") or handle != product.get("handle"):
             product = {name: cell(cells, name) for name in COLUMNS} | {"handle": handle}
             key = handle or f"line {line}"
             if key not in products:
                 # cleaned once a product, not once a variant
                 product["body"], product["body_zh"] = text_of(product["body"]), text_of(product["body_zh"])
                 products[key], first_line[key] = product, line
-        key = handle or f"line {line}"
         image = cell(cells, "image")
         if image:
             written = cell(cells, "image_position")
@@ -209,11 +209,10 @@ def read_import(data: bytes) -> ImportFile:
             images.setdefault(key, []).append((order, image))
         if not cell(cells, "sku") and not cell(cells, "price") and not cell(cells, "option1_value"):
             continue  # an image row
-        values = tuple(
-            cell(cells, f"option{n}_value")
-            for n in (1, 2, 3)
-            if cell(cells, f"option{n}_value") and cell(cells, f"option{n}_value") != "Default Title"
-        )
+        # each option's value in its place, up to the last one given ("Default Title": none)
+        chosen = [cell(cells, f"option{n}_value") for n in (1, 2, 3)]
+        given = [n for n, value in enumerate(chosen) if value]
+        values = () if chosen[0] == "Default Title" or not given else tuple(chosen[: given[-1] + 1])
         rows_of.setdefault(key, []).append(
             ImportVariant(
                 line=line,

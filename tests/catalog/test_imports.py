@@ -418,3 +418,64 @@ def test_a_variant_row_with_a_problem_keeps_its_whole_product_out_and_says_which
         "Line 4 (XL): SKU TEE-M is on an earlier row of this file too.",
     ]
     assert _listed(api, seller) == {}
+
+
+def test_the_dry_run_refuses_what_the_import_would_refuse(api):
+    # given a seller who already lists TEE-M on its own (as an import before variants did)
+    seller = seller_with_profile(api)
+    head = f"{CLASSIC}\n"
+    own = "tee-m,Harbor Tee M,,,Title,Default Title,TEE-M,300,10,30.00,,6109.10,港湾T恤M,garments\n"
+    assert (
+        _job(api, seller, _send(api, seller, (head + own).encode(), dry_run=False).json()["id"])["created"]
+        == 1
+    )
+    rows = (
+        # a product whose size M would take that SKU
+        "tee,Harbor Tee,,,Size,M,TEE-M,300,10,30.00,,6109.10,港湾T恤,garments\n"
+        "tee,,,,,L,TEE-L,320,10,30.00,,,,\n"
+        # two sizes that differ only in case
+        "cap,Harbor Cap,,,Size,M,CAP-M,100,10,20.00,,6505.00,港湾帽,garments\n"
+        "cap,,,,,m,CAP-M2,100,10,20.00,,,,\n"
+    )
+    checked = _job(api, seller, _send(api, seller, (head + rows).encode(), dry_run=True).json()["id"])
+    refused = {
+        r["sku"]: [(p["code"], p["message"]) for p in r["problems"] if p["blocking"]] for r in checked["rows"]
+    }
+    listed = _listed(api, seller)["TEE-M"]["id"]
+    assert refused["tee"] == [
+        (
+            "duplicate_sku",
+            f"Line 2: SKU TEE-M is already your product #{listed}; each variant needs a SKU of its own.",
+        )
+    ]
+    assert refused["cap"] == [("invalid_variants", "Size: the value m is listed twice.")]
+    assert [r["action"] for r in checked["rows"]] == ["skip", "skip"]
+    # a value missing before a value given (Option1 blank, Option2 "Red"): said, not shifted
+    scarf_header = CLASSIC.replace("Option1 Value,", "Option1 Value,Option2 Name,Option2 Value,")
+    scarf = (
+        f"{scarf_header}\n"
+        "scarf,Harbor Scarf,,,Size,,Colour,Red,SCARF-1,100,10,20.00,,6117.10,港湾围巾,garments\n"
+    )
+    job = _job(api, seller, _send(api, seller, scarf.encode(), dry_run=True).json()["id"])
+    (row,) = job["rows"]
+    assert [(p["code"], p["message"]) for p in row["problems"] if p["blocking"]] == [
+        ("missing_option_value", "Line 2 ( / Red): Give a value for each option (Size, Colour).")
+    ]
+
+
+def test_rows_without_a_handle_are_read_in_the_order_given_and_nothing_breaks(api):
+    # a seller who deleted the Handle column's values: each titled row starts a product
+    seller = seller_with_profile(api)
+    rows = (
+        ",Harbor Tee,,,Size,M,TEE-M,300,10,30.00,,6109.10,港湾T恤,garments\n"
+        ",,,,,L,TEE-L,320,10,30.00,,,,\n"
+        ",Harbor Cap,,,Title,Default Title,CAP-1,100,10,20.00,,6505.00,港湾帽,garments\n"
+    )
+    sent = _send(api, seller, f"{CLASSIC}\n{rows}".encode(), dry_run=True)
+    assert sent.status_code == 202, sent.text
+    checked = _job(api, seller, sent.json()["id"])
+    assert [(r["line"], r["sku"], r["action"]) for r in checked["rows"]] == [
+        (2, "", "skip"),  # a product with sizes needs a handle to be found again by
+        (4, "CAP-1", "create"),
+    ]
+    assert [p["code"] for p in checked["rows"][0]["problems"] if p["blocking"]] == ["invalid_handle"]
