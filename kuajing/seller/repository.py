@@ -33,6 +33,7 @@ async def profiles_by_state(session: AsyncSession, *, per_state: int) -> list[Se
     shows however many sellers the others have."""
     products = (
         select(Product.seller_id, func.count(Product.id).label("listed"))
+        .where(Product.parent_id.is_(None))  # a product in sizes counts once
         .group_by(Product.seller_id)
         .subquery()
     )
@@ -65,7 +66,7 @@ async def profiles_page(
     per row through the products' seller index, so a page costs one statement)."""
     products = (
         select(func.count(Product.id))
-        .where(Product.seller_id == SellerProfile.user_id)
+        .where(Product.seller_id == SellerProfile.user_id, Product.parent_id.is_(None))
         .correlate(SellerProfile)
         .scalar_subquery()
     )

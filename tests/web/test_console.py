@@ -17,7 +17,7 @@ import pytest
 
 from kuajing.kit.time import BEIJING
 from tests.auth.factories import Account, buyer_with_identity, operator_headers, seller_with_profile
-from tests.catalog.factories import create_product
+from tests.catalog.factories import create_product, create_sweater
 from tests.conftest import OPERATOR_EMAIL, OPERATOR_PASSWORD
 from tests.flash_sale.factories import create_campaign, create_deal, purchase
 from tests.helpers import visitor
@@ -209,10 +209,12 @@ def test_a_bad_rate_is_refused_on_the_form_and_the_rate_stays(api, operator_toke
 
 
 def test_the_sellers_page_lists_the_newest_first_with_products_and_customs_code(api, operator):
-    # given a Washington seller with two products, then a New York one with a customs code and none
+    # given a Washington seller with three products (one a sweater in three sizes: one product),
+    # then a New York one with a customs code and none
     orchard = seller_with_profile(api, state="WA")
     create_product(api, orchard)
     create_product(api, orchard)
+    create_sweater(api, orchard)
     winery = seller_with_profile(api, state="NY")
     coded = api.put(
         "/api/v1/seller/profile",
@@ -236,7 +238,7 @@ def test_the_sellers_page_lists_the_newest_first_with_products_and_customs_code(
     assert (
         _row(page, "seller", winery.id) == f"#{winery.id} Finger Lakes Cellars Inc. New York 31 KJTEST0001 0"
     )
-    assert _row(page, "seller", orchard.id) == f"#{orchard.id} Test Winery LLC Washington 12 Not set 2"
+    assert _row(page, "seller", orchard.id) == f"#{orchard.id} Test Winery LLC Washington 12 Not set 3"
 
 
 def test_the_sellers_page_pages_with_a_next_link(api, operator):
