@@ -99,11 +99,20 @@ def main() -> None:
         wine = httpx.get(f"{base}/api/v1/products", params={"category": "wine", "limit": 1}).json()["items"][
             0
         ]
+        # a garment in sizes: its page reads its variants and prices the size shown
+        sweater = next(
+            item
+            for item in httpx.get(
+                f"{base}/api/v1/products", params={"category": "garments", "limit": 100}
+            ).json()["items"]
+            if item["variants"] and item["options"]
+        )
         pages = {
             "GET /healthz": f"{base}/healthz",
             "GET / (home)": f"{base}/",
             "GET /search?q=葡萄酒": f"{base}/search?q={quote('葡萄酒')}",
             f"GET /products/{wine['id']}": f"{base}/products/{wine['id']}",
+            f"GET /products/{sweater['id']} (in sizes)": f"{base}/products/{sweater['id']}",
         }
         for name, target in pages.items():
             check = httpx.get(target)

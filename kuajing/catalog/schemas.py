@@ -3,7 +3,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictInt, model_validator
 
-from kuajing.catalog.variants import NewVariant
+from kuajing.catalog.variants import MAX_OPTION_VALUES, MAX_OPTIONS, NewVariant
 from kuajing.kit.ids import MAX_ID
 from kuajing.kit.input_model import InputModel, VisibleText
 from kuajing.kit.money import Money
@@ -15,8 +15,6 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # A 6-, 8- or 10-digit HS code, dots optional: 2204.21, 0808.10.00, 22042100
 HS_PATTERN = r"^\d{4}(\.?\d{2}){1,3}$"
 MAX_STOCK = 10_000_000
-MAX_OPTIONS = 3
-MAX_OPTION_VALUES = 50
 MAX_VARIANTS = 100
 
 

@@ -260,9 +260,18 @@ async def create_product(
 async def update_product(
     session: AsyncSession, snapshots: Snapshots, *, seller_id: int, product_id: int, changes: dict[str, Any]
 ) -> Product:
-    product = await owned_product(session, seller_id=seller_id, product_id=product_id)
+    # locked: a variant changed meanwhile (update_variant locks it too) merges its measurements
+    # into the product's attributes as they are now
+    product = await _locked_own(
+        session,
+        seller_id=seller_id,
+        product_id=product_id,
+        refusal="Only the seller who lists a product may change it.",
+    )
     if product.has_variants and {"price", "stock_delta", "weight_grams"} & {
-        key for key, value in changes.items() if value is not None
+        key
+        for key, value in changes.items()
+        if value  # a stock_delta of 0 changes nothing
     }:
         raise VariantRequired(
             message="This product's price, stock and weight are each variant's: change them on the variant."
@@ -359,8 +368,14 @@ async def update_variant(
     variant_id: int,
     changes: dict[str, Any],
 ) -> Product:
-    """A variant's price, weight, measurements or stock (as a delta, like a product's)."""
-    product = await owned_product(session, seller_id=seller_id, product_id=product_id)
+    """A variant's price, weight, measurements or stock (as a delta, like a product's). The
+    product is locked: its lowest price and its attributes are read as they are now."""
+    product = await _locked_own(
+        session,
+        seller_id=seller_id,
+        product_id=product_id,
+        refusal="Only the seller who lists a product may change it.",
+    )
     row = await repository.get_product(session, variant_id)
     if row is None or row.parent_id != product.id:
         raise UnknownVariant(message=f"Product {product_id} has no variant {variant_id}.")

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 
 log = logging.getLogger(__name__)
 MAX_CHARS = 5_000  # a description's limit: longer text is not sent to the engine
+TIMEOUT_SECONDS = 20.0  # a seller waits this long for a draft at most
 EngineSetting = Literal["auto", "argos", "none"]
 
 
@@ -64,9 +65,12 @@ def argos(module: ModuleType | None = None) -> ArgosTranslator | None:
 @dataclass
 class Engine:
     """The server's translation engine, or None; one a process. Translations run one at a time,
-    in a thread: a model takes a core while it works."""
+    in a thread: a model takes a core while it works. The turn is given back when the thread
+    ends, not when the caller stops waiting (a timeout, a closed request): a thread cannot be
+    stopped, so a second never starts beside it."""
 
     translator: Translator | None
+    timeout_seconds: float = TIMEOUT_SECONDS
     _turn: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     @property
@@ -75,16 +79,32 @@ class Engine:
 
     async def to_chinese(self, text: str) -> str | None:
         """The engine's Chinese for `text`; None without an engine, for blank or over-long text,
-        or when the engine fails (logged: the seller writes the Chinese themselves)."""
-        if self.translator is None or not text.strip() or len(text) > MAX_CHARS:
+        when the engine fails or takes longer than `timeout_seconds` (logged: the seller writes
+        the Chinese themselves)."""
+        translator = self.translator
+        if translator is None or not text.strip() or len(text) > MAX_CHARS:
             return None
-        async with self._turn:
-            try:
-                drafted = await asyncio.to_thread(self.translator.translate, text.strip())
-            except Exception:  # an engine's own failure: no draft, the form stays as typed
-                log.exception("the translation engine %s failed", self.translator.name)
-                return None
+        try:  # the turn, and the translation after it, each within the timeout
+            await asyncio.wait_for(self._turn.acquire(), self.timeout_seconds)
+        except TimeoutError:
+            log.warning("the translation engine %s is busy; no draft", translator.name)
+            return None
+        work = asyncio.ensure_future(asyncio.to_thread(translator.translate, text.strip()))
+        work.add_done_callback(self._done)
+        try:
+            drafted = await asyncio.wait_for(asyncio.shield(work), self.timeout_seconds)
+        except TimeoutError:
+            log.warning("the translation engine %s took over %s s", translator.name, self.timeout_seconds)
+            return None
+        except Exception:  # an engine's own failure: no draft, the form stays as typed
+            log.exception("the translation engine %s failed", translator.name)
+            return None
         return drafted.strip() or None
+
+    def _done(self, work: "asyncio.Future[str]") -> None:
+        self._turn.release()
+        if not work.cancelled():
+            work.exception()  # read, so a failure nobody waited for is not reported as lost
 
 
 def engine_from_setting(setting: EngineSetting) -> Engine:

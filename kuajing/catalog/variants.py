@@ -9,8 +9,11 @@ from typing import Any
 from kuajing.catalog.errors import InvalidVariants
 from kuajing.kit.money import Money
 
-# What a variant may carry of its own; every other attribute is the product's.
+# What a variant may carry of its own, in centimetres; every other attribute is the product's.
 VARIANT_ATTRIBUTES = frozenset({"fit_height_cm", "fit_chest_cm", "fit_waist_cm"})
+MAX_CENTIMETRES = 300
+MAX_OPTIONS = 3
+MAX_OPTION_VALUES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +81,18 @@ def extended_options(
     for option, value in zip(options, values, strict=True):
         listed = list(option["values"])
         if _key(value) not in {_key(v) for v in listed}:
+            if len(listed) >= MAX_OPTION_VALUES:
+                raise InvalidVariants(
+                    message=f"{option['name']['en']} has {len(listed)} values already, "
+                    "the most an option may have."
+                )
             listed.append(" ".join(value.split()))
         extended.append({"name": dict(option["name"]), "values": listed})
     return extended
 
 
 def checked_own_attributes(attributes: Mapping[str, Any], *, sku: str) -> dict[str, Any]:
-    """A variant's own attributes: its measurements only."""
+    """A variant's own attributes: its measurements only, each a number of centimetres."""
     foreign = sorted(set(attributes) - VARIANT_ATTRIBUTES)
     if foreign:
         allowed = ", ".join(sorted(VARIANT_ATTRIBUTES))
@@ -92,6 +100,13 @@ def checked_own_attributes(attributes: Mapping[str, Any], *, sku: str) -> dict[s
             message=f"Variant {sku}: {', '.join(foreign)} belong to the product; "
             f"a variant has only {allowed}."
         )
+    for name, value in sorted(attributes.items()):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not 0 < value <= MAX_CENTIMETRES:
+            raise InvalidVariants(
+                message=f"Variant {sku}: {name} is a measurement in centimetres, above 0 and at most "
+                f"{MAX_CENTIMETRES}, such as 175."
+            )
     return dict(attributes)
 
 

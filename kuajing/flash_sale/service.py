@@ -92,6 +92,11 @@ async def price_cny(session: AsyncSession, fx: FxSnapshots, amount_usd: int) -> 
     return None if rate is None else convert(Money(amount_usd, "USD"), rate.rate, "CNY").amount
 
 
+def _named(product_id: int, sold_id: int) -> str:
+    """What a deal sells, as a refusal names it: the product, or its variant."""
+    return f"Variant {sold_id} of product {product_id}" if sold_id != product_id else f"Product {product_id}"
+
+
 async def create_deal(
     session: AsyncSession,
     snapshots: Snapshots,
@@ -125,8 +130,7 @@ async def create_deal(
         session, snapshots, [(product_id, variant_id, quantity)]
     )
     if await stock.take(session, snapshots.products, lines=[(sold_id, quantity)]) is not None:
-        what = f"Variant {sold_id}" if sold_id != product_id else f"Product {product_id}"
-        raise OutOfStock(message=f"{what} has fewer than {quantity} units in stock.")
+        raise OutOfStock(message=f"{_named(product_id, sold_id)} has fewer than {quantity} units in stock.")
     deal = Deal(
         campaign_id=campaign_id,
         product_id=sold_id,
@@ -146,8 +150,7 @@ async def create_deal(
             await repository.add_deal(session, deal)
     except IntegrityError as exc:
         raise DealExists(
-            message=f"{'Variant ' + str(sold_id) if sold_id != product_id else 'Product ' + str(product_id)} "
-            f"already has a deal in campaign {campaign_id}."
+            message=f"{_named(product_id, sold_id)} already has a deal in campaign {campaign_id}."
         ) from exc
     return DealView(deal, campaign, await price_cny(session, snapshots.fx, deal.price_amount))
 

@@ -165,14 +165,13 @@ async def refund_order(
     """Refund some units of a paid order's lines, or everything not refunded yet: goods, their
     share of the freight and of each tax, to the fen, and the buyer's yearly room. A paid order
     refunded in full before it ships is cancelled. Never more than was paid."""
-    by_product: dict[int, int] | None = None
+    by_product: dict[tuple[int, int | None], int] | None = None
     if body.lines is not None:
         by_product = {}
         for line in body.lines:
-            named = line.variant_id or line.product_id  # the order's lines know each variant's product
-            if named in by_product:
-                raise InvalidInput("refund_line_repeated", f"Product {named} is named twice.")
-            by_product[named] = line.quantity
+            if (line.product_id, line.variant_id) in by_product:
+                raise InvalidInput("refund_line_repeated", f"Product {line.product_id} is named twice.")
+            by_product[line.product_id, line.variant_id] = line.quantity
 
     async def refund() -> dict[str, Any]:
         made = await refunds.refund_order(

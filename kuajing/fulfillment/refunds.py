@@ -114,21 +114,33 @@ def plan(
     )
 
 
-def _by_line(order: Order, by_product: Mapping[int, int] | None) -> dict[int, int]:
-    """Product (or variant) ids and units -> line ids and units; everything not yet refunded
-    when None. A product with options names its line alone when the order holds one variant."""
+def _named_line(sold: Mapping[int, OrderLine], product_id: int, variant_id: int | None) -> OrderLine | None:
+    """The line of a product without options (its id as product, and as variant if given), or of
+    the named product's variant; None for a variant of another product, or a variant's id given
+    as a product's."""
+    if variant_id is None or variant_id == product_id:
+        line = sold.get(product_id)
+        return line if line is not None and line.variant_of is None else None
+    line = sold.get(variant_id)
+    return line if line is not None and line.variant_of == product_id else None
+
+
+def _by_line(order: Order, by_product: Mapping[tuple[int, int | None], int] | None) -> dict[int, int]:
+    """(product id, variant id or None) and units -> line ids and units; everything not yet
+    refunded when None. A product with options names its line alone when the order holds one of
+    its variants; a variant is refused unless it is the named product's."""
     if by_product is None:
         return {line.id: line.quantity - line.refunded_quantity for line in order.lines}
-    lines = {line.product_id: line for line in order.lines}
+    sold = {line.product_id: line for line in order.lines}
     of_product: dict[int, list[OrderLine]] = {}
     for each in order.lines:
         if each.variant_of is not None:
             of_product.setdefault(each.variant_of, []).append(each)
     found: dict[int, int] = {}
-    unknown: list[int] = []
-    for product_id, quantity in by_product.items():
-        line: OrderLine | None = lines.get(product_id)
-        if line is None and product_id in of_product:
+    unknown: list[str] = []
+    for (product_id, variant_id), quantity in by_product.items():
+        line = _named_line(sold, product_id, variant_id)
+        if line is None and variant_id is None and product_id in of_product:
             if len(of_product[product_id]) > 1:
                 raise InvalidInput(
                     "variant_required",
@@ -137,7 +149,7 @@ def _by_line(order: Order, by_product: Mapping[int, int] | None) -> dict[int, in
                 )
             line = of_product[product_id][0]
         if line is None:
-            unknown.append(product_id)
+            unknown.append(f"{product_id}" if variant_id is None else f"{product_id} (variant {variant_id})")
             continue
         if line.id in found:
             raise InvalidInput("refund_line_repeated", f"The line of product {product_id} is named twice.")
@@ -149,7 +161,7 @@ def _by_line(order: Order, by_product: Mapping[int, int] | None) -> dict[int, in
         found[line.id] = quantity
     if unknown:
         raise InvalidInput(
-            "refund_line_unknown", f"Order {order.id} has no line for product(s) {sorted(unknown)}."
+            "refund_line_unknown", f"Order {order.id} has no line for product {', '.join(unknown)}."
         )
     return found
 
@@ -178,7 +190,7 @@ async def refund_lines(
     context: FulfillmentContext,
     *,
     order: Order,
-    by_product: Mapping[int, int] | None,
+    by_product: Mapping[tuple[int, int | None], int] | None,
     reason: str,
     actor_id: int | None,
     now: datetime,
@@ -221,6 +233,7 @@ async def refund_lines(
         | {
             "lines": [
                 {"product_id": line.product_id, "quantity": quantities[line.id]}
+                | ({"variant_of": line.variant_of} if line.variant_of is not None else {})
                 for line in order.lines
                 if quantities.get(line.id)
             ]
@@ -293,7 +306,7 @@ async def refund_order(
     *,
     order_id: int,
     viewer: Viewer,
-    by_product: Mapping[int, int] | None,
+    by_product: Mapping[tuple[int, int | None], int] | None,
     reason: str,
     now: datetime | None = None,
 ) -> Refund:

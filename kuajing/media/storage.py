@@ -77,8 +77,9 @@ class LocalStorage:
 
 class S3Storage:
     """Objects in an S3-compatible bucket (AWS S3, MinIO, Cloudflare R2…) under `prefix`, written
-    with their type and a year's Cache-Control; browsers fetch them from `public_url` (a CDN, or
-    the bucket's own address), never through the app. Credentials come as boto3 finds them (the
+    with their type and a year's Cache-Control; browsers fetch them from `public_url` (the
+    bucket's root as a CDN in front of it serves it, or the bucket's own address) followed by
+    the object's name, prefix included, never through the app. Credentials come as boto3 finds them (the
     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables, a profile, an instance role). Each call
     runs in a thread: boto3 blocks, and its client is safe to share between threads."""
 
@@ -109,7 +110,7 @@ class S3Storage:
             await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=self.prefix + key)
 
     def url(self, key: str) -> str:
-        return f"{self._public_url}/{key}"
+        return f"{self._public_url}/{self.prefix}{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ class BucketAddress:
 
 def s3_storage(media_url: str, *, endpoint_url: str | None, region: str, public_url: str | None) -> S3Storage:
     """The bucket KUAJING_MEDIA_URL names, through boto3 (the `s3` extra). Without a public URL,
-    objects are addressed path-style at the endpoint, or at AWS's own address for the region."""
+    the bucket is addressed path-style at the endpoint, or at AWS's own address for the region."""
     address = BucketAddress.parse(media_url)
     try:
         import boto3  # type: ignore[import-untyped]  # the s3 extra; only a bucket needs it
@@ -142,5 +143,5 @@ def s3_storage(media_url: str, *, endpoint_url: str | None, region: str, public_
     client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
     if public_url is None:
         host = endpoint_url.rstrip("/") if endpoint_url else f"https://s3.{region}.amazonaws.com"
-        public_url = f"{host}/{address.bucket}/{address.prefix}"
+        public_url = f"{host}/{address.bucket}"
     return S3Storage(bucket=address.bucket, prefix=address.prefix, public_url=public_url, client=client)

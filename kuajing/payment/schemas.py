@@ -65,12 +65,22 @@ class RefundOut(BaseModel):
     goods: MoneyModel
     freight: MoneyModel
     tax: MoneyModel
-    lines: list[dict[str, int]] | None = Field(description="[{product_id, quantity}]; null: a whole payment.")
+    lines: list[dict[str, int]] | None = Field(
+        description="[{product_id, variant_id?, quantity}] (variant_id: a product with options); "
+        "null: a whole payment."
+    )
     reason: str
     request_no: str = Field(description="The refund request number the provider was given.")
     reference: str | None
     created_at: datetime
     completed_at: datetime | None
+
+
+def _refund_line(line: dict[str, int]) -> dict[str, int]:
+    """A refunded line as the API names it: a variant's row under its product's id."""
+    if "variant_of" not in line:
+        return line
+    return {"product_id": line["variant_of"], "variant_id": line["product_id"], "quantity": line["quantity"]}
 
 
 def refund_out(refund: Refund) -> RefundOut:
@@ -86,7 +96,7 @@ def refund_out(refund: Refund) -> RefundOut:
         goods=cny(refund.goods_amount),
         freight=cny(refund.freight_amount),
         tax=cny(refund.tax_amount),
-        lines=refund.lines,
+        lines=None if refund.lines is None else [_refund_line(line) for line in refund.lines],
         reason=refund.reason,
         request_no=refund.request_no,
         reference=refund.reference,

@@ -54,7 +54,9 @@ def _deal_in(typed: dict[str, str]) -> tuple[int | None, DealIn | None, dict[str
         errors["price"] = "invalid_price"
     numbers = {name: whole(typed[name]) for name in ("quantity", "per_buyer_limit")}
     # "12" names a product without options, "12-15" its variant 15
-    product, _, variant = typed["product_id"].partition("-")
+    product, dash, variant = typed["product_id"].partition("-")
+    if dash and not whole(variant):
+        errors["product_id"] = "product_not_found"
     try:
         body = DealIn.model_validate(
             {

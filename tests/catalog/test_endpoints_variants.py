@@ -11,6 +11,7 @@ from tests.catalog.factories import (
     sweater_variants,
     variant_ids,
 )
+from tests.helpers import assert_problem
 from tests.order.factories import order_body, place
 
 CEB = {"ceb": "http://www.chinaport.gov.cn/ceb"}
@@ -243,31 +244,76 @@ def test_a_title_changed_on_the_product_is_what_customs_is_told_of_each_variant(
 
 
 def test_a_refund_names_the_variant_when_the_order_holds_two_of_one_product(api):
+    # given a paid order of one S ($110) and one L ($118) of a sweater, and a wine
     seller = seller_with_profile(api, shipping_fee_cents=0)
     sweater = create_sweater(api, seller)
+    wine = create_product(api, seller)
     size = variant_ids(sweater)
     buyer = buyer_with_identity(api)
     lines = [
-        {"product_id": sweater["id"], "variant_id": size["M"], "quantity": 1},
+        {"product_id": sweater["id"], "variant_id": size["S"], "quantity": 1},
         {"product_id": sweater["id"], "variant_id": size["L"], "quantity": 1},
+        {"product_id": wine["id"], "quantity": 1},
     ]
     order = api.post("/api/v1/orders", json=_ordering(lines), headers=buyer.headers).json()
-    api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers)
-    which = api.post(
-        f"/api/v1/orders/{order['id']}/refunds",
-        json={"lines": [{"product_id": sweater["id"], "quantity": 1}], "reason": "too small"},
+    paid = api.post(f"/api/v1/orders/{order['id']}/pay", json={"method": "sandbox"}, headers=buyer.headers)
+    assert paid.status_code == 200, paid.text
+
+    def refund(named):
+        return api.post(
+            f"/api/v1/orders/{order['id']}/refunds",
+            json={"lines": [{**named, "quantity": 1}], "reason": "too small"},
+            headers=seller.headers,
+        )
+
+    # the product alone is ambiguous; a size of it named under another product, or a size's id
+    # given as a product's, names no line of the order
+    assert_problem(refund({"product_id": sweater["id"]}), 422, "variant_required")
+    assert_problem(refund({"product_id": wine["id"], "variant_id": size["L"]}), 422, "refund_line_unknown")
+    assert_problem(refund({"product_id": size["L"]}), 422, "refund_line_unknown")
+    # when L is named, L is refunded: its goods and its tax, not S's
+    made = refund({"product_id": sweater["id"], "variant_id": size["L"]})
+    assert made.status_code == 201, made.text
+    line_l, line_s = (next(x for x in order["lines"] if x.get("variant_id") == size[v]) for v in ("L", "S"))
+    assert line_l["goods"]["amount"] != line_s["goods"]["amount"]
+    assert made.json()["amount"]["amount"] == line_l["goods"]["amount"] + line_l["tax"]["amount"]
+    assert made.json()["lines"] == [{"product_id": sweater["id"], "variant_id": size["L"], "quantity": 1}]
+    # L has nothing left to refund; the wine (no options) is named by its id alone
+    assert_problem(
+        refund({"product_id": sweater["id"], "variant_id": size["L"]}), 409, "refund_quantity_exceeded"
+    )
+    wine_refund = refund({"product_id": wine["id"]})
+    assert wine_refund.status_code == 201, wine_refund.text
+    assert wine_refund.json()["lines"] == [{"product_id": wine["id"], "quantity": 1}]
+
+
+def test_what_the_seller_changes_on_the_product_every_variant_is_sold_and_declared_with(api):
+    # given a sweater in three sizes
+    seller = seller_with_profile(api, shipping_fee_cents=0)
+    sweater = create_sweater(api, seller)
+    size = variant_ids(sweater)
+    l_line = [{"product_id": sweater["id"], "variant_id": size["L"], "quantity": 1}]
+    # when the seller drops the GB 18401 category from the product's attributes
+    dropped = api.patch(
+        f"/api/v1/products/{sweater['id']}", json={"attributes": {"material": "wool"}}, headers=seller.headers
+    )
+    assert dropped.status_code == 200, dropped.text
+    # then size L is not sold without it, and keeps its own measurements
+    quote = api.post("/api/v1/quotes", json={"lines": l_line}).json()
+    assert [p["code"] for p in quote["problems"]] == ["gb18401_category_missing"]
+    after = api.get(f"/api/v1/products/{sweater['id']}").json()
+    assert [v["zh_size"] for v in after["variants"]] == ["165/84A", "170/88A", "175/92A"]
+    assert after["variants"][2]["attributes"] == {"fit_height_cm": 175, "fit_chest_cm": 92}
+    # and with the category back and a new HS code, the order of L is declared under it
+    changed = api.patch(
+        f"/api/v1/products/{sweater['id']}",
+        json={"attributes": {"gb18401_category": "B"}, "hs_code": "6110.30", "category": "garments"},
         headers=seller.headers,
     )
-    assert (which.status_code, which.json()["code"]) == (422, "variant_required")
-    refund = api.post(
-        f"/api/v1/orders/{order['id']}/refunds",
-        json={
-            "lines": [{"product_id": sweater["id"], "variant_id": size["M"], "quantity": 1}],
-            "reason": "too small",
-        },
-        headers=seller.headers,
-    )
-    assert refund.status_code == 201, refund.text
-    # M's unit: 837.80 goods, and its share of the tax (this order has no freight)
-    line_m = next(line for line in order["lines"] if line["variant_id"] == size["M"])
-    assert refund.json()["amount"]["amount"] == line_m["goods"]["amount"] + line_m["tax"]["amount"]
+    assert changed.status_code == 200, changed.text
+    buyer = buyer_with_identity(api)
+    placed = api.post("/api/v1/orders", json=_ordering(l_line), headers=buyer.headers)
+    assert placed.status_code == 201, placed.text
+    assert [(line["variant_id"], line["hs_code"]) for line in placed.json()["lines"]] == [
+        (size["L"], "6110.30")
+    ]

@@ -2,7 +2,8 @@
 used off the event loop, or no engine, said so; a failure of the engine is no draft, not a 500."""
 
 import asyncio
-import importlib.util
+import sys
+import threading
 
 import pytest
 
@@ -26,8 +27,9 @@ def test_argos_is_used_only_with_its_english_to_chinese_package():
     assert translation.argos(argos_module([FakeLanguage("en")])) is None
 
 
-def test_without_argos_installed_auto_has_no_engine_and_argos_refuses_to_start():
-    assert importlib.util.find_spec("argostranslate") is None  # these machines have none
+def test_without_argos_installed_auto_has_no_engine_and_argos_refuses_to_start(monkeypatch):
+    monkeypatch.setitem(sys.modules, "argostranslate", None)  # an import of it fails, as uninstalled
+    monkeypatch.setitem(sys.modules, "argostranslate.translate", None)
     assert engine_from_setting("auto").name is None
     assert engine_from_setting("none").name is None
     with pytest.raises(EngineMissing, match="KUAJING_TRANSLATION_ENGINE=argos, but Argos Translate"):
@@ -60,3 +62,27 @@ def test_the_engine_is_asked_only_for_text_it_can_take_and_a_failure_is_no_draft
     assert answers.asked == ["Pear.", "Blank."]  # blank and over-long text never reach it
     assert asyncio.run(Engine(Broken()).to_chinese("Pear.")) is None
     assert asyncio.run(Engine(None).to_chinese("Pear.")) is None
+
+
+def test_a_slow_engine_is_given_up_on_and_no_second_translation_runs_beside_its_thread():
+    release = threading.Event()
+    asked: list[str] = []
+
+    class Slow:
+        name = "Slow"
+
+        def translate(self, text: str) -> str:
+            asked.append(text)
+            release.wait(5)
+            return "梨。"
+
+    async def run() -> tuple[str | None, str | None, str | None]:
+        engine = Engine(Slow(), timeout_seconds=0.1)
+        first = await engine.to_chinese("first")  # the seller is not kept waiting
+        second = await engine.to_chinese("second")  # the first thread still runs: no turn
+        release.set()
+        await asyncio.sleep(0.05)  # the first thread ends and gives the turn back
+        return first, second, await engine.to_chinese("third")
+
+    assert asyncio.run(run()) == (None, None, "梨。")
+    assert asked == ["first", "third"]

@@ -61,3 +61,17 @@ def test_a_new_value_extends_its_option_and_a_listed_one_does_not():
     ]
     with pytest.raises(InvalidVariants, match="give one value for each option"):
         variants.extended_options([SIZE], ["XL", "Navy"], sku="T-XL")
+
+
+def test_a_measurement_is_a_number_of_centimetres_and_an_option_has_at_most_fifty_values():
+    for wrong in ("175", True, 0, -3, 301, [175], {"cm": 175}):
+        with pytest.raises(InvalidVariants, match="fit_height_cm is a measurement in centimetres"):
+            variants.checked_own_attributes({"fit_height_cm": wrong}, sku="T-L")
+    assert variants.checked_own_attributes({"fit_height_cm": 172.5}, sku="T-L") == {"fit_height_cm": 172.5}
+    full = {
+        "name": {"en": "Size", "zh": "尺码"},
+        "values": [str(n) for n in range(variants.MAX_OPTION_VALUES)],
+    }
+    with pytest.raises(InvalidVariants, match="Size has 50 values already"):
+        variants.extended_options([full], ["XXL"], sku="T-XXL")
+    assert variants.extended_options([full], ["7"], sku="T-7") == [full]  # a listed value adds nothing

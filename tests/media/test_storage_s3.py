@@ -81,9 +81,12 @@ async def test_a_rendition_is_written_fetched_from_the_bucket_and_removed(s3_end
         await storage.put("../etc/passwd", b"x", "image/webp")
     # a CDN in front of the bucket is where browsers go instead
     behind_cdn = s3_storage(
-        f"s3://{bucket}", endpoint_url=s3_endpoint, region="us-east-1", public_url="https://img.example.cn/"
+        f"s3://{bucket}/shop",
+        endpoint_url=s3_endpoint,
+        region="us-east-1",
+        public_url="https://img.example.cn/",
     )
-    assert behind_cdn.url(key) == f"https://img.example.cn/{key}"
+    assert behind_cdn.url(key) == f"https://img.example.cn/shop/{key}"
 
 
 def test_a_sellers_photo_goes_to_the_bucket_and_buyers_load_it_from_there(app, s3_endpoint, bucket):
