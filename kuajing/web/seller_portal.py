@@ -7,7 +7,6 @@ import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -17,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
-from kuajing.catalog import wording
-from kuajing.catalog.dependencies import EngineDep, SnapshotsDep
+from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.errors import ProductNotFound
 from kuajing.catalog.listing_prices import listing_prices
 from kuajing.catalog.schemas import SingleProductIn
@@ -36,11 +34,9 @@ from kuajing.media.service import MAX_IMAGES, Shown
 from kuajing.media.storage import Storage
 from kuajing.models import Product
 from kuajing.runtime import SessionDep, database_of, runtime_of
-from kuajing.seller import service as seller_service
 from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.session import check_csrf
 from kuajing.web.storefront import CATEGORIES
-from kuajing.web.us_states import NAMES as STATE_NAMES
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
 # Generous: the schema refuses what is too long, beside the field; this only bounds the request.
@@ -56,10 +52,6 @@ LABEL_FIELDS = tuple(f"label_{item}" for item in ZH_LABEL_FIELDS)
 WINE_FIELDS = ("wine_abv", "wine_volume_ml", *LABEL_FIELDS)
 # What a product with variants leaves to each variant.
 VARIANT_FIELDS = ("price", "weight_grams", "stock_delta")
-# What "Suggest Chinese" may fill in when it is empty.
-SUGGESTED = (
-    "title_zh", "description_zh", "label_name", "label_type", "label_abv", "label_volume", "label_origin",
-)  # fmt: skip
 
 
 class ProductForm:
@@ -151,7 +143,7 @@ def _with_wine_fields(
     merged = dict(attributes)
     abv = typed.get("wine_abv", "").strip().removesuffix("%").strip()
     if abv:
-        number = _number(abv)
+        number = alcohol_percent(abv)
         if number is None:
             errors["wine_abv"] = "invalid_field"
         else:
@@ -173,7 +165,7 @@ def _with_wine_fields(
     return merged
 
 
-def _number(text: str) -> int | float | None:
+def alcohol_percent(text: str) -> int | float | None:
     """A percentage of alcohol such as 14.5, above 0 and at most 100 (the JSON the attributes
     hold), or None."""
     if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", text) or not 0 < float(text) <= 100:
@@ -220,41 +212,6 @@ def _product_in(typed: dict[str, str]) -> tuple[SingleProductIn | None, dict[str
     return (None, errors) if errors else (body, errors)
 
 
-async def _suggested(
-    session: AsyncSession, engine: Engine, seller_id: int, typed: dict[str, str]
-) -> tuple[dict[str, str], list[str]]:
-    """The form with drafts in the Chinese fields left empty, and which those are: the glossary's
-    title and label items, and the server's translation engine's description (and title, where
-    the glossary knows none of its words), if it has one."""
-    profile = await seller_service.find_profile(session, seller_id=seller_id)
-    state_zh = STATE_NAMES[profile.us_state][0] if profile and profile.us_state in STATE_NAMES else None
-    places = {english: chinese for chinese, english in STATE_NAMES.values()}
-    wine = typed.get("category") == "wine"
-    drafts: dict[str, str] = {}
-    title = wording.title_zh(typed.get("title_en", ""), places=places, wine=wine)
-    if title:
-        drafts["title_zh"] = title
-    if wine:
-        abv, volume = (
-            _number(typed.get("wine_abv", "").strip().removesuffix("%").strip()),
-            whole(typed.get("wine_volume_ml", "")),
-        )
-        label = wording.wine_label(
-            typed.get("title_en", ""),
-            abv=Decimal(str(abv)) if abv is not None else None,
-            volume_ml=volume if volume and volume > 0 else None,
-            state_zh=state_zh,
-            state_code=profile.us_state if profile else None,
-        )
-        drafts |= {f"label_{item}": text for item, text in label.items()}
-    for field, source in (("title_zh", "title_en"), ("description_zh", "description_en")):
-        wanted = field not in drafts and not typed.get(field, "").strip()
-        if wanted and (translated := await engine.to_chinese(typed.get(source, ""))) is not None:
-            drafts[field] = translated
-    filled = [name for name in SUGGESTED if name in drafts and not typed.get(name, "").strip()]
-    return typed | {name: drafts[name] for name in filled}, filled
-
-
 async def _preview(
     session: AsyncSession, snapshots: Snapshots, seller_id: int, body: SingleProductIn
 ) -> Listing:
@@ -279,7 +236,7 @@ async def own_product(
     return listing
 
 
-def _form_page(
+def form_page(
     request: Request,
     seller: Principal,
     *,
@@ -341,7 +298,7 @@ async def new_product(request: Request, session: SessionDep) -> Response:
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    return _form_page(request, seller, typed={"category": "wine"}, errors={}, preview=None)
+    return form_page(request, seller, typed={"category": "wine"}, errors={}, preview=None)
 
 
 @router.post("/products/preview", response_class=HTMLResponse)
@@ -362,21 +319,20 @@ async def preview_fragment(request: Request, form: FormDep, snapshots: Snapshots
 
 @router.post("/products/new", response_class=HTMLResponse)
 async def create_product(
-    request: Request, session: SessionDep, snapshots: SnapshotsDep, engine: EngineDep, form: FormDep
+    request: Request, session: SessionDep, snapshots: SnapshotsDep, form: FormDep
 ) -> Response:
     check_csrf(request, form.csrf_token)
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    if form.action == "suggest":
-        typed, filled = await _suggested(session, engine, seller.user_id, form.typed)
-        return _form_page(request, seller, typed=typed, errors={}, preview=None, suggested=filled)
+    if form.action == "suggest":  # drafted with no transaction open (seller_suggestions.py)
+        return RedirectResponse("/seller/products/new/suggest", status_code=307)
     body, errors = _product_in(form.typed)
     if body is None:
-        return _form_page(request, seller, typed=form.typed, errors=errors, preview=None, status=422)
+        return form_page(request, seller, typed=form.typed, errors=errors, preview=None, status=422)
     if form.action == "preview":
         preview = await _preview(session, snapshots, seller.user_id, body)
-        return _form_page(request, seller, typed=form.typed, errors={}, preview=preview)
+        return form_page(request, seller, typed=form.typed, errors={}, preview=preview)
     try:
         async with session.begin_nested():
             product = await catalog_service.create_product(
@@ -394,7 +350,7 @@ async def create_product(
                 attributes=body.attributes,
             )
     except KuajingError as exc:
-        return _form_page(
+        return form_page(
             request, seller, typed=form.typed, errors={"form": exc.code}, preview=None, status=exc.status
         )
     return RedirectResponse(f"/seller?created={product.id}", status_code=303)
@@ -414,7 +370,7 @@ async def edit_page(
     """The product's edit page as saved, with a refusal of a photo or a variant change if any."""
     product = listing.product
     photos = await catalog_service.images_of(session, storage, [product.id])
-    return _form_page(
+    return form_page(
         request,
         seller,
         typed=_typed_from(product),
@@ -534,7 +490,6 @@ async def edit_product(
     session: SessionDep,
     snapshots: SnapshotsDep,
     storage: StorageDep,
-    engine: EngineDep,
     form: FormDep,
 ) -> Response:
     """Saves every field but the SKU. Stock is saved as the change from what the form showed
@@ -547,19 +502,15 @@ async def edit_product(
     typed = {**form.typed, "sku": listing.product.sku}
     # the page drawn again keeps showing the product's photos
     photos = (await catalog_service.images_of(session, storage, [product_id]))[product_id]
-    if form.action == "suggest":
-        typed, filled = await _suggested(session, engine, seller.user_id, typed)
-        return _form_page(
-            request, seller, typed=typed, errors={}, preview=None, editing=listing,
-            stock_was=form.stock_was, suggested=filled, photos=photos,
-        )  # fmt: skip
+    if form.action == "suggest":  # drafted with no transaction open (seller_suggestions.py)
+        return RedirectResponse(f"/seller/products/{product_id}/suggest", status_code=307)
     body, errors = _product_in(typed)
     stock_was = whole(form.stock_was)
     if stock_was is None:
         errors["stock"] = "invalid_field"
 
     def again(errors: dict[str, str], preview: Listing | None, status: int) -> HTMLResponse:
-        return _form_page(
+        return form_page(
             request, seller, typed=typed, errors=errors, preview=preview, editing=listing,
             stock_was=form.stock_was, status=status, photos=photos,
         )  # fmt: skip
@@ -594,7 +545,7 @@ async def edit_product(
         listing = await own_product(session, snapshots, seller, product_id)
         overtaken = exc.code == "stock_would_go_negative"
         field = {"invalid_attributes": "attributes", "invalid_price": "price"}.get(exc.code, "form")
-        return _form_page(
+        return form_page(
             request, seller, typed=typed, errors={field: exc.code}, preview=None, editing=listing,
             stock_was=str(listing.product.stock) if overtaken else form.stock_was, status=exc.status,
             photos=photos,

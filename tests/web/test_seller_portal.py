@@ -232,7 +232,12 @@ def test_the_glossary_suggests_the_chinese_title_and_label_marked_until_saved(ap
     with signed_in(api, seller) as browser:
         page = browser.get("/seller/products/new")
         typed = {**_wine_form(uuid.uuid4().hex[:6], label_type="干红"), "csrf_token": csrf_of(page)}
-        suggested = browser.post("/seller/products/new", data={**typed, "action": "suggest"})
+        # the form's button sends it to the suggestions' own route (no transaction held while
+        # drafting); a form that names the action on the product's route is sent there too
+        assert 'formaction="/seller/products/new/suggest"' in page.text
+        moved = browser.post("/seller/products/new", data={**typed, "action": "suggest"})
+        assert (moved.status_code, moved.headers["location"]) == (307, "/seller/products/new/suggest")
+        suggested = browser.post("/seller/products/new/suggest", data={**typed, "action": "suggest"})
         assert suggested.status_code == 200
         fields = wine_fields_of(suggested)
         assert fields["label_name"] == "Halden Rock 纳帕谷赤霞珠干红葡萄酒"
@@ -318,7 +323,7 @@ def test_an_installed_translation_engine_drafts_the_chinese_description_marked_u
             **_wine_form(uuid.uuid4().hex[:6], description_en="Dark fruit and cedar.", description_zh=""),
             "csrf_token": csrf_of(page),
         }
-        suggested = browser.post("/seller/products/new", data={**typed, "action": "suggest"})
+        suggested = browser.post("/seller/products/new/suggest", data={**typed, "action": "suggest"})
     # then the description is drafted by the engine and marked; the title still comes from the glossary
     assert suggested.status_code == 200
     drafted = re.search(
