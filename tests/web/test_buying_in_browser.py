@@ -74,14 +74,16 @@ def test_a_buyer_picks_size_l_of_a_sweater_and_a_deal_on_size_m_sells_only_m(
     sweater = create_sweater(live_api, seller, title={"en": f"Cable Sweater {tag}", "zh": f"麻花毛衣 {tag}"})
     size = variant_ids(sweater)
     campaign = create_campaign(live_api, operator_token, name=f"双11 {tag}")
-    deal = live_api.post(
+    made = live_api.post(
         f"/api/v1/campaigns/{campaign['id']}/deals",
         json={
             **deal_body(sweater["id"], price_cents=9900, quantity=3, per_buyer_limit=1),
             "variant_id": size["M"],
         },
         headers=seller.headers,
-    ).json()
+    )
+    assert made.status_code == 201, made.text
+    deal = made.json()
     buyer = buyer_with_identity(live_api)
     context = browser.new_context(base_url=server.url, locale="zh-CN")
     context.add_cookies([{"name": "kj_session", "value": buyer.token, "url": server.url}])
@@ -92,11 +94,13 @@ def test_a_buyer_picks_size_l_of_a_sweater_and_a_deal_on_size_m_sells_only_m(
         chips = page.locator(".variants .chip")
         expect(chips).to_have_text(["S", "M", "L"])
         expect(page.locator(".chip.chosen")).to_have_text("S")
-        s_total = page.locator("td.total").inner_text()
+        # S: $110.00 = ¥781.00, VAT 781.00 × 13% × 70% = ¥71.07; no shipping
+        expect(page.locator("td.total")).to_have_text("¥852.07")
         page.get_by_role("link", name="L", exact=True).click()
         expect(page.locator(".chip.chosen")).to_have_text("L")
         expect(page.locator(".variants .size")).to_have_text("中国尺码 175/92A")
-        assert page.locator("td.total").inner_text() != s_total  # L costs $118, S $110
+        # L: $118.00 = ¥837.80, VAT ¥76.24
+        expect(page.locator("td.total")).to_have_text("¥914.04")
         page.get_by_label("数量").fill("2")
         page.get_by_role("button", name="加入购物车").click()
 
