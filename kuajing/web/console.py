@@ -65,6 +65,12 @@ async def _fx_page(
     return render(request, "console/fx.html", context, status=status, default_locale="en")
 
 
+@router.get("")
+async def console_home() -> RedirectResponse:
+    """/console: the orders, or the operator's sign-in on the way there."""
+    return RedirectResponse("/console/orders", status_code=303)
+
+
 @router.get("/fx", response_class=HTMLResponse)
 async def fx(request: Request, session: SessionDep) -> Response:
     principal = await _operator(request, session)

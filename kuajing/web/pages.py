@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from kuajing import problems
 from kuajing.errors import KuajingError
@@ -28,6 +28,14 @@ from kuajing.web.storefront import router as storefront_router
 from kuajing.web.templates import render
 
 STATIC = str(resources.files("kuajing.web").joinpath("static"))
+FAVICON = str(resources.files("kuajing.web").joinpath("static", "favicon.ico"))
+
+
+async def favicon() -> Response:
+    """The logo as browsers ask for it on every page (scripts/draw_favicon.py draws it)."""
+    return FileResponse(
+        FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=604800"}
+    )
 
 
 def _language(request: Request) -> str:
@@ -64,6 +72,7 @@ def install(app: FastAPI) -> None:
     app.include_router(seller_money_router)
     app.include_router(seller_imports_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/favicon.ico", favicon, methods=["GET"], include_in_schema=False)
 
     async def not_a_page(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
