@@ -111,3 +111,33 @@ async def product(
             "viewer": await viewer(request, session),
         },
     )
+
+
+@router.get("/sellers/{seller_id}", response_class=HTMLResponse)
+async def shop(
+    request: Request,
+    seller_id: IdPath,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    storage: StorageDep,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    """A seller's shop: who they are, where from, their story and what they list."""
+    seller = (await snapshots.sellers.facts(session, [seller_id])).get(seller_id)
+    if seller is None:  # no such seller, or one not set up to sell yet
+        return render(request, "error.html", {"status": 404, "code": "seller_not_found"}, status=404)
+    page = await catalog_service.search(
+        session, snapshots, q=None, category=None, seller_id=seller_id, limit=PAGE_SIZE, cursor=cursor
+    )
+    shown_ids = [listing.product.id for listing in page.listings]
+    return render(
+        request,
+        "storefront/shop.html",
+        {
+            "seller": seller,
+            "listings": page.listings,
+            "photos": await catalog_service.storefront_photos(session, storage, snapshots, shown_ids),
+            "next_cursor": page.next_cursor,
+            "viewer": await viewer(request, session),
+        },
+    )

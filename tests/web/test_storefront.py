@@ -7,7 +7,7 @@ import re
 import uuid
 
 from tests.auth.factories import seller_with_profile
-from tests.catalog.factories import create_product
+from tests.catalog.factories import create_product, create_sweater
 from tests.helpers import visitor
 from tests.web.factories import another_browser, listed_wine, page_text
 
@@ -82,7 +82,7 @@ def test_the_product_page_shows_the_yuan_breakdown_to_the_fen_and_the_risk_notic
         english = page_text(browser.get(f"/products/{wine['id']}?lang=en").text)
     assert "Total CN¥292.96" in english
     assert "Cross-border shopping risk notice" in english
-    assert "Sold and shipped by Test Winery LLC, California, USA" in english
+    assert "Sold and shipped by Test Winery LLC , California, USA" in english  # the name is a link
 
 
 def test_goods_off_the_positive_list_show_no_yuan_price_on_their_page(api):
@@ -157,5 +157,48 @@ def test_the_home_page_features_the_sellers_of_every_state_those_listing_most_fi
     page = api.get("/?lang=zh").text
     shown = re.search(r"<dt>怀俄明州</dt>\s*<dd>(.*?)</dd>", page, re.S)
     assert shown, "Wyoming is not on the home page"
-    names = re.findall(r'<span class="seller">([^<]+)</span>', shown.group(1))
+    names = re.findall(r'<a class="seller" href="/sellers/\d+">([^<]+)</a>', shown.group(1))
     assert names == [f"Zz Ranch {tag}"] + [f"{letter} Ranch {tag}" for letter in "ABCDEFG"]
+
+
+def test_a_sellers_shop_shows_who_they_are_and_what_they_list_reached_from_their_products(api):
+    # given a Vermont seller with a story, a wine and a sweater in sizes (no shipping fee)
+    seller = seller_with_profile(api, state="VT", shipping_fee_cents=0)
+    profile = {
+        "legal_name": "Maple <Story> LLC",
+        "us_state": "VT",
+        "employees": 4,
+        "shipping_fee": {"amount": 0, "currency": "USD"},
+        "story": {"en": "Knitting since 1952.", "zh": "自1952年起编织。"},
+    }
+    assert api.put("/api/v1/seller/profile", json=profile, headers=seller.headers).status_code == 200
+    wine = create_product(api, seller)
+    sweater = create_sweater(api, seller)
+    with visitor(api) as browser:
+        # the product page names the seller as a link to the shop (the name escaped)
+        product = browser.get(f"/products/{wine['id']}")
+        assert f'<a href="/sellers/{seller.id}">Maple &lt;Story&gt; LLC</a>' in product.text
+        shop = browser.get(f"/sellers/{seller.id}")
+        assert shop.status_code == 200
+        text = page_text(shop.text)
+        assert "Maple &lt;Story&gt; LLC" in text and "佛蒙特州" in text and "自1952年起编织。" in text
+        assert re.findall(r'<h3><a href="/products/(\d+)">', shop.text) == [
+            str(wine["id"]),
+            str(sweater["id"]),
+        ]
+        # the sweater's card says its lowest size's price, and that sizes cost more
+        assert "¥852.07 起" in text  # S: $110.00 = ¥781.00 + VAT ¥71.07
+        assert page_text(browser.get(f"/sellers/{seller.id}?lang=en").text).count("Knitting since 1952.") == 1
+        missing = browser.get("/sellers/999999999")
+        assert missing.status_code == 404 and "There is no shop at this address." in page_text(missing.text)
+
+
+def test_the_favicon_is_served_and_linked_and_console_leads_to_the_sign_in(api):
+    icon = api.get("/favicon.ico")
+    assert (icon.status_code, icon.headers["content-type"]) == (200, "image/x-icon")
+    assert icon.headers["cache-control"] == "public, max-age=604800"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    assert '<link rel="icon" href="/favicon.ico"' in api.get("/").text
+    console = api.get("/console")
+    assert (console.status_code, console.headers["location"]) == (303, "/console/orders")
+    assert api.get("/console/orders").headers["location"].startswith("/login")

@@ -175,7 +175,8 @@ def test_a_seller_s_edits_show_on_the_next_page_of_the_worker_that_saved_them(li
     assert profile.status_code == 200, profile.text
     assert _card(live_api, q, second["id"]) == AT_10_USD_SHIPPING
     assert _product_total(live_api, second["id"]) == AT_10_USD_SHIPPING[0]
-    assert f'<span class="seller">Renamed Winery {tag} LLC</span>' in live_api.get("/").text
+    home = live_api.get("/").text
+    assert f'<a class="seller" href="/sellers/{seller.id}">Renamed Winery {tag} LLC</a>' in home
 
 
 def test_another_worker_shows_a_new_fx_rate_within_the_read_cache_bound(
