@@ -100,8 +100,9 @@ def test_the_edit_page_drawn_again_keeps_its_photos(api):
             "price": "thirty", "stock": "100", "stock_was": "100", "weight_grams": "1400",
             "attributes": "", "csrf_token": csrf_of(page),
         }  # fmt: skip
-        for action in ("save", "suggest"):
-            again = browser.post(f"/seller/products/{wine['id']}/edit", data={**fields, "action": action})
+        # a refused save, and the suggestions (their own route, as the form's button sends them)
+        for path, action in (("edit", "save"), ("suggest", "suggest")):
+            again = browser.post(f"/seller/products/{wine['id']}/{path}", data={**fields, "action": action})
             assert f"/seller/products/{wine['id']}/photos/{image['id']}/remove" in again.text, action
             assert "No photos yet." not in again.text
 
