@@ -193,7 +193,8 @@ async def _cart_groups(
             )
         except KuajingError:
             quote = None
-        groups.append({"seller_id": seller_id, "items": items, "quote": quote})
+        seller = (await snapshots.sellers.facts(session, [seller_id])).get(seller_id)
+        groups.append({"seller_id": seller_id, "seller": seller, "items": items, "quote": quote})
     return groups
 
 

@@ -29,15 +29,25 @@ router = APIRouter(include_in_schema=False)
 # The order the home page shows the categories in (the API's category codes).
 CATEGORIES = ("wine", "fruit", "garments", "beer", "nuts", "cosmetics", "supplements", "other")
 PAGE_SIZE = 24
+HOME_CARDS = 8
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep, snapshots: SnapshotsDep) -> HTMLResponse:
+async def home(
+    request: Request, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
+) -> HTMLResponse:
+    # the catalog's first page, from the same snapshots as a search
+    page = await catalog_service.storefront_search(
+        session, snapshots, q=None, category=None, limit=HOME_CARDS, cursor=None
+    )
+    shown_ids = [listing.product.id for listing in page.listings]
     return render(
         request,
         "storefront/home.html",
         {
             "categories": CATEGORIES,
+            "listings": page.listings,
+            "photos": await catalog_service.storefront_photos(session, storage, snapshots, shown_ids),
             "states": await seller_service.sellers_by_state(session, snapshots.sellers),
             "viewer": await viewer(request, session),
         },

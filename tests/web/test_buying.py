@@ -4,8 +4,10 @@ see the order paid. And the bad paths: a checkout that misses a field keeps what
 writes nothing, a wrong password, a blank real name, a payer who is not the orderer; and a
 Singles' Day winner who adds the address on the order page."""
 
+import re
+
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
-from tests.catalog.factories import create_product
+from tests.catalog.factories import APPLES, create_product
 from tests.flash_sale.factories import create_campaign, create_deal
 from tests.web.factories import ADDRESS, another_browser, at_checkout, csrf_of, page_text, sign_up, signed_in
 
@@ -198,3 +200,37 @@ def test_a_singles_day_winner_adds_an_address_and_pays_on_the_order_page(api, op
         paid = browser.post(f"{order_path}/pay", data={**ADDRESS, "csrf_token": csrf_of(order)})
         assert paid.status_code == 303
         assert 'data-status="paid"' in browser.get(order_path).text
+
+
+def test_the_cart_names_each_seller_and_steps_quantities_one_at_a_time(api):
+    # given two sellers' goods in the cart
+    winery = seller_with_profile(api, shipping_fee_cents=500)
+    orchard = seller_with_profile(api, state="WA")
+    renamed = {
+        "legal_name": "Kettle Orchard LLC",
+        "us_state": "WA",
+        "employees": 9,
+        "shipping_fee": {"amount": 500, "currency": "USD"},
+    }
+    assert api.put("/api/v1/seller/profile", json=renamed, headers=orchard.headers).status_code == 200
+    wine = create_product(api, winery)
+    apples = create_product(api, orchard, template=APPLES)
+    with another_browser(api) as browser:
+        csrf = csrf_of(browser.get(f"/products/{wine['id']}"))
+        for product in (wine, apples):
+            browser.post("/cart", data={"product_id": product["id"], "quantity": 1, "csrf_token": csrf})
+        cart = browser.get("/cart")
+        # each seller's group is headed by their name, a link to their shop
+        assert f'<a href="/sellers/{orchard.id}">Kettle Orchard LLC</a>' in cart.text
+        assert f'<a href="/sellers/{winery.id}">Test Winery LLC</a>' in cart.text
+        # the + button asks for one more, the − one for one fewer; − at 1 takes the line out
+        steps = re.findall(rf'name="product_id" value="{wine["id"]}">\s*<button[^>]*value="(\d+)"', cart.text)
+        assert steps == ["0"]
+        assert 'value="2" class="step" aria-label="增加一件"' in cart.text
+        browser.post("/cart", data={"product_id": wine["id"], "quantity": 2, "csrf_token": csrf})
+        text = page_text(browser.get("/cart").text)
+        # two bottles: ¥426.00 goods + ¥82.55 tax + ¥35.50 shipping (DESIGN's worked example)
+        assert "= ¥544.05" in text
+        browser.post("/cart", data={"product_id": wine["id"], "quantity": 0, "csrf_token": csrf})
+        after = browser.get("/cart").text
+        assert "Test Winery LLC" not in after and "Kettle Orchard LLC" in after
