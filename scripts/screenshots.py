@@ -89,6 +89,11 @@ def product_with_sku(base: str, sku: str) -> dict:
             raise LookupError(sku)
 
 
+def sweater_seller(base: str) -> int:
+    """The demo apparel maker's seller id, from its sweater."""
+    return int(product_with_sku(base, "PIEDMONT-KNIT-CABLE")["seller_id"])
+
+
 def a_paid_order(base: str) -> int:
     """The newest demo order that was paid, so its page shows customs messages."""
     operator = {"Authorization": f"Bearer {token(base, OPERATOR_EMAIL)}"}
@@ -118,6 +123,9 @@ def main() -> None:
         size_l = next(v["id"] for v in sweater["variants"] if v["options"] == ["L"])
         shots = {
             "home.png": ("/", None),
+            "home-390.png": ("/", None),
+            "shop.png": (f"/sellers/{sweater_seller(base)}", None),
+            "product-sizes-390.png": (f"/products/{sweater['id']}?variant={size_l}", None),
             "search-wine.png": ("/search?q=葡萄酒", None),
             "product.png": (f"/products/{wine_id}", None),
             "product-en.png": (f"/products/{wine_id}?lang=en", None),
@@ -144,8 +152,9 @@ def main() -> None:
                 executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
             )
             for name, (path, account) in shots.items():
+                width = 390 if name.endswith("-390.png") else 1280  # a phone's, or a laptop's
                 context = browser.new_context(
-                    base_url=base, locale="zh-CN", viewport={"width": 1280, "height": 900}
+                    base_url=base, locale="zh-CN", viewport={"width": width, "height": 900}
                 )
                 if account is not None:
                     context.add_cookies([{"name": "kj_session", "value": token(base, account), "url": base}])
