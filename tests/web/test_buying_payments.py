@@ -3,6 +3,8 @@ code on a page that waits (reloading itself, no script) and turns into the paid 
 sends the buyer to its cashier and back to the same waiting page; "I have paid" asks the
 provider when its notification is late."""
 
+import re
+
 from tests.auth.factories import buyer_with_identity, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.order.factories import place
@@ -36,7 +38,9 @@ def test_wechat_pay_shows_its_code_then_the_paid_order(app, wechatpay):
         waiting = browser.get(waiting_path)
         assert waiting.status_code == 200
         assert '<meta http-equiv="refresh" content="3">' in waiting.text
-        assert "<svg" in waiting.text and "请用微信扫码支付" in waiting.text
+        qr = re.search(r'<figure class="qr">\s*(<svg.*?</svg>)', waiting.text, re.S)
+        assert qr is not None and "<path" in qr.group(1)  # the QR code drawn in the page
+        assert "请用微信扫码支付" in waiting.text
         assert "¥544.05" in page_text(waiting.text)
 
         # the buyer scans and pays; the notification is late, so "I have paid" asks WeChat Pay
