@@ -7,7 +7,7 @@ import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -396,27 +396,32 @@ async def edit_product_form(
     return await edit_page(request, session, storage, seller, listing)
 
 
-async def _photo_change(
+async def product_change(
     request: Request,
     session: AsyncSession,
     snapshots: Snapshots,
     storage: Storage,
     product_id: int,
     change: Callable[[Principal], Awaitable[object]],
+    *,
+    part: Literal["photos", "variants"],
 ) -> Response:
-    """Make `change` to the seller's product's photos; back to its page, or that page with why not."""
+    """Make `change` to one part of the seller's product (its photos, its variants): back to the
+    product's page at that part, or that page drawn as saved, with why not beside the part."""
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    listing = await own_product(session, snapshots, seller, product_id)
+    await own_product(session, snapshots, seller, product_id)
     try:
         async with session.begin_nested():
             await change(seller)
     except KuajingError as exc:
-        return await edit_page(
-            request, session, storage, seller, listing, photo_error=exc.message, status=exc.status
-        )
-    return RedirectResponse(f"/seller/products/{product_id}/edit#photos", status_code=303)
+        session.expire_all()  # the savepoint rolled back: draw the product as saved
+        listing = await own_product(session, snapshots, seller, product_id)
+        said = {"photo_error": exc.message} if part == "photos" else {"variant_error": exc.message}
+        return await edit_page(request, session, storage, seller, listing, status=exc.status, **said)
+    where = "#photos" if part == "photos" else "?variant_saved=1#variants"
+    return RedirectResponse(f"/seller/products/{product_id}/edit{where}", status_code=303)
 
 
 @router.post("/products/{product_id}/photos", response_class=HTMLResponse)
@@ -437,7 +442,7 @@ async def add_photo(
             session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, data=data
         )
 
-    return await _photo_change(request, session, snapshots, storage, product_id, add)
+    return await product_change(request, session, snapshots, storage, product_id, add, part="photos")
 
 
 @router.post("/products/{product_id}/photos/{image_id}/main", response_class=HTMLResponse)
@@ -459,7 +464,7 @@ async def make_photo_main(
             session, storage, snapshots, seller_id=seller.user_id, product_id=product_id, order=order
         )
 
-    return await _photo_change(request, session, snapshots, storage, product_id, first)
+    return await product_change(request, session, snapshots, storage, product_id, first, part="photos")
 
 
 @router.post("/products/{product_id}/photos/{image_id}/remove", response_class=HTMLResponse)
@@ -480,7 +485,7 @@ async def remove_photo(
         )
         return None
 
-    return await _photo_change(request, session, snapshots, storage, product_id, remove)
+    return await product_change(request, session, snapshots, storage, product_id, remove, part="photos")
 
 
 @router.post("/products/{product_id}/edit", response_class=HTMLResponse)

@@ -2,61 +2,27 @@
 row, and a variant added (a new size or colour) from the product's edit page. The forms are
 checked by the same schemas and services as the API's; a refusal redraws the page with why."""
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.schemas import VariantIn
-from kuajing.catalog.snapshots import Snapshots
 from kuajing.catalog.variants import VARIANT_ATTRIBUTES
-from kuajing.errors import KuajingError
+from kuajing.errors import InvalidInput
 from kuajing.kit.ids import IdPath
 from kuajing.media.dependencies import StorageDep
-from kuajing.media.storage import Storage
 from kuajing.runtime import SessionDep
-from kuajing.web.access import cents, signed_in_seller, whole
-from kuajing.web.seller_portal import edit_page, own_product
+from kuajing.web.access import cents, whole
+from kuajing.web.seller_portal import product_change
 from kuajing.web.session import check_csrf
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
 Short = Annotated[str, Form(max_length=200)]
-
-
-class Refused(Exception):
-    """A form the schema refuses, said in words."""
-
-
-async def _variant_change(
-    request: Request,
-    session: AsyncSession,
-    snapshots: Snapshots,
-    storage: Storage,
-    product_id: int,
-    change: Callable[[Principal], Awaitable[object]],
-) -> Response:
-    """Make `change` to the seller's product's variants; back to its page, or that page with why not."""
-    seller = await signed_in_seller(request, session)
-    if not isinstance(seller, Principal):
-        return seller
-    listing = await own_product(session, snapshots, seller, product_id)
-    try:
-        async with session.begin_nested():
-            await change(seller)
-    except (KuajingError, Refused) as exc:
-        session.expire_all()  # the savepoint rolled back: draw the product as saved
-        listing = await own_product(session, snapshots, seller, product_id)
-        message, status = (exc.message, exc.status) if isinstance(exc, KuajingError) else (str(exc), 422)
-        return await edit_page(
-            request, session, storage, seller, listing, variant_error=message, status=status
-        )
-    return RedirectResponse(f"/seller/products/{product_id}/edit?variant_saved=1#variants", status_code=303)
 
 
 @router.post("/products/{product_id}/variants/{variant_id}", response_class=HTMLResponse)
@@ -79,9 +45,9 @@ async def change_variant(
     async def change(seller: Principal) -> object:
         amount, units, was = cents(price), whole(stock), whole(stock_was)
         if not amount:
-            raise Refused(f"“{price}” is not a price in US dollars, such as 30.00.")
+            raise InvalidInput("invalid_field", f"“{price}” is not a price in US dollars, such as 30.00.")
         if units is None or was is None:
-            raise Refused(f"“{stock}” is not a whole number of units.")
+            raise InvalidInput("invalid_field", f"“{stock}” is not a whole number of units.")
         return await catalog_service.update_variant(
             session,
             snapshots,
@@ -91,7 +57,7 @@ async def change_variant(
             changes={"price": {"amount": amount, "currency": "USD"}, "stock_delta": units - was},
         )
 
-    return await _variant_change(request, session, snapshots, storage, product_id, change)
+    return await product_change(request, session, snapshots, storage, product_id, change, part="variants")
 
 
 @router.post("/products/{product_id}/variants", response_class=HTMLResponse)
@@ -120,7 +86,9 @@ async def add_variant(
             if typed[name].strip():
                 number = whole(typed[name])
                 if not number:
-                    raise Refused(f"“{typed[name]}” is not a measurement in whole centimetres.")
+                    raise InvalidInput(
+                        "invalid_field", f"“{typed[name]}” is not a measurement in whole centimetres."
+                    )
                 measurements[name] = number
         try:
             variant = VariantIn.model_validate(
@@ -137,9 +105,9 @@ async def add_variant(
             fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
             names = {"sku": "the SKU", "options": "the option values", "price": "the price in US dollars"}
             said = ", ".join(names.get(field, field.replace("_", " ")) for field in fields)
-            raise Refused(f"Not added: check {said}.") from exc
+            raise InvalidInput("invalid_field", f"Not added: check {said}.") from exc
         return await catalog_service.add_variant(
             session, snapshots, seller_id=seller.user_id, product_id=product_id, variant=variant.as_new()
         )
 
-    return await _variant_change(request, session, snapshots, storage, product_id, add)
+    return await product_change(request, session, snapshots, storage, product_id, add, part="variants")
