@@ -2,6 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.dependencies import SellerPrincipal
 from kuajing.catalog import service
@@ -23,6 +24,7 @@ from kuajing.catalog.schemas import (
     VariantPatch,
 )
 from kuajing.catalog.service import Listing, VariantListing
+from kuajing.catalog.snapshots import Snapshots
 from kuajing.catalog.variants import own_attributes
 from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import MAX_ID, IdPath
@@ -107,6 +109,13 @@ def product_out(listing: Listing, images: list[Shown] | None = None) -> ProductO
     )
 
 
+async def _product_json(session: AsyncSession, snapshots: Snapshots, product_id: int) -> dict[str, Any]:
+    """The product as a write's answer gives it: as GET shows it, without its photos."""
+    return product_out(await service.get_listing(session, snapshots, product_id=product_id)).model_dump(
+        mode="json"
+    )
+
+
 @router.post("/products", status_code=201, response_model=ProductOut)
 async def create_product(
     body: ProductIn,
@@ -132,8 +141,7 @@ async def create_product(
             options=[option.model_dump() for option in body.options],
             new_variants=[variant.as_new() for variant in body.variants],
         )
-        listing = await service.get_listing(session, snapshots, product_id=product.id)
-        return product_out(listing).model_dump(mode="json")
+        return await _product_json(session, snapshots, product.id)
 
     return await respond_once(
         session,
@@ -260,8 +268,7 @@ async def patch_product(
             product_id=product_id,
             changes=body.model_dump(exclude_unset=True),
         )
-        listing = await service.get_listing(session, snapshots, product_id=product_id)
-        return product_out(listing).model_dump(mode="json")
+        return await _product_json(session, snapshots, product_id)
 
     return await respond_once(
         session,
@@ -290,8 +297,7 @@ async def add_variant(
         await service.add_variant(
             session, snapshots, seller_id=seller.user_id, product_id=product_id, variant=body.as_new()
         )
-        listing = await service.get_listing(session, snapshots, product_id=product_id)
-        return product_out(listing).model_dump(mode="json")
+        return await _product_json(session, snapshots, product_id)
 
     return await respond_once(
         session,
@@ -325,8 +331,7 @@ async def patch_variant(
             variant_id=variant_id,
             changes=body.model_dump(exclude_unset=True),
         )
-        listing = await service.get_listing(session, snapshots, product_id=product_id)
-        return product_out(listing).model_dump(mode="json")
+        return await _product_json(session, snapshots, product_id)
 
     return await respond_once(
         session,
