@@ -11,6 +11,17 @@ from tests.catalog.factories import create_product, create_sweater, variant_ids
 from tests.flash_sale.factories import create_campaign, deal_body
 
 
+def place_at_checkout(page) -> None:
+    """On the checkout page: the address typed in, the risk notice accepted, the order placed."""
+    for label, typed in (
+        ("收货人", "李娜"), ("手机号码", "13800138000"), ("省份", "上海市"), ("城市", "上海市"),
+        ("区县", "浦东新区"), ("详细地址", "世纪大道 100 号"),
+    ):  # fmt: skip
+        page.get_by_label(label).fill(typed)
+    page.get_by_label("我已阅读并同意以上风险告知。").check()
+    page.get_by_role("button", name="提交订单").click()
+
+
 def test_a_buyer_searches_for_wine_checks_out_with_identity_pays_and_sees_the_order_paid(live_api, page):
     # given a $30.00 wine with $5.00 shipping at FX 7.1000: ¥292.96 a bottle, tax included
     seller = seller_with_profile(live_api, shipping_fee_cents=500)
@@ -46,14 +57,7 @@ def test_a_buyer_searches_for_wine_checks_out_with_identity_pays_and_sees_the_or
     assert id_box.evaluate("input => input.validity.valid") is True
 
     page.get_by_label("真实姓名").fill("李娜")
-    page.get_by_label("收货人").fill("李娜")
-    page.get_by_label("手机号码").fill("13800138000")
-    page.get_by_label("省份").fill("上海市")
-    page.get_by_label("城市").fill("上海市")
-    page.get_by_label("区县").fill("浦东新区")
-    page.get_by_label("详细地址").fill("世纪大道 100 号")
-    page.get_by_label("我已阅读并同意以上风险告知。").check()
-    page.get_by_role("button", name="提交订单").click()
+    place_at_checkout(page)
 
     # pays in the sandbox and sees the order paid, at the right yuan total
     page.wait_for_url(re.compile(r"/orders/\d+$"))
@@ -107,14 +111,7 @@ def test_a_buyer_picks_size_l_of_a_sweater_and_a_deal_on_size_m_sells_only_m(
         # the cart names the size; the order is placed for L
         expect(page.locator("table.lines .variant")).to_have_text("L")
         page.get_by_role("link", name="结算此订单").click()
-        page.get_by_label("收货人").fill("李娜")
-        page.get_by_label("手机号码").fill("13800138000")
-        page.get_by_label("省份").fill("上海市")
-        page.get_by_label("城市").fill("上海市")
-        page.get_by_label("区县").fill("浦东新区")
-        page.get_by_label("详细地址").fill("世纪大道 100 号")
-        page.get_by_label("我已阅读并同意以上风险告知。").check()
-        page.get_by_role("button", name="提交订单").click()
+        place_at_checkout(page)
         page.wait_for_url(re.compile(r"/orders/\d+$"))
         expect(page.locator(".order-lines tbody tr")).to_have_text(
             [re.compile(rf"麻花毛衣 {tag}（L）\s*× 2")]
