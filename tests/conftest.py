@@ -32,8 +32,15 @@ from tests.live import LiveServer, start_server
 from tests.payment.gateways import AlipaySetup, WeChatPaySetup
 
 # Photos and other files the app keeps go to a folder of this run's own, never the checkout's
-# ./kuajing-data (inherited by the live servers and CLI commands the tests start).
-os.environ.setdefault("KUAJING_DATA_DIR", tempfile.mkdtemp(prefix="kuajing-test-data-"))
+# ./kuajing-data (inherited by the live servers and CLI commands the tests start). Each pytest-xdist
+# worker has its own: they inherit the controller's environment, and two workers' rolled-back
+# products share ids (product 1 in both), so one's photos would land among the other's files.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["KUAJING_DATA_DIR"] = tempfile.mkdtemp(
+        prefix=f"kuajing-test-data-{os.environ['PYTEST_XDIST_WORKER']}-"
+    )
+else:
+    os.environ.setdefault("KUAJING_DATA_DIR", tempfile.mkdtemp(prefix="kuajing-test-data-"))
 
 OPERATOR_EMAIL = "ops@kuajing.test"
 OPERATOR_PASSWORD = "ops-password-for-tests"
