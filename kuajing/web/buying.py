@@ -17,6 +17,7 @@ from kuajing.auth.dependencies import TokenCacheDep
 from kuajing.auth.passwords import Passwords
 from kuajing.auth.schemas import RegisterIn
 from kuajing.auth.tokens import Principal
+from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.checkout import service as checkout_service
@@ -30,6 +31,7 @@ from kuajing.fulfillment.dependencies import FulfillmentDep
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
+from kuajing.media.storage import Storage
 from kuajing.models import Role
 from kuajing.order import service as order_service
 from kuajing.order.schemas import ShippingAddress
@@ -404,8 +406,16 @@ async def _order_page(
         session, order_id=order_id, viewer=order_service.Viewer(principal.user_id, principal.role)
     )
     events = await order_service.order_events(session, order_id=order_id)
+    runtime = runtime_of(request)
+    snapshots = runtime.get(Snapshots)
+    # each line's main photo (a variant's is its product's), and who sells it
+    products = sorted({line.variant_of or line.product_id for line in order.lines})
+    photos = await catalog_service.storefront_photos(session, runtime.get(Storage), snapshots, products)
+    seller = (await snapshots.sellers.facts(session, [order.seller_id])).get(order.seller_id)
     context = {
         "order": order,
+        "photos": photos,
+        "seller": seller,
         "events": events,
         "payments": await payments.payments_of(
             session, order_id=order_id, viewer=order_service.Viewer(principal.user_id, principal.role)

@@ -9,6 +9,8 @@ import re
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
 from tests.catalog.factories import APPLES, create_product
 from tests.flash_sale.factories import create_campaign, create_deal
+from tests.media.factories import photo
+from tests.order.factories import place
 from tests.web.factories import ADDRESS, another_browser, at_checkout, csrf_of, page_text, sign_up, signed_in
 
 
@@ -234,3 +236,27 @@ def test_the_cart_names_each_seller_and_steps_quantities_one_at_a_time(api):
         browser.post("/cart", data={"product_id": wine["id"], "quantity": 0, "csrf_token": csrf})
         after = browser.get("/cart").text
         assert "Test Winery LLC" not in after and "Kettle Orchard LLC" in after
+
+
+def test_an_order_shows_what_was_bought_with_its_photo_who_sells_it_and_where_it_goes(api):
+    seller = seller_with_profile(api, shipping_fee_cents=500)
+    wine = create_product(api, seller)
+    added = api.post(
+        f"/api/v1/products/{wine['id']}/images",
+        files={"file": ("bottle.jpg", photo(900, 1200), "image/jpeg")},
+        headers=seller.headers,
+    )
+    assert added.status_code == 201, added.text
+    buyer = buyer_with_identity(api)
+    order = place(api, buyer, [(wine["id"], 2)]).json()
+    with signed_in(api, buyer) as browser:
+        page = browser.get(f"/orders/{order['id']}")
+    assert page.status_code == 200
+    # the line: its photo's 240 px JPEG shown 64 px wide, its name linking to its page, its goods
+    thumb = added.json()["sizes"][0]
+    assert f'<img class="thumb" src="{thumb["jpg"]}" width="64" height="85"' in page.text
+    assert f'<a href="/products/{wine["id"]}">纳帕谷赤霞珠干红葡萄酒 2021</a>' in page.text
+    text = page_text(page.text)
+    assert "× 2 ¥426.00" in text
+    assert f'<a href="/sellers/{seller.id}">Test Winery LLC</a>' in page.text
+    assert "收货：李娜，13800138000，上海市上海市浦东新区世纪大道 100 号" in text
