@@ -37,9 +37,3 @@ class VariantRequired(InvalidInput):
 
 class UnknownVariant(InvalidInput):
     code = "unknown_variant"
-
-
-class EditTheProduct(InvalidInput):
-    """A product-wide field changed on a variant, or a variant's on a product with variants."""
-
-    code = "edit_the_product"

@@ -23,12 +23,19 @@ async def get_products(session: AsyncSession, product_ids: Iterable[int]) -> dic
 
 
 async def variants_of(session: AsyncSession, parent_ids: Iterable[int]) -> dict[int, list[Product]]:
-    """Each product's variants, in the order they were added; a product without options has none."""
+    """Each product's variants, in the order they were added, as the database has them now (rows
+    already in the session are read again: a bulk update of their product's columns may have
+    changed them); a product without options has none."""
     ids = set(parent_ids)
     found: dict[int, list[Product]] = {parent_id: [] for parent_id in ids}
     if not ids:
         return found
-    rows = await session.scalars(select(Product).where(Product.parent_id.in_(ids)).order_by(Product.id))
+    rows = await session.scalars(
+        select(Product)
+        .where(Product.parent_id.in_(ids))
+        .order_by(Product.id)
+        .execution_options(populate_existing=True)
+    )
     for variant in rows:
         assert variant.parent_id is not None
         found[variant.parent_id].append(variant)

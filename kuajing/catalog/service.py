@@ -314,9 +314,8 @@ async def _copy_to_variants(
     shared = {key: value for key, value in values.items() if key in SHARED_COLUMNS}
     await repository.update_variants(session, parent_id=product.id, values=shared)
     rows = (await repository.variants_of(session, [product.id]))[product.id]
-    for row in rows:
-        await session.refresh(row, list(shared))
-        if "attributes" in values:
+    if "attributes" in values:
+        for row in rows:
             merged = variants.merged_attributes(product.attributes, variants.own_attributes(row.attributes))
             await repository.update_product(session, row, {"attributes": merged})
     snapshots.products.forget([row.id for row in rows])
@@ -467,9 +466,7 @@ async def variants_of(session: AsyncSession, product: Product) -> list[Product]:
 
 async def sold_ids(session: AsyncSession, product: Product) -> list[int]:
     """The rows an order of the product names: its variants, or the product itself."""
-    if not product.has_variants:
-        return [product.id]
-    return [row.id for row in (await repository.variants_of(session, [product.id]))[product.id]]
+    return [row.id for row in await variants_of(session, product)] or [product.id]
 
 
 async def find_by_sku(session: AsyncSession, *, seller_id: int, sku: str) -> Product | None:
