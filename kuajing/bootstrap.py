@@ -9,6 +9,7 @@ from kuajing import migrations
 from kuajing.auth.passwords import Passwords
 from kuajing.auth.service import TokenLoader
 from kuajing.auth.tokens import TokenCache
+from kuajing.catalog import service as catalog_service
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.catalog.translation import engine_from_setting
 from kuajing.compliance import service as compliance_service
@@ -37,6 +38,7 @@ async def _sync(database_url: str) -> dict[str, int]:
             # before any server starts: no process holds a rule book yet
             added = await compliance_service.sync_packaged_rules(session, rules=None)
             added["jobs_ratios"] = await impact_service.sync_packaged_ratios(session)
+            added["search_documents"] = await catalog_service.index_unindexed(session)
         return added
     finally:
         await database.dispose()

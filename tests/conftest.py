@@ -20,13 +20,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
 
 from kuajing.bootstrap import prepare_database
+from tests.helpers import fresh_postgres
 from tests.in_process import InProcessApp, settings_for
 from tests.live import LiveServer, start_server
 from tests.payment.gateways import AlipaySetup, WeChatPaySetup
@@ -75,37 +74,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
-def _asyncpg_dsn(url: str, database: str) -> str:
-    return make_url(url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-
-
-async def _fresh_postgres(url: str) -> str:
-    """This session's own database, emptied: the one `url` names, suffixed with the pytest-xdist
-    worker's name under xdist; created (from the server's postgres database) if missing."""
-    parsed = make_url(url)
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    name = f"{parsed.database}_{worker}" if worker else parsed.database
-    assert name is not None
-    admin = await asyncpg.connect(_asyncpg_dsn(url, "postgres"))
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    connection = await asyncpg.connect(_asyncpg_dsn(url, name))
-    try:
-        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await connection.close()
-    return parsed.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """This session's database, migrated, with an operator and the example FX rate committed."""
     url = os.environ.get("KUAJING_TEST_DATABASE_URL")
     if url and url.startswith("postgres"):
-        url = asyncio.run(_fresh_postgres(url))
+        url = asyncio.run(fresh_postgres(url))
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kuajing-test.db'}"
     prepare_database(url)

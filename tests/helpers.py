@@ -2,13 +2,16 @@
 process runtime on the test database, for tests that call services in their own process."""
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 import httpx2
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.bootstrap import build_runtime
@@ -99,3 +102,28 @@ def visitor(api: Any, cookies: dict[str, str] | None = None) -> Any:
     if isinstance(api, TestClient):
         return httpx2.Client(transport=api._transport, base_url=api.base_url, cookies=cookies)
     return httpx.Client(base_url=str(api.base_url), timeout=30, cookies=cookies)
+
+
+def _asyncpg_dsn(url: str, database: str) -> str:
+    return make_url(url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+
+async def fresh_postgres(url: str) -> str:
+    """This session's own database, emptied: the one `url` names, suffixed with the pytest-xdist
+    worker's name under xdist; created (from the server's postgres database) if missing."""
+    parsed = make_url(url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = f"{parsed.database}_{worker}" if worker else parsed.database
+    assert name is not None
+    admin = await asyncpg.connect(_asyncpg_dsn(url, "postgres"))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    connection = await asyncpg.connect(_asyncpg_dsn(url, name))
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+    return parsed.set(database=name).render_as_string(hide_password=False)

@@ -5,10 +5,14 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.dependencies import SellerPrincipal
-from kuajing.catalog import service
+from kuajing.catalog import finder, service
 from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.catalog.facets import PriceBand, SearchRequest, Sort
 from kuajing.catalog.schemas import (
     Category,
+    Correction,
+    FacetCount,
+    Facets,
     ImageList,
     ImageOrderIn,
     ImageOut,
@@ -159,19 +163,35 @@ async def list_products(
     session: SessionDep,
     snapshots: SnapshotsDep,
     storage: StorageDep,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Chinese, English or pinyin words.")] = None,
     category: Category | None = None,
+    state: Annotated[str | None, Query(pattern="^[A-Z]{2}$", description="The seller's US state.")] = None,
     seller_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    price_band: PriceBand | None = None,
+    sort: Sort = "relevance",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ProductPage:
-    page = await service.search(
-        session, snapshots, q=q, category=category, seller_id=seller_id, limit=limit, cursor=cursor
+    """Search and browse: every word of `q` must match (a title match ranks above a description
+    match), its synonyms and pinyin included, a mistyped English word corrected. Without `q`, the
+    catalog in the order listed (relevance) or sorted."""
+    request = SearchRequest(
+        q=q, category=category, state=state, seller_id=seller_id, price_band=price_band, sort=sort
     )
+    page = await finder.search(session, snapshots, request, limit=limit, cursor=cursor)
     images = await service.images_of(session, storage, [listing.product.id for listing in page.listings])
     return ProductPage(
         items=[product_out(listing, images[listing.product.id]) for listing in page.listings],
         next_cursor=page.next_cursor,
+        total=len(page.found.ids),
+        facets=Facets(
+            **{
+                facet: [FacetCount(value=c.value, count=c.count) for c in counts]
+                for facet, counts in page.found.facets.items()
+            }
+        ),
+        partial=page.found.partial,
+        corrected=[Correction(typed=typed, searched=list(words)) for typed, words in page.found.corrected],
     )
 
 

@@ -307,7 +307,6 @@ async def check(
             stock=0,
             weight_grams=0,
             attributes=existing[body.sku].attributes if body.sku in existing else {},
-            search_text="",
         )  # fmt: skip
         for index, (_, _, body) in enumerate(drafts, start=1)
         if body is not None

@@ -1,11 +1,10 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from kuajing.catalog.search import like_pattern
 from kuajing.db import rowcount
 from kuajing.models import CatalogImport, Product
 
@@ -87,24 +86,20 @@ async def get_by_sku(session: AsyncSession, *, seller_id: int, sku: str) -> Prod
 
 
 async def list_products(
-    session: AsyncSession,
-    *,
-    terms: list[str],
-    category: str | None,
-    seller_id: int | None,
-    after_id: int | None,
-    limit: int,
+    session: AsyncSession, *, seller_id: int, after_id: int | None, limit: int
 ) -> list[Product]:
-    conditions: list[ColumnElement[bool]] = [Product.search_text.like(like_pattern(term)) for term in terms]
-    conditions.append(Product.parent_id.is_(None))  # a variant is found through its product
-    if category is not None:
-        conditions.append(Product.category == category)
-    if seller_id is not None:
-        conditions.append(Product.seller_id == seller_id)
+    """A seller's products (not variants) in the order listed, a page after `after_id`."""
+    conditions = [Product.parent_id.is_(None), Product.seller_id == seller_id]
     if after_id is not None:
         conditions.append(Product.id > after_id)
-    query = select(Product).where(and_(True, *conditions)).order_by(Product.id).limit(limit)
-    return list(await session.scalars(query))
+    return list(await session.scalars(select(Product).where(*conditions).order_by(Product.id).limit(limit)))
+
+
+async def listed_ids(session: AsyncSession) -> list[int]:
+    """Every product's id (a variant is listed through its product), in the order listed."""
+    return list(
+        await session.scalars(select(Product.id).where(Product.parent_id.is_(None)).order_by(Product.id))
+    )
 
 
 async def add_product(session: AsyncSession, product: Product) -> Product:

@@ -209,9 +209,37 @@ class ProductOut(BaseModel):
     updated_at: datetime
 
 
+class FacetCount(BaseModel):
+    value: str = Field(description="A category code, a USPS state code, a price band, or a seller's id.")
+    count: int = Field(description="How many products this choice would show, the other filters kept.")
+
+
+class Facets(BaseModel):
+    category: list[FacetCount]
+    state: list[FacetCount] = Field(description="The sellers' US states.")
+    price_band: list[FacetCount] = Field(
+        description="One unit's landed price in yuan, tax and shipping included: 0-100, 100-200, "
+        "200-500, 500-1000, 1000- (from the first, below the second)."
+    )
+    seller: list[FacetCount]
+
+
+class Correction(BaseModel):
+    typed: str
+    searched: list[str] = Field(description="The catalog's words searched for as well.")
+
+
 class ProductPage(BaseModel):
     items: list[ProductOut]
     next_cursor: str | None
+    total: int = Field(description="How many products the search found, on every page.")
+    facets: Facets
+    partial: bool = Field(
+        description="No product matched every word of `q`: these match some of them, best first."
+    )
+    corrected: list[Correction] = Field(
+        description="Words of `q` the catalog does not use, and what was tried."
+    )
 
 
 class SingleProductIn(ProductIn):

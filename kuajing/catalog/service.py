@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.catalog import repository, variants
+from kuajing.catalog import repository, search_index, variants
 from kuajing.catalog.errors import (
     DuplicateSku,
     InvalidAttributes,
@@ -21,7 +21,7 @@ from kuajing.catalog.errors import (
 )
 from kuajing.catalog.listing_prices import ListingPrice, listing_prices
 from kuajing.catalog.schemas import MAX_STOCK, MAX_VARIANTS
-from kuajing.catalog.search import index_text, query_terms
+from kuajing.catalog.search import Document, document
 from kuajing.catalog.snapshots import ProductFacts, Snapshots
 from kuajing.catalog.variants import NewVariant
 from kuajing.compliance import category_rules
@@ -95,20 +95,6 @@ class Page:
     next_cursor: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class StorefrontListing:
-    """A product on the storefront's search page and its yuan price (None: not priced yet)."""
-
-    product: ProductFacts
-    price: ListingPrice | None
-
-
-@dataclass(frozen=True, slots=True)
-class StorefrontPage:
-    listings: list[StorefrontListing]
-    next_cursor: str | None
-
-
 def _depth(value: Any) -> int:
     if isinstance(value, dict):
         return 1 + max((_depth(v) for v in value.values()), default=0)
@@ -131,14 +117,11 @@ def _check_price(price: Money) -> None:
         raise CurrencyNotAllowed("invalid_price", "The price must be between $0.01 and $100,000.00.")
 
 
-def _search_text(product: Product) -> str:
-    return index_text(
-        product.title_en,
-        product.title_zh,
-        product.description_en,
-        product.description_zh,
-        product.category,
-        product.sku,
+def _document(product: Product) -> Document:
+    return document(
+        titles=[product.title_en, product.title_zh],
+        texts=[product.description_en, product.description_zh],
+        codes=[product.category, product.sku],
     )
 
 
@@ -161,7 +144,6 @@ def _variant_row(product: Product, variant: NewVariant, *, values: list[str], ow
         stock=variant.stock,
         weight_grams=variant.weight_grams,
         attributes=variants.merged_attributes(product.attributes, own),
-        search_text="",  # found through its product
         created_at=product.updated_at,
         updated_at=product.updated_at,
     )
@@ -233,16 +215,15 @@ async def create_product(
         stock=stock,
         weight_grams=weight_grams,
         attributes=attributes,
-        search_text="",
         options=checked_options,
         has_variants=bool(new_variants),
         created_at=now,
         updated_at=now,
     )
-    product.search_text = _search_text(product)
     try:
         async with session.begin_nested():
             await repository.add_product(session, product)
+            await search_index.save_documents(session, {product.id: _document(product)})
             await repository.add_products(
                 session,
                 [
@@ -294,7 +275,7 @@ async def update_product(
     values["updated_at"] = utcnow()
     await repository.update_product(session, product, values)
     if {"title_en", "description_en", "category"} & values.keys():
-        await repository.update_product(session, product, {"search_text": _search_text(product)})
+        await search_index.save_documents(session, {product.id: _document(product)})
     if product.has_variants:
         await _copy_to_variants(session, snapshots, product, values)
     if delta := changes.get("stock_delta"):
@@ -604,7 +585,7 @@ async def images_of(
     return await media_service.images_of(session, storage, product_ids)
 
 
-async def _listings(session: AsyncSession, snapshots: Snapshots, products: list[Product]) -> list[Listing]:
+async def listings_of(session: AsyncSession, snapshots: Snapshots, products: list[Product]) -> list[Listing]:
     """Each product with its variants, priced."""
     rows = await repository.variants_of(session, [p.id for p in products if p.has_variants])
     sold = [row for p in products for row in (rows[p.id] if p.has_variants else [p])]
@@ -616,62 +597,30 @@ async def get_listing(session: AsyncSession, snapshots: Snapshots, *, product_id
     product = await repository.get_product(session, product_id)
     _check_product(product, product_id)
     assert product is not None
-    return (await _listings(session, snapshots, [product]))[0]
+    return (await listings_of(session, snapshots, [product]))[0]
 
 
-async def search(
-    session: AsyncSession,
-    snapshots: Snapshots,
-    *,
-    q: str | None,
-    category: str | None,
-    seller_id: int | None,
-    limit: int,
-    cursor: str | None,
+async def seller_listings(
+    session: AsyncSession, snapshots: Snapshots, *, seller_id: int, limit: int, cursor: str | None
 ) -> Page:
+    """A seller's own products, priced, in the order listed: their dashboard's and deals' list."""
     products = await repository.list_products(
-        session,
-        terms=query_terms(q) if q else [],
-        category=category,
-        seller_id=seller_id,
-        after_id=decode_cursor(cursor),
-        limit=limit + 1,
+        session, seller_id=seller_id, after_id=decode_cursor(cursor), limit=limit + 1
     )
     products, next_cursor = page_of(products, limit)
-    return Page(listings=await _listings(session, snapshots, products), next_cursor=next_cursor)
-
-
-async def storefront_search(
-    session: AsyncSession,
-    snapshots: Snapshots,
-    *,
-    q: str | None,
-    category: str | None,
-    limit: int,
-    cursor: str | None,
-) -> StorefrontPage:
-    """search() for buyers' pages: the products found come from this worker's recent searches
-    (at most KUAJING_READ_CACHE_SECONDS old), priced now from the price snapshots, so a new FX
-    rate or shipping fee shows as soon as a quote would show it."""
-    terms = tuple(query_terms(q)) if q else ()
-    after_id = decode_cursor(cursor)
-
-    async def load() -> tuple[tuple[int, ...], str | None]:
-        products = await repository.list_products(
-            session, terms=list(terms), category=category, seller_id=None, after_id=after_id, limit=limit + 1
-        )
-        found, next_cursor = page_of(products, limit)
-        snapshots.products.remember(found)  # what the search just read, for the lines below
-        return tuple(p.id for p in found), next_cursor
-
-    key = (terms, category, after_id, limit)
-    ids, next_cursor = await snapshots.products.search(key, load)
-    facts = await snapshots.products.facts(session, ids)
-    products = [facts[product_id] for product_id in ids if product_id in facts]  # deleted since: left out
-    prices = await listing_prices(session, snapshots, products)
-    return StorefrontPage([StorefrontListing(p, prices.get(p.id)) for p in products], next_cursor)
+    return Page(listings=await listings_of(session, snapshots, products), next_cursor=next_cursor)
 
 
 async def get_products(session: AsyncSession, product_ids: list[int]) -> dict[int, Product]:
     """The products that exist of these ids, by id, read from the database."""
     return await repository.get_products(session, product_ids)
+
+
+async def index_unindexed(session: AsyncSession, *, batch: int = 500) -> int:
+    """Write the search document of every product without one (after migration 0012 every
+    product): how many were written."""
+    written = 0
+    while products := await search_index.unindexed(session, limit=batch):
+        await search_index.save_documents(session, {product.id: _document(product) for product in products})
+        written += len(products)
+    return written

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog import repository
+from kuajing.catalog.facets import Found, SearchRequest
+from kuajing.catalog.search import Vocabulary
 from kuajing.compliance import category_rules
 from kuajing.compliance.snapshots import RuleBooks
 from kuajing.kit.ttl_cache import TTLCache
@@ -24,11 +26,11 @@ from kuajing.pricing.snapshots import FxSnapshots
 from kuajing.pricing.tax import Measures
 from kuajing.seller.snapshots import SellerSnapshots
 
-# (terms, category, after id, limit) -> (the ids found, the next cursor)
-SearchKey = tuple[tuple[str, ...], str | None, int | None, int]
-SearchIds = tuple[tuple[int, ...], str | None]
 # Anyone can ask for endless distinct searches: only the last second or so of them are kept.
 MAX_SEARCHES = 2_000
+# The words the catalog uses tell a mistyped word from a new one; a word listed since is searched
+# for as typed all the same, so a minute's lag costs only its corrections.
+VOCABULARY_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class ProductFacts:
     option_values: tuple[str, ...]  # a variant's value of each of its product's options
     variant_ids: tuple[int, ...]  # a product with options: its variants (it sells none itself)
     options: tuple[Mapping[str, Any], ...]  # a product with options: [{name: {en, zh}, values}]
+    category: str
 
     @property
     def variant_label(self) -> str:
@@ -81,13 +84,15 @@ class ProductFacts:
             tuple(product.option_values or ()),
             variant_ids,
             tuple(MappingProxyType(option) for option in product.options or ()),
+            product.category,
         )
 
 
 class ProductSnapshots:
     def __init__(self, ttl_seconds: float) -> None:
         self._facts: TTLCache[int, ProductFacts] = TTLCache(ttl_seconds)
-        self._searches: TTLCache[SearchKey, SearchIds] = TTLCache(ttl_seconds, max_entries=MAX_SEARCHES)
+        self._searches: TTLCache[SearchRequest, Found] = TTLCache(ttl_seconds, max_entries=MAX_SEARCHES)
+        self._vocabulary: TTLCache[None, Vocabulary] = TTLCache(max(ttl_seconds, VOCABULARY_SECONDS))
         self._photos: TTLCache[int, list[Shown]] = TTLCache(ttl_seconds)
 
     async def photos(
@@ -130,12 +135,18 @@ class ProductSnapshots:
         for product_id in product_ids:
             self._facts.forget(product_id)
 
-    async def search(self, key: SearchKey, load: Callable[[], Awaitable[SearchIds]]) -> SearchIds:
-        """A storefront search's ids, as `load()` finds them, at most one TTL old."""
-        return await self._searches.get_or_load(key, load)
+    async def search(self, request: SearchRequest, load: Callable[[], Awaitable[Found]]) -> Found:
+        """A storefront search's products in order, with its facets, as `load()` finds them, at
+        most one TTL old."""
+        return await self._searches.get_or_load(request, load)
+
+    async def vocabulary(self, load: Callable[[], Awaitable[Vocabulary]]) -> Vocabulary:
+        return await self._vocabulary.get_or_load(None, load)
 
     def forget_searches(self) -> None:
+        """A product listed or changed here: searches find it (and its words) from now on."""
         self._searches.clear()
+        self._vocabulary.clear()
 
 
 @dataclass(frozen=True, slots=True)

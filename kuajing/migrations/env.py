@@ -11,6 +11,13 @@ from kuajing.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# SQLite's full-text index of product_search (migration 0012): a virtual table, its shadow tables
+# and its vocabulary, which no model describes.
+FTS_TABLES = "product_search_fts"
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(FTS_TABLES))
 
 
 def _run(connection: Connection) -> None:
@@ -19,6 +26,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -16,7 +16,7 @@ from kuajing.models.order import (
     OrderReturn,
 )
 from kuajing.models.payment import Payment, PaymentNotification, Refund
-from kuajing.models.product import CatalogImport, Product, ProductImage
+from kuajing.models.product import CatalogImport, Product, ProductImage, ProductSearch
 from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, PositiveListEntry, TaxRule
 from kuajing.models.seller import SellerProfile
 from kuajing.models.user import ApiToken, Role, User
@@ -54,6 +54,7 @@ __all__ = [
     "CatalogImport",
     "Product",
     "ProductImage",
+    "ProductSearch",
     "Refund",
     "Role",
     "SellerProfile",

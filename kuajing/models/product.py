@@ -43,8 +43,6 @@ class Product(Base):
     stock: Mapped[int]
     weight_grams: Mapped[int]
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # Space-separated lowercase tokens (jieba for Chinese) the `q` filter matches against.
-    search_text: Mapped[str] = mapped_column(Text)
     # On a product with variants: [{"name": {"en": "Size", "zh": "尺码"}, "values": ["S", "M"]}]
     options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     has_variants: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -53,6 +51,21 @@ class Product(Base):
     option_values: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProductSearch(Base):
+    """A product's search document (kuajing.catalog.search): space-separated tokens, its title's
+    and its body's, rewritten with the product. A variant is found through its product.
+
+    The database indexes it its own way (kuajing.catalog.search_index): on SQLite an FTS5 table
+    kept in step by triggers, on PostgreSQL a GIN index over the two fields as a tsvector.
+    """
+
+    __tablename__ = "product_search"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class ProductImage(Base):

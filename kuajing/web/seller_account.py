@@ -11,6 +11,7 @@ from kuajing.auth.tokens import Principal
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.errors import KuajingError
 from kuajing.kit.money import Money
+from kuajing.kit.us_states import NAMES
 from kuajing.models import Role, SellerProfile
 from kuajing.runtime import SessionDep
 from kuajing.seller import service as seller_service
@@ -19,7 +20,6 @@ from kuajing.seller.schemas import ProfileIn
 from kuajing.web.access import cents, dollars_typed, english, signed_in_seller, whole
 from kuajing.web.buying import sign_in, sign_up
 from kuajing.web.session import check_csrf, safe_next
-from kuajing.web.us_states import NAMES
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
 Text = Annotated[str, Form(max_length=300)]

@@ -85,8 +85,8 @@ async def _deals_page(
     errors: dict[str, str],
     status: int = 200,
 ) -> HTMLResponse:
-    products = await catalog_service.search(
-        session, snapshots, q=None, category=None, seller_id=seller.user_id, limit=100, cursor=None
+    products = await catalog_service.seller_listings(
+        session, snapshots, seller_id=seller.user_id, limit=100, cursor=None
     )
     # what a deal can sell: each product without options, each variant of one with options
     choices = [

@@ -220,7 +220,7 @@ async def _preview(
         seller_id=seller_id, sku=body.sku, title_en=body.title.en, title_zh=body.title.zh,
         description_en=body.description.en, description_zh=body.description.zh, category=body.category,
         hs_code=body.hs_code, price_amount=body.price.amount, price_currency="USD", stock=body.stock,
-        weight_grams=body.weight_grams, attributes=body.attributes, search_text="",
+        weight_grams=body.weight_grams, attributes=body.attributes,
         created_at=utcnow(), updated_at=utcnow(),
     )  # fmt: skip
     return Listing.of(product, await listing_prices(session, snapshots, [product]))
@@ -280,8 +280,8 @@ async def dashboard(
     seller = await signed_in_seller(request, session)
     if not isinstance(seller, Principal):
         return seller
-    page = await catalog_service.search(
-        session, snapshots, q=None, category=None, seller_id=seller.user_id, limit=PAGE_SIZE, cursor=cursor
+    page = await catalog_service.seller_listings(
+        session, snapshots, seller_id=seller.user_id, limit=PAGE_SIZE, cursor=cursor
     )
     # the product just listed or saved: on sale, or what keeps it off sale, in words
     just: Listing | None = None

@@ -19,13 +19,13 @@ from kuajing.catalog import wording
 from kuajing.catalog.dependencies import EngineDep, SnapshotsDep
 from kuajing.catalog.translation import Engine
 from kuajing.kit.ids import IdPath
+from kuajing.kit.us_states import NAMES as STATE_NAMES
 from kuajing.media.dependencies import StorageDep
 from kuajing.runtime import database_of
 from kuajing.seller import service as seller_service
 from kuajing.web.access import signed_in_seller, whole
 from kuajing.web.seller_portal import FormDep, alcohol_percent, form_page, own_product
 from kuajing.web.session import check_csrf
-from kuajing.web.us_states import NAMES as STATE_NAMES
 
 router = APIRouter(prefix="/seller", include_in_schema=False)
 # What "Suggest Chinese" may fill in when it is empty.

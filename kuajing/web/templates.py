@@ -11,9 +11,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 
 from kuajing.kit.time import BEIJING
+from kuajing.kit.us_states import state_name
 from kuajing.web import i18n
 from kuajing.web.session import CSRF_COOKIE, SESSION_SECONDS, csrf_token, set_cookie
-from kuajing.web.us_states import state_name
 
 
 def _switch_href(request: Request, lang: str) -> str:

@@ -9,6 +9,11 @@ from sqlalchemy import create_engine
 from kuajing.migrations import upgrade
 from kuajing.models import Base
 
+
+def include_fts_excluded(name, type_, _parents):
+    return not (type_ == "table" and name.startswith("product_search_fts"))
+
+
 pytestmark = pytest.mark.once  # its own SQLite file, whatever the pass's database
 
 
@@ -18,7 +23,9 @@ def test_a_database_upgraded_to_head_has_no_difference_from_the_models(tmp_path)
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            # the FTS5 tables of migration 0012 are SQLite's own, described by no model
+            context = MigrationContext.configure(connection, opts={"include_name": include_fts_excluded})
+            differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
     assert differences == []

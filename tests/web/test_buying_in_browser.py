@@ -9,17 +9,7 @@ from playwright.sync_api import expect
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
 from tests.catalog.factories import create_product, create_sweater, variant_ids
 from tests.flash_sale.factories import create_campaign, deal_body
-
-
-def place_at_checkout(page) -> None:
-    """On the checkout page: the address typed in, the risk notice accepted, the order placed."""
-    for label, typed in (
-        ("收货人", "李娜"), ("手机号码", "13800138000"), ("省份", "上海市"), ("城市", "上海市"),
-        ("区县", "浦东新区"), ("详细地址", "世纪大道 100 号"),
-    ):  # fmt: skip
-        page.get_by_label(label).fill(typed)
-    page.get_by_label("我已阅读并同意以上风险告知。").check()
-    page.get_by_role("button", name="提交订单").click()
+from tests.web.buyer_steps import place_at_checkout
 
 
 def test_a_buyer_searches_for_wine_checks_out_with_identity_pays_and_sees_the_order_paid(live_api, page):

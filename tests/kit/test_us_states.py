@@ -2,8 +2,8 @@
 
 import pytest
 
+from kuajing.kit.us_states import NAMES, state_name
 from kuajing.seller.states import US_STATES
-from kuajing.web.us_states import NAMES, state_name
 
 
 @pytest.mark.once
