@@ -127,6 +127,8 @@ def main() -> None:
             "shop.png": (f"/sellers/{sweater_seller(base)}", None),
             "product-sizes-390.png": (f"/products/{sweater['id']}?variant={size_l}", None),
             "search-wine.png": ("/search?q=葡萄酒", None),
+            "search-pinyin-390.png": ("/search?q=putaojiu", None),
+            "search-california-wine.png": ("/search?q=红酒&state=CA&sort=price_asc", None),
             "product.png": (f"/products/{wine_id}", None),
             "product-en.png": (f"/products/{wine_id}?lang=en", None),
             "product-sizes.png": (f"/products/{sweater['id']}?variant={size_l}", None),
@@ -160,6 +162,13 @@ def main() -> None:
                     context.add_cookies([{"name": "kj_session", "value": token(base, account), "url": base}])
                 page = context.new_page()
                 page.goto(path)
+                # photos below the first screen load lazily: scroll through, as a reader would
+                height = page.evaluate("document.documentElement.scrollHeight")
+                for _ in range(0, height, 800):
+                    page.mouse.wheel(0, 800)
+                    page.wait_for_timeout(50)
+                page.wait_for_load_state("networkidle")
+                page.evaluate("window.scrollTo(0, 0)")
                 page.screenshot(path=str(args.out / name), full_page=True)
                 context.close()
                 print(f"saved {args.out / name}")

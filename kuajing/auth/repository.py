@@ -31,20 +31,20 @@ async def add_token(session: AsyncSession, *, user_id: int, token_hash: str, now
     await session.flush()
 
 
-async def find_active_token(session: AsyncSession, token_hash: str) -> tuple[int, str] | None:
+async def find_active_token(session: AsyncSession, token_hash: str) -> tuple[int, str, str] | None:
     return (await find_active_tokens(session, [token_hash])).get(token_hash)
 
 
 async def find_active_tokens(
     session: AsyncSession, token_hashes: Sequence[str]
-) -> dict[str, tuple[int, str]]:
-    """find_active_token for many tokens in one query: hash -> (user id, role)."""
+) -> dict[str, tuple[int, str, str]]:
+    """find_active_token for many tokens in one query: hash -> (user id, role, name)."""
     rows = await session.execute(
-        select(ApiToken.token_hash, User.id, User.role)
+        select(ApiToken.token_hash, User.id, User.role, User.name)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(one_of(session, ApiToken.token_hash, token_hashes), ApiToken.revoked_at.is_(None))
     )
-    return {token_hash: (user_id, role) for token_hash, user_id, role in rows.all()}
+    return {token_hash: (user_id, role, name) for token_hash, user_id, role, name in rows.all()}
 
 
 async def revoke_token(session: AsyncSession, token_hash: str, *, now: datetime) -> None:

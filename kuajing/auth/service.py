@@ -14,9 +14,9 @@ from kuajing.kit.time import utcnow
 from kuajing.models import Role, User
 
 
-class TokenLoader(BatchLoader[str, tuple[int, str]]):
+class TokenLoader(BatchLoader[str, tuple[int, str, str]]):
     """Token digests looked up for many concurrent first requests in one query: digest -> (user
-    id, role) of the tokens that are active."""
+    id, role, name) of the tokens that are active."""
 
     def __init__(self, database: Database) -> None:
         super().__init__(database, repository.find_active_tokens)
@@ -107,7 +107,7 @@ async def authenticate(
         found = await repository.find_active_token(session, token_hash)
     if found is None:
         raise NotAuthenticated("invalid_token", "The bearer token is unknown or revoked.")
-    principal = Principal(user_id=found[0], role=found[1], token_hash=token_hash)
+    principal = Principal(user_id=found[0], role=found[1], token_hash=token_hash, name=found[2])
     cache.put(principal)
     return principal
 

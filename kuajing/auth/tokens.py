@@ -24,6 +24,7 @@ class Principal:
     user_id: int
     role: str
     token_hash: str
+    name: str = ""  # as the pages' headers greet them
 
 
 class TokenCache:

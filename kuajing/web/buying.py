@@ -439,7 +439,9 @@ async def order_page(request: Request, order_id: IdPath, session: SessionDep) ->
     try:
         return await _order_page(request, session, principal, order_id)
     except KuajingError:
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return render(
+            request, "error.html", {"status": 404, "code": "not_found", "viewer": principal}, status=404
+        )
 
 
 @router.post("/orders/{order_id}/pay", response_class=HTMLResponse)
@@ -526,9 +528,13 @@ async def waiting_for_payment(
             session, order_id=order_id, viewer=order_service.Viewer(principal.user_id, principal.role)
         )
     except KuajingError:
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return render(
+            request, "error.html", {"status": 404, "code": "not_found", "viewer": principal}, status=404
+        )
     if payment.order_id != order.id:
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return render(
+            request, "error.html", {"status": 404, "code": "not_found", "viewer": principal}, status=404
+        )
     if payment.status == "captured":
         return _see_other(f"/orders/{order_id}")
     qr = segno.make(payment.code_url, error="m").svg_inline(scale=5, border=2) if payment.code_url else None
@@ -554,7 +560,9 @@ async def check_payment(
     if principal is None:
         return _see_other(login_path(request, f"/orders/{order_id}/payments/{payment_id}"))
     if principal.role == Role.seller:  # as the API: the buyer or an operator asks about a payment
-        return render(request, "error.html", {"status": 403, "code": "forbidden"}, status=403)
+        return render(
+            request, "error.html", {"status": 403, "code": "forbidden", "viewer": principal}, status=403
+        )
     try:
         async with session.begin_nested():
             payment = await payments.payment_of(
@@ -573,4 +581,6 @@ async def _order_or_404(
     try:
         return await _order_page(request, session, principal, order_id, **page)
     except KuajingError:
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return render(
+            request, "error.html", {"status": 404, "code": "not_found", "viewer": principal}, status=404
+        )

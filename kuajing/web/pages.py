@@ -23,6 +23,7 @@ from kuajing.web.seller_orders import router as seller_orders_router
 from kuajing.web.seller_portal import router as seller_router
 from kuajing.web.seller_suggestions import router as seller_suggestions_router
 from kuajing.web.seller_variants import router as seller_variants_router
+from kuajing.web.session import viewer_of
 from kuajing.web.singles_day import router as singles_day_router
 from kuajing.web.storefront import router as storefront_router
 from kuajing.web.templates import render
@@ -47,11 +48,13 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/static/"))
 
 
-def _page(request: Request, status: int, code: str) -> Response:
+async def _page(request: Request, status: int, code: str, *, ask_who: bool = True) -> Response:
+    """The error page in the visitor's language, its header naming who is signed in (not when
+    the database is busy or broken: asking it would fail again)."""
     return render(
         request,
         "error.html",
-        {"status": status, "code": code},
+        {"status": status, "code": code, "viewer": await viewer_of(request) if ask_who else None},
         status=status,
         default_locale=_language(request),
     )
@@ -78,7 +81,7 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if _is_api(request) or exc.status_code != 404:
             return await problems.http_error(request, exc)
-        return _page(request, 404, "not_found")
+        return await _page(request, 404, "not_found")
 
     async def bad_page_input(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -86,25 +89,25 @@ def install(app: FastAPI) -> None:
             return await problems.validation_error(request, exc)
         # /products/abc names no page; a bad query string or form is a bad request
         in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
-        return _page(request, 404 if in_path else 400, "bad_request")
+        return await _page(request, 404 if in_path else 400, "bad_request")
 
     async def refused_page(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, KuajingError)
         if _is_api(request):
             return await problems.kuajing_error(request, exc)
         if exc.code == "invalid_cursor":  # a "next page" link this site did not write
-            return _page(request, 400, "bad_request")
-        return _page(request, exc.status, exc.code)
+            return await _page(request, 400, "bad_request")
+        return await _page(request, exc.status, exc.code)
 
     async def busy_page(request: Request, exc: Exception) -> Response:
         if _is_api(request):
             return await problems.database_busy(request, exc)
-        return _page(request, 503, "service_busy")
+        return await _page(request, 503, "service_busy", ask_who=False)
 
     async def broken_page(request: Request, exc: Exception) -> Response:
         if _is_api(request):
             return await problems.unexpected(request, exc)
-        return _page(request, 500, "internal_error")
+        return await _page(request, 500, "internal_error", ask_who=False)
 
     app.add_exception_handler(StarletteHTTPException, not_a_page)
     app.add_exception_handler(RequestValidationError, bad_page_input)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from kuajing.auth import service as auth_service
 from kuajing.auth.tokens import Principal, TokenCache
 from kuajing.errors import KuajingError, NotAuthenticated
-from kuajing.runtime import runtime_of
+from kuajing.runtime import database_of, runtime_of
 
 SESSION_COOKIE = "kj_session"
 CSRF_COOKIE = "kj_csrf"
@@ -75,6 +75,15 @@ async def viewer(request: Request, session: AsyncSession) -> Principal | None:
         )
     except NotAuthenticated:
         return None
+
+
+async def viewer_of(request: Request) -> Principal | None:
+    """viewer() for a page that holds no session (an error page, the live screen): one read of
+    its own, and none without a session cookie; every header says who is signed in."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    async with database_of(request).transaction(write=False) as session:
+        return await viewer(request, session)
 
 
 def login_path(request: Request, then: str | None = None, *, door: str = "/login") -> str:

@@ -25,7 +25,7 @@ from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Role
 from kuajing.runtime import DatabaseDep, database_of
-from kuajing.web.session import check_csrf, login_path, viewer
+from kuajing.web.session import check_csrf, login_path, viewer, viewer_of
 from kuajing.web.templates import render
 
 router = APIRouter(include_in_schema=False)
@@ -62,7 +62,12 @@ async def singles_day(request: Request, snapshots: SnapshotsDep, campaign: Campa
     try:
         return await _page(request, campaign, snapshots)
     except KuajingError:
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return render(
+            request,
+            "error.html",
+            {"status": 404, "code": "not_found", "viewer": await viewer_of(request)},
+            status=404,
+        )
 
 
 @router.get("/singles-day/live", response_class=HTMLResponse)
@@ -79,10 +84,16 @@ async def live(
     try:  # every screen reloads every two seconds: one read per worker a second serves them all
         shown = await board.shared_live_board(database, boards, campaign_id=campaign, now=now)
     except KuajingError:
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return render(
+            request,
+            "error.html",
+            {"status": 404, "code": "not_found", "viewer": await viewer_of(request)},
+            status=404,
+        )
     chart = _chart(shown.minutes if shown else [], now)
     name = "singles_day/board.html" if fragment else "singles_day/live.html"
-    return render(request, name, {"board": shown, "chart": chart, "campaign_id": campaign})
+    who = None if fragment else await viewer_of(request)  # the fragment has no header
+    return render(request, name, {"board": shown, "chart": chart, "campaign_id": campaign, "viewer": who})
 
 
 def _chart(minutes: list[tuple[str, int, int]], now: datetime) -> list[dict[str, object]]:
@@ -162,7 +173,12 @@ async def stream(
         async with database.transaction(write=False) as session:
             await board.singles_day(session, snapshots.fx, campaign_id=campaign, now=utcnow())
     except KuajingError:
-        return render(request, "error.html", {"status": 404, "code": "not_found"}, status=404)
+        return render(
+            request,
+            "error.html",
+            {"status": 404, "code": "not_found", "viewer": await viewer_of(request)},
+            status=404,
+        )
 
     async def events() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()

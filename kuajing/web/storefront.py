@@ -167,7 +167,8 @@ async def product(
             session, snapshots, product_id=product_id, now=now, variant_id=variant
         )
     except ProductNotFound:
-        return render(request, "error.html", {"status": 404, "code": "product_not_found"}, status=404)
+        context = {"status": 404, "code": "product_not_found", "viewer": await viewer(request, session)}
+        return render(request, "error.html", context, status=404)
     return render(
         request,
         "storefront/product.html",
@@ -200,7 +201,8 @@ async def shop(
     """A seller's shop: who they are, where from, their story and what they list."""
     seller = (await snapshots.sellers.facts(session, [seller_id])).get(seller_id)
     if seller is None:  # no such seller, or one not set up to sell yet
-        return render(request, "error.html", {"status": 404, "code": "seller_not_found"}, status=404)
+        context = {"status": 404, "code": "seller_not_found", "viewer": await viewer(request, session)}
+        return render(request, "error.html", context, status=404)
     page = await finder.storefront_search(
         session, snapshots, SearchRequest(seller_id=seller_id), limit=PAGE_SIZE, cursor=cursor
     )

@@ -5,7 +5,7 @@ and hostile form and cookie values get a page and a reason, never a 500."""
 import re
 import uuid
 
-from tests.auth.factories import seller_with_profile
+from tests.auth.factories import register, seller_with_profile
 from tests.web.factories import another_browser, csrf_of, listed_wine, signed_in
 
 
@@ -76,3 +76,22 @@ def test_hostile_form_and_cookie_values_get_pages_not_500s(api):
     with another_browser(api) as fresh:
         cart = fresh.get("/cart", headers={"Cookie": "kj_cart=%C2%B2-1.\xb2-1".encode("latin-1")})
     assert cart.status_code == 200 and "购物车是空的" in cart.text
+
+
+def test_every_error_page_and_the_live_screen_say_who_is_signed_in_in_either_language(api):
+    buyer = register(api, "buyer", name="李娜")
+    with signed_in(api, buyer) as browser:
+        for path, status in (
+            ("/no-such-page", 404), ("/products/2000000000", 404), ("/sellers/2000000000", 404),
+            ("/orders/2000000000", 404), ("/singles-day/live", 200), ("/search?cursor=bad", 400),
+        ):  # fmt: skip
+            page = browser.get(path)
+            assert page.status_code == status, path
+            assert '<span class="who">你好，李娜</span>' in page.text, path
+            assert ">退出</button>" in page.text and 'href="/login"' not in page.text, path
+        english = browser.get("/no-such-page?lang=en")
+        assert "<h1>Page not found</h1>" in english.text
+        assert '<span class="who">Hello, 李娜</span>' in english.text
+    with another_browser(api) as stranger:  # signed out: the way in, and no name
+        page = stranger.get("/no-such-page")
+        assert 'href="/login"' in page.text and 'class="who"' not in page.text
