@@ -82,6 +82,12 @@ async def has_orders(session: AsyncSession, *, buyer_id: int) -> bool:
     return found is not None
 
 
+async def recent_addresses(session: AsyncSession, *, buyer_id: int, limit: int) -> list[dict[str, Any]]:
+    """The shipping addresses of the buyer's latest orders, newest first."""
+    query = select(Order.shipping_address).where(Order.buyer_id == buyer_id).order_by(Order.id.desc())
+    return list(await session.scalars(query.limit(limit)))
+
+
 async def events(session: AsyncSession, order_id: int) -> list[OrderEvent]:
     return list(
         await session.scalars(

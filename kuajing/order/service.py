@@ -91,8 +91,23 @@ async def get_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> 
     return order
 
 
+ADDRESS_PARTS = ("name", "phone", "province", "city", "district", "street")
+
+
 async def has_orders(session: AsyncSession, *, buyer_id: int) -> bool:
     return await repository.has_orders(session, buyer_id=buyer_id)
+
+
+# A flash-sale order is placed before its address is given: look a few orders back.
+ADDRESS_LOOKBACK = 10
+
+
+async def last_address(session: AsyncSession, *, buyer_id: int) -> dict[str, str] | None:
+    """The address the buyer last shipped to (every part of it given), to offer at checkout."""
+    for address in await repository.recent_addresses(session, buyer_id=buyer_id, limit=ADDRESS_LOOKBACK):
+        if address and all(str(address.get(part) or "").strip() for part in ADDRESS_PARTS):
+            return {part: str(address[part]) for part in ADDRESS_PARTS}
+    return None
 
 
 async def order_events(session: AsyncSession, *, order_id: int) -> list[OrderEvent]:

@@ -50,7 +50,7 @@ from kuajing.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 
-ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "street")
+ADDRESS_FIELDS = order_service.ADDRESS_PARTS
 Text = Annotated[str, Form(max_length=300)]
 OptionalText = Annotated[str | None, Form(max_length=300)]
 
@@ -241,8 +241,19 @@ def _address(typed: dict[str, str]) -> tuple[dict[str, str] | None, dict[str, st
         errors: dict[str, str] = {}
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "street"
-            errors.setdefault(f"address_{field}", "invalid_field")
+            errors.setdefault(f"address_{field}", _address_problem(field, error["type"], typed))
         return None, errors
+
+
+def _address_problem(field: str, kind: str, typed: dict[str, str]) -> str:
+    """What is wrong with an address field, as a code the page words (messages.html)."""
+    if not typed.get(f"address_{field}", "").strip():
+        return "field_required"
+    if field == "phone":
+        return "invalid_phone"
+    if kind == "string_too_long":
+        return "field_too_long"
+    return "address_too_long"  # the parts together: CEB311 carries them in 200 characters
 
 
 async def _checkout_page(
@@ -265,13 +276,18 @@ async def _checkout_page(
     if not groups:
         return _see_other("/cart")
     identity = await compliance_service.get_identity(session, user_id=principal.user_id)
+    offered = None
+    if values is None:  # a returning buyer's last address, filled in for them to change or keep
+        offered = await order_service.last_address(session, buyer_id=principal.user_id)
+        values = {f"address_{part}": value for part, value in (offered or {}).items()}
     context = {
         "group": groups[0],
         "viewer": principal,
         "identity": identity,
         "notice": risk_notice.in_force(beijing_date(utcnow())),
-        "values": values or {},
+        "values": values,
         "errors": errors or {},
+        "offered": offered is not None,
     }
     return render(request, "buying/checkout.html", context, status=status)
 
@@ -314,6 +330,7 @@ async def checkout(
         ),
         "identity_name": identity_name or "",
         "identity_id_number": identity_id_number or "",
+        "risk_notice_accepted": "yes" if risk_notice_accepted else "",  # kept ticked on a refusal
     }
     address, errors = _address(typed)
     if identity_name is not None or identity_id_number is not None:
@@ -322,9 +339,14 @@ async def checkout(
         except ValidationError as exc:
             for error in exc.errors():
                 field = error["loc"][0] if error["loc"] else "name"
-                errors[f"identity_{field}"] = "invalid_id_number" if field == "id_number" else "invalid_name"
+                if not typed[f"identity_{field}"].strip():
+                    errors[f"identity_{field}"] = "field_required"
+                else:
+                    errors[f"identity_{field}"] = (
+                        "invalid_id_number" if field == "id_number" else "invalid_name"
+                    )
     if not risk_notice_accepted:
-        errors["risk_notice"] = "risk_notice_required"
+        errors["risk_notice_accepted"] = "risk_notice_required"
     if errors:
         return await _checkout_page(
             request, session, snapshots, principal, seller, values=typed, errors=errors, status=422

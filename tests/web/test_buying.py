@@ -86,6 +86,28 @@ def test_a_checkout_missing_a_field_keeps_what_was_typed_and_writes_nothing(api)
         )
         assert bad_phone.status_code == 422
         assert 'id="address_phone" name="address_phone" value="12345"' in bad_phone.text
+        # the refusal names the field in words, above the form and beside it, and keeps the tick
+        assert (
+            '<a href="#address_phone">手机号码</a>: 手机号码应为以 1 开头的 11 位数字，例如 13800138000。'
+            in (bad_phone.text)
+        )
+        assert "下单前请修改以下 1 项：" in bad_phone.text
+        assert re.search(r'id="risk_notice_accepted"[^>]* checked', bad_phone.text)
+        assert "请检查此项" not in bad_phone.text
+
+        no_street = browser.post(
+            "/checkout",
+            data={
+                **typed,
+                "address_street": " ",
+                "risk_notice_accepted": "yes",
+                "csrf_token": csrf_of(checkout),
+            },
+        )
+        assert no_street.status_code == 422
+        assert (
+            '<p class="error" id="address_street-error" role="alert">请填写详细地址。</p>' in no_street.text
+        )
 
         bad_id = browser.post(
             "/checkout",
@@ -143,7 +165,7 @@ def test_checkout_refuses_a_blank_real_name_and_saves_no_identity(api):
             "/checkout", data={**data, "identity_name": "  ", "identity_id_number": new_id_number()}
         )
         assert refused.status_code == 422
-        assert "请填写姓名" in refused.text
+        assert "请填写真实姓名。" in refused.text
         assert 'name="identity_id_number"' in browser.get(f"/checkout?seller={seller.id}").text  # none saved
 
 
@@ -260,3 +282,30 @@ def test_an_order_shows_what_was_bought_with_its_photo_who_sells_it_and_where_it
     assert "× 2 ¥426.00" in text
     assert f'<a href="/sellers/{seller.id}">Test Winery LLC</a>' in page.text
     assert "收货：李娜，13800138000，上海市上海市浦东新区世纪大道 100 号" in text
+
+
+def test_a_returning_buyer_is_offered_the_address_of_their_last_order(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    with another_browser(api) as browser:
+        sign_up(browser)
+        first = at_checkout(browser, seller, wine["id"])
+        assert "上一笔订单的收货地址" not in first.text and 'value="世纪大道 100 号"' not in first.text
+        placed = browser.post(
+            "/checkout",
+            data={
+                **ADDRESS,
+                "seller": seller.id,
+                "identity_name": "李娜",
+                "identity_id_number": new_id_number(),
+                "risk_notice_accepted": "yes",
+                "csrf_token": csrf_of(first),
+            },
+        )
+        assert placed.status_code == 303, placed.text
+
+        again = at_checkout(browser, seller, wine["id"])
+        assert "已填入您上一笔订单的收货地址" in again.text
+        for name, value in ADDRESS.items():
+            assert f'id="{name}" name="{name}" value="{value}"' in again.text, name
+        assert not re.search(r'id="risk_notice_accepted"[^>]* checked', again.text)  # ticked each time
