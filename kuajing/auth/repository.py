@@ -12,6 +12,13 @@ async def get_user(session: AsyncSession, user_id: int) -> User | None:
     return await session.get(User, user_id)
 
 
+async def names_and_emails(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    if not user_ids:
+        return {}
+    rows = await session.execute(select(User.id, User.name, User.email).where(User.id.in_(set(user_ids))))
+    return {user_id: (name, email) for user_id, name, email in rows.all()}
+
+
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 

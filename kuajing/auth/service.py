@@ -1,5 +1,7 @@
 """Accounts and tokens. Services flush, never commit: the caller's edge owns the transaction."""
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,3 +124,8 @@ async def get_user(session: AsyncSession, *, user_id: int) -> User:
     if user is None:  # the token outlived its user; treat as signed out
         raise NotAuthenticated("invalid_token", "The account behind this token no longer exists.")
     return user
+
+
+async def people(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Each user's name and email, by id, as operators' pages name them."""
+    return await repository.names_and_emails(session, list(user_ids))

@@ -1,6 +1,7 @@
 """Seller profiles: who the seller is, where in the US, how many people, what shipping costs."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,3 +115,11 @@ async def list_sellers(
 async def find_profile(session: AsyncSession, *, seller_id: int) -> SellerProfile | None:
     """The seller's profile, None if they have not set one up."""
     return await repository.get_profile(session, seller_id)
+
+
+async def legal_names(session: AsyncSession, seller_ids: Iterable[int]) -> dict[int, str]:
+    """The businesses' legal names, by seller id, of those that have a profile."""
+    return {
+        seller_id: p.legal_name
+        for seller_id, p in (await repository.get_profiles(session, seller_ids)).items()
+    }

@@ -33,6 +33,7 @@ from kuajing.pricing.dependencies import FxSnapshotsDep
 from kuajing.runtime import SessionDep
 from kuajing.seller import service as seller_service
 from kuajing.web.access import signed_in_as
+from kuajing.web.console_people import named
 from kuajing.web.session import check_csrf
 from kuajing.web.templates import render
 
@@ -60,7 +61,13 @@ async def _fx_page(
         history = await pricing_service.fx_history(session, pair=PAIR, limit=20)
     except KuajingError:
         history = []  # no rate set yet
-    context = {"history": history, "viewer": principal, "typed": typed, "error": error}
+    context = {
+        "history": history,
+        "people": await named(session, users=[row.set_by_id for row in history]),
+        "viewer": principal,
+        "typed": typed,
+        "error": error,
+    }
     status = 200 if error is None else 422
     return render(request, "console/fx.html", context, status=status, default_locale="en")
 
@@ -219,6 +226,9 @@ async def orders(
     )
     context = {
         "orders": found,
+        "people": await named(
+            session, users=[o.buyer_id for o in found], sellers=[o.seller_id for o in found]
+        ),
         "status": status,
         "statuses": ORDER_STATUSES,
         "next_href": _next_href("/console/orders", next_cursor, limit, status=status),
@@ -239,6 +249,7 @@ async def order(request: Request, order_id: IdPath, session: SessionDep) -> Resp
         return _not_found(request, principal)
     context = {
         "order": found,
+        "people": await named(session, users=[found.buyer_id], sellers=[found.seller_id]),
         "events": await order_service.order_events(session, order_id=order_id),
         "messages": await customs_service.list_messages(session, order_id=order_id, viewer=as_viewer),
         "payments": await payment_service.for_order(session, order_id=order_id),

@@ -18,6 +18,7 @@ from kuajing.models import Role
 from kuajing.payment import service as payment_service
 from kuajing.runtime import SessionDep, SettingsDep
 from kuajing.web.access import cents, dollars_typed, signed_in_as
+from kuajing.web.console_people import named
 from kuajing.web.session import check_csrf
 from kuajing.web.templates import render
 
@@ -70,6 +71,7 @@ async def account(
     context = {
         "account": CHART[code],
         "party": party,
+        "people": await named(session, sellers=[int(line.party) for line in lines if line.party.isdigit()]),
         "lines": lines,
         "next_after": lines[-1].entry_id if more and lines else None,
     }

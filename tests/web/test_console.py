@@ -262,12 +262,18 @@ def _two_orders(api: httpx.Client) -> tuple[Account, dict, dict]:
     """A seller, then an unpaid order of one bottle and a paid one, in that order."""
     seller = seller_with_profile(api)
     wine = create_product(api, seller)
-    waiting = place(api, buyer_with_identity(api), [(wine["id"], 1)])
+    waiter = buyer_with_identity(api)
+    waiting = place(api, waiter, [(wine["id"], 1)])
     assert waiting.status_code == 201, waiting.text
     payer = buyer_with_identity(api)
     placed = place(api, payer, [(wine["id"], 1)])
     assert placed.status_code == 201, placed.text
-    return seller, waiting.json(), _paid(api, payer, placed.json()["id"])
+    # each with its buyer as the console names them: name, email and id
+    return (
+        seller,
+        {**waiting.json(), "buyer_named": f"李娜 <{waiter.email}> #{waiter.id}"},
+        {**_paid(api, payer, placed.json()["id"]), "buyer_named": f"李娜 <{payer.email}> #{payer.id}"},
+    )
 
 
 def test_the_orders_page_lists_every_order_newest_first_with_its_yuan_total(api, operator):
@@ -282,11 +288,12 @@ def test_the_orders_page_lists_every_order_newest_first_with_its_yuan_total(api,
     assert page.status_code == 200
     assert _keys(page, "order")[:2] == [paid["id"], waiting["id"]]
     assert _row(page, "order", waiting["id"]) == (
-        f"#{waiting['id']} #{waiting['buyer_id']} #{seller.id} Awaiting payment {ONE_WINE_TOTAL} "
-        f"{_beijing(waiting['created_at'])}"
+        f"#{waiting['id']} {waiting['buyer_named']} Test Winery LLC #{seller.id} Awaiting payment "
+        f"{ONE_WINE_TOTAL} {_beijing(waiting['created_at'])}"
     )
     assert _row(page, "order", paid["id"]) == (
-        f"#{paid['id']} #{paid['buyer_id']} #{seller.id} Paid {ONE_WINE_TOTAL} {_beijing(paid['created_at'])}"
+        f"#{paid['id']} {paid['buyer_named']} Test Winery LLC #{seller.id} Paid {ONE_WINE_TOTAL} "
+        f"{_beijing(paid['created_at'])}"
     )
     assert f'<a href="/console/orders/{paid["id"]}">#{paid["id"]}</a>' in page.text
     assert '<option value="" selected>' not in page.text  # "all" is chosen by having no choice
@@ -350,7 +357,7 @@ def test_an_order_page_shows_its_lines_timeline_and_customs_messages_with_their_
     assert '<a href="/console/orders" aria-current="true">Orders</a>' in page.text
     facts = re.search(r'<table class="breakdown facts">(.*?)</table>', page.text, re.S)
     assert facts and _text(facts.group(1)) == (
-        f"Status Paid Buyer #{paid['buyer_id']} Seller #{seller.id} "
+        f"Status Paid Buyer {paid['buyer_named']} Seller Test Winery LLC #{seller.id} "
         f"Placed (Beijing time) {_beijing(paid['created_at'])} FX rate (CNY per USD) 7.1000"
     )
     assert _text(page.text).count(f"Total {ONE_WINE_TOTAL}") == 1
@@ -575,7 +582,7 @@ def test_a_refused_campaign_form_comes_back_with_the_reason_and_what_was_typed(
 
     # then
     assert refused.status_code == 422
-    errors = re.findall(r'<p class="error" role="alert">(.*?)</p>', refused.text, re.S)
+    errors = re.findall(r'<p class="error"[^>]*role="alert">(.*?)</p>', refused.text, re.S)
     assert [_text(error) for error in errors] == [reason]
     assert re.search(rf'<input id="{field}" name="{field}"[^>]* aria-invalid="true"', refused.text)
     for name, typed in fields.items():

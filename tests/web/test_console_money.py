@@ -53,9 +53,9 @@ def test_an_orders_console_page_shows_its_payment_and_every_journal_line(api, op
         "capture # fx_conversion — CN¥461.50",
         "capture # fx_conversion — $65.00",
         "capture # commission_revenue — $3.00",
-        "capture # seller_pending seller # $62.00",
-        "delivery # seller_pending seller # $62.00",
-        "delivery # seller_payable seller # $62.00",
+        "capture # seller_pending Test Winery LLC # $62.00",  # the seller named, with its id
+        "delivery # seller_pending Test Winery LLC # $62.00",
+        "delivery # seller_payable Test Winery LLC # $62.00",
     ]
     # the seller sees the order's dollars and the day its return window closes (Beijing time)
     window_closes = (datetime.fromisoformat(order["delivered_at"]) + timedelta(days=30)).astimezone(BEIJING)
