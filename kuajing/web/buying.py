@@ -411,7 +411,18 @@ async def orders(request: Request, session: SessionDep) -> Response:
         cursor=None,
         limit=50,
     )
-    return render(request, "buying/orders.html", {"orders": found, "viewer": principal})
+    runtime = runtime_of(request)
+    snapshots = runtime.get(Snapshots)
+    # each order's first line's photo (a variant's is its product's), and who sells it
+    firsts = {
+        order.id: order.lines[0].variant_of or order.lines[0].product_id for order in found if order.lines
+    }
+    photos = await catalog_service.storefront_photos(
+        session, runtime.get(Storage), snapshots, sorted(set(firsts.values()))
+    )
+    sellers = await snapshots.sellers.facts(session, {order.seller_id for order in found})
+    context = {"orders": found, "firsts": firsts, "photos": photos, "sellers": sellers, "viewer": principal}
+    return render(request, "buying/orders.html", context)
 
 
 async def _order_page(

@@ -5,7 +5,9 @@ writes nothing, a wrong password, a blank real name, a payer who is not the orde
 Singles' Day winner who adds the address on the order page."""
 
 import re
+from datetime import datetime
 
+from kuajing.kit.time import BEIJING
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
 from tests.catalog.factories import APPLES, create_product
 from tests.flash_sale.factories import create_campaign, create_deal
@@ -282,6 +284,17 @@ def test_an_order_shows_what_was_bought_with_its_photo_who_sells_it_and_where_it
     assert "× 2 ¥426.00" in text
     assert f'<a href="/sellers/{seller.id}">Test Winery LLC</a>' in page.text
     assert "收货：李娜，13800138000，上海市上海市浦东新区世纪大道 100 号" in text
+
+    # the orders list shows the same photo, smaller, what was bought, from whom, when (Beijing)
+    with signed_in(api, buyer) as browser:
+        listed = browser.get("/orders")
+    row = re.search(rf'<tr data-order="{order["id"]}">(.*?)</tr>', listed.text, re.S)
+    assert row is not None
+    assert f'<img class="thumb" src="{thumb["jpg"]}" width="48" height="64"' in row.group(1)
+    placed_at = datetime.fromisoformat(order["created_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    assert page_text(row.group(1)).strip() == (
+        f"#{order['id']} 纳帕谷赤霞珠干红葡萄酒 2021 × 2 Test Winery LLC {placed_at} 待支付 ¥544.05"
+    )
 
 
 def test_a_returning_buyer_is_offered_the_address_of_their_last_order(api):
