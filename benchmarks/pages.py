@@ -111,6 +111,7 @@ def main() -> None:
             "GET /healthz": f"{base}/healthz",
             "GET / (home)": f"{base}/",
             "GET /search?q=葡萄酒": f"{base}/search?q={quote('葡萄酒')}",
+            "GET /search?q=putaojiu&state=CA (pinyin, a filter)": f"{base}/search?q=putaojiu&state=CA",
             f"GET /products/{wine['id']}": f"{base}/products/{wine['id']}",
             f"GET /products/{sweater['id']} (in sizes)": f"{base}/products/{sweater['id']}",
         }
@@ -119,6 +120,7 @@ def main() -> None:
             assert check.status_code == 200, (name, check.status_code)
             if name.startswith("GET /search"):
                 assert check.text.count('class="card"') >= 10, "the search page found too few wines"
+                assert 'class="facets"' in check.text, "the search page has no filters"
             wrk(target, 2, script)  # warm-up
         runs: dict[str, list[Run]] = {name: [] for name in pages}
         for _ in range(args.repeat):  # interleaved, so drift hits every page alike

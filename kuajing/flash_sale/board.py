@@ -50,12 +50,34 @@ class LiveBoard:
     minutes: list[tuple[str, int, int]]  # ("YYYY-MM-DD HH:MM" UTC, orders, goods in fen)
 
 
+@dataclass(frozen=True, slots=True)
+class FeaturedDeal:
+    deal_id: int
+    photo_of: int  # the product whose photos show it (a size's are its product's)
+    title_zh: str
+    title_en: str
+    option_values: tuple[str, ...]
+    price_cny: int | None
+    remaining: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Featured:
+    """The sale on now or next and its first deals, as the home page shows them."""
+
+    starts_at: datetime
+    deals: tuple[FeaturedDeal, ...]
+
+
 class BoardSnapshots:
     """Per campaign (None: the one on now or next), what the pages read once a second."""
 
     def __init__(self, ttl_seconds: float = TICK_SECONDS) -> None:
         self.remaining: TTLCache[int | None, dict[int, int]] = TTLCache(ttl_seconds)
         self.boards: TTLCache[int | None, LiveBoard | None] = TTLCache(ttl_seconds)
+        # boxed: the cache takes None for "not cached", and "no sale" must be kept too
+        self.featured: TTLCache[int, tuple[Featured | None]] = TTLCache(ttl_seconds)
 
 
 async def _shown_campaign(session: AsyncSession, campaign_id: int | None, now: datetime) -> Campaign | None:
@@ -119,6 +141,35 @@ async def shared_live_board(
             return await live_board(session, campaign_id=campaign_id, now=now)
 
     return await boards.boards.get_or_load(campaign_id, load)
+
+
+async def featured(
+    session: AsyncSession, boards: BoardSnapshots, fx: FxSnapshots, *, limit: int
+) -> Featured | None:
+    """The sale on now or next (None once it has ended, or without one) with its first `limit`
+    deals, read at most once a second per worker for every home page."""
+
+    async def load() -> tuple[Featured | None]:
+        now = utcnow()
+        sale = await singles_day(session, fx, campaign_id=None, now=now)
+        if sale is None or sale.campaign.ends_at <= now or not sale.deals:
+            return (None,)
+        deals = tuple(
+            FeaturedDeal(
+                card.deal.id,
+                card.deal.variant_of or card.product.id,
+                card.product.title_zh,
+                card.product.title_en,
+                tuple(card.product.option_values or ()),
+                card.price_cny,
+                card.deal.remaining,
+                card.deal.quantity,
+            )
+            for card in sale.deals[:limit]
+        )
+        return (Featured(sale.campaign.starts_at, deals),)
+
+    return (await boards.featured.get_or_load(limit, load))[0]
 
 
 async def shared_remaining(

@@ -21,6 +21,7 @@ from kuajing.catalog.facets import FACETS, PRICE_BANDS, SORTS, Found, SearchRequ
 from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
 from kuajing.flash_sale import board
+from kuajing.flash_sale.dependencies import BoardSnapshotsDep
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.kit.us_states import NAMES as STATE_NAMES
@@ -41,26 +42,25 @@ HOME_DEALS = 4
 
 @router.get("/", response_class=HTMLResponse)
 async def home(
-    request: Request, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
+    request: Request,
+    session: SessionDep,
+    snapshots: SnapshotsDep,
+    storage: StorageDep,
+    boards: BoardSnapshotsDep,
 ) -> HTMLResponse:
     # the catalog's first page, from the same snapshots as a search
     page = await finder.storefront_search(session, snapshots, SearchRequest(), limit=HOME_CARDS, cursor=None)
-    now = utcnow()
-    sale = await board.singles_day(session, snapshots.fx, campaign_id=None, now=now)
-    deals = [] if sale is None or sale.campaign.ends_at <= now else sale.deals[:HOME_DEALS]
-    deal_products = [
-        card.deal.variant_of or card.product.id for card in deals
-    ]  # a size's photos: its product's
-    shown_ids = [listing.product.id for listing in page.listings] + deal_products
+    sale = await board.featured(session, boards, snapshots.fx, limit=HOME_DEALS)
+    shown_ids = [listing.product.id for listing in page.listings]
+    shown_ids += [deal.photo_of for deal in sale.deals] if sale else []
     return render(
         request,
         "storefront/home.html",
         {
             "categories": CATEGORIES,
             "listings": page.listings,
-            "sale": sale if deals else None,
-            "deals": list(zip(deals, deal_products, strict=True)),
-            "now": now,
+            "sale": sale,
+            "now": utcnow(),
             "photos": await catalog_service.storefront_photos(session, storage, snapshots, shown_ids),
             "states": await seller_service.sellers_by_state(session, snapshots.sellers),
             "viewer": await viewer(request, session),

@@ -5,9 +5,13 @@ state."""
 
 import re
 import uuid
+from datetime import datetime, timedelta
 
+from kuajing.flash_sale.board import BoardSnapshots
+from kuajing.kit.time import BEIJING
 from tests.auth.factories import seller_with_profile
 from tests.catalog.factories import create_product, create_sweater
+from tests.flash_sale.factories import create_campaign, create_deal
 from tests.helpers import visitor
 from tests.web.factories import another_browser, listed_wine, page_text
 
@@ -207,3 +211,34 @@ def test_the_favicon_is_served_and_linked_and_console_leads_to_the_sign_in(api):
     console = api.get("/console")
     assert (console.status_code, console.headers["location"]) == (303, "/console/orders")
     assert api.get("/console/orders").headers["location"].startswith("/login")
+
+
+def test_the_home_page_features_the_singles_day_deals_on_now_with_what_is_left(api, operator_token):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, title={"en": "Deal Cabernet", "zh": "特惠赤霞珠"})
+    campaign = create_campaign(api, operator_token, starts_in=timedelta(seconds=-1), name="双11 主会场")
+    deal = create_deal(api, seller, campaign["id"], wine["id"], price_cents=2000, quantity=10)
+
+    page = api.get("/").text
+
+    featured = re.search(r'<section class="featured-deals"(.*?)</section>', page, re.S)
+    assert featured is not None
+    assert "双11 特惠，正在进行" in featured.group(1)
+    assert f'<a href="/singles-day#deal-{deal["id"]}">特惠赤霞珠</a>' in featured.group(1)
+    assert '<p class="price">¥142.00</p>' in featured.group(1)  # $20.00 at 7.1000
+    assert "剩余 10 / 10 件" in featured.group(1)
+
+
+def test_a_sale_yet_to_start_is_featured_with_its_beijing_start_and_none_without_deals(api, operator_token):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    empty = create_campaign(api, operator_token, starts_in=timedelta(hours=1), name="还没有特惠")
+    assert 'class="featured-deals"' not in api.get("/").text  # a sale with no deals is not featured
+    assert empty["id"]
+
+    later = create_campaign(api, operator_token, starts_in=timedelta(minutes=30), name="双11 预热")
+    create_deal(api, seller, later["id"], wine["id"])
+    starts = datetime.fromisoformat(later["starts_at"]).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    api.app.state.runtime.get(BoardSnapshots).featured.clear()  # what the page read a moment ago
+    page = api.get("/").text
+    assert f"双11 特惠，北京时间 {starts} 开抢" in page
