@@ -1,13 +1,15 @@
 """Jinja2, one environment per language: templates are compiled once per language and the
 language's catalog is bound to `_()` and `{% trans %}`, so a page never mixes two languages."""
 
+from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 
 from kuajing.kit.time import BEIJING
@@ -28,6 +30,36 @@ def beijing(moment: datetime) -> str:
     """A stored (UTC) moment as Beijing wall-clock time, to the minute: the time the CBEC
     rules, the sale and the customs papers go by."""
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+# A product card's HTML, by everything it shows: the same product, price, photo and seller in the
+# same language is the same card, so it is drawn once and kept (never stale: a new price or photo
+# is a new key). A search page draws two dozen; drawing them was most of its time.
+MAX_CARDS = 4096
+_cards: dict[tuple[Any, ...], Markup] = {}
+
+
+def _listing_card(locale: str, listing: Any, photos: Sequence[Any] = (), show_seller: bool = True) -> Markup:
+    product = listing.product
+    seller = getattr(listing, "seller", None) if show_seller else None
+    key = (
+        locale,
+        product.id,
+        product.title_zh,
+        product.title_en,
+        bool(getattr(product, "has_variants", False) or getattr(product, "variant_ids", ())),
+        listing.price,
+        photos[0].at_least(480) if photos else None,
+        seller,
+    )
+    drawn = _cards.get(key)
+    if drawn is None:
+        macro = environment(locale).get_template("storefront/listing_card.html").module.listing_card  # type: ignore[attr-defined]
+        drawn = Markup(macro(listing, photos, show_seller))
+        if len(_cards) >= MAX_CARDS:
+            _cards.clear()
+        _cards[key] = drawn
+    return drawn
 
 
 @cache
@@ -53,6 +85,7 @@ def environment(locale: str) -> Environment:
     env.filters["beijing"] = beijing
     env.globals["locale"] = locale
     env.globals["lang"] = i18n.LOCALES[locale]
+    env.globals["listing_card"] = partial(_listing_card, locale)
     return env
 
 
