@@ -8,6 +8,7 @@ and the next shopper asking the same, cost no query; prices are still worked out
 from the price snapshots, as quotes are.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,13 +37,16 @@ async def find(
     products from the database rather than the worker's snapshot."""
     query = parse(request.q, await _vocabulary(session, snapshots)) if request.q else None
     partial = False
+    if query is not None and not query.groups and not query.states and _typed_something(request.q or ""):
+        # words, but none search can use (вино, 🍷: a script it does not read): nothing found
+        return Found((), narrow([], request, has_query=True)[1])
     if query is not None and query.groups:
         index = search_index.index_of(session)
         scores = await index.matches(session, query, every=True)
         if not scores and len(query.groups) > 1:  # nothing has every word: what has some, best first
             scores = await index.matches(session, query, every=False)
             partial = bool(scores)
-    else:  # nothing typed, or nothing searchable (punctuation, "the"): the whole catalog
+    else:  # nothing typed but spaces and punctuation: the whole catalog
         scores = dict.fromkeys(await repository.listed_ids(session), 0.0)
     facts = await snapshots.products.facts(session, scores, fresh=fresh)
     sellers = await snapshots.sellers.facts(session, {f.seller_id for f in facts.values()})
@@ -65,6 +69,11 @@ async def find(
         items = in_states or items
     ids, facets = narrow(items, request, has_query=query is not None and bool(query.groups))
     return Found(ids, facets, partial=partial, corrected=query.corrected if query else ())
+
+
+def _typed_something(q: str) -> bool:
+    """Letters, digits or symbols (an emoji), not only spaces and punctuation."""
+    return any(unicodedata.category(char)[0] in "LNS" for char in q)
 
 
 def _window(found: Found, limit: int, cursor: str | None) -> tuple[tuple[int, ...], str | None]:

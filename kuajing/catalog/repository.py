@@ -5,7 +5,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from kuajing.db import rowcount
+from kuajing.db import one_of, rowcount
 from kuajing.models import CatalogImport, Product
 
 
@@ -13,12 +13,23 @@ async def get_product(session: AsyncSession, product_id: int) -> Product | None:
     return await session.get(Product, product_id)
 
 
+# Ids per statement: a search may ask for the whole catalog, and a database takes at most so many
+# parameters (asyncpg 32,767; SQLite 32,766 in most builds).
+IDS_PER_QUERY = 5_000
+
+
+def _chunks(ids: set[int]) -> list[list[int]]:
+    ordered = sorted(ids)
+    return [ordered[at : at + IDS_PER_QUERY] for at in range(0, len(ordered), IDS_PER_QUERY)]
+
+
 async def get_products(session: AsyncSession, product_ids: Iterable[int]) -> dict[int, Product]:
-    ids = set(product_ids)
-    if not ids:
-        return {}
-    rows = await session.scalars(select(Product).where(Product.id.in_(ids)))
-    return {p.id: p for p in rows}
+    found: dict[int, Product] = {}
+    for chunk in _chunks(set(product_ids)):
+        found |= {
+            p.id: p for p in await session.scalars(select(Product).where(one_of(session, Product.id, chunk)))
+        }
+    return found
 
 
 async def variants_of(session: AsyncSession, parent_ids: Iterable[int]) -> dict[int, list[Product]]:
@@ -46,13 +57,14 @@ async def variant_ids_of(session: AsyncSession, parent_ids: Iterable[int]) -> di
     if not ids:
         return {}
     found: dict[int, list[int]] = {parent_id: [] for parent_id in ids}
-    rows = await session.execute(
-        select(func.coalesce(Product.parent_id, 0), Product.id)
-        .where(Product.parent_id.in_(ids))
-        .order_by(Product.id)
-    )
-    for parent_id, variant_id in rows:
-        found[parent_id].append(variant_id)
+    for chunk in _chunks(ids):
+        rows = await session.execute(
+            select(func.coalesce(Product.parent_id, 0), Product.id)
+            .where(one_of(session, Product.parent_id, chunk))
+            .order_by(Product.id)
+        )
+        for parent_id, variant_id in rows:
+            found[parent_id].append(variant_id)
     return {parent_id: tuple(variant_ids) for parent_id, variant_ids in found.items()}
 
 

@@ -14,6 +14,7 @@ rapidfuzz measures edits. Phrases of synonyms.csv (t-shirt, pinot noir) are one 
 
 import bisect
 import csv
+import hashlib
 import logging
 import re
 import unicodedata
@@ -24,6 +25,7 @@ from importlib import resources
 
 import jieba
 from pypinyin import Style, lazy_pinyin
+from pypinyin import __version__ as pypinyin_version
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -117,6 +119,34 @@ def pinyin_forms(word: str) -> list[str]:
     return forms
 
 
+def _words_of(texts: Sequence[str]) -> list[str]:
+    """Each text's words, a phrase both as one word and as its parts (pinotnoir, pinot, noir), so
+    a query of the phrase finds it exactly and one of its words still finds it."""
+    cut = _segmenter().cut_for_search
+    return _tokens(
+        token
+        for text in texts
+        for form in dict.fromkeys((_normal(text), _plain(text)))
+        for token in cut(form)
+    )
+
+
+# Raise when the analysis below changes in a way the data files and libraries do not show.
+ANALYSIS_REVISION = 1
+
+
+@cache
+def analysis_version() -> str:
+    """What a document was built with: this code's revision, the synonyms, the glossary and the
+    libraries' versions. A document of another version is rewritten at the next start."""
+    digest = hashlib.sha256(
+        f"{ANALYSIS_REVISION} jieba {jieba.__version__} pypinyin {pypinyin_version}".encode()
+    )
+    for name in ("synonyms.csv", "glossary.csv"):
+        digest.update(resources.files("kuajing.catalog").joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     title: str
@@ -126,11 +156,11 @@ class Document:
 def document(*, titles: Sequence[str], texts: Sequence[str], codes: Sequence[str]) -> Document:
     """The search document of a product: `titles` weigh most, `texts` (descriptions) and `codes`
     (category, SKU) are found too."""
-    title_tokens = _tokens(token for title in titles for token in _segmenter().cut_for_search(_normal(title)))
+    title_tokens = _words_of(titles)
     chinese = [token for token in title_tokens if _CJK.search(token)]
     pinyin = [form for word in chinese for form in pinyin_forms(word)]
     characters = [char for word in chinese for char in word if len(word) > 1]
-    body_tokens = _tokens(token for text in texts for token in _segmenter().cut_for_search(_normal(text)))
+    body_tokens = _words_of(texts)
     code_tokens = _tokens(re.split(r"[^0-9a-z]+", " ".join(_normal(code) for code in codes)))
     return Document(
         title=_distinct([*title_tokens, *pinyin]),
@@ -158,6 +188,8 @@ def synonyms() -> dict[str, frozenset[str]]:
     for row in _synonym_rows():
         words = [_joined(word) for word in row]
         words += [form for word in words if _CJK.search(word) for form in pinyin_forms(word)[:1]]
+        # what the index holds and a query may name: a word like levi's could never match
+        words = [word for word in words if _TOKEN.match(word)]
         group = set(words)
         for word in words:
             groups.setdefault(word, set()).update(group)
@@ -215,19 +247,22 @@ class Query:
 
 def _words(query: str, vocabulary: Vocabulary) -> list[str]:
     """The query's words: jieba's cut, with a Chinese word the catalog never uses split into
-    the parts it does (蜜脆苹果 -> 蜜脆, 苹果), down to single characters."""
+    the parts it does (蜜脆苹果 -> 蜜脆, 苹果), down to the single characters it uses."""
     words: list[str] = []
     for token in _tokens(_segmenter().cut(_normal(query))):
         known = token in vocabulary.words or token in synonyms() or token in places()
-        if not _CJK.search(token) or known or len(token) == 1:
+        if not _CJK.search(token) or known:
             words.append(token)
             continue
         parts = [
             p for p in _tokens(_segmenter().cut_for_search(token)) if p != token and p in vocabulary.words
         ]
         covered = set("".join(parts))
-        words += parts + [char for char in token if char not in covered]
-    return list(dict.fromkeys(words))[:MAX_QUERY_TERMS]
+        # a character no product uses could only make the query miss (我想买一瓶…): left out
+        words += parts + [char for char in token if char not in covered and char in vocabulary.words]
+    # the words the catalog knows first, so a long sentence keeps them within the limit
+    ordered = sorted(dict.fromkeys(words), key=lambda word: bool(_CJK.search(word)) and len(word) == 1)
+    return ordered[:MAX_QUERY_TERMS]
 
 
 def parse(query: str, vocabulary: Vocabulary) -> Query:

@@ -10,12 +10,12 @@ match on SQLite (bm25's column weights) and on PostgreSQL (ts_rank's A against D
 from collections.abc import Mapping
 from typing import Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.catalog.search import Document, Query, Term
+from kuajing.catalog.search import Document, Query, Term, analysis_version
 from kuajing.models import Product, ProductSearch
 
 # Written out as in migration 0012, which indexes exactly this expression.
@@ -87,22 +87,31 @@ async def save_documents(session: AsyncSession, documents: Mapping[int, Document
     """Write each product's document (a new one, or over its old one), in one statement."""
     if not documents:
         return
-    rows = [{"product_id": pid, "title": doc.title, "body": doc.body} for pid, doc in documents.items()]
+    version = analysis_version()
+    rows = [
+        {"product_id": pid, "title": doc.title, "body": doc.body, "analysis": version}
+        for pid, doc in documents.items()
+    ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = insert(ProductSearch)
     statement = statement.on_conflict_do_update(
         index_elements=["product_id"],
-        set_={"title": statement.excluded.title, "body": statement.excluded.body},
+        set_={name: statement.excluded[name] for name in ("title", "body", "analysis")},
     )
     await session.execute(statement, rows)
 
 
-async def unindexed(session: AsyncSession, *, limit: int) -> list[Product]:
-    """Products (not variants) without a document yet: after migration 0012, or an older import."""
+async def unindexed(session: AsyncSession, *, after_id: int, limit: int) -> list[Product]:
+    """Products (not variants) after `after_id` without a document of this analysis: none yet
+    (after migration 0012), or one an older analysis wrote."""
     query = (
         select(Product)
         .outerjoin(ProductSearch, ProductSearch.product_id == Product.id)
-        .where(Product.parent_id.is_(None), ProductSearch.product_id.is_(None))
+        .where(
+            Product.parent_id.is_(None),
+            Product.id > after_id,
+            or_(ProductSearch.product_id.is_(None), ProductSearch.analysis != analysis_version()),
+        )
         .order_by(Product.id)
         .limit(limit)
     )

@@ -617,10 +617,12 @@ async def get_products(session: AsyncSession, product_ids: list[int]) -> dict[in
 
 
 async def index_unindexed(session: AsyncSession, *, batch: int = 500) -> int:
-    """Write the search document of every product without one (after migration 0012 every
-    product): how many were written."""
-    written = 0
-    while products := await search_index.unindexed(session, limit=batch):
+    """Write the search document of every product without one of this analysis (after
+    migration 0012 every product; after the synonyms or the analysis change, every product
+    again): how many were written."""
+    written, after_id = 0, 0
+    while products := await search_index.unindexed(session, after_id=after_id, limit=batch):
         await search_index.save_documents(session, {product.id: _document(product) for product in products})
         written += len(products)
+        after_id = products[-1].id
     return written

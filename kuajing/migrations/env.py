@@ -7,17 +7,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from kuajing.db import async_url
+from kuajing.migrations import include_name
 from kuajing.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-# SQLite's full-text index of product_search (migration 0012): a virtual table, its shadow tables
-# and its vocabulary, which no model describes.
-FTS_TABLES = "product_search_fts"
-
-
-def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    return not (type_ == "table" and name is not None and name.startswith(FTS_TABLES))
 
 
 def _run(connection: Connection) -> None:

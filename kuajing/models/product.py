@@ -66,6 +66,8 @@ class ProductSearch(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, autoincrement=False)
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    # the analysis that wrote it (search.analysis_version): another is rewritten at the next start
+    analysis: Mapped[str] = mapped_column(String(16))
 
 
 class ProductImage(Base):

@@ -6,6 +6,11 @@ own, written into its products' titles."""
 
 import uuid
 
+from sqlalchemy import select, update
+
+from kuajing.catalog import service as catalog_service
+from kuajing.catalog.search import analysis_version
+from kuajing.models import ProductSearch
 from tests.auth.factories import seller_with_profile
 from tests.catalog.factories import APPLES, TEE, WINE, create_product
 
@@ -137,7 +142,7 @@ def test_when_no_product_has_every_word_those_with_some_come_marked_partial(api)
     seller = seller_with_profile(api)
     wine = create_product(api, seller, WINE, title=titled(WINE, word))
 
-    page = search(api, q=f"{word} 榴莲")
+    page = search(api, q=f"{word} qzxjvw")  # a word no product has, and none near it
     assert ids(page) == [wine["id"]]
     assert page["partial"] is True
     assert search(api, q=word)["partial"] is False
@@ -155,3 +160,40 @@ def test_what_the_search_cannot_read_is_refused_by_name(api):
         assert response.status_code == 422, params
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["code"] == code, params
+
+
+def test_words_search_cannot_read_find_nothing_rather_than_everything(api):
+    seller = seller_with_profile(api)
+    create_product(api, seller, WINE)
+    for typed in ("вино", "🍷"):
+        page = search(api, q=typed)
+        assert (page["items"], page["total"], page["facets"]["category"]) == ([], 0, []), typed
+    assert search(api, q="!!")["total"] >= 1  # nothing typed but punctuation: the catalog
+
+
+def test_a_document_an_older_analysis_wrote_is_rewritten_at_the_next_start(app, api):
+    word = tag()
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, WINE, title=titled(WINE, word))
+
+    async def outdate(session):
+        await session.execute(
+            update(ProductSearch)
+            .where(ProductSearch.product_id == wine["id"])
+            .values(title=word, body="", analysis="an-old-one")
+        )
+
+    app.run(outdate)
+    outdated = search(api, q=f"putaojiu {word}")  # the old document has no pinyin: a partial match
+    assert (ids(outdated), outdated["partial"]) == ([wine["id"]], True)
+
+    assert app.run(catalog_service.index_unindexed) >= 1  # as prepare_database does at a start
+
+    async def analysis_of(session):
+        return await session.scalar(
+            select(ProductSearch.analysis).where(ProductSearch.product_id == wine["id"])
+        )
+
+    assert app.run(analysis_of) == analysis_version()
+    rewritten = search(api, q=f"putaojiu {word}")
+    assert (ids(rewritten), rewritten["partial"]) == ([wine["id"]], False)

@@ -1,9 +1,13 @@
 """What search reads out of a product and out of a query (kuajing.catalog.search): words, pinyin
 and initials, phrases, synonyms, corrections of mistyped words and the states a query names."""
 
+import re
+
 import pytest
 
-from kuajing.catalog.search import Term, Vocabulary, document, parse, pinyin_forms
+from kuajing.catalog.search import Term, Vocabulary, document, parse, pinyin_forms, synonyms
+
+TOKEN = r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+"  # what FTS5 and tsquery are handed unquoted
 
 pytestmark = pytest.mark.once  # no database
 
@@ -41,7 +45,8 @@ def test_pinyin_has_no_tones_and_initials_come_from_three_characters():
 def test_a_phrase_is_one_word_however_it_is_written():
     for written in ("Heavyweight T-Shirt", "heavyweight t shirt", "HEAVYWEIGHT TSHIRT"):
         doc = document(titles=[written], texts=[], codes=[])
-        assert doc.title.split() == ["heavyweight", "tshirt"], written
+        assert doc.title.split()[:2] == ["heavyweight", "tshirt"], written
+        assert [group[0].text for group in parse(written, Vocabulary([])).groups] == ["heavyweight", "tshirt"]
 
 
 def test_full_width_letters_and_accents_are_read_as_plain_letters():
@@ -77,8 +82,9 @@ def test_a_word_the_catalog_never_uses_is_searched_with_its_nearest_words():
 
 def test_a_chinese_word_the_catalog_does_not_use_is_split_into_what_it_does():
     query = parse("蜜脆苹果", Vocabulary(["蜜", "脆", "苹果"]))
-    # jieba cuts 蜜脆 / 苹果; 蜜脆, a word no product uses, is searched as its two characters
-    assert [group[0].text for group in query.groups] == ["蜜", "脆", "苹果"]
+    # jieba cuts 蜜脆 / 苹果; 蜜脆, a word no product uses, is searched as its two characters,
+    # after the words (so that a long query keeps the words within its limit)
+    assert [group[0].text for group in query.groups] == ["苹果", "蜜", "脆"]
 
 
 def test_a_state_named_in_the_query_is_asked_for_not_searched_for():
@@ -92,3 +98,29 @@ def test_a_state_named_in_the_query_is_asked_for_not_searched_for():
 
 def test_stop_words_and_punctuation_are_not_searched_for():
     assert parse("the, of & 的", Vocabulary([])).groups == ()
+
+
+def test_a_phrase_is_indexed_whole_and_as_its_words():
+    doc = document(titles=["Russian River Pinot Noir"], texts=["A bright Pinot Noir."], codes=[])
+    assert doc.title.split() == ["russian", "river", "pinotnoir", "pinot", "noir"]
+    assert {"pinotnoir", "pinot", "noir", "bright"} <= set(doc.body.split())
+
+
+def test_every_synonym_is_a_word_the_index_can_hold():
+    groups = synonyms()
+    assert len(groups) > 100
+    bad = sorted(word for group in groups.values() for word in group if not re.fullmatch(TOKEN, word))
+    assert bad == []
+    assert {"t-shirt", "lip balm"}.isdisjoint(groups)  # phrases are there joined: tshirt, lipbalm
+    assert {"tshirt", "lipbalm"} <= groups.keys()
+
+
+def test_a_sentence_keeps_the_words_the_catalog_uses_and_drops_the_characters_it_never_does():
+    query = parse("我想买一瓶好喝的加州红酒", Vocabulary(["葡萄酒", "好"]))
+    assert [group[0].text for group in query.groups] == ["红酒", "好"]
+    assert query.states == ("CA",)
+
+
+def test_a_script_search_does_not_read_leaves_no_word():
+    for typed in ("вино", "ワイン", "🍷"):
+        assert parse(typed, Vocabulary(["wine"])).groups == (), typed

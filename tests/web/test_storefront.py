@@ -232,9 +232,8 @@ def test_the_home_page_features_the_singles_day_deals_on_now_with_what_is_left(a
 def test_a_sale_yet_to_start_is_featured_with_its_beijing_start_and_none_without_deals(api, operator_token):
     seller = seller_with_profile(api)
     wine = create_product(api, seller)
-    empty = create_campaign(api, operator_token, starts_in=timedelta(hours=1), name="还没有特惠")
+    create_campaign(api, operator_token, starts_in=timedelta(hours=1), name="还没有特惠")
     assert 'class="featured-deals"' not in api.get("/").text  # a sale with no deals is not featured
-    assert empty["id"]
 
     later = create_campaign(api, operator_token, starts_in=timedelta(minutes=30), name="双11 预热")
     create_deal(api, seller, later["id"], wine["id"])
@@ -242,3 +241,27 @@ def test_a_sale_yet_to_start_is_featured_with_its_beijing_start_and_none_without
     api.app.state.runtime.get(BoardSnapshots).featured.clear()  # what the page read a moment ago
     page = api.get("/").text
     assert f"双11 特惠，北京时间 {starts} 开抢" in page
+
+
+def test_a_card_drawn_once_shows_a_new_price_and_title_as_soon_as_they_change(api):
+    seller = seller_with_profile(api)
+    tag = uuid.uuid4().hex[:6]
+    wine = create_product(api, seller, title={"en": f"Card Cabernet {tag}", "zh": f"卡片赤霞珠 {tag}"})
+    first = api.get(f"/sellers/{seller.id}").text
+    assert f"卡片赤霞珠 {tag}</a>" in first and '<p class="price">¥292.96</p>' in first
+
+    changed = api.patch(
+        f"/api/v1/products/{wine['id']}",
+        json={
+            "price": {"amount": 4000, "currency": "USD"},
+            "title": {"en": f"Card Merlot {tag}", "zh": f"卡片梅洛 {tag}"},
+        },
+        headers=seller.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    landed = changed.json()["landed"]["amount"]
+    assert landed == 37666  # $40.00 + $5.00 shipping at 7.1000, tax included (the API's figure)
+
+    again = api.get(f"/sellers/{seller.id}").text
+    assert f"卡片梅洛 {tag}</a>" in again and f"卡片赤霞珠 {tag}" not in again
+    assert '<p class="price">¥376.66</p>' in again and "¥292.96" not in again

@@ -5,7 +5,8 @@ tsvector on PostgreSQL. `products.search_text`, which LIKE patterns scanned, goe
 
 The documents are written by the application, not here: a migration may not import the catalog's
 analysis (jieba, pypinyin), so `kuajing.bootstrap.prepare_database` indexes every product without
-a document right after upgrading, and on every start after.
+a document right after upgrading, and on every start after rewrites those an older analysis wrote
+(`analysis`: a digest of the code's revision, the synonyms, the glossary and the libraries).
 
 Revision ID: 0012
 Revises: 0011
@@ -54,6 +55,7 @@ def upgrade() -> None:
         sa.Column("product_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("analysis", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_id"], ["products.id"], name=op.f("fk_product_search_product_id_products")
         ),
