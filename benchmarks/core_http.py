@@ -215,16 +215,20 @@ def main() -> None:
         write_section(section, database_label)
 
 
-def write_section(section: str, database_label: str) -> None:
-    begin = BEGIN.replace("begin", f"{database_label.lower()}:begin")
-    end = END.replace("end", f"{database_label.lower()}:end")
-    section = section.replace(BEGIN, begin).replace(END, end)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+def replace_section(doc: Path, begin: str, end: str, section: str) -> None:
+    """Put `section` (marked begin ... end) in place of the doc's section so marked, or at its end."""
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
     if begin in text:
         text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    doc.write_text(text)
+
+
+def write_section(section: str, database_label: str) -> None:
+    begin = BEGIN.replace("begin", f"{database_label.lower()}:begin")
+    end = END.replace("end", f"{database_label.lower()}:end")
+    replace_section(DOC, begin, end, section.replace(BEGIN, begin).replace(END, end))
 
 
 if __name__ == "__main__":

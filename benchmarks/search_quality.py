@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from core_http import machine, seed  # noqa: E402
+from core_http import machine, replace_section, seed  # noqa: E402
 
 from kuajing.bootstrap import prepare_database  # noqa: E402
 from kuajing.catalog import finder  # noqa: E402
@@ -158,12 +158,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        text = DOC.read_text()
-        if BEGIN in text:
-            text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        DOC.write_text(text)
+        replace_section(DOC, BEGIN, END, section)
 
 
 if __name__ == "__main__":
