@@ -4,15 +4,18 @@ background work."""
 import asyncio
 import contextlib
 import gc
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from kuajing import __version__, problems
 from kuajing.audit.endpoints import router as audit_router
 from kuajing.auth.endpoints import router as auth_router
-from kuajing.bootstrap import build_runtime
+from kuajing.bootstrap import build_runtime, readiness
 from kuajing.catalog.endpoints import router as catalog_router
 from kuajing.catalog.import_endpoints import router as import_router
 from kuajing.catalog.search import warm_up
@@ -31,12 +34,14 @@ from kuajing.ledger.endpoints import router as ledger_router
 from kuajing.media.endpoints import router as media_router
 from kuajing.order.endpoints import router as order_router
 from kuajing.pricing.endpoints import router as pricing_router
-from kuajing.runtime import Runtime
+from kuajing.problems import ProblemOut, problem
+from kuajing.runtime import Runtime, runtime_of
 from kuajing.seller.endpoints import router as seller_router
 from kuajing.settings import Settings, get_settings
 from kuajing.stock_ledger.fast_path import LosersFastPath
 from kuajing.stock_ledger.redis_ledger import RedisLedger
-from kuajing.web import pages
+from kuajing.web import api_docs, pages
+from kuajing.web.response_headers import ResponseHeaders
 from kuajing.web.upload_limit import UploadLimit
 
 
@@ -78,6 +83,11 @@ def _background(runtime: Runtime) -> list[asyncio.Task[None]]:
     return tasks
 
 
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     """The application for `settings`; with `runtime`, one the caller built (and closes) instead
     of one built at start-up."""
@@ -111,14 +121,39 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version=__version__,
         summary="Cross-border marketplace: US small businesses sell to consumers in China.",
         lifespan=lifespan,
+        docs_url=None,  # api_docs serves them from the app's own files
+        redoc_url=None,
     )
     problems.install(app)
     app.add_middleware(LosersFastPath)
     app.add_middleware(UploadLimit)
+    # outermost: every answer carries them, a refused upload and a losing purchase included
+    app.add_middleware(
+        ResponseHeaders, hsts=settings.cookie_secure, media_public_url=settings.media_public_url
+    )
+    api_docs.install(app)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
+        """Alive: the process answers. Whether it can serve is /readyz."""
         return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        response_model=Readiness,
+        responses={503: {"model": ProblemOut, "description": "A part is not ready; `checks` says which."}},
+    )
+    async def readyz(request: Request) -> Response:
+        """Ready to serve: the database answers at the schema this code needs, and Redis answers
+        when it is configured. 503 names the failing part."""
+        checks = await readiness(runtime_of(request))
+        if all(state == "ok" for state in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        failing = ", ".join(f"{part}: {state}" for part, state in checks.items() if state != "ok")
+        refused = problem(503, "not_ready", f"Not ready: {failing}.")
+        body = {**json.loads(bytes(refused.body)), "checks": checks}
+        return JSONResponse(body, status_code=503, media_type="application/problem+json")
 
     # Included one by one rather than through a nested /api/v1 router (matched level by
     # level), storefront routes first: route matching is linear and costs per request.

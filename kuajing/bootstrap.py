@@ -5,6 +5,9 @@ life of the process)."""
 import asyncio
 import logging
 
+from redis.asyncio import from_url as redis_from_url
+from sqlalchemy import text
+
 from kuajing import migrations
 from kuajing.auth.passwords import Passwords
 from kuajing.auth.service import TokenLoader
@@ -48,6 +51,43 @@ def prepare_database(database_url: str) -> dict[str, int]:
     """Apply migrations, then insert packaged rule rows the database lacks. Synchronous."""
     migrations.upgrade(database_url)
     return asyncio.run(_sync(database_url))
+
+
+READY_TIMEOUT_SECONDS = 2.0
+
+
+async def _database_ready(database: Database) -> str:
+    async with database.transaction(write=False) as session:
+        revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    return (
+        "ok" if revision == migrations.head() else f"schema at {revision}, the code needs {migrations.head()}"
+    )
+
+
+async def _redis_ready(url: str) -> str:
+    client = redis_from_url(url)
+    try:
+        return "ok" if await client.ping() else "no answer"
+    finally:
+        await client.aclose()
+
+
+async def readiness(runtime: Runtime) -> dict[str, str]:
+    """What a load balancer asks before sending traffic: the database answers and its schema is
+    the one this code was written for; Redis answers when it is configured. Each part is "ok"
+    or says what is wrong, within a couple of seconds."""
+    checks = {"database": _database_ready(runtime.database)}
+    if runtime.settings.redis_url:
+        checks["redis"] = _redis_ready(runtime.settings.redis_url)
+    found: dict[str, str] = {}
+    for part, check in checks.items():
+        try:
+            found[part] = await asyncio.wait_for(check, READY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            found[part] = f"no answer within {READY_TIMEOUT_SECONDS:g} s"
+        except Exception as exc:  # what is wrong is the answer, whatever it is
+            found[part] = f"unavailable: {type(exc).__name__}"
+    return found
 
 
 def media_storage(settings: Settings) -> Storage:

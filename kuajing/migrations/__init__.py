@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 HERE = Path(__file__).parent
 # What the database holds for search that no model describes (migration 0012): SQLite's FTS5
@@ -26,6 +27,13 @@ def alembic_config(database_url: str) -> Config:
     config.set_main_option("script_location", str(HERE))
     config.attributes["database_url"] = database_url
     return config
+
+
+def head() -> str:
+    """The newest revision shipped: what a database at head has in alembic_version."""
+    found = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    assert found is not None
+    return found
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
