@@ -4,9 +4,11 @@ life of the process)."""
 
 import asyncio
 import logging
+from pathlib import Path
 
 from redis.asyncio import from_url as redis_from_url
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from kuajing import migrations
 from kuajing.auth.passwords import Passwords
@@ -47,9 +49,22 @@ async def _sync(database_url: str) -> dict[str, int]:
         await database.dispose()
 
 
+def _owner_only(database_url: str) -> None:
+    """A SQLite file holds buyers' personal data: readable by its owner alone (0600), its journal
+    files too (SQLite gives them the database file's mode when it makes them)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(url.database + suffix)
+        if path.exists():
+            path.chmod(0o600)
+
+
 def prepare_database(database_url: str) -> dict[str, int]:
     """Apply migrations, then insert packaged rule rows the database lacks. Synchronous."""
     migrations.upgrade(database_url)
+    _owner_only(database_url)
     return asyncio.run(_sync(database_url))
 
 

@@ -46,7 +46,13 @@ def test_wrong_password_and_unknown_email_look_the_same(api):
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-@pytest.mark.parametrize("password", ["short1!", "password123", "aaaaaaaaaaaaaa", "x" * 129])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "short1!", "password123", "aaaaaaaaaaaaaa", "x" * 129,
+        "1234567891", "qwertyuiop12", "iloveyou2024", "P@ssw0rd2026",
+    ],
+)  # fmt: skip
 def test_weak_passwords_are_refused(api, password):
     email = f"weak-{uuid.uuid4().hex[:8]}@kuajing.test"
     response = api.post(
@@ -123,3 +129,21 @@ def test_many_concurrent_logins_all_succeed(live_api):
     responses = asyncio.run(login_all())
     assert [r.status_code for r in responses] == [200] * 40
     assert len({r.json()["token"] for r in responses}) == 40
+
+
+def test_a_refused_password_says_why_and_the_email_is_no_password(api):
+    email = f"chen.jing.{uuid.uuid4().hex[:6]}@kuajing.test"
+    for password, detail in (
+        (
+            "qwertyuiop12",
+            "This password is too easy to guess. This is similar to a commonly used password.",
+        ),
+        (email, "The password must not be the email address."),
+        (email.split("@")[0], "The password must not be the email address."),
+    ):
+        response = api.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": password, "role": "buyer", "name": "陈静"},
+        )
+        assert problem_code(response, 422) == "weak_password", password
+        assert response.json()["detail"] == detail, password
