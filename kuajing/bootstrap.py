@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from kuajing import migrations
 from kuajing.auth.passwords import Passwords
 from kuajing.auth.service import TokenLoader
+from kuajing.auth.throttle import Throttle
 from kuajing.auth.tokens import TokenCache
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.snapshots import Snapshots
@@ -131,6 +132,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
     runtime = Runtime(settings, database)
     runtime.add(TokenCache(settings.auth_cache_seconds))
     runtime.add(Passwords(settings.password_hash_profile))
+    runtime.add(Throttle(settings))
     tokens = TokenLoader(database)
     runtime.add(tokens, close=tokens.close)
     buyer_years = BuyerYearLoader(database)

@@ -40,3 +40,14 @@ class NotFound(KuajingError):
 class Conflict(KuajingError):
     status = 409
     code = "conflict"
+
+
+class RateLimited(KuajingError):
+    """Too many attempts: answered 429 with Retry-After, the seconds until one is let through."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after: int) -> None:
+        super().__init__(message=message or f"Too many attempts. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kuajing.errors import KuajingError
+from kuajing.errors import KuajingError, RateLimited
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -60,7 +60,10 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 async def kuajing_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KuajingError)
-    return problem(exc.status, exc.code, exc.message, problems=exc.problems or None)
+    answer = problem(exc.status, exc.code, exc.message, problems=exc.problems or None)
+    if isinstance(exc, RateLimited):
+        answer.headers["Retry-After"] = str(exc.retry_after)
+    return answer
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # The pages' cookies (session, CSRF, cart, language) carry Secure: set it behind HTTPS. Off
     # by default so the demo works on http://127.0.0.1.
     cookie_secure: bool = False
+    # Attempts let through before 429 (the `limits` library's notation; ";" joins windows). Kept
+    # in Redis when redis_url is set, so every worker counts together; else in each worker.
+    rate_limit_sign_in_failures: str = "10/minute;30/hour"  # wrong passwords per account
+    rate_limit_sign_in_per_ip: str = "60/minute"  # sign-in attempts per address
+    rate_limit_register_per_ip: str = "20/hour"  # new accounts per address
+    rate_limit_identity_per_account: str = "10/hour"  # real-name identities set per account
     # How long a flash-sale reservation (an unpaid deal order) holds its units.
     flash_sale_ttl_seconds: float = Field(default=300, gt=0)
     # Group commit: purchase attempts on one deal arriving within this window (or until the

@@ -175,11 +175,17 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     to forget what it changed shows as a stale answer; rule rows and tokens that tests write
     straight to the database seen at once; no background loop."""
     return Settings(
-        database_url=database_url,
-        sweep_interval_seconds=0,
-        customs_exchange_interval_seconds=0,
-        auth_cache_seconds=0,
-        rules_cache_seconds=0,
-        password_hash_profile="cheapest",  # hundreds of accounts: argon2's default costs 0.14 s each
-        **overrides,
+        **{
+            "database_url": database_url,
+            "sweep_interval_seconds": 0,
+            "customs_exchange_interval_seconds": 0,
+            "auth_cache_seconds": 0,
+            "rules_cache_seconds": 0,
+            # hundreds of accounts: argon2's default costs 0.14 s each
+            "password_hash_profile": "cheapest",
+            # every test's accounts come from one address; the per-account limits stay as deployed
+            "rate_limit_sign_in_per_ip": "100000/minute",
+            "rate_limit_register_per_ip": "100000/minute",
+            **overrides,
+        }
     )

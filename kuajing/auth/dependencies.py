@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service
 from kuajing.auth.passwords import Passwords
+from kuajing.auth.throttle import Throttle
 from kuajing.auth.tokens import Principal, TokenCache
 from kuajing.errors import Forbidden, NotAuthenticated
 from kuajing.models import Role
@@ -73,3 +74,9 @@ async def principal_with_role(request: Request, session: AsyncSession, role: Rol
 
 TokenCacheDep = Annotated[TokenCache, Depends(part(TokenCache))]
 PasswordsDep = Annotated[Passwords, Depends(part(Passwords))]
+ThrottleDep = Annotated[Throttle, Depends(part(Throttle))]
+
+
+def address_of(request: Request) -> str:
+    """The caller's address as the server saw it (behind a proxy, run uvicorn --proxy-headers)."""
+    return request.client.host if request.client else "unknown"

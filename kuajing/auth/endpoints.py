@@ -4,7 +4,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from kuajing.auth import service
-from kuajing.auth.dependencies import CurrentPrincipal, PasswordsDep, TokenCacheDep
+from kuajing.auth.dependencies import CurrentPrincipal, PasswordsDep, ThrottleDep, TokenCacheDep, address_of
+from kuajing.auth.errors import InvalidCredentials
 from kuajing.auth.schemas import RegisteredOut, RegisterIn, TokenIn, TokenOut, UserOut
 from kuajing.idempotency.http import IdempotencyKeyHeader
 from kuajing.idempotency.service import IdempotencyKeyReused, fingerprint, run_once
@@ -16,8 +17,13 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/auth/register", status_code=201, response_model=RegisteredOut)
 async def register(
-    request: Request, body: RegisterIn, passwords: PasswordsDep, idempotency_key: IdempotencyKeyHeader = None
+    request: Request,
+    body: RegisterIn,
+    passwords: PasswordsDep,
+    throttle: ThrottleDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
+    await throttle.sign_up(address=address_of(request))
     # Hash before taking the write transaction: argon2 is the slow part and needs no database.
     password_hash = await service.hash_new_password(passwords, email=body.email, password=body.password)
     async with database_of(request).transaction(write=True) as session:
@@ -46,13 +52,18 @@ async def register(
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def token(request: Request, body: TokenIn, passwords: PasswordsDep) -> TokenOut:
+async def token(request: Request, body: TokenIn, passwords: PasswordsDep, throttle: ThrottleDep) -> TokenOut:
     # Three steps, never two connections at once: read the user, check the password with no
     # transaction open (argon2 is the slow part), then a short write for the token.
+    await throttle.sign_in(address=address_of(request), email=body.email)
     database = database_of(request)
     async with database.transaction(write=False) as session:
         user = await service.find_user(session, email=body.email)
-    user = await service.check_password(passwords, user, password=body.password)
+    try:
+        user = await service.check_password(passwords, user, password=body.password)
+    except InvalidCredentials:
+        await throttle.wrong_password(email=body.email)
+        raise
     rehashed = await service.upgraded_hash(passwords, user, password=body.password)
     async with database.transaction(write=True) as session:
         issued = await service.issue_token(session, user=user, new_password_hash=rehashed)

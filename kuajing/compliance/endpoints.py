@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from kuajing.auth.dependencies import BuyerPrincipal
+from kuajing.auth.dependencies import BuyerPrincipal, ThrottleDep
 from kuajing.compliance import risk_notice, service
 from kuajing.compliance.errors import IdentityMissing
 from kuajing.compliance.identity import mask
@@ -24,7 +24,10 @@ async def get_risk_notice() -> RiskNoticeOut:
 
 
 @router.put("/buyer/identity", response_model=IdentityOut)
-async def put_identity(body: IdentityIn, buyer: BuyerPrincipal, session: SessionDep) -> IdentityOut:
+async def put_identity(
+    body: IdentityIn, buyer: BuyerPrincipal, session: SessionDep, throttle: ThrottleDep
+) -> IdentityOut:
+    await throttle.identity(user_id=buyer.user_id)  # no trying ID numbers one after another
     identity = await service.set_identity(
         session, user_id=buyer.user_id, name=body.name, id_number=body.id_number
     )

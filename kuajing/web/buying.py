@@ -13,9 +13,10 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service as auth_service
-from kuajing.auth.dependencies import TokenCacheDep
+from kuajing.auth.dependencies import TokenCacheDep, address_of
 from kuajing.auth.passwords import Passwords
 from kuajing.auth.schemas import RegisterIn
+from kuajing.auth.throttle import Throttle
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
@@ -24,7 +25,7 @@ from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.schemas import IdentityIn
-from kuajing.errors import KuajingError
+from kuajing.errors import KuajingError, RateLimited
 from kuajing.fulfillment import payments
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.dependencies import FulfillmentDep
@@ -53,6 +54,13 @@ router = APIRouter(include_in_schema=False)
 ADDRESS_FIELDS = order_service.ADDRESS_PARTS
 Text = Annotated[str, Form(max_length=300)]
 OptionalText = Annotated[str | None, Form(max_length=300)]
+
+
+def with_retry_after(page: Response, refusal: KuajingError | None) -> Response:
+    """A page refusing a rate-limited attempt says, as the API does, when to try again."""
+    if isinstance(refusal, RateLimited):
+        page.headers["Retry-After"] = str(refusal.retry_after)
+    return page
 
 
 def _see_other(path: str) -> RedirectResponse:
@@ -87,6 +95,18 @@ async def sign_in(
     transaction is open while argon2 runs (about 0.2 s): on SQLite a write transaction would
     hold every other writer of the worker, flash-sale batches included, for that long."""
     database = database_of(request)
+    throttle = runtime_of(request).get(Throttle)
+
+    def again(exc: KuajingError) -> Response:
+        context = {"next": safe_next(next), "email": email, "error": exc.code}
+        return with_retry_after(
+            render(request, template, context, status=exc.status, default_locale=default_locale), exc
+        )
+
+    try:
+        await throttle.sign_in(address=address_of(request), email=email)
+    except RateLimited as exc:
+        return again(exc)
     user = None
     if email.isprintable() and len(email) <= 254:
         async with database.transaction(write=False) as session:
@@ -95,8 +115,8 @@ async def sign_in(
     try:
         user = await auth_service.check_password(passwords, user, password=password)
     except KuajingError as exc:
-        context = {"next": safe_next(next), "email": email, "error": exc.code}
-        return render(request, template, context, status=401, default_locale=default_locale)
+        await throttle.wrong_password(email=email)
+        return again(exc)
     rehashed = await auth_service.upgraded_hash(passwords, user, password=password)
     async with database.transaction(write=True) as session:
         token = await auth_service.issue_token(session, user=user, new_password_hash=rehashed)
@@ -139,10 +159,15 @@ async def sign_up(
     what was typed (never the password) and the reason."""
     values = {"name": name, "email": email}
 
-    def again(error: str, status: int) -> Response:
+    def again(error: str, status: int, refusal: KuajingError | None = None) -> Response:
         context = {"next": safe_next(next), "values": values, "error": error}
-        return render(request, template, context, status=status, default_locale=default_locale)
+        page = render(request, template, context, status=status, default_locale=default_locale)
+        return with_retry_after(page, refusal)
 
+    try:
+        await runtime_of(request).get(Throttle).sign_up(address=address_of(request))
+    except RateLimited as exc:
+        return again(exc.code, exc.status, exc)
     try:
         RegisterIn.model_validate({"email": email, "password": password, "role": role.value, "name": name})
     except ValidationError as exc:
