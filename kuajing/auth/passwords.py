@@ -33,7 +33,7 @@ def check_rule(password: str, *, email: str) -> None:
     lowered, local = password.lower(), email.split("@", 1)[0].lower()
     if lowered in (email.lower(), local):
         raise WeakPassword(message="The password must not be the email address.")
-    estimate = zxcvbn(password, user_inputs=[email, local])
+    estimate = zxcvbn(password, user_inputs=[email, local], max_length=MAX_LENGTH)  # its default is 72
     if estimate["score"] < MIN_SCORE:
         advice = estimate["feedback"]["warning"] or "Add another word or two; uncommon words are better."
         raise WeakPassword(message=f"This password is too easy to guess. {advice}".strip())

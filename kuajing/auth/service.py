@@ -1,5 +1,6 @@
 """Accounts and tokens. Services flush, never commit: the caller's edge owns the transaction."""
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,8 @@ def normalise_email(email: str) -> str:
 async def hash_new_password(passwords: Passwords, *, email: str, password: str) -> str:
     """Check the password rule and hash it. No database: callers do this before they take a
     write transaction, so SQLite writers never queue behind argon2."""
-    check_rule(password, email=normalise_email(email))
+    # zxcvbn takes up to ~0.1 s on a long password: off the event loop, as argon2 is
+    await asyncio.to_thread(check_rule, password, email=normalise_email(email))
     return await passwords.hash(password)
 
 

@@ -131,6 +131,30 @@ def test_many_concurrent_logins_all_succeed(live_api):
     assert len({r.json()["token"] for r in responses}) == 40
 
 
+def test_a_long_password_is_judged_whole_up_to_128_characters(api):
+    strong = "correct horse battery staple, " * 4  # 120 characters: zxcvbn's own limit is 72
+    response = api.post(
+        "/api/v1/auth/register",
+        json={
+            "email": f"long-{uuid.uuid4().hex[:8]}@kuajing.test",
+            "password": strong,
+            "role": "buyer",
+            "name": "L",
+        },
+    )
+    assert response.status_code == 201, response.text
+    weak = api.post(
+        "/api/v1/auth/register",
+        json={
+            "email": f"long-{uuid.uuid4().hex[:8]}@kuajing.test",
+            "password": "a" * 128,
+            "role": "buyer",
+            "name": "L",
+        },
+    )
+    assert problem_code(weak, 422) == "weak_password"
+
+
 def test_a_refused_password_says_why_and_the_email_is_no_password(api):
     email = f"chen.jing.{uuid.uuid4().hex[:6]}@kuajing.test"
     for password, detail in (
