@@ -76,8 +76,7 @@ class BoardSnapshots:
     def __init__(self, ttl_seconds: float = TICK_SECONDS) -> None:
         self.remaining: TTLCache[int | None, dict[int, int]] = TTLCache(ttl_seconds)
         self.boards: TTLCache[int | None, LiveBoard | None] = TTLCache(ttl_seconds)
-        # boxed: the cache takes None for "not cached", and "no sale" must be kept too
-        self.featured: TTLCache[int, tuple[Featured | None]] = TTLCache(ttl_seconds)
+        self.featured: TTLCache[int, Featured | None] = TTLCache(ttl_seconds)
 
 
 async def _shown_campaign(session: AsyncSession, campaign_id: int | None, now: datetime) -> Campaign | None:
@@ -149,11 +148,11 @@ async def featured(
     """The sale on now or next (None once it has ended, or without one) with its first `limit`
     deals, read at most once a second per worker for every home page."""
 
-    async def load() -> tuple[Featured | None]:
+    async def load() -> Featured | None:
         now = utcnow()
         sale = await singles_day(session, fx, campaign_id=None, now=now)
         if sale is None or sale.campaign.ends_at <= now or not sale.deals:
-            return (None,)
+            return None
         deals = tuple(
             FeaturedDeal(
                 card.deal.id,
@@ -167,9 +166,9 @@ async def featured(
             )
             for card in sale.deals[:limit]
         )
-        return (Featured(sale.campaign.starts_at, deals),)
+        return Featured(sale.campaign.starts_at, deals)
 
-    return (await boards.featured.get_or_load(limit, load))[0]
+    return await boards.featured.get_or_load(limit, load)
 
 
 async def shared_remaining(

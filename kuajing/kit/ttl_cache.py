@@ -49,9 +49,11 @@ class TTLCache(Generic[K, V]):
         self._entries[key] = (now + self.ttl, value)
 
     async def get_or_load(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
-        cached = self.get(key)
-        if cached is not None:
-            return cached
+        """The entry, loaded once per TTL; a value of None is kept like any other ("there is
+        none" is an answer worth keeping too)."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] >= time.monotonic():
+            return entry[1]
         pending = self._loading.get(key)
         if pending is not None:
             try:

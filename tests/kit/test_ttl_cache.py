@@ -26,6 +26,19 @@ async def test_concurrent_misses_share_one_load():
     assert calls == 1
 
 
+async def test_an_answer_of_none_is_kept_for_its_ttl_too():
+    cache: TTLCache[str, int | None] = TTLCache(60)
+    calls = 0
+
+    async def load():
+        nonlocal calls
+        calls += 1
+        return None  # "there is none": a sale not on, say
+
+    assert [await cache.get_or_load("k", load) for _ in range(3)] == [None, None, None]
+    assert calls == 1
+
+
 async def test_batched_loads_fetch_each_missing_key_once():
     cache: TTLCache[int, str] = TTLCache(60)
     batches = []
