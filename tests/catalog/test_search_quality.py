@@ -58,3 +58,5 @@ def test_at_least_nine_in_ten_judged_queries_are_answered_right_in_the_top_three
     wrong = [(a.judgement.query, a.top) for a in found if not a.right]
     share = 1 - len(wrong) / len(found)
     assert share >= TARGET, f"{share:.1%} right; wrong: {wrong}"
+    # the one known miss (docs/benchmarks.md): only that beer's title says 精酿; any other is new
+    assert wrong == [("精酿啤酒", ["NINEBARK-HAZY-4PK"])]

@@ -72,20 +72,17 @@ def test_a_checkout_missing_a_field_keeps_what_was_typed_and_writes_nothing(api)
         id_number = new_id_number()
         typed = {**ADDRESS, "seller": seller.id, "identity_name": "李娜", "identity_id_number": id_number}
 
+        def noticed(**changed: str):
+            """The checkout posted again, the risk notice accepted, with `changed` fields."""
+            data = {**typed, "risk_notice_accepted": "yes", "csrf_token": csrf_of(checkout), **changed}
+            return browser.post("/checkout", data=data)
+
         no_notice = browser.post("/checkout", data={**typed, "csrf_token": csrf_of(checkout)})
         assert no_notice.status_code == 422
         assert "请阅读并同意风险告知后再下单" in no_notice.text
         assert f'value="{id_number}"' in no_notice.text and 'value="世纪大道 100 号"' in no_notice.text
 
-        bad_phone = browser.post(
-            "/checkout",
-            data={
-                **typed,
-                "address_phone": "12345",
-                "risk_notice_accepted": "yes",
-                "csrf_token": csrf_of(checkout),
-            },
-        )
+        bad_phone = noticed(address_phone="12345")
         assert bad_phone.status_code == 422
         assert 'id="address_phone" name="address_phone" value="12345"' in bad_phone.text
         # the refusal names the field in words, above the form and beside it, and keeps the tick
@@ -97,33 +94,17 @@ def test_a_checkout_missing_a_field_keeps_what_was_typed_and_writes_nothing(api)
         assert re.search(r'id="risk_notice_accepted"[^>]* checked', bad_phone.text)
         assert "请检查此项" not in bad_phone.text
 
-        no_street = browser.post(
-            "/checkout",
-            data={
-                **typed,
-                "address_street": " ",
-                "risk_notice_accepted": "yes",
-                "csrf_token": csrf_of(checkout),
-            },
-        )
+        no_street = noticed(address_street=" ")
         assert no_street.status_code == 422
         assert (
             '<p class="error" id="address_street-error" role="alert">请填写详细地址。</p>' in no_street.text
         )
 
-        bad_id = browser.post(
-            "/checkout",
-            data={
-                **typed,
-                "identity_id_number": "110105196001010000",
-                "risk_notice_accepted": "yes",
-                "csrf_token": csrf_of(checkout),
-            },
-        )
+        bad_id = noticed(identity_id_number="110105196001010000")
         assert bad_id.status_code == 422
         assert "这不是有效的 18 位居民身份证号码" in bad_id.text
 
-        assert "还没有订单" in browser.get("/orders").text  # none of the three placed an order
+        assert "还没有订单" in browser.get("/orders").text  # none of the four placed an order
         assert "= ¥292.96" in page_text(browser.get("/cart").text)  # and the cart still holds the wine
 
 

@@ -7,8 +7,11 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+
 from kuajing.flash_sale.board import BoardSnapshots
-from kuajing.kit.time import BEIJING
+from kuajing.kit.time import BEIJING, utcnow
+from kuajing.models import Campaign
 from tests.auth.factories import seller_with_profile
 from tests.catalog.factories import create_product, create_sweater
 from tests.flash_sale.factories import create_campaign, create_deal
@@ -229,7 +232,16 @@ def test_the_home_page_features_the_singles_day_deals_on_now_with_what_is_left(a
     assert "剩余 10 / 10 件" in featured.group(1)
 
 
-def test_a_sale_yet_to_start_is_featured_with_its_beijing_start_and_none_without_deals(api, operator_token):
+def test_a_sale_yet_to_start_is_featured_with_its_beijing_start_and_none_without_deals(
+    app, api, operator_token
+):
+    async def end_every_sale(session):  # other tests' committed sales, ended in this test alone
+        now = utcnow()
+        await session.execute(
+            update(Campaign).values(starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1))
+        )
+
+    app.run(end_every_sale)
     seller = seller_with_profile(api)
     wine = create_product(api, seller)
     create_campaign(api, operator_token, starts_in=timedelta(hours=1), name="还没有特惠")
