@@ -1,10 +1,12 @@
 """The products' search documents and the database's full-text index of them, one interface over
 two engines: FTS5 on SQLite, full-text search on PostgreSQL (migration 0012 builds both).
 
-Documents are jieba's tokens already (kuajing.catalog.search), so neither engine reads more into
-them: FTS5 splits them on spaces, PostgreSQL's 'simple' configuration too (no stemming, no stop
-words; its parser takes CJK characters as letters in a UTF-8 database). A title match weighs ten times a body
-match on SQLite (bm25's column weights) and on PostgreSQL (ts_rank's A against D, 1.0 and 0.1).
+Documents are jieba's tokens already (kuajing.catalog.search): FTS5 splits them on spaces;
+PostgreSQL's 'simple' configuration (no stemming, no stop words; CJK characters are letters in a
+UTF-8 database) splits them on spaces too, except a token that reads as a number in scientific
+notation (92e5ae), which the queries, parsed the same way, match as a phrase. A title match weighs
+ten times a body match on SQLite (bm25's column weights) and on PostgreSQL (ts_rank's A against
+D, 1.0 and 0.1).
 """
 
 from collections.abc import Mapping
@@ -62,11 +64,12 @@ class PostgresIndex:
 
     async def matches(self, session: AsyncSession, query: Query, *, every: bool) -> dict[int, float]:
         groups = ["(" + " | ".join(self._term(term) for term in group) + ")" for group in query.groups]
-        # cast, not to_tsquery(): the lexemes as they are, as 'simple' left the vectors'
+        # parsed as the documents were: a token the parser splits (92e5ae: the number 92e5, then
+        # ae) becomes the same lexemes, as a phrase
         found = await session.execute(
             text(
-                f"SELECT product_id, ts_rank({PG_VECTOR}, CAST(:match AS tsquery)) FROM product_search"
-                f" WHERE {PG_VECTOR} @@ CAST(:match AS tsquery)"
+                f"SELECT product_id, ts_rank({PG_VECTOR}, to_tsquery('simple', :match)) FROM product_search"
+                f" WHERE {PG_VECTOR} @@ to_tsquery('simple', :match)"
             ),
             {"match": (" & " if every else " | ").join(groups)},
         )

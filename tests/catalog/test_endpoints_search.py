@@ -197,3 +197,13 @@ def test_a_document_an_older_analysis_wrote_is_rewritten_at_the_next_start(app, 
     assert app.run(analysis_of) == analysis_version()
     rewritten = search(api, q=f"putaojiu {word}")
     assert (ids(rewritten), rewritten["partial"]) == ([wine["id"]], False)
+
+
+def test_a_word_a_database_parser_reads_as_a_number_is_found_as_typed(api):
+    """PostgreSQL's parser splits 92e5ae into the number 92e5 and ae, in documents and queries
+    alike; FTS5 keeps it whole. Either way it finds its product."""
+    seller = seller_with_profile(api)
+    word = "92e5" + uuid.uuid4().hex[:6]
+    wine = create_product(api, seller, WINE, title=titled(WINE, word))
+    assert ids(search(api, q=f"葡萄酒 {word}")) == [wine["id"]]
+    assert ids(search(api, q=word)) == [wine["id"]]
