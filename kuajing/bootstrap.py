@@ -4,6 +4,7 @@ life of the process)."""
 
 import asyncio
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from redis.asyncio import from_url as redis_from_url
@@ -12,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from kuajing import migrations
 from kuajing.auth.passwords import Passwords
-from kuajing.auth.service import TokenLoader
+from kuajing.auth.service import TokenLoader, TokenToucher
 from kuajing.auth.throttle import Throttle
 from kuajing.auth.tokens import TokenCache
 from kuajing.catalog import service as catalog_service
@@ -31,7 +32,7 @@ from kuajing.impact import service as impact_service
 from kuajing.media.storage import LocalStorage, Storage, s3_storage
 from kuajing.payment.setup import providers_from_settings
 from kuajing.runtime import Runtime
-from kuajing.settings import Settings
+from kuajing.settings import DEFAULT_SECRET_KEY, Settings
 from kuajing.stock_ledger import setup as stock_ledger_setup
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,24 @@ def prepare_database(database_url: str) -> dict[str, int]:
     return asyncio.run(_sync(database_url))
 
 
+class UnsafeToServe(RuntimeError):
+    """The settings would put real buyers' data at risk: the process stops before it serves."""
+
+
+def check_production(settings: Settings) -> None:
+    """In production, refuse the demo's secret key (or a short one): it signs the pages' CSRF
+    tokens and, without a key file, derives the key that wraps the data keys sealing personal data."""
+    if settings.environment != "production":
+        return
+    if settings.secret_key == DEFAULT_SECRET_KEY or len(settings.secret_key) < MIN_PRODUCTION_SECRET:
+        raise UnsafeToServe(
+            "KUAJING_ENVIRONMENT=production needs KUAJING_SECRET_KEY set to a secret of at least "
+            f"{MIN_PRODUCTION_SECRET} characters (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`), kept out of the code and with the backups"
+        )
+
+
+MIN_PRODUCTION_SECRET = 32
 READY_TIMEOUT_SECONDS = 2.0
 
 
@@ -123,6 +142,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
     own, the stock ledger, and the contexts the purchase and fulfillment flows run in. Its parts
     bind to the event loop that first uses them (one loop per process); close the runtime at
     shutdown."""
+    check_production(settings)
     if settings.password_hash_profile == "cheapest":
         log.warning(
             "KUAJING_PASSWORD_HASH_PROFILE=cheapest: passwords hashed now protect nothing (a setting "
@@ -133,8 +153,10 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
     runtime.add(TokenCache(settings.auth_cache_seconds))
     runtime.add(Passwords(settings.password_hash_profile))
     runtime.add(Throttle(settings))
-    tokens = TokenLoader(database)
+    tokens = TokenLoader(database, idle=timedelta(seconds=settings.token_idle_seconds))
     runtime.add(tokens, close=tokens.close)
+    toucher = TokenToucher(database)
+    runtime.add(toucher, close=toucher.close)
     buyer_years = BuyerYearLoader(database)
     runtime.add(buyer_years, close=buyer_years.close)
     snapshots = runtime.add(

@@ -30,6 +30,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import QueryableAttribute
 
+from kuajing.sealing import Keyring, MasterKeys, attach, read_data_keys
+from kuajing.settings import get_settings
+
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -64,13 +67,20 @@ class Database:
     so they wait their turn without SQLite's sleep-and-retry busy handler.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, master_keys: MasterKeys | None = None) -> None:
         self.url = async_url(url)
+        # The keys that unwrap this database's data keys (personal data is sealed with them):
+        # the settings' unless given. The keyring is read before the first transaction.
+        self._master_keys = master_keys
+        self._keyring: Keyring | None = None
+        self._keyring_lock = asyncio.Lock()
         self.is_sqlite = self.url.startswith("sqlite")
         # A fixed pool without overflow: under a flash-sale flood an overflow connection is opened
         # for one request and closed right after it, so every request would pay for a new
         # connection (a thread for aiosqlite; a handshake and type setup for asyncpg). Waiting a
         # moment for a pooled connection costs far less.
+        # An error's text leaves out the statement's values (hide_parameters): they may be a
+        # buyer's name or address, and error texts end up in logs.
         pool = {"pool_size": pool_size, "max_overflow": 0}
         # Batched lookups (kit.batch_loader) read on a pool of their own: their callers may hold
         # every connection of the main pool while they wait for the batch, so a batch that needed
@@ -82,10 +92,12 @@ class Database:
             if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
                 pool = {}  # one shared in-memory database: SQLAlchemy keeps its static pool
                 batch_pool = None
-            self.engine: AsyncEngine = create_async_engine(self.url, connect_args={"timeout": 30}, **pool)
+            self.engine: AsyncEngine = create_async_engine(
+                self.url, connect_args={"timeout": 30}, hide_parameters=True, **pool
+            )
             _configure_sqlite(self.engine)
         else:
-            self.engine = create_async_engine(self.url, pool_pre_ping=False, **pool)
+            self.engine = create_async_engine(self.url, pool_pre_ping=False, hide_parameters=True, **pool)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(
@@ -95,10 +107,32 @@ class Database:
         self._batch_read: async_sessionmaker[AsyncSession] | None = None
         if batch_pool is not None:
             connect_args = {"timeout": 30} if self.is_sqlite else {}
-            self._batch_engine = create_async_engine(self.url, connect_args=connect_args, **batch_pool)
+            self._batch_engine = create_async_engine(
+                self.url, connect_args=connect_args, hide_parameters=True, **batch_pool
+            )
             if self.is_sqlite:
                 _configure_sqlite(self._batch_engine)
             self._batch_read = async_sessionmaker(self._batch_engine, expire_on_commit=False)
+
+    async def _ensure_keyring(self) -> None:
+        """Read and unwrap the database's data keys once, and hand them to the engines' column
+        types (kuajing.sealing.attach). A database without them yet (a schema being made) is
+        asked again at the next transaction; a sealed column used before then says so."""
+        if self._keyring is not None:
+            return
+        async with self._keyring_lock:
+            if self._keyring is not None:
+                return
+            master = self._master_keys or get_settings().master_keys()
+            async with self.engine.connect() as connection:
+                found = await connection.run_sync(read_data_keys, master)
+            if found is None:
+                return
+            keyring = Keyring(found)
+            for engine in (self.engine, self._batch_engine):
+                if engine is not None:
+                    attach(engine.sync_engine.dialect, keyring)
+            self._keyring = keyring
 
     @property
     def has_batch_pool(self) -> bool:
@@ -109,12 +143,14 @@ class Database:
     async def batch_read(self) -> AsyncIterator[AsyncSession]:
         """A read session on the batched lookups' own pool (see __init__)."""
         assert self._batch_read is not None, "no batched reads on a single shared connection"
+        await self._ensure_keyring()
         async with self._session(self._batch_read) as session:
             yield session
 
     @asynccontextmanager
     async def transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
         """Yield a session; commit if the block succeeds, roll back if it raises."""
+        await self._ensure_keyring()
         if write and self._write_lock is not None:
             async with self._write_lock, self._session(self._write) as session:
                 yield session

@@ -8,6 +8,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from kuajing.sealing import MasterKeys
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KUAJING_", extra="ignore")
@@ -24,12 +28,30 @@ class Settings(BaseSettings):
     media_s3_region: str = "us-east-1"
     media_public_url: str | None = None
     redis_url: str | None = None
-    secret_key: str = Field(default="dev-insecure-change-me", min_length=8)
+    # "production" refuses to start on the default secret key (kuajing.bootstrap.check_production).
+    environment: Literal["development", "production"] = "development"
+    # Signs the pages' CSRF tokens and derives the key-encryption key that wraps the data keys
+    # sealing personal data (kuajing.sealing), unless a key file is given. To change it: set the
+    # new one here, the old one in previous_secret_keys (comma-separated), run `kuajing keys
+    # rotate`, then drop the old one.
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, min_length=8)
+    previous_secret_keys: str = ""
+    # A file of key-encryption keys (one base64 key of 32 bytes per line, the current first) used
+    # instead of the secret key: `kuajing keys new` writes a line.
+    key_file: Path | None = None
     order_ttl_seconds: float = Field(default=1800, gt=0)
     sweep_interval_seconds: float = Field(default=5, ge=0)
+    # Whether each API server process also runs the background loops (the expiry sweeper with its
+    # payment queries, the Redis ledger's upkeep, the customs exchange). Off in API servers when
+    # one `kuajing worker` runs them for the whole deployment; the worker ignores it.
+    background_loops: bool = True
     # How long a worker trusts a token it has already checked; revocation reaches other
     # workers within this window (the revoking worker forgets the token at once).
     auth_cache_seconds: float = Field(default=5, ge=0)
+    # A token stops working once unused this long (30 days), and this long after it was issued
+    # whatever its use (90 days); the holder signs in again.
+    token_idle_seconds: float = Field(default=30 * 86400, gt=0)
+    token_absolute_seconds: float = Field(default=90 * 86400, gt=0)
     # How old a worker's snapshot of products, sellers and the FX rate may be when it answers a
     # quote, prices a listing, prices a Singles' Day deal purchase (decision 0004) or shows a
     # storefront page (whose searches and seller list are kept as long). Normal orders, placed
@@ -81,6 +103,16 @@ class Settings(BaseSettings):
     # How often each worker reconciles live deals' Redis state with the database; 0: never.
     flash_sale_reconcile_interval_seconds: float = Field(default=60, ge=0)
     platform_name: str = "kuajing"
+
+    # Operations (docs/operations.md). Log lines as JSON for a log shipper, or as key=value text
+    # for a terminal; one access line per request (method, route, status, duration) in place of
+    # uvicorn's. GET /metrics answers unless turned off; with a token, only a scrape that shows it
+    # (Authorization: Bearer …).
+    log_format: Literal["json", "console"] = "console"
+    log_level: str = Field(default="INFO", pattern=r"(?i)^(debug|info|warning|error)$")
+    access_log: bool = True
+    metrics: bool = True
+    metrics_token: str | None = Field(default=None, min_length=16)
 
     # China customs (CBEC) messages. The codes are the enterprises' customs registration codes;
     # the defaults are sandbox placeholders, to be replaced by the real ones before going live.
@@ -142,6 +174,12 @@ class Settings(BaseSettings):
     # uses Argos Translate when it is installed with its en→zh package, "argos" requires it,
     # "none" turns drafting off.
     translation_engine: Literal["auto", "argos", "none"] = "auto"
+
+    def master_keys(self) -> MasterKeys:
+        if self.key_file is not None:
+            return MasterKeys.from_file(self.key_file)
+        previous = [secret.strip() for secret in self.previous_secret_keys.split(",") if secret.strip()]
+        return MasterKeys.from_secrets(self.secret_key, previous)
 
     def image_hosts(self) -> frozenset[str]:
         return frozenset(host.strip().lower() for host in self.import_image_hosts.split(",") if host.strip())

@@ -41,6 +41,7 @@ class RollbackDatabase(Database):
 
     async def begin_test(self) -> None:
         if self._connection is None:
+            await self._ensure_keyring()  # on a connection of its own, before the pool's one is held
             # On SQLite the test's transaction starts as a write one (BEGIN IMMEDIATE), as the
             # app's write transactions do: a read snapshot taken first could not be upgraded to a
             # write after another connection (the live server's) committed meanwhile.

@@ -48,11 +48,11 @@ def test_a_pool_that_stays_full_is_a_503_problem():
 
 
 def test_add_within_many_adds_what_fits_and_refuses_the_rest(database_url):
-    year, people = 2031, [f"T{uuid.uuid4().hex[:14]}-{n}" for n in range(3)]  # id_number is 18 wide
+    year, people = 2031, [f"T{uuid.uuid4().hex[:14]}-{n}" for n in range(3)]
     table = AnnualUsage.__table__
 
     def key(person: str) -> dict:
-        return {"id_number": person, "year": year}
+        return {"person_key": person, "year": year}
 
     async def work(session):
         # the second person already holds 200 of the 1,000
@@ -65,7 +65,7 @@ def test_add_within_many_adds_what_fits_and_refuses_the_rest(database_url):
             1000,
         )
         rows = await session.execute(
-            select(AnnualUsage.id_number, AnnualUsage.used_amount).where(AnnualUsage.id_number.in_(people))
+            select(AnnualUsage.person_key, AnnualUsage.used_amount).where(AnnualUsage.person_key.in_(people))
         )
         return taken, dict(rows.all())
 
@@ -77,11 +77,11 @@ def test_add_within_many_adds_what_fits_and_refuses_the_rest(database_url):
 
 def test_add_within_many_refuses_one_key_twice_and_writes_nothing(database_url):
     person = f"D{uuid.uuid4().hex[:16]}"
-    rows = [({"id_number": person, "year": 2031}, 1), ({"id_number": person, "year": 2031}, 1)]
+    rows = [({"person_key": person, "year": 2031}, 1), ({"person_key": person, "year": 2031}, 1)]
 
     async def work(session):
         with pytest.raises(ValueError, match="distinct keys"):
             await add_within_many(session, AnnualUsage.__table__, "used_amount", rows, 10)
-        return await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.id_number == person))
+        return await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.person_key == person))
 
     assert in_db(database_url, work) is None

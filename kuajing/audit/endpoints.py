@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from kuajing.audit import service
-from kuajing.audit.schemas import ActorOut, AuditEventOut, AuditPageOut
+from kuajing.audit.schemas import ActorOut, AuditEventOut, AuditPageOut, RevealOut, RevealPageOut
 from kuajing.auth.dependencies import OperatorPrincipal
 from kuajing.kit.ids import MAX_ID
 from kuajing.runtime import SessionDep
@@ -46,4 +46,35 @@ async def audit_events(
             for e in page.events
         ],
         next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/audit/personal-data", response_model=RevealPageOut)
+async def personal_data_reveals(
+    operator: OperatorPrincipal,
+    session: SessionDep,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this buyer's.")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RevealPageOut:
+    """Every time a buyer's full ID number left the seal (customs messages sent, operators'
+    reveals and claim resolutions), newest first. Operators only."""
+    rows = await service.reveals(session, subject_user_id=user_id, before_id=before, limit=limit + 1)
+    page = rows[:limit]
+    return RevealPageOut(
+        items=[
+            RevealOut(
+                id=r["id"],
+                purpose=r["purpose"],
+                subject_user_id=r["subject_user_id"],
+                order_id=r["order_id"],
+                actor=ActorOut(id=r["actor_id"], email=r["actor_email"], role=r["actor_role"])
+                if r["actor_id"] is not None
+                else None,
+                reason=r["reason"],
+                at=r["created_at"],
+            )
+            for r in page
+        ],
+        next_cursor=str(page[-1]["id"]) if len(rows) > limit else None,
     )

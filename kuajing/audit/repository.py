@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Select, String, literal, null, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.models import CustomsEvent, CustomsMessage, OrderEvent, User
+from kuajing.models import CustomsEvent, CustomsMessage, OrderEvent, PersonalDataReveal, User
 from kuajing.models.base import UTCDateTime
 
 
@@ -68,3 +68,38 @@ async def events(
             < tuple_(literal(before[0], UTCDateTime()), literal(before[1]), literal(before[2]))
         )
     return [dict(row) for row in (await session.execute(query)).mappings().all()]
+
+
+async def add_reveal(session: AsyncSession, values: dict[str, Any]) -> None:
+    session.add(PersonalDataReveal(**values))
+    await session.flush()
+
+
+async def reveals(
+    session: AsyncSession, *, subject_user_id: int | None, before_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Reveals newest first, with the actor's email and role."""
+    query = (
+        select(PersonalDataReveal, User.email.label("actor_email"), User.role.label("actor_role"))
+        .outerjoin(User, User.id == PersonalDataReveal.actor_id)
+        .order_by(PersonalDataReveal.id.desc())
+        .limit(limit)
+    )
+    if subject_user_id is not None:
+        query = query.where(PersonalDataReveal.subject_user_id == subject_user_id)
+    if before_id is not None:
+        query = query.where(PersonalDataReveal.id < before_id)
+    return [
+        {
+            "id": reveal.id,
+            "actor_id": reveal.actor_id,
+            "actor_email": email,
+            "actor_role": role,
+            "subject_user_id": reveal.subject_user_id,
+            "order_id": reveal.order_id,
+            "purpose": reveal.purpose,
+            "reason": reveal.reason,
+            "created_at": reveal.created_at,
+        }
+        for reveal, email, role in (await session.execute(query)).all()
+    ]

@@ -24,3 +24,21 @@ class AuditEventOut(BaseModel):
 class AuditPageOut(BaseModel):
     items: list[AuditEventOut]
     next_cursor: str | None
+
+
+class RevealOut(BaseModel):
+    id: int
+    purpose: str = Field(
+        description="customs_submission (a message sent to customs), operator_reveal (an operator "
+        "read the number) or identity_released (an operator freed it from an account)."
+    )
+    subject_user_id: int = Field(description="Whose number: the buyer's account.")
+    order_id: int | None
+    actor: ActorOut | None = Field(description="Who took it; null for the platform itself.")
+    reason: str
+    at: datetime
+
+
+class RevealPageOut(BaseModel):
+    items: list[RevealOut]
+    next_cursor: str | None = Field(description="Pass as `before` for the next, older page.")

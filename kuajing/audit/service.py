@@ -1,4 +1,5 @@
-"""The operator's audit trail: every order and customs status change, with who made it and when."""
+"""The operator's audit trail: every order and customs status change, with who made it and when;
+and every time a buyer's full ID number left the seal, with who took it and why."""
 
 import base64
 import binascii
@@ -58,3 +59,42 @@ async def trail(
     )
     page = rows[:limit]
     return AuditPage(page, _encode(page[-1]) if len(rows) > limit else None)
+
+
+# Why a full ID number may leave the seal.
+REVEAL_PURPOSES = ("customs_submission", "operator_reveal", "identity_released")
+
+
+async def record_reveal(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    subject_user_id: int,
+    order_id: int | None,
+    purpose: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Write down, in the caller's transaction, that a full ID number was taken out: the record
+    stands or falls with what took it."""
+    if purpose not in REVEAL_PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    await repository.add_reveal(
+        session,
+        {
+            "actor_id": actor_id,
+            "subject_user_id": subject_user_id,
+            "order_id": order_id,
+            "purpose": purpose,
+            "reason": reason[:300],
+            "created_at": now,
+        },
+    )
+
+
+async def reveals(
+    session: AsyncSession, *, subject_user_id: int | None, before_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    return await repository.reveals(
+        session, subject_user_id=subject_user_id, before_id=before_id, limit=limit
+    )

@@ -97,6 +97,8 @@ def calculate(info: CheckoutInfo) -> Quote:
     identity = info.buyer.identity if info.buyer is not None else None
     if info.buyer_id is not None and identity is None:
         found.append(problems.identity_required())
+    if identity is not None and identity.person_key is None:
+        found.append(problems.id_number_in_use())
     if info.buyer is not None and identity is not None:
         found += problems.buyer_problems(
             info.buyer,

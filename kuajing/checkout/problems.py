@@ -84,6 +84,14 @@ def identity_required() -> Problem:
     return Problem("identity_required", "Add your real-name identity (name and ID number) first.")
 
 
+def id_number_in_use() -> Problem:
+    return Problem(
+        "id_number_in_use",
+        "Another account held this ID number first; an operator must resolve the claim before "
+        "this account can order.",
+    )
+
+
 def buyer_problems(
     buyer: BuyerYear,
     products: list[ProductFacts],

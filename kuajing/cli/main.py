@@ -13,13 +13,16 @@ from rich.table import Table
 
 from kuajing.auth import service as auth_service
 from kuajing.auth.passwords import Passwords
-from kuajing.bootstrap import build_runtime, prepare_database
+from kuajing.bootstrap import UnsafeToServe, build_runtime, check_production, prepare_database
+from kuajing.cli import backup as backup_cli
 from kuajing.cli import flash_sale as flash_sale_cli
 from kuajing.cli import flash_sale_redis
+from kuajing.cli import keys as keys_cli
 from kuajing.cli import ledger as ledger_cli
 from kuajing.cli import payments as payments_cli
 from kuajing.cli import payouts as payouts_cli
 from kuajing.cli import rehearse as rehearse_cli
+from kuajing.cli import worker as worker_cli
 from kuajing.compliance import rule_files
 from kuajing.compliance import service as compliance_service
 from kuajing.customs import exchange as customs_exchange
@@ -28,6 +31,7 @@ from kuajing.db import Database
 from kuajing.demo import seed as demo_seed
 from kuajing.errors import KuajingError
 from kuajing.models import Role
+from kuajing.observability import logs, metrics
 from kuajing.settings import get_settings
 
 app = typer.Typer(
@@ -47,7 +51,11 @@ app.add_typer(flash_sale_cli.app, name="flash-sale")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(payments_cli.app, name="payments")
 app.add_typer(payouts_cli.app, name="payouts")
+app.add_typer(keys_cli.app, name="keys")
 app.command("rehearse")(rehearse_cli.command)
+app.command("backup")(backup_cli.backup)
+app.command("restore")(backup_cli.restore)
+app.command("worker")(worker_cli.command)
 console = Console()
 
 
@@ -110,13 +118,30 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Seed the demo marketplace first.")] = False,
 ) -> None:
     """Apply migrations, optionally seed the demo, and serve the API."""
+    try:
+        check_production(get_settings())
+    except UnsafeToServe as exc:
+        console.print(f"[red]Not serving:[/red] {exc}")
+        raise typer.Exit(1) from exc
     _prepare()
     if demo:
         _seed_demo()
     console.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
-    uvicorn.run(
-        "kuajing.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    # uvicorn's own lines in the app's format too (log_config=None: it leaves the handlers be);
+    # the app writes the access lines
+    settings = get_settings()
+    logs.configure(log_format=settings.log_format, level=settings.log_level)
+    with metrics.shared_between_workers(workers):
+        uvicorn.run(
+            "kuajing.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            log_config=None,
+            access_log=False,
+        )
 
 
 @users_app.command("add")

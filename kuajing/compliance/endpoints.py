@@ -1,14 +1,37 @@
-from fastapi import APIRouter
+from typing import Annotated
 
-from kuajing.auth.dependencies import BuyerPrincipal, ThrottleDep
+from fastapi import APIRouter, Path, Response
+
+from kuajing.auth.dependencies import BuyerPrincipal, OperatorPrincipal, ThrottleDep
 from kuajing.compliance import risk_notice, service
 from kuajing.compliance.errors import IdentityMissing
 from kuajing.compliance.identity import mask
-from kuajing.compliance.schemas import IdentityIn, IdentityOut, RiskNoticeOut, RiskNoticePointOut
+from kuajing.compliance.schemas import (
+    ClaimIn,
+    ClaimResolvedOut,
+    IdentityIn,
+    IdentityOut,
+    ReasonIn,
+    RevealedIdentityOut,
+    RiskNoticeOut,
+    RiskNoticePointOut,
+)
+from kuajing.kit.ids import MAX_ID
 from kuajing.kit.time import beijing_date, utcnow
+from kuajing.models import BuyerIdentity
+from kuajing.problems import RATE_LIMITED
 from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["buyer"])
+
+
+def _identity_out(identity: BuyerIdentity) -> IdentityOut:
+    return IdentityOut(
+        name=identity.name,
+        id_number_masked=mask(identity.id_number),
+        verified=identity.verified_at is not None,
+        updated_at=identity.updated_at,
+    )
 
 
 @router.get("/risk-notice", response_model=RiskNoticeOut)
@@ -23,7 +46,7 @@ async def get_risk_notice() -> RiskNoticeOut:
     )
 
 
-@router.put("/buyer/identity", response_model=IdentityOut)
+@router.put("/buyer/identity", response_model=IdentityOut, responses=RATE_LIMITED)
 async def put_identity(
     body: IdentityIn, buyer: BuyerPrincipal, session: SessionDep, throttle: ThrottleDep
 ) -> IdentityOut:
@@ -31,9 +54,7 @@ async def put_identity(
     identity = await service.set_identity(
         session, user_id=buyer.user_id, name=body.name, id_number=body.id_number
     )
-    return IdentityOut(
-        name=identity.name, id_number_masked=mask(identity.id_number), updated_at=identity.updated_at
-    )
+    return _identity_out(identity)
 
 
 @router.get("/buyer/identity", response_model=IdentityOut)
@@ -41,6 +62,38 @@ async def get_identity(buyer: BuyerPrincipal, session: SessionDep) -> IdentityOu
     identity = await service.get_identity(session, user_id=buyer.user_id)
     if identity is None:
         raise IdentityMissing(message="No real-name identity on file yet.")
-    return IdentityOut(
-        name=identity.name, id_number_masked=mask(identity.id_number), updated_at=identity.updated_at
+    return _identity_out(identity)
+
+
+@router.delete("/buyer/identity", status_code=204)
+async def release_identity(buyer: BuyerPrincipal, session: SessionDep) -> Response:
+    """Give up the ID number on file so another account may hold it. Refused once the account has
+    ordered (identity_locked): then an operator resolves the claim."""
+    await service.release_identity(session, user_id=buyer.user_id)
+    return Response(status_code=204)
+
+
+@router.post("/identities/release", response_model=ClaimResolvedOut)
+async def resolve_claim(body: ClaimIn, operator: OperatorPrincipal, session: SessionDep) -> ClaimResolvedOut:
+    """Free an ID number from the account holding it, once its owner has proved it is theirs;
+    written to the personal-data audit trail with the reason. Operators only."""
+    released = await service.resolve_claim(
+        session, id_number=body.id_number, operator_id=operator.user_id, reason=body.reason, now=utcnow()
     )
+    return ClaimResolvedOut(released_user_id=released)
+
+
+@router.post("/orders/{order_id}/buyer-identity/reveal", response_model=RevealedIdentityOut)
+async def reveal_buyer_identity(
+    order_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: ReasonIn,
+    operator: OperatorPrincipal,
+    session: SessionDep,
+) -> RevealedIdentityOut:
+    """The order's buyer's full name and ID number, for an operator who must see them (a
+    customs query, a claim); the reveal and its reason go to the personal-data audit trail.
+    Operators only: everywhere else the number is masked."""
+    name, number = await service.reveal_order_identity(
+        session, order_id=order_id, operator_id=operator.user_id, reason=body.reason, now=utcnow()
+    )
+    return RevealedIdentityOut(order_id=order_id, buyer_name=name, buyer_id_number=number)

@@ -9,6 +9,14 @@ class IdentityLocked(Conflict):
     code = "identity_locked"
 
 
+class InvisibleName(InvalidInput):
+    code = "invisible_characters"
+
+
+class IdNumberInUse(Conflict):
+    code = "id_number_in_use"
+
+
 class IdentityMissing(NotFound):
     code = "identity_required"
 

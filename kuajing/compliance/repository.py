@@ -2,11 +2,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook
-from kuajing.db import add_within, add_within_many, give_back, one_of, upsert
+from kuajing.db import add_within, add_within_many, give_back, one_of, rowcount, upsert
 from kuajing.models import (
     AnnualQuantityUsage,
     AnnualUsage,
@@ -20,6 +21,7 @@ from kuajing.models import (
     TaxRule,
 )
 from kuajing.pricing.tax import TaxRate
+from kuajing.sealing import keyring_of
 
 
 async def load_rulebook(session: AsyncSession) -> RuleBook:
@@ -81,28 +83,71 @@ async def get_identities(session: AsyncSession, user_ids: Sequence[int]) -> dict
     return {identity.user_id: identity for identity in found}
 
 
-async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerIdentity:
-    await session.execute(upsert(session, BuyerIdentity.__table__, values, key=["user_id"]))
+async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerIdentity | None:
+    """Insert or replace the account's identity, its ID number's lookup key in `person_key`; None
+    when another account holds that key (the unique constraint decides, so two accounts racing
+    for one number cannot both have it)."""
+    values = {**values, "person_key": person_key(session, values["id_number"])}
+    try:
+        async with session.begin_nested():
+            await session.execute(upsert(session, BuyerIdentity.__table__, values, key=["user_id"]))
+    except IntegrityError:
+        return None
     identity = await session.get(BuyerIdentity, values["user_id"], populate_existing=True)
     assert identity is not None
     return identity
 
 
+async def identity_holder(session: AsyncSession, id_number: str) -> int | None:
+    """The account holding this ID number, if one does."""
+    key = person_key(session, id_number)
+    return await session.scalar(select(BuyerIdentity.user_id).where(BuyerIdentity.person_key == key))
+
+
+async def release_identity(session: AsyncSession, user_id: int) -> bool:
+    result = await session.execute(delete(BuyerIdentity).where(BuyerIdentity.user_id == user_id))
+    return rowcount(result) > 0
+
+
+async def mark_verified(session: AsyncSession, *, user_id: int, id_number: str, now: datetime) -> None:
+    """The payer check matched: the identity on file with this number is confirmed."""
+    await session.execute(
+        update(BuyerIdentity)
+        .where(
+            BuyerIdentity.user_id == user_id,
+            BuyerIdentity.person_key == person_key(session, id_number),
+            BuyerIdentity.verified_at.is_(None),
+        )
+        .values(verified_at=now)
+    )
+
+
+def person_key(session: AsyncSession, id_number: str) -> str:
+    """The database knows a person by their ID number's lookup key, never the number."""
+    return keyring_of(session.get_bind().dialect).person_key(id_number)
+
+
+def _people(session: AsyncSession, id_numbers: Sequence[str]) -> dict[str, str]:
+    """{lookup key: ID number}"""
+    return {person_key(session, id_number): id_number for id_number in id_numbers}
+
+
 async def annuals_used(session: AsyncSession, *, id_numbers: Sequence[str], year: int) -> dict[str, int]:
-    """Yuan of the CBEC year each person has used; a person with none is left out."""
+    """Yuan of the CBEC year each person (by ID number) has used; a person with none is left out."""
+    people = _people(session, id_numbers)
     rows = await session.execute(
-        select(AnnualUsage.id_number, AnnualUsage.used_amount).where(
-            one_of(session, AnnualUsage.id_number, id_numbers), AnnualUsage.year == year
+        select(AnnualUsage.person_key, AnnualUsage.used_amount).where(
+            one_of(session, AnnualUsage.person_key, people), AnnualUsage.year == year
         )
     )
-    return {id_number: used for id_number, used in rows.all()}
+    return {people[key]: used for key, used in rows.all()}
 
 
 async def consume_annual(
     session: AsyncSession, *, id_number: str, year: int, amount: int, limit: int
 ) -> bool:
     """Add `amount` to the buyer's year only if it stays within `limit`."""
-    key = {"id_number": id_number, "year": year}
+    key = {"person_key": person_key(session, id_number), "year": year}
     return await add_within(session, AnnualUsage.__table__, key, "used_amount", amount, limit)
 
 
@@ -110,15 +155,17 @@ async def consume_annuals(
     session: AsyncSession, *, taking: Sequence[tuple[str, int, int]], limit: int
 ) -> list[bool]:
     """consume_annual for distinct (ID number, year)s at once: (ID number, year, amount) each."""
-    rows = [({"id_number": id_number, "year": year}, amount) for id_number, year, amount in taking]
+    rows = [
+        ({"person_key": person_key(session, id_number), "year": year}, amount)
+        for id_number, year, amount in taking
+    ]
     return await add_within_many(session, AnnualUsage.__table__, "used_amount", rows, limit)
 
 
 async def release_annual(session: AsyncSession, *, id_number: str, year: int, amount: int) -> None:
     """Give `amount` back to the buyer's year, never below 0."""
-    await give_back(
-        session, AnnualUsage.__table__, {"id_number": id_number, "year": year}, "used_amount", amount
-    )
+    key = {"person_key": person_key(session, id_number), "year": year}
+    await give_back(session, AnnualUsage.__table__, key, "used_amount", amount)
 
 
 async def quantities_used_by(
@@ -126,14 +173,15 @@ async def quantities_used_by(
 ) -> dict[str, dict[str, int]]:
     """Grams or pieces of each capped positive-list line each person holds this year, in one
     query; a person holding none is left out."""
+    people = _people(session, id_numbers)
     rows = await session.execute(
         select(
-            AnnualQuantityUsage.id_number, AnnualQuantityUsage.hs_prefix, AnnualQuantityUsage.used_quantity
-        ).where(one_of(session, AnnualQuantityUsage.id_number, id_numbers), AnnualQuantityUsage.year == year)
+            AnnualQuantityUsage.person_key, AnnualQuantityUsage.hs_prefix, AnnualQuantityUsage.used_quantity
+        ).where(one_of(session, AnnualQuantityUsage.person_key, people), AnnualQuantityUsage.year == year)
     )
     held: dict[str, dict[str, int]] = {}
-    for id_number, prefix, used in rows.all():
-        held.setdefault(id_number, {})[prefix] = used
+    for key, prefix, used in rows.all():
+        held.setdefault(people[key], {})[prefix] = used
     return held
 
 
@@ -141,7 +189,7 @@ async def consume_quantity(
     session: AsyncSession, *, id_number: str, year: int, hs_prefix: str, quantity: int, cap: int
 ) -> bool:
     """Add to the person's yearly quantity of a capped line only if it stays within the cap."""
-    key = {"id_number": id_number, "year": year, "hs_prefix": hs_prefix}
+    key = {"person_key": person_key(session, id_number), "year": year, "hs_prefix": hs_prefix}
     return await add_within(session, AnnualQuantityUsage.__table__, key, "used_quantity", quantity, cap)
 
 
@@ -151,7 +199,7 @@ async def consume_quantities(
     """consume_quantity for distinct (ID number, year, line)s under one cap at once:
     (ID number, year, positive-list prefix, quantity) each."""
     rows = [
-        ({"id_number": id_number, "year": year, "hs_prefix": prefix}, quantity)
+        ({"person_key": person_key(session, id_number), "year": year, "hs_prefix": prefix}, quantity)
         for id_number, year, prefix, quantity in taking
     ]
     return await add_within_many(session, AnnualQuantityUsage.__table__, "used_quantity", rows, cap)
@@ -161,7 +209,7 @@ async def release_quantity(
     session: AsyncSession, *, id_number: str, year: int, hs_prefix: str, quantity: int
 ) -> None:
     """Give grams or pieces back to the person's year, never below 0."""
-    key = {"id_number": id_number, "year": year, "hs_prefix": hs_prefix}
+    key = {"person_key": person_key(session, id_number), "year": year, "hs_prefix": hs_prefix}
     await give_back(session, AnnualQuantityUsage.__table__, key, "used_quantity", quantity)
 
 

@@ -28,4 +28,25 @@ class RiskNoticeOut(BaseModel):
 class IdentityOut(BaseModel):
     name: str
     id_number_masked: str
+    verified: bool = Field(
+        default=False, description="A payment company confirmed the payer of an order was this person."
+    )
     updated_at: datetime
+
+
+class ReasonIn(InputModel):
+    reason: VisibleText = Field(min_length=5, max_length=300, description="Why: kept in the audit trail.")
+
+
+class ClaimIn(ReasonIn):
+    id_number: str = Field(min_length=1, max_length=32, description="The ID number to free.")
+
+
+class ClaimResolvedOut(BaseModel):
+    released_user_id: int = Field(description="The account that held the number and no longer does.")
+
+
+class RevealedIdentityOut(BaseModel):
+    order_id: int
+    buyer_name: str
+    buyer_id_number: str

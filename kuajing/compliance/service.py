@@ -2,18 +2,27 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.audit import service as audit_service
 from kuajing.compliance import repository, rule_files
-from kuajing.compliance.errors import IdentityLocked, InvalidIdNumberError
+from kuajing.compliance.errors import (
+    IdentityLocked,
+    IdentityMissing,
+    IdNumberInUse,
+    InvalidIdNumberError,
+    InvisibleName,
+)
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
 from kuajing.compliance.snapshots import RuleBooks
+from kuajing.kit.people_text import InvisibleCharacters, normalised
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.models import BuyerIdentity
 from kuajing.order import service as order_service
+from kuajing.order.errors import OrderNotFound
 
 logger = logging.getLogger(__name__)
 
@@ -74,16 +83,93 @@ async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_num
         and await order_service.has_orders(session, buyer_id=user_id)
     ):
         raise IdentityLocked(message="This account has orders; its ID number can no longer change.")
-    return await repository.save_identity(
+    try:
+        real_name = normalised(name, what="name")
+    except InvisibleCharacters as exc:
+        raise InvisibleName(message=str(exc)) from exc
+    holder = await repository.identity_holder(session, resident.number)
+    if holder is not None and holder != user_id:
+        raise _in_use()
+    saved = await repository.save_identity(
         session,
         {
             "user_id": user_id,
-            "name": name.strip(),
+            "name": real_name,
             "id_number": resident.number,
             "birth_date": resident.birth_date,
+            "verified_at": current.verified_at if current and current.id_number == resident.number else None,
             "updated_at": now,
         },
     )
+    if saved is None:  # another account took it between the check and the write
+        raise _in_use()
+    return saved
+
+
+def _in_use() -> IdNumberInUse:
+    # Says no more than that the number is taken: not which account, nor since when.
+    return IdNumberInUse(
+        message="This ID number belongs to another account. If it is yours, ask that account to "
+        "release it, or write to the platform's operators to resolve the claim."
+    )
+
+
+async def release_identity(session: AsyncSession, *, user_id: int) -> None:
+    """The buyer gives their ID number up, so another account may hold it. Not once the account
+    has ordered: its orders were declared under that identity, so an operator decides."""
+    if await order_service.has_orders(session, buyer_id=user_id):
+        raise IdentityLocked(message="This account has orders; an operator must release its ID number.")
+    if not await repository.release_identity(session, user_id):
+        raise IdentityMissing(message="No real-name identity on file.")
+
+
+async def resolve_claim(
+    session: AsyncSession, *, id_number: str, operator_id: int, reason: str, now: datetime
+) -> int:
+    """An operator frees an ID number from the account holding it (the person proved it is
+    theirs): the holder's identity goes, its orders keep theirs. Written to the audit trail with
+    who and why. Answers the account released."""
+    try:
+        resident = parse_resident_id(id_number, today=beijing_date(now))
+    except InvalidIdNumber as exc:
+        raise InvalidIdNumberError(message=str(exc)) from exc
+    holder = await repository.identity_holder(session, resident.number)
+    if holder is None:
+        raise IdentityMissing(message="No account holds this ID number.")
+    await repository.release_identity(session, holder)
+    await audit_service.record_reveal(
+        session,
+        actor_id=operator_id,
+        subject_user_id=holder,
+        order_id=None,
+        purpose="identity_released",
+        reason=reason,
+        now=now,
+    )
+    return holder
+
+
+async def reveal_order_identity(
+    session: AsyncSession, *, order_id: int, operator_id: int, reason: str, now: datetime
+) -> tuple[str, str]:
+    """(name, full ID number) of an order's buyer, the reveal written to the audit trail."""
+    order = await order_service.find_order(session, order_id)
+    if order is None:
+        raise OrderNotFound(message=f"Order {order_id} does not exist.")
+    await audit_service.record_reveal(
+        session,
+        actor_id=operator_id,
+        subject_user_id=order.buyer_id,
+        order_id=order.id,
+        purpose="operator_reveal",
+        reason=reason,
+        now=now,
+    )
+    return order.buyer_name, order.buyer_id_number
+
+
+async def mark_verified(session: AsyncSession, *, user_id: int, id_number: str, now: datetime) -> None:
+    await repository.mark_verified(session, user_id=user_id, id_number=id_number, now=now)
 
 
 async def get_identity(session: AsyncSession, *, user_id: int) -> BuyerIdentity | None:

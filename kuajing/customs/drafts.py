@@ -285,7 +285,8 @@ def _built(message_type: str, build: Callable[[], bytes], *, order_id: int) -> t
     except InvalidCustomsMessage as exc:
         if exc.xml is None:
             raise
-        log.warning("customs %s of order %s held: %s", message_type, order_id, exc)
+        # the field, never the schema's message: that quotes the value (a name, an ID number)
+        log.warning("customs %s of order %s held: invalid %s", message_type, order_id, exc.field)
         return exc.xml, invalid_hold(message_type, exc.field)
 
 

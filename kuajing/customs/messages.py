@@ -30,6 +30,7 @@ from typing import cast
 
 from lxml import etree
 
+from kuajing.compliance.identity import mask as mask_id_number
 from kuajing.kit.time import BEIJING
 
 NAMESPACE = "http://www.chinaport.gov.cn/ceb"
@@ -400,3 +401,47 @@ def _schema(message_type: str) -> etree.XMLSchema:
     path = resources.files("kuajing.customs") / "schemas" / f"{message_type.lower()}.xsd"
     with resources.as_file(path) as file:
         return etree.XMLSchema(etree.parse(str(file)))
+
+
+# The messages that carry a full resident ID number (the buyer's, the payer's).
+CARRY_ID_NUMBER = frozenset({"CEB311", "CEB411"})
+# Personal fields of the three messages, by how each is masked.
+_ID_FIELDS = ("buyerIdNumber", "payerIdNumber")
+_NAME_FIELDS = ("buyerName", "payerName", "consignee")
+_PHONE_FIELDS = ("buyerTelephone", "consigneeTelephone", "telephone")
+_ADDRESS_FIELDS = ("consigneeAddress",)
+
+
+def mask_name(name: str) -> str:
+    """李娜 -> 李*, Anna Li -> A*******: the first character, the length kept."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
+def mask_phone(phone: str) -> str:
+    """13800138000 -> 138****8000"""
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
+
+
+def mask_address(address: str) -> str:
+    """The first six characters (province and city), the rest starred."""
+    return address[:6] + "*" * max(len(address) - 6, 0)
+
+
+def masked(xml: str) -> str:
+    """A stored message as anyone but customs may read it: the ID numbers, names, phones and
+    address of the buyer, payer and consignee starred; everything else as stored."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    maskers: dict[str, Callable[[str], str]] = {
+        **dict.fromkeys(_ID_FIELDS, mask_id_number),
+        **dict.fromkeys(_NAME_FIELDS, mask_name),
+        **dict.fromkeys(_PHONE_FIELDS, mask_phone),
+        **dict.fromkeys(_ADDRESS_FIELDS, mask_address),
+    }
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        local = etree.QName(element).localname
+        if local in maskers and element.text:
+            element.text = maskers[local](element.text)
+    written = cast(bytes, etree.tostring(root, xml_declaration=True, encoding="UTF-8")).decode("utf-8")
+    return written + xml[len(xml.rstrip()) :]  # the stored message's last line break, if it has one

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.audit import service as audit_service
 from kuajing.customs import messages, repository
 from kuajing.customs.drafts import NAME_MAX, SELLER_HOLDS, release_hold
 from kuajing.customs.errors import CustomsMessageNotFound, UnknownMessageType
@@ -56,7 +57,9 @@ async def message_xml(session: AsyncSession, *, order_id: int, message_type: str
     message = await repository.message_of(session, order_id=order_id, message_type=kind)
     if message is None:
         raise CustomsMessageNotFound(message=f"Order {order_id} has no {kind} message yet.")
-    return message.xml
+    # Masked for everyone who reads it here, operators included: the full message goes to customs
+    # alone, and an operator who must see the number asks for it with a reason (compliance's reveal).
+    return messages.masked(message.xml)
 
 
 async def draft_ids(session: AsyncSession, *, limit: int | None = None) -> list[int]:
@@ -110,9 +113,26 @@ async def send_draft(
         return False
     # After the guarded move, inside the transaction: if handing over fails, the move rolls back.
     # In a thread: writing and fsyncing a file must not stall the server's event loop.
+    if message.message_type in messages.CARRY_ID_NUMBER:
+        await _record_submission(session, message, now)
     outgoing = Outgoing(message.message_type, message.guid, message.xml.encode("utf-8"))
     await asyncio.to_thread(transport.send, outgoing)
     return True
+
+
+async def _record_submission(session: AsyncSession, message: CustomsMessage, now: datetime) -> None:
+    """The message takes the buyer's full ID number out of the seal: the audit trail says so."""
+    order = await order_service.find_order(session, message.order_id)
+    assert order is not None  # a message belongs to an order (a foreign key)
+    await audit_service.record_reveal(
+        session,
+        actor_id=None,
+        subject_user_id=order.buyer_id,
+        order_id=order.id,
+        purpose="customs_submission",
+        reason=f"{message.message_type} {message.guid} sent to customs",
+        now=now,
+    )
 
 
 async def apply_receipt(

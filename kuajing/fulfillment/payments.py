@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.audit import service as audit_service
+from kuajing.compliance import service as compliance_service
 from kuajing.customs import service as customs_service
 from kuajing.db import Database
 from kuajing.errors import Conflict, KuajingError, NotFound
@@ -104,7 +106,9 @@ async def capture(
     expired or cancelled) is posted and given back in full. The order's row is locked first, as
     its moves lock it, so a capture and an expiry wait for each other instead of deadlocking."""
     await order_service.lock(session, order_id=payment.order_id)
-    if not await payment_service.mark_captured(session, payment_id=payment.id, reference=reference, now=now):
+    if not await payment_service.mark_captured(
+        session, payment_id=payment.id, provider=payment.provider, reference=reference, now=now
+    ):
         return False
     order = await order_service.reload(session, payment.order_id)
     if order.status == OrderStatus.pending_payment and await order_service.transition(
@@ -438,6 +442,15 @@ async def declare_paid(database: Database, context: FulfillmentContext) -> int:
                 )
                 if declaration is None:
                     continue
+                await audit_service.record_reveal(
+                    session,
+                    actor_id=None,
+                    subject_user_id=order.buyer_id,
+                    order_id=order.id,
+                    purpose="customs_submission",
+                    reason=f"payment {payment.id} declared to customs through {payment.provider}",
+                    now=now,
+                )
                 declared += 1
                 said = f"{payment.provider} declared payment {payment.id} to customs: {declaration.status}"
                 said += f" ({declaration.detail})" if declaration.detail else ""
@@ -445,6 +458,10 @@ async def declare_paid(database: Database, context: FulfillmentContext) -> int:
                 await customs_service.note_payment_declaration(
                     session, order_id=order.id, reason=said, now=now
                 )
+                if declaration.payer_identity == "same":  # the payer check verifies the identity
+                    await compliance_service.mark_verified(
+                        session, user_id=order.buyer_id, id_number=order.buyer_id_number, now=now
+                    )
                 if declaration.payer_identity == "different":
                     await order_service.hold(
                         session,

@@ -16,9 +16,10 @@ from kuajing.models.order import (
     OrderReturn,
 )
 from kuajing.models.payment import Payment, PaymentNotification, Refund
+from kuajing.models.privacy import DataKey, PersonalDataReveal
 from kuajing.models.product import CatalogImport, Product, ProductImage, ProductSearch
 from kuajing.models.rules import CbecLimit, JobsRatio, OriginTariff, PositiveListEntry, TaxRule
-from kuajing.models.seller import SellerProfile
+from kuajing.models.seller import SellerDocument, SellerProfile, SellerReview
 from kuajing.models.user import ApiToken, Role, User
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "CommissionRate",
     "CustomsEvent",
     "CustomsMessage",
+    "DataKey",
     "Deal",
     "DealBuyer",
     "DealReservation",
@@ -50,6 +52,7 @@ __all__ = [
     "PayoutBatch",
     "PayoutLine",
     "PaymentNotification",
+    "PersonalDataReveal",
     "PositiveListEntry",
     "CatalogImport",
     "Product",
@@ -57,7 +60,9 @@ __all__ = [
     "ProductSearch",
     "Refund",
     "Role",
+    "SellerDocument",
     "SellerProfile",
+    "SellerReview",
     "TaxRule",
     "User",
 ]

@@ -1,11 +1,15 @@
-"""Declarative base and the two portable column types: UTC datetimes and exact decimals."""
+"""Declarative base and the portable column types: UTC datetimes, exact decimals, and personal data
+sealed at rest (kuajing.sealing)."""
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, String, Table, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, Table, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
+
+from kuajing.sealing import keyring_of
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,6 +51,44 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: str | None, dialect):  # type: ignore[no-untyped-def]
         return None if value is None else Decimal(value)
+
+
+class Sealed(TypeDecorator[str]):
+    """Text sealed with its table's data key (AES-256-GCM) on the way in, opened on the way out.
+    Every write makes a new nonce, so equal values differ in the database: never compare such a
+    column in SQL (look a person up by their lookup key instead, kuajing.sealing.person_key)."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, data_key: str) -> None:
+        super().__init__()
+        self.data_key = data_key
+
+    def process_bind_param(self, value: str | None, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else keyring_of(dialect).seal(self.data_key, value)
+
+    def process_result_value(self, value: str | None, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else keyring_of(dialect).open(value)
+
+
+class SealedJSON(TypeDecorator[Any]):
+    """A JSON document (an address) sealed like Sealed."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, data_key: str) -> None:
+        super().__init__()
+        self.data_key = data_key
+
+    def process_bind_param(self, value: Any, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return keyring_of(dialect).seal(self.data_key, json.dumps(value, ensure_ascii=False))
+
+    def process_result_value(self, value: str | None, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else json.loads(keyring_of(dialect).open(value))
 
 
 class Base(DeclarativeBase):

@@ -1,9 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kuajing.models.base import Base, UTCDateTime
+from kuajing.models.base import Base, Sealed, UTCDateTime
 
 
 class CustomsMessage(Base):
@@ -17,7 +17,8 @@ class CustomsMessage(Base):
     message_type: Mapped[str] = mapped_column(String(6))
     guid: Mapped[str] = mapped_column(String(36), unique=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    xml: Mapped[str] = mapped_column(Text)
+    # As sent to customs, the buyer's full name and ID number included: sealed at rest.
+    xml: Mapped[str] = mapped_column(Sealed("customs_messages"))
     # Why a draft is not sent yet (the seller has no customs code); None when it may go.
     hold_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

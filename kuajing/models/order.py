@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kuajing.models.base import Base, ExactDecimal, UTCDateTime
+from kuajing.models.base import Base, ExactDecimal, Sealed, SealedJSON, UTCDateTime
 
 
 class Order(Base):
@@ -48,10 +48,11 @@ class Order(Base):
     # Grams or pieces this order holds of each yearly-capped positive-list line, by HS prefix:
     # what cancelling or expiring the order gives back.
     capped_quantities: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
-    # The real-name identity the order was placed under (customs messages and the yearly limit).
-    buyer_name: Mapped[str] = mapped_column(String(60))
-    buyer_id_number: Mapped[str] = mapped_column(String(18))
-    shipping_address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The real-name identity the order was placed under (customs messages and the yearly limit)
+    # and where it goes: sealed at rest.
+    buyer_name: Mapped[str] = mapped_column(Sealed("orders"))
+    buyer_id_number: Mapped[str] = mapped_column(Sealed("orders"))
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(SealedJSON("orders"))
     risk_notice_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     risk_notice_version: Mapped[str] = mapped_column(String(20))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
@@ -120,9 +121,9 @@ class OrderEvent(Base):
 
 
 class AnnualUsage(Base):
-    """Per person (resident ID number) and Beijing calendar year: dutiable value held by
-    pending and paid orders. Keyed by the ID, not the account, because the CBEC yearly limit
-    belongs to the person: a second account with the same ID shares the same room.
+    """Per person (resident ID number, by its lookup key) and Beijing calendar year: dutiable
+    value held by pending and paid orders. Keyed by the person, not the account, because the
+    CBEC yearly limit belongs to the person.
 
     A guarded counter like stock, so two concurrent orders cannot both squeeze under the limit.
     """
@@ -130,19 +131,19 @@ class AnnualUsage(Base):
     __tablename__ = "annual_usage"
     __table_args__ = (CheckConstraint("used_amount >= 0", name="used_not_negative"),)
 
-    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(68), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     used_amount: Mapped[int]
 
 
 class AnnualQuantityUsage(Base):
-    """Per person (ID number), Beijing year and capped positive-list line: grams or pieces held
-    by pending and paid orders. A guarded counter, like AnnualUsage."""
+    """Per person (ID number's lookup key), Beijing year and capped positive-list line: grams or
+    pieces held by pending and paid orders. A guarded counter, like AnnualUsage."""
 
     __tablename__ = "annual_quantity_usage"
     __table_args__ = (CheckConstraint("used_quantity >= 0", name="used_quantity_not_negative"),)
 
-    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(68), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     hs_prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
     used_quantity: Mapped[int]

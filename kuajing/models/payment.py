@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kuajing.models.base import Base, UTCDateTime
+from kuajing.models.base import Base, Sealed, UTCDateTime
 
 
 class Payment(Base):
@@ -113,5 +113,5 @@ class PaymentNotification(Base):
     detail: Mapped[str] = mapped_column(String(300), default="")
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     out_trade_no: Mapped[str | None] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Sealed("payment_notifications"))
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kuajing.models.base import Base, UTCDateTime
+from kuajing.models.base import Base, Sealed, UTCDateTime
 
 
 class Role(StrEnum):
@@ -20,7 +20,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Sealed("users"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -31,4 +31,10 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The token stops signing in at expires_at, or once unused for the idle time (see
+    # kuajing.auth.service.authenticate); last_used_at is refreshed at most hourly.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What signed in with it, as its holder's list of sessions names it.
+    device: Mapped[str] = mapped_column(String(120), default="", server_default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

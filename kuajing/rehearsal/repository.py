@@ -2,15 +2,19 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.models import ApiToken, BuyerIdentity, Deal, DealReservation, Order, OrderLine, Role, User
+from kuajing.sealing import keyring_of
 
 # Rows per multi-row INSERT: well under PostgreSQL's 32,767 bind parameters at 6 columns a row.
 _CHUNK = 2_000
+
+# A rehearsal's buyers sign in for the run, not for months.
+REHEARSAL_TOKEN_LIFETIME = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ async def add_buyers(
         ]
         result = await session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), rows)
         chunk_ids = list(result.scalars())
+        keyring = keyring_of(session.get_bind().dialect)
         await session.execute(
             insert(BuyerIdentity),
             [
@@ -49,6 +54,7 @@ async def add_buyers(
                     "user_id": user_id,
                     "name": buyer.name,
                     "id_number": buyer.id_number,
+                    "person_key": keyring.person_key(buyer.id_number),
                     "birth_date": buyer.birth_date,
                     "updated_at": now,
                 }
@@ -58,7 +64,14 @@ async def add_buyers(
         await session.execute(
             insert(ApiToken),
             [
-                {"user_id": user_id, "token_hash": buyer.token_hash, "created_at": now}
+                {
+                    "user_id": user_id,
+                    "token_hash": buyer.token_hash,
+                    "device": "rehearsal",
+                    "created_at": now,
+                    "last_used_at": now,
+                    "expires_at": now + REHEARSAL_TOKEN_LIFETIME,
+                }
                 for user_id, buyer in zip(chunk_ids, chunk, strict=True)
             ],
         )

@@ -1,6 +1,7 @@
 """Customs messages over HTTP: drafted on payment and shipping, sent to the outbox, answered by
 receipts in the inbox, shown only to the operator and the owning seller."""
 
+from kuajing.customs import messages
 from tests.auth.factories import buyer_with_identity, operator_headers, register, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.customs.factories import receipt_xml
@@ -56,8 +57,11 @@ def test_a_paid_order_travels_to_customs_and_back(live_api, server, database_url
     assert field(order_xml, HEAD + "acturalPaid") == "544.05" == field(payment_xml, PAY + "amountPaid")
     assert order["total"] == {"amount": 54405, "currency": "CNY"}
     assert field(order_xml, HEAD + "payTransactionId") == field(payment_xml, PAY + "payTransactionId")
-    assert field(order_xml, HEAD + "consigneeAddress") == "上海市上海市浦东新区世纪大道 100 号"
-    assert field(payment_xml, PAY + "payerIdNumber") == field(order_xml, HEAD + "buyerIdNumber")
+    # what anyone downloads is masked (the buyer's number, name, phone and address)
+    assert field(order_xml, HEAD + "consigneeAddress") == "上海市上海市" + "*" * 14
+    assert field(order_xml, HEAD + "consigneeTelephone") == "138****8000"
+    masked_number = field(order_xml, HEAD + "buyerIdNumber")
+    assert masked_number[6:14] == "********" and field(payment_xml, PAY + "payerIdNumber") == masked_number
 
     # when the exchange runs
     output = exchange(server, database_url)
@@ -65,13 +69,24 @@ def test_a_paid_order_travels_to_customs_and_back(live_api, server, database_url
     assert summary_count(output, "messages sent to the outbox") == 2
     found = customs_of(live_api, order["id"], seller)
     for kind, xml in (("CEB311", order_xml), ("CEB411", payment_xml)):
-        assert (server.customs_outbox / f"{kind}_{found[kind]['guid']}.xml").read_bytes() == xml
+        sent = (server.customs_outbox / f"{kind}_{found[kind]['guid']}.xml").read_bytes()
+        assert messages.masked(sent.decode()).encode() == xml  # customs alone gets it whole
+        head = HEAD + "buyerIdNumber" if kind == "CEB311" else PAY + "payerIdNumber"
+        assert "*" not in field(sent, head) and field(sent, head)[14:] == masked_number[14:]
         assert found[kind]["status"] == "sent" and found[kind]["sent_at"] is not None
         assert [(e["from_status"], e["to_status"]) for e in found[kind]["events"]] == [
             (None, "draft"),
             ("draft", "sent"),
         ]
     assert list(server.customs_outbox.glob(".sending-*")) == []
+    # and each number sent is in the personal-data audit trail, by the platform
+    trail = live_api.get(
+        "/api/v1/audit/personal-data", params={"user_id": buyer.id}, headers=operator.headers
+    ).json()["items"]
+    assert sorted((i["purpose"], i["order_id"], i["reason"], i["actor"]) for i in trail) == [
+        ("customs_submission", order["id"], f"{kind} {found[kind]['guid']} sent to customs", None)
+        for kind in ("CEB311", "CEB411")
+    ]
 
     # when the e-port answers: the order is declaring, then accepted; the payment is rejected;
     # and a garbage file lands in the inbox too
@@ -199,7 +214,8 @@ def test_a_paid_order_travels_to_customs_and_back(live_api, server, database_url
     ]
     assert field(waybill_xml, "ceb:BaseTransfer/ceb:copCode") == LOGISTICS_CODE
     exchange(server, database_url)
-    assert (server.customs_outbox / f"CEB511_{waybill['guid']}.xml").read_bytes() == waybill_xml
+    sent = (server.customs_outbox / f"CEB511_{waybill['guid']}.xml").read_bytes()
+    assert messages.masked(sent.decode()).encode() == waybill_xml
     drop(
         inbox,
         f"r-{order['id']}-e.xml",
@@ -258,7 +274,8 @@ def test_a_seller_without_a_customs_code_gets_held_drafts_until_it_sets_one(live
     order_xml = xml_of(live_api, order["id"], "CEB311", seller)
     assert field(order_xml, HEAD + "ebcCode") == "3101969ABC"
     assert field(order_xml, HEAD + "ebcName") == "Test Winery LLC"
-    assert (server.customs_outbox / f"CEB311_{found['CEB311']['guid']}.xml").read_bytes() == order_xml
+    sent = (server.customs_outbox / f"CEB311_{found['CEB311']['guid']}.xml").read_bytes()
+    assert messages.masked(sent.decode()).encode() == order_xml
     assert [e["reason"] for e in now["CEB311"]["events"]] == [
         held,
         "built again with the seller's customs code and released",

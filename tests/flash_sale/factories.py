@@ -158,7 +158,7 @@ def annual_used(target: Target, buyer_ids: list[int]) -> dict[int, int]:
     async def read(session: AsyncSession) -> dict[int, int]:
         rows = await session.execute(
             select(BuyerIdentity.user_id, AnnualUsage.used_amount)
-            .join(AnnualUsage, AnnualUsage.id_number == BuyerIdentity.id_number)
+            .join(AnnualUsage, AnnualUsage.person_key == BuyerIdentity.person_key)
             .where(BuyerIdentity.user_id.in_(buyer_ids))
         )
         return {user_id: used for user_id, used in rows.all()}

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from lxml import etree
 
+from kuajing.customs import messages
 from tests.auth.factories import buyer_with_identity, new_id_number, register, seller_with_profile
 from tests.catalog.factories import create_product, stock_of
 from tests.flash_sale.factories import (
@@ -100,16 +101,17 @@ def test_a_reservation_without_an_address_needs_one_to_be_paid(api, operator_tok
     shown = deal_of(api, deal["id"])
     assert (shown["remaining"], shown["reserved"], shown["sold"]) == (8, 0, 2)
 
-    # the customs order message carries the address given at payment
+    # the customs order message carries the address given at payment (masked for the seller)
     xml = api.get(f"/api/v1/orders/{order_id}/customs/CEB311.xml", headers=_seller.headers)
     assert xml.status_code == 200, xml.text
     head = etree.fromstring(xml.content).find(".//ceb:OrderHead", CEB)
     assert (
-        head.findtext("ceb:consignee", namespaces=CEB),
-        head.findtext("ceb:consigneeTelephone", namespaces=CEB),
-    ) == (
-        ADDRESS["name"],
-        ADDRESS["phone"],
+        (
+            head.findtext("ceb:consignee", namespaces=CEB),
+            head.findtext("ceb:consigneeTelephone", namespaces=CEB),
+        )
+        == (messages.mask_name(ADDRESS["name"]), messages.mask_phone(ADDRESS["phone"]))
+        == ("李*", "138****8000")
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.models import AnnualUsage, Order, Payment
+from kuajing.sealing import keyring_of
 from tests.auth.factories import Account
 from tests.helpers import Target, in_db
 from tests.order.factories import place
@@ -38,13 +39,13 @@ def yearly_used(target: Target, order_id: int) -> int:
     """What the order's buyer has used of the CBEC yearly limit in the order's limit year, in fen."""
 
     async def read(session: AsyncSession) -> int:
+        order = await session.get(Order, order_id)
+        assert order is not None
+        person = keyring_of(session.get_bind().dialect).person_key(order.buyer_id_number)
         used = await session.scalar(
-            select(AnnualUsage.used_amount)
-            .join(
-                Order,
-                (Order.buyer_id_number == AnnualUsage.id_number) & (Order.limit_year == AnnualUsage.year),
+            select(AnnualUsage.used_amount).where(
+                AnnualUsage.person_key == person, AnnualUsage.year == order.limit_year
             )
-            .where(Order.id == order_id)
         )
         assert used is not None
         return used
@@ -85,7 +86,11 @@ def set_yearly_used(target: Target, order_id: int, used: int) -> None:
         assert order is not None
         await session.execute(
             update(AnnualUsage)
-            .where(AnnualUsage.id_number == order.buyer_id_number, AnnualUsage.year == order.limit_year)
+            .where(
+                AnnualUsage.person_key
+                == keyring_of(session.get_bind().dialect).person_key(order.buyer_id_number),
+                AnnualUsage.year == order.limit_year,
+            )
             .values(used_amount=used)
         )
 

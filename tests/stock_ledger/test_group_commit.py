@@ -12,11 +12,10 @@ from kuajing.db import Database
 from kuajing.flash_sale.ledger import Refused, Reserved
 from kuajing.kit.time import beijing_year, utcnow
 from kuajing.models import AnnualQuantityUsage, AnnualUsage, BuyerIdentity, DealBuyer, Order
+from kuajing.sealing import keyring_of
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from tests.auth.factories import (
     bulk_buyers_with_identity,
-    buyer_with_identity,
-    new_id_number,
     seller_with_profile,
 )
 from tests.catalog.factories import create_product, sugar
@@ -123,14 +122,36 @@ def test_a_buyer_refused_by_the_yearly_limit_inside_a_batch_takes_no_unit(
 
 
 def test_two_accounts_of_one_person_in_a_batch_share_the_yearly_cap(live_api, operator_token, database_url):
-    # given sugar (capped at 2,000 g a person a year) and two accounts naming one ID number
+    # given sugar (capped at 2,000 g a person a year), and a person whose ID number moves from one
+    # account to another (an operator resolving a claim) while the first's attempt is in flight
     add_rows(database_url, "tax_rules", [tax_row("1701")])
     deal = _deal(live_api, operator_token, 10, per_buyer_limit=5, product=sugar)
-    id_number = new_id_number()
-    first, twin = (buyer_with_identity(live_api, id_number=id_number) for _ in range(2))
+    first, twin = bulk_buyers_with_identity(database_url, 2)
+
+    async def move_number(session):
+        held = await session.get(BuyerIdentity, first.id)
+        await session.delete(held)
+        await session.flush()
+        moved = await session.get(BuyerIdentity, twin.id)
+        moved.id_number, moved.person_key = held.id_number, held.person_key
+        return held.id_number
 
     # when each asks for three 500 g bags in the same batch
-    outcomes, batches, _ = _buy_together(database_url, deal["id"], [first, twin], quantity=3)
+    async def run():
+        database = Database(database_url)
+        ledger = GroupCommitLedger(database, window_seconds=0.5, max_batch=200, sold_out_recheck_seconds=5)
+        try:
+            attempts = await prepared(database, deal["id"], [first], quantity=3)
+            async with database.transaction(write=True) as session:
+                number = await move_number(session)
+            attempts += await prepared(database, deal["id"], [twin], quantity=3)
+            outcomes = await asyncio.gather(*(ledger.purchase(attempt) for attempt in attempts))
+            return outcomes, ledger.batches, number
+        finally:
+            await ledger.close()
+            await database.dispose()
+
+    outcomes, batches, id_number = asyncio.run(run())
 
     # then the person gets 1,500 g once; the other account is refused with the cap's code and
     # keeps nothing: no units of the deal, no yuan of the year, no grams
@@ -145,10 +166,11 @@ def test_two_accounts_of_one_person_in_a_batch_share_the_yearly_cap(live_api, op
 
     async def counters(session):
         units = dict((await session.execute(select(DealBuyer.buyer_id, DealBuyer.units))).all())
+        person = keyring_of(session.get_bind().dialect).person_key(id_number)
         grams = await session.scalar(
-            select(AnnualQuantityUsage.used_quantity).where(AnnualQuantityUsage.id_number == id_number)
+            select(AnnualQuantityUsage.used_quantity).where(AnnualQuantityUsage.person_key == person)
         )
-        used = await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.id_number == id_number))
+        used = await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.person_key == person))
         dutiable = await session.scalar(select(Order.dutiable_amount).where(Order.buyer_id == winner))
         return units.get(winner), units.get(loser, 0), grams, used, dutiable
 
