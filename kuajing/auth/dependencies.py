@@ -1,5 +1,6 @@
 """Who is calling, and may they? Annotated dependencies for routes."""
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,6 +33,7 @@ async def _principal(
         token=credentials.credentials,
         cache=runtime.get(TokenCache),
         loader=runtime.get(service.TokenLoader),
+        toucher=runtime.get(service.TokenToucher),
     )
 
 
@@ -80,3 +82,15 @@ ThrottleDep = Annotated[Throttle, Depends(part(Throttle))]
 def address_of(request: Request) -> str:
     """The caller's address as the server saw it (behind a proxy, run uvicorn --proxy-headers)."""
     return request.client.host if request.client else "unknown"
+
+
+def token_lifetime(request: Request) -> timedelta:
+    """How long a token issued now may sign in at most (KUAJING_TOKEN_ABSOLUTE_SECONDS)."""
+    return timedelta(seconds=runtime_of(request).settings.token_absolute_seconds)
+
+
+def device_of(request: Request, *, kind: str) -> str:
+    """What signs in, as the account's sessions list names it: "api" or "web", and the client's
+    User-Agent."""
+    agent = request.headers.get("user-agent", "")
+    return f"{kind}: {agent}" if agent else kind

@@ -5,6 +5,7 @@ import asyncio
 from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from kuajing.auth.errors import WeakPassword
 
@@ -22,6 +23,9 @@ MAX_LENGTH = 128
 # counted against its shipped lists of common passwords (30,000 of them), names, words and
 # keyboard patterns, and against the account's own email.
 MIN_SCORE = 3
+# The most common passwords of leaked lists, as zxcvbn ships them: refused outright, whatever score
+# the rest of a longer password would earn.
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def check_rule(password: str, *, email: str) -> None:
@@ -33,6 +37,11 @@ def check_rule(password: str, *, email: str) -> None:
     lowered, local = password.lower(), email.split("@", 1)[0].lower()
     if lowered in (email.lower(), local):
         raise WeakPassword(message="The password must not be the email address.")
+    if lowered in COMMON_PASSWORDS:
+        raise WeakPassword(
+            message=f"This is one of the {len(COMMON_PASSWORDS):,} passwords people choose most; "
+            "choose another."
+        )
     estimate = zxcvbn(password, user_inputs=[email, local], max_length=MAX_LENGTH)  # its default is 72
     if estimate["score"] < MIN_SCORE:
         advice = estimate["feedback"]["warning"] or "Add another word or two; uncommon words are better."

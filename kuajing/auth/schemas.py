@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -33,3 +34,18 @@ class RegisteredOut(BaseModel):
 
 class TokenOut(BaseModel):
     token: str
+
+
+class SessionOut(BaseModel):
+    id: int
+    device: str = Field(description='What signed in: "api" or "web", and its User-Agent.')
+    created_at: datetime
+    last_used_at: datetime = Field(description="Within the hour: it is written at most hourly.")
+    expires_at: datetime = Field(
+        description="When it stops signing in unless used before (idle or absolute)."
+    )
+    current: bool = Field(description="The token this request came with.")
+
+
+class SessionsOut(BaseModel):
+    items: list[SessionOut]

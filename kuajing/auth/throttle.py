@@ -6,10 +6,13 @@ Wrong passwords are counted per account (the email as typed, normalised, whether
 an account: the answer must not tell) and every attempt per address. A window full refuses the
 next attempt with 429 and Retry-After until the window frees: ten wrong passwords in a minute
 lock the account for the rest of that minute, thirty in an hour for the rest of the hour, and no
-email is needed to unlock it.
+email is needed to unlock it. Before the lock, each wrong password past the third is answered a
+little later than the one before (a quarter second, doubling, at most two seconds).
 """
 
+import asyncio
 import time
+import unicodedata
 
 from limits import RateLimitItem, parse_many, storage
 from limits.aio.storage import Storage as AsyncStorage
@@ -30,6 +33,24 @@ def _storage(settings: Settings) -> AsyncStorage:
         )
     assert isinstance(made, AsyncStorage)
     return made
+
+
+FREE_FAILURES = 3
+FIRST_DELAY_SECONDS = 0.25
+MAX_DELAY_SECONDS = 2.0
+
+
+def delay_after(failures: int) -> float:
+    """Seconds to wait before answering the `failures`-th wrong password in the window."""
+    if failures <= FREE_FAILURES:
+        return 0.0
+    return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2.0 ** (failures - FREE_FAILURES - 1))
+
+
+def _account(email: str) -> str:
+    """The account an email names as sign-in reads it (NFKC, lower case): a full-width spelling
+    of an address counts against the same account."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
 
 
 class Throttle:
@@ -54,12 +75,16 @@ class Throttle:
 
     async def sign_in(self, *, address: str, email: str) -> None:
         """Before a password is checked: the account not locked, the address not flooding."""
-        await self._refuse_if_full(self._fails, "sign-in-failed", email.strip().lower())
+        await self._refuse_if_full(self._fails, "sign-in-failed", _account(email))
         await self._take(self._sign_ins, "sign-in", address)
 
     async def wrong_password(self, *, email: str) -> None:
+        """Count a wrong password against the account, and answer it later the more there were."""
         for item in self._fails:
-            await self._limiter.hit(item, "sign-in-failed", email.strip().lower())
+            await self._limiter.hit(item, "sign-in-failed", _account(email))
+        first = self._fails[0]
+        stats = await self._limiter.get_window_stats(first, "sign-in-failed", _account(email))
+        await asyncio.sleep(delay_after(first.amount - stats.remaining))
 
     async def sign_up(self, *, address: str) -> None:
         await self._take(self._sign_ups, "sign-up", address)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth import service as auth_service
-from kuajing.auth.dependencies import TokenCacheDep, address_of
+from kuajing.auth.dependencies import TokenCacheDep, address_of, device_of, token_lifetime
 from kuajing.auth.passwords import Passwords
 from kuajing.auth.schemas import RegisterIn
 from kuajing.auth.throttle import Throttle
@@ -43,6 +43,7 @@ from kuajing.web.session import (
     SESSION_SECONDS,
     check_csrf,
     login_path,
+    renew_csrf,
     safe_next,
     set_cookie,
     viewer,
@@ -69,6 +70,7 @@ def _see_other(path: str) -> RedirectResponse:
 
 def _signed_in(request: Request, response: Response, token: str) -> Response:
     set_cookie(request, response, SESSION_COOKIE, token, max_age=SESSION_SECONDS)
+    renew_csrf(request, response, token)  # the signed-out page's token is no good past this point
     return response
 
 
@@ -119,7 +121,13 @@ async def sign_in(
         return again(exc)
     rehashed = await auth_service.upgraded_hash(passwords, user, password=password)
     async with database.transaction(write=True) as session:
-        token = await auth_service.issue_token(session, user=user, new_password_hash=rehashed)
+        token = await auth_service.issue_token(
+            session,
+            user=user,
+            lifetime=token_lifetime(request),
+            device=device_of(request, kind="web"),
+            new_password_hash=rehashed,
+        )
     return _signed_in(request, _see_other(safe_next(next)), token)
 
 
@@ -182,7 +190,9 @@ async def sign_up(
             user = await auth_service.create_user(
                 session, email=email, password_hash=password_hash, role=role, name=name
             )
-            token = await auth_service.issue_token(session, user=user)
+            token = await auth_service.issue_token(
+                session, user=user, lifetime=token_lifetime(request), device=device_of(request, kind="web")
+            )
     except KuajingError as exc:
         return again(exc.code, exc.status)
     return _signed_in(request, _see_other(safe_next(next)), token)
@@ -196,6 +206,7 @@ async def logout(request: Request, session: SessionDep, cache: TokenCacheDep, cs
         await auth_service.revoke(session, principal=principal, cache=cache)
     response = _see_other("/")
     response.delete_cookie(SESSION_COOKIE, path="/")
+    renew_csrf(request, response, "")
     return response
 
 

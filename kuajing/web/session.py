@@ -4,8 +4,13 @@ Signing in puts an API token in an HttpOnly, SameSite=Lax cookie. The token is t
 revocable kind the API hands out, stored only as a hash. Signing out revokes it. Every form
 carries a CSRF token that must match the one in the browser's own CSRF cookie (double submit):
 another site can make the browser send the cookie, but it cannot read it to put in the form.
+The token is also bound to the session: a nonce and an HMAC (KUAJING_SECRET_KEY) of the nonce
+and the session cookie, so a token planted in the cookie by a neighbouring subdomain, or one
+from before signing in, is refused; signing in and out issue a new one.
 """
 
+import base64
+import hashlib
 import hmac
 import secrets
 from urllib.parse import quote
@@ -44,20 +49,52 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
     )
 
 
+def _bound(request: Request, session_token: str, nonce: str) -> str:
+    secret = runtime_of(request).settings.secret_key.encode()
+    mac = hmac.new(secret, f"csrf|{session_token}|{nonce}".encode(), hashlib.sha256).digest()
+    return f"{nonce}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def _new_csrf(request: Request, session_token: str) -> str:
+    return _bound(request, session_token, secrets.token_urlsafe(24))
+
+
+def _bound_to_session(request: Request, token: str) -> bool:
+    nonce, dot, _ = token.partition(".")
+    if not nonce or not dot or len(token) > CSRF_MAX:
+        return False
+    session_token = request.cookies.get(SESSION_COOKIE, "")
+    return hmac.compare_digest(_bound(request, session_token, nonce).encode(), token.encode())
+
+
+CSRF_MAX = 120
+
+
 def csrf_token(request: Request) -> str:
-    """The browser's CSRF token, or a new one that render() then sets as its cookie."""
+    """The browser's CSRF token if it is bound to its session, or a new one that render() then
+    sets as its cookie."""
     token = request.cookies.get(CSRF_COOKIE)
-    if token and 20 <= len(token) <= 100:
+    if token and _bound_to_session(request, token):
         return token
     if not hasattr(request.state, "new_csrf"):
-        request.state.new_csrf = secrets.token_urlsafe(32)
+        request.state.new_csrf = _new_csrf(request, request.cookies.get(SESSION_COOKIE, ""))
     new_csrf: str = request.state.new_csrf  # Starlette types request.state as Any
     return new_csrf
 
 
+def renew_csrf(request: Request, response: Response, session_token: str) -> None:
+    """A CSRF token for the session starting (signing in) or ending (""), as the response's cookie."""
+    set_cookie(request, response, CSRF_COOKIE, _new_csrf(request, session_token), max_age=SESSION_SECONDS)
+
+
 def check_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(cookie.encode(), submitted.encode()):
+    if (
+        not cookie
+        or not submitted
+        or not hmac.compare_digest(cookie.encode(), submitted.encode())
+        or not _bound_to_session(request, submitted)
+    ):
         raise CsrfRejected(
             message="The form expired or did not come from this site; reload the page and try again."
         )
@@ -71,7 +108,11 @@ async def viewer(request: Request, session: AsyncSession) -> Principal | None:
     runtime = runtime_of(request)
     try:
         return await auth_service.authenticate(
-            session, token=token, cache=runtime.get(TokenCache), loader=runtime.get(auth_service.TokenLoader)
+            session,
+            token=token,
+            cache=runtime.get(TokenCache),
+            loader=runtime.get(auth_service.TokenLoader),
+            toucher=runtime.get(auth_service.TokenToucher),
         )
     except NotAuthenticated:
         return None

@@ -12,6 +12,7 @@ from kuajing.auth.tokens import digest, new_token
 from kuajing.compliance.identity import check_character
 from kuajing.kit.time import utcnow
 from kuajing.models import ApiToken, BuyerIdentity, Role, User
+from kuajing.sealing import keyring_of
 from tests.helpers import Target, in_db
 
 PASSWORD = "correct-horse-battery"
@@ -61,7 +62,51 @@ def buyer_with_identity(api: httpx.Client, *, id_number: str | None = None) -> A
     return buyer
 
 
-def seller_with_profile(api: httpx.Client, *, shipping_fee_cents: int = 500, state: str = "CA") -> Account:
+# The session's operator token, once tests/conftest.py has issued it: sellers are approved with it.
+SESSION_OPERATOR: dict[str, str] = {}
+EXAMPLE_EIN = "12-3456789"
+# the smallest file the document check takes for a PDF
+EXAMPLE_PDF = b"%PDF-1.4\n% a test document\n%%EOF\n"
+# What every seller gives for vetting besides the EIN (a seller listing wine or food gives more).
+EVERY_SELLERS_DOCUMENTS = ("ein_letter", "state_registration", "customs_registration")
+
+
+def upload_document(
+    api: httpx.Client, seller: Account, kind: str, *, data: bytes = EXAMPLE_PDF
+) -> httpx.Response:
+    return api.post(
+        "/api/v1/seller/documents",
+        data={"kind": kind},
+        files={"file": (f"{kind}.pdf", data, "application/pdf")},
+        headers=seller.headers,
+    )
+
+
+def approve_seller(
+    api: httpx.Client,
+    seller: Account,
+    *,
+    documents: tuple[str, ...] = EVERY_SELLERS_DOCUMENTS,
+    operator_token: str | None = None,
+) -> None:
+    """Send `documents` for the seller (who gave their EIN already) and approve them, as an
+    operator does: through the API, with the session's operator token."""
+    for kind in documents:
+        sent = upload_document(api, seller, kind)
+        assert sent.status_code == 201, sent.text
+    approved = api.post(
+        f"/api/v1/sellers/{seller.id}/review",
+        json={"decision": "approve", "reason": "Documents checked (test)."},
+        headers=operator_headers(operator_token or SESSION_OPERATOR["token"]),
+    )
+    assert approved.status_code == 200, approved.text
+
+
+def seller_with_profile(
+    api: httpx.Client, *, shipping_fee_cents: int = 500, state: str = "CA", approved: bool = True
+) -> Account:
+    """A seller with a profile and an EIN, approved by the operator (their products are shown and
+    sold) unless `approved` is False (then pending, their documents not sent)."""
     seller = register(api, "seller", name="Test Winery")
     response = api.put(
         "/api/v1/seller/profile",
@@ -70,10 +115,13 @@ def seller_with_profile(api: httpx.Client, *, shipping_fee_cents: int = 500, sta
             "us_state": state,
             "employees": 12,
             "shipping_fee": {"amount": shipping_fee_cents, "currency": "USD"},
+            "ein": EXAMPLE_EIN,
         },
         headers=seller.headers,
     )
     assert response.status_code == 200, response.text
+    if approved:
+        approve_seller(api, seller)
     return seller
 
 
@@ -111,10 +159,23 @@ def bulk_buyers_with_identity(target: Target, count: int) -> list[Account]:
             born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
             session.add(
                 BuyerIdentity(
-                    user_id=user.id, name="李娜", id_number=id_number, birth_date=born, updated_at=now
+                    user_id=user.id,
+                    name="李娜",
+                    id_number=id_number,
+                    person_key=keyring_of(session.get_bind().dialect).person_key(id_number),
+                    birth_date=born,
+                    updated_at=now,
                 )
             )
-            session.add(ApiToken(user_id=user.id, token_hash=digest(token), created_at=now))
+            session.add(
+                ApiToken(
+                    user_id=user.id,
+                    token_hash=digest(token),
+                    created_at=now,
+                    last_used_at=now,
+                    expires_at=now + timedelta(days=1),
+                )
+            )
         await session.flush()
         return [
             Account(id=user.id, email=user.email, role=user.role, token=token)
@@ -122,3 +183,15 @@ def bulk_buyers_with_identity(target: Target, count: int) -> list[Account]:
         ]
 
     return in_db(target, write)
+
+
+def account_taking_over(api: httpx.Client, operator_token: str, id_number: str) -> Account:
+    """A second account of the person holding `id_number`: one account holds a number at a
+    time, so an operator frees it from the first (as for a claim) and the new one sets it."""
+    freed = api.post(
+        "/api/v1/identities/release",
+        json={"id_number": id_number, "reason": "the person moved to a new account (test)"},
+        headers=operator_headers(operator_token),
+    )
+    assert freed.status_code == 200, freed.text
+    return buyer_with_identity(api, id_number=id_number)

@@ -5,7 +5,8 @@ import asyncio
 
 import pytest
 
-from kuajing.auth.passwords import Passwords
+from kuajing.auth.errors import WeakPassword
+from kuajing.auth.passwords import COMMON_PASSWORDS, Passwords, check_rule
 from kuajing.models import User
 from kuajing.settings import Settings
 from tests.auth.factories import PASSWORD, register
@@ -47,3 +48,12 @@ def test_a_hash_made_with_other_parameters_is_made_again_at_the_next_sign_in(api
 
 async def _hash_of(session, user_id):
     return (await session.get(User, user_id, populate_existing=True)).password_hash
+
+
+@pytest.mark.once
+def test_the_shipped_list_of_common_passwords_is_refused_outright():
+    assert len(COMMON_PASSWORDS) == 30_000
+    for common in ("password123", "Manchester", "q1w2e3r4t5", "1234567890"):
+        with pytest.raises(WeakPassword, match="one of the 30,000 passwords people choose most"):
+            check_rule(common, email="mei@example.test")
+    check_rule("tea kettle on the amber hill", email="mei@example.test")  # long and uncommon: fine

@@ -5,9 +5,11 @@ while the account is locked; sign-ups per address and identities per account are
 import re
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 
 from kuajing.app import create_app
+from kuajing.auth.throttle import delay_after
 from tests.auth.factories import PASSWORD, buyer_with_identity, new_id_number, register
 from tests.in_process import settings_for
 from tests.web.factories import another_browser, csrf_of
@@ -79,3 +81,8 @@ def test_the_sign_in_page_says_to_wait_after_too_many_wrong_passwords(api):
     assert [a.status_code for a in answers] == [401] * 10 + [429]
     assert "尝试次数过多，请稍等一分钟后再试。" in answers[-1].text
     assert re.fullmatch(r"\d+", answers[-1].headers["retry-after"])
+
+
+@pytest.mark.once
+def test_each_wrong_password_past_the_third_is_answered_later_up_to_two_seconds():
+    assert [delay_after(n) for n in range(1, 10)] == [0, 0, 0, 0.25, 0.5, 1.0, 2.0, 2.0, 2.0]

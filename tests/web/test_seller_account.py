@@ -107,14 +107,12 @@ def test_a_seller_signs_up_sets_up_the_profile_and_signs_in_again(api):
             },
         )
         assert (right.status_code, right.headers["location"]) == (303, "/seller/orders")
+        # signing in renewed the form token: the one from before is refused, the page's new one goes
+        stale = {"email": email, "password": "a long seller password", "next": "//evil.example/"}
+        refused = browser.post("/seller/login", data={**stale, "csrf_token": csrf_of(form)})
+        assert refused.status_code == 403 and "The form expired" in refused.text
         offsite = browser.post(
-            "/seller/login",
-            data={
-                "email": email,
-                "password": "a long seller password",
-                "next": "//evil.example/",
-                "csrf_token": csrf_of(form),
-            },
+            "/seller/login", data={**stale, "csrf_token": csrf_of(browser.get("/seller/login"))}
         )
         assert offsite.headers["location"] == "/seller"
 

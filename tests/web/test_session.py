@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.web.factories import another_browser, csrf_of
+from tests.web.factories import another_browser, csrf_of, sign_up
 
 
 @pytest.mark.once
@@ -56,3 +56,37 @@ def test_session_and_csrf_cookies_are_httponly_and_samesite(api):
         )
         cookie = answer.headers["set-cookie"]
         assert "kj_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def put_cookie(browser, name: str, value: str) -> None:
+    """Replace the cookie the server set (for its own domain) with `value`, as a script would."""
+    domains = {cookie.domain for cookie in browser.cookies.jar if cookie.name == name}
+    for domain in domains:
+        browser.cookies.delete(name, domain=domain)
+    browser.cookies.set(name, value, domain=next(iter(domains), ""))
+
+
+@pytest.mark.once
+def test_a_csrf_token_is_bound_to_its_session_and_renewed_at_sign_in_and_out(api):
+    with another_browser(api) as browser:
+        signed_out = csrf_of(browser.get("/login"))
+        # a token that matches the cookie but was not made for this session (planted by a
+        # neighbouring site, say): refused, though cookie and form agree
+        planted = "x" * 32 + "." + "y" * 43
+        put_cookie(browser, "kj_csrf", planted)
+        refused = browser.post("/cart", data={"product_id": 1, "quantity": 1, "csrf_token": planted})
+        assert refused.status_code == 403 and "kj_cart" not in browser.cookies
+        put_cookie(browser, "kj_csrf", signed_out)
+
+        email = sign_up(browser)  # signing up signs in: a new session, a new token
+        assert email
+        signed_in = csrf_of(browser.get("/"))
+        assert signed_in != signed_out
+        assert browser.cookies["kj_csrf"] == signed_in
+        # the signed-out token, put back in the cookie, no longer passes for this session
+        put_cookie(browser, "kj_csrf", signed_out)
+        stale = browser.post("/logout", data={"csrf_token": signed_out})
+        assert stale.status_code == 403
+        put_cookie(browser, "kj_csrf", signed_in)
+        out = browser.post("/logout", data={"csrf_token": signed_in})
+        assert out.status_code == 303 and browser.cookies["kj_csrf"] not in (signed_in, signed_out)
