@@ -5,6 +5,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -127,3 +128,13 @@ async def fresh_postgres(url: str) -> str:
     finally:
         await connection.close()
     return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database(like: str, folder: Path, name: str) -> str:
+    """An empty database of the kind `like` is, beside it: a new SQLite file in `folder`, or a
+    PostgreSQL database called after `like`'s with `_name` added (emptied if it exists)."""
+    parsed = make_url(like)
+    if parsed.get_backend_name() == "sqlite":
+        return f"sqlite:///{folder / f'{name}.db'}"
+    named = parsed.set(database=f"{parsed.database}_{name}").render_as_string(hide_password=False)
+    return asyncio.run(fresh_postgres(named))
