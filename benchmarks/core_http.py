@@ -130,7 +130,13 @@ def main() -> None:
     prepare_database(url)
     asyncio.run(seed(url))
 
-    server = start_server(url, workdir / "server.log", workers=args.workers, extra_args=("--no-access-log",))
+    server = start_server(
+        url,
+        workdir / "server.log",
+        workers=args.workers,
+        extra_args=("--no-access-log",),
+        access_log="false",  # the app's access line too (docs/operations.md): figures stay comparable
+    )
     base = server.url
     try:
         products = httpx.get(f"{base}/api/v1/products", params={"category": "wine", "limit": 1}).json()[

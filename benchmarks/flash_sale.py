@@ -91,7 +91,12 @@ def run_backend(label: str, url: str, redis_url: str | None, args: argparse.Name
     else:
         env.pop("KUAJING_REDIS_URL", None)
     server = start_server(
-        url, workdir / f"{label}.log", workers=args.workers, extra_args=("--no-access-log",), **settings
+        url,
+        workdir / f"{label}.log",
+        workers=args.workers,
+        extra_args=("--no-access-log",),
+        access_log="false",  # the app's access line too (docs/operations.md): figures stay comparable
+        **settings,
     )
     try:
         wrk(f"{server.url}/healthz", connections=args.connections, seconds=2)  # warm-up

@@ -91,6 +91,7 @@ def main() -> None:
         workdir / "server.log",
         workers=args.workers,
         extra_args=("--no-access-log",),
+        access_log="false",  # the app's access line too (docs/operations.md): figures stay comparable
         rules_cache_seconds="60",
         password_hash_profile="rfc_9106_low_memory",  # as deployed, not the tests' cheap hashing
     )

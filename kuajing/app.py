@@ -2,7 +2,6 @@
 background work."""
 
 import asyncio
-import contextlib
 import gc
 import json
 from collections.abc import AsyncIterator
@@ -15,23 +14,24 @@ from pydantic import BaseModel
 from kuajing import __version__, problems
 from kuajing.audit.endpoints import router as audit_router
 from kuajing.auth.endpoints import router as auth_router
+from kuajing.background import start_loops, stop_loops
 from kuajing.bootstrap import build_runtime, readiness
 from kuajing.catalog.endpoints import router as catalog_router
 from kuajing.catalog.import_endpoints import router as import_router
 from kuajing.catalog.search import warm_up
 from kuajing.checkout.endpoints import router as checkout_router
 from kuajing.compliance.endpoints import router as compliance_router
-from kuajing.customs import exchange as customs_exchange
 from kuajing.customs.endpoints import router as customs_router
 from kuajing.flash_sale.endpoints import router as flash_sale_router
 from kuajing.flash_sale.ledger import StockLedger
-from kuajing.fulfillment import sweeper
 from kuajing.fulfillment.endpoints import router as fulfillment_router
 from kuajing.fulfillment.payment_endpoints import router as payment_router
-from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact.endpoints import router as impact_router
 from kuajing.ledger.endpoints import router as ledger_router
 from kuajing.media.endpoints import router as media_router
+from kuajing.observability import endpoints as observability
+from kuajing.observability import logs, metrics
+from kuajing.observability.access import RequestObserver
 from kuajing.order.endpoints import router as order_router
 from kuajing.pricing.endpoints import router as pricing_router
 from kuajing.problems import ProblemOut, problem
@@ -40,47 +40,10 @@ from kuajing.seller.endpoints import router as seller_router
 from kuajing.settings import Settings, get_settings
 from kuajing.stock_ledger.fast_path import LosersFastPath
 from kuajing.stock_ledger.redis_ledger import RedisLedger
+from kuajing.vetting.endpoints import router as vetting_router
 from kuajing.web import api_docs, pages
 from kuajing.web.response_headers import ResponseHeaders
 from kuajing.web.upload_limit import UploadLimit
-
-
-def _background(runtime: Runtime) -> list[asyncio.Task[None]]:
-    """The loops a server runs beside its requests: the expiry sweeper, the Redis ledger's
-    replays and reconciles, the customs exchange; each one off when its interval is 0."""
-    settings, database = runtime.settings, runtime.database
-    ledger = runtime.get(StockLedger)
-    tasks = []
-    if settings.sweep_interval_seconds > 0:
-        tasks.append(
-            asyncio.create_task(
-                sweeper.run_forever(
-                    database,
-                    runtime.get(FulfillmentContext),
-                    settings.sweep_interval_seconds,
-                    ledger,
-                    query_after_seconds=settings.payment_query_after_seconds,
-                ),
-                name="order-sweeper",
-            )
-        )
-    if isinstance(ledger, RedisLedger) and (
-        settings.flash_sale_replay_interval_seconds > 0 or settings.flash_sale_reconcile_interval_seconds > 0
-    ):
-        tasks.append(
-            asyncio.create_task(
-                ledger.upkeep_forever(
-                    replay_interval=settings.flash_sale_replay_interval_seconds,
-                    reconcile_interval=settings.flash_sale_reconcile_interval_seconds,
-                ),
-                name="redis-ledger-upkeep",
-            )
-        )
-    if settings.customs_exchange_interval_seconds > 0:
-        tasks.append(
-            asyncio.create_task(customs_exchange.run_forever(database, settings), name="customs-exchange")
-        )
-    return tasks
 
 
 class Readiness(BaseModel):
@@ -92,6 +55,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """The application for `settings`; with `runtime`, one the caller built (and closes) instead
     of one built at start-up."""
     settings = settings or (runtime.settings if runtime is not None else get_settings())
+    logs.configure(log_format=settings.log_format, level=settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,14 +69,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         ledger = built.get(StockLedger)
         if isinstance(ledger, RedisLedger):
             await ledger.start()
-        tasks = _background(built)
+        # off where one `kuajing worker` runs them for every API process (kuajing.background)
+        tasks = start_loops(built) if settings.background_loops else []
+        tasks += metrics.watch_pool(built.database.engine.pool)
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_loops(tasks)
             if own:
                 await built.close()
 
@@ -127,6 +90,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     problems.install(app)
     app.add_middleware(LosersFastPath)
     app.add_middleware(UploadLimit)
+    # inside ResponseHeaders (it logs with its request id), outside the rest: every answer counted
+    app.add_middleware(RequestObserver, metrics=settings.metrics, access_log=settings.access_log)
     # outermost: every answer carries them, a refused upload and a losing purchase included
     app.add_middleware(
         ResponseHeaders, hsts=settings.cookie_secure, media_public_url=settings.media_public_url
@@ -170,6 +135,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         auth_router,
         compliance_router,
         seller_router,
+        vetting_router,
         impact_router,
         audit_router,
         customs_router,
@@ -177,4 +143,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(router, prefix="/api/v1")
     app.include_router(media_router)
     pages.install(app)
+    if settings.metrics:
+        app.include_router(observability.router)  # last: the scraper's route costs the rest nothing
     return app

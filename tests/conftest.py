@@ -25,9 +25,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kuajing.bootstrap import prepare_database
+from tests.auth import factories
 from tests.helpers import fresh_postgres
 from tests.in_process import InProcessApp, settings_for
 from tests.live import LiveServer, start_server
+from tests.log_scan import LogScan
 from tests.payment.gateways import AlipaySetup, WeChatPaySetup
 
 # Photos and other files the app keeps go to a folder of this run's own, never the checkout's
@@ -51,6 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "once: the subject does not depend on the database; CI runs it in the SQLite pass only",
     )
+    # every log line of the run searched for personal data at its end (tests/log_scan.py)
+    config.pluginmanager.register(LogScan(config), "kuajing-log-scan")
 
 
 LIVE_FIXTURES = {"server", "live_api", "database_url"}
@@ -141,6 +145,7 @@ def operator_token(in_process: InProcessApp, operator_credentials: tuple[str, st
         in_process.commit_test()
     finally:
         in_process.end_test()
+    factories.SESSION_OPERATOR["token"] = value  # sellers made by the factories are approved with it
     return value
 
 

@@ -35,6 +35,7 @@ from kuajing.flash_sale.snapshots import DealSnapshots
 from kuajing.idempotency import service as idempotency_service
 from kuajing.kit.time import beijing_year
 from kuajing.models import Order
+from kuajing.observability import metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class Answer:
 
     status_code: int
     body: dict[str, Any]
+    replayed: bool = False  # the stored answer to an earlier request with the same key
 
 
 # The buyer's user id, read from the request's credentials (raising when there are none, or
@@ -179,7 +181,20 @@ async def purchase(
     context: PurchaseContext, request: PurchaseRequest, *, buyer: Buyer, now: datetime
 ) -> Answer:
     """Buy `request.quantity` units of the deal for the buyer `buyer` names: the order reserved
-    (201), or the first answer to the same Idempotency-Key; a refusal is raised."""
+    (201), or the first answer to the same Idempotency-Key; a refusal is raised. Every attempt
+    is counted by its outcome (reserved, replayed, or the refusal's code)."""
+    try:
+        answer = await _purchase(context, request, buyer=buyer, now=now)
+    except KuajingError as refusal:
+        metrics.flash_sale_purchase(refusal.code)
+        raise
+    metrics.flash_sale_purchase("replayed" if answer.replayed else "reserved")
+    return answer
+
+
+async def _purchase(
+    context: PurchaseContext, request: PurchaseRequest, *, buyer: Buyer, now: datetime
+) -> Answer:
     ledger = context.ledger
     claim = None
     async with context.database.transaction(write=False) as session:
@@ -204,7 +219,7 @@ async def purchase(
                 session, owner=claim.owner, key=claim.key, request_hash=claim.request_hash
             )
             if stored is not None:
-                return Answer(stored.status_code, stored.body)
+                return Answer(stored.status_code, stored.body, replayed=True)
             await end_read(session)  # before waiting on the buyer's batched lookup
             admit(ledger, deal, quantity=request.quantity, now=now)
         year = await context.buyer_years.load(session, (buyer_id, beijing_year(now)))
@@ -234,4 +249,4 @@ async def purchase(
         )
     if stored is None:
         raise Conflict("idempotency_in_progress", "A request with this Idempotency-Key is in progress.")
-    return Answer(stored.status_code, stored.body)
+    return Answer(stored.status_code, stored.body, replayed=True)

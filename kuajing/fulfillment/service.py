@@ -174,7 +174,11 @@ async def _pay_in_sandbox(
     sandbox = context.providers[method]
     assert isinstance(sandbox, SandboxProvider)
     if not await payment_service.mark_captured(
-        session, payment_id=payment.id, reference=sandbox.reference(payment.id), now=now
+        session,
+        payment_id=payment.id,
+        provider=payment.provider,
+        reference=sandbox.reference(payment.id),
+        now=now,
     ):
         raise PaymentDeclined(message="The sandbox payment could not be captured.")
     return payment.id

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
 from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn, Role
+from kuajing.observability import metrics
 from kuajing.order import repository
 from kuajing.order.errors import OrderNotFound
 from kuajing.order.status import PAID, OrderStatus, check_transition
@@ -45,6 +46,8 @@ async def add_order(
         reason="placed",
         now=now,
     )
+    # counted when written: a transaction that then fails to commit (rare) is counted all the same
+    metrics.order_placed(placed.channel)
     return await reload(session, placed.id)
 
 
@@ -59,6 +62,8 @@ async def add_orders(
     orders in the order given, with their new ids (lines not loaded)."""
     orders = [(Order(**order), [OrderLine(**line) for line in lines]) for order, lines in placed]
     await repository.add_orders(session, orders, reason=reason, now=now)
+    for order, _lines in orders:
+        metrics.order_placed(order.channel)
     return [order for order, _lines in orders]
 
 

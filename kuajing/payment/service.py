@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.models import Order, Payment, PaymentNotification, Refund
+from kuajing.observability import metrics
 from kuajing.payment import bills, repository
 from kuajing.payment.errors import (
     PaymentDeclined,
@@ -82,11 +83,14 @@ async def start(
     try:
         checkout = await providers[provider].start(request)
     except ProviderUnavailable as exc:
+        metrics.payment(provider, "unavailable")
         raise PaymentProviderUnavailable(
             message=f"{provider} cannot be reached now; try again shortly."
         ) from exc
     except ProviderRefused as exc:
+        metrics.payment(provider, "declined")
         raise PaymentDeclined(message=f"{provider} refused the payment: {exc.detail}") from exc
+    metrics.payment(provider, "started")
     payment.redirect_url = checkout.redirect_url
     payment.code_url = checkout.code_url
     await session.flush()
@@ -143,9 +147,13 @@ async def captured_not_refunded(session: AsyncSession, *, limit: int = 200) -> l
 
 
 async def mark_captured(
-    session: AsyncSession, *, payment_id: int, reference: str | None, now: datetime
+    session: AsyncSession, *, payment_id: int, provider: str, reference: str | None, now: datetime
 ) -> bool:
-    return await repository.mark_captured(session, payment_id=payment_id, reference=reference, now=now)
+    """Capture the payment once: False when it already was (a replayed notification)."""
+    captured = await repository.mark_captured(session, payment_id=payment_id, reference=reference, now=now)
+    if captured:
+        metrics.payment(provider, "captured")
+    return captured
 
 
 async def close_pending(session: AsyncSession, *, order_id: int, now: datetime) -> list[int]:

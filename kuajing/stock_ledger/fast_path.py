@@ -16,10 +16,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kuajing.flash_sale.purchase import PurchaseContext, refusal_from_memory
 from kuajing.kit.time import utcnow
+from kuajing.observability import metrics
+from kuajing.observability.access import answered_for
 from kuajing.problems import problem
 from kuajing.runtime import runtime_in_scope
 
 _PURCHASE = re.compile(r"/api/v1/deals/([1-9][0-9]{0,17})/purchase")
+PURCHASE_ROUTE = "/api/v1/deals/{deal_id}/purchase"  # the endpoint this stands in for, in the metrics
 
 
 class LosersFastPath:
@@ -36,6 +39,8 @@ class LosersFastPath:
                     context = runtime.get(PurchaseContext)
                     refusal = refusal_from_memory(context, int(match.group(1)), now=utcnow())
                     if refusal is not None:
+                        answered_for(scope, PURCHASE_ROUTE)
+                        metrics.flash_sale_purchase(refusal.code)
                         answer = problem(refusal.status, refusal.code, refusal.message)
                         await answer(scope, receive, send)
                         return

@@ -23,6 +23,7 @@ from kuajing.flash_sale import batch
 from kuajing.flash_sale.errors import PurchaseUnavailable
 from kuajing.flash_sale.ledger import Attempt, Outcome
 from kuajing.kit.time import utcnow
+from kuajing.observability import metrics
 from kuajing.stock_ledger.sold_out import SoldOutMemo
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class GroupCommitLedger:
                 log.warning("batch on deal %d hit a database error; retrying", deal_id, exc_info=True)
                 continue
             self.batches += 1
+            metrics.stock_ledger_batch(len(attempts))
             if result.remaining == 0:
                 self._sold_out.learn(deal_id)
             else:

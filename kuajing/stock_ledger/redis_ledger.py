@@ -37,6 +37,7 @@ from kuajing.errors import KuajingError
 from kuajing.flash_sale import reservations
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
 from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
+from kuajing.observability import metrics
 from kuajing.stock_ledger import attempt_codec, redis_reconciler
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from kuajing.stock_ledger.redis_stock import (
@@ -154,6 +155,7 @@ class RedisLedger:
         waiting_until = loop.time() + PENDING_WAIT_SECONDS
         reloads = 0
         while True:
+            start = time.perf_counter()
             try:
                 verdict, entry_id = await self.stock.take(
                     deal_id,
@@ -172,6 +174,7 @@ class RedisLedger:
                 raise PurchaseUnavailable(
                     message="The stock ledger is unavailable; nothing was taken."
                 ) from exc
+            metrics.redis_take(time.perf_counter() - start)
             if verdict == UNKNOWN and reloads < MAX_RELOADS:
                 # Redis lost the deal (a flush, a failover): rebuild it from the database. Lost
                 # again by the time this take retries means another flush came in between, so
