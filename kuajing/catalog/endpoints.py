@@ -1,10 +1,10 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.auth.dependencies import SellerPrincipal
+from kuajing.auth.dependencies import SellerPrincipal, optional_principal
 from kuajing.catalog import finder, service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.facets import PriceBand, SearchRequest, Sort
@@ -30,6 +30,7 @@ from kuajing.catalog.schemas import (
 from kuajing.catalog.service import Listing, VariantListing
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.catalog.variants import own_attributes
+from kuajing.errors import NotAuthenticated
 from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.money import Money
@@ -37,6 +38,7 @@ from kuajing.kit.money_schemas import MoneyModel
 from kuajing.media.dependencies import StorageDep
 from kuajing.media.images import MAX_BYTES
 from kuajing.media.service import Shown
+from kuajing.models import Role
 from kuajing.problems import ProblemOut
 from kuajing.runtime import SessionDep
 
@@ -113,11 +115,12 @@ def product_out(listing: Listing, images: list[Shown] | None = None) -> ProductO
     )
 
 
-async def _product_json(session: AsyncSession, snapshots: Snapshots, product_id: int) -> dict[str, Any]:
-    """The product as a write's answer gives it: as GET shows it, without its photos."""
-    return product_out(await service.get_listing(session, snapshots, product_id=product_id)).model_dump(
-        mode="json"
-    )
+async def _product_json(
+    session: AsyncSession, snapshots: Snapshots, product_id: int, seller_id: int
+) -> dict[str, Any]:
+    """The product as a write's answer gives it to its seller: as GET shows it, without its photos."""
+    listing = await service.get_listing(session, snapshots, product_id=product_id, viewer_id=seller_id)
+    return product_out(listing).model_dump(mode="json")
 
 
 @router.post("/products", status_code=201, response_model=ProductOut)
@@ -145,7 +148,7 @@ async def create_product(
             options=[option.model_dump() for option in body.options],
             new_variants=[variant.as_new() for variant in body.variants],
         )
-        return await _product_json(session, snapshots, product.id)
+        return await _product_json(session, snapshots, product.id, seller.user_id)
 
     return await respond_once(
         session,
@@ -197,9 +200,16 @@ async def list_products(
 
 @router.get("/products/{product_id}", response_model=ProductOut)
 async def get_product(
-    product_id: IdPath, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
+    product_id: IdPath, request: Request, session: SessionDep, snapshots: SnapshotsDep, storage: StorageDep
 ) -> ProductOut:
-    listing = await service.get_listing(session, snapshots, product_id=product_id)
+    """The product, priced, with its photos and variants. A seller not (or no longer) approved
+    is not shown: 404 product_not_found, but to that seller themselves (their bearer token)."""
+    try:
+        caller = await optional_principal(request, session)
+    except NotAuthenticated:  # a public page: a stale token reads it as anyone does
+        caller = None
+    viewer_id = caller.user_id if caller is not None and caller.role == Role.seller else None
+    listing = await service.get_listing(session, snapshots, product_id=product_id, viewer_id=viewer_id)
     images = await service.images_of(session, storage, [product_id])
     return product_out(listing, images[product_id])
 
@@ -288,7 +298,7 @@ async def patch_product(
             product_id=product_id,
             changes=body.model_dump(exclude_unset=True),
         )
-        return await _product_json(session, snapshots, product_id)
+        return await _product_json(session, snapshots, product_id, seller.user_id)
 
     return await respond_once(
         session,
@@ -317,7 +327,7 @@ async def add_variant(
         await service.add_variant(
             session, snapshots, seller_id=seller.user_id, product_id=product_id, variant=body.as_new()
         )
-        return await _product_json(session, snapshots, product_id)
+        return await _product_json(session, snapshots, product_id, seller.user_id)
 
     return await respond_once(
         session,
@@ -351,7 +361,7 @@ async def patch_variant(
             variant_id=variant_id,
             changes=body.model_dump(exclude_unset=True),
         )
-        return await _product_json(session, snapshots, product_id)
+        return await _product_json(session, snapshots, product_id, seller.user_id)
 
     return await respond_once(
         session,

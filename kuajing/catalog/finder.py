@@ -50,18 +50,23 @@ async def find(
         scores = dict.fromkeys(await repository.listed_ids(session), 0.0)
     facts = await snapshots.products.facts(session, scores, fresh=fresh)
     sellers = await snapshots.sellers.facts(session, {f.seller_id for f in facts.values()})
-    prices = await listing_prices(session, snapshots, list(facts.values()))
+    # only approved sellers' products are found (their facts are at hand already: no query more)
+    shown = [
+        product
+        for product in facts.values()
+        if product.parent_id is None and (seller := sellers.get(product.seller_id)) and seller.approved
+    ]
+    prices = await listing_prices(session, snapshots, shown)
     items = [
         Item(
             id=product.id,
             score=scores[product.id],
             category=product.category,
             seller_id=product.seller_id,
-            state=seller.us_state if (seller := sellers.get(product.seller_id)) else None,
+            state=sellers[product.seller_id].us_state,
             landed=price.landed if (price := prices.get(product.id)) else None,
         )
-        for product in facts.values()
-        if product.parent_id is None
+        for product in shown
     ]
     if query is not None and query.states:  # 加州红酒: what Californian sellers list
         in_states = [item for item in items if item.state in query.states]

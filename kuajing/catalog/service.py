@@ -593,11 +593,23 @@ async def listings_of(session: AsyncSession, snapshots: Snapshots, products: lis
     return [Listing.of(p, prices, rows.get(p.id)) for p in products]
 
 
-async def get_listing(session: AsyncSession, snapshots: Snapshots, *, product_id: int) -> Listing:
+async def get_listing(
+    session: AsyncSession, snapshots: Snapshots, *, product_id: int, viewer_id: int | None = None
+) -> Listing:
+    """The product, priced. Only an approved seller's products are shown, but to the seller
+    who lists it (`viewer_id`): theirs are there while they wait for approval."""
     product = await repository.get_product(session, product_id)
     _check_product(product, product_id)
     assert product is not None
+    if viewer_id != product.seller_id and not await seller_shown(session, snapshots, product.seller_id):
+        raise ProductNotFound(message=f"No product {product_id}.")
     return (await listings_of(session, snapshots, [product]))[0]
+
+
+async def seller_shown(session: AsyncSession, snapshots: Snapshots, seller_id: int) -> bool:
+    """Whether buyers see the seller's products: they have a profile and are approved."""
+    seller = (await snapshots.sellers.facts(session, [seller_id])).get(seller_id)
+    return seller is not None and seller.approved
 
 
 async def seller_listings(

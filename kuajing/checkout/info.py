@@ -17,6 +17,7 @@ from kuajing.compliance.year import BuyerYear
 from kuajing.kit.time import beijing_date, beijing_year
 from kuajing.pricing.errors import FxRateUnavailable
 from kuajing.pricing.snapshots import FxFacts
+from kuajing.seller.errors import SellerNotApproved
 from kuajing.seller.snapshots import SellerFacts
 
 
@@ -72,8 +73,11 @@ async def fetch_checkout_info(
     if len(sellers) != 1:
         raise MixedSellers(message="An order holds one seller's goods; split the cart per seller.")
     seller_id = sellers.pop()
-    # a product is listed only once its seller has a profile
-    seller = (await snapshots.sellers.facts(session, [seller_id], fresh=fresh))[seller_id]
+    seller = (await snapshots.sellers.facts(session, [seller_id], fresh=fresh)).get(seller_id)
+    if seller is None or not seller.approved:
+        raise SellerNotApproved(
+            message=f"Seller {seller_id} is not approved to sell on kuajing: their products cannot be bought."
+        )
 
     fx = await current_fx(session, snapshots, fresh=fresh)
     rules = await snapshots.rules.in_force(session)

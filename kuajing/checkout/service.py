@@ -248,7 +248,7 @@ class OneUnit:
 
     product: ProductFacts
     amounts: OrderAmounts | None  # None: it cannot be priced (no FX rate, off the positive list)
-    seller: SellerFacts | None  # None: listed before a profile was required
+    seller: SellerFacts  # approved: no other seller's product is shown
     variants: list[ProductFacts]  # empty for a product without options
     chosen: ProductFacts  # what the page prices and adds to the cart: the product or a variant
     zh_sizes: dict[int, str]  # garments: each variant's (or the product's) Chinese size, e.g. 175/92A
@@ -268,21 +268,22 @@ async def one_unit(
     product = (await snapshots.products.facts(session, [product_id])).get(product_id)
     if product is None or product.parent_id is not None:
         raise ProductNotFound(message=f"No product {product_id}.")
+    seller = (await snapshots.sellers.facts(session, [product.seller_id])).get(product.seller_id)
+    if seller is None or not seller.approved:  # only an approved seller's products are shown
+        raise ProductNotFound(message=f"No product {product_id}.")
     found = await snapshots.products.facts(session, product.variant_ids)
     variants = [found[v] for v in product.variant_ids if v in found]
     chosen = next((v for v in variants if v.id == variant_id), None) or next(
         (v for v in variants if v.stock > 0), variants[0] if variants else product
     )
-    seller = (await snapshots.sellers.facts(session, [product.seller_id])).get(product.seller_id)
     amounts = None
-    if seller is not None:  # a quote needs the seller's shipping fee
-        try:
-            priced = await quote(session, snapshots, lines=[(chosen.id, 1)], buyer_id=None, now=now)
-        except KuajingError:
-            pass  # no FX rate yet: the page says it cannot price the goods
-        else:
-            # goods off the positive list leave no line to price, only a problem
-            amounts = priced.amounts if priced.amounts.lines else None
+    try:
+        priced = await quote(session, snapshots, lines=[(chosen.id, 1)], buyer_id=None, now=now)
+    except KuajingError:
+        pass  # no FX rate yet: the page says it cannot price the goods
+    else:
+        # goods off the positive list leave no line to price, only a problem
+        amounts = priced.amounts if priced.amounts.lines else None
     sizes = {
         row.id: size
         for row in variants or [product]

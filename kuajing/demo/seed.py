@@ -21,6 +21,7 @@ from kuajing.demo.photos import draw_product
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.money import Money
+from kuajing.kit.time import utcnow
 from kuajing.media.storage import Storage
 from kuajing.models import Role, User
 from kuajing.order import service as order_service
@@ -29,6 +30,7 @@ from kuajing.payment.sandbox import SandboxProvider
 from kuajing.pricing import service as pricing_service
 from kuajing.runtime import Runtime
 from kuajing.seller import service as seller_service
+from kuajing.vetting import service as vetting_service
 
 DEMO_PASSWORD = "kuajing-demo-2026"
 OPERATOR_EMAIL = "operator@kuajing.example"
@@ -108,7 +110,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
     advance("operator and FX rate")
 
     product_ids: list[list[int]] = []
-    for entry in catalog["sellers"]:
+    for number, entry in enumerate(catalog["sellers"]):
         seller = await _user(
             runtime, email=entry["email"], role=Role.seller, name=entry["name"], report=report
         )
@@ -122,6 +124,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                 employees=entry["employees"],
                 shipping_fee=Money(entry["shipping_fee"], "USD"),
                 story=entry["story"],
+                ein=f"{90 + number % 10}-{7_000_000 + number:07d}",  # made up, as the sellers are
             )
             ids = []
             for item in entry["products"]:
@@ -158,6 +161,16 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                 # listings with problems (a wine without its importer) for sellers to see.
                 if not category_rules.listing_problems(item["hs_code"], item["attributes"]):
                     ids += await catalog_service.sold_ids(session, product)
+            # vetted as a real seller is, on specimen documents, by the demo operator
+            await vetting_service.vet_with_specimens(
+                session,
+                storage,
+                snapshots,
+                seller_id=seller.id,
+                operator_id=operator.id,
+                reason="Demo seller: its specimen documents were checked.",
+                now=utcnow(),
+            )
             product_ids.append(ids)
         advance(entry["legal_name"])
 

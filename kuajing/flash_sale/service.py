@@ -29,7 +29,7 @@ from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
 from kuajing.models import Campaign, Deal, Product
 from kuajing.pricing.snapshots import FxSnapshots
-from kuajing.seller.errors import CurrencyNotAllowed
+from kuajing.seller.errors import CurrencyNotAllowed, SellerNotApproved
 
 MAX_DEAL_PRICE_CENTS = 10_000_000  # $100,000, as for a listing
 
@@ -122,6 +122,10 @@ async def create_deal(
         product_id=product_id,
         refusal="A seller enrolls only their own products.",
     )
+    if not await catalog_service.seller_shown(session, snapshots, seller_id):
+        raise SellerNotApproved(
+            message="A seller enrolls products in a sale once an operator has approved them."
+        )
     if price.currency != "USD":
         raise CurrencyNotAllowed(message="Deal prices are in USD, like listings.")
     if not 1 <= price.amount <= MAX_DEAL_PRICE_CENTS:

@@ -5,6 +5,12 @@ A key names one rendition: `products/<product id>/<digest>-<width>.<webp|jpg>`. 
 always holds the same bytes (the digest is the upload's), so what is served under it can be
 cached for a year (`immutable`). Writing is atomic (a temporary file renamed over the key; an
 object written whole by one PUT): a reader never sees half a photo.
+
+A seller's business documents (kuajing.vetting) are kept beside them, under
+`documents/<seller id>/<digest>.<pdf|png|jpg>`, and are private: the app's /media route never
+serves them (it serves only photo keys), and a bucket must not make `documents/` public (only
+`products/` is meant for a CDN); they are read back through `read` by the vetting endpoints,
+which check who asks.
 """
 
 import asyncio
@@ -17,7 +23,9 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 KEY = re.compile(r"products/[1-9][0-9]{0,18}/[0-9a-f]{16}-[1-9][0-9]{1,3}\.(?:webp|jpg)")
+DOCUMENT_KEY = re.compile(r"documents/[1-9][0-9]{0,18}/[0-9a-f]{16}\.(?:pdf|png|jpg)")
 CACHE_FOREVER = "public, max-age=31536000, immutable"
+PRIVATE = "private, no-store"
 BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's rule for bucket names
 
 
@@ -32,9 +40,21 @@ class Storage(Protocol):
         """Where a browser fetches `key`."""
         ...
 
+    async def read(self, key: str) -> bytes | None:
+        """The bytes under `key`; None if it is not there."""
+        ...
+
 
 def rendition_key(product_id: int, digest: str, width: int, extension: str) -> str:
     return f"products/{product_id}/{digest}-{width}.{extension}"
+
+
+def document_key(seller_id: int, digest: str, extension: str) -> str:
+    return f"documents/{seller_id}/{digest}.{extension}"
+
+
+def _known(key: str) -> bool:
+    return bool(KEY.fullmatch(key) or DOCUMENT_KEY.fullmatch(key))
 
 
 class LocalStorage:
@@ -45,17 +65,27 @@ class LocalStorage:
         self._base_url = base_url.rstrip("/")
 
     def path(self, key: str) -> Path | None:
-        """The file of a well-formed key (None for anything else: no path escapes `root`)."""
+        """The file of a well-formed photo key, as /media serves it (None for anything else: no
+        path escapes `root`, and no private document is served)."""
         return self.root / key if KEY.fullmatch(key) else None
+
+    def _file(self, key: str) -> Path | None:
+        return self.root / key if _known(key) else None
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         await asyncio.to_thread(self._write, key, data)
 
+    async def read(self, key: str) -> bytes | None:
+        path = self._file(key)
+        if path is None or not path.is_file():
+            return None
+        return await asyncio.to_thread(path.read_bytes)
+
     def _write(self, key: str, data: bytes) -> None:
-        path = self.path(key)
+        path = self._file(key)
         if path is None:
             raise ValueError(f"not a media key: {key!r}")
-        for folder in (self.root, self.root / "products", path.parent):  # each made 0700
+        for folder in (self.root, path.parent.parent, path.parent):  # each made 0700
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
@@ -67,7 +97,7 @@ class LocalStorage:
             raise
 
     async def delete(self, key: str) -> None:
-        path = self.path(key)
+        path = self._file(key)
         if path is not None:
             await asyncio.to_thread(path.unlink, missing_ok=True)
 
@@ -90,7 +120,7 @@ class S3Storage:
         self._client = client
 
     def _object(self, key: str) -> str:
-        if not KEY.fullmatch(key):
+        if not _known(key):
             raise ValueError(f"not a media key: {key!r}")
         return self.prefix + key
 
@@ -102,11 +132,23 @@ class S3Storage:
             Key=name,
             Body=data,
             ContentType=content_type,
-            CacheControl=CACHE_FOREVER,
+            CacheControl=CACHE_FOREVER if KEY.fullmatch(key) else PRIVATE,
         )
 
+    async def read(self, key: str) -> bytes | None:
+        name = self._object(key)
+
+        def get() -> bytes | None:
+            try:
+                body: bytes = self._client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
+            except self._client.exceptions.NoSuchKey:
+                return None
+            return body
+
+        return await asyncio.to_thread(get)
+
     async def delete(self, key: str) -> None:
-        if KEY.fullmatch(key):  # deleting what is not there is no error in S3 either
+        if _known(key):  # deleting what is not there is no error in S3 either
             await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=self.prefix + key)
 
     def url(self, key: str) -> str:

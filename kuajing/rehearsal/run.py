@@ -22,6 +22,7 @@ from kuajing.catalog.snapshots import Snapshots
 from kuajing.db import Database
 from kuajing.fulfillment import sweeper
 from kuajing.fulfillment.service import FulfillmentContext
+from kuajing.media.storage import Storage
 from kuajing.rehearsal import invariants, load, report, setup
 from kuajing.rehearsal import repository as rehearsal_repository
 from kuajing.rehearsal.invariants import Verdict
@@ -69,6 +70,7 @@ async def prepare(runtime: Runtime, options: Options) -> Stage:
             session,
             runtime.get(Snapshots),
             runtime.get(Passwords),
+            runtime.get(Storage),
             buyers=options.buyers,
             stock=options.stock,
             per_buyer_limit=options.per_buyer_limit,

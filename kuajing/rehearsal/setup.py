@@ -25,11 +25,13 @@ from kuajing.compliance.identity import check_character
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.kit.money import Money
 from kuajing.kit.time import utcnow
+from kuajing.media.storage import Storage
 from kuajing.models import Role
 from kuajing.pricing import service as pricing_service
 from kuajing.rehearsal import repository
 from kuajing.rehearsal.repository import NewBuyer
 from kuajing.seller import service as seller_service
+from kuajing.vetting import service as vetting_service
 
 EMAIL_DOMAIN = "rehearsal.kuajing.invalid"  # .invalid: never a real mailbox
 FX_RATE_IF_UNSET = "7.1000"
@@ -105,6 +107,7 @@ async def stage(
     session: AsyncSession,
     snapshots: Snapshots,
     passwords: Passwords,
+    storage: Storage,
     *,
     buyers: int,
     stock: int,
@@ -130,6 +133,7 @@ async def stage(
         shipping_fee=Money(500, "USD"),
         customs_code="KJREHEARS1",
         customs_name="kuajing rehearsal seller",
+        ein="99-0000001",  # made up, as the seller is
     )
     if await snapshots.fx.usd_cny(session, fresh=True) is None:
         await pricing_service.set_fx_rate(
@@ -145,6 +149,16 @@ async def stage(
         **_TEE,
     )
     now = utcnow()
+    # vetted as a real seller is, on specimen documents: only an approved seller's goods sell
+    await vetting_service.vet_with_specimens(
+        session,
+        storage,
+        snapshots,
+        seller_id=seller_id,
+        operator_id=operator_id,
+        reason="Rehearsal seller: its specimen documents were checked.",
+        now=now,
+    )
     campaign = await flash_sale_service.create_campaign(
         session,
         name=f"Rehearsal {tag}"[:100],

@@ -22,6 +22,8 @@ def _out(profile: SellerProfile) -> ProfileOut:
         customs_code=profile.customs_code,
         customs_name=profile.customs_name,
         story=StoryOut(en=profile.story_en, zh=profile.story_zh),
+        ein=profile.ein,
+        status=profile.status,
         updated_at=profile.updated_at,
     )
 
@@ -41,6 +43,7 @@ async def put_profile(
         customs_code=body.customs_code,
         customs_name=body.customs_name,
         story=None if body.story is None else body.story.model_dump(),
+        ein=body.ein,
     )
     return _out(profile)
 

@@ -1,11 +1,11 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.db import upsert
-from kuajing.models import Product, SellerProfile
+from kuajing.db import rowcount, upsert
+from kuajing.models import Product, SellerDocument, SellerProfile, SellerReview
 
 
 async def get_profile(session: AsyncSession, seller_id: int) -> SellerProfile | None:
@@ -48,6 +48,7 @@ async def profiles_by_state(session: AsyncSession, *, per_state: int) -> list[Se
             .label("rank"),
         )
         .join(products, products.c.seller_id == SellerProfile.user_id)
+        .where(SellerProfile.status == "approved")  # only approved sellers are shown
         .subquery()
     )
     rows = await session.execute(
@@ -60,7 +61,7 @@ async def profiles_by_state(session: AsyncSession, *, per_state: int) -> list[Se
 
 
 async def profiles_page(
-    session: AsyncSession, *, before_id: int | None, limit: int
+    session: AsyncSession, *, before_id: int | None, limit: int, status: str | None = None
 ) -> list[tuple[SellerProfile, int]]:
     """Sellers with a profile, the newest first, each with how many products it lists (counted
     per row through the products' seller index, so a page costs one statement)."""
@@ -73,5 +74,74 @@ async def profiles_page(
     query = select(SellerProfile, products).order_by(SellerProfile.user_id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(SellerProfile.user_id < before_id)
+    if status is not None:
+        query = query.where(SellerProfile.status == status)
     rows = await session.execute(query)
     return [(profile, int(count)) for profile, count in rows.all()]
+
+
+async def lock_profile(session: AsyncSession, seller_id: int) -> SellerProfile | None:
+    """The profile, its row locked until the transaction ends (PostgreSQL; SQLite's writers
+    already queue): two decisions on one seller are taken one after the other."""
+    return await session.scalar(
+        select(SellerProfile)
+        .where(SellerProfile.user_id == seller_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def move_status(session: AsyncSession, *, seller_id: int, was: str, to: str) -> bool:
+    """The seller's status from `was` to `to`, only if it still is `was`."""
+    moved = await session.execute(
+        update(SellerProfile)
+        .where(SellerProfile.user_id == seller_id, SellerProfile.status == was)
+        .values(status=to)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(moved) == 1
+
+
+async def add_review(session: AsyncSession, review: SellerReview) -> SellerReview:
+    session.add(review)
+    await session.flush()
+    return review
+
+
+async def reviews_of(session: AsyncSession, seller_id: int) -> list[SellerReview]:
+    """The seller's status changes, the oldest first."""
+    return list(
+        await session.scalars(
+            select(SellerReview).where(SellerReview.seller_id == seller_id).order_by(SellerReview.id)
+        )
+    )
+
+
+async def add_document(session: AsyncSession, document: SellerDocument) -> SellerDocument:
+    session.add(document)
+    await session.flush()
+    return document
+
+
+async def documents_of(session: AsyncSession, seller_id: int) -> list[SellerDocument]:
+    """Every document the seller uploaded, the oldest first."""
+    return list(
+        await session.scalars(
+            select(SellerDocument).where(SellerDocument.seller_id == seller_id).order_by(SellerDocument.id)
+        )
+    )
+
+
+async def get_document(session: AsyncSession, document_id: int) -> SellerDocument | None:
+    return await session.get(SellerDocument, document_id)
+
+
+async def listed_categories(session: AsyncSession, seller_id: int) -> set[str]:
+    """The categories the seller lists products in."""
+    return set(
+        await session.scalars(
+            select(Product.category)
+            .where(Product.seller_id == seller_id, Product.parent_id.is_(None))
+            .distinct()
+        )
+    )

@@ -38,6 +38,12 @@ class ProfileIn(InputModel):
         description="Who the seller is, in English and Chinese, shown to buyers on every product page. "
         "Omitted or null: the story stays as it was; empty strings clear it.",
     )
+    ein: str | None = Field(
+        default=None,
+        max_length=10,
+        description="The IRS Employer Identification Number, NN-NNNNNNN, for vetting. Omitted or null: "
+        "it stays as it was.",
+    )
 
 
 class ProfileOut(BaseModel):
@@ -49,4 +55,9 @@ class ProfileOut(BaseModel):
     customs_code: str | None
     customs_name: str | None
     story: StoryOut
+    ein: str | None
+    status: str = Field(
+        description="Vetting: pending, info_requested, approved, rejected or suspended; only an "
+        "approved seller's products are shown and sold (GET /api/v1/seller/application says what is missing)."
+    )
     updated_at: datetime

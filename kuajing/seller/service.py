@@ -10,13 +10,15 @@ from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, encode_cursor
 from kuajing.kit.time import utcnow
 from kuajing.models import SellerProfile
-from kuajing.seller import repository
+from kuajing.seller import repository, vetting
 from kuajing.seller.errors import (
     CurrencyNotAllowed,
     InvalidCustomsCode,
+    InvalidEin,
     InvalidUsState,
     SellerProfileRequired,
 )
+from kuajing.seller.requirements import EIN
 from kuajing.seller.snapshots import SellerFacts, SellerSnapshots
 from kuajing.seller.states import US_STATES
 
@@ -44,7 +46,10 @@ async def save_profile(
     customs_code: str | None = None,
     customs_name: str | None = None,
     story: dict[str, str] | None = None,
+    ein: str | None = None,
 ) -> SellerProfile:
+    """Save the seller's profile. A story or an EIN left out (None) stays as it was; a seller
+    asked for more information who gives an EIN or a customs code is back in the review queue."""
     state = us_state.upper()
     if state not in US_STATES:
         raise InvalidUsState(message=f"{us_state!r} is not a US state code (e.g. CA, WA, NY).")
@@ -59,6 +64,9 @@ async def save_profile(
         raise InvalidCustomsCode(
             message="The customs code is 10 or 18 letters and digits, as China customs registered it."
         )
+    given_ein = ein.strip() if ein is not None else None
+    if given_ein is not None and not EIN.fullmatch(given_ein):
+        raise InvalidEin(message="The EIN is nine digits written NN-NNNNNNN, as the IRS letter shows it.")
     # A story left out stays as it was (a client that predates stories must not erase the one
     # written in the portal); an empty one clears it.
     told = (
@@ -70,6 +78,7 @@ async def save_profile(
         session,
         {
             **told,
+            **({} if given_ein is None else {"ein": given_ein}),
             "user_id": seller_id,
             "legal_name": legal_name.strip(),
             "us_state": state,
@@ -82,6 +91,10 @@ async def save_profile(
         },
     )
     sellers.forget(seller_id)
+    if given_ein is not None or code is not None:
+        await vetting.resubmit_if_asked(
+            session, sellers, seller_id=seller_id, sent="their EIN and customs code", now=utcnow()
+        )
     return saved
 
 
@@ -102,11 +115,14 @@ async def sellers_by_state(
 
 
 async def list_sellers(
-    session: AsyncSession, *, cursor: str | None, limit: int
+    session: AsyncSession, *, cursor: str | None, limit: int, status: str | None = None
 ) -> tuple[list[SellerSummary], str | None]:
     """Sellers for the operator, the newest first (those who signed up last are the ones to
-    look at), with their product counts; and a cursor when there are more."""
-    rows = await repository.profiles_page(session, before_id=decode_cursor(cursor), limit=limit + 1)
+    look at), with their product counts, only those of `status` if given; and a cursor when
+    there are more."""
+    rows = await repository.profiles_page(
+        session, before_id=decode_cursor(cursor), limit=limit + 1, status=status
+    )
     page = [SellerSummary(profile, products) for profile, products in rows[:limit]]
     more = len(rows) > limit
     return page, encode_cursor(page[-1].profile.user_id) if more else None

@@ -21,6 +21,11 @@ class SellerFacts:
     us_state: str
     story_en: str
     story_zh: str
+    status: str  # kuajing.seller.status: only an approved seller's products are shown or sold
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
 
     @classmethod
     def of(cls, profile: SellerProfile) -> "SellerFacts":
@@ -31,6 +36,7 @@ class SellerFacts:
             profile.us_state,
             profile.story_en,
             profile.story_zh,
+            profile.status,
         )
 
 
@@ -64,7 +70,7 @@ class SellerSnapshots:
         return await self._by_state.get_or_load(per_state, load)
 
     def forget(self, seller_id: int) -> None:
-        """A profile changed: its facts and the featured sellers."""
+        """A profile (or the seller's status) changed: its facts and the featured sellers."""
         self._facts.forget(seller_id)
         self._by_state.clear()
 

@@ -32,6 +32,7 @@ from kuajing.pricing import service as pricing_service
 from kuajing.pricing.dependencies import FxSnapshotsDep
 from kuajing.runtime import SessionDep
 from kuajing.seller import service as seller_service
+from kuajing.seller.status import SellerStatus
 from kuajing.web.access import signed_in_as
 from kuajing.web.console_people import named
 from kuajing.web.session import check_csrf
@@ -188,13 +189,28 @@ def _next_href(path: str, cursor: str | None, limit: int, **filters: str) -> str
 
 @router.get("/sellers", response_class=HTMLResponse)
 async def sellers(
-    request: Request, session: SessionDep, cursor: Cursor = None, limit: PageSize = PAGE_SIZE
+    request: Request,
+    session: SessionDep,
+    cursor: Cursor = None,
+    limit: PageSize = PAGE_SIZE,
+    status: Annotated[SellerStatus | None, Query()] = None,
 ) -> Response:
+    """The sellers, or those of one vetting status (pending: the review queue), each linked to
+    their review."""
     principal = await _operator(request, session)
     if not isinstance(principal, Principal):
         return principal
-    found, next_cursor = await seller_service.list_sellers(session, cursor=cursor, limit=limit)
-    context = {"sellers": found, "next_href": _next_href("/console/sellers", next_cursor, limit)}
+    found, next_cursor = await seller_service.list_sellers(
+        session, cursor=cursor, limit=limit, status=status.value if status else None
+    )
+    context = {
+        "sellers": found,
+        "statuses": [s.value for s in SellerStatus],
+        "status": status.value if status else None,
+        "next_href": _next_href(
+            "/console/sellers", next_cursor, limit, status=status.value if status else ""
+        ),
+    }
     return _show(request, "console/sellers.html", context, principal)
 
 

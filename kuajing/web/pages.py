@@ -23,6 +23,7 @@ from kuajing.web.seller_orders import router as seller_orders_router
 from kuajing.web.seller_portal import router as seller_router
 from kuajing.web.seller_suggestions import router as seller_suggestions_router
 from kuajing.web.seller_variants import router as seller_variants_router
+from kuajing.web.seller_vetting import router as seller_vetting_router
 from kuajing.web.session import viewer_of
 from kuajing.web.singles_day import router as singles_day_router
 from kuajing.web.storefront import router as storefront_router
@@ -65,6 +66,7 @@ def install(app: FastAPI) -> None:
     app.include_router(buying_router)
     app.include_router(console_router)
     app.include_router(console_money_router)
+    app.include_router(seller_vetting_router)
     app.include_router(singles_day_router)
     app.include_router(seller_suggestions_router)  # before /products/{id}/…: "new" is no id
     app.include_router(seller_router)

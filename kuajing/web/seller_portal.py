@@ -230,7 +230,9 @@ async def own_product(
     session: AsyncSession, snapshots: Snapshots, seller: Principal, product_id: int
 ) -> Listing:
     """The seller's product; another seller's is "not found", as the order pages do."""
-    listing = await catalog_service.get_listing(session, snapshots, product_id=product_id)
+    listing = await catalog_service.get_listing(
+        session, snapshots, product_id=product_id, viewer_id=seller.user_id
+    )
     if listing.product.seller_id != seller.user_id:
         raise ProductNotFound(message=f"No product {product_id}.")
     return listing

@@ -200,7 +200,7 @@ async def shop(
 ) -> HTMLResponse:
     """A seller's shop: who they are, where from, their story and what they list."""
     seller = (await snapshots.sellers.facts(session, [seller_id])).get(seller_id)
-    if seller is None:  # no such seller, or one not set up to sell yet
+    if seller is None or not seller.approved:  # no such seller, not set up or not approved to sell
         context = {"status": 404, "code": "seller_not_found", "viewer": await viewer(request, session)}
         return render(request, "error.html", context, status=404)
     page = await finder.storefront_search(

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kuajing.catalog.shopify import MAX_BYTES as IMPORT_BYTES
 from kuajing.media.images import MAX_BYTES as PHOTO_BYTES
 from kuajing.problems import problem
+from kuajing.seller.documents import MAX_BYTES as DOCUMENT_BYTES
 
 # room for the multipart envelope around the file (boundaries, the part's headers, the CSRF field)
 _ENVELOPE = 64 * 1024
@@ -25,6 +26,12 @@ _LIMITS: tuple[tuple[re.Pattern[str], int, str, str], ...] = (
         PHOTO_BYTES,
         "image_too_large",
         "a photo may be at most 10 MB",
+    ),
+    (
+        re.compile(r"/api/v1/seller/documents|/seller/application/documents"),
+        DOCUMENT_BYTES,
+        "document_too_large",
+        "a document may be at most 10 MB",
     ),
     (re.compile(r"/api/v1/seller/imports"), IMPORT_BYTES, "import_too_large", "a file may be at most 15 MB"),
     (re.compile(r"/seller/imports"), IMPORT_BYTES, "import_too_large", "a file may be at most 15 MB"),

@@ -10,7 +10,7 @@ import httpx
 from lxml import etree
 
 from kuajing.customs.messages import NAMESPACE
-from tests.auth.factories import Account, buyer_with_identity, register
+from tests.auth.factories import EXAMPLE_EIN, Account, approve_seller, buyer_with_identity, register
 from tests.catalog.factories import create_product
 from tests.live import LiveServer
 from tests.order.factories import place
@@ -59,10 +59,12 @@ def seller_with_customs_code(api: httpx.Client, code: str | None = None) -> tupl
             "shipping_fee": {"amount": 500, "currency": "USD"},
             "customs_code": code,
             "customs_name": "纳帕测试酒庄有限责任公司",
+            "ein": EXAMPLE_EIN,
         },
         headers=seller.headers,
     )
     assert response.status_code == 200, response.text
+    approve_seller(api, seller, documents=("ein_letter", "state_registration"))
     return seller, code
 
 

@@ -16,7 +16,14 @@ from kuajing.customs.transport import Incoming, Outgoing
 from kuajing.db import Database
 from kuajing.models import Order, Product
 from kuajing.settings import Settings
-from tests.auth.factories import Account, buyer_with_identity, register, seller_with_profile
+from tests.auth.factories import (
+    EXAMPLE_EIN,
+    Account,
+    approve_seller,
+    buyer_with_identity,
+    register,
+    seller_with_profile,
+)
 from tests.catalog.factories import create_product
 from tests.customs.helpers import HEAD, customs_of, exchange, field, paid_order, seller_with_customs_code
 from tests.helpers import Target, in_db
@@ -208,10 +215,12 @@ def test_drafts_that_will_not_be_sent_never_fill_the_batch(live_api, server, dat
             "employees": 12,
             "shipping_fee": {"amount": 500, "currency": "USD"},
             "customs_code": "3101969LNG",
+            "ein": EXAMPLE_EIN,
         },
         headers=long_named.headers,
     )
     assert response.status_code == 200, response.text
+    approve_seller(live_api, long_named, documents=("ein_letter", "state_registration"))
     for _ in range(2):
         held, _ = paid_order(live_api, long_named, quantity=1)
     assert {m["hold_reason"] for m in customs_of(live_api, held["id"], long_named).values()} == {

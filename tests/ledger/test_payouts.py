@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.auth.factories import buyer_with_identity, operator_headers, register, seller_with_profile
+from tests.auth.factories import (
+    EXAMPLE_EIN,
+    approve_seller,
+    buyer_with_identity,
+    operator_headers,
+    register,
+    seller_with_profile,
+)
 from tests.catalog.factories import create_product
 from tests.helpers import assert_problem, money
 from tests.ledger.invariants import check_books
@@ -159,10 +166,12 @@ def test_a_sellers_name_a_spreadsheet_would_run_is_written_as_text_in_the_bank_f
             "us_state": "CA",
             "employees": 3,
             "shipping_fee": {"amount": 500, "currency": "USD"},
+            "ein": EXAMPLE_EIN,
         },
         headers=seller.headers,
     )
     assert profile.status_code == 200, profile.text
+    approve_seller(api, seller)
     wine = create_product(api, seller, stock=5)
     order = delivered_order(api, buyer_with_identity(api), seller, [(wine["id"], 2)])
     set_delivered_at(app, order["id"], datetime.now(UTC) - timedelta(days=31))

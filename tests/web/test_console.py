@@ -236,9 +236,12 @@ def test_the_sellers_page_lists_the_newest_first_with_products_and_customs_code(
     assert page.status_code == 200
     assert _keys(page, "seller")[:2] == [winery.id, orchard.id]
     assert (
-        _row(page, "seller", winery.id) == f"#{winery.id} Finger Lakes Cellars Inc. New York 31 KJTEST0001 0"
+        _row(page, "seller", winery.id)
+        == f"#{winery.id} Finger Lakes Cellars Inc. New York 31 KJTEST0001 0 approved"
     )
-    assert _row(page, "seller", orchard.id) == f"#{orchard.id} Test Winery LLC Washington 12 Not set 3"
+    assert (
+        _row(page, "seller", orchard.id) == f"#{orchard.id} Test Winery LLC Washington 12 Not set 3 approved"
+    )
 
 
 def test_the_sellers_page_pages_with_a_next_link(api, operator):
