@@ -107,3 +107,63 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(PoolTimeout, database_busy)
     app.add_exception_handler(Exception, unexpected)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            declare_problems(generate())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Routes whose callers a Throttle may refuse (kuajing.auth.throttle) add this to their responses.
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many attempts: wait the Retry-After header's seconds (rate_limited)."}
+}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "Stable: what a client branches on."},
+        "problems": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_WRITES = {"post", "put", "patch", "delete"}
+# An operation marked so answers in someone else's format (a payment company's notification).
+PROVIDER_ANSWERS = "x-provider-answers"
+
+
+def declare_problems(schema: dict[str, Any]) -> None:
+    """Say in the OpenAPI document what the server really answers when it refuses: every error
+    is application/problem+json (RFC 9457) with a stable `code`, and each operation lists the
+    statuses it can give: 400 (a body that is not JSON), 401 and 403 (behind a token), 404 (a
+    path naming something), 409 (a write that conflicts), 422 (invalid input — not FastAPI's own
+    error shape, which this server never sends), 429 where a throttle stands, and a default for
+    the rest (413 for a large upload, 503 when busy)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _WRITES | {"get"} or operation.get(PROVIDER_ANSWERS):
+                continue
+            responses = operation.setdefault("responses", {})
+            refusals = {"422": "Invalid input (validation_error, or the operation's own code)."}
+            if "requestBody" in operation:
+                refusals["400"] = "The body is not valid JSON (malformed_json)."
+            if operation.get("security"):
+                refusals["401"] = "No token, or one unknown, revoked or expired."
+                refusals["403"] = "The caller's role may not do this (forbidden)."
+            if "{" in path:
+                refusals["404"] = "What the path names does not exist, or is not the caller's."
+            if method in _WRITES:
+                refusals["409"] = "The request conflicts with the current state."
+            if "429" in responses:
+                refusals["429"] = responses["429"]["description"]
+            refusals["default"] = "Any other refusal, in the same form."
+            for status, description in refusals.items():
+                responses[status] = {"description": description, "content": content}

@@ -27,6 +27,7 @@ from kuajing.payment.schemas import (
     payment_out,
     refund_out,
 )
+from kuajing.problems import PROVIDER_ANSWERS
 from kuajing.runtime import SessionDep
 
 router = APIRouter(tags=["payments"])
@@ -139,14 +140,40 @@ async def _notify(provider: str, request: Request, session: SessionDep, context:
     return Response(answer.body, status_code=answer.status_code, media_type=answer.media_type)
 
 
-@router.post("/payments/alipay/notify", response_class=Response, include_in_schema=True)
+# The payment companies read their own answers, not problem+json (kuajing.problems leaves these be).
+_TEXT: dict[str, Any] = {"text/plain": {"schema": {"type": "string"}}}
+_ALIPAY_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "`success` or `failure`, as Alipay reads it.", "content": _TEXT},
+    "default": {"description": "`failure` (Alipay not configured: 404; too large: 413).", "content": _TEXT},
+}
+_WECHATPAY_ANSWERS: dict[int | str, dict[str, Any]] = {
+    204: {"description": "Accepted (WeChat Pay's success)."},
+    "default": {
+        "description": 'Refused: {"code":"FAIL","message":…} (400), or `failure` when WeChat Pay is not '
+        "configured (404).",
+        "content": {**_TEXT, "application/json": {"schema": {"type": "object"}}},
+    },
+}
+
+
+@router.post(
+    "/payments/alipay/notify",
+    response_class=Response,
+    responses=_ALIPAY_ANSWERS,
+    openapi_extra={PROVIDER_ANSWERS: True},
+)
 async def alipay_notify(request: Request, session: SessionDep, context: FulfillmentDep) -> Response:
     """Alipay's asynchronous notification (form-encoded, RSA2-signed); answered `success` or
     `failure`. A refused one changes nothing and is kept for the operator."""
     return await _notify("alipay", request, session, context)
 
 
-@router.post("/payments/wechatpay/notify", response_class=Response)
+@router.post(
+    "/payments/wechatpay/notify",
+    response_class=Response,
+    responses=_WECHATPAY_ANSWERS,
+    openapi_extra={PROVIDER_ANSWERS: True},
+)
 async def wechatpay_notify(request: Request, session: SessionDep, context: FulfillmentDep) -> Response:
     """WeChat Pay's APIv3 notification (signed headers, AES-256-GCM resource); answered 204, or
     400 with {"code": "FAIL"} when refused."""

@@ -168,7 +168,12 @@ class RunPayoutsIn(InputModel):
     )
 
 
-@router.post("/payouts/run", status_code=201, response_model=BatchOut)
+@router.post(
+    "/payouts/run",
+    status_code=201,
+    response_model=BatchOut,
+    responses={200: {"model": BatchOut, "description": "No seller reached the minimum: nothing written."}},
+)
 async def run_payouts(
     operator: OperatorPrincipal, session: SessionDep, settings: SettingsDep, body: RunPayoutsIn | None = None
 ) -> JSONResponse:

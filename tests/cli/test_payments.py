@@ -50,7 +50,7 @@ def test_a_bill_with_nothing_on_either_side_is_clean_and_exits_0(database, tmp_p
     done = reconcile(path)
 
     assert done.exit_code == 0, done.output
-    assert done.output == (
+    assert done.stdout == (
         "alipay bill of 2025-11-11: 0 rows read, 0 matched, 0 differences, fees 0.00 CNY\n"
     )
 
@@ -68,10 +68,10 @@ def test_a_row_we_do_not_have_is_listed_exits_1_and_its_fee_is_posted_once(datab
     assert [[cell.strip() for cell in row] for row in rows] == [
         ["missing here", "alipay", "", STRANGER, "", "10.00"]
     ]
-    assert first.output.splitlines()[-1] == (
+    assert first.stdout.splitlines()[-1] == (
         "alipay bill of 2025-11-11: 1 row read, 0 matched, 1 difference, fees 0.06 CNY, 1 fee entry posted"
     )
-    assert again.output.splitlines()[-1] == (
+    assert again.stdout.splitlines()[-1] == (
         "alipay bill of 2025-11-11: 1 row read, 0 matched, 1 difference, fees 0.06 CNY, 0 fee entries posted"
     )
     assert _fee_lines(database) == [(f"fee:alipay:{STRANGER}", None, 6, 0)]
@@ -109,7 +109,7 @@ def test_a_wechat_pay_bill_that_does_not_say_its_day_needs_date(database, tmp_pa
     assert "give --date YYYY-MM-DD" in unknown.output
     assert given.exit_code == 0, given.output
     assert (
-        given.output == "wechatpay bill of 2025-11-11: 0 rows read, 0 matched, 0 differences, fees 0.00 CNY\n"
+        given.stdout == "wechatpay bill of 2025-11-11: 0 rows read, 0 matched, 0 differences, fees 0.00 CNY\n"
     )
 
 
@@ -137,7 +137,7 @@ def test_settle_lists_a_row_we_do_not_have_posts_nothing_and_exits_1(database, t
     assert [[cell.strip() for cell in row] for row in rows] == [
         ["missing here", "alipay", "", f"{STRANGER} (999999)", "", "10.00"]
     ]
-    assert done.output.splitlines()[-1] == (
+    assert done.stdout.splitlines()[-1] == (
         "alipay settlement: 1 row read, 0 posted, 0 posted before, 1 difference, "
         "posted now: 0.00 CNY converted, 0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD"
     )
@@ -156,7 +156,7 @@ def test_settle_an_empty_settlement_exits_0_and_an_unreadable_one_2_writing_noth
     empty.write_bytes(settlement_file([]))
     done = settle(empty)
     assert done.exit_code == 0, done.output
-    assert done.output == (
+    assert done.stdout == (
         "alipay settlement: 0 rows read, 0 posted, 0 posted before, 0 differences, "
         "posted now: 0.00 CNY converted, 0.00 USD paid, fees 0.00 USD, FX gain 0.00 USD\n"
     )
