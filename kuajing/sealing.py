@@ -17,6 +17,7 @@ name is also the AEAD's associated data, so a value moved to another table's col
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -147,7 +148,10 @@ class Keyring:
         cipher = self._ciphers.get(name)
         if cipher is None:
             raise CannotOpen(f"no data key named {name!r}")
-        raw = base64.urlsafe_b64decode(body)
+        try:
+            raw = base64.urlsafe_b64decode(body)
+        except binascii.Error as exc:
+            raise CannotOpen(f"a value sealed under {name!r} is not base64: altered") from exc
         try:
             return cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], name.encode()).decode("utf-8")
         except InvalidTag as exc:

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # in Redis when redis_url is set, so every worker counts together; else in each worker.
     rate_limit_sign_in_failures: str = "10/minute;30/hour"  # wrong passwords per account
     rate_limit_sign_in_per_ip: str = "60/minute"  # sign-in attempts per address
+    # sign-in attempts per account, right or wrong, counted before the password is checked: wrong
+    # passwords sent all at once are bounded by this, not only by the failures counted after
+    rate_limit_sign_in_per_account: str = "20/minute"
     rate_limit_register_per_ip: str = "20/hour"  # new accounts per address
     rate_limit_identity_per_account: str = "10/hour"  # real-name identities set per account
     # How long a flash-sale reservation (an unpaid deal order) holds its units.

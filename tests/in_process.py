@@ -186,6 +186,7 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
             "password_hash_profile": "cheapest",
             # every test's accounts come from one address; the per-account limits stay as deployed
             "rate_limit_sign_in_per_ip": "100000/minute",
+            "rate_limit_sign_in_per_account": "100000/minute",
             "rate_limit_register_per_ip": "100000/minute",
             **overrides,
         }

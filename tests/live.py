@@ -52,6 +52,7 @@ def start_server(
     settings.setdefault("password_hash_profile", "cheapest")
     # every test's accounts come from 127.0.0.1; the per-account limits stay as deployed
     settings.setdefault("rate_limit_sign_in_per_ip", "100000/minute")
+    settings.setdefault("rate_limit_sign_in_per_account", "100000/minute")
     settings.setdefault("rate_limit_register_per_ip", "100000/minute")
     env = {
         **os.environ,

@@ -58,6 +58,7 @@ class Throttle:
         self._limiter = MovingWindowRateLimiter(_storage(settings))
         self._fails = parse_many(settings.rate_limit_sign_in_failures)
         self._sign_ins = parse_many(settings.rate_limit_sign_in_per_ip)
+        self._account_sign_ins = parse_many(settings.rate_limit_sign_in_per_account)
         self._sign_ups = parse_many(settings.rate_limit_register_per_ip)
         self._identities = parse_many(settings.rate_limit_identity_per_account)
 
@@ -77,6 +78,9 @@ class Throttle:
         """Before a password is checked: the account not locked, the address not flooding."""
         await self._refuse_if_full(self._fails, "sign-in-failed", _account(email))
         await self._take(self._sign_ins, "sign-in", address)
+        # failures are counted once their password is checked, so guesses sent together all pass
+        # the test above: every attempt is counted here first
+        await self._take(self._account_sign_ins, "sign-in-account", _account(email))
 
     async def wrong_password(self, *, email: str) -> None:
         """Count a wrong password against the account, and answer it later the more there were."""

@@ -75,12 +75,19 @@ async def release_identity(buyer: BuyerPrincipal, session: SessionDep) -> Respon
 
 @router.post("/identities/release", response_model=ClaimResolvedOut)
 async def resolve_claim(body: ClaimIn, operator: OperatorPrincipal, session: SessionDep) -> ClaimResolvedOut:
-    """Free an ID number from the account holding it, once its owner has proved it is theirs;
-    written to the personal-data audit trail with the reason. Operators only."""
+    """Give an ID number to the buyer account of the person who proved it is theirs, taking it
+    from the account holding it in the same step; written to the personal-data audit trail with
+    the reason. Operators only."""
     released = await service.resolve_claim(
-        session, id_number=body.id_number, operator_id=operator.user_id, reason=body.reason, now=utcnow()
+        session,
+        id_number=body.id_number,
+        to_user_id=body.to_user_id,
+        name=body.name,
+        operator_id=operator.user_id,
+        reason=body.reason,
+        now=utcnow(),
     )
-    return ClaimResolvedOut(released_user_id=released)
+    return ClaimResolvedOut(released_user_id=released, user_id=body.to_user_id)
 
 
 @router.post("/orders/{order_id}/buyer-identity/reveal", response_model=RevealedIdentityOut)

@@ -13,6 +13,14 @@ class InvisibleName(InvalidInput):
     code = "invisible_characters"
 
 
+class ClaimAlreadyHeld(Conflict):
+    code = "claim_already_held"
+
+
+class ClaimantNotFound(NotFound):
+    code = "claimant_not_found"
+
+
 class IdNumberInUse(Conflict):
     code = "id_number_in_use"
 

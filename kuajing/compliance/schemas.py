@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from kuajing.kit.ids import MAX_ID
 from kuajing.kit.input_model import InputModel, VisibleText
 
 
@@ -39,11 +40,18 @@ class ReasonIn(InputModel):
 
 
 class ClaimIn(ReasonIn):
-    id_number: str = Field(min_length=1, max_length=32, description="The ID number to free.")
+    id_number: str = Field(min_length=1, max_length=32, description="The ID number in dispute.")
+    to_user_id: int = Field(
+        ge=1, le=MAX_ID, description="The buyer account of the person who proved it is theirs."
+    )
+    name: VisibleText = Field(min_length=2, max_length=60, description="The real name on their ID card.")
 
 
 class ClaimResolvedOut(BaseModel):
-    released_user_id: int = Field(description="The account that held the number and no longer does.")
+    released_user_id: int | None = Field(
+        description="The account that held the number and no longer does; null if none held it."
+    )
+    user_id: int = Field(description="The account that holds it now.")
 
 
 class RevealedIdentityOut(BaseModel):

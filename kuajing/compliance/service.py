@@ -8,8 +8,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.audit import service as audit_service
+from kuajing.auth import service as auth_service
 from kuajing.compliance import repository, rule_files
 from kuajing.compliance.errors import (
+    ClaimAlreadyHeld,
+    ClaimantNotFound,
     IdentityLocked,
     IdentityMissing,
     IdNumberInUse,
@@ -18,9 +21,10 @@ from kuajing.compliance.errors import (
 )
 from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
 from kuajing.compliance.snapshots import RuleBooks
+from kuajing.errors import NotAuthenticated
 from kuajing.kit.people_text import InvisibleCharacters, normalised
 from kuajing.kit.time import beijing_date, utcnow
-from kuajing.models import BuyerIdentity
+from kuajing.models import BuyerIdentity, Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import OrderNotFound
 
@@ -83,10 +87,7 @@ async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_num
         and await order_service.has_orders(session, buyer_id=user_id)
     ):
         raise IdentityLocked(message="This account has orders; its ID number can no longer change.")
-    try:
-        real_name = normalised(name, what="name")
-    except InvisibleCharacters as exc:
-        raise InvisibleName(message=str(exc)) from exc
+    real_name = _real_name(name)
     holder = await repository.identity_holder(session, resident.number)
     if holder is not None and holder != user_id:
         raise _in_use()
@@ -104,6 +105,13 @@ async def set_identity(session: AsyncSession, *, user_id: int, name: str, id_num
     if saved is None:  # another account took it between the check and the write
         raise _in_use()
     return saved
+
+
+def _real_name(name: str) -> str:
+    try:
+        return normalised(name, what="name")
+    except InvisibleCharacters as exc:
+        raise InvisibleName(message=str(exc)) from exc
 
 
 def _in_use() -> IdNumberInUse:
@@ -124,29 +132,68 @@ async def release_identity(session: AsyncSession, *, user_id: int) -> None:
 
 
 async def resolve_claim(
-    session: AsyncSession, *, id_number: str, operator_id: int, reason: str, now: datetime
-) -> int:
-    """An operator frees an ID number from the account holding it (the person proved it is
-    theirs): the holder's identity goes, its orders keep theirs. Written to the audit trail with
-    who and why. Answers the account released."""
+    session: AsyncSession,
+    *,
+    id_number: str,
+    to_user_id: int,
+    name: str,
+    operator_id: int,
+    reason: str,
+    now: datetime,
+) -> int | None:
+    """An operator gives an ID number to the buyer account of the person who proved it is theirs,
+    taking it from the account holding it, in one transaction: nobody can take it in between.
+    The holder's orders keep the identity they were placed under. Written to the audit trail
+    with who and why. Answers the account it was taken from, None if none held it (a claim left
+    open by migration 0013)."""
     try:
         resident = parse_resident_id(id_number, today=beijing_date(now))
     except InvalidIdNumber as exc:
         raise InvalidIdNumberError(message=str(exc)) from exc
+    await _claimant(session, to_user_id)
+    current = await repository.get_identity(session, to_user_id)
+    if (
+        current is not None
+        and current.id_number != resident.number
+        and await order_service.has_orders(session, buyer_id=to_user_id)
+    ):
+        raise IdentityLocked(message=f"Account {to_user_id} has ordered under another ID number.")
     holder = await repository.identity_holder(session, resident.number)
-    if holder is None:
-        raise IdentityMissing(message="No account holds this ID number.")
-    await repository.release_identity(session, holder)
+    if holder == to_user_id:
+        raise ClaimAlreadyHeld(message=f"Account {to_user_id} holds this ID number already.")
+    if holder is not None:
+        await repository.release_identity(session, holder)
+    saved = await repository.save_identity(
+        session,
+        {
+            "user_id": to_user_id,
+            "name": _real_name(name),
+            "id_number": resident.number,
+            "birth_date": resident.birth_date,
+            "verified_at": None,
+            "updated_at": now,
+        },
+    )
+    assert saved is not None  # the holder's row went in this transaction
     await audit_service.record_reveal(
         session,
         actor_id=operator_id,
-        subject_user_id=holder,
+        subject_user_id=holder if holder is not None else to_user_id,
         order_id=None,
         purpose="identity_released",
-        reason=reason,
+        reason=f"{reason} (given to account #{to_user_id})",
         now=now,
     )
     return holder
+
+
+async def _claimant(session: AsyncSession, user_id: int) -> None:
+    try:
+        user = await auth_service.get_user(session, user_id=user_id)
+    except NotAuthenticated as exc:
+        raise ClaimantNotFound(message=f"There is no account {user_id}.") from exc
+    if user.role != Role.buyer:
+        raise ClaimantNotFound(message=f"Account {user_id} is not a buyer's.")
 
 
 async def reveal_order_identity(

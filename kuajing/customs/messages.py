@@ -31,6 +31,7 @@ from typing import cast
 from lxml import etree
 
 from kuajing.compliance.identity import mask as mask_id_number
+from kuajing.kit.masking import mask_address, mask_name, mask_phone
 from kuajing.kit.time import BEIJING
 
 NAMESPACE = "http://www.chinaport.gov.cn/ceb"
@@ -410,21 +411,6 @@ _ID_FIELDS = ("buyerIdNumber", "payerIdNumber")
 _NAME_FIELDS = ("buyerName", "payerName", "consignee")
 _PHONE_FIELDS = ("buyerTelephone", "consigneeTelephone", "telephone")
 _ADDRESS_FIELDS = ("consigneeAddress",)
-
-
-def mask_name(name: str) -> str:
-    """李娜 -> 李*, Anna Li -> A*******: the first character, the length kept."""
-    return name[:1] + "*" * (len(name) - 1)
-
-
-def mask_phone(phone: str) -> str:
-    """13800138000 -> 138****8000"""
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
-
-
-def mask_address(address: str) -> str:
-    """The first six characters (province and city), the rest starred."""
-    return address[:6] + "*" * max(len(address) - 6, 0)
 
 
 def masked(xml: str) -> str:

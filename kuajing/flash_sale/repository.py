@@ -18,6 +18,7 @@ from kuajing.models import (
     Product,
     SellerProfile,
 )
+from kuajing.seller.status import SellerStatus
 
 
 async def add_campaign(session: AsyncSession, campaign: Campaign) -> Campaign:
@@ -54,6 +55,17 @@ async def add_deal(session: AsyncSession, deal: Deal) -> Deal:
     session.add(deal)
     await session.flush()
     return deal
+
+
+async def deal_seller_approved(session: AsyncSession, deal_id: int) -> bool:
+    """Whether the deal's seller is approved to sell (kuajing.seller.status)."""
+    status = await session.scalar(
+        select(SellerProfile.status)
+        .join(Product, Product.seller_id == SellerProfile.user_id)
+        .join(Deal, Deal.product_id == Product.id)
+        .where(Deal.id == deal_id)
+    )
+    return status == SellerStatus.approved
 
 
 async def get_deal(session: AsyncSession, deal_id: int) -> tuple[Deal, Campaign] | None:
@@ -304,10 +316,13 @@ async def current_campaign(session: AsyncSession, *, now: datetime) -> Campaign 
 
 
 async def deals_with_products(session: AsyncSession, campaign_id: int) -> list[tuple[Deal, Product]]:
+    """The campaign's deals as the sale shows them: approved sellers' only (one suspended since it
+    enrolled drops off the board; its buyers would be refused anyway)."""
     rows = await session.execute(
         select(Deal, Product)
         .join(Product, Product.id == Deal.product_id)
-        .where(Deal.campaign_id == campaign_id)
+        .join(SellerProfile, SellerProfile.user_id == Product.seller_id)
+        .where(Deal.campaign_id == campaign_id, SellerProfile.status == SellerStatus.approved)
         .order_by(Deal.id)
         .execution_options(populate_existing=True)
     )

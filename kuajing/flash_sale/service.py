@@ -161,8 +161,8 @@ async def create_deal(
 
 async def get_deal(session: AsyncSession, fx: FxSnapshots, *, deal_id: int) -> DealView:
     found = await repository.get_deal(session, deal_id)
-    if found is None:
-        raise DealNotFound(message=f"No deal {deal_id}.")
+    if found is None or not await repository.deal_seller_approved(session, deal_id):
+        raise DealNotFound(message=f"No deal {deal_id}.")  # an unapproved seller's: not shown
     deal, campaign = found
     return DealView(deal, campaign, await price_cny(session, fx, deal.price_amount))
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query
 
 from kuajing.auth.dependencies import CurrentPrincipal
 from kuajing.kit.ids import IdPath
+from kuajing.models import Role
 from kuajing.order import service
 from kuajing.order.schemas import OrderOut, OrderPage, order_out
 from kuajing.order.service import Viewer
@@ -28,7 +29,8 @@ async def list_orders(
         cursor=cursor,
         limit=limit,
     )
-    return OrderPage(items=[order_out(o) for o in orders], next_cursor=next_cursor)
+    seller = principal.role == Role.seller
+    return OrderPage(items=[order_out(o, seller=seller) for o in orders], next_cursor=next_cursor)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
@@ -36,4 +38,5 @@ async def get_order(order_id: IdPath, principal: CurrentPrincipal, session: Sess
     order = await service.get_order(
         session, order_id=order_id, viewer=Viewer(principal.user_id, principal.role)
     )
-    return order_out(order, await service.order_events(session, order_id=order.id))
+    events = await service.order_events(session, order_id=order.id)
+    return order_out(order, events, seller=principal.role == Role.seller)

@@ -4,9 +4,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from kuajing.kit.input_model import InputModel, VisibleText
+from kuajing.kit.masking import mask_name, mask_phone
 from kuajing.kit.money_schemas import MoneyModel
 from kuajing.models import Order, OrderEvent, OrderReturn
 from kuajing.order.return_window import window_ends_at
+from kuajing.order.status import OrderStatus
 
 ADDRESS_MAX = 200
 
@@ -165,7 +167,28 @@ def return_out(order_return: OrderReturn | None) -> ReturnOut | None:
     )
 
 
-def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
+# What a seller needs of the buyer's address whole: to ship the parcel, while it is paid or on its
+# way. Before payment, and once it has arrived or come to nothing, the seller sees it masked.
+SELLER_SHIPS = frozenset({OrderStatus.paid, OrderStatus.shipped})
+
+
+def address_for(order: Order, *, seller: bool) -> dict[str, str] | None:
+    """The order's address as its viewer may read it: whole, or masked for a seller outside
+    SELLER_SHIPS (the name's first character, the phone's ends, the province, city and district)."""
+    address: dict[str, str] | None = order.shipping_address
+    if not address or not seller or order.status in SELLER_SHIPS:
+        return address
+    return {
+        **address,
+        "name": mask_name(address.get("name", "")),
+        "phone": mask_phone(address.get("phone", "")),
+        "street": "*" * len(address.get("street", "")),
+    }
+
+
+def order_out(order: Order, events: list[OrderEvent] | None = None, *, seller: bool = False) -> OrderOut:
+    """The order as the API answers it; `seller`: to the selling seller (see address_for)."""
+    address = address_for(order, seller=seller)
     cny = MoneyModel.cny
     return OrderOut(
         id=order.id,
@@ -203,7 +226,7 @@ def order_out(order: Order, events: list[OrderEvent] | None = None) -> OrderOut:
         tax=cny(order.tax_amount),
         total=cny(order.total_amount),
         fx_rate=str(order.fx_rate),
-        shipping_address=ShippingAddressOut(**order.shipping_address) if order.shipping_address else None,
+        shipping_address=ShippingAddressOut(**address) if address else None,
         tracking_number=order.tracking_number,
         held_reason=order.held_reason,
         delivered_at=order.delivered_at,

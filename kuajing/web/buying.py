@@ -393,6 +393,8 @@ async def checkout(
     try:
         async with session.begin_nested():  # a refusal leaves nothing half-written
             if identity_name is not None or identity_id_number is not None:
+                # as the API's PUT /buyer/identity: no trying ID numbers one after another
+                await runtime_of(request).get(Throttle).identity(user_id=principal.user_id)
                 await compliance_service.set_identity(
                     session,
                     user_id=principal.user_id,
@@ -416,7 +418,8 @@ async def checkout(
                 ttl_seconds=settings.order_ttl_seconds,
             )
     except KuajingError as exc:
-        field = "identity_id_number" if exc.code in ("invalid_id_number", "identity_locked") else "order"
+        identity_codes = ("invalid_id_number", "identity_locked", "id_number_in_use", "rate_limited")
+        field = "identity_id_number" if exc.code in identity_codes else "order"
         return await _checkout_page(
             request,
             session,

@@ -16,6 +16,7 @@ from kuajing.fulfillment.schemas import ShipIn
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
 from kuajing.order import service as order_service
+from kuajing.order.schemas import address_for
 from kuajing.order.status import OrderStatus
 from kuajing.runtime import SessionDep
 from kuajing.web.access import english, signed_in_seller
@@ -49,6 +50,8 @@ async def _orders_page(
     )
     context: dict[str, Any] = {
         "orders": orders,
+        # whole while the seller ships it, masked before payment and after (order.schemas)
+        "addresses": {order.id: address_for(order, seller=True) for order in orders},
         "view": view,
         "views": list(VIEWS),
         "cursor": cursor,

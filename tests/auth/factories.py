@@ -187,11 +187,17 @@ def bulk_buyers_with_identity(target: Target, count: int) -> list[Account]:
 
 def account_taking_over(api: httpx.Client, operator_token: str, id_number: str) -> Account:
     """A second account of the person holding `id_number`: one account holds a number at a
-    time, so an operator frees it from the first (as for a claim) and the new one sets it."""
-    freed = api.post(
+    time, so an operator gives it to the new one (as for a claim), taking it from the first."""
+    buyer = register(api, "buyer", name="李娜")
+    moved = api.post(
         "/api/v1/identities/release",
-        json={"id_number": id_number, "reason": "the person moved to a new account (test)"},
+        json={
+            "id_number": id_number,
+            "to_user_id": buyer.id,
+            "name": "李娜",
+            "reason": "the person moved to a new account (test)",
+        },
         headers=operator_headers(operator_token),
     )
-    assert freed.status_code == 200, freed.text
-    return buyer_with_identity(api, id_number=id_number)
+    assert moved.status_code == 200, moved.text
+    return buyer

@@ -86,3 +86,19 @@ def test_the_sign_in_page_says_to_wait_after_too_many_wrong_passwords(api):
 @pytest.mark.once
 def test_each_wrong_password_past_the_third_is_answered_later_up_to_two_seconds():
     assert [delay_after(n) for n in range(1, 10)] == [0, 0, 0, 0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_every_sign_in_attempt_counts_against_the_account_before_its_password_is_checked(test_database_url):
+    # guesses sent together all pass the failure window before any of them is counted as a
+    # failure: the attempts window, counted first, bounds them anyway
+    settings = settings_for(test_database_url, rate_limit_sign_in_per_account="4/minute")
+    with TestClient(create_app(settings)) as client:
+        email = f"busy-{uuid.uuid4().hex[:8]}@kuajing.test"
+        body = {"email": email, "password": PASSWORD, "role": "buyer", "name": "B"}
+        assert client.post("/api/v1/auth/register", json=body).status_code == 201
+        tries = [
+            sign_in(client, email, PASSWORD if n % 2 else "wrong password").status_code for n in range(5)
+        ]
+        assert tries == [401, 200, 401, 200, 429]
+        refused = sign_in(client, email, PASSWORD)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1

@@ -45,7 +45,7 @@ def test_a_second_account_cannot_take_a_held_number_until_the_first_gives_it_up(
     assert_problem(claim(api, first, person), 409, "id_number_in_use")
 
 
-def test_a_number_on_an_account_with_orders_is_freed_by_an_operator_with_a_reason(api, operator_token):
+def test_a_number_on_an_account_with_orders_is_given_by_an_operator_to_its_owner(api, operator_token):
     wine = create_product(api, seller_with_profile(api))
     person = new_id_number()
     holder = buyer_with_identity(api, id_number=person)
@@ -54,28 +54,39 @@ def test_a_number_on_an_account_with_orders_is_freed_by_an_operator_with_a_reaso
     assert_problem(api.delete("/api/v1/buyer/identity", headers=holder.headers), 409, "identity_locked")
 
     operator = operator_headers(operator_token)
+    owner = register(api, "buyer")
     path = "/api/v1/identities/release"
-    body = {"id_number": person, "reason": "the owner showed her ID card to support, ticket 4411"}
+    body = {
+        "id_number": person,
+        "to_user_id": owner.id,
+        "name": "李娜",
+        "reason": "the owner showed her ID card to support, ticket 4411",
+    }
     for headers in (holder.headers, register(api, "seller").headers):
         assert_problem(api.post(path, json=body, headers=headers), 403, "forbidden")
-    assert_problem(api.post(path, json={**body, "reason": "x"}, headers=operator), 422, "validation_error")
-    assert_problem(
-        api.post(path, json={**body, "id_number": new_id_number()}, headers=operator),
-        404,
-        "identity_required",
-    )
-    freed = api.post(path, json=body, headers=operator)
-    assert freed.status_code == 200, freed.text
-    assert freed.json() == {"released_user_id": holder.id}
+    for wrong, status, code in (
+        ({"reason": "x"}, 422, "validation_error"),
+        ({"to_user_id": register(api, "seller").id}, 404, "claimant_not_found"),
+        ({"to_user_id": 2147483000}, 404, "claimant_not_found"),
+        ({"to_user_id": holder.id}, 409, "claim_already_held"),
+        ({"id_number": person[:17] + ("0" if person[17] != "0" else "1")}, 422, "invalid_id_number"),
+    ):
+        assert_problem(api.post(path, json={**body, **wrong}, headers=operator), status, code)
+    moved = api.post(path, json=body, headers=operator)
+    assert moved.status_code == 200, moved.text
+    assert moved.json() == {"released_user_id": holder.id, "user_id": owner.id}
 
-    owner = register(api, "buyer")
-    assert claim(api, owner, person).status_code == 200
+    # the owner holds it at once: nobody, the old holder included, could take it in between
+    mine = api.get("/api/v1/buyer/identity", headers=owner.headers).json()
+    assert mine["id_number_masked"] == person[:6] + "********" + person[14:]
+    assert_problem(api.get("/api/v1/buyer/identity", headers=holder.headers), 404, "identity_required")
+    assert_problem(claim(api, holder, person), 409, "id_number_in_use")
     # the holder's order keeps the identity it was placed under
     kept = api.get(f"/api/v1/orders/{order.json()['id']}", headers=holder.headers)
     assert kept.status_code == 200
     trail = api.get("/api/v1/audit/personal-data", params={"user_id": holder.id}, headers=operator).json()
     assert [(i["purpose"], i["reason"], i["order_id"]) for i in trail["items"]] == [
-        ("identity_released", body["reason"], None)
+        ("identity_released", f"{body['reason']} (given to account #{owner.id})", None)
     ]
     assert trail["items"][0]["actor"]["role"] == "operator"
 

@@ -1,7 +1,7 @@
 """Migration 0013 seals what a database already holds: the demo's buyers, orders, customs
 messages and yearly counters, written in clear before it (downgraded to 0012, which opens them),
 are sealed by the upgrade, keyed by lookup keys, and read back as they were; two accounts that
-held one ID number before the rule keep it for the first alone."""
+held one ID number before the rule leave it with the one that ordered under it."""
 
 import asyncio
 import re
@@ -64,11 +64,12 @@ def test_upgrading_seals_what_was_in_clear_and_keeps_the_first_holder_of_a_share
     assert sorted(clear.values()) == sorted(b["id_number"] for b in buyers)  # opened: in clear
     counters = _rows(path, "SELECT id_number, year, used_amount FROM annual_usage ORDER BY id_number")
     assert {number for number, _, _ in counters} <= set(clear.values()) and counters
-    # two accounts naming one number, as was possible before: the later one names the first's
+    # two accounts naming one number, as was possible before: the second names the first's, and
+    # did so long ago; the first ordered under it, so the first keeps it
     first_id, second_id = sorted(clear)[:2]
     with sqlite3.connect(path) as connection:
         connection.execute(
-            "UPDATE buyer_identities SET id_number = ?, updated_at = '2099-01-01 00:00:00' WHERE user_id = ?",
+            "UPDATE buyer_identities SET id_number = ?, updated_at = '2000-01-01 00:00:00' WHERE user_id = ?",
             (clear[first_id], second_id),
         )
 

@@ -90,6 +90,9 @@ def test_a_suspended_seller_s_products_vanish_and_cannot_be_quoted_ordered_or_bo
     assert shown(api, wine["id"], seller.id) == EVERYWHERE
     quote = {"lines": [{"product_id": wine["id"], "quantity": 1}]}
     assert api.post("/api/v1/quotes", json=quote).status_code == 200
+    sale_page = f"/singles-day?campaign={deal['campaign_id']}"
+    assert api.get(f"/api/v1/deals/{deal['id']}").status_code == 200
+    assert f'id="deal-{deal["id"]}"' in api.get(sale_page).text
 
     # when the operator suspends the seller
     assert review(api, operator_token, seller.id, "suspend", "Complaints under review.") == "suspended"
@@ -100,6 +103,9 @@ def test_a_suspended_seller_s_products_vanish_and_cannot_be_quoted_ordered_or_bo
     assert_problem(api.post("/api/v1/quotes", json=quote, headers=buyer.headers), 409, "seller_not_approved")
     assert_problem(place(api, buyer, [(wine["id"], 1)]), 409, "seller_not_approved")
     assert_problem(purchase(api, buyer, deal["id"], 1), 409, "seller_not_approved")
+    # the deal is off the sale's page and its API too
+    assert_problem(api.get(f"/api/v1/deals/{deal['id']}"), 404, "deal_not_found")
+    assert f'id="deal-{deal["id"]}"' not in api.get(sale_page).text
     assert order_ids(api, buyer) == []
     assert api.get(f"/api/v1/products/{wine['id']}", headers=seller.headers).json()["stock"] == 15
     # nor may they put a product in a sale
@@ -117,6 +123,7 @@ def test_a_suspended_seller_s_products_vanish_and_cannot_be_quoted_ordered_or_bo
     assert shown(api, wine["id"], seller.id) == EVERYWHERE
     assert place(api, buyer, [(wine["id"], 1)]).status_code == 201
     assert purchase(api, buyer_with_identity(api), deal["id"], 1).status_code == 201
+    assert api.get(f"/api/v1/deals/{deal['id']}").status_code == 200
 
 
 def test_the_home_page_features_only_approved_sellers(api, operator_token):

@@ -7,8 +7,9 @@
   buyer's name and ID number); payment_notifications.body.
 - The yearly counters are keyed by the ID number's lookup key (HMAC), `person_key`, not the number.
 - buyer_identities.person_key, unique: one person's number, one account. Where two accounts held
-  the same number, the one that set it first keeps it; the others' claims wait for an operator
-  (person_key null: they cannot order until then). buyer_identities.verified_at: when a payment
+  the same number, the one that ordered under it keeps it (else the one whose identity changed
+  least recently); the others' claims wait for an operator (person_key null: they cannot order
+  until then), and the migration logs their account ids. buyer_identities.verified_at: when a payment
   company confirmed the payer was this person.
 - `personal_data_reveals`: who took a full ID number out of the seal, and why.
 
@@ -18,6 +19,7 @@ Create Date: 2026-12-04 09:00:00.000000
 """
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,6 +35,7 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+log = logging.getLogger(__name__)
 BATCH = 1000
 # table -> (its key columns, the columns sealed); shipping_address is JSON sealed as its text
 SEALED_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -165,17 +168,31 @@ def upgrade() -> None:
                     {"key": keyring.person_key(number), "number": number},
                 )
     claimed: set[str] = set()
+    unresolved: list[int] = []
     identities = connection.execute(
-        sa.text("SELECT user_id, id_number FROM buyer_identities ORDER BY updated_at, user_id")
+        sa.text(
+            "SELECT i.user_id, i.id_number FROM buyer_identities i ORDER BY (SELECT COUNT(*) "
+            "FROM orders o WHERE o.buyer_id = i.user_id AND o.buyer_id_number = i.id_number) DESC, "
+            "i.updated_at, i.user_id"
+        )
     ).all()
     for user_id, number in identities:
         key = keyring.person_key(number)
-        if key not in claimed:
-            claimed.add(key)
-            connection.execute(
-                sa.text("UPDATE buyer_identities SET person_key = :key WHERE user_id = :user_id"),
-                {"key": key, "user_id": user_id},
-            )
+        if key in claimed:
+            unresolved.append(user_id)
+            continue
+        claimed.add(key)
+        connection.execute(
+            sa.text("UPDATE buyer_identities SET person_key = :key WHERE user_id = :user_id"),
+            {"key": key, "user_id": user_id},
+        )
+    if unresolved:
+        log.warning(
+            "%d accounts named an ID number another account holds: their claims wait for an operator "
+            "(POST /api/v1/identities/release); accounts %s",
+            len(unresolved),
+            unresolved,
+        )
     for table in SEALED_COLUMNS:
         _rewrite(connection, table, _sealer(keyring, table))
 
