@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import QueryableAttribute
 
-from kuajing.sealing import Keyring, MasterKeys, attach, read_data_keys
+from kuajing.sealing import Keyring, MasterKeys, NoKeyring, attach, read_data_keys
 from kuajing.settings import get_settings
 
 _SQLITE_PRAGMAS = (
@@ -133,6 +133,13 @@ class Database:
                 if engine is not None:
                     attach(engine.sync_engine.dialect, keyring)
             self._keyring = keyring
+
+    async def keyring(self) -> Keyring:
+        """The database's keyring, for what is sealed outside its tables (a Redis stream entry)."""
+        await self._ensure_keyring()
+        if self._keyring is None:
+            raise NoKeyring("the database has no data keys yet: run its migrations")
+        return self._keyring
 
     @property
     def has_batch_pool(self) -> bool:

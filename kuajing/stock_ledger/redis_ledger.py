@@ -38,6 +38,7 @@ from kuajing.flash_sale import reservations
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
 from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
 from kuajing.observability import metrics
+from kuajing.sealing import CannotOpen, is_sealed
 from kuajing.stock_ledger import attempt_codec, redis_reconciler
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from kuajing.stock_ledger.redis_stock import (
@@ -60,6 +61,10 @@ log = logging.getLogger(__name__)
 # answers idempotency_in_progress; a dead worker's entry holds the key until it is replayed.
 PENDING_WAIT_SECONDS = 5.0
 MAX_RELOADS = 3  # rebuilds of a deal Redis lost, within one purchase
+
+
+# The stream entries are the orders-to-be: sealed with the orders table's data key.
+STREAM_DATA_KEY = "orders"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +123,9 @@ class RedisLedger:
 
     async def purchase(self, attempt: Attempt) -> Outcome:
         deal = attempt.deal
-        payload = attempt_codec.dumps(attempt)
+        # sealed: the attempt names the buyer (name, ID number, address), and Redis may keep it
+        # on disk (an append-only file) until the entry is written and deleted
+        payload = (await self.database.keyring()).seal(STREAM_DATA_KEY, attempt_codec.dumps(attempt))
         unique = uuid.uuid4().hex
         home = self.stock.home_bucket(attempt.buyer_id)
         # the home bucket first, then the others: sold out only when every bucket is empty
@@ -296,8 +303,12 @@ class RedisLedger:
 
     async def _replay_one(self, deal_id: int, bucket: int, entry: Entry) -> str:
         try:
-            attempt = attempt_codec.loads(entry.payload, token=entry.token)
-        except (ValueError, KeyError, TypeError, ArithmeticError):  # ArithmeticError: a bad Decimal
+            payload = entry.payload
+            if is_sealed(payload):  # entries written before they were sealed are read as they are
+                payload = (await self.database.keyring()).open(payload)
+            attempt = attempt_codec.loads(payload, token=entry.token)
+        # ArithmeticError: a bad Decimal; CannotOpen: sealed under a key this database lacks
+        except (ValueError, KeyError, TypeError, ArithmeticError, CannotOpen):
             log.error("stream entry %s of deal %d cannot be decoded; giving it back", entry.id, deal_id)
             try:
                 await self.stock.give_back(

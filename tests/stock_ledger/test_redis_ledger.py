@@ -217,3 +217,45 @@ def test_an_entry_that_cannot_be_decoded_is_given_back_without_stopping_the_repl
     assert report == ReplayReport(written=1, given_back=1, failed=0)
     assert (redis_stock, left) == (4, [])
     assert holders(database_url, deal["id"]) == {buyers[1].id}
+
+
+def test_an_admitted_attempt_is_sealed_in_the_stream_and_a_sealed_entry_replays(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    # the stream entry names the buyer (ID number, address): Redis may keep it on disk
+    deal = wine_deal_of(live_api, operator_token, 10, per_buyer_limit=1)
+    first, dead = bulk_buyers_with_identity(database_url, 2)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
+            attempts = await prepared(ledger.database, deal["id"], [first, dead])
+            payloads: list[str] = []
+            take = ledger.stock.take
+
+            async def spy(*args, **kwargs):
+                payloads.append(kwargs["payload"])
+                return await take(*args, **kwargs)
+
+            ledger.stock.take = spy  # type: ignore[method-assign]
+            bought = await ledger.purchase(attempts[0])
+            # a worker that died after Redis admitted its attempt: its entry, sealed as it would be
+            sealed = (await ledger.database.keyring()).seal("orders", attempt_codec.dumps(attempts[1]))
+            verdict, _ = await take(
+                deal["id"],
+                0,
+                now_ms=int(time.time() * 1000),
+                buyer_id=dead.id,
+                quantity=1,
+                token="0.deadsealed",
+                payload=sealed,
+            )
+            assert verdict == TAKEN
+            replayed = await ledger.replay(deal["id"], 0, await ledger.stock.entries(deal["id"], 0))
+            return bought, payloads, attempts[0].id_number, replayed
+
+    bought, payloads, number, replayed = asyncio.run(run())
+    assert isinstance(bought, Reserved)
+    assert payloads and all(payload.startswith("kj1:orders:") for payload in payloads)
+    assert not any(number in payload or "李娜" in payload for payload in payloads)
+    assert replayed == ReplayReport(written=1, given_back=0, failed=0)
+    assert holders(database_url, deal["id"]) == {first.id, dead.id}
