@@ -94,6 +94,33 @@ def sweater_seller(base: str) -> int:
     return int(product_with_sku(base, "PIEDMONT-KNIT-CABLE")["seller_id"])
 
 
+NEW_SELLER_EMAIL = "hello@cascadeorchard.example"  # signs up during the run: pending approval
+
+
+def a_pending_seller(base: str) -> int:
+    """A fruit grower who has just signed up and given a profile: what the approval page asks."""
+    answer = httpx.post(
+        f"{base}/api/v1/auth/register",
+        json={
+            "email": NEW_SELLER_EMAIL,
+            "password": DEMO_PASSWORD,
+            "role": "seller",
+            "name": "Cascade Orchard",
+        },
+    )
+    answer.raise_for_status()
+    headers = {"Authorization": f"Bearer {answer.json()['token']}"}
+    profile = {
+        "legal_name": "Cascade Orchard LLC",
+        "us_state": "WA",
+        "employees": 9,
+        "shipping_fee": {"amount": 900, "currency": "USD"},
+        "ein": "91-1234567",
+    }
+    httpx.put(f"{base}/api/v1/seller/profile", json=profile, headers=headers).raise_for_status()
+    return int(answer.json()["user"]["id"])
+
+
 def a_paid_order(base: str) -> int:
     """The newest demo order that was paid, so its page shows customs messages."""
     operator = {"Authorization": f"Bearer {token(base, OPERATOR_EMAIL)}"}
@@ -144,6 +171,9 @@ def main() -> None:
             "seller-sales.png": ("/seller/sales", SELLER_EMAIL),
             "console-fx.png": ("/console/fx", OPERATOR_EMAIL),
             "console-sellers.png": ("/console/sellers", OPERATOR_EMAIL),
+            "seller-application-pending.png": ("/seller/application", NEW_SELLER_EMAIL),
+            "seller-application.png": ("/seller/application", SELLER_EMAIL),
+            "console-seller-review.png": (f"/console/sellers/{a_pending_seller(base)}", OPERATOR_EMAIL),
             "console-orders.png": ("/console/orders", OPERATOR_EMAIL),
             "console-order.png": (f"/console/orders/{a_paid_order(base)}", OPERATOR_EMAIL),
             "console-campaigns.png": ("/console/campaigns", OPERATOR_EMAIL),

@@ -5,6 +5,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.bootstrap import build_runtime
 from kuajing.catalog.snapshots import ProductSnapshots, Snapshots
+from kuajing.compliance.identity import InvalidIdNumber, parse_resident_id
 from kuajing.customs.parties import CustomsParties
 from kuajing.db import Database
 from kuajing.fulfillment.service import FulfillmentContext
@@ -138,3 +140,14 @@ def fresh_database(like: str, folder: Path, name: str) -> str:
         return f"sqlite:///{folder / f'{name}.db'}"
     named = parsed.set(database=f"{parsed.database}_{name}").render_as_string(hide_password=False)
     return asyncio.run(fresh_postgres(named))
+
+
+def is_resident_id(number: str) -> bool:
+    """Whether 18 characters have a real resident ID's shape: a birth date that exists and a check
+    digit that matches. An order's or a payment's 18-digit reference has neither, but for a chance
+    in thousands: what a scan for ID numbers in clear must tell apart."""
+    try:
+        parse_resident_id(number, today=date.today())
+    except InvalidIdNumber:
+        return False
+    return True

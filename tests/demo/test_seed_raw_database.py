@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from kuajing.bootstrap import prepare_database
-from kuajing.compliance.identity import check_character
 from kuajing.demo import seed as demo_seed
-from tests.helpers import fresh_postgres, process_runtime
+from tests.helpers import fresh_postgres, is_resident_id, process_runtime
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
 PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
@@ -38,7 +37,7 @@ def _found_in(text: str) -> list[str]:
         for field in ("id_number", "phone", "name")
         if buyer[field] in text
     ]
-    found += [f"ID number {n}" for n in ID_NUMBER.findall(text) if check_character(n[:17]) == n[17]]
+    found += [f"ID number {n}" for n in ID_NUMBER.findall(text) if is_resident_id(n)]
     found += [f"phone {n}" for n in PHONE.findall(text)]
     return found
 
