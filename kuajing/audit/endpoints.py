@@ -1,4 +1,4 @@
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -11,6 +11,13 @@ from kuajing.runtime import SessionDep
 router = APIRouter(tags=["audit"])
 
 Kind = Literal[service.KINDS]  # type: ignore[valid-type]
+
+
+def _actor(row: dict[str, Any]) -> ActorOut | None:
+    """Who did it, from a row's actor columns; None for the platform itself."""
+    if row["actor_id"] is None:
+        return None
+    return ActorOut(id=row["actor_id"], email=row["actor_email"], role=row["actor_role"])
 
 
 @router.get("/audit/events", response_model=AuditPageOut)
@@ -37,9 +44,7 @@ async def audit_events(
                 subject=e["subject"],
                 from_status=e["from_status"],
                 to_status=e["to_status"],
-                actor=ActorOut(id=e["actor_id"], email=e["actor_email"], role=e["actor_role"])
-                if e["actor_id"] is not None
-                else None,
+                actor=_actor(e),
                 reason=e["reason"],
                 at=e["created_at"],
             )
@@ -68,9 +73,7 @@ async def personal_data_reveals(
                 purpose=r["purpose"],
                 subject_user_id=r["subject_user_id"],
                 order_id=r["order_id"],
-                actor=ActorOut(id=r["actor_id"], email=r["actor_email"], role=r["actor_role"])
-                if r["actor_id"] is not None
-                else None,
+                actor=_actor(r),
                 reason=r["reason"],
                 at=r["created_at"],
             )

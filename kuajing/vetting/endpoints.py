@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, UploadFile
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.dependencies import CurrentPrincipal, OperatorPrincipal, SellerPrincipal
 from kuajing.catalog.dependencies import SnapshotsDep
@@ -11,6 +12,7 @@ from kuajing.errors import Forbidden
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
 from kuajing.media.dependencies import StorageDep
+from kuajing.media.storage import Storage
 from kuajing.models import Role, SellerDocument, SellerReview
 from kuajing.problems import ProblemOut
 from kuajing.runtime import SessionDep
@@ -163,6 +165,14 @@ async def document_file(
     """A document's file, for the seller who uploaded it and for operators; never cached."""
     if caller.role != Role.operator and not (caller.role == Role.seller and caller.user_id == seller_id):
         raise Forbidden(message="A seller's documents are for that seller and operators only.")
+    return await document_download(session, storage, seller_id=seller_id, document_id=document_id)
+
+
+async def document_download(
+    session: AsyncSession, storage: Storage, *, seller_id: int, document_id: int
+) -> Response:
+    """A document's file as a download, never cached: for this route and the pages' links alike
+    (the caller has checked who is asking)."""
     document, data = await service.document_file(
         session, storage, seller_id=seller_id, document_id=document_id
     )

@@ -15,7 +15,6 @@ from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
 from kuajing.media.dependencies import StorageDep
-from kuajing.media.storage import Storage
 from kuajing.models import Role
 from kuajing.runtime import SessionDep
 from kuajing.seller.dependencies import SellerSnapshotsDep
@@ -23,6 +22,7 @@ from kuajing.seller.documents import MAX_BYTES
 from kuajing.seller.requirements import DocumentKind
 from kuajing.seller.status import OPERATOR_DECISIONS, Decision
 from kuajing.vetting import service as vetting_service
+from kuajing.vetting.endpoints import document_download
 from kuajing.web.access import signed_in_as
 from kuajing.web.console_people import named
 from kuajing.web.session import check_csrf
@@ -117,21 +117,6 @@ async def decide(
     return RedirectResponse(f"/console/sellers/{seller_id}", status_code=303)
 
 
-async def _file(session: AsyncSession, storage: Storage, *, seller_id: int, document_id: int) -> Response:
-    document, data = await vetting_service.document_file(
-        session, storage, seller_id=seller_id, document_id=document_id
-    )
-    extension = document.storage_key.rsplit(".", 1)[-1]
-    return Response(
-        data,
-        media_type=document.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{document.kind}-{document.id}.{extension}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 @router.get("/console/sellers/{seller_id}/documents/{document_id}")
 async def operator_document(
     request: Request, seller_id: IdPath, document_id: IdPath, session: SessionDep, storage: StorageDep
@@ -139,7 +124,7 @@ async def operator_document(
     principal = await signed_in_as(request, session, Role.operator)
     if not isinstance(principal, Principal):
         return principal
-    return await _file(session, storage, seller_id=seller_id, document_id=document_id)
+    return await document_download(session, storage, seller_id=seller_id, document_id=document_id)
 
 
 async def _application_page(
@@ -205,4 +190,4 @@ async def own_document(
     principal = await signed_in_as(request, session, Role.seller)
     if not isinstance(principal, Principal):
         return principal
-    return await _file(session, storage, seller_id=principal.user_id, document_id=document_id)
+    return await document_download(session, storage, seller_id=principal.user_id, document_id=document_id)
