@@ -27,6 +27,7 @@ from kuajing.flash_sale.board import BoardSnapshots
 from kuajing.flash_sale.ledger import StockLedger
 from kuajing.flash_sale.purchase import PurchaseContext
 from kuajing.flash_sale.snapshots import DealSnapshots
+from kuajing.flash_sale.templates import DealTemplates
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.impact import service as impact_service
 from kuajing.media.storage import LocalStorage, Storage, s3_storage
@@ -165,6 +166,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
     for owned in (snapshots.products, snapshots.sellers, snapshots.fx, snapshots.rules):
         runtime.add(owned)  # each also on its own, for the routes of the domain that owns it
     deals = runtime.add(DealSnapshots())
+    templates = runtime.add(DealTemplates())
     runtime.add(BoardSnapshots())
     ledger = stock_ledger_setup.from_settings(database, settings)
     runtime.add(ledger, kind=StockLedger, close=ledger.close)
@@ -175,6 +177,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
             deals=deals,
             snapshots=snapshots,
             buyer_years=buyer_years,
+            templates=templates,
             ttl_seconds=settings.flash_sale_ttl_seconds,
         )
     )

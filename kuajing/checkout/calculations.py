@@ -1,7 +1,8 @@
 """A checkout priced and checked: the amounts of each line and of the order, the problems found,
 and what the order would take of the buyer's capped quantities. Pure: a function of CheckoutInfo."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 from kuajing.catalog.snapshots import ProductFacts
@@ -10,6 +11,7 @@ from kuajing.checkout.info import CheckoutInfo
 from kuajing.checkout.problems import Capped, Problem
 from kuajing.compliance import category_rules
 from kuajing.compliance.rules import ORIGIN, Limits, PositiveEntry
+from kuajing.compliance.year import BuyerYear
 from kuajing.models import BuyerIdentity
 from kuajing.pricing.amounts import LineInput, OrderAmounts, price_order
 from kuajing.pricing.snapshots import FxFacts
@@ -25,6 +27,7 @@ class Quote:
     limit_year: int
     identity: BuyerIdentity | None
     limits: Limits
+    on: date  # the Beijing day the rules were read for
     problems: list[Problem] = field(default_factory=list)
     capped: Capped = field(default_factory=dict)
     # product id -> (its positive-list row id, the additional-tariff row ids in force for it)
@@ -94,30 +97,43 @@ def calculate(info: CheckoutInfo) -> Quote:
     if over := problems.over_order_limit(amounts, info.limits):
         found.append(over)
 
-    identity = info.buyer.identity if info.buyer is not None else None
-    if info.buyer_id is not None and identity is None:
-        found.append(problems.identity_required())
-    if identity is not None and identity.person_key is None:
-        found.append(problems.id_number_in_use())
-    if info.buyer is not None and identity is not None:
-        found += problems.buyer_problems(
-            info.buyer,
-            list(info.products.values()),
-            capped=capped,
-            dutiable=amounts.dutiable,
-            limits=info.limits,
-            year=info.year,
-            on=on,
-        )
-    return Quote(
+    anonymous = Quote(
         amounts=amounts,
         fx=info.fx,
         seller=info.seller,
         products=info.products,
         limit_year=info.year,
-        identity=identity,
+        identity=None,
         limits=info.limits,
+        on=on,
         problems=found,
         capped=capped,
         rule_ids=rule_ids,
     )
+    if info.buyer_id is None:
+        return anonymous
+    return for_buyer(anonymous, info.buyer)
+
+
+def for_buyer(anonymous: Quote, buyer: BuyerYear | None) -> Quote:
+    """An anonymous quote made the buyer's: their identity, and the buyer's problems after the
+    lines' and the order's (no identity yet, an ID number another account holds, of age for
+    alcohol, room left in their CBEC year). Pure and cheap: a Singles' Day deal prices its lines
+    once (flash_sale.templates) and makes that quote each buyer's here."""
+    identity = buyer.identity if buyer is not None else None
+    found = list(anonymous.problems)
+    if identity is None:
+        found.append(problems.identity_required())
+    elif identity.person_key is None:
+        found.append(problems.id_number_in_use())
+    if buyer is not None and identity is not None:
+        found += problems.buyer_problems(
+            buyer,
+            list(anonymous.products.values()),
+            capped=anonymous.capped,
+            dutiable=anonymous.amounts.dutiable,
+            limits=anonymous.limits,
+            year=anonymous.limit_year,
+            on=anonymous.on,
+        )
+    return replace(anonymous, identity=identity, problems=found)

@@ -81,13 +81,7 @@ async def checked_quote(
 ) -> tuple[Quote, RiskNotice]:
     """The risk notice accepted and a quote with no problems, or the first problem raised (with
     all of them listed). Nothing is written."""
-    if not risk_notice_accepted:
-        raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
-    notice = risk_notice.in_force(beijing_date(now))
-    if risk_notice_version is not None and risk_notice_version != notice.version:
-        raise RiskNoticeOutdated(
-            message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
-        )
+    notice = accepted_notice(risk_notice_accepted, risk_notice_version, now=now)
     found = await quote(
         session,
         snapshots,
@@ -98,13 +92,31 @@ async def checked_quote(
         deal_prices=deal_prices,
         buyer=buyer,
     )
+    refuse_problems(found)
+    return found, notice
+
+
+def accepted_notice(accepted: bool, version: str | None, *, now: datetime) -> RiskNotice:
+    """The risk notice in force, which the buyer must have accepted (in its current version when
+    they name one), or the refusal raised."""
+    if not accepted:
+        raise RiskNoticeRequired(message="Accept the cross-border shopping risk notice to place the order.")
+    notice = risk_notice.in_force(beijing_date(now))
+    if version is not None and version != notice.version:
+        raise RiskNoticeOutdated(
+            message=f"The risk notice changed (now version {notice.version}); read it and accept it again."
+        )
+    return notice
+
+
+def refuse_problems(found: Quote) -> None:
+    """Raise the quote's first problem, with all of them listed; nothing when it has none."""
     if found.problems:
         first = found.problems[0]
         error = CheckoutRefused(first.code, first.message, problems=[p.as_dict() for p in found.problems])
         if first.code in _CONFLICT_PROBLEMS:
             error.status = 409
         raise error
-    return found, notice
 
 
 def item_name(title: str, product: ProductFacts, *, zh: bool = False) -> str:
@@ -125,11 +137,51 @@ def order_fields(
     ttl_seconds: float,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The columns of a new pending order and of its lines, as the quote priced them."""
-    amounts = priced.amounts
+    common, lines = priced_fields(priced)
+    return buyer_fields(
+        common,
+        priced,
+        buyer_id=buyer_id,
+        shipping_address=shipping_address,
+        notice=notice,
+        now=now,
+        ttl_seconds=ttl_seconds,
+    ), lines
+
+
+def buyer_fields(
+    common: dict[str, Any],
+    priced: Quote,
+    *,
+    buyer_id: int,
+    shipping_address: dict[str, str],
+    notice: RiskNotice,
+    now: datetime,
+    ttl_seconds: float,
+) -> dict[str, Any]:
+    """An order's columns: what the priced lines gave every buyer (priced_fields), and what is
+    this buyer's and this moment's."""
     identity = priced.identity
     assert identity is not None  # a quote for a buyer without one has the identity_required problem
-    order = {
+    return {
+        **common,
         "buyer_id": buyer_id,
+        "buyer_name": identity.name,
+        "buyer_id_number": identity.id_number,
+        "shipping_address": shipping_address,
+        "risk_notice_accepted_at": now,
+        "risk_notice_version": notice.version,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def priced_fields(priced: Quote) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The columns of an order and of its lines that its pricing decides, whoever the buyer:
+    a deal computes them once for each quantity (flash_sale.templates). Not to be modified."""
+    amounts = priced.amounts
+    order = {
         "seller_id": priced.seller.user_id,
         "status": OrderStatus.pending_payment.value,
         "channel": amounts.channel.value,
@@ -148,14 +200,6 @@ def order_fields(
         "limit_year": priced.limit_year,
         "cbec_limit_id": priced.limits.id,
         "capped_quantities": {prefix: amount for prefix, (amount, _cap, _unit) in priced.capped.items()},
-        "buyer_name": identity.name,
-        "buyer_id_number": identity.id_number,
-        "shipping_address": shipping_address,
-        "risk_notice_accepted_at": now,
-        "risk_notice_version": notice.version,
-        "expires_at": now + timedelta(seconds=ttl_seconds),
-        "created_at": now,
-        "updated_at": now,
     }
     lines = [
         {

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.checkout import service as checkout
+from kuajing.checkout.calculations import for_buyer
+from kuajing.compliance import year
 from kuajing.compliance.year import BuyerYear, BuyerYearLoader
 from kuajing.db import Database, end_read
 from kuajing.errors import Conflict, KuajingError
@@ -32,6 +34,7 @@ from kuajing.flash_sale.ledger import (
     StockLedger,
 )
 from kuajing.flash_sale.snapshots import DealSnapshots
+from kuajing.flash_sale.templates import DealTemplates
 from kuajing.idempotency import service as idempotency_service
 from kuajing.kit.time import beijing_year
 from kuajing.models import Order
@@ -47,6 +50,7 @@ class PurchaseContext:
     deals: DealSnapshots
     snapshots: Snapshots
     buyer_years: BuyerYearLoader
+    templates: DealTemplates
     ttl_seconds: float  # how long an unpaid deal order holds its units
 
 
@@ -114,6 +118,7 @@ def admit(ledger: StockLedger, deal: DealFacts, *, quantity: int, now: datetime)
 async def prepare_attempt(
     session: AsyncSession,
     snapshots: Snapshots,
+    templates: DealTemplates,
     *,
     deal: DealFacts,
     buyer_id: int,
@@ -126,37 +131,26 @@ async def prepare_attempt(
     now: datetime,
     buyer: BuyerYear | None = None,
 ) -> Attempt:
-    """Price the attempt at the deal price and check every CBEC rule a read can check (identity,
-    risk notice, positive list, category rules, per-order limit, the year as it stands); the
-    counters themselves are taken when the batch is applied.
+    """Check every CBEC rule a read can check (risk notice, positive list, category rules,
+    per-order limit, identity, age, the year as it stands) and fill in the buyer; the counters
+    themselves are taken when the batch is applied.
 
-    The product, the seller's fee and the FX rate come from the worker's snapshots, at most
-    KUAJING_READ_CACHE_SECONDS old, not from three reads per attempt: the goods are priced at
-    the deal's own fixed price, the order records the rate it used, and at 11.11 volumes those
-    reads of the same three rows were a third of an attempt's cost. The buyer's identity, year
-    and caps are read fresh (`buyer`, when the caller read them in a batch with other buyers'),
-    and the year and caps are taken by guarded counters when the attempt is applied."""
-    priced, notice = await checkout.checked_quote(
-        session,
-        snapshots,
-        buyer_id=buyer_id,
-        lines=[(deal.product_id, quantity)],
-        risk_notice_accepted=risk_notice_accepted,
-        risk_notice_version=risk_notice_version,
-        now=now,
-        deal_prices={deal.product_id: deal.price_amount},
-        fresh=False,
-        buyer=buyer,
-    )
-    order, lines = checkout.order_fields(
-        priced,
-        buyer_id=buyer_id,
-        shipping_address=shipping_address or {},
-        notice=notice,
-        now=now,
-        ttl_seconds=ttl_seconds,
-    )
-    assert priced.identity is not None  # checked_quote refuses a buyer without one
+    The deal's template (templates.py) holds the quote at the deal price and the order's priced
+    columns for this quantity, computed once while the product, the seller's fee, the FX rate
+    and the rules stay as the worker's snapshots (at most KUAJING_READ_CACHE_SECONDS old) hold
+    them: the goods are priced at the deal's own fixed price and the order records the rate it
+    used. The buyer's identity and year are read fresh (`buyer`, when the caller read them in a
+    batch with other buyers'), and the year and caps are taken by guarded counters when the
+    attempt is applied."""
+    notice = checkout.accepted_notice(risk_notice_accepted, risk_notice_version, now=now)
+    template = await templates.priced(session, snapshots, deal=deal, quantity=quantity, now=now)
+    if buyer is None:
+        buyer = (await year.buyer_years(session, [(buyer_id, template.quote.limit_year)]))[
+            buyer_id, template.quote.limit_year
+        ]
+    priced = for_buyer(template.quote, buyer)
+    checkout.refuse_problems(priced)
+    assert priced.identity is not None  # for_buyer adds identity_required without one
     return Attempt(
         deal=deal,
         buyer_id=buyer_id,
@@ -166,8 +160,16 @@ async def prepare_attempt(
         dutiable=priced.amounts.dutiable,
         annual_limit=priced.limits.annual,
         capped={prefix: (amount, cap) for prefix, (amount, cap, _unit) in priced.capped.items()},
-        order=order,
-        lines=lines,
+        order=checkout.buyer_fields(
+            template.order,
+            priced,
+            buyer_id=buyer_id,
+            shipping_address=shipping_address or {},
+            notice=notice,
+            now=now,
+            ttl_seconds=ttl_seconds,
+        ),
+        lines=template.lines,
         idempotency=idempotency,
     )
 
@@ -226,6 +228,7 @@ async def _purchase(
         attempt = await prepare_attempt(
             session,
             context.snapshots,
+            context.templates,
             deal=deal,
             buyer_id=buyer_id,
             quantity=request.quantity,

@@ -12,6 +12,7 @@ from kuajing.db import Database
 from kuajing.flash_sale import purchase
 from kuajing.flash_sale.ledger import Attempt
 from kuajing.flash_sale.snapshots import DealSnapshots
+from kuajing.flash_sale.templates import DealTemplates
 from kuajing.kit.time import utcnow
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from kuajing.stock_ledger.redis_ledger import RedisLedger
@@ -60,6 +61,7 @@ async def prepared(
             await purchase.prepare_attempt(
                 session,
                 snapshots,
+                DealTemplates(),
                 deal=deal,
                 buyer_id=buyer.id,
                 quantity=bought,
