@@ -20,7 +20,6 @@ from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Repl
 from kuajing.flash_sale.purchase import receipt, window_refusal
 from kuajing.flash_sale.reservations import LedgerDrift, ReservationStatus
 from kuajing.idempotency import service as idempotency_service
-from kuajing.models import DealReservation, Order
 from kuajing.order import service as order_service
 
 
@@ -30,8 +29,8 @@ class BatchResult:
     remaining: int  # units the deal has left after the batch
 
 
-def _reserved(order: Order) -> Reserved:
-    return Reserved(order.id, order.expires_at, receipt(order))
+def _reserved(order_id: int, status: str, expires_at: datetime) -> Reserved:
+    return Reserved(order_id, expires_at, receipt(order_id, status, expires_at))
 
 
 async def _take_buyer_rooms(session: AsyncSession, attempts: Sequence[Attempt]) -> list[KuajingError | None]:
@@ -212,7 +211,8 @@ async def apply_batch(
     written = await repository.orders_of_tokens(session, tokens) if tokens else {}
     for i, attempt in enumerate(attempts):
         if attempt.token in written and i not in same_key_as:
-            outcomes[i] = _reserved(written[attempt.token])
+            found = written[attempt.token]
+            outcomes[i] = _reserved(found.id, found.status, found.expires_at)
     waiting = sorted(
         (i for i in range(len(attempts)) if outcomes[i] is None and i not in same_key_as),
         key=lambda i: (attempts[i].id_number, i),
@@ -249,7 +249,7 @@ async def apply_batch(
         units = sum(attempts[i].quantity for i in winners)
         if not await repository.hold_units(session, deal_id=deal.id, quantity=units):
             raise LedgerDrift(f"deal {deal.id} had fewer than {units} units under its lock")
-        orders = await order_service.add_orders(
+        order_ids = await order_service.add_orders(
             session,
             [(attempts[i].order, attempts[i].lines) for i in winners],
             reason=f"placed: deal {deal.id}",
@@ -258,21 +258,22 @@ async def apply_batch(
         await repository.add_reservations(
             session,
             [
-                DealReservation(
-                    deal_id=deal.id,
-                    order_id=order.id,
-                    buyer_id=attempts[i].buyer_id,
-                    quantity=attempts[i].quantity,
-                    status=ReservationStatus.held.value,
-                    redis_token=attempts[i].token,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for i, order in zip(winners, orders, strict=True)
+                {
+                    "deal_id": deal.id,
+                    "order_id": order_id,
+                    "buyer_id": attempts[i].buyer_id,
+                    "quantity": attempts[i].quantity,
+                    "status": ReservationStatus.held.value,
+                    "redis_token": attempts[i].token,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i, order_id in zip(winners, order_ids, strict=True)
             ],
         )
-        for i, order in zip(winners, orders, strict=True):
-            outcomes[i] = _reserved(order)
+        for i, order_id in zip(winners, order_ids, strict=True):
+            order = attempts[i].order
+            outcomes[i] = _reserved(order_id, order["status"], order["expires_at"])
 
     for i, first in same_key_as.items():
         outcomes[i] = outcomes[first]

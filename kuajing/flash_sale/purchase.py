@@ -37,7 +37,6 @@ from kuajing.flash_sale.snapshots import DealSnapshots
 from kuajing.flash_sale.templates import DealTemplates
 from kuajing.idempotency import service as idempotency_service
 from kuajing.kit.time import beijing_year
-from kuajing.models import Order
 from kuajing.observability import metrics
 
 
@@ -174,9 +173,9 @@ async def prepare_attempt(
     )
 
 
-def receipt(order: Order) -> dict[str, object]:
+def receipt(order_id: int, status: str, expires_at: datetime) -> dict[str, object]:
     """The purchase's answer, as sent and as stored for an Idempotency-Key replay."""
-    return {"order_id": order.id, "status": order.status, "expires_at": order.expires_at.isoformat()}
+    return {"order_id": order_id, "status": status, "expires_at": expires_at.isoformat()}
 
 
 async def purchase(

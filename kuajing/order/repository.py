@@ -1,12 +1,15 @@
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from kuajing.db import rowcount
 from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn
+
+ORDERS, ORDER_LINES, ORDER_EVENTS = Order.__table__, OrderLine.__table__, OrderEvent.__table__
 
 
 async def add_order(session: AsyncSession, order: Order, lines: list[OrderLine]) -> Order:
@@ -20,29 +23,45 @@ async def add_order(session: AsyncSession, order: Order, lines: list[OrderLine])
 
 
 async def add_orders(
-    session: AsyncSession, placed: list[tuple[Order, list[OrderLine]]], *, reason: str, now: datetime
-) -> None:
-    """Insert a batch's orders, then their lines and placed events: one multi-row INSERT per table
-    (SQLAlchemy's insertmanyvalues returns the new order ids)."""
-    session.add_all([order for order, _lines in placed])
-    await session.flush()
-    rows: list[OrderLine | OrderEvent] = []
-    for order, lines in placed:
-        for line in lines:
-            line.order_id = order.id
-        rows += lines
-        rows.append(
-            OrderEvent(
-                order_id=order.id,
-                from_status=None,
-                to_status=order.status,
-                actor_id=order.buyer_id,
-                reason=reason,
-                created_at=now,
+    session: AsyncSession,
+    placed: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+    *,
+    reason: str,
+    now: datetime,
+) -> list[int]:
+    """Insert a batch's orders (their columns), then their lines and placed events: one Core
+    INSERT per table, each row's columns bound through the table's types (so sealed columns are
+    sealed), no ORM objects. The new order ids, in the order given."""
+    order_ids = list(
+        (
+            await session.execute(
+                insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True),
+                [dict(order) for order, _lines in placed],
             )
-        )
-    session.add_all(rows)
-    await session.flush()
+        ).scalars()
+    )
+    lines = [
+        {**line, "order_id": order_id}
+        for order_id, (_order, order_lines) in zip(order_ids, placed, strict=True)
+        for line in order_lines
+    ]
+    if lines:
+        await session.execute(insert(ORDER_LINES), lines)
+    await session.execute(
+        insert(ORDER_EVENTS),
+        [
+            {
+                "order_id": order_id,
+                "from_status": None,
+                "to_status": order["status"],
+                "actor_id": order["buyer_id"],
+                "reason": reason,
+                "created_at": now,
+            }
+            for order_id, (order, _lines) in zip(order_ids, placed, strict=True)
+        ],
+    )
+    return order_ids
 
 
 async def add_event(

@@ -57,14 +57,13 @@ async def add_orders(
     *,
     reason: str,
     now: datetime,
-) -> list[Order]:
-    """add_order for a batch of (order, lines) columns, one INSERT per table for all of them; the
-    orders in the order given, with their new ids (lines not loaded)."""
-    orders = [(Order(**order), [OrderLine(**line) for line in lines]) for order, lines in placed]
-    await repository.add_orders(session, orders, reason=reason, now=now)
-    for order, _lines in orders:
-        metrics.order_placed(order.channel)
-    return [order for order, _lines in orders]
+) -> list[int]:
+    """add_order for a batch of (order, lines) columns, one INSERT per table for all of them:
+    the new orders' ids, in the order given. Nothing is loaded back: the caller has the columns."""
+    order_ids = await repository.add_orders(session, placed, reason=reason, now=now)
+    for order, _lines in placed:
+        metrics.order_placed(order["channel"])
+    return order_ids
 
 
 async def find_order(session: AsyncSession, order_id: int) -> Order | None:
