@@ -16,17 +16,19 @@ from sqlalchemy import (
     Insert,
     Result,
     Table,
+    TextClause,
     any_,
     bindparam,
     case,
     event,
     literal,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import QueryableAttribute
 
@@ -276,19 +278,51 @@ async def add_within_many(
     bound = {tuple(key[name] for name in names) for key, _amount in candidates}
     if len(bound) != len(candidates):
         raise ValueError("add_within_many needs distinct keys: one statement cannot update a row twice")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values([{**key, column: amount} for key, amount in candidates])
-    counter, added = table.c[column], statement.excluded[column]
-    guarded = statement.on_conflict_do_update(
-        index_elements=names, set_={column: counter + added}, where=counter + added <= limit
-    ).returning(*(table.c[name] for name in names))
-    taken = {tuple(row) for row in (await session.execute(guarded)).all()}
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        # One statement text whatever the number of rows, so the server prepares it once per
+        # connection and SQLAlchemy compiles it once per process: the rows go as one array per
+        # column (unnest), in the order given.
+        arrays: dict[str, Any] = {f"a_{name}": [key[name] for key, _ in candidates] for name in names}
+        arrays["a_amount"] = [amount for _key, amount in candidates]
+        result = await session.execute(
+            _guarded_add_unnest(dialect, table, tuple(names), column), {**arrays, "limit": limit}
+        )
+    else:
+        statement = sqlite_insert(table).values([{**key, column: amount} for key, amount in candidates])
+        counter, added = table.c[column], statement.excluded[column]
+        guarded = statement.on_conflict_do_update(
+            index_elements=names, set_={column: counter + added}, where=counter + added <= limit
+        ).returning(*(table.c[name] for name in names))
+        result = await session.execute(guarded)
+    taken = {tuple(row) for row in result.all()}
     if not taken <= bound:  # e.g. a key bound as text for an integer column: fail, never guess
         raise ValueError(f"add_within_many: the database returned keys it was not given: {taken - bound}")
     return [
         ok and tuple(key[name] for name in names) in taken
         for (key, _amount), ok in zip(rows, fits, strict=True)
     ]
+
+
+@functools.cache
+def _guarded_add_unnest(dialect: Dialect, table: Table, key: tuple[str, ...], column: str) -> TextClause:
+    """add_within_many's statement on PostgreSQL, built once per counter table: every column's
+    values bound as one array, unnested WITH ORDINALITY so rows are written (and their locks
+    taken) in the order given."""
+    names = [*key, column]
+    arrays = ", ".join(
+        f"CAST(:a_{'amount' if name == column else name} AS {table.c[name].type.compile(dialect)}[])"
+        for name in names
+    )
+    listed = ", ".join(names)
+    return text(
+        f"INSERT INTO {table.name} ({listed}) "
+        f"SELECT {listed} FROM unnest({arrays}) WITH ORDINALITY AS given({listed}, given_at) "
+        f"ORDER BY given_at "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {column} = {table.name}.{column} + excluded.{column} "
+        f"WHERE {table.name}.{column} + excluded.{column} <= :limit "
+        f"RETURNING {', '.join(key)}"
+    )
 
 
 @functools.cache

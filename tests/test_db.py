@@ -2,6 +2,7 @@
 stays full answers 503, not 500, and guarded counters taken many at once."""
 
 import asyncio
+import os
 import uuid
 
 import httpx
@@ -85,3 +86,31 @@ def test_add_within_many_refuses_one_key_twice_and_writes_nothing(database_url):
         return await session.scalar(select(AnnualUsage.used_amount).where(AnnualUsage.person_key == person))
 
     assert in_db(database_url, work) is None
+
+
+@pytest.mark.skipif(
+    not os.environ.get("KUAJING_TEST_DATABASE_URL", "").startswith("postgres"), reason="PostgreSQL pass only"
+)
+def test_add_within_many_is_one_prepared_statement_whatever_the_number_of_rows(database_url):
+    # given batches of 1, 2 and 5 counters on one connection
+    people = [f"P{uuid.uuid4().hex[:14]}-{n}" for n in range(8)]
+
+    async def work(session):
+        for batch in (people[:1], people[1:3], people[3:]):
+            taken = await add_within_many(
+                session,
+                AnnualUsage.__table__,
+                "used_amount",
+                [({"person_key": person, "year": 2032}, 10) for person in batch],
+                1000,
+            )
+            assert taken == [True] * len(batch)
+        return await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_prepared_statements"
+                " WHERE statement LIKE 'INSERT INTO annual_usage %unnest%'"
+            )
+        )
+
+    # then the server prepared the statement once for the three
+    assert in_db(database_url, work) == 1
