@@ -72,6 +72,19 @@ def wrk(url: str, duration: int, script: Path | None = None) -> WrkResult:
     )
 
 
+def worker_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server's processes: the master and its
+    workers, each read from /proc/<pid>/stat."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ticks = 0
+    for p in [pid, *(int(c) for c in children)]:
+        stat = Path(f"/proc/{p}/stat")
+        if stat.exists():
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def server_rss_mib(pid: int) -> float:
     """Resident memory of the server and its worker processes."""
     pids = [pid]
