@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias, cast
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     BindParameter,
     ColumnElement,
     CursorResult,
@@ -17,10 +18,12 @@ from sqlalchemy import (
     Result,
     Table,
     TextClause,
+    TypeDecorator,
     any_,
     bindparam,
     case,
     event,
+    insert,
     literal,
     text,
     update,
@@ -246,6 +249,72 @@ def upsert(session: AsyncSession, table: Table, values: dict[str, Any], *, key: 
     return statement.on_conflict_do_update(
         index_elements=key, set_={name: statement.excluded[name] for name in values if name not in key}
     )
+
+
+async def insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], *, new_ids: bool = False
+) -> list[int]:
+    """Insert many rows of one table (every row naming the same columns) in one statement, each
+    value bound through its column's type (sealed columns are sealed). With `new_ids`, the rows'
+    new ids in the order given.
+
+    On PostgreSQL the statement is the same text whatever the number of rows (each column bound
+    as one array and unnested), so the server prepares it once per connection and SQLAlchemy
+    compiles it once per process; the ids are taken from the table's sequence first. Elsewhere
+    it is SQLAlchemy's multi-row INSERT (insertmanyvalues), RETURNING in the order given."""
+    if not rows:
+        return []
+    named = set(rows[0])
+    if any(row.keys() != named for row in rows):
+        raise ValueError("insert_rows needs every row to name the same columns")
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        if not new_ids:
+            await session.execute(insert(table), [dict(row) for row in rows])
+            return []
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list((await session.execute(returning, [dict(row) for row in rows])).scalars())
+    columns = tuple(rows[0])
+    ids: list[int] = []
+    if new_ids:
+        ids = list((await session.execute(_next_ids(table.name), {"n": len(rows)})).scalars())
+        columns = ("id", *columns)
+        rows = [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)]
+    statement, processors = _unnest_insert(dialect, table, columns)
+    arrays = {
+        f"a{n}": [row[column] for row in rows] if process is None else [process(row[column]) for row in rows]
+        for n, (column, process) in enumerate(zip(columns, processors, strict=True))
+    }
+    await session.execute(statement, arrays)
+    return ids
+
+
+@functools.cache
+def _next_ids(table: str) -> TextClause:
+    return text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)")
+
+
+@functools.cache
+def _unnest_insert(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[TextClause, tuple[Callable[[Any], Any] | None, ...]]:
+    """insert_rows' PostgreSQL statement for these columns, and each column's bind processor.
+    JSON travels as text and is cast row by row (an array of json cannot be bound directly)."""
+    arrays, selected, processors = [], [], []
+    for n, name in enumerate(columns):
+        column_type = table.c[name].type
+        impl = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
+        is_json = isinstance(impl, JSON)
+        arrays.append(f"CAST(:a{n} AS {'TEXT' if is_json else impl.compile(dialect)}[])")
+        selected.append(f"CAST(c{n} AS JSON)" if is_json else f"c{n}")
+        processors.append(column_type.bind_processor(dialect))
+    given = ", ".join(f"c{n}" for n in range(len(columns)))
+    statement = text(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) "
+        f"WITH ORDINALITY AS given({given}, given_at) ORDER BY given_at"
+    )
+    return statement, tuple(processors)
 
 
 async def add_within(

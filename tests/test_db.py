@@ -4,6 +4,8 @@ stays full answers 503, not 500, and guarded counters taken many at once."""
 import asyncio
 import os
 import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -12,8 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from kuajing import problems
-from kuajing.db import Database, add_within, add_within_many
+from kuajing.db import Database, add_within, add_within_many, insert_rows
 from kuajing.models import AnnualUsage
+from kuajing.models.base import ExactDecimal, Sealed, UTCDateTime
 from tests.helpers import in_db
 
 
@@ -114,3 +117,80 @@ def test_add_within_many_is_one_prepared_statement_whatever_the_number_of_rows(d
 
     # then the server prepared the statement once for the three
     assert in_db(database_url, work) == 1
+
+
+def scratch_table() -> sqlalchemy.Table:
+    """A table of this test's own: a sealed column, JSON, a UTC time and an exact decimal."""
+    return sqlalchemy.Table(
+        f"scratch_{uuid.uuid4().hex[:10]}",
+        sqlalchemy.MetaData(),
+        sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True),
+        sqlalchemy.Column("name", Sealed("orders"), nullable=False),
+        sqlalchemy.Column("doc", sqlalchemy.JSON, nullable=False),
+        sqlalchemy.Column("at", UTCDateTime(), nullable=False),
+        sqlalchemy.Column("rate", ExactDecimal(), nullable=True),
+    )
+
+
+def test_insert_rows_binds_every_column_through_its_type_and_returns_ids_in_order(database_url):
+    table = scratch_table()
+    at = datetime(2026, 11, 11, 0, 0, 1, tzinfo=UTC)
+    rows = [
+        {
+            "name": f"买家{n}",
+            "doc": {"n": n, "lines": [n, n + 1]},
+            "at": at,
+            "rate": Decimal("7.1000") if n else None,
+        }
+        for n in range(3)
+    ]
+
+    async def work(session):
+        await session.run_sync(lambda sync: table.create(sync.connection()))
+        try:
+            ids = await insert_rows(session, table, rows[:1], new_ids=True)
+            ids += await insert_rows(session, table, rows[1:], new_ids=True)
+            read = (await session.execute(select(table).order_by(table.c.id))).all()
+            raw = (await session.execute(text(f"SELECT name FROM {table.name} ORDER BY id"))).scalars().all()
+            prepared = None
+            if database_url.startswith("postgres"):
+                prepared = await session.scalar(
+                    text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :insert"),
+                    {"insert": f"INSERT INTO {table.name} %"},
+                )
+            return ids, [tuple(row) for row in read], raw, prepared
+        finally:
+            await session.run_sync(lambda sync: table.drop(sync.connection()))
+
+    ids, read, raw, prepared = in_db(database_url, work)
+    # the ids come back in the order the rows were given, each row whole
+    assert len(ids) == 3 and ids == sorted(ids)
+    assert read == [
+        (ids[0], "买家0", {"n": 0, "lines": [0, 1]}, at, None),
+        (ids[1], "买家1", {"n": 1, "lines": [1, 2]}, at, Decimal("7.1000")),
+        (ids[2], "买家2", {"n": 2, "lines": [2, 3]}, at, Decimal("7.1000")),
+    ]
+    # and the sealed column holds no name in clear
+    assert [value.startswith("kj1:orders:") for value in raw] == [True, True, True]
+    # and on PostgreSQL a batch of 1 and one of 2 were one statement, prepared once
+    assert prepared == (1 if database_url.startswith("postgres") else None)
+
+
+def test_insert_rows_refuses_rows_naming_different_columns_and_writes_nothing(database_url):
+    table = scratch_table()
+    at = datetime(2026, 11, 11, tzinfo=UTC)
+
+    async def work(session):
+        await session.run_sync(lambda sync: table.create(sync.connection()))
+        try:
+            with pytest.raises(ValueError, match="same columns"):
+                await insert_rows(
+                    session,
+                    table,
+                    [{"name": "a", "doc": {}, "at": at, "rate": None}, {"name": "b", "doc": {}, "at": at}],
+                )
+            return await session.scalar(select(sqlalchemy.func.count()).select_from(table))
+        finally:
+            await session.run_sync(lambda sync: table.drop(sync.connection()))
+
+    assert in_db(database_url, work) == 0

@@ -5,10 +5,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.db import add_within_many, dialect_insert, rowcount
+from kuajing.db import add_within_many, dialect_insert, insert_rows, rowcount
 from kuajing.models import (
     Campaign,
     Deal,
@@ -136,9 +136,9 @@ async def release_buyer_units(session: AsyncSession, *, deal_id: int, buyer_id: 
 
 
 async def add_reservations(session: AsyncSession, reservations: list[dict[str, Any]]) -> None:
-    """Insert a batch's reservations (their columns; their orders written already): one Core
-    INSERT for all of them."""
-    await session.execute(insert(DealReservation.__table__), reservations)
+    """Insert a batch's reservations (their columns; their orders written already): one INSERT
+    for all of them."""
+    await insert_rows(session, DealReservation.__table__, reservations)
 
 
 async def orders_of_tokens(session: AsyncSession, tokens: list[str]) -> dict[str, Order]:

@@ -2,11 +2,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from kuajing.db import rowcount
+from kuajing.db import insert_rows, rowcount
 from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn
 
 ORDERS, ORDER_LINES, ORDER_EVENTS = Order.__table__, OrderLine.__table__, OrderEvent.__table__
@@ -29,26 +29,21 @@ async def add_orders(
     reason: str,
     now: datetime,
 ) -> list[int]:
-    """Insert a batch's orders (their columns), then their lines and placed events: one Core
-    INSERT per table, each row's columns bound through the table's types (so sealed columns are
-    sealed), no ORM objects. The new order ids, in the order given."""
-    order_ids = list(
-        (
-            await session.execute(
-                insert(ORDERS).returning(ORDERS.c.id, sort_by_parameter_order=True),
-                [dict(order) for order, _lines in placed],
-            )
-        ).scalars()
+    """Insert a batch's orders (their columns), then their lines and placed events: one INSERT
+    per table (db.insert_rows), no ORM objects. The new order ids, in the order given."""
+    order_ids = await insert_rows(session, ORDERS, [order for order, _lines in placed], new_ids=True)
+    await insert_rows(
+        session,
+        ORDER_LINES,
+        [
+            {**line, "order_id": order_id}
+            for order_id, (_order, order_lines) in zip(order_ids, placed, strict=True)
+            for line in order_lines
+        ],
     )
-    lines = [
-        {**line, "order_id": order_id}
-        for order_id, (_order, order_lines) in zip(order_ids, placed, strict=True)
-        for line in order_lines
-    ]
-    if lines:
-        await session.execute(insert(ORDER_LINES), lines)
-    await session.execute(
-        insert(ORDER_EVENTS),
+    await insert_rows(
+        session,
+        ORDER_EVENTS,
         [
             {
                 "order_id": order_id,
