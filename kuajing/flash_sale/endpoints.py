@@ -144,6 +144,16 @@ async def purchase(
 ) -> JSONResponse:
     # No per-request session or dependencies here (the 11.11 hot path): the flow opens its own
     # short read session, and the ledger applies the attempt in a batch with its neighbours.
+    # Most purchases do not even come through here: stock_ledger.fast_path answers them with
+    # answer_purchase before routing, and sends here only what it leaves to the framework.
+    return await answer_purchase(request, deal_id, body, idempotency_key)
+
+
+async def answer_purchase(
+    request: Request, deal_id: int, body: PurchaseIn, idempotency_key: str | None
+) -> JSONResponse:
+    """POST /deals/{deal_id}/purchase with its body validated: the 201 and its receipt, or the
+    refusal raised."""
     if "authorization" not in request.headers:
         raise NotAuthenticated(message="Send Authorization: Bearer <token>.")
 
