@@ -6,6 +6,7 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeAlias, cast
 
 from sqlalchemy import (
@@ -112,6 +113,11 @@ class Database:
         self._batch_read: async_sessionmaker[AsyncSession] | None = None
         if batch_pool is not None:
             connect_args = {"timeout": 30} if self.is_sqlite else {}
+            if not self.is_sqlite:
+                # Each batched read is one SELECT or a few, and under READ COMMITTED each
+                # statement reads its own snapshot inside a transaction as well: without one, a
+                # batch costs its statements' round trips and not a BEGIN and a COMMIT besides.
+                batch_pool["isolation_level"] = "AUTOCOMMIT"
             self._batch_engine = create_async_engine(
                 self.url, connect_args=connect_args, hide_parameters=True, **batch_pool
             )
@@ -298,23 +304,131 @@ def _next_ids(table: str) -> TextClause:
 def _unnest_insert(
     dialect: Dialect, table: Table, columns: tuple[str, ...]
 ) -> tuple[TextClause, tuple[Callable[[Any], Any] | None, ...]]:
-    """insert_rows' PostgreSQL statement for these columns, and each column's bind processor.
+    """insert_rows' PostgreSQL statement for these columns, and each column's bind processor."""
+    unnested = _unnest_rows(dialect, table, columns, "a", "given")
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT {', '.join(unnested.selected)} FROM {unnested.source} ORDER BY given.given_at"
+    )
+    return text(statement), unnested.processors
+
+
+@dataclass(frozen=True, slots=True)
+class _Unnested:
+    """Rows bound as one array per column: what selects their values (JSON cast back), the FROM
+    item that unnests them numbered in the order given (`alias.given_at`), and each column's bind
+    processor, which the caller applies to the values before binding them."""
+
+    selected: tuple[str, ...]
+    source: str
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _unnest_rows(
+    dialect: Dialect, table: Table, columns: tuple[str, ...], prefix: str, alias: str
+) -> _Unnested:
+    """Rows of `table`'s `columns` bound as :{prefix}0, :{prefix}1, …, unnested as `alias`.
     JSON travels as text and is cast row by row (an array of json cannot be bound directly)."""
     arrays, selected, processors = [], [], []
     for n, name in enumerate(columns):
         column_type = table.c[name].type
         impl = column_type.impl_instance if isinstance(column_type, TypeDecorator) else column_type
         is_json = isinstance(impl, JSON)
-        arrays.append(f"CAST(:a{n} AS {'TEXT' if is_json else impl.compile(dialect)}[])")
-        selected.append(f"CAST(c{n} AS JSON)" if is_json else f"c{n}")
+        arrays.append(f"CAST(:{prefix}{n} AS {'TEXT' if is_json else impl.compile(dialect)}[])")
+        selected.append(f"CAST({alias}.c{n} AS JSON)" if is_json else f"{alias}.c{n}")
         processors.append(column_type.bind_processor(dialect))
     given = ", ".join(f"c{n}" for n in range(len(columns)))
-    statement = text(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) "
-        f"WITH ORDINALITY AS given({given}, given_at) ORDER BY given_at"
+    source = f"unnest({', '.join(arrays)}) WITH ORDINALITY AS {alias}({given}, given_at)"
+    return _Unnested(tuple(selected), source, tuple(processors))
+
+
+def _arrays(
+    prefix: str, columns: Sequence[str], unnested: _Unnested, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    """The parameters of rows unnested as `_unnest_rows` binds them (each value processed)."""
+    return {
+        f"{prefix}{n}": [row[name] for row in rows]
+        if process is None
+        else [process(row[name]) for row in rows]
+        for n, (name, process) in enumerate(zip(columns, unnested.processors, strict=True))
+    }
+
+
+Children: TypeAlias = Sequence[tuple[Table, str, Sequence[Mapping[str, Any]]]]
+
+
+async def insert_family(
+    session: AsyncSession,
+    table: Table,
+    row: Mapping[str, Any],
+    children: Children = (),
+    *,
+    unless_exists: str | None = None,
+) -> int | None:
+    """Insert `row` into `table` and, for each (child table, its column naming the row, child
+    rows), those rows naming it, in the order given; the new row's id. With `unless_exists` (a
+    unique column of `table`), nothing at all when a row with that value is there already (None).
+    Every row of one child table names the same columns; values are bound through their
+    columns' types (sealed columns are sealed).
+
+    On PostgreSQL it is one statement (data-modifying CTEs, each table's rows unnested as
+    insert_rows binds them), so a row and its children cost one round trip, and the statement's
+    text depends only on the columns named, so it is prepared once; elsewhere an INSERT per
+    table."""
+    if session.get_bind().dialect.name != "postgresql":
+        first = dialect_insert(session, table, dict(row))
+        if unless_exists is not None:
+            first = first.on_conflict_do_nothing(index_elements=[unless_exists])
+        new_id = await session.scalar(first.returning(table.c.id))
+        if new_id is None:
+            return None
+        for child, link, rows in children:
+            if rows:
+                await session.execute(insert(child), [{**child_row, link: new_id} for child_row in rows])
+        return int(new_id)
+    shapes = []
+    for child, link, rows in children:
+        columns = tuple(rows[0]) if rows else ()
+        if any(len(r) != len(columns) or any(name not in r for name in columns) for r in rows):
+            raise ValueError("insert_family needs every row of a child table to name the same columns")
+        shapes.append((child, link, columns))
+    statement, parts = _family_insert(
+        session.get_bind().dialect, table, tuple(row), tuple(shapes), unless_exists
     )
-    return statement, tuple(processors)
+    params = _arrays("p", tuple(row), parts[0], [row])
+    for n, ((_child, _link, columns), (_c, _l, rows)) in enumerate(zip(shapes, children, strict=True)):
+        if columns:
+            params |= _arrays(f"k{n}_", columns, parts[n + 1], rows)
+    new_id = await session.scalar(statement, params)
+    return None if new_id is None else int(new_id)
+
+
+@functools.cache
+def _family_insert(
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    children: tuple[tuple[Table, str, tuple[str, ...]], ...],
+    unless_exists: str | None,
+) -> tuple[TextClause, tuple[_Unnested, ...]]:
+    """insert_family's PostgreSQL statement for these columns, and how each table's rows bind."""
+    parent = _unnest_rows(dialect, table, columns, "p", "given")
+    conflict = f" ON CONFLICT ({unless_exists}) DO NOTHING" if unless_exists is not None else ""
+    ctes = [
+        f"family AS (INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT {', '.join(parent.selected)} FROM {parent.source}{conflict} RETURNING id)"
+    ]
+    parts = [parent]
+    for n, (child, link, child_columns) in enumerate(children):
+        kin = _unnest_rows(dialect, child, child_columns, f"k{n}_", f"given{n}")
+        parts.append(kin)
+        if child_columns:  # a child table without rows this time adds nothing
+            ctes.append(
+                f"kin{n} AS (INSERT INTO {child.name} ({', '.join((link, *child_columns))}) "
+                f"SELECT {', '.join(('family.id', *kin.selected))} FROM family, {kin.source} "
+                f"ORDER BY given{n}.given_at)"
+            )
+    return text(f"WITH {', '.join(ctes)} SELECT id FROM family"), tuple(parts)
 
 
 async def add_within(

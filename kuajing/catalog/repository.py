@@ -1,7 +1,7 @@
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -132,14 +132,17 @@ async def update_product(session: AsyncSession, product: Product, values: dict[s
     return product
 
 
+_TAKE_STOCK = (
+    update(Product)
+    .where(Product.id == bindparam("product_id"), Product.stock >= bindparam("quantity"))
+    .values(stock=Product.stock - bindparam("quantity"))
+    .execution_options(synchronize_session=False)
+)  # built once: every order placed runs it
+
+
 async def take_stock(session: AsyncSession, *, product_id: int, quantity: int) -> bool:
     """The guarded decrement: succeeds only if enough stock is there, in one statement."""
-    result = await session.execute(
-        update(Product)
-        .where(Product.id == product_id, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_TAKE_STOCK, {"product_id": product_id, "quantity": quantity})
     return rowcount(result) == 1
 
 

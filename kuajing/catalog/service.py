@@ -407,6 +407,15 @@ async def sellable_lines(
         return _sold_rows(lines, await snapshots.products.facts(session, named, fresh=True))
 
 
+async def sellable_facts(
+    session: AsyncSession, snapshots: Snapshots, lines: Sequence[tuple[int, int | None, int]]
+) -> tuple[list[tuple[int, int]], dict[int, ProductFacts]]:
+    """sellable_lines read from the database, with the products named as read: placing an
+    order prices those it sells from this read rather than reading them again."""
+    facts = await snapshots.products.facts(session, {product_id for product_id, _, _ in lines}, fresh=True)
+    return _sold_rows(lines, facts), facts
+
+
 def _sold_rows(
     lines: Sequence[tuple[int, int | None, int]], facts: Mapping[int, ProductFacts]
 ) -> list[tuple[int, int]]:

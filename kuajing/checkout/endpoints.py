@@ -1,7 +1,7 @@
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from kuajing.auth.dependencies import BuyerPrincipal, optional_principal
@@ -10,12 +10,14 @@ from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.checkout import service
 from kuajing.checkout.schemas import OrderIn, QuoteIn, QuoteOut
+from kuajing.compliance.year import BuyerYearLoader
 from kuajing.idempotency.http import IdempotencyKeyHeader, respond_once
 from kuajing.models import Role
 from kuajing.order.schemas import OrderOut, order_out
-from kuajing.runtime import SessionDep, SettingsDep, runtime_of
+from kuajing.runtime import SessionDep, SettingsDep, part, runtime_of
 
 router = APIRouter()
+BuyerYearsDep = Annotated[BuyerYearLoader, Depends(part(BuyerYearLoader))]
 
 
 def _money(amount: int) -> dict[str, int | str]:
@@ -80,16 +82,20 @@ async def place_order(
     session: SessionDep,
     snapshots: SnapshotsDep,
     settings: SettingsDep,
+    buyer_years: BuyerYearsDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     async def place() -> dict[str, Any]:
+        lines, read = await catalog_service.sellable_facts(
+            session, snapshots, [line.named for line in body.lines]
+        )
         order = await service.place_order(
             session,
             snapshots,
             buyer_id=buyer.user_id,
-            lines=await catalog_service.sellable_lines(
-                session, snapshots, [line.named for line in body.lines]
-            ),
+            lines=lines,
+            read=read,
+            buyer_years=buyer_years,
             shipping_address=body.shipping_address.model_dump(),
             risk_notice_accepted=body.risk_notice_accepted,
             risk_notice_version=body.risk_notice_version,

@@ -53,16 +53,24 @@ async def fetch_checkout_info(
     fresh: bool,
     deal_prices: Mapping[int, int],
     buyer: BuyerYear | None,
+    read: Mapping[int, ProductFacts] | None = None,
 ) -> CheckoutInfo:
     """Read what a checkout of `lines` needs. `fresh` reads products, the fee and the rate from
-    the database rather than the worker's snapshots; `buyer` is the buyer's year when the caller
-    read it already (a deal purchase reads it batched with other buyers'); `deal_prices` maps a
-    product to a deal's USD unit price, which replaces its list price."""
+    the database rather than the worker's snapshots; `read` are products the caller read from
+    the database in this request already (catalog.service.sellable_facts), not read again;
+    `buyer` is the buyer's year when the caller read it already (a deal purchase reads it batched
+    with other buyers'); `deal_prices` maps a product to a deal's USD unit price, which replaces
+    its list price."""
     quantities: dict[int, int] = defaultdict(int)
     for product_id, quantity in lines:
         quantities[product_id] += quantity
 
-    products = await snapshots.products.facts(session, quantities, fresh=fresh)
+    if fresh and read is not None:
+        products = {product_id: read[product_id] for product_id in quantities if product_id in read}
+        if unread := set(quantities) - set(products):  # the variants sold of products named
+            products |= await snapshots.products.facts(session, unread, fresh=True)
+    else:
+        products = await snapshots.products.facts(session, quantities, fresh=fresh)
     for product_id, price in deal_prices.items():
         if product_id in products:
             products[product_id] = replace(products[product_id], price_amount=price)

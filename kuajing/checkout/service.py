@@ -21,9 +21,9 @@ from kuajing.checkout.info import fetch_checkout_info
 from kuajing.compliance import category_rules, risk_notice, year
 from kuajing.compliance.errors import RiskNoticeOutdated, RiskNoticeRequired
 from kuajing.compliance.risk_notice import RiskNotice
-from kuajing.compliance.year import BuyerYear
+from kuajing.compliance.year import BuyerYear, BuyerYearLoader
 from kuajing.errors import KuajingError
-from kuajing.kit.time import beijing_date, utcnow
+from kuajing.kit.time import beijing_date, beijing_year, utcnow
 from kuajing.models import Order
 from kuajing.order import service as order_service
 from kuajing.order.status import OrderStatus
@@ -43,6 +43,7 @@ async def quote(
     fresh: bool = False,
     deal_prices: Mapping[int, int] | None = None,
     buyer: BuyerYear | None = None,
+    read: Mapping[int, ProductFacts] | None = None,
 ) -> Quote:
     """Price one seller's lines for a buyer (or anonymously) and list every problem found.
 
@@ -52,6 +53,7 @@ async def quote(
     they are read here.
     `deal_prices` maps a product to a Singles' Day deal's USD unit price: it replaces the list
     price, and the units come from the deal's allocation, so the product's stock is not checked.
+    `read` are products a fresh quote's caller read from the database already (placing an order).
     """
     info = await fetch_checkout_info(
         session,
@@ -62,6 +64,7 @@ async def quote(
         fresh=fresh,
         deal_prices=deal_prices or {},
         buyer=buyer,
+        read=read,
     )
     return calculate(info)
 
@@ -78,6 +81,7 @@ async def checked_quote(
     deal_prices: Mapping[int, int] | None = None,
     fresh: bool = True,
     buyer: BuyerYear | None = None,
+    read: Mapping[int, ProductFacts] | None = None,
 ) -> tuple[Quote, RiskNotice]:
     """The risk notice accepted and a quote with no problems, or the first problem raised (with
     all of them listed). Nothing is written."""
@@ -91,6 +95,7 @@ async def checked_quote(
         fresh=fresh,
         deal_prices=deal_prices,
         buyer=buyer,
+        read=read,
     )
     refuse_problems(found)
     return found, notice
@@ -245,9 +250,19 @@ async def place_order(
     ttl_seconds: float,
     risk_notice_version: str | None = None,
     now: datetime | None = None,
+    read: Mapping[int, ProductFacts] | None = None,
+    buyer_years: BuyerYearLoader | None = None,
 ) -> Order:
-    """Price, check every CBEC rule, then take the year's room and the stock, or nothing at all."""
+    """Price, check every CBEC rule, then take the year's room and the stock, or nothing at all.
+
+    `read`: the products named, read from the database in this request (sellable_facts), which
+    the order is priced from. `buyer_years`: the buyer's identity and year are read through it,
+    batched with other requests' reads (as a deal purchase reads them); the year's room is taken
+    by a guarded statement all the same, so a read a moment old never lets an order through."""
     now = now or utcnow()
+    buyer = None
+    if buyer_years is not None:
+        buyer = await buyer_years.load(session, (buyer_id, beijing_year(now)))
     priced, notice = await checked_quote(
         session,
         snapshots,
@@ -256,6 +271,8 @@ async def place_order(
         risk_notice_accepted=risk_notice_accepted,
         risk_notice_version=risk_notice_version,
         now=now,
+        buyer=buyer,
+        read=read,
     )
     amounts = priced.amounts
     identity = priced.identity

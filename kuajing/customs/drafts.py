@@ -74,14 +74,14 @@ def consignee_address(address: dict[str, str]) -> str:
 async def draft_for_payment(
     session: AsyncSession,
     *,
-    order_id: int,
+    order: Order,
     payment: Payment,
     actor_id: int | None,
     now: datetime,
     parties: CustomsParties,
 ) -> list[CustomsMessage]:
-    """CEB311 and CEB411 drafts, in the transaction that moves the order to paid."""
-    order = await order_service.reload(session, order_id)
+    """CEB311 and CEB411 drafts, in the transaction that moves `order` (its lines loaded) to
+    paid by `payment`: both messages in one INSERT, their draft events in another."""
     profile = await seller_service.find_profile(session, seller_id=order.seller_id)
     seller, hold = seller_party(profile)
     order_guid, order_xml, order_invalid = await _order_xml(
@@ -103,26 +103,16 @@ async def draft_for_payment(
     payment_xml, payment_invalid = _built(
         "CEB411", lambda: messages.build_ceb411(payment_facts, envelope), order_id=order.id
     )
-    return [
-        await _add(
-            session,
-            order.id,
-            "CEB311",
-            (order_guid, order_xml),
-            hold=order_invalid or hold,
-            actor_id=actor_id,
-            now=now,
-        ),
-        await _add(
-            session,
-            order.id,
-            "CEB411",
-            (guid, payment_xml),
-            hold=payment_invalid or hold,
-            actor_id=actor_id,
-            now=now,
-        ),
-    ]
+    return await _add_all(
+        session,
+        order.id,
+        [
+            ("CEB311", (order_guid, order_xml), order_invalid or hold),
+            ("CEB411", (guid, payment_xml), payment_invalid or hold),
+        ],
+        actor_id=actor_id,
+        now=now,
+    )
 
 
 async def draft_waybill(
@@ -300,26 +290,47 @@ async def _add(
     actor_id: int | None,
     now: datetime,
 ) -> CustomsMessage:
-    guid, xml = built
-    message = await repository.add_message(
-        session,
-        CustomsMessage(
-            order_id=order_id,
-            message_type=message_type,
-            guid=guid,
-            status=CustomsStatus.draft.value,
-            xml=xml.decode("utf-8"),
-            hold_reason=hold,
-            created_at=now,
-        ),
-    )
-    await repository.add_event(
-        session,
-        message_id=message.id,
-        from_status=None,
-        to_status=CustomsStatus.draft.value,
-        actor_id=actor_id,
-        reason=hold or "drafted",
-        now=now,
-    )
+    [message] = await _add_all(session, order_id, [(message_type, built, hold)], actor_id=actor_id, now=now)
     return message
+
+
+async def _add_all(
+    session: AsyncSession,
+    order_id: int,
+    drafts: list[tuple[str, tuple[str, bytes], str | None]],
+    *,
+    actor_id: int | None,
+    now: datetime,
+) -> list[CustomsMessage]:
+    """Drafts of the order's messages, each (type, (guid, xml), hold reason), and their draft
+    events: one INSERT for the messages, one for the events."""
+    messages_ = await repository.add_messages(
+        session,
+        [
+            CustomsMessage(
+                order_id=order_id,
+                message_type=message_type,
+                guid=guid,
+                status=CustomsStatus.draft.value,
+                xml=xml.decode("utf-8"),
+                hold_reason=hold,
+                created_at=now,
+            )
+            for message_type, (guid, xml), hold in drafts
+        ],
+    )
+    await repository.add_events(
+        session,
+        [
+            {
+                "message_id": message.id,
+                "from_status": None,
+                "to_status": CustomsStatus.draft.value,
+                "actor_id": actor_id,
+                "reason": (hold or "drafted")[:1000],
+                "created_at": now,
+            }
+            for message, (_type, _built, hold) in zip(messages_, drafts, strict=True)
+        ],
+    )
+    return messages_

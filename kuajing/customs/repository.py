@@ -2,17 +2,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import rowcount
 from kuajing.models import CustomsEvent, CustomsMessage, Order, Payment, SellerProfile
 
 
-async def add_message(session: AsyncSession, message: CustomsMessage) -> CustomsMessage:
-    session.add(message)
+async def add_messages(session: AsyncSession, messages: Sequence[CustomsMessage]) -> list[CustomsMessage]:
+    """Several messages in one flush (one multi-row INSERT), with their new ids, in the order given."""
+    session.add_all(messages)
     await session.flush()
-    return message
+    return list(messages)
+
+
+async def add_events(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
+    """Several events (their columns) in one statement; never read back by their writer."""
+    await session.execute(insert(CustomsEvent.__table__), list(events))
 
 
 async def add_event(

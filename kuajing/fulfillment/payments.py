@@ -13,6 +13,7 @@ nothing, and is kept for the operator.
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,14 +83,23 @@ async def payments_of(session: AsyncSession, *, order_id: int, viewer: Viewer) -
 
 async def payment_of(session: AsyncSession, *, payment_id: int, viewer: Viewer) -> Payment:
     """A payment its order's buyer, seller or an operator may see."""
+    payment, _order = await _payment_and_order(session, payment_id=payment_id, viewer=viewer)
+    return payment
+
+
+async def _payment_and_order(
+    session: AsyncSession, *, payment_id: int, viewer: Viewer, lock: bool = False
+) -> tuple[Payment, Order]:
+    """payment_of, with the order that let the viewer see it; with `lock`, read under the lock a
+    capture takes (order_service.get_order(lock=True))."""
     payment = await payment_service.find(session, payment_id)
     if payment is None:
         raise PaymentNotFound(message=f"No payment {payment_id}.")
     try:
-        await order_service.get_order(session, order_id=payment.order_id, viewer=viewer)
+        order = await order_service.get_order(session, order_id=payment.order_id, viewer=viewer, lock=lock)
     except NotFound:
         raise PaymentNotFound(message=f"No payment {payment_id}.") from None
-    return payment
+    return payment, order
 
 
 async def capture(
@@ -100,17 +110,41 @@ async def capture(
     reference: str | None,
     actor_id: int | None,
     now: datetime,
+    order: Order | None = None,
 ) -> bool:
     """The provider says `payment` was paid: capture it once (False: it was before, a replay).
     The first capture of an unpaid order pays it; any other (the order paid by another payment,
     expired or cancelled) is posted and given back in full. The order's row is locked first, as
-    its moves lock it, so a capture and an expiry wait for each other instead of deadlocking."""
-    await order_service.lock(session, order_id=payment.order_id)
+    its moves lock it, so a capture and an expiry wait for each other instead of deadlocking:
+    `order` is the payment's order as the caller read it under that lock
+    (order_service.get_order(lock=True)), read so here when not given."""
+    return (
+        await _capture(
+            session, context, payment=payment, reference=reference, actor_id=actor_id, now=now, order=order
+        )
+        != "replayed"
+    )
+
+
+async def _capture(
+    session: AsyncSession,
+    context: FulfillmentContext,
+    *,
+    payment: Payment,
+    reference: str | None,
+    actor_id: int | None,
+    now: datetime,
+    order: Order | None,
+) -> Literal["paid", "returned", "replayed"]:
+    """capture, saying what came of it: "paid" (the order, by this payment, which reads as
+    captured), "returned" (captured and given back) or "replayed" (captured before)."""
+    if order is None:
+        order = await order_service.locked(session, order_id=payment.order_id)
+    assert order.id == payment.order_id
     if not await payment_service.mark_captured(
         session, payment_id=payment.id, provider=payment.provider, reference=reference, now=now
     ):
-        return False
-    order = await order_service.reload(session, payment.order_id)
+        return "replayed"
     if order.status == OrderStatus.pending_payment and await order_service.transition(
         session,
         order=order,
@@ -120,8 +154,8 @@ async def capture(
         now=now,
         values={"paid_by_payment_id": payment.id},
     ):
-        await on_paid(session, context, order_id=order.id, payment_id=payment.id, actor_id=actor_id, now=now)
-        return True
+        await on_paid(session, context, order=order, payment=payment, actor_id=actor_id, now=now)
+        return "paid"
     captured = await payment_service.find(session, payment.id)
     assert captured is not None
     await order_service.note(
@@ -134,7 +168,7 @@ async def capture(
     # the money came in whatever happens to its refund: the capture's entry stands
     await ledger_service.post_capture(session, order=order, payment=captured, now=now)
     await give_back_duplicate(session, context, order=order, payment=captured, now=now)
-    return True
+    return "returned"
 
 
 async def give_back_duplicate(
@@ -327,8 +361,11 @@ async def settle_with_provider(
 async def pay_in_sandbox(
     session: AsyncSession, context: FulfillmentContext, *, payment_id: int, buyer_id: int
 ) -> Payment:
-    """The buyer pays a pending sandbox payment: what the provider's page does for real ones."""
-    payment = await payment_of(session, payment_id=payment_id, viewer=Viewer(buyer_id, Role.buyer))
+    """The buyer pays a pending sandbox payment: what the provider's page does for real ones.
+    Its order is read once, under the lock its capture takes."""
+    payment, order = await _payment_and_order(
+        session, payment_id=payment_id, viewer=Viewer(buyer_id, Role.buyer), lock=True
+    )
     if payment.provider != "sandbox" or "sandbox" not in context.providers:
         raise Conflict(
             "not_a_sandbox_payment", f"Payment {payment_id} is paid at {payment.provider}, not here."
@@ -337,14 +374,17 @@ async def pay_in_sandbox(
         return payment
     sandbox = context.providers["sandbox"]
     assert isinstance(sandbox, SandboxProvider)
-    await capture(
+    captured = await _capture(
         session,
         context,
         payment=payment,
         reference=sandbox.reference(payment.id),
         actor_id=buyer_id,
         now=utcnow(),
+        order=order,
     )
+    if captured == "paid":
+        return payment  # as the capture's update returned it; nothing since has changed it
     found = await payment_service.find(session, payment.id)
     assert found is not None
     return found
@@ -412,7 +452,14 @@ async def declare_paid(database: Database, context: FulfillmentContext) -> int:
     """Have the payment companies declare the payments that paid orders to customs, each in its
     own transaction. The declaration checks the payer against the orderer (CBEC's real-name
     rule): a payer who is someone else holds the order (`payer_mismatch`) instead of letting it
-    ship. Each answer goes on the order's CEB411 timeline. How many were declared."""
+    ship. Each answer goes on the order's CEB411 timeline. How many were declared.
+
+    Payments through a provider that declares nothing (the sandbox; Alipay or WeChat Pay without
+    their customs settings) are recorded not_sent first, together in one statement, rather than
+    one transaction each reading its order for a declaration that answers nothing."""
+    if context.providers.silent:
+        async with database.transaction(write=True) as session:
+            await payment_service.record_not_sent(session, context.providers, now=utcnow())
     async with database.transaction(write=False) as session:
         ids = await payment_service.undeclared(session)
     declared = 0

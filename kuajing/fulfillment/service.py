@@ -33,7 +33,7 @@ from kuajing.flash_sale import reservations
 from kuajing.fulfillment.errors import HeldForPayerMismatch, PayerMismatch, ShippingAddressRequired
 from kuajing.kit.time import beijing_date, utcnow
 from kuajing.ledger import service as ledger_service
-from kuajing.models import Order, Role
+from kuajing.models import Order, Payment, Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import OrderExpired
 from kuajing.order.service import Viewer
@@ -68,20 +68,22 @@ async def on_paid(
     session: AsyncSession,
     context: FulfillmentContext,
     *,
-    order_id: int,
-    payment_id: int,
+    order: Order,
+    payment: Payment,
     actor_id: int | None,
     now: datetime,
 ) -> None:
     """What an order moved to paid by a captured payment sets off, in the same transaction: the
-    journal entry of the money, the deal units sold, the CEB311 and CEB411 drafted."""
-    order = await order_service.reload(session, order_id)
-    payment = await payment_service.find(session, payment_id)
-    assert payment is not None and payment.status == "captured"
+    journal entry of the money, the deal units sold, the CEB311 and CEB411 drafted.
+
+    `order` is the order as read under its lock (lines loaded) and `payment` the payment as
+    captured: what follows reads their amounts, lines and parties, which a move to paid leaves as
+    they were."""
+    assert payment.status == "captured"
     await ledger_service.post_capture(session, order=order, payment=payment, now=now)
     await reservations.settle(session, order_id=order.id, now=now)
     await drafts.draft_for_payment(
-        session, order_id=order.id, payment=payment, actor_id=actor_id, now=now, parties=context.parties
+        session, order=order, payment=payment, actor_id=actor_id, now=now, parties=context.parties
     )
 
 
@@ -153,9 +155,10 @@ async def pay_order(
         if moved:
             payment_id = await _pay_in_sandbox(session, context, order=order, method=method, now=now)
             await order_service.set_paid_by(session, order_id=order.id, payment_id=payment_id)
-            await on_paid(
-                session, context, order_id=order.id, payment_id=payment_id, actor_id=buyer_id, now=now
-            )
+            paid = await order_service.reload(session, order.id)  # with the address the move gave it
+            payment = await payment_service.find(session, payment_id)
+            assert payment is not None
+            await on_paid(session, context, order=paid, payment=payment, actor_id=buyer_id, now=now)
         order = await order_service.get_order(session, order_id=order_id, viewer=viewer)
     if order.status in PAID:
         return PayOutcome(order)

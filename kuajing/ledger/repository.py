@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import Select, bindparam, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import insert_family
 from kuajing.ledger.postings import Posting
 from kuajing.models import (
     CommissionRate,
@@ -43,48 +44,71 @@ async def posted(session: AsyncSession, key: str) -> bool:
     return await session.scalar(select(JournalEntry.id).where(JournalEntry.key == key)) is not None
 
 
+def _entry_values(posting: Posting, occurred_at: datetime) -> dict[str, Any]:
+    return {
+        "key": posting.key,
+        "kind": posting.kind,
+        "occurred_at": occurred_at,
+        "order_id": posting.order_id,
+        "payment_id": posting.payment_id,
+        "refund_id": posting.refund_id,
+        "payout_id": posting.payout_id,
+        "memo": posting.memo[:300],
+    }
+
+
 async def add(session: AsyncSession, posting: Posting, *, occurred_at: datetime) -> int:
     entry_id = await session.scalar(
-        insert(JournalEntry)
-        .values(
-            key=posting.key,
-            kind=posting.kind,
-            occurred_at=occurred_at,
-            order_id=posting.order_id,
-            payment_id=posting.payment_id,
-            refund_id=posting.refund_id,
-            payout_id=posting.payout_id,
-            memo=posting.memo[:300],
-        )
-        .returning(JournalEntry.id)
+        insert(JournalEntry).values(**_entry_values(posting, occurred_at)).returning(JournalEntry.id)
     )
     assert entry_id is not None
-    await session.execute(
-        insert(JournalLine),
-        [
-            {
-                "entry_id": entry_id,
-                "account": line.account,
-                "party": line.party,
-                "currency": line.currency,
-                "debit": line.debit,
-                "credit": line.credit,
-            }
-            for line in posting.lines
-        ],
-    )
+    await _add_lines(session, posting, int(entry_id))
     return int(entry_id)
 
 
+async def add_once(session: AsyncSession, posting: Posting, *, occurred_at: datetime) -> int | None:
+    """add, unless an entry with the posting's key exists (None then, and nothing written): the
+    entry INSERT … ON CONFLICT (key) DO NOTHING and its lines, one statement on PostgreSQL
+    (db.insert_family), so the check and the write cannot be told apart by a concurrent posting
+    of the same key (it waits for this one's transaction, then writes nothing)."""
+    return await insert_family(
+        session,
+        JournalEntry.__table__,
+        _entry_values(posting, occurred_at),
+        [(JournalLine.__table__, "entry_id", _line_values(posting))],
+        unless_exists="key",
+    )
+
+
+def _line_values(posting: Posting) -> list[dict[str, Any]]:
+    return [
+        {
+            "account": line.account,
+            "party": line.party,
+            "currency": line.currency,
+            "debit": line.debit,
+            "credit": line.credit,
+        }
+        for line in posting.lines
+    ]
+
+
+async def _add_lines(session: AsyncSession, posting: Posting, entry_id: int) -> None:
+    await session.execute(
+        insert(JournalLine), [{"entry_id": entry_id, **values} for values in _line_values(posting)]
+    )
+
+
+# Read for every payment captured: built once.
+_RATES_IN_FORCE = select(CommissionRate).where(
+    CommissionRate.effective_from <= bindparam("on"),
+    (CommissionRate.effective_to.is_(None)) | (CommissionRate.effective_to > bindparam("on")),
+)
+_CATEGORIES = select(Product.id, Product.category).where(Product.id.in_(bindparam("ids", expanding=True)))
+
+
 async def rates_in_force(session: AsyncSession, on: date) -> Sequence[CommissionRate]:
-    return (
-        await session.scalars(
-            select(CommissionRate).where(
-                CommissionRate.effective_from <= on,
-                (CommissionRate.effective_to.is_(None)) | (CommissionRate.effective_to > on),
-            )
-        )
-    ).all()
+    return (await session.scalars(_RATES_IN_FORCE, {"on": on})).all()
 
 
 async def add_rate(session: AsyncSession, rate: CommissionRate) -> CommissionRate:
@@ -98,7 +122,7 @@ async def all_rates(session: AsyncSession) -> Sequence[CommissionRate]:
 
 
 async def categories(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, str]:
-    rows = await session.execute(select(Product.id, Product.category).where(Product.id.in_(product_ids)))
+    rows = await session.execute(_CATEGORIES, {"ids": list(product_ids)})
     return {id_: category for id_, category in rows}
 
 

@@ -20,10 +20,7 @@ from kuajing.pricing.amounts import share_freight
 
 async def post(session: AsyncSession, posting: postings.Posting, *, now: datetime) -> bool:
     """Write a balanced entry once: False (and nothing written) if its key was posted before."""
-    if await repository.posted(session, posting.key):
-        return False
-    await repository.add(session, posting, occurred_at=now)
-    return True
+    return await repository.add_once(session, posting, occurred_at=now) is not None
 
 
 async def line_commissions(session: AsyncSession, order: Order, *, on: datetime) -> dict[int, int]:

@@ -2,24 +2,30 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from kuajing.db import insert_rows, rowcount
-from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn
+from kuajing.db import insert_family, insert_rows, rowcount
+from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn, SellerProfile
 
 ORDERS, ORDER_LINES, ORDER_EVENTS = Order.__table__, OrderLine.__table__, OrderEvent.__table__
 
 
-async def add_order(session: AsyncSession, order: Order, lines: list[OrderLine]) -> Order:
-    session.add(order)
-    await session.flush()
-    for line in lines:
-        line.order_id = order.id
-    session.add_all(lines)
-    await session.flush()
-    return order
+async def add_order(
+    session: AsyncSession,
+    order: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    *,
+    event: Mapping[str, Any],
+) -> int:
+    """An order, its lines and its first event (their columns, the event's without its order):
+    one statement on PostgreSQL (db.insert_family), no ORM objects. The new order's id."""
+    order_id = await insert_family(
+        session, ORDERS, order, [(ORDER_LINES, "order_id", lines), (ORDER_EVENTS, "order_id", [event])]
+    )
+    assert order_id is not None
+    return order_id
 
 
 async def add_orders(
@@ -69,26 +75,42 @@ async def add_event(
     reason: str,
     now: datetime,
 ) -> None:
-    session.add(
-        OrderEvent(
-            order_id=order_id,
-            from_status=from_status,
-            to_status=to_status,
-            actor_id=actor_id,
-            reason=reason,
-            created_at=now,
-        )
+    # a plain INSERT: the event is never read back in the transaction that writes it
+    await session.execute(
+        _ADD_EVENT,
+        {
+            "order_id": order_id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "actor_id": actor_id,
+            "reason": reason,
+            "created_at": now,
+        },
     )
-    await session.flush()
+
+
+# One order as a request reads it, its lines joined rather than read by a second SELECT (one
+# round trip on the hot path of paying and capturing; an order holds a handful of lines). Built
+# once: the statement and its cache key are not made again for every request.
+_ORDER = (
+    select(Order)
+    .where(Order.id == bindparam("order_id"))
+    .options(joinedload(Order.lines), joinedload(Order.return_request))
+    .execution_options(populate_existing=True)
+)
+# the same, FOR UPDATE OF the order's row only (not its lines', nor the return request's)
+_LOCKED_ORDER = _ORDER.with_for_update(of=ORDERS)
+_ADD_EVENT = insert(ORDER_EVENTS)
 
 
 async def get_order(session: AsyncSession, order_id: int) -> Order | None:
-    return await session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(selectinload(Order.lines), joinedload(Order.return_request))
-        .execution_options(populate_existing=True)
-    )
+    return (await session.execute(_ORDER, {"order_id": order_id})).unique().scalar_one_or_none()
+
+
+async def get_locked(session: AsyncSession, order_id: int) -> Order | None:
+    """The order as it stands, its row held until the transaction ends (as `lock`), read in
+    the same statement."""
+    return (await session.execute(_LOCKED_ORDER, {"order_id": order_id})).unique().scalar_one_or_none()
 
 
 async def has_orders(session: AsyncSession, *, buyer_id: int) -> bool:
@@ -118,13 +140,18 @@ async def list_orders(
     status: str | None,
     before_id: int | None,
     limit: int,
+    hide_rehearsal: bool = False,
 ) -> list[Order]:
+    """A page of orders, the newest first; `hide_rehearsal` leaves out a rehearsal seller's."""
     query = (
         select(Order)
         .options(selectinload(Order.lines), joinedload(Order.return_request))
         .order_by(Order.id.desc())
         .limit(limit)
     )
+    if hide_rehearsal:
+        rehearsal_sellers = select(SellerProfile.user_id).where(SellerProfile.rehearsal)
+        query = query.where(Order.seller_id.not_in(rehearsal_sellers))
     if buyer_id is not None:
         query = query.where(Order.buyer_id == buyer_id)
     if seller_id is not None:
@@ -145,19 +172,47 @@ async def move_status(
     now: datetime,
     expired: bool | None = None,
     values: dict[str, Any] | None = None,
+    event: Mapping[str, Any] | None = None,
 ) -> bool:
     """The guarded transition: only the caller that finds the order in `from_status` moves it;
-    with `expired`, only if its payment window has (True) or has not (False) passed at `now`."""
+    with `expired`, only if its payment window has (True) or has not (False) passed at `now`.
+    With `event` (its actor_id and reason), the move's event is written when the order moved:
+    on PostgreSQL in the same statement (the UPDATE a CTE the INSERT reads), one round trip."""
     extra: list[ColumnElement[bool]] = []
     if expired is not None:
-        extra.append(Order.expires_at <= now if expired else Order.expires_at > now)
-    result = await session.execute(
-        update(Order)
-        .where(Order.id == order_id, Order.status == from_status, *extra)
+        extra.append(ORDERS.c.expires_at <= now if expired else ORDERS.c.expires_at > now)
+    move = (
+        update(ORDERS)
+        .where(ORDERS.c.id == order_id, ORDERS.c.status == from_status, *extra)
         .values(status=to_status, updated_at=now, **(values or {}))
-        .execution_options(synchronize_session=False)
     )
-    return rowcount(result) == 1
+    if event is None or session.get_bind().dialect.name != "postgresql":
+        moved = rowcount(await session.execute(move)) == 1
+        if moved and event is not None:
+            await add_event(
+                session,
+                order_id=order_id,
+                from_status=from_status,
+                to_status=to_status,
+                actor_id=event["actor_id"],
+                reason=event["reason"],
+                now=now,
+            )
+        return moved
+    done = move.returning(ORDERS.c.id).cte("moved")
+    columns = ORDER_EVENTS.c
+    recorded = insert(ORDER_EVENTS).from_select(
+        ["order_id", "from_status", "to_status", "actor_id", "reason", "created_at"],
+        select(
+            done.c.id,
+            literal(from_status, columns.from_status.type),
+            literal(to_status, columns.to_status.type),
+            literal(event["actor_id"], columns.actor_id.type),
+            literal(event["reason"], columns.reason.type),
+            literal(now, columns.created_at.type),
+        ),
+    )
+    return rowcount(await session.execute(recorded)) == 1
 
 
 async def due_for_expiry(session: AsyncSession, *, now: datetime, limit: int) -> list[int]:

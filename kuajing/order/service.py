@@ -34,21 +34,41 @@ async def add_order(
     session: AsyncSession, *, order: dict[str, Any], lines: list[dict[str, Any]], now: datetime
 ) -> Order:
     """Write a pending order and its lines (their columns as checkout priced them), and the
-    event that it was placed; the order as stored, lines loaded."""
-    placed = Order(**order)
-    await repository.add_order(session, placed, [OrderLine(**values) for values in lines])
-    await repository.add_event(
+    event that it was placed; the order as stored, lines loaded. Nothing is read back: every
+    column is the caller's, a default or the new id, so the Order answered is built from them
+    (outside the session; read the order to change it)."""
+    order_id = await repository.add_order(
         session,
-        order_id=placed.id,
-        from_status=None,
-        to_status=placed.status,
-        actor_id=placed.buyer_id,
-        reason="placed",
-        now=now,
+        order,
+        lines,
+        event={
+            "from_status": None,
+            "to_status": order["status"],
+            "actor_id": order["buyer_id"],
+            "reason": "placed",
+            "created_at": now,
+        },
     )
     # counted when written: a transaction that then fails to commit (rare) is counted all the same
-    metrics.order_placed(placed.channel)
-    return await reload(session, placed.id)
+    metrics.order_placed(order["channel"])
+    placed = Order(**(_defaults(Order) | order | {"id": order_id}))
+    placed.lines = [OrderLine(**(_defaults(OrderLine) | line | {"order_id": order_id})) for line in lines]
+    placed.return_request = None
+    return placed
+
+
+def _defaults(model: type[Order] | type[OrderLine]) -> dict[str, Any]:
+    """Each column of `model` as a row inserted without it holds it: its default, or None."""
+    found: dict[str, Any] = {}
+    for column in model.__table__.columns:
+        default = column.default
+        if default is None or not hasattr(default, "arg"):
+            found[column.key] = None
+        elif callable(default.arg):
+            found[column.key] = default.arg(None)  # SQLAlchemy wraps it to take the context
+        else:
+            found[column.key] = default.arg
+    return found
 
 
 async def add_orders(
@@ -87,8 +107,10 @@ def _visible_to(order: Order, viewer: Viewer) -> bool:
     return order.buyer_id == viewer.user_id
 
 
-async def get_order(session: AsyncSession, *, order_id: int, viewer: Viewer) -> Order:
-    order = await repository.get_order(session, order_id)
+async def get_order(session: AsyncSession, *, order_id: int, viewer: Viewer, lock: bool = False) -> Order:
+    """The order if `viewer` may see it; with `lock`, its row locked first as `lock` takes it, in
+    the same statement (a capture reads the order it decides on under the lock)."""
+    order = await (repository.get_locked if lock else repository.get_order)(session, order_id)
     if order is None or not _visible_to(order, viewer):
         # The same answer for "missing" and "not yours": ids leak nothing.
         raise OrderNotFound(message=f"No order {order_id}.")
@@ -121,7 +143,8 @@ async def order_events(session: AsyncSession, *, order_id: int) -> list[OrderEve
 async def list_orders(
     session: AsyncSession, *, viewer: Viewer, status: str | None, cursor: str | None, limit: int
 ) -> tuple[list[Order], str | None]:
-    """The viewer's orders, newest first: a buyer's own, a seller's own, all for an operator."""
+    """The viewer's orders, newest first: a buyer's own, a seller's own, all for an operator
+    but a rehearsal's (kuajing.rehearsal: its synthetic seller's orders)."""
     rows = await repository.list_orders(
         session,
         buyer_id=viewer.user_id if viewer.role == Role.buyer else None,
@@ -129,6 +152,7 @@ async def list_orders(
         status=status,
         before_id=decode_cursor(cursor),
         limit=limit + 1,
+        hide_rehearsal=viewer.role == Role.operator,
     )
     return page_of(rows, limit)
 
@@ -148,7 +172,7 @@ async def transition(
     its payment window has or has not passed); record the event. False: someone moved it first."""
     now = now or utcnow()
     check_transition(order.status, to)
-    moved = await repository.move_status(
+    return await repository.move_status(
         session,
         order_id=order.id,
         from_status=order.status,
@@ -156,18 +180,8 @@ async def transition(
         now=now,
         expired=expired,
         values=values,
+        event={"actor_id": actor_id, "reason": reason},
     )
-    if moved:
-        await repository.add_event(
-            session,
-            order_id=order.id,
-            from_status=order.status,
-            to_status=to.value,
-            actor_id=actor_id,
-            reason=reason,
-            now=now,
-        )
-    return moved
 
 
 async def note(
@@ -232,6 +246,14 @@ async def give_address(
 ) -> bool:
     """The unpaid order ships to `address` (False once it is no longer unpaid)."""
     return await repository.give_address(session, order_id=order_id, address=address, now=now)
+
+
+async def locked(session: AsyncSession, *, order_id: int) -> Order:
+    """lock, then reload, in one statement; for the system, never a viewer."""
+    order = await repository.get_locked(session, order_id)
+    if order is None:
+        raise OrderNotFound(message=f"No order {order_id}.")
+    return order
 
 
 async def lock(session: AsyncSession, *, order_id: int) -> None:

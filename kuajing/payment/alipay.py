@@ -235,6 +235,10 @@ class AlipayProvider:
         # Alipay answers a refund it never made with no refund_status at all
         return RefundState(status="not_found")
 
+    @property
+    def declares(self) -> bool:
+        return bool(self._customs_place)
+
     async def declare(self, request: DeclarationRequest) -> Declaration | None:
         """alipay.trade.customs.declare: Alipay declares the payment to the customs office
         `customs_place` and answers identity_check, T when the orderer given is the payer (only

@@ -138,6 +138,13 @@ class Answer:
 class Provider(Protocol):
     name: str
 
+    @property
+    def declares(self) -> bool:
+        """Whether `declare` can declare anything here: False where it answers None for every
+        payment (not built, or not configured), whose payments are then recorded not_sent
+        together, without reading their orders."""
+        ...
+
     async def start(self, request: PaymentRequest) -> Checkout: ...
 
     def read_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
@@ -197,6 +204,11 @@ class Providers:
     @property
     def names(self) -> list[str]:
         return list(self._by_name)
+
+    @property
+    def silent(self) -> list[str]:
+        """The providers that declare nothing to customs (Provider.declares is False)."""
+        return [name for name, provider in self._by_name.items() if not provider.declares]
 
     @property
     def real(self) -> list[str]:

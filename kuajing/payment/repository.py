@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.db import rowcount
@@ -30,26 +30,39 @@ async def for_order(session: AsyncSession, order_id: int) -> Sequence[Payment]:
     ).all()
 
 
-async def pending_for(session: AsyncSession, order_id: int, provider: str) -> Payment | None:
-    return await session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order_id, Payment.provider == provider, Payment.status == "pending")
-        .order_by(Payment.id.desc())
-        .limit(1)
+# The statements of starting and capturing a payment, built once (not again for every request).
+_PENDING_FOR = (
+    select(Payment)
+    .where(
+        Payment.order_id == bindparam("order_id"),
+        Payment.provider == bindparam("provider"),
+        Payment.status == "pending",
     )
+    .order_by(Payment.id.desc())
+    .limit(1)
+)
+_CAPTURE = (
+    update(Payment)
+    .where(Payment.id == bindparam("payment_id"), Payment.status.in_(("pending", "closed", "failed")))
+    .values(status="captured", reference=bindparam("new_reference"), captured_at=bindparam("now"))
+    .returning(Payment)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
+async def pending_for(session: AsyncSession, order_id: int, provider: str) -> Payment | None:
+    return await session.scalar(_PENDING_FOR, {"order_id": order_id, "provider": provider})
 
 
 async def mark_captured(
     session: AsyncSession, *, payment_id: int, reference: str | None, now: datetime
 ) -> bool:
-    """pending (or closed, or failed: the buyer paid at the last moment) -> captured, once."""
-    result = await session.execute(
-        update(Payment)
-        .where(Payment.id == payment_id, Payment.status.in_(("pending", "closed", "failed")))
-        .values(status="captured", reference=reference, captured_at=now)
-        .execution_options(synchronize_session=False)
+    """pending (or closed, or failed: the buyer paid at the last moment) -> captured, once. The
+    row comes back with the update (RETURNING), so a payment this session holds reads as stored."""
+    captured = await session.scalar(
+        _CAPTURE, {"payment_id": payment_id, "new_reference": reference, "now": now}
     )
-    return rowcount(result) == 1
+    return captured is not None
 
 
 async def close_pending(session: AsyncSession, *, order_id: int, now: datetime) -> list[int]:
@@ -266,6 +279,23 @@ async def undeclared(session: AsyncSession, *, limit: int) -> list[int]:
             )
         ).all()
     )
+
+
+async def record_not_sent(session: AsyncSession, *, providers: Sequence[str], now: datetime) -> int:
+    """Record as not_sent, in one statement, the payments `undeclared` would list of `providers`
+    (guarded as record_declaration is); how many."""
+    result = await session.execute(
+        update(Payment)
+        .where(
+            Payment.provider.in_(providers),
+            Payment.status == "captured",
+            Payment.declaration_status.is_(None),
+            select(Order.id).where(Order.paid_by_payment_id == Payment.id).exists(),
+        )
+        .values(declaration_status="not_sent", declared_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
 
 
 async def record_declaration(session: AsyncSession, *, payment_id: int, values: dict[str, Any]) -> bool:

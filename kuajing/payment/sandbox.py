@@ -30,6 +30,7 @@ def _reference(kind: str, key: str) -> str:
 
 class SandboxProvider:
     name = "sandbox"
+    declares = False  # no payment company stands behind it (see declare)
 
     def __init__(self, public_url: str) -> None:
         self._public_url = public_url.rstrip("/")

@@ -281,6 +281,10 @@ class WeChatPayProvider:
             reference=body.get("refund_id"),
         )
 
+    @property
+    def declares(self) -> bool:
+        return bool(self._v2_key and self._customs)
+
     async def declare(self, request: DeclarationRequest) -> Declaration | None:
         """订单附加信息提交 (API v2): WeChat Pay declares the payment to the customs office
         `customs` and answers whether the orderer named is the payer (cert_check_result)."""
