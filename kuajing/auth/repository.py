@@ -20,6 +20,12 @@ async def names_and_emails(session: AsyncSession, user_ids: Sequence[int]) -> di
     return {user_id: (name, email) for user_id, name, email in rows.all()}
 
 
+async def rehearsal_among(session: AsyncSession, user_ids: Sequence[int]) -> bool:
+    """Whether any of the users is a rehearsal's synthetic user."""
+    found = await session.scalar(select(User.id).where(User.id.in_(set(user_ids)), User.rehearsal).limit(1))
+    return found is not None
+
+
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 

@@ -227,3 +227,8 @@ async def get_user(session: AsyncSession, *, user_id: int) -> User:
 async def people(session: AsyncSession, user_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     """Each user's name and email, by id, as operators' pages name them."""
     return await repository.names_and_emails(session, list(user_ids))
+
+
+async def any_rehearsal(session: AsyncSession, user_ids: Sequence[int]) -> bool:
+    """Whether any of the users is a rehearsal's synthetic user (kuajing.rehearsal)."""
+    return await repository.rehearsal_among(session, user_ids)

@@ -50,11 +50,12 @@ async def find(
         scores = dict.fromkeys(await repository.listed_ids(session), 0.0)
     facts = await snapshots.products.facts(session, scores, fresh=fresh)
     sellers = await snapshots.sellers.facts(session, {f.seller_id for f in facts.values()})
-    # only approved sellers' products are found (their facts are at hand already: no query more)
+    # only approved sellers' products are found, never a rehearsal's (their facts are at hand
+    # already: no query more)
     shown = [
         product
         for product in facts.values()
-        if product.parent_id is None and (seller := sellers.get(product.seller_id)) and seller.approved
+        if product.parent_id is None and (seller := sellers.get(product.seller_id)) and seller.shown
     ]
     prices = await listing_prices(session, snapshots, shown)
     items = [

@@ -32,8 +32,8 @@ async def get_campaign(session: AsyncSession, campaign_id: int) -> Campaign | No
 
 
 async def list_campaigns(session: AsyncSession, *, before_id: int | None, limit: int) -> list[Campaign]:
-    """Campaigns, the latest created first."""
-    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit)
+    """Campaigns, the latest created first; a rehearsal's are left out."""
+    query = select(Campaign).where(Campaign.rehearsal.is_(False)).order_by(Campaign.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(Campaign.id < before_id)
     return list(await session.scalars(query))
@@ -301,28 +301,36 @@ async def set_buyer_units(session: AsyncSession, *, deal_id: int, units: dict[in
 
 
 async def current_campaign(session: AsyncSession, *, now: datetime) -> Campaign | None:
-    """The campaign on now (the latest to start, if several), else the next to start."""
+    """The campaign on now (the latest to start, if several), else the next to start; never a
+    rehearsal's."""
     live = await session.scalar(
         select(Campaign)
-        .where(Campaign.starts_at <= now, Campaign.ends_at > now)
+        .where(Campaign.starts_at <= now, Campaign.ends_at > now, Campaign.rehearsal.is_(False))
         .order_by(Campaign.starts_at.desc(), Campaign.id.desc())
         .limit(1)
     )
     if live is not None:
         return live
     return await session.scalar(
-        select(Campaign).where(Campaign.starts_at > now).order_by(Campaign.starts_at, Campaign.id).limit(1)
+        select(Campaign)
+        .where(Campaign.starts_at > now, Campaign.rehearsal.is_(False))
+        .order_by(Campaign.starts_at, Campaign.id)
+        .limit(1)
     )
 
 
 async def deals_with_products(session: AsyncSession, campaign_id: int) -> list[tuple[Deal, Product]]:
     """The campaign's deals as the sale shows them: approved sellers' only (one suspended since it
-    enrolled drops off the board; its buyers would be refused anyway)."""
+    enrolled drops off the board; its buyers would be refused anyway), never a rehearsal's."""
     rows = await session.execute(
         select(Deal, Product)
         .join(Product, Product.id == Deal.product_id)
         .join(SellerProfile, SellerProfile.user_id == Product.seller_id)
-        .where(Deal.campaign_id == campaign_id, SellerProfile.status == SellerStatus.approved)
+        .where(
+            Deal.campaign_id == campaign_id,
+            SellerProfile.status == SellerStatus.approved,
+            Deal.rehearsal.is_(False),
+        )
         .order_by(Deal.id)
         .execution_options(populate_existing=True)
     )
@@ -381,10 +389,13 @@ async def campaign_sales_by_minute(
 
 
 async def open_campaigns(session: AsyncSession, *, now: datetime) -> list[Campaign]:
-    """Campaigns that have not ended, the soonest to start first: the ones a seller can enroll in."""
+    """Campaigns that have not ended, the soonest to start first: the ones a seller can enroll in
+    (never a rehearsal's)."""
     return list(
         await session.scalars(
-            select(Campaign).where(Campaign.ends_at > now).order_by(Campaign.starts_at, Campaign.id)
+            select(Campaign)
+            .where(Campaign.ends_at > now, Campaign.rehearsal.is_(False))
+            .order_by(Campaign.starts_at, Campaign.id)
         )
     )
 

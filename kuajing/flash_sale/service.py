@@ -114,6 +114,8 @@ async def create_deal(
     written. Buyers of the deal get that variant only."""
     now = utcnow()
     campaign = await get_campaign(session, campaign_id=campaign_id)
+    if campaign.rehearsal:  # marked once its own deal is in (kuajing.rehearsal.setup): takes no other
+        raise CampaignNotFound(message=f"No campaign {campaign_id}.")
     if now >= campaign.ends_at:
         raise CampaignEnded(message=f"Campaign {campaign_id} has ended.")
     await catalog_service.owned_product(

@@ -31,7 +31,8 @@ async def insert_missing_ratios(session: AsyncSession, rows: list[dict[str, Any]
 async def export_sales_by_seller(
     session: AsyncSession, *, statuses: list[str]
 ) -> list[tuple[str, int, int, int]]:
-    """(state, seller id, employees, USD cents of goods) for every seller with paid orders."""
+    """(state, seller id, employees, USD cents of goods) for every seller with paid orders, but a
+    rehearsal's synthetic seller (whose orders are never paid anyway)."""
     rows = await session.execute(
         select(
             SellerProfile.us_state,
@@ -40,7 +41,7 @@ async def export_sales_by_seller(
             func.sum(Order.goods_usd_amount),
         )
         .join(Order, Order.seller_id == SellerProfile.user_id)
-        .where(Order.status.in_(statuses))
+        .where(Order.status.in_(statuses), SellerProfile.rehearsal.is_(False))
         .group_by(SellerProfile.us_state, SellerProfile.user_id, SellerProfile.employees)
     )
     return [(r[0], r[1], r[2], int(r[3])) for r in rows]

@@ -3,7 +3,7 @@ say where every allocated unit is (remaining, reserved by an unpaid order, or so
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kuajing.models.base import Base, UTCDateTime
@@ -19,6 +19,8 @@ class Campaign(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The rehearsal's synthetic campaign: never the sale buyers or sellers see.
+    rehearsal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Deal(Base):
@@ -54,6 +56,8 @@ class Deal(Base):
     sold: Mapped[int]
     per_buyer_limit: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The rehearsal's synthetic deal: its orders are rehearsal traffic.
+    rehearsal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class DealBuyer(Base):

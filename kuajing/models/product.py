@@ -51,6 +51,8 @@ class Product(Base):
     option_values: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The rehearsal's synthetic product (its seller is one too): never listed.
+    rehearsal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ProductSearch(Base):

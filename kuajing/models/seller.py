@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kuajing.models.base import Base, UTCDateTime
@@ -28,6 +28,8 @@ class SellerProfile(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending", index=True)
     # The IRS Employer Identification Number, NN-NNNNNNN; None until the seller gives it.
     ein: Mapped[str | None] = mapped_column(String(10))
+    # The rehearsal's synthetic seller: never shown to buyers or in the console's lists.
+    rehearsal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class SellerDocument(Base):

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kuajing.models.base import Base, Sealed, UTCDateTime
@@ -15,6 +15,10 @@ class Role(StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    # the rehearsal's users, found quickly among millions by `kuajing rehearse --cleanup`
+    __table_args__ = (
+        Index("ix_users_rehearsal", "id", postgresql_where=text("rehearsal"), sqlite_where=text("rehearsal")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -22,6 +26,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(Sealed("users"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Rehearsal traffic (kuajing.rehearsal): a synthetic user of `kuajing rehearse --url`, whose
+    # orders the console, the reports and payments leave out and `--cleanup` deletes.
+    rehearsal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ApiToken(Base):

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.auth import service as auth_service
 from kuajing.models import Order, Payment, PaymentNotification, Refund
 from kuajing.observability import metrics
+from kuajing.order.errors import OrderExpired
 from kuajing.payment import bills, repository
 from kuajing.payment.errors import (
     PaymentDeclined,
@@ -55,8 +57,13 @@ async def start(
     session: AsyncSession, providers: Providers, *, order: Order, provider: str, subject: str, now: datetime
 ) -> Payment:
     """A pending payment of the order's total through `provider`, with where the buyer pays.
-    Asking again for the same provider while one is pending answers that one."""
+    Asking again for the same provider while one is pending answers that one.
+
+    A rehearsal's order (its buyer or seller synthetic) is never paid: no money moves for it, so
+    no journal entry, customs message or export sale can follow from it."""
     offered(providers, provider)
+    if await auth_service.any_rehearsal(session, [order.buyer_id, order.seller_id]):
+        raise OrderExpired("order_not_payable", "A rehearsal's order is never paid.")
     existing = await repository.pending_for(session, order.id, provider)
     if existing is not None and existing.amount == order.total_amount:
         return existing
@@ -141,6 +148,15 @@ async def declare(
     return declaration
 
 
+async def record_not_sent(session: AsyncSession, providers: Providers, *, now: datetime) -> int:
+    """Record the payments through providers that declare nothing (Provider.declares) that
+    `declare` would record as not_sent, all at once; how many."""
+    silent = providers.silent
+    if not silent:
+        return 0
+    return await repository.record_not_sent(session, providers=silent, now=now)
+
+
 async def captured_not_refunded(session: AsyncSession, *, limit: int = 200) -> list[int]:
     """Payments captured for orders that did not take them and not given back yet."""
     return await repository.captured_not_refunded(session, limit=limit)
@@ -149,7 +165,8 @@ async def captured_not_refunded(session: AsyncSession, *, limit: int = 200) -> l
 async def mark_captured(
     session: AsyncSession, *, payment_id: int, provider: str, reference: str | None, now: datetime
 ) -> bool:
-    """Capture the payment once: False when it already was (a replayed notification)."""
+    """Capture the payment once: False when it already was (a replayed notification). A
+    Payment of this session for it reads as captured afterwards, with no read of its own."""
     captured = await repository.mark_captured(session, payment_id=payment_id, reference=reference, now=now)
     if captured:
         metrics.payment(provider, "captured")

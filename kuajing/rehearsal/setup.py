@@ -1,6 +1,11 @@
-"""The rehearsal's stage, written straight into the configured database: a synthetic operator, a
-seller with a customs profile, one product, a USD-CNY rate if none is set, a campaign open now,
+"""The rehearsal's stage, written straight into the rehearsal's database: a synthetic operator,
+a seller with a customs profile, one product, a USD-CNY rate if none is set, a campaign open now,
 a deal, and thousands of buyers with valid real-name identities and bearer tokens.
+
+Every user, the seller's profile, the product, the campaign and the deal are marked as rehearsal
+traffic (`rehearsal`), the shadow data of a full-link stress test: on a live deployment's
+database (`kuajing rehearse --url`) the storefront, the console, the reports and payments leave
+them and the orders of their deal out, and `kuajing rehearse --cleanup` deletes them all.
 
 Buyers are written in bulk, not registered: registration spends ~50 ms of argon2 per password,
 minutes for thousands. They share one hash of a random password nobody keeps, so nobody can log
@@ -192,6 +197,15 @@ async def stage(
         ],
         password_hash=password_hash,
         now=now,
+    )
+    # last: a campaign marked as a rehearsal's takes no deal (flash_sale.service.create_deal)
+    await repository.mark(
+        session,
+        user_ids=[operator_id, seller_id],
+        seller_id=seller_id,
+        product_id=product.id,
+        campaign_id=campaign.id,
+        deal_id=view.deal.id,
     )
     return Stage(
         tag=tag,

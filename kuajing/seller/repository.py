@@ -48,7 +48,8 @@ async def profiles_by_state(session: AsyncSession, *, per_state: int) -> list[Se
             .label("rank"),
         )
         .join(products, products.c.seller_id == SellerProfile.user_id)
-        .where(SellerProfile.status == "approved")  # only approved sellers are shown
+        # only approved sellers are shown, never a rehearsal's
+        .where(SellerProfile.status == "approved", SellerProfile.rehearsal.is_(False))
         .subquery()
     )
     rows = await session.execute(
@@ -64,14 +65,20 @@ async def profiles_page(
     session: AsyncSession, *, before_id: int | None, limit: int, status: str | None = None
 ) -> list[tuple[SellerProfile, int]]:
     """Sellers with a profile, the newest first, each with how many products it lists (counted
-    per row through the products' seller index, so a page costs one statement)."""
+    per row through the products' seller index, so a page costs one statement); a rehearsal's
+    synthetic sellers are left out."""
     products = (
         select(func.count(Product.id))
         .where(Product.seller_id == SellerProfile.user_id, Product.parent_id.is_(None))
         .correlate(SellerProfile)
         .scalar_subquery()
     )
-    query = select(SellerProfile, products).order_by(SellerProfile.user_id.desc()).limit(limit)
+    query = (
+        select(SellerProfile, products)
+        .where(SellerProfile.rehearsal.is_(False))
+        .order_by(SellerProfile.user_id.desc())
+        .limit(limit)
+    )
     if before_id is not None:
         query = query.where(SellerProfile.user_id < before_id)
     if status is not None:

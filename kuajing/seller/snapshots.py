@@ -22,10 +22,17 @@ class SellerFacts:
     story_en: str
     story_zh: str
     status: str  # kuajing.seller.status: only an approved seller's products are shown or sold
+    # A rehearsal's synthetic seller (kuajing.rehearsal): sells its deal, is never shown.
+    rehearsal: bool = False
 
     @property
     def approved(self) -> bool:
         return self.status == "approved"
+
+    @property
+    def shown(self) -> bool:
+        """Whether buyers see the seller and what it lists: approved, and not a rehearsal's."""
+        return self.approved and not self.rehearsal
 
     @classmethod
     def of(cls, profile: SellerProfile) -> "SellerFacts":
@@ -37,6 +44,7 @@ class SellerFacts:
             profile.story_en,
             profile.story_zh,
             profile.status,
+            profile.rehearsal,
         )
 
 

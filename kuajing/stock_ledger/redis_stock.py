@@ -194,6 +194,16 @@ class RedisStock:
         """Remember that the deal is loaded, so the replayer knows which streams to read."""
         await self.client.sadd(self._registry(), deal_id)
 
+    async def forget_deal(self, deal_id: int) -> int:
+        """Delete the deal's keys in every bucket and its place among the loaded deals: for a deal
+        deleted from the database (a rehearsal's, cleaned up), whose id a later deal may get again
+        (SQLite reuses the highest id). How many keys there were."""
+        removed = 0
+        for bucket in range(self.buckets):
+            removed += int(await self.client.delete(*self.keys(deal_id, bucket)))  # one slot a bucket
+        await self.client.srem(self._registry(), deal_id)
+        return removed
+
     async def loaded_deals(self) -> list[int]:
         return sorted(int(member) for member in await self.client.smembers(self._registry()))
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from kuajing.stock_ledger.redis_ledger import refusal_for
-from kuajing.stock_ledger.redis_stock import BUYER_LIMIT, ENDED, NOT_STARTED, SOLD_OUT, TAKEN
+from kuajing.stock_ledger.redis_stock import BUYER_LIMIT, ENDED, NOT_STARTED, SOLD_OUT, TAKEN, RedisStock
 from tests.auth.factories import bulk_buyers_with_identity
 from tests.flash_sale.factories import wine_deal_of
 from tests.stock_ledger.redis_factories import prepared, redis_ledger
@@ -101,3 +101,27 @@ def test_a_give_back_returns_units_once(live_api, operator_token, database_url, 
     assert gave == [True, False, False]
     assert after == (5, {})
     assert entries == []
+
+
+@pytest.mark.once
+def test_forgetting_a_deal_deletes_its_keys_in_every_bucket_and_nothing_else(redis_url, prefix):
+    async def run():
+        stock = RedisStock.connect(redis_url, cluster=False, prefix=prefix, buckets=2)
+        try:
+            # given deal 7 loaded in both buckets and deal 8 beside it
+            hash_0, buyers_0 = stock.keys(7, 0)[:2]
+            await stock.client.hset(hash_0, "stock", 5)
+            await stock.client.hset(buyers_0, "41", 1)
+            await stock.client.hset(stock.keys(7, 1)[0], "stock", 4)
+            await stock.client.hset(stock.keys(8, 0)[0], "stock", 9)
+            await stock.register(7)
+            await stock.register(8)
+
+            # when
+            removed = await stock.forget_deal(7)
+
+            return removed, await stock.loaded_deals(), await stock.stock(7, 0), await stock.stock(8, 0)
+        finally:
+            await stock.close()
+
+    assert asyncio.run(run()) == (3, [8], None, 9)
