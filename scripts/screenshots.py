@@ -3,17 +3,18 @@
 Run:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 Needs the test extras (Playwright), Debian's chromium and a Chinese font for it to draw with
 (apt-get install chromium fonts-wqy-zenhei; the pages name system fonts and load none). It seeds the
-demo marketplace into a fresh SQLite file, opens a campaign with a deal so /singles-day has
-something to show, starts the server on 127.0.0.1, and saves one PNG per page at 1280 × 900.
+demo marketplace into a fresh SQLite file (with its Singles' Day sale on now and its flash sale
+starting soon), starts the server on 127.0.0.1, has a few demo buyers win a deal, and saves one PNG
+per page at 1280 × 900 (at 390 px wide, a phone's, for the names ending -390).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -26,7 +27,6 @@ from core_http import seed  # noqa: E402
 
 from kuajing.bootstrap import prepare_database  # noqa: E402
 from kuajing.demo.seed import DEMO_PASSWORD, OPERATOR_EMAIL  # noqa: E402
-from kuajing.kit.time import utcnow  # noqa: E402
 from tests.live import start_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,37 +41,21 @@ def token(base: str, email: str) -> str:
     return answer.json()["token"]
 
 
-def open_a_sale(base: str) -> int:
-    """A campaign on now with one of the demo winery's wines as a deal (200 units at $19.99), and
-    three demo buyers' purchases of it."""
-    operator = {"Authorization": f"Bearer {token(base, OPERATOR_EMAIL)}"}
-    seller = {"Authorization": f"Bearer {token(base, SELLER_EMAIL)}"}
-    now = utcnow()
-    window = {
-        "starts_at": (now - timedelta(hours=1)).isoformat(),
-        "ends_at": (now + timedelta(hours=23)).isoformat(),
-    }
-    campaign = httpx.post(f"{base}/api/v1/campaigns", json={"name": "双11 2026", **window}, headers=operator)
-    campaign.raise_for_status()
-    seller_id = httpx.get(f"{base}/api/v1/me", headers=seller).json()["id"]
-    wine = httpx.get(f"{base}/api/v1/products", params={"seller_id": seller_id, "limit": 1}).json()["items"][
-        0
-    ]
-    deal = {
-        "product_id": wine["id"],
-        "price": {"amount": 1999, "currency": "USD"},
-        "quantity": 200,
-        "per_buyer_limit": 2,
-    }
-    made = httpx.post(f"{base}/api/v1/campaigns/{campaign.json()['id']}/deals", json=deal, headers=seller)
-    made.raise_for_status()
-    for email in BUYERS:  # a few sales, so the live screen has something to show
+def buy_from_the_sale(base: str) -> tuple[int, str]:
+    """Three demo buyers each win a bottle of the first deal of the demo's sale on now (its Napa
+    cabernet), so the live screen has sales to show; the first buyer's order (unpaid, counting down
+    to its deadline) and that buyer."""
+    page = httpx.get(f"{base}/singles-day")
+    page.raise_for_status()
+    first_deal = int(re.findall(r'id="deal-(\d+)"', page.text)[0])
+    orders = []
+    for email in BUYERS:
         buyer = {"Authorization": f"Bearer {token(base, email)}"}
         body = {"quantity": 1, "risk_notice_accepted": True}
-        httpx.post(
-            f"{base}/api/v1/deals/{made.json()['id']}/purchase", json=body, headers=buyer
-        ).raise_for_status()
-    return wine["id"]
+        won = httpx.post(f"{base}/api/v1/deals/{first_deal}/purchase", json=body, headers=buyer)
+        won.raise_for_status()
+        orders.append(won.json()["order_id"])
+    return orders[0], BUYERS[0]
 
 
 def product_with_sku(base: str, sku: str) -> dict:
@@ -145,7 +129,8 @@ def main() -> None:
     base = server.url
     args.out.mkdir(parents=True, exist_ok=True)
     try:
-        wine_id = open_a_sale(base)
+        deal_order, winner = buy_from_the_sale(base)
+        wine_id = product_with_sku(base, "HALDEN-CAB-2021")["id"]
         sweater = product_with_sku(base, "PIEDMONT-KNIT-CABLE")
         size_l = next(v["id"] for v in sweater["variants"] if v["options"] == ["L"])
         shots = {
@@ -160,6 +145,9 @@ def main() -> None:
             "product-en.png": (f"/products/{wine_id}?lang=en", None),
             "product-sizes.png": (f"/products/{sweater['id']}?variant={size_l}", None),
             "singles-day.png": ("/singles-day", None),
+            "singles-day-390.png": ("/singles-day", None),
+            "buyer-order-deal.png": (f"/orders/{deal_order}", winner),
+            "buyer-order-deal-390.png": (f"/orders/{deal_order}", winner),
             "singles-day-live.png": ("/singles-day/live", None),
             "register.png": ("/register", None),
             "seller-new-product.png": ("/seller/products/new", SELLER_EMAIL),

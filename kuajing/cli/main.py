@@ -90,6 +90,8 @@ def _seed_demo() -> None:
     table.add_row("products", str(report.products))
     table.add_row("photos", str(report.photos))
     table.add_row("orders", str(report.orders))
+    table.add_row("Singles' Day sales", str(report.campaigns))
+    table.add_row("deals", str(report.deals))
     console.print(table)
     console.print(
         f"Demo accounts use the password [bold]{demo_seed.DEMO_PASSWORD}[/bold]; "

@@ -1,4 +1,5 @@
-"""The demo marketplace: sellers, products, buyers and past orders, created through the services.
+"""The demo marketplace: sellers, products, buyers, past orders and a Singles' Day sale (sale.py),
+created through the services.
 
 Running it again adds only what is missing, so nothing is duplicated.
 """
@@ -6,6 +7,7 @@ Running it again adds only what is missing, so nothing is duplicated.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -18,6 +20,7 @@ from kuajing.checkout import service as checkout_service
 from kuajing.compliance import category_rules
 from kuajing.compliance import service as compliance_service
 from kuajing.demo.photos import draw_product
+from kuajing.demo.sale import open_sales
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.service import FulfillmentContext
 from kuajing.kit.money import Money
@@ -45,6 +48,8 @@ class SeedReport:
     products: int = 0
     photos: int = 0
     orders: int = 0
+    campaigns: int = 0
+    deals: int = 0
 
 
 def _variant(variant: dict[str, Any]) -> NewVariant:
@@ -66,7 +71,7 @@ def load_catalog() -> dict[str, Any]:
 
 
 def steps(catalog: dict[str, Any]) -> int:
-    return 2 + len(catalog["sellers"]) + len(catalog["buyers"])
+    return 3 + len(catalog["sellers"]) + len(catalog["buyers"])
 
 
 async def _user(runtime: Runtime, *, email: str, role: Role, name: str, report: SeedReport) -> User:
@@ -86,7 +91,10 @@ async def _user(runtime: Runtime, *, email: str, role: Role, name: str, report: 
         return user
 
 
-async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _label: None) -> SeedReport:
+async def seed(
+    runtime: Runtime, *, advance: Callable[[str], None] = lambda _label: None, now: datetime | None = None
+) -> SeedReport:
+    """Seed what is missing; the Singles' Day sale's times count from `now` (default: the clock)."""
     catalog = load_catalog()
     report = SeedReport()
     database = runtime.database
@@ -110,6 +118,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
     advance("operator and FX rate")
 
     product_ids: list[list[int]] = []
+    seller_of_sku: dict[str, int] = {}
     for number, entry in enumerate(catalog["sellers"]):
         seller = await _user(
             runtime, email=entry["email"], role=Role.seller, name=entry["name"], report=report
@@ -128,6 +137,7 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
             )
             ids = []
             for item in entry["products"]:
+                seller_of_sku[item["sku"]] = seller.id
                 product = await catalog_service.find_by_sku(session, seller_id=seller.id, sku=item["sku"])
                 if product is None:
                     product = await catalog_service.create_product(
@@ -216,5 +226,9 @@ async def seed(runtime: Runtime, *, advance: Callable[[str], None] = lambda _lab
                             method="sandbox",
                         )
         advance(entry["name"])
+
+    opened = await open_sales(runtime, operator_id=operator.id, sellers=seller_of_sku, now=now or utcnow())
+    report.campaigns, report.deals = opened.campaigns, opened.deals
+    advance("Singles' Day")
     advance("done")
     return report

@@ -71,6 +71,13 @@ async def release(session: AsyncSession, *, order_id: int, now: datetime) -> boo
     return True
 
 
+async def holds_units(session: AsyncSession, *, order_id: int) -> bool:
+    """Whether the order holds units of a deal until it is paid (a Singles' Day order not paid
+    yet): units that go back to the sale when the order expires."""
+    reservation = await repository.reservation_of(session, order_id)
+    return reservation is not None and reservation.status == ReservationStatus.held
+
+
 # -- what the Redis stock ledger reads of the rows, to give units back and to rebuild a deal -----
 
 

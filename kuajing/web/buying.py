@@ -26,6 +26,7 @@ from kuajing.compliance import risk_notice
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.schemas import IdentityIn
 from kuajing.errors import KuajingError, RateLimited
+from kuajing.flash_sale import reservations
 from kuajing.fulfillment import payments
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.dependencies import FulfillmentDep
@@ -36,6 +37,7 @@ from kuajing.media.storage import Storage
 from kuajing.models import Role
 from kuajing.order import service as order_service
 from kuajing.order.schemas import ShippingAddress
+from kuajing.order.status import OrderStatus
 from kuajing.runtime import SessionDep, SettingsDep, database_of, runtime_of
 from kuajing.web import cart as cart_cookie
 from kuajing.web.session import (
@@ -484,8 +486,14 @@ async def _order_page(
     products = sorted({line.variant_of or line.product_id for line in order.lines})
     photos = await catalog_service.storefront_photos(session, runtime.get(Storage), snapshots, products)
     seller = (await snapshots.sellers.facts(session, [order.seller_id])).get(order.seller_id)
+    # an unpaid Singles' Day order counts down to the moment its units go back to the sale
+    deal_unpaid = order.status == OrderStatus.pending_payment and await reservations.holds_units(
+        session, order_id=order.id
+    )
     context = {
         "order": order,
+        "deadline": order.expires_at if deal_unpaid else None,
+        "now": utcnow(),
         "photos": photos,
         "seller": seller,
         "events": events,

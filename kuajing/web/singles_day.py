@@ -1,6 +1,7 @@
-"""/singles-day: the campaign with its countdown to 00:00 Beijing time, its deals with live
-remaining-stock bars (server-sent events), and buying through the same purchase flow as the API
-(flash_sale.purchase): one unit, sold out and limit refusals shown on the page."""
+"""/singles-day: the sales on now and the next to start, each with its countdown in Beijing time
+and its deals priced for one unit with import tax and shipping (the usual price struck through),
+with live remaining-stock bars (server-sent events), and buying through the same purchase flow as
+the API (flash_sale.purchase): one unit, sold out and limit refusals shown on the page."""
 
 import asyncio
 import json
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance import risk_notice
@@ -23,6 +25,8 @@ from kuajing.flash_sale.dependencies import BoardSnapshotsDep, PurchaseContextDe
 from kuajing.flash_sale.errors import PurchaseUnavailable
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.time import BEIJING, beijing_date, utcnow
+from kuajing.media.dependencies import StorageDep
+from kuajing.media.storage import Storage
 from kuajing.models import Role
 from kuajing.runtime import DatabaseDep, database_of
 from kuajing.web.session import check_csrf, login_path, viewer, viewer_of
@@ -38,16 +42,24 @@ async def _page(
     request: Request,
     campaign_id: int | None,
     snapshots: Snapshots,
+    storage: Storage,
     *,
     message: tuple[int, str] | None = None,
     status: int = 200,
 ) -> Response:
     now = utcnow()
     async with database_of(request).transaction(write=False) as session:
-        sale = await board.singles_day(session, snapshots.fx, campaign_id=campaign_id, now=now)
+        sales = await board.sale_page(session, snapshots, campaign_id=campaign_id, now=now)
+        photos = await catalog_service.storefront_photos(
+            session,
+            storage,
+            snapshots,
+            sorted({card.deal.variant_of or card.product.id for sale in sales for card in sale.deals}),
+        )
         principal = await viewer(request, session)
     context = {
-        "sale": sale,
+        "sales": sales,
+        "photos": photos,
         "now": now,
         "beijing": BEIJING,
         "viewer": principal,
@@ -58,9 +70,11 @@ async def _page(
 
 
 @router.get("/singles-day", response_class=HTMLResponse)
-async def singles_day(request: Request, snapshots: SnapshotsDep, campaign: CampaignQuery = None) -> Response:
+async def singles_day(
+    request: Request, snapshots: SnapshotsDep, storage: StorageDep, campaign: CampaignQuery = None
+) -> Response:
     try:
-        return await _page(request, campaign, snapshots)
+        return await _page(request, campaign, snapshots, storage)
     except KuajingError:
         return render(
             request,
@@ -124,6 +138,7 @@ async def buy(
     deal_id: IdPath,
     context: PurchaseContextDep,
     snapshots: SnapshotsDep,
+    storage: StorageDep,
     csrf_token: Annotated[str, Form(max_length=300)],
     campaign: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     risk_notice_accepted: Annotated[str | None, Form(max_length=10)] = None,
@@ -155,7 +170,7 @@ async def buy(
     except KuajingError as refusal:
         # rendered once the purchase's read session has given its connection back
         return await _page(
-            request, campaign, snapshots, message=(deal_id, refusal.code), status=refusal.status
+            request, campaign, snapshots, storage, message=(deal_id, refusal.code), status=refusal.status
         )
     return RedirectResponse(f"/orders/{answer.body['order_id']}", status_code=303)
 
@@ -171,7 +186,7 @@ async def stream(
     """Server-sent events: every second, each deal's remaining units, as JSON {deal id: units}."""
     try:
         async with database.transaction(write=False) as session:
-            await board.singles_day(session, snapshots.fx, campaign_id=campaign, now=utcnow())
+            await board.singles_day(session, snapshots, campaign_id=campaign, now=utcnow())
     except KuajingError:
         return render(
             request,
@@ -185,7 +200,7 @@ async def stream(
         until = loop.time() + STREAM_SECONDS
         yield f"retry: {int(board.TICK_SECONDS * 3000)}\n\n"
         while loop.time() < until and not await request.is_disconnected():
-            remaining = await board.shared_remaining(database, boards, snapshots.fx, campaign_id=campaign)
+            remaining = await board.shared_remaining(database, boards, snapshots, campaign_id=campaign)
             yield f"data: {json.dumps(remaining)}\n\n"
             await asyncio.sleep(board.TICK_SECONDS)
 

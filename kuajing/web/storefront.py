@@ -50,7 +50,7 @@ async def home(
 ) -> HTMLResponse:
     # the catalog's first page, from the same snapshots as a search
     page = await finder.storefront_search(session, snapshots, SearchRequest(), limit=HOME_CARDS, cursor=None)
-    sale = await board.featured(session, boards, snapshots.fx, limit=HOME_DEALS)
+    sale = await board.featured(session, boards, snapshots, limit=HOME_DEALS)
     shown_ids = [listing.product.id for listing in page.listings]
     shown_ids += [deal.photo_of for deal in sale.deals] if sale else []
     return render(
@@ -200,7 +200,7 @@ async def shop(
 ) -> HTMLResponse:
     """A seller's shop: who they are, where from, their story and what they list."""
     seller = (await snapshots.sellers.facts(session, [seller_id])).get(seller_id)
-    if seller is None or not seller.approved:  # no such seller, not set up or not approved to sell
+    if seller is None or not seller.shown:  # no such seller, not set up, not approved, or a rehearsal's
         context = {"status": 404, "code": "seller_not_found", "viewer": await viewer(request, session)}
         return render(request, "error.html", context, status=404)
     page = await finder.storefront_search(

@@ -15,7 +15,8 @@ from kuajing.demo import seed as demo_seed
 from tests.helpers import fresh_postgres, is_resident_id, process_runtime
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9])")
-PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+# a phone stands alone: 11 digits inside a longer run of letters and digits (a random hex id) are not one
+PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 
 
 def _buyers() -> list[dict[str, str]]:

@@ -8,5 +8,5 @@ def place_at_checkout(page) -> None:
         ("区县", "浦东新区"), ("详细地址", "世纪大道 100 号"),
     ):  # fmt: skip
         page.get_by_label(label).fill(typed)
-    page.get_by_label("我已阅读并同意以上风险告知。").check()
+    page.get_by_label("我已阅读并同意《跨境电商消费风险告知》。").check()
     page.get_by_role("button", name="提交订单").click()

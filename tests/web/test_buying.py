@@ -5,12 +5,16 @@ writes nothing, a wrong password, a blank real name, a payer who is not the orde
 Singles' Day winner who adds the address on the order page."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
 
-from kuajing.kit.time import BEIJING
+from sqlalchemy import update
+
+from kuajing.kit.time import BEIJING, utcnow
+from kuajing.models import Order
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
 from tests.catalog.factories import APPLES, create_product
-from tests.flash_sale.factories import create_campaign, create_deal
+from tests.flash_sale.factories import create_campaign, create_deal, purchase
 from tests.media.factories import photo
 from tests.order.factories import place
 from tests.web.factories import ADDRESS, another_browser, at_checkout, csrf_of, page_text, sign_up, signed_in
@@ -207,6 +211,77 @@ def test_a_singles_day_winner_adds_an_address_and_pays_on_the_order_page(api, op
         paid = browser.post(f"{order_path}/pay", data={**ADDRESS, "csrf_token": csrf_of(order)})
         assert paid.status_code == 303
         assert 'data-status="paid"' in browser.get(order_path).text
+
+
+def test_an_unpaid_singles_day_order_shows_its_payment_deadline_in_beijing_time_counting_down(
+    app, api, operator_token
+):
+    # given a unit of a deal won, its order unpaid, and an order placed at checkout
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller, stock=5)
+    campaign = create_campaign(api, operator_token)
+    deal = create_deal(api, seller, campaign["id"], wine["id"], quantity=2, per_buyer_limit=1)
+    buyer = buyer_with_identity(api)
+    won = purchase(api, buyer, deal["id"])
+    assert won.status_code == 201, won.text
+    order_id = won.json()["order_id"]
+    expires_at = datetime.fromisoformat(won.json()["expires_at"])
+    checkout_order = place(api, buyer, [(wine["id"], 1)]).json()
+
+    with signed_in(api, buyer) as browser:
+        page = browser.get(f"/orders/{order_id}").text
+        checkout_page = browser.get(f"/orders/{checkout_order['id']}").text
+
+    # then the deadline, to the second in Beijing time, with the script that counts it down
+    deadline = re.search(
+        r'<p class="deadline" data-deadline data-left="\d+" data-expired="([^"]+)">(.*?)</p>', page, re.S
+    )
+    assert deadline is not None
+    stamp = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', deadline.group(2))
+    assert stamp is not None
+    assert datetime.fromisoformat(stamp.group(1)) == expires_at
+    assert stamp.group(2) == expires_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    left = int(re.search(r'data-left="(\d+)"', page).group(1))  # seconds, as the server counted them
+    assert page_text(deadline.group(2)).strip() == (
+        f"请在北京时间 {stamp.group(2)} 前完成支付，超时未付，抢到的名额将释放给其他买家。 "
+        f"剩余支付时间： {left // 60:02d}:{left % 60:02d}"
+    )
+    assert deadline.group(1) == "支付已超时，订单将自动取消，抢到的名额将释放给其他买家。"
+    assert '<script src="/static/order_deadline.js" defer></script>' in page
+    script = api.get("/static/order_deadline.js")
+    assert (script.status_code, script.headers["content-type"]) == (200, "text/javascript; charset=utf-8")
+    # an order placed at checkout holds no deal units: no countdown
+    assert "data-deadline" not in checkout_page and "order_deadline.js" not in checkout_page
+
+    # past its deadline, before the sweeper has cancelled it, the page says the time ran out
+    async def run_out(session):
+        await session.execute(
+            update(Order).where(Order.id == order_id).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+    app.run(run_out)
+    with signed_in(api, buyer) as browser:
+        late = browser.get(f"/orders/{order_id}").text
+    assert '<p class="deadline expired">支付已超时，订单将自动取消，抢到的名额将释放给其他买家。</p>' in late
+    assert "data-deadline" not in late
+
+
+def test_the_risk_notice_box_at_checkout_links_to_the_notice_above_it(api):
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    with signed_in(api, buyer_with_identity(api)) as browser:
+        page = at_checkout(browser, seller, wine["id"])
+    address = f"http://testserver/checkout?seller={seller.id}"
+
+    label = re.search(r'<label for="risk_notice_accepted" class="inline">(.*?)</label>', page.text)
+
+    assert label is not None
+    assert label.group(1) == '我已阅读并同意<a href="#notice">《跨境电商消费风险告知》</a>。'
+    target, _, anchor = urljoin(address, re.search(r'href="([^"]+)"', label.group(1)).group(1)).partition("#")
+    assert (target, anchor, page.status_code) == (address, "notice", 200)
+    assert re.findall(r'<[^>]+ id="notice">\s*<legend>[^<]*', page.text) == [
+        '<fieldset class="notice" id="notice">\n    <legend>跨境电商消费风险告知'
+    ]
 
 
 def test_the_cart_names_each_seller_and_steps_quantities_one_at_a_time(api):

@@ -3,12 +3,13 @@ click, against the live server (the `page` fixture of tests/web/conftest.py)."""
 
 import re
 import uuid
+from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 
 from tests.auth.factories import buyer_with_identity, new_id_number, seller_with_profile
 from tests.catalog.factories import create_product, create_sweater, variant_ids
-from tests.flash_sale.factories import create_campaign, deal_body
+from tests.flash_sale.factories import create_campaign, create_deal, deal_body, purchase
 from tests.web.buyer_steps import place_at_checkout
 
 
@@ -121,7 +122,7 @@ def test_a_buyer_picks_size_l_of_a_sweater_and_a_deal_on_size_m_sells_only_m(
 
         # the Singles' Day deal is on size M alone, and buying it takes from M's deal units only
         page.goto(f"/singles-day?campaign={campaign['id']}")
-        expect(page.locator(f"#deal-{deal['id']} h2 .variant")).to_have_text("M")
+        expect(page.locator(f"#deal-{deal['id']} h3 .variant")).to_have_text("M")
         page.locator(f"#notice-{deal['id']}").check()
         page.locator(f"#deal-{deal['id']} button").click()
         page.wait_for_url(re.compile(r"/orders/\d+$"))
@@ -134,3 +135,34 @@ def test_a_buyer_picks_size_l_of_a_sweater_and_a_deal_on_size_m_sells_only_m(
     assert [v["stock"] for v in shown["variants"]] == [10, 17, 28]  # M gave 3 to the deal; L sold 2
     after = live_api.get(f"/api/v1/deals/{deal['id']}").json()
     assert (after["remaining"], after["reserved"], after["variant_id"]) == (2, 1, size["M"])
+
+
+def test_an_unpaid_deal_order_counts_down_minutes_and_seconds_then_says_the_time_ran_out(
+    live_api, page, server, operator_token
+):
+    # given a unit of a deal won and not paid
+    seller = seller_with_profile(live_api)
+    wine = create_product(live_api, seller, stock=5)
+    campaign = create_campaign(live_api, operator_token)
+    deal = create_deal(live_api, seller, campaign["id"], wine["id"], quantity=2, per_buyer_limit=1)
+    buyer = buyer_with_identity(live_api)
+    won = purchase(live_api, buyer, deal["id"])
+    assert won.status_code == 201, won.text
+    page.context.add_cookies([{"name": "kj_session", "value": buyer.token, "url": server.url}])
+    # the page's clock stands still until the test moves it
+    page.clock.install()
+    page.clock.pause_at(datetime.now() + timedelta(seconds=5))
+
+    page.goto(f"/orders/{won.json()['order_id']}")
+
+    # then it counts down from the seconds the server said were left, minute by minute to zero
+    deadline = page.locator("p.deadline")
+    left = int(deadline.get_attribute("data-left") or "")
+    expect(deadline.locator(".left")).to_have_text(f"剩余支付时间：{left // 60:02d}:{left % 60:02d}")
+    page.clock.run_for(61_000)
+    expect(deadline.locator(".left")).to_have_text(
+        f"剩余支付时间：{(left - 61) // 60:02d}:{(left - 61) % 60:02d}"
+    )
+    page.clock.run_for((left - 61) * 1000)
+    expect(deadline).to_have_text("支付已超时，订单将自动取消，抢到的名额将释放给其他买家。")
+    expect(page.locator('form[action$="/pay"] button[type="submit"]')).to_be_disabled()

@@ -228,7 +228,12 @@ def test_the_home_page_features_the_singles_day_deals_on_now_with_what_is_left(a
     assert featured is not None
     assert "双11 特惠，正在进行" in featured.group(1)
     assert f'<a href="/singles-day#deal-{deal["id"]}">特惠赤霞珠</a>' in featured.group(1)
-    assert '<p class="price">¥142.00</p>' in featured.group(1)  # $20.00 at 7.1000
+    # one bottle as bought: $20.00 = ¥142.00, $5.00 shipping, ¥31.76 tax; ¥292.96 at its $30.00
+    assert (
+        '<p class="price deal-price"><span class="visually-hidden">特价</span>¥209.26 '
+        '<s class="was"><span class="visually-hidden">原价</span>¥292.96</s></p>'
+    ) in featured.group(1)
+    assert "含进口税 ¥31.76、运费 ¥35.50" in featured.group(1)
     assert "剩余 10 / 10 件" in featured.group(1)
 
 

@@ -15,6 +15,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ import pytest
 from tests.auth.factories import Account, register, seller_with_profile
 from tests.catalog.factories import create_product
 from tests.conftest import EXAMPLE_FX_RATE
+from tests.flash_sale.factories import create_campaign, create_deal
 from tests.live import LiveServer, start_server
 
 READ_CACHE_SECONDS = 1.0  # KUAJING_READ_CACHE_SECONDS, the default, on both servers
@@ -34,6 +36,9 @@ AT_7_1 = ("¥292.96", "¥44.46", "¥35.50")  # landed, tax, shipping at 7.1000
 AT_7_2 = ("¥297.08", "¥45.08", "¥36.00")  # 216.00 + 36.00; consumption tax 19.60, VAT 25.48
 AT_40_USD = ("¥376.66", "¥57.16", "¥35.50")  # $40.00: 284.00 + 35.50; tax 24.85 + 32.31
 AT_10_USD_SHIPPING = ("¥334.81", "¥50.81", "¥71.00")  # 213.00 + 71.00; tax 22.09 + 28.72
+# The same bottle on a $20.00 deal: (deal price, usual price), one unit with tax and shipping
+DEAL_AT_7_1 = ("¥209.26", "¥292.96")  # 142.00 + 35.50; consumption tax 13.81, VAT 17.95
+DEAL_AT_7_2 = ("¥212.20", "¥297.08")  # 144.00 + 36.00; consumption tax 14.00, VAT 18.20
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +79,21 @@ def _card(client: httpx.Client, q: str, product_id: int) -> tuple[str, str, str]
     )
     assert match, f"no priced card for product {product_id}"
     return match.group(1), match.group(2), match.group(3)
+
+
+def _deal_card(client: httpx.Client, path: str, deal_id: int) -> tuple[str, str]:
+    """A deal's card on the Singles' Day page or the home page: its price and the usual one."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    match = re.search(
+        rf'(?:id="deal-{deal_id}"|href="/singles-day#deal-{deal_id}").*?'
+        r'<p class="price deal-price"><span class="visually-hidden">特价</span>([^<]+) '
+        r'<s class="was"><span class="visually-hidden">原价</span>([^<]+)</s>',
+        page.text,
+        re.S,
+    )
+    assert match, f"no priced card for deal {deal_id} on {path}"
+    return match.group(1), match.group(2)
 
 
 def _follows(fetch: Callable[[], object], *, old: object, new: object, since: float) -> None:
@@ -143,6 +163,29 @@ def test_the_worker_that_takes_a_new_fx_rate_shows_it_on_the_next_page(live_api,
     finally:
         _set_fx(live_api, operator_token, EXAMPLE_FX_RATE)
     assert _card(live_api, q, wine["id"]) == AT_7_1
+
+
+def test_deal_cards_follow_a_new_fx_rate_the_sale_s_page_at_once_the_home_page_s_within_the_bound(
+    live_api, operator_token
+):
+    # given the wine on a $20.00 deal in a sale that has just started, both its cards shown at 7.1000
+    wine, _q, seller = _wine(live_api)
+    campaign = create_campaign(live_api, operator_token, starts_in=timedelta(seconds=-1), name="双11 汇率")
+    deal = create_deal(live_api, seller, campaign["id"], wine["id"])
+    sale_page = f"/singles-day?campaign={campaign['id']}"
+    assert _deal_card(live_api, sale_page, deal["id"]) == DEAL_AT_7_1
+    assert _deal_card(live_api, "/", deal["id"]) == DEAL_AT_7_1
+
+    # when the operator sets 7.2000 through this worker
+    since = _set_fx(live_api, operator_token, "7.2000")
+
+    # then the sale's page prices it anew on the next request; the home page's featured deals,
+    # kept a second for every visitor, within the bound
+    try:
+        assert _deal_card(live_api, sale_page, deal["id"]) == DEAL_AT_7_2
+        _follows(lambda: _deal_card(live_api, "/", deal["id"]), old=DEAL_AT_7_1, new=DEAL_AT_7_2, since=since)
+    finally:
+        _set_fx(live_api, operator_token, EXAMPLE_FX_RATE)
 
 
 def test_a_seller_s_edits_show_on_the_next_page_of_the_worker_that_saved_them(live_api):
