@@ -2,7 +2,7 @@
 risk notice and an address, then paid in the sandbox until the payment is captured) beside
 /healthz, at 32 connections on PostgreSQL with 2 uvicorn workers.
 
-Run:  .venv/bin/python benchmarks/checkout.py [--database-url postgresql://postgres@127.0.0.1:5432/helper_checkout_bench]
+Run:  .venv/bin/python benchmarks/checkout.py [--database-url postgresql://postgres@127.0.0.1:5432/bench]
           [--orders 3000] [--products 20] [--buyers 3000] [--connections 32] [--workers 2]
 Needs aiohttp (pip install aiohttp; not a dependency of kuajing) and, optionally, wrk. It wipes the
 PostgreSQL database it is given (and creates it when missing). It stages an approved seller with
@@ -744,9 +744,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--database-url", default="postgresql://postgres@127.0.0.1:5432/helper_checkout_bench"
-    )
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--orders", type=int, default=3_000)
