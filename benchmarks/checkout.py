@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import random
 import re
 import resource
@@ -52,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from core_http import parse_wrk  # noqa: E402
+from core_http import machine, parse_wrk, replace_section  # noqa: E402
 
 from kuajing.auth import service as auth_service  # noqa: E402
 from kuajing.auth.passwords import Passwords  # noqa: E402
@@ -564,22 +563,6 @@ def wrk_healthz(url: str, *, connections: int, seconds: int) -> tuple[float, flo
     return result.rps, result.p99_ms
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    cpu = re.sub(r"\s+\d+-Core Processor$", "", cpu)
-    mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
-    return (
-        f"{os.cpu_count()} vCPU ({cpu}), {mem_kib / 1024 / 1024:.0f} GiB, Python {platform.python_version()}"
-    )
-
-
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     url = args.database_url
     await reset_postgres(url)
@@ -731,15 +714,6 @@ def render(args: argparse.Namespace, r: dict[str, Any]) -> str:
     )
 
 
-def write_section(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -766,7 +740,7 @@ def main() -> None:
     if result["log_tail"]:
         print("server log (tail):\n" + result["log_tail"], file=sys.stderr)
     if not args.no_write:
-        write_section(section)
+        replace_section(DOC, BEGIN, END, section)
     if result["failures"] or not all(line.startswith("ok") for line in result["checks"]):
         sys.exit(1)
 

@@ -38,7 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from core_http import WrkResult, machine, parse_wrk, server_rss_mib, worker_cpu_seconds  # noqa: E402
+from core_http import (  # noqa: E402
+    WrkResult,
+    machine,
+    parse_wrk,
+    replace_section,
+    server_rss_mib,
+    worker_cpu_seconds,
+)
 
 from kuajing.bootstrap import prepare_database  # noqa: E402
 from tests.live import free_port, start_server  # noqa: E402
@@ -356,15 +363,6 @@ def render(
     )
 
 
-def write_section(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -411,7 +409,7 @@ def main() -> None:
     section = render(args, runs, naive, pgbench)
     print(section)
     if not args.no_write:
-        write_section(section)
+        replace_section(DOC, BEGIN, END, section)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,3 @@ class DealTemplates:
             priced = template.by_quantity[quantity] = Priced(quote, order, lines)
             self.pricings += 1
         return priced
-
-    def forget(self, deal_id: int) -> None:
-        self._templates.pop(deal_id, None)
