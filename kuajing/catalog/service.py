@@ -261,7 +261,11 @@ async def update_product(
     if (title := changes.get("title")) is not None:
         values |= {"title_en": title["en"].strip(), "title_zh": title["zh"].strip()}
     if (description := changes.get("description")) is not None:
-        values |= {"description_en": description["en"].strip(), "description_zh": description["zh"].strip()}
+        # a language left out is empty, as when the product was created (BilingualText's default)
+        values |= {
+            "description_en": description.get("en", "").strip(),
+            "description_zh": description.get("zh", "").strip(),
+        }
     if (price := changes.get("price")) is not None:
         money = Money(price["amount"], price["currency"])
         _check_price(money)

@@ -62,6 +62,22 @@ def test_the_owner_edits_both_languages_and_stock(api):
     assert [p["id"] for p in found] == [wine["id"]]
 
 
+def test_a_description_sent_in_one_language_leaves_the_other_empty(api):
+    # given a wine described in both languages
+    seller = seller_with_profile(api)
+    wine = create_product(api, seller)
+    path = f"/api/v1/products/{wine['id']}"
+    # when the seller sends a description in Chinese only, then an empty one (schemathesis found
+    # the second was a 500)
+    chinese = api.patch(path, json={"description": {"zh": "黑色水果。"}}, headers=seller.headers)
+    emptied = api.patch(path, json={"description": {}}, headers=seller.headers)
+    # then each is taken as the product's creation takes it: a language left out is empty
+    assert chinese.status_code == 200, chinese.text
+    assert chinese.json()["description"] == {"en": "", "zh": "黑色水果。"}
+    assert emptied.status_code == 200, emptied.text
+    assert emptied.json()["description"] == {"en": "", "zh": ""}
+
+
 def test_stock_changes_are_deltas_that_keep_what_orders_hold(api):
     # given 10 units, 2 of them held by a pending order
     seller = seller_with_profile(api)
