@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,6 @@ from kuajing.auth.tokens import digest, new_token  # noqa: E402
 from kuajing.bootstrap import build_runtime, prepare_database  # noqa: E402
 from kuajing.catalog import service as catalog_service  # noqa: E402
 from kuajing.catalog.snapshots import Snapshots  # noqa: E402
-from kuajing.compliance.identity import check_character  # noqa: E402
 from kuajing.kit.money import Money  # noqa: E402
 from kuajing.kit.time import utcnow  # noqa: E402
 from kuajing.media.storage import Storage  # noqa: E402
@@ -70,6 +69,7 @@ from kuajing.models import (  # noqa: E402
     User,
 )
 from kuajing.pricing import service as pricing_service  # noqa: E402
+from kuajing.rehearsal.setup import id_numbers  # noqa: E402
 from kuajing.sealing import keyring_of  # noqa: E402
 from kuajing.seller import service as seller_service  # noqa: E402
 from kuajing.settings import Settings  # noqa: E402
@@ -144,18 +144,6 @@ def _tee(i: int) -> dict[str, Any]:
     }
 
 
-def id_numbers(count: int) -> list[tuple[str, date]]:
-    """`count` distinct valid resident ID numbers of adults (Beijing, Xicheng), with their birth
-    dates: 1,000 sequence numbers a day from a random first day in 1950-1999."""
-    first = date(1950, 1, 1) + timedelta(days=random.randrange(18_000))
-    out = []
-    for i in range(count):
-        born = first + timedelta(days=i // 1000)
-        first17 = f"110102{born:%Y%m%d}{i % 1000:03d}"
-        out.append((first17 + check_character(first17), born))
-    return out
-
-
 async def add_buyers(session: AsyncSession, tokens: list[str], *, password_hash: str) -> list[int]:
     """Buyers with real-name identities and bearer tokens, written in bulk (registering each
     would spend argon2 on every one): a multi-row INSERT per table and 2,000 buyers. They share
@@ -163,7 +151,7 @@ async def add_buyers(session: AsyncSession, tokens: list[str], *, password_hash:
     now = utcnow()
     keyring = keyring_of(session.get_bind().dialect)
     ids: list[int] = []
-    people = id_numbers(len(tokens))
+    people = id_numbers(len(tokens), rng=random.Random())
     for start in range(0, len(tokens), 2_000):
         chunk = list(enumerate(zip(tokens, people, strict=True)))[start : start + 2_000]
         users = [

@@ -12,17 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.order.factories import ADDRESS
 from tests.rehearsal.traffic import Marketplace, buy, modelled_tables, row_counts, stage, table_digests
 from tests.web.factories import page_text
-
-ADDRESS = {
-    "name": "李娜",
-    "phone": "13800138000",
-    "province": "上海市",
-    "city": "上海市",
-    "district": "浦东新区",
-    "street": "世纪大道 100 号",
-}
 
 
 def _cleanup(marketplace: Marketplace) -> subprocess.CompletedProcess[str]:
