@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias, cast
@@ -45,6 +46,8 @@ _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=30000",
     "PRAGMA foreign_keys=ON",
 )
+log = logging.getLogger(__name__)
+
 # One per kind of batched lookup (kit.batch_loader keeps one query in flight per loader).
 BATCH_READ_CONNECTIONS = 2
 
@@ -105,6 +108,8 @@ class Database:
         else:
             self.engine = create_async_engine(self.url, pool_pre_ping=False, hide_parameters=True, **pool)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # What every session of this database carries in its info (see `attach`).
+        self._attached: dict[str, object] = {}
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(
             self.engine.execution_options(kuajing_write=True), expire_on_commit=False
@@ -152,6 +157,12 @@ class Database:
             raise NoKeyring("the database has no data keys yet: run its migrations")
         return self._keyring
 
+    def attach(self, name: str, value: object) -> None:
+        """Give every session opened from now on `value` as session.info[name]: for a service a
+        lower layer's writes must keep in step with (compliance.year_room), which the callers in
+        between need not pass along."""
+        self._attached[name] = value
+
     @property
     def has_batch_pool(self) -> bool:
         """Whether batch_read can open a session beside a caller's."""
@@ -176,26 +187,55 @@ class Database:
             async with self._session(self._write if write else self._read) as session:
                 yield session
 
-    @staticmethod
     @asynccontextmanager
-    async def _session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-        session = factory()
+    async def _session(self, factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+        session = factory(info=dict(self._attached))
         try:
             yield session
             if session.in_transaction():
                 await session.commit()
         except BaseException:
             await session.rollback()
+            await _run_after(session, _ON_ROLLBACK)
             raise
         finally:
             # A session that never touched the database (a cached quote) holds nothing to release.
             if session.in_transaction() or session.sync_session.identity_map:
                 await session.close()
+        await _run_after(session, _AFTER_COMMIT)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self._batch_engine is not None:
             await self._batch_engine.dispose()
+
+
+# Work outside the database that follows how a session's transaction ends: lists of actions in
+# session.info, run by Database._session once the block has committed or rolled back.
+_AFTER_COMMIT = "kuajing.after_commit"
+_ON_ROLLBACK = "kuajing.on_rollback"
+
+
+def after_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` once the session's transaction has committed, never if it rolls back: for
+    what outside the database must follow a change only once the change is there to stay."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def on_rollback(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` if the session's transaction rolls back: to undo what was done outside the
+    database for a change that did not happen."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(action)
+
+
+async def _run_after(session: AsyncSession, which: str) -> None:
+    # The transaction's fate is settled: an action that fails is logged, never raised into a
+    # caller whose change did (or did not) happen regardless.
+    for action in session.info.pop(which, []):
+        try:
+            await action()
+        except Exception:
+            log.exception("an action after a transaction failed")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -6,16 +6,21 @@ give-back that never goes below 0). Lock order, followed by every writer: a pers
 their capped lines, capped lines by positive-list prefix, and people by ID number.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.compliance import repository
+from kuajing.compliance import repository, year_room
 from kuajing.compliance.errors import AnnualLimitReached, YearlyQuantityCapReached
-from kuajing.db import Database
+from kuajing.compliance.year_room import Held, YearRoom
+from kuajing.db import Database, after_commit, on_rollback
 from kuajing.kit.batch_loader import BatchLoader
 from kuajing.models import BuyerIdentity
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,21 @@ async def take(
 ) -> None:
     """Take an order's dutiable value from the person's year and its capped quantities
     (prefix -> (amount, yearly cap)), or raise with the first that does not fit; the caller's
-    transaction then rolls back whatever was taken."""
+    transaction then rolls back whatever was taken.
+
+    With Redis, the person's room there (year_room.py) is reserved first, and given back if the
+    transaction rolls back: a flash-sale purchase Redis admits reserves the same room."""
+    room = year_room.of(session)
+    if room is not None:
+        await _reserve(
+            session,
+            room,
+            id_number=id_number,
+            year=year,
+            dutiable=dutiable,
+            annual_limit=annual_limit,
+            capped=capped,
+        )
     if not await repository.consume_annual(
         session, id_number=id_number, year=year, amount=dutiable, limit=annual_limit
     ):
@@ -83,6 +102,54 @@ async def take(
             raise YearlyQuantityCapReached(
                 message=f"This order would pass your {year} cap on HS {prefix} goods."
             )
+
+
+async def _reserve(
+    session: AsyncSession,
+    room: YearRoom,
+    *,
+    id_number: str,
+    year: int,
+    dutiable: int,
+    annual_limit: int,
+    capped: Mapping[str, tuple[int, int]],
+) -> None:
+    person = repository.person_key(session, id_number)
+    try:
+        verdict = await room.reserve(
+            person, year, dutiable=dutiable, limit=annual_limit, capped=capped, held=None
+        )
+        if verdict == year_room.UNKNOWN:
+            # the person's first order since Redis lost (or never had) the room: set it from here
+            held = Held(
+                used=(await repository.annuals_used(session, id_numbers=[id_number], year=year)).get(
+                    id_number, 0
+                ),
+                quantities=(
+                    await repository.quantities_used_by(session, id_numbers=[id_number], year=year)
+                ).get(id_number, {}),
+            )
+            verdict = await room.reserve(
+                person, year, dutiable=dutiable, limit=annual_limit, capped=capped, held=held
+            )
+    except RedisError:
+        # Redis down: the database's counters alone decide, as they always do in the end
+        log.warning("the yearly room in Redis is unavailable; the database alone decides", exc_info=True)
+        return
+    refused = year_room.refusal(verdict, year=year)
+    if refused is not None:
+        raise refused
+
+    async def give_back_room() -> None:
+        await year_room.release_quietly(
+            room,
+            person,
+            year,
+            dutiable=dutiable,
+            capped={prefix: amount for prefix, (amount, _cap) in capped.items()},
+        )
+
+    on_rollback(session, give_back_room)
 
 
 async def take_annuals(
@@ -105,7 +172,24 @@ async def give_back(
     session: AsyncSession, *, id_number: str, year: int, dutiable: int, capped: Mapping[str, int]
 ) -> None:
     """Give back what an order took (its dutiable value, unless 0, then its capped quantities by
-    prefix), never below 0: the order of the locks `take` takes."""
+    prefix), never below 0: the order of the locks `take` takes. With Redis, the person's room
+    there gets it back once the transaction commits."""
+    await untake(session, id_number=id_number, year=year, dutiable=dutiable, capped=capped)
+    room = year_room.of(session)
+    if room is not None and (dutiable or any(capped.values())):
+        person = repository.person_key(session, id_number)
+
+        async def give_back_room() -> None:
+            await year_room.release_quietly(room, person, year, dutiable=dutiable, capped=capped)
+
+        after_commit(session, give_back_room)
+
+
+async def untake(
+    session: AsyncSession, *, id_number: str, year: int, dutiable: int, capped: Mapping[str, int]
+) -> None:
+    """give_back for what this same transaction took, in the database only: for an attempt a
+    batch refuses after taking part of its room (whoever reserved it in Redis gives it back)."""
     if dutiable:
         await repository.release_annual(session, id_number=id_number, year=year, amount=dutiable)
     for prefix, amount in sorted(capped.items()):

@@ -138,7 +138,7 @@ async def _give_back(
 ) -> None:
     """Return what a refused attempt's other counters took: its year and capped lines (rows
     this transaction already holds), then its units of the deal."""
-    await year.give_back(
+    await year.untake(
         session,
         id_number=attempt.id_number,
         year=attempt.limit_year,

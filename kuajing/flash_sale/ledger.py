@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from kuajing.compliance.year_room import Held
 from kuajing.errors import KuajingError
 
 
@@ -59,6 +60,9 @@ class Attempt:
     # batch then only claims the key, so a request racing an earlier one with the same key gets
     # that one's answer (Replayed), as on the SQL ledger, and any other gets this refusal.
     refused: KuajingError | None = None
+    # What the database held of the buyer's year when the attempt was checked: the Redis
+    # ledger sets the buyer's yearly room from it if Redis has none (compliance.year_room).
+    held: Held | None = None
 
 
 @dataclass(frozen=True, slots=True)

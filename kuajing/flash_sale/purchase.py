@@ -21,6 +21,7 @@ from kuajing.checkout import service as checkout
 from kuajing.checkout.calculations import for_buyer
 from kuajing.compliance import year
 from kuajing.compliance.year import BuyerYear, BuyerYearLoader
+from kuajing.compliance.year_room import Held
 from kuajing.db import Database, end_read
 from kuajing.errors import Conflict, KuajingError
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, SoldOut
@@ -170,6 +171,7 @@ async def prepare_attempt(
         ),
         lines=template.lines,
         idempotency=idempotency,
+        held=Held(buyer.annual_used, buyer.quantities_used),
     )
 
 

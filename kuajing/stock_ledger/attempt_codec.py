@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kuajing.compliance.year_room import Held
 from kuajing.flash_sale.ledger import Attempt, DealFacts, IdempotencyClaim
 
 VERSION = 1
@@ -60,6 +61,9 @@ def dumps(attempt: Attempt) -> str:
         "idempotency": None
         if claim is None
         else {"owner": claim.owner, "key": claim.key, "request_hash": claim.request_hash},
+        "held": None
+        if attempt.held is None
+        else {"used": attempt.held.used, "quantities": dict(attempt.held.quantities)},
     }
     return json.dumps(document, default=_tagged, ensure_ascii=False, separators=(",", ":"))
 
@@ -82,4 +86,5 @@ def loads(text: str, *, token: str | None) -> Attempt:
         lines=document["lines"],
         idempotency=None if claim is None else IdempotencyClaim(**claim),
         token=token,
+        held=None if document.get("held") is None else Held(**document["held"]),
     )

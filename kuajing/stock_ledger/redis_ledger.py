@@ -32,6 +32,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from kuajing.compliance import year_room
+from kuajing.compliance.year_room import YearRoom
 from kuajing.db import Database
 from kuajing.errors import KuajingError
 from kuajing.flash_sale import reservations
@@ -98,12 +100,14 @@ class RedisLedger:
         database: Database,
         stock: RedisStock,
         *,
+        room: YearRoom,
         batches: GroupCommitLedger,
         sold_out_recheck_seconds: float,
         replay_grace_seconds: float,
     ) -> None:
         self.database = database
         self.stock = stock
+        self.room = room
         self._batches = batches
         self._sold_out = SoldOutMemo(sold_out_recheck_seconds)
         self._grace_ms = int(replay_grace_seconds * 1000)
@@ -142,11 +146,40 @@ class RedisLedger:
         else:
             self._sold_out.learn(deal.id)
             return await self._refuse(attempt, refusal_for(deal, SOLD_OUT))
+        # The units are taken; now the buyer's yearly room, in the person's own slot (a
+        # cluster cannot run one script over both), given back with the units if it refuses.
+        over = await self._reserve_room(attempt, bucket, entry_id)
+        if over is not None:
+            return await self._refuse(attempt, over)
         # Admitted: the write goes on even if the caller hangs up, so the entry is settled now
         # rather than by the replayer.
         write = asyncio.ensure_future(self._write(replace(attempt, token=token), bucket, entry_id))
         write.add_done_callback(_mark_read)
         return await asyncio.shield(write)
+
+    async def _reserve_room(self, attempt: Attempt, bucket: int, entry_id: str) -> KuajingError | None:
+        """Reserve the attempt's dutiable value and capped quantities in the buyer's yearly room
+        (compliance.year_room), set from what the request read if Redis has none. On a refusal
+        or a failure the units go back, and the refusal is returned (a failure raised)."""
+        assert attempt.held is not None, "an attempt checked by this worker carries what it read"
+        person = (await self.database.keyring()).person_key(attempt.id_number)
+        try:
+            verdict = await self.room.reserve(
+                person,
+                attempt.limit_year,
+                dutiable=attempt.dutiable,
+                limit=attempt.annual_limit,
+                capped=attempt.capped,
+                held=attempt.held,
+            )
+        except Exception as exc:
+            log.warning("Redis failed a yearly room on deal %d: %r", attempt.deal.id, exc)
+            await self._settle(attempt, bucket, entry_id, written=False, room=False)
+            raise PurchaseUnavailable(message="The stock ledger is unavailable; nothing was taken.") from exc
+        refusal = year_room.refusal(verdict, year=attempt.limit_year)
+        if refusal is not None:
+            await self._settle(attempt, bucket, entry_id, written=False, room=False)
+        return refusal
 
     async def _refuse(self, attempt: Attempt, error: KuajingError) -> Outcome:
         """Redis refused the attempt. One with an Idempotency-Key may be racing an earlier
@@ -233,9 +266,12 @@ class RedisLedger:
         await self._settle(attempt, bucket, entry_id, written=isinstance(outcome, Reserved))
         return outcome
 
-    async def _settle(self, attempt: Attempt, bucket: int, entry_id: str, *, written: bool) -> None:
-        """After the commit: drop a written entry, give back a refused one. If Redis fails here
-        the entry stays, and the replayer settles it later."""
+    async def _settle(
+        self, attempt: Attempt, bucket: int, entry_id: str, *, written: bool, room: bool = True
+    ) -> None:
+        """After the commit: drop a written entry, give back a refused one (its units, and its
+        yearly room if `room` was reserved). If Redis fails here the entry stays, and the
+        replayer settles it later."""
         deal_id = attempt.deal.id
         try:
             claim = claim_of(attempt.idempotency)
@@ -249,7 +285,15 @@ class RedisLedger:
                 quantity=attempt.quantity,
                 claim=claim,
             ):
+                # only the caller whose give-back removed the entry gets here: once per attempt
                 self._sold_out.forget(deal_id)
+                if room:
+                    await self.room.release(
+                        (await self.database.keyring()).person_key(attempt.id_number),
+                        attempt.limit_year,
+                        dutiable=attempt.dutiable,
+                        capped={prefix: amount for prefix, (amount, _cap) in attempt.capped.items()},
+                    )
         except RedisError:
             log.warning(
                 "could not settle entry %s of deal %d; the replayer will", entry_id, deal_id, exc_info=True

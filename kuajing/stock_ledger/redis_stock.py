@@ -11,13 +11,13 @@ Redis Cluster: `kj:{deal:42}` (a hash: stock, limit, starts, ends), `kj:{deal:42
 
 import hashlib
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from kuajing.flash_sale.ledger import IdempotencyClaim
+from kuajing.kit.lua import sections
 
 # What a take answers besides "taken"; the ledger maps the refusals to the contract's 409s.
 UNKNOWN, PENDING, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
@@ -29,19 +29,6 @@ UNKNOWN, PENDING, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
     "sold_out",
     "taken",
 )
-
-
-def _scripts() -> dict[str, str]:
-    text = files("kuajing.stock_ledger").joinpath("redis_stock.lua").read_text()
-    sections: dict[str, str] = {}
-    name = None
-    for line in text.splitlines(keepends=True):
-        if line.startswith("--- "):
-            name = line[4:].strip()
-            sections[name] = ""
-        elif name is not None:
-            sections[name] += line
-    return sections
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +67,10 @@ class RedisStock:
         self.client = client
         self.prefix = prefix
         self.buckets = buckets
-        self._scripts = {name: client.register_script(body) for name, body in _scripts().items()}
+        self._scripts = {
+            name: client.register_script(body)
+            for name, body in sections("kuajing.stock_ledger", "redis_stock.lua").items()
+        }
 
     @classmethod
     def connect(

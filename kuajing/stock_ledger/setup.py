@@ -1,6 +1,8 @@
 """Which stock ledger a process runs: the SQL group-commit ledger, behind Redis when
 KUAJING_REDIS_URL is set (decision 0003)."""
 
+from kuajing.compliance import year_room
+from kuajing.compliance.year_room import YearRoom
 from kuajing.db import Database
 from kuajing.settings import Settings
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
@@ -9,6 +11,9 @@ from kuajing.stock_ledger.redis_stock import RedisStock
 
 
 def from_settings(database: Database, settings: Settings) -> GroupCommitLedger | RedisLedger:
+    """With Redis, the buyers' yearly rooms are kept there too, on the ledger's connections, and
+    every session of `database` carries them (year_room.of) so that every order reserves its
+    room where a flash-sale admission does."""
     batches = GroupCommitLedger(
         database,
         window_seconds=settings.flash_sale_batch_window_seconds,
@@ -24,9 +29,12 @@ def from_settings(database: Database, settings: Settings) -> GroupCommitLedger |
         buckets=settings.flash_sale_stock_buckets,
         max_connections=settings.redis_max_connections,
     )
+    room = YearRoom(stock.client, prefix=settings.redis_prefix)
+    database.attach(year_room.SESSION_KEY, room)
     return RedisLedger(
         database,
         stock,
+        room=room,
         batches=batches,
         sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
         replay_grace_seconds=settings.flash_sale_replay_grace_seconds,

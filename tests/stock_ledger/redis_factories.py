@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.compliance import year_room
+from kuajing.compliance.year_room import YearRoom
 from kuajing.db import Database
 from kuajing.flash_sale import purchase
 from kuajing.flash_sale.ledger import Attempt
@@ -33,8 +35,15 @@ async def redis_ledger(
     database = Database(database_url)
     batches = GroupCommitLedger(database, window_seconds=0.01, max_batch=200, sold_out_recheck_seconds=0)
     stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
+    room = YearRoom(stock.client, prefix=prefix)
+    database.attach(year_room.SESSION_KEY, room)
     ledger = RedisLedger(
-        database, stock, batches=batches, sold_out_recheck_seconds=0, replay_grace_seconds=grace_seconds
+        database,
+        stock,
+        room=room,
+        batches=batches,
+        sold_out_recheck_seconds=0,
+        replay_grace_seconds=grace_seconds,
     )
     try:
         yield ledger
