@@ -310,6 +310,11 @@ async def insert_rows(
     it is SQLAlchemy's multi-row INSERT (insertmanyvalues), RETURNING in the order given."""
     if not rows:
         return []
+    given: list[int] = []
+    if new_ids and all(row.get("id") is not None for row in rows):
+        # ids taken ahead (next_ids): inserted as given, and answered as the new ids
+        given = [row["id"] for row in rows]
+        new_ids = False
     named = set(rows[0])
     if any(row.keys() != named for row in rows):
         raise ValueError("insert_rows needs every row to name the same columns")
@@ -317,7 +322,7 @@ async def insert_rows(
     if dialect.name != "postgresql":
         if not new_ids:
             await session.execute(insert(table), [dict(row) for row in rows])
-            return []
+            return given
         returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list((await session.execute(returning, [dict(row) for row in rows])).scalars())
     columns = tuple(rows[0])
@@ -332,7 +337,15 @@ async def insert_rows(
         for n, (column, process) in enumerate(zip(columns, processors, strict=True))
     }
     await session.execute(statement, arrays)
-    return ids
+    return ids or given
+
+
+async def next_ids(session: AsyncSession, table: Table, n: int) -> list[int]:
+    """n ids of the table's sequence, for rows written later with insert_rows (PostgreSQL only:
+    SQLite has no sequence to take them from)."""
+    if session.get_bind().dialect.name != "postgresql":
+        raise NotImplementedError("ids are taken ahead on PostgreSQL only")
+    return list((await session.execute(_next_ids(table.name), {"n": n})).scalars())
 
 
 @functools.cache

@@ -8,6 +8,7 @@ INSERT per table for the orders and their reservations.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from kuajing.flash_sale.purchase import receipt, window_refusal
 from kuajing.flash_sale.reservations import LedgerDrift, ReservationStatus
 from kuajing.idempotency import service as idempotency_service
 from kuajing.order import service as order_service
+from kuajing.order.status import OrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,40 @@ async def _give_back(
     )
 
 
+def _with_id(attempt: Attempt) -> dict[str, Any]:
+    """The order's columns, with the id its buyer was given if answered early."""
+    return attempt.order if attempt.order_id is None else {**attempt.order, "id": attempt.order_id}
+
+
+async def _write_broken_promises(
+    session: AsyncSession, deal: DealFacts, settled: list[tuple[Attempt, Outcome | None]], *, now: datetime
+) -> None:
+    """An attempt answered early whose order the database refuses (Redis held more units or
+    yearly room than the database: around a flush, or a room set from a read older than a
+    commit) is written all the same, cancelled at once with the refusal's code as the reason,
+    so that the order id its buyer was given shows what happened. Once only: a replay finds it."""
+    broken = [
+        (attempt, outcome.error.code)
+        for attempt, outcome in settled
+        if attempt.order_id is not None and isinstance(outcome, Refused)
+    ]
+    if not broken:
+        return
+    written = await order_service.present(
+        session, [attempt.order_id for attempt, _code in broken if attempt.order_id is not None]
+    )
+    for code in sorted({code for _attempt, code in broken}):
+        cancelled = [
+            ({**_with_id(attempt), "status": OrderStatus.cancelled.value}, attempt.lines)
+            for attempt, refused in broken
+            if refused == code and attempt.order_id not in written
+        ]
+        if cancelled:
+            await order_service.add_orders(
+                session, cancelled, reason=f"refused after it was answered: {code} (deal {deal.id})", now=now
+            )
+
+
 async def apply_batch(
     session: AsyncSession, *, deal: DealFacts, attempts: Sequence[Attempt], now: datetime
 ) -> BatchResult:
@@ -198,9 +234,11 @@ async def apply_batch(
         if outcomes[i] is None and i not in same_key_as and attempt.refused is not None:
             outcomes[i] = Refused(attempt.refused)
 
+    # An attempt answered already (answer_early) was admitted inside the window: it is written
+    # however late its batch runs.
     refusal: KuajingError | None = window_refusal(deal, now)
-    for i in range(len(attempts)):
-        if outcomes[i] is None and i not in same_key_as and refusal is not None:
+    for i, attempt in enumerate(attempts):
+        if outcomes[i] is None and i not in same_key_as and refusal is not None and attempt.order_id is None:
             outcomes[i] = Refused(refusal)
 
     left = await repository.lock_remaining(session, deal.id)
@@ -251,7 +289,7 @@ async def apply_batch(
             raise LedgerDrift(f"deal {deal.id} had fewer than {units} units under its lock")
         order_ids = await order_service.add_orders(
             session,
-            [(attempts[i].order, attempts[i].lines) for i in winners],
+            [(_with_id(attempts[i]), attempts[i].lines) for i in winners],
             reason=f"placed: deal {deal.id}",
             now=now,
         )
@@ -275,6 +313,12 @@ async def apply_batch(
             order = attempts[i].order
             outcomes[i] = _reserved(order_id, order["status"], order["expires_at"])
 
+    await _write_broken_promises(
+        session,
+        deal,
+        [(attempts[i], outcome) for i, outcome in enumerate(outcomes) if i not in same_key_as],
+        now=now,
+    )
     for i, first in same_key_as.items():
         outcomes[i] = outcomes[first]
     refused_keys = []

@@ -171,6 +171,7 @@ async def answer_purchase(
             idempotency_key=idempotency_key,
             # fingerprinted with its key only: without one it is never read
             body=body.model_dump(mode="json") if idempotency_key is not None else None,
+            answer_early=True,
         ),
         buyer=bearer_buyer,
         now=utcnow(),

@@ -2,11 +2,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from kuajing.db import insert_family, insert_rows, rowcount
+from kuajing.db import insert_family, insert_rows, next_ids, rowcount
 from kuajing.models import Order, OrderEvent, OrderLine, OrderReturn, SellerProfile
 
 ORDERS, ORDER_LINES, ORDER_EVENTS = Order.__table__, OrderLine.__table__, OrderEvent.__table__
@@ -37,7 +37,13 @@ async def add_orders(
 ) -> list[int]:
     """Insert a batch's orders (their columns), then their lines and placed events: one INSERT
     per table (db.insert_rows), no ORM objects. The new order ids, in the order given."""
-    order_ids = await insert_rows(session, ORDERS, [order for order, _lines in placed], new_ids=True)
+    orders = [order for order, _lines in placed]
+    missing = [i for i, order in enumerate(orders) if order.get("id") is None]
+    if missing and len(missing) < len(orders):
+        # some came with ids taken ahead (next_order_ids), so every row names its id
+        for i, new_id in zip(missing, await next_ids(session, ORDERS, len(missing)), strict=True):
+            orders[i] = {**orders[i], "id": new_id}
+    order_ids = await insert_rows(session, ORDERS, orders, new_ids=True)
     await insert_rows(
         session,
         ORDER_LINES,
@@ -63,6 +69,26 @@ async def add_orders(
         ],
     )
     return order_ids
+
+
+async def present(session: AsyncSession, order_ids: Sequence[int]) -> set[int]:
+    found = await session.scalars(select(Order.id).where(Order.id.in_(order_ids)))
+    return set(found)
+
+
+_ISSUED = text("SELECT :order_id <= pg_sequence_last_value(pg_get_serial_sequence('orders', 'id')::regclass)")
+
+
+async def issued(session: AsyncSession, order_id: int) -> bool:
+    """Whether the orders' sequence has handed out this id (PostgreSQL; never on SQLite, whose
+    orders are always written before their id is told)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return bool(await session.scalar(_ISSUED, {"order_id": order_id}))
+
+
+async def next_order_ids(session: AsyncSession, n: int) -> list[int]:
+    return await next_ids(session, ORDERS, n)
 
 
 async def add_event(

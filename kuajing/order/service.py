@@ -2,6 +2,8 @@
 them through the status machine with an event for every move. What a move sets off elsewhere
 (stock, the buyer's CBEC year, deal units, payments, customs) is fulfillment's."""
 
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -86,6 +88,17 @@ async def add_orders(
     return order_ids
 
 
+async def next_order_ids(session: AsyncSession, n: int) -> list[int]:
+    """n order ids taken ahead, for orders add_orders writes later with them (a purchase answered
+    before its order is written); PostgreSQL only."""
+    return await repository.next_order_ids(session, n)
+
+
+async def present(session: AsyncSession, order_ids: Sequence[int]) -> set[int]:
+    """Which of these order ids are written."""
+    return await repository.present(session, order_ids) if order_ids else set()
+
+
 async def find_order(session: AsyncSession, order_id: int) -> Order | None:
     """The order as it stands now, None if there is none; for the system, never a viewer."""
     return await repository.get_order(session, order_id)
@@ -99,6 +112,27 @@ async def reload(session: AsyncSession, order_id: int) -> Order:
     return order
 
 
+# How long a request for an order whose id was handed out but is not written yet waits for it:
+# a flash-sale purchase is answered before its order is written (stock_ledger.redis_ledger),
+# and its buyer may ask for the order, pay or cancel within milliseconds.
+WRITTEN_SOON_SECONDS = 2.0
+
+
+async def _written_soon(
+    session: AsyncSession, order_id: int, fetch: Callable[[AsyncSession, int], Awaitable[Order | None]]
+) -> Order | None:
+    """The order once written, looked for every 20 ms for WRITTEN_SOON_SECONDS; None after (an
+    id its worker never used: a gap in the sequence, not an order)."""
+    waited = 0.0
+    while waited < WRITTEN_SOON_SECONDS:
+        await asyncio.sleep(0.02)
+        waited += 0.02
+        order = await fetch(session, order_id)
+        if order is not None:
+            return order
+    return None
+
+
 def _visible_to(order: Order, viewer: Viewer) -> bool:
     if viewer.role == Role.operator:
         return True
@@ -110,7 +144,10 @@ def _visible_to(order: Order, viewer: Viewer) -> bool:
 async def get_order(session: AsyncSession, *, order_id: int, viewer: Viewer, lock: bool = False) -> Order:
     """The order if `viewer` may see it; with `lock`, its row locked first as `lock` takes it, in
     the same statement (a capture reads the order it decides on under the lock)."""
-    order = await (repository.get_locked if lock else repository.get_order)(session, order_id)
+    fetch = repository.get_locked if lock else repository.get_order
+    order = await fetch(session, order_id)
+    if order is None and await repository.issued(session, order_id):
+        order = await _written_soon(session, order_id, fetch)
     if order is None or not _visible_to(order, viewer):
         # The same answer for "missing" and "not yours": ids leak nothing.
         raise OrderNotFound(message=f"No order {order_id}.")

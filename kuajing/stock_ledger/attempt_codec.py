@@ -61,6 +61,8 @@ def dumps(attempt: Attempt) -> str:
         "idempotency": None
         if claim is None
         else {"owner": claim.owner, "key": claim.key, "request_hash": claim.request_hash},
+        "order_id": attempt.order_id,
+        "answer_early": attempt.answer_early,
         "held": None
         if attempt.held is None
         else {"used": attempt.held.used, "quantities": dict(attempt.held.quantities)},
@@ -87,4 +89,6 @@ def loads(text: str, *, token: str | None) -> Attempt:
         idempotency=None if claim is None else IdempotencyClaim(**claim),
         token=token,
         held=None if document.get("held") is None else Held(**document["held"]),
+        order_id=document.get("order_id"),
+        answer_early=document.get("answer_early", False),
     )

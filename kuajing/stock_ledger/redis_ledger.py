@@ -1,14 +1,21 @@
-"""The Redis stock ledger: Redis admits, the database decides.
+"""The Redis stock ledger: Redis admits, the database records.
 
 One Lua script (`take`, redis_stock.lua) checks the deal's window, the buyer's units and the
-stock, takes the units and appends the priced attempt to the deal's stream, atomically. Only
-the attempts it admits go on to the database, through the same per-deal group commit the SQL
-ledger uses (group_commit.GroupCommitLedger → flash_sale.batch.apply_batch), with the stream
-entry's token stored on the reservation. After the commit the entry is deleted; an attempt the database
+stock, takes the units and appends the priced attempt to the deal's stream, atomically; a second
+(compliance.year_room) then reserves the buyer's CBEC yearly room in the person's own slot, and
+the units go back if it refuses. Losers are refused by Redis and never touch the database; a
+worker that saw a deal sell out answers sold_out from memory for a moment (sold_out.SoldOutMemo).
+
+An API purchase without an Idempotency-Key is answered as soon as both scripts admit it, with an
+order id taken ahead from the orders' sequence (order_ids.py) and carried in the stream entry;
+its order is written a moment later. Any other purchase waits for its order. Either way the
+admitted attempts go to the database through the same per-deal group commit the SQL ledger
+uses (group_commit.GroupCommitLedger → flash_sale.batch.apply_batch), with the stream entry's
+token stored on the reservation. After the commit the entry is deleted. An attempt the database
 refuses (its buyer limit, CBEC year or caps, sold out, an idempotency replay) is given back to
-Redis by `give_back`, which returns the units only if it is the one that deletes the entry.
-Losers are refused by Redis and never touch the database; a worker that saw a deal sell out
-answers sold_out from memory for a moment (sold_out.SoldOutMemo).
+Redis by `give_back`, which returns the units and the room only if it is the one that deletes
+the entry; one answered already is written cancelled with the refusal as its reason, so its
+order id shows what happened (batch._write_broken_promises).
 
 Why this cannot oversell: the database still takes every unit with its guarded UPDATE under
 the deal's row lock, so Redis holding too much stock (flushed and rebuilt while attempts were
@@ -17,7 +24,8 @@ in flight, a lost give-back) only admits attempts the database then refuses. See
 A worker that dies between the admission and the commit leaves its entry in the stream;
 `replay_stale` (run periodically by every worker) writes entries older than a grace period from
 their payload, or gives them back if the database refuses — idempotent, because an entry whose
-token is already on a reservation answers with that order. Expired or cancelled orders give
+token is already on a reservation answers with that order. An answered entry whose write fails
+(the database unavailable) is left for the replayer too. Expired or cancelled orders give
 their units back to Redis after the commit that released them (`released`). When a deal is not
 in Redis (first use, or after a flush) the reconciler rebuilds it from the database.
 """
@@ -39,10 +47,12 @@ from kuajing.errors import KuajingError
 from kuajing.flash_sale import reservations
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
 from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
+from kuajing.flash_sale.purchase import receipt
 from kuajing.observability import metrics
 from kuajing.sealing import CannotOpen, is_sealed
 from kuajing.stock_ledger import attempt_codec, redis_reconciler
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
+from kuajing.stock_ledger.order_ids import OrderIds
 from kuajing.stock_ledger.redis_stock import (
     BUYER_LIMIT,
     ENDED,
@@ -104,8 +114,14 @@ class RedisLedger:
         batches: GroupCommitLedger,
         sold_out_recheck_seconds: float,
         replay_grace_seconds: float,
+        order_ids: OrderIds | None = None,
     ) -> None:
         self.database = database
+        # ids taken ahead, to answer an API purchase before its order is written (None: every
+        # purchase waits for its order; SQLite, which has no sequence to take them from)
+        self._order_ids = order_ids
+        # early-answered orders being written: close() lets them finish
+        self._early_writes: set[asyncio.Future[Outcome]] = set()
         self.stock = stock
         self.room = room
         self._batches = batches
@@ -127,6 +143,16 @@ class RedisLedger:
 
     async def purchase(self, attempt: Attempt) -> Outcome:
         deal = attempt.deal
+        early = attempt.answer_early and self._order_ids is not None
+        if early:
+            assert self._order_ids is not None
+            try:
+                attempt = replace(attempt, order_id=await self._order_ids.take())
+            except Exception as exc:
+                log.warning("could not take order ids ahead: %r", exc)
+                raise PurchaseUnavailable(message="Orders cannot be written now; nothing was taken.") from exc
+        else:
+            attempt = replace(attempt, answer_early=False)
         # sealed: the attempt names the buyer (name, ID number, address), and Redis may keep it
         # on disk (an append-only file) until the entry is written and deleted
         payload = (await self.database.keyring()).seal(STREAM_DATA_KEY, attempt_codec.dumps(attempt))
@@ -155,6 +181,16 @@ class RedisLedger:
         # rather than by the replayer.
         write = asyncio.ensure_future(self._write(replace(attempt, token=token), bucket, entry_id))
         write.add_done_callback(_mark_read)
+        if early:
+            # Redis has decided: units, the buyer's limit and yearly room are taken, the entry
+            # holds the order for any worker to write. The order id was taken ahead.
+            assert attempt.order_id is not None
+            self._early_writes.add(write)
+            write.add_done_callback(self._early_writes.discard)
+            expires_at = attempt.order["expires_at"]
+            return Reserved(
+                attempt.order_id, expires_at, receipt(attempt.order_id, attempt.order["status"], expires_at)
+            )
         return await asyncio.shield(write)
 
     async def _reserve_room(self, attempt: Attempt, bucket: int, entry_id: str) -> KuajingError | None:
@@ -258,6 +294,10 @@ class RedisLedger:
         try:
             outcome = await self._batches.purchase(attempt)
         except PurchaseUnavailable:
+            if attempt.order_id is not None:
+                # answered already: the entry stays for the replayer to write once the database
+                # answers again
+                raise
             # nothing was written (or, if the commit's answer was lost, Redis errs high: safe)
             await self._settle(attempt, bucket, entry_id, written=False)
             raise
@@ -398,6 +438,12 @@ class RedisLedger:
                 log.exception("Redis ledger upkeep failed")
 
     async def close(self) -> None:
+        if self._early_writes:
+            # answered orders are written before the worker goes (else the next worker's
+            # replayer writes them from the stream after the grace period)
+            await asyncio.wait(list(self._early_writes), timeout=10)
+        if self._order_ids is not None:
+            await self._order_ids.close()
         for task in list(self._reloads.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

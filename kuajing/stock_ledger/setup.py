@@ -6,6 +6,7 @@ from kuajing.compliance.year_room import YearRoom
 from kuajing.db import Database
 from kuajing.settings import Settings
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
+from kuajing.stock_ledger.order_ids import OrderIds
 from kuajing.stock_ledger.redis_ledger import RedisLedger
 from kuajing.stock_ledger.redis_stock import RedisStock
 
@@ -35,6 +36,7 @@ def from_settings(database: Database, settings: Settings) -> GroupCommitLedger |
         database,
         stock,
         room=room,
+        order_ids=None if database.is_sqlite else OrderIds(database),
         batches=batches,
         sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
         replay_grace_seconds=settings.flash_sale_replay_grace_seconds,

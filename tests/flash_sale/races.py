@@ -69,6 +69,17 @@ def two_thousand_buyers_race(database_url, url, deal_id, *, buyers=None):
     return buyers, responses
 
 
+def written_within(database_url: str, deal_id: int, *, orders: int, seconds: float) -> bool:
+    """Whether the deal's orders number `orders` within `seconds`: an API purchase through the
+    Redis ledger is answered before its order is written."""
+    deadline = time.monotonic() + seconds
+    while ledger_of(database_url, deal_id).orders < orders:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def assert_exactly_a_hundred_sold(live_api, database_url, deal_id, product_id, buyers, responses):
     """Exactly 100 win, every other buyer is told sold_out, nothing is oversold, and only the
     winners hold units or were charged CBEC room."""
@@ -79,6 +90,7 @@ def assert_exactly_a_hundred_sold(live_api, database_url, deal_id, product_id, b
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"sold_out"}
     winners = {buyer.id for buyer, r in zip(buyers, responses, strict=True) if r.status_code == 201}
     assert len({r.json()["order_id"] for r in responses if r.status_code == 201}) == 100
+    assert written_within(database_url, deal_id, orders=100, seconds=10)
     assert ledger_of(database_url, deal_id) == Ledger(
         quantity=100,
         remaining=0,

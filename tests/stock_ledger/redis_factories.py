@@ -2,6 +2,7 @@
 priced attempts to feed it."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -97,6 +98,17 @@ class RedisDeal:
 def redis_deal(
     redis_url: str, deal_id: int, *, prefix: str, buckets: int = 1, cluster: bool = False
 ) -> RedisDeal:
+    """The deal in Redis once every admitted attempt is settled (its stream empty, for up to
+    10 s): an API purchase is answered before its order is written."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = _redis_deal(redis_url, deal_id, prefix=prefix, buckets=buckets, cluster=cluster)
+        if found.entries == 0 or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def _redis_deal(redis_url: str, deal_id: int, *, prefix: str, buckets: int, cluster: bool) -> RedisDeal:
     async def read() -> RedisDeal:
         stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
         try:
