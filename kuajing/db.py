@@ -157,6 +157,11 @@ class Database:
             raise NoKeyring("the database has no data keys yet: run its migrations")
         return self._keyring
 
+    def twin(self, *, pool_size: int) -> Database:
+        """A Database on the same URL and keys with a pool of its own: for another thread's
+        event loop (an engine's connections belong to the loop that opened them)."""
+        return Database(self.url, pool_size=pool_size, master_keys=self._master_keys)
+
     def attach(self, name: str, value: object) -> None:
         """Give every session opened from now on `value` as session.info[name]: for a service a
         lower layer's writes must keep in step with (compliance.year_room), which the callers in

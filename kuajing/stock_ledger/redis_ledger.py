@@ -66,6 +66,7 @@ from kuajing.stock_ledger.redis_stock import (
     claim_of,
 )
 from kuajing.stock_ledger.sold_out import SoldOutMemo
+from kuajing.stock_ledger.writer import OrderWriter
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class RedisLedger:
         sold_out_recheck_seconds: float,
         replay_grace_seconds: float,
         order_ids: OrderIds | None = None,
+        writer: OrderWriter | None = None,
     ) -> None:
         self.database = database
         # ids taken ahead, to answer an API purchase before its order is written (None: every
@@ -122,6 +124,9 @@ class RedisLedger:
         self._order_ids = order_ids
         # early-answered orders being written: close() lets them finish
         self._early_writes: set[asyncio.Future[Outcome]] = set()
+        # admitted attempts are written on a thread of their own when given (writer.py); else on
+        # this loop, through `batches`, which also claims the keys of attempts Redis refused
+        self._writer = writer
         self.stock = stock
         self.room = room
         self._batches = batches
@@ -133,6 +138,8 @@ class RedisLedger:
 
     async def start(self) -> None:
         await self.stock.start()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.start)
 
     def known_sold_out(self, deal_id: int) -> bool:
         # Redis said so, or (Redis holding too much after a rebuild) the database did
@@ -292,7 +299,10 @@ class RedisLedger:
         assert attempt.token is not None
         self._writing.add(attempt.token)
         try:
-            outcome = await self._batches.purchase(attempt)
+            if self._writer is not None:
+                outcome = await self._writer.write(attempt)
+            else:
+                outcome = await self._batches.purchase(attempt)
         except PurchaseUnavailable:
             if attempt.order_id is not None:
                 # answered already: the entry stays for the replayer to write once the database
@@ -444,6 +454,8 @@ class RedisLedger:
             await asyncio.wait(list(self._early_writes), timeout=10)
         if self._order_ids is not None:
             await self._order_ids.close()
+        if self._writer is not None:
+            await self._writer.close()
         for task in list(self._reloads.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -81,35 +81,57 @@ async def reconcile_deal(
         # the units free for new attempts, shared out; floor division keeps the sum exact even
         # when more is in flight than remains (the database will refuse the excess)
         free = remaining - sum(in_flight.values())
-        report = []
-        for bucket in buckets:
-            share = free // stock.buckets + (1 if bucket < free % stock.buckets else 0)
-            rebuilt = await stock.rebuild(
-                deal_id,
-                bucket,
-                repair=repair,
-                base=in_flight[bucket] + share,
-                limit=deal.per_buyer_limit,
-                starts_ms=_epoch_ms(deal.starts_at),
-                ends_ms=_epoch_ms(deal.ends_at),
-                written=[entry.token for entry in entries[bucket] if entry.token in written],
-                buyers=held[bucket],
-                released=released[bucket],
-            )
-            report.append(
-                BucketDrift(
-                    deal_id=deal_id,
-                    bucket=bucket,
-                    found=rebuilt.found,
-                    expected=rebuilt.expected,
-                    in_flight=rebuilt.in_flight,
-                    buyers_differing=rebuilt.buyers_differing,
-                    repaired=repair,
+
+        async def each_bucket(repairing: bool) -> list[BucketDrift]:
+            found = []
+            for bucket in buckets:
+                share = free // stock.buckets + (1 if bucket < free % stock.buckets else 0)
+                rebuilt = await stock.rebuild(
+                    deal_id,
+                    bucket,
+                    repair=repairing,
+                    base=in_flight[bucket] + share,
+                    limit=deal.per_buyer_limit,
+                    starts_ms=_epoch_ms(deal.starts_at),
+                    ends_ms=_epoch_ms(deal.ends_at),
+                    written=[entry.token for entry in entries[bucket] if entry.token in written],
+                    buyers=held[bucket],
+                    released=released[bucket],
                 )
-            )
+                found.append(
+                    BucketDrift(
+                        deal_id=deal_id,
+                        bucket=bucket,
+                        found=rebuilt.found,
+                        expected=rebuilt.expected,
+                        in_flight=rebuilt.in_flight,
+                        buyers_differing=rebuilt.buyers_differing,
+                        repaired=repairing,
+                    )
+                )
+            return found
+
+        # Looked at first, and set only if the deal is missing or its total or a buyer's units
+        # differ. Setting a live deal shares its free units out evenly again, and a bucket that
+        # admitted more than its new share between the read above and its script ends below 0
+        # while the others hold the difference: Redis would then admit more than the database
+        # has (each bucket is its own slot, so no one script can see them all at once). How the
+        # units happen to lie over the buckets is not a drift.
+        report = await each_bucket(False)
+        if repair and _needs_repair(report):
+            report = await each_bucket(True)
     if repair:
         await stock.register(deal_id)
     return report
+
+
+def _needs_repair(report: list[BucketDrift]) -> bool:
+    if any(drift.found is None for drift in report):
+        return True
+    total_found = sum(drift.found or 0 for drift in report)
+    return total_found != sum(drift.expected for drift in report) or any(
+        drift.buyers_differing for drift in report
+    )
 
 
 async def reconcile_deals(

@@ -9,6 +9,8 @@ from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from kuajing.stock_ledger.order_ids import OrderIds
 from kuajing.stock_ledger.redis_ledger import RedisLedger
 from kuajing.stock_ledger.redis_stock import RedisStock
+from kuajing.stock_ledger.writer import POOL_SIZE as WRITER_POOL_SIZE
+from kuajing.stock_ledger.writer import OrderWriter
 
 
 def from_settings(database: Database, settings: Settings) -> GroupCommitLedger | RedisLedger:
@@ -32,11 +34,26 @@ def from_settings(database: Database, settings: Settings) -> GroupCommitLedger |
     )
     room = YearRoom(stock.client, prefix=settings.redis_prefix)
     database.attach(year_room.SESSION_KEY, room)
+    # On PostgreSQL an API purchase is answered before its order is written, with an id taken
+    # ahead, and the orders are written on a thread of their own. SQLite has no sequence to take
+    # ids from, and one writer at a time: there every purchase waits for its order.
+    fast = not database.is_sqlite
     return RedisLedger(
         database,
         stock,
         room=room,
-        order_ids=None if database.is_sqlite else OrderIds(database),
+        order_ids=OrderIds(database) if fast else None,
+        writer=OrderWriter(
+            lambda: database.twin(pool_size=WRITER_POOL_SIZE),
+            lambda own: GroupCommitLedger(
+                own,
+                window_seconds=settings.flash_sale_batch_window_seconds,
+                max_batch=settings.flash_sale_batch_max,
+                sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
+            ),
+        )
+        if fast
+        else None,
         batches=batches,
         sold_out_recheck_seconds=settings.flash_sale_sold_out_recheck_seconds,
         replay_grace_seconds=settings.flash_sale_replay_grace_seconds,
