@@ -233,10 +233,29 @@ def on_rollback(session: AsyncSession, action: Callable[[], Awaitable[None]]) ->
     session.info.setdefault(_ON_ROLLBACK, []).append(action)
 
 
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """session.begin_nested(), and if the block raises, the on_rollback actions registered inside
+    it are run then (its changes are undone while the transaction around it may still commit)."""
+    mark = len(session.info.get(_ON_ROLLBACK, []))
+    try:
+        async with session.begin_nested():
+            yield
+    except BaseException:
+        registered = session.info.get(_ON_ROLLBACK, [])
+        undone, registered[mark:] = registered[mark:], []
+        await _run_actions(undone)
+        raise
+
+
 async def _run_after(session: AsyncSession, which: str) -> None:
+    await _run_actions(session.info.pop(which, []))
+
+
+async def _run_actions(actions: list[Callable[[], Awaitable[None]]]) -> None:
     # The transaction's fate is settled: an action that fails is logged, never raised into a
     # caller whose change did (or did not) happen regardless.
-    for action in session.info.pop(which, []):
+    for action in actions:
         try:
             await action()
         except Exception:

@@ -13,7 +13,7 @@ from kuajing.auth.errors import EmailTaken, InvalidCredentials, InvisibleText, T
 from kuajing.auth.passwords import Passwords, check_rule
 from kuajing.auth.repository import ActiveToken
 from kuajing.auth.tokens import Principal, TokenCache, digest, new_token
-from kuajing.db import Database
+from kuajing.db import Database, savepoint
 from kuajing.errors import NotAuthenticated
 from kuajing.kit.batch_loader import BatchLoader
 from kuajing.kit.people_text import InvisibleCharacters, normalised
@@ -106,7 +106,7 @@ async def create_user(
         created_at=utcnow(),
     )
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await repository.add_user(session, user)
     except IntegrityError as exc:  # a concurrent registration won the race
         raise EmailTaken(message=f"An account for {email} already exists.") from exc

@@ -30,7 +30,7 @@ from kuajing.catalog.listing_prices import listing_prices
 from kuajing.catalog.schemas import SKU_PATTERN, Category, ProductIn
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.compliance import category_rules
-from kuajing.db import Database
+from kuajing.db import Database, savepoint
 from kuajing.errors import KuajingError, NotFound
 from kuajing.kit.money import Money
 from kuajing.kit.spreadsheet import safe_cell
@@ -423,7 +423,7 @@ async def _apply(
     body = checked.body
     assert body is not None
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             existing = await catalog_service.find_by_sku(session, seller_id=seller_id, sku=body.sku)
             if existing is None:
                 await catalog_service.create_product(
@@ -607,7 +607,7 @@ async def _add_photo(
     product = await catalog_service.find_by_sku(session, seller_id=seller_id, sku=row.item.sku)
     assert product is not None
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await catalog_service.add_prepared_image(
                 session,
                 photos.storage,

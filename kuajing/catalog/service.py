@@ -26,6 +26,7 @@ from kuajing.catalog.snapshots import ProductFacts, Snapshots
 from kuajing.catalog.variants import NewVariant
 from kuajing.compliance import category_rules
 from kuajing.compliance.category_rules import RuleProblem
+from kuajing.db import savepoint
 from kuajing.kit.money import Money
 from kuajing.kit.pagination import decode_cursor, page_of
 from kuajing.kit.time import utcnow
@@ -221,7 +222,7 @@ async def create_product(
         updated_at=now,
     )
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await repository.add_product(session, product)
             await search_index.save_documents(session, {product.id: _document(product)})
             await repository.add_products(
@@ -335,7 +336,7 @@ async def add_variant(
     row = _variant_row(product, variant, values=values, own=own)
     row.created_at = row.updated_at = utcnow()
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await repository.add_product(session, row)
     except IntegrityError as exc:
         raise DuplicateSku(message=f"You already list SKU {variant.sku}.") from exc

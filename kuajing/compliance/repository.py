@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook
-from kuajing.db import add_within, add_within_many, give_back, one_of, rowcount, upsert
+from kuajing.db import add_within, add_within_many, give_back, one_of, rowcount, savepoint, upsert
 from kuajing.models import (
     AnnualQuantityUsage,
     AnnualUsage,
@@ -89,7 +89,7 @@ async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerI
     for one number cannot both have it)."""
     values = {**values, "person_key": person_key(session, values["id_number"])}
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await session.execute(upsert(session, BuyerIdentity.__table__, values, key=["user_id"]))
     except IntegrityError:
         return None

@@ -15,6 +15,7 @@ from kuajing.catalog import service as catalog_service
 from kuajing.catalog import stock
 from kuajing.catalog.errors import OutOfStock
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.db import savepoint
 from kuajing.flash_sale import repository
 from kuajing.flash_sale.errors import (
     CampaignEnded,
@@ -152,7 +153,7 @@ async def create_deal(
         created_at=now,
     )
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await repository.add_deal(session, deal)
     except IntegrityError as exc:
         raise DealExists(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.audit import service as audit_service
 from kuajing.compliance import service as compliance_service
 from kuajing.customs import service as customs_service
-from kuajing.db import Database
+from kuajing.db import Database, savepoint
 from kuajing.errors import Conflict, KuajingError, NotFound
 from kuajing.fulfillment import refunds
 from kuajing.fulfillment.errors import ShippingAddressRequired
@@ -177,7 +177,7 @@ async def give_back_duplicate(
     """Refund a payment the order did not take, in a savepoint: refused or unreachable, the
     provider is asked again by the sweeper (`return_duplicates`), and the capture stays recorded."""
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await refunds.refund_duplicate(session, context, order=order, payment=payment, now=now)
         return True
     except (PaymentProviderUnavailable, RefundDeclined) as exc:
@@ -316,7 +316,7 @@ async def receive_notification(
         await keep("noted", detail="not a payment (yet)", payment_id=payment.id, out_trade_no=out_trade_no)
         return payment_service.answer(context.providers, provider, accepted=True)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             captured = await capture(
                 session, context, payment=payment, reference=notification.trade_no, actor_id=None, now=now
             )

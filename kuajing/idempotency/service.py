@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import savepoint
 from kuajing.errors import Conflict, InvalidInput
 from kuajing.idempotency import repository
 from kuajing.kit.time import utcnow
@@ -55,7 +56,7 @@ async def run_once(
     if stored is not None:
         return stored
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await repository.reserve(session, owner=owner, key=key, request_hash=request_hash, now=utcnow())
     except IntegrityError:
         stored = await replay(session, owner=owner, key=key, request_hash=request_hash)

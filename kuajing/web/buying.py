@@ -25,6 +25,7 @@ from kuajing.checkout import service as checkout_service
 from kuajing.compliance import risk_notice
 from kuajing.compliance import service as compliance_service
 from kuajing.compliance.schemas import IdentityIn
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError, RateLimited
 from kuajing.flash_sale import reservations
 from kuajing.fulfillment import payments
@@ -393,7 +394,7 @@ async def checkout(
 
     lines = cart_cookie.read(request)
     try:
-        async with session.begin_nested():  # a refusal leaves nothing half-written
+        async with savepoint(session):  # a refusal leaves nothing half-written
             if identity_name is not None or identity_id_number is not None:
                 # as the API's PUT /buyer/identity: no trying ID numbers one after another
                 await runtime_of(request).get(Throttle).identity(user_id=principal.user_id)
@@ -557,7 +558,7 @@ async def pay(
             return await _order_or_404(request, session, principal, order_id, values=typed, errors=errors)
     if provider != "sandbox":
         try:
-            async with session.begin_nested():
+            async with savepoint(session):
                 payment = await payments.start_payment(
                     session,
                     context,
@@ -572,7 +573,7 @@ async def pay(
             return _see_other(payment.redirect_url)
         return _see_other(f"/orders/{order_id}/payments/{payment.id}")
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             outcome = await fulfillment_service.pay_order(
                 session,
                 context,
@@ -644,7 +645,7 @@ async def check_payment(
             request, "error.html", {"status": 403, "code": "forbidden", "viewer": principal}, status=403
         )
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             payment = await payments.payment_of(
                 session, payment_id=payment_id, viewer=order_service.Viewer(principal.user_id, principal.role)
             )

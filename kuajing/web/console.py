@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.customs import service as customs_service
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError, NotFound
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.flash_sale.schemas import CampaignIn
@@ -100,7 +101,7 @@ async def set_fx(
     if not isinstance(principal, Principal):
         return principal
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await pricing_service.set_fx_rate(
                 session, fx_snapshots, pair=PAIR, rate=rate.strip(), operator_id=principal.user_id
             )
@@ -381,7 +382,7 @@ async def create_campaign(
     if campaign is None:
         return await _campaigns_page(request, session, principal, values=typed, errors=errors, status=422)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await flash_sale_service.create_campaign(
                 session,
                 name=campaign.name,

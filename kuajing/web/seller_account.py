@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError
 from kuajing.kit.money import Money
 from kuajing.kit.us_states import NAMES
@@ -183,7 +184,7 @@ async def save_profile(
         return _profile_page(request, seller, form.typed, errors, new=form.new, status=422)
     assert body.story is not None  # the form always sends a story (_profile_in)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await seller_service.save_profile(
                 session,
                 snapshots.sellers,

@@ -13,6 +13,7 @@ from kuajing.auth.tokens import Principal
 from kuajing.catalog import service as catalog_service
 from kuajing.catalog.dependencies import SnapshotsDep
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError
 from kuajing.flash_sale import service as flash_sale_service
 from kuajing.flash_sale.schemas import DealIn
@@ -134,7 +135,7 @@ async def enroll(
             request, session, snapshots, seller, typed=form.typed, errors=errors, status=422
         )
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             view = await flash_sale_service.create_deal(
                 session,
                 snapshots,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kuajing.auth.tokens import Principal
 from kuajing.catalog import imports, shopify
 from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.media.dependencies import StorageDep
@@ -62,7 +63,7 @@ async def send_import(
         return seller
     data = await file.read(shopify.MAX_BYTES + 1)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             job = await imports.start(
                 session,
                 seller_id=seller.user_id,

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError
 from kuajing.fulfillment import service as fulfillment_service
 from kuajing.fulfillment.dependencies import FulfillmentDep
@@ -103,7 +104,7 @@ async def ship(
     except ValidationError:
         return await again("invalid_tracking_number", 422)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await fulfillment_service.ship_order(
                 session,
                 context,

@@ -24,6 +24,7 @@ from kuajing.catalog.service import Listing
 from kuajing.catalog.snapshots import Snapshots
 from kuajing.catalog.translation import Engine
 from kuajing.compliance.category_rules import ZH_LABEL_FIELDS
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError
 from kuajing.kit.ids import MAX_ID, IdPath
 from kuajing.kit.money import Money
@@ -336,7 +337,7 @@ async def create_product(
         preview = await _preview(session, snapshots, seller.user_id, body)
         return form_page(request, seller, typed=form.typed, errors={}, preview=preview)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             product = await catalog_service.create_product(
                 session,
                 snapshots,
@@ -415,7 +416,7 @@ async def product_change(
         return seller
     await own_product(session, snapshots, seller, product_id)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await change(seller)
     except KuajingError as exc:
         session.expire_all()  # the savepoint rolled back: draw the product as saved
@@ -539,7 +540,7 @@ async def edit_product(
     if listing.product.has_variants:  # each variant's, changed in its own form
         changes = {key: value for key, value in changes.items() if key not in VARIANT_FIELDS}
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await catalog_service.update_product(
                 session, snapshots, seller_id=seller.user_id, product_id=product_id, changes=changes
             )

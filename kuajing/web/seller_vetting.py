@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.auth.tokens import Principal
 from kuajing.catalog.dependencies import SnapshotsDep
+from kuajing.db import savepoint
 from kuajing.errors import KuajingError
 from kuajing.kit.ids import IdPath
 from kuajing.kit.time import utcnow
@@ -92,7 +93,7 @@ async def decide(
             request, session, principal, seller_id, error="reason_required", typed=typed, status=422
         )
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await vetting_service.review(
                 session,
                 snapshots,
@@ -167,7 +168,7 @@ async def upload(
         return principal
     data = await document.read(MAX_BYTES + 1)
     try:
-        async with session.begin_nested():
+        async with savepoint(session):
             await vetting_service.upload_document(
                 session,
                 storage,
