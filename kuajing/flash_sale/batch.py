@@ -165,9 +165,9 @@ async def _write_broken_promises(
     commit) is written all the same, cancelled at once with the refusal's code as the reason,
     so that the order id its buyer was given shows what happened. Once only: a replay finds it."""
     broken = [
-        (attempt, outcome.error.code)
+        (attempt, outcome.error.code if isinstance(outcome, Refused) else "idempotency_replayed")
         for attempt, outcome in settled
-        if attempt.order_id is not None and isinstance(outcome, Refused)
+        if attempt.order_id is not None and isinstance(outcome, Refused | Replayed)
     ]
     if not broken:
         return
@@ -327,6 +327,17 @@ async def apply_batch(
         if isinstance(outcome, Reserved):
             await idempotency_service.complete(
                 session, owner=owner, key=key, status_code=201, response=outcome.answer
+            )
+        elif attempts[i].order_id is not None:
+            # answered early, then refused (its order written cancelled): the key keeps the
+            # answer its buyer was given, as any key does
+            promised = _with_id(attempts[i])
+            await idempotency_service.complete(
+                session,
+                owner=owner,
+                key=key,
+                status_code=201,
+                response=receipt(promised["id"], promised["status"], promised["expires_at"]),
             )
         else:
             refused_keys.append((owner, key))

@@ -63,9 +63,9 @@ class Attempt:
     # What the database held of the buyer's year when the attempt was checked: the Redis
     # ledger sets the buyer's yearly room from it if Redis has none (compliance.year_room).
     held: Held | None = None
-    # Whether the buyer may be answered before the order is written (an API purchase without an
-    # Idempotency-Key): the Redis ledger then answers as soon as Redis admits the attempt, with
-    # the order id it set here from ids taken ahead (`order_id`), and writes the order after.
+    # Whether the buyer may be answered before the order is written (an API purchase): the Redis
+    # ledger then answers as soon as Redis admits the attempt, with the order id it set here from
+    # ids taken ahead (`order_id`), and writes the order (and stores a key's answer) after.
     answer_early: bool = False
     order_id: int | None = None
 

@@ -64,7 +64,8 @@ class PurchaseRequest:
     idempotency_key: str | None = None
     body: dict[str, Any] | None = None  # what the client sent, fingerprinted with its key
     # The client takes a 201 whose order is written a moment later (the API; not a page, which
-    # shows the order next). Never with an Idempotency-Key, whose answer is stored with the order.
+    # shows the order next). With an Idempotency-Key, the answer is stored with the order, and a
+    # request sent again meanwhile waits for it (redis_ledger).
     answer_early: bool = False
 
 
@@ -244,7 +245,7 @@ async def _purchase(
             now=now,
             buyer=year,
         )
-        if request.answer_early and claim is None:
+        if request.answer_early:
             attempt = replace(attempt, answer_early=True)
     outcome = await ledger.purchase(attempt)
     if isinstance(outcome, Reserved):

@@ -58,6 +58,7 @@ from kuajing.stock_ledger.redis_stock import (
     ENDED,
     NOT_STARTED,
     PENDING,
+    SETTLED,
     SOLD_OUT,
     TAKEN,
     UNKNOWN,
@@ -172,7 +173,7 @@ class RedisLedger:
             verdict, entry_id = await self._take(attempt, bucket, token, payload)
             if verdict == TAKEN:
                 break
-            if verdict == PENDING:
+            if verdict in (PENDING, SETTLED):
                 return Replayed()  # the endpoint answers with its result, or that it is in progress
             if verdict != SOLD_OUT:
                 return await self._refuse(attempt, refusal_for(deal, verdict))
@@ -334,6 +335,7 @@ class RedisLedger:
                 buyer_id=attempt.buyer_id,
                 quantity=attempt.quantity,
                 claim=claim,
+                answered=attempt.order_id is not None,
             ):
                 # only the caller whose give-back removed the entry gets here: once per attempt
                 self._sold_out.forget(deal_id)

@@ -2,13 +2,15 @@
 -- (the deal's, or a bucket's, hash tag): KEYS[1] the deal hash (stock, limit, starts, ends in
 -- epoch ms), KEYS[2] the buyers hash (units each buyer holds), KEYS[3] the stream of admitted
 -- attempts not yet written to the database, KEYS[4] the set of released reservation ids,
--- KEYS[5] the Idempotency-Keys (hashed) of admitted attempts not yet settled, to their entry.
+-- KEYS[5] the Idempotency-Keys (hashed) of admitted attempts not yet settled, to their entry;
+-- KEYS[6], where given, the key marking one Idempotency-Key's attempt as settled (it expires).
 -- Sections start with "--- name"; redis_stock.py splits them.
 
 --- take
 -- ARGV: now_ms, buyer_id, quantity, token, payload, claim ("" without an Idempotency-Key).
--- Returns {verdict, entry id or ""}: unknown | pending | not_started | ended | buyer_limit |
--- sold_out | taken. pending: an attempt with the same Idempotency-Key is being written.
+-- Returns {verdict, entry id or ""}: unknown | pending | settled | not_started | ended |
+-- buyer_limit | sold_out | taken. pending: an attempt with the same Idempotency-Key is being
+-- written; settled: it was written a moment ago (its answer is in the database).
 local deal = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends')
 if not deal[1] then
   return {'unknown', ''}
@@ -16,6 +18,9 @@ end
 local claim = ARGV[6]
 if claim ~= '' and redis.call('HEXISTS', KEYS[5], claim) == 1 then
   return {'pending', ''}
+end
+if claim ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then
+  return {'settled', ''}
 end
 local now = tonumber(ARGV[1])
 if now < tonumber(deal[3]) then
@@ -41,17 +46,25 @@ end
 return {'taken', id}
 
 --- forget
--- A written attempt: its entry and its pending claim go. ARGV: entry id, claim.
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[5], ARGV[2]) == ARGV[1] then
-  redis.call('HDEL', KEYS[5], ARGV[2])
+-- A written attempt: its entry and its pending claim go, and a claim is marked settled for
+-- ARGV[3] seconds (KEYS[6]). ARGV: entry id, claim, seconds.
+if ARGV[2] ~= '' then
+  if redis.call('HGET', KEYS[5], ARGV[2]) == ARGV[1] then
+    redis.call('HDEL', KEYS[5], ARGV[2])
+  end
+  redis.call('SET', KEYS[6], '1', 'EX', ARGV[3])
 end
 return redis.call('XDEL', KEYS[3], ARGV[1])
 
 --- give_back
--- An admitted attempt the database refused. ARGV: entry id, buyer_id, quantity, claim.
+-- An admitted attempt the database refused. ARGV: entry id, buyer_id, quantity, claim, and
+-- seconds to mark the claim settled ("" not to: its key was released, free to be used again).
 -- Only the caller whose XDEL removes the entry returns its units: idempotent. Returns 1 or 0.
 if ARGV[4] ~= '' and redis.call('HGET', KEYS[5], ARGV[4]) == ARGV[1] then
   redis.call('HDEL', KEYS[5], ARGV[4])
+end
+if ARGV[4] ~= '' and ARGV[5] ~= '' then
+  redis.call('SET', KEYS[6], '1', 'EX', ARGV[5])
 end
 if redis.call('XDEL', KEYS[3], ARGV[1]) == 0 then
   return 0

@@ -20,15 +20,22 @@ from kuajing.flash_sale.ledger import IdempotencyClaim
 from kuajing.kit.lua import sections
 
 # What a take answers besides "taken"; the ledger maps the refusals to the contract's 409s.
-UNKNOWN, PENDING, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
+UNKNOWN, PENDING, SETTLED, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
     "unknown",
     "pending",
+    "settled",
     "not_started",
     "ended",
     "buyer_limit",
     "sold_out",
     "taken",
 )
+
+
+# How long a written attempt's Idempotency-Key stays marked settled in Redis: a request sent
+# again with it meanwhile is answered from the database, even if it checked the database just
+# before the write committed. Longer than any request waits between that check and its take.
+SETTLED_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,12 @@ class RedisStock:
         base = f"{self.prefix}:{{{self.tag(deal_id, bucket)}}}"
         return [base, f"{base}:buyers", f"{base}:log", f"{base}:released", f"{base}:claims"]
 
+    def with_settled(self, deal_id: int, bucket: int, claim: str) -> list[str]:
+        """keys(), and the key marking `claim`'s attempt settled (one that is never set without
+        a claim: a script's keys must be named, and on a cluster lie in the deal's slot)."""
+        keys = self.keys(deal_id, bucket)
+        return [*keys, f"{keys[0]}:settled:{claim or '-'}"]
+
     def home_bucket(self, buyer_id: int) -> int:
         return buyer_id % self.buckets
 
@@ -116,21 +129,35 @@ class RedisStock:
         claim: str = "",
     ) -> tuple[str, str]:
         verdict, entry_id = await self._scripts["take"](
-            keys=self.keys(deal_id, bucket), args=[now_ms, buyer_id, quantity, token, payload, claim]
+            keys=self.with_settled(deal_id, bucket, claim),
+            args=[now_ms, buyer_id, quantity, token, payload, claim],
         )
         return verdict, entry_id
 
     async def give_back(
-        self, deal_id: int, bucket: int, *, entry_id: str, buyer_id: int, quantity: int, claim: str = ""
+        self,
+        deal_id: int,
+        bucket: int,
+        *,
+        entry_id: str,
+        buyer_id: int,
+        quantity: int,
+        claim: str = "",
+        answered: bool = False,
     ) -> bool:
+        """`answered`: the attempt's Idempotency-Key holds its answer in the database though its
+        order was refused (an early answer), so the key is marked settled as after a write."""
         returned: int = await self._scripts["give_back"](
-            keys=self.keys(deal_id, bucket), args=[entry_id, buyer_id, quantity, claim]
+            keys=self.with_settled(deal_id, bucket, claim),
+            args=[entry_id, buyer_id, quantity, claim, SETTLED_SECONDS if answered else ""],
         )
         return returned == 1
 
     async def forget_entry(self, deal_id: int, bucket: int, entry_id: str, *, claim: str = "") -> None:
         """The attempt is in the database: its entry is no longer needed for a replay."""
-        await self._scripts["forget"](keys=self.keys(deal_id, bucket), args=[entry_id, claim])
+        await self._scripts["forget"](
+            keys=self.with_settled(deal_id, bucket, claim), args=[entry_id, claim, SETTLED_SECONDS]
+        )
 
     async def return_released(
         self, deal_id: int, bucket: int, *, reservation_id: int, buyer_id: int, quantity: int
