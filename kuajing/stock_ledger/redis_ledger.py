@@ -231,7 +231,8 @@ class RedisLedger:
         answers Replayed if that one got there first (taking nothing either way)."""
         if attempt.idempotency is None:
             return Refused(error)
-        return await self._batches.purchase(replace(attempt, refused=error))
+        # never answered: the order id it was to have goes unused
+        return await self._batches.purchase(replace(attempt, refused=error, order_id=None))
 
     async def _take(self, attempt: Attempt, bucket: int, token: str, payload: str) -> tuple[str, str]:
         deal_id = attempt.deal.id

@@ -18,8 +18,10 @@ from kuajing.flash_sale.snapshots import DealSnapshots
 from kuajing.flash_sale.templates import DealTemplates
 from kuajing.kit.time import utcnow
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
+from kuajing.stock_ledger.order_ids import OrderIds
 from kuajing.stock_ledger.redis_ledger import RedisLedger
 from kuajing.stock_ledger.redis_stock import RedisStock
+from kuajing.stock_ledger.writer import OrderWriter
 from tests.auth.factories import Account
 
 
@@ -32,7 +34,12 @@ async def redis_ledger(
     buckets: int = 1,
     cluster: bool = False,
     grace_seconds: float = 0,
+    early: bool = False,
+    write_window_seconds: float = 0.01,
 ) -> AsyncIterator[RedisLedger]:
+    """With `early` (PostgreSQL), as the server runs it there: order ids taken ahead, answers
+    before the write, and the writes on the writer's thread, whose batches gather for
+    `write_window_seconds`."""
     database = Database(database_url)
     batches = GroupCommitLedger(database, window_seconds=0.01, max_batch=200, sold_out_recheck_seconds=0)
     stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
@@ -45,7 +52,17 @@ async def redis_ledger(
         batches=batches,
         sold_out_recheck_seconds=0,
         replay_grace_seconds=grace_seconds,
+        order_ids=OrderIds(database, block=10) if early else None,
+        writer=OrderWriter(
+            lambda: database.twin(pool_size=2),
+            lambda own: GroupCommitLedger(
+                own, window_seconds=write_window_seconds, max_batch=200, sold_out_recheck_seconds=0
+            ),
+        )
+        if early
+        else None,
     )
+    await ledger.start()
     try:
         yield ledger
     finally:

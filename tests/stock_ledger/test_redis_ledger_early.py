@@ -1,0 +1,216 @@
+"""Early answers on PostgreSQL: the Redis ledger answers an API purchase as soon as Redis admits
+it, with an order id taken ahead, and its writer thread writes the order after. In the test
+process, on the committed live database, like test_redis_ledger.py; the writer's batches gather
+for half a second, so the answer comes while the order is not yet written."""
+
+import asyncio
+import time
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reserved
+from kuajing.models import IdempotencyKey, Order, OrderEvent, Role
+from kuajing.order import service as order_service
+from kuajing.order.errors import OrderNotFound
+from kuajing.stock_ledger.redis_ledger import RedisLedger
+from tests.auth.factories import bulk_buyers_with_identity
+from tests.flash_sale.factories import ledger_of, wine_deal_of
+from tests.stock_ledger.redis_factories import prepared, redis_ledger
+from tests.stock_ledger.redis_servers import delete_prefix, new_prefix
+
+WINDOW = 0.5  # the writer's batches gather this long
+
+
+@pytest.fixture
+def prefix(redis_url):
+    prefix = new_prefix()
+    yield prefix
+    delete_prefix(redis_url, prefix)
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only(database_url):
+    if make_url(database_url).get_backend_name() != "postgresql":
+        pytest.skip("ids are taken ahead from the orders' sequence: PostgreSQL only")
+
+
+async def drained(ledger: RedisLedger, deal_id: int) -> None:
+    """Until every admitted attempt of the deal is settled (its stream empty), at most 10 s."""
+    deadline = time.monotonic() + 10
+    while await ledger.stock.entries(deal_id, 0):
+        assert time.monotonic() < deadline, "the writer did not settle the deal's stream"
+        await asyncio.sleep(0.02)
+
+
+def claim(buyer_id: int, key: str) -> IdempotencyClaim:
+    return IdempotencyClaim(owner=f"user:{buyer_id}", key=key, request_hash="0" * 64)
+
+
+def test_a_purchase_is_answered_before_its_order_is_written_and_a_read_of_it_waits_for_it(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    deal = wine_deal_of(live_api, operator_token, 3)
+    (buyer,) = bulk_buyers_with_identity(database_url, 1)
+
+    async def run():
+        async with redis_ledger(
+            database_url, redis_url, prefix=prefix, early=True, write_window_seconds=WINDOW
+        ) as ledger:
+            (attempt,) = await prepared(ledger.database, deal["id"], [buyer])
+            started = time.monotonic()
+            answer = await ledger.purchase(replace(attempt, answer_early=True))
+            answered_in = time.monotonic() - started
+            async with ledger.database.transaction(write=False) as session:
+                written_then = await order_service.present(session, [answer.order_id])
+                # the buyer asks for it at once: the read waits until it is written
+                order = await order_service.get_order(
+                    session, order_id=answer.order_id, viewer=order_service.Viewer(buyer.id, Role.buyer)
+                )
+            await drained(ledger, deal["id"])
+            return answer, answered_in, written_then, order
+
+    answer, answered_in, written_then, order = asyncio.run(run())
+
+    # when Redis admits the purchase, it is answered with its order id before any write
+    assert isinstance(answer, Reserved)
+    assert answered_in < WINDOW
+    assert written_then == set()
+    # and the order written after is the one the answer named
+    assert (order.id, order.buyer_id, order.status, order.channel) == (
+        answer.order_id,
+        buyer.id,
+        "pending_payment",
+        "cbec",
+    )
+    assert answer.answer == {
+        "order_id": order.id,
+        "status": "pending_payment",
+        "expires_at": order.expires_at.isoformat(),
+    }
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.buyers) == (2, 1, 1, 1)
+
+
+def test_an_order_id_handed_out_but_never_written_is_not_found_after_the_wait(database_url, monkeypatch):
+    monkeypatch.setattr(order_service, "WRITTEN_SOON_SECONDS", 0.2)
+
+    async def run():
+        from kuajing.db import Database
+
+        database = Database(database_url)
+        try:
+            async with database.transaction(write=False) as session:
+                (unused,) = await order_service.next_order_ids(session, 1)
+                started = time.monotonic()
+                with pytest.raises(OrderNotFound):
+                    await order_service.get_order(
+                        session, order_id=unused, viewer=order_service.Viewer(1, Role.operator)
+                    )
+                waited = time.monotonic() - started
+                # an id the sequence never gave is answered at once
+                started = time.monotonic()
+                with pytest.raises(OrderNotFound):
+                    await order_service.get_order(
+                        session, order_id=unused + 10_000, viewer=order_service.Viewer(1, Role.operator)
+                    )
+                return waited, time.monotonic() - started
+        finally:
+            await database.dispose()
+
+    waited, at_once = asyncio.run(run())
+    assert 0.2 <= waited < 1.0
+    assert at_once < 0.1
+
+
+def test_a_keyed_purchase_redis_refuses_takes_no_order_id_and_leaves_its_key_free(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    deal = wine_deal_of(live_api, operator_token, 1)
+    first, second = bulk_buyers_with_identity(database_url, 2)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix, early=True) as ledger:
+            winner, loser = await prepared(ledger.database, deal["id"], [first, second])
+            won = await ledger.purchase(replace(winner, answer_early=True))
+            lost = await ledger.purchase(
+                replace(loser, answer_early=True, idempotency=claim(second.id, "late-1"))
+            )
+            await drained(ledger, deal["id"])
+            async with ledger.database.transaction(write=False) as session:
+                keys = (
+                    await session.scalars(select(IdempotencyKey).where(IdempotencyKey.key == "late-1"))
+                ).all()
+                orders = (await session.scalars(select(Order.id).where(Order.buyer_id == second.id))).all()
+            return won, lost, keys, orders
+
+    won, lost, keys, orders = asyncio.run(run())
+
+    # then the loser is told sold_out, no order is written for it and its key is free again
+    assert isinstance(won, Reserved)
+    assert isinstance(lost, Refused) and lost.error.code == "sold_out"
+    assert (keys, orders) == ([], [])
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.orders) == (0, 1)
+
+
+def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its_reason(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    # given a 3-unit deal sold out, and a Redis that wrongly says 2 are left
+    deal = wine_deal_of(live_api, operator_token, 3)
+    buyers = bulk_buyers_with_identity(database_url, 5)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix, early=True) as ledger:
+            attempts = [
+                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
+            ]
+            for attempt in attempts[:3]:
+                assert isinstance(await ledger.purchase(attempt), Reserved)
+            await drained(ledger, deal["id"])
+            await ledger.stock.client.hset(ledger.stock.keys(deal["id"], 0)[0], "stock", 2)
+            # when two more buyers are admitted by it, one with an Idempotency-Key
+            keyed = replace(attempts[4], idempotency=claim(buyers[4].id, "stale-1"))
+            late = [await ledger.purchase(attempts[3]), await ledger.purchase(keyed)]
+            await drained(ledger, deal["id"])
+            # and the keyed request is sent again
+            again = await ledger.purchase(keyed)
+            left = await ledger.stock.stock(deal["id"], 0)
+            async with ledger.database.transaction(write=False) as session:
+                written = {
+                    order.id: (order.buyer_id, order.status)
+                    for order in (
+                        await session.scalars(select(Order).where(Order.id.in_([o.order_id for o in late])))
+                    ).all()
+                }
+                reasons = set(
+                    (
+                        await session.scalars(
+                            select(OrderEvent.reason).where(OrderEvent.order_id.in_(list(written)))
+                        )
+                    ).all()
+                )
+                stored = await session.scalar(
+                    select(IdempotencyKey.response).where(IdempotencyKey.key == "stale-1")
+                )
+            return late, again, left, written, reasons, stored
+
+    late, again, left, written, reasons, stored = asyncio.run(run())
+
+    # then both were answered 201, and each order id shows the order, cancelled, with why
+    assert all(isinstance(outcome, Reserved) for outcome in late)
+    assert written == {
+        late[0].order_id: (buyers[3].id, "cancelled"),
+        late[1].order_id: (buyers[4].id, "cancelled"),
+    }
+    assert reasons == {f"refused after it was answered: sold_out (deal {deal['id']})"}
+    # and their units are back in Redis, the database sold its 3 and no more
+    assert left == 2
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.reserved, ledger.orders) == (0, 3, 3)
+    # and the key keeps the answer its buyer was given: sent again, it takes nothing
+    assert stored == late[1].answer
+    assert isinstance(again, Replayed)
