@@ -128,6 +128,9 @@ class RedisLedger:
         # admitted attempts are written on a thread of their own when given (writer.py); else on
         # this loop, through `batches`, which also claims the keys of attempts Redis refused
         self._writer = writer
+        # written entries waiting to be forgotten together, per (deal, bucket); and the tasks
+        self._to_forget: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        self._forgetting: set[asyncio.Task[None]] = set()
         self.stock = stock
         self.room = room
         self._batches = batches
@@ -328,7 +331,7 @@ class RedisLedger:
         try:
             claim = claim_of(attempt.idempotency)
             if written:
-                await self.stock.forget_entry(deal_id, bucket, entry_id, claim=claim)
+                self._forget_soon(deal_id, bucket, entry_id, claim)
             elif await self.stock.give_back(
                 deal_id,
                 bucket,
@@ -350,6 +353,27 @@ class RedisLedger:
         except RedisError:
             log.warning(
                 "could not settle entry %s of deal %d; the replayer will", entry_id, deal_id, exc_info=True
+            )
+
+    def _forget_soon(self, deal_id: int, bucket: int, entry_id: str, claim: str) -> None:
+        """Forget a written entry together with the others of its bucket written in the same
+        batch (whose outcomes arrive in the same loop turn): one script for all of them."""
+        waiting = self._to_forget.setdefault((deal_id, bucket), [])
+        waiting.append((entry_id, claim))
+        if len(waiting) == 1:
+            task = asyncio.create_task(self._forget_waiting(deal_id, bucket), name=f"deal-{deal_id}-forget")
+            self._forgetting.add(task)
+            task.add_done_callback(self._forgetting.discard)
+
+    async def _forget_waiting(self, deal_id: int, bucket: int) -> None:
+        await asyncio.sleep(0)  # the rest of the batch's outcomes, resolved in this loop turn
+        written = self._to_forget.pop((deal_id, bucket), [])
+        try:
+            await self.stock.forget_entries(deal_id, bucket, written)
+        except RedisError:
+            # the entries stay; the replayer finds their orders written and forgets them then
+            log.warning(
+                "could not forget %d written entries of deal %d", len(written), deal_id, exc_info=True
             )
 
     async def released(self, order_ids: list[int]) -> None:
@@ -455,6 +479,8 @@ class RedisLedger:
             # answered orders are written before the worker goes (else the next worker's
             # replayer writes them from the stream after the grace period)
             await asyncio.wait(list(self._early_writes), timeout=10)
+        if self._forgetting:
+            await asyncio.wait(list(self._forgetting), timeout=10)
         if self._order_ids is not None:
             await self._order_ids.close()
         if self._writer is not None:

@@ -45,16 +45,23 @@ if claim ~= '' then
 end
 return {'taken', id}
 
---- forget
--- A written attempt: its entry and its pending claim go, and a claim is marked settled for
--- ARGV[3] seconds (KEYS[6]). ARGV: entry id, claim, seconds.
-if ARGV[2] ~= '' then
-  if redis.call('HGET', KEYS[5], ARGV[2]) == ARGV[1] then
-    redis.call('HDEL', KEYS[5], ARGV[2])
+--- forget_many
+-- Written attempts of one bucket: their entries and pending claims go, and each claim is
+-- marked settled for ARGV[1] seconds. ARGV: seconds, n, then n pairs entry id, claim;
+-- KEYS[6..] the settled-marker keys of the claimed ones, in their order.
+local marker = 6
+for i = 0, tonumber(ARGV[2]) - 1 do
+  local entry, claim = ARGV[3 + 2 * i], ARGV[4 + 2 * i]
+  if claim ~= '' then
+    if redis.call('HGET', KEYS[5], claim) == entry then
+      redis.call('HDEL', KEYS[5], claim)
+    end
+    redis.call('SET', KEYS[marker], '1', 'EX', ARGV[1])
+    marker = marker + 1
   end
-  redis.call('SET', KEYS[6], '1', 'EX', ARGV[3])
+  redis.call('XDEL', KEYS[3], entry)
 end
-return redis.call('XDEL', KEYS[3], ARGV[1])
+return 1
 
 --- give_back
 -- An admitted attempt the database refused. ARGV: entry id, buyer_id, quantity, claim, and

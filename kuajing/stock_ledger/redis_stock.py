@@ -153,11 +153,15 @@ class RedisStock:
         )
         return returned == 1
 
-    async def forget_entry(self, deal_id: int, bucket: int, entry_id: str, *, claim: str = "") -> None:
-        """The attempt is in the database: its entry is no longer needed for a replay."""
-        await self._scripts["forget"](
-            keys=self.with_settled(deal_id, bucket, claim), args=[entry_id, claim, SETTLED_SECONDS]
-        )
+    async def forget_entries(self, deal_id: int, bucket: int, written: list[tuple[str, str]]) -> None:
+        """Written attempts (entry id, claim) of one bucket are in the database: their entries are
+        no longer needed for a replay, and their keys are marked settled."""
+        keys = self.keys(deal_id, bucket)
+        keys += [f"{keys[0]}:settled:{claim}" for _entry, claim in written if claim]
+        args: list[Any] = [SETTLED_SECONDS, len(written)]
+        for entry_id, claim in written:
+            args += [entry_id, claim]
+        await self._scripts["forget_many"](keys=keys, args=args)
 
     async def return_released(
         self, deal_id: int, bucket: int, *, reservation_id: int, buyer_id: int, quantity: int

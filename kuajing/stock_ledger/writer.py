@@ -27,6 +27,15 @@ POOL_SIZE = 4  # batches in flight at once: one per hot deal, and a few deals at
 STARTUP_SECONDS = 30.0
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's, as uvicorn runs the requests' loop when it is installed; else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class OrderWriter:
     def __init__(
         self, open_database: Callable[[], Database], batches: Callable[[Database], GroupCommitLedger]
@@ -56,7 +65,7 @@ class OrderWriter:
         )
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = _new_loop()
         try:
             loop.run_until_complete(self._serve(loop))
         except BaseException as exc:  # reported to start(), or logged if it came later
