@@ -39,6 +39,33 @@ ROOM_SECONDS = 2 * 24 * 3600  # a room unused this long is dropped, and set agai
 OK, UNKNOWN, ANNUAL = "ok", "unknown", "annual"
 
 
+def lib() -> str:
+    """The Lua functions that check and take a room (room_verdict, room_take), for a script
+    elsewhere that checks a room too: the stock ledger's take."""
+    return sections("kuajing.compliance", "year_room.lua")["lib"]
+
+
+def _scripts() -> dict[str, str]:
+    found = sections("kuajing.compliance", "year_room.lua")
+    return {"reserve": found["lib"] + found["reserve"], "release": found["release"]}
+
+
+def room_args(
+    *, dutiable: int, limit: int, capped: Mapping[str, tuple[int, int]], held: "Held | None"
+) -> list[Any]:
+    """What the lib's room_verdict reads from a script's ARGV (see year_room.lua)."""
+    args: list[Any] = [ROOM_SECONDS, dutiable, limit, len(capped)]
+    for prefix, (amount, cap) in sorted(capped.items()):
+        args += [prefix, amount, cap]
+    if held is None:
+        args.append("")
+    else:
+        args += ["warm", held.used, len(held.quantities)]
+        for prefix, amount in sorted(held.quantities.items()):
+            args += [prefix, amount]
+    return args
+
+
 @dataclass(frozen=True, slots=True)
 class Held:
     """What the database holds of a person's year: the room is set from it when missing."""
@@ -65,10 +92,7 @@ class YearRoom:
     def __init__(self, client: Redis | RedisCluster, *, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
-        self._scripts = {
-            name: client.register_script(body)
-            for name, body in sections("kuajing.compliance", "year_room.lua").items()
-        }
+        self._scripts = {name: client.register_script(body) for name, body in _scripts().items()}
 
     def key(self, person_key: str, year: int) -> str:
         return f"{self.prefix}:{{room:{person_key}}}:{year}"
@@ -86,15 +110,7 @@ class YearRoom:
         """Take the order's dutiable value and capped quantities (prefix -> (amount, cap)) if all
         fit: "ok", "annual", "capped:<prefix>", or "unknown" when the room is not there and
         `held` was not given."""
-        args: list[Any] = [ROOM_SECONDS, dutiable, limit, len(capped)]
-        for prefix, (amount, cap) in sorted(capped.items()):
-            args += [prefix, amount, cap]
-        if held is None:
-            args.append("")
-        else:
-            args += ["warm", held.used, len(held.quantities)]
-            for prefix, amount in sorted(held.quantities.items()):
-                args += [prefix, amount]
+        args = room_args(dutiable=dutiable, limit=limit, capped=capped, held=held)
         verdict: str = await self._scripts["reserve"](keys=[self.key(person_key, year)], args=args)
         return verdict
 

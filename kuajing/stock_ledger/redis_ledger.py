@@ -169,25 +169,33 @@ class RedisLedger:
         payload = (await self.database.keyring()).seal(STREAM_DATA_KEY, attempt_codec.dumps(attempt))
         unique = uuid.uuid4().hex
         home = self.stock.home_bucket(attempt.buyer_id)
+        # On one Redis the buyer's yearly room is checked and taken by the same script as the
+        # units; on a cluster it lies in another slot, so it is reserved right after (below).
+        room = await self._room_of(attempt) if self.stock.one_node else None
         # the home bucket first, then the others: sold out only when every bucket is empty
         for offset in range(self.stock.buckets):
             bucket = (home + offset) % self.stock.buckets
             token = f"{bucket}.{unique}"
-            verdict, entry_id = await self._take(attempt, bucket, token, payload)
+            verdict, entry_id = await self._take(attempt, bucket, token, payload, room)
             if verdict == TAKEN:
                 break
             if verdict in (PENDING, SETTLED):
                 return Replayed()  # the endpoint answers with its result, or that it is in progress
+            if verdict == year_room.ANNUAL or verdict.startswith("capped:"):
+                over = year_room.refusal(verdict, year=attempt.limit_year)
+                assert over is not None
+                return await self._refuse(attempt, over)
             if verdict != SOLD_OUT:
                 return await self._refuse(attempt, refusal_for(deal, verdict))
         else:
             self._sold_out.learn(deal.id)
             return await self._refuse(attempt, refusal_for(deal, SOLD_OUT))
-        # The units are taken; now the buyer's yearly room, in the person's own slot (a
-        # cluster cannot run one script over both), given back with the units if it refuses.
-        over = await self._reserve_room(attempt, bucket, entry_id)
-        if over is not None:
-            return await self._refuse(attempt, over)
+        if room is None:
+            # The units are taken; now the buyer's yearly room, in the person's own slot, given
+            # back with the units if it refuses.
+            over = await self._reserve_room(attempt, bucket, entry_id)
+            if over is not None:
+                return await self._refuse(attempt, over)
         # Admitted: the write goes on even if the caller hangs up, so the entry is settled now
         # rather than by the replayer.
         write = asyncio.ensure_future(self._write(replace(attempt, token=token), bucket, entry_id))
@@ -203,6 +211,14 @@ class RedisLedger:
                 attempt.order_id, expires_at, receipt(attempt.order_id, attempt.order["status"], expires_at)
             )
         return await asyncio.shield(write)
+
+    async def _room_of(self, attempt: Attempt) -> tuple[str, list[Any]]:
+        """The buyer's yearly room key and what the take script checks it with."""
+        person = (await self.database.keyring()).person_key(attempt.id_number)
+        args = year_room.room_args(
+            dutiable=attempt.dutiable, limit=attempt.annual_limit, capped=attempt.capped, held=attempt.held
+        )
+        return self.room.key(person, attempt.limit_year), args
 
     async def _reserve_room(self, attempt: Attempt, bucket: int, entry_id: str) -> KuajingError | None:
         """Reserve the attempt's dutiable value and capped quantities in the buyer's yearly room
@@ -237,7 +253,9 @@ class RedisLedger:
         # never answered: the order id it was to have goes unused
         return await self._batches.purchase(replace(attempt, refused=error, order_id=None))
 
-    async def _take(self, attempt: Attempt, bucket: int, token: str, payload: str) -> tuple[str, str]:
+    async def _take(
+        self, attempt: Attempt, bucket: int, token: str, payload: str, room: tuple[str, list[Any]] | None
+    ) -> tuple[str, str]:
         deal_id = attempt.deal.id
         loop = asyncio.get_running_loop()
         waiting_until = loop.time() + PENDING_WAIT_SECONDS
@@ -254,6 +272,7 @@ class RedisLedger:
                     token=token,
                     payload=payload,
                     claim=claim_of(attempt.idempotency),
+                    room=room,
                 )
             except Exception as exc:
                 # a Redis or client failure is the ledger being unavailable (503), never a 500;

@@ -8,9 +8,12 @@
 
 --- take
 -- ARGV: now_ms, buyer_id, quantity, token, payload, claim ("" without an Idempotency-Key).
--- Returns {verdict, entry id or ""}: unknown | pending | settled | not_started | ended |
--- buyer_limit | sold_out | taken. pending: an attempt with the same Idempotency-Key is being
--- written; settled: it was written a moment ago (its answer is in the database).
+-- With KEYS[7], the buyer's yearly room (compliance/year_room.lua, whose functions are put
+-- before this script), checked and taken with the units: ARGV from 7 as room_verdict reads
+-- them. Returns {verdict, entry id or ""}: unknown | pending | settled | not_started | ended |
+-- buyer_limit | sold_out | annual | capped:<prefix> | room_unknown | taken. pending: an
+-- attempt with the same Idempotency-Key is being written; settled: it was written a moment
+-- ago (its answer is in the database).
 local deal = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends')
 if not deal[1] then
   return {'unknown', ''}
@@ -36,6 +39,15 @@ if held + quantity > tonumber(deal[2]) then
 end
 if tonumber(deal[1]) < quantity then
   return {'sold_out', ''}
+end
+if KEYS[7] then
+  local room = room_verdict(KEYS[7], ARGV, 7)
+  if room == 'unknown' then
+    return {'room_unknown', ''}
+  elseif room ~= 'ok' then
+    return {room, ''}
+  end
+  room_take(KEYS[7], ARGV, 7)
 end
 redis.call('HINCRBY', KEYS[1], 'stock', -quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[2], quantity)

@@ -16,6 +16,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from kuajing.compliance import year_room
 from kuajing.flash_sale.ledger import IdempotencyClaim
 from kuajing.kit.lua import sections
 
@@ -74,10 +75,10 @@ class RedisStock:
         self.client = client
         self.prefix = prefix
         self.buckets = buckets
-        self._scripts = {
-            name: client.register_script(body)
-            for name, body in sections("kuajing.stock_ledger", "redis_stock.lua").items()
-        }
+        found = sections("kuajing.stock_ledger", "redis_stock.lua")
+        # the take checks a buyer's yearly room too, with the room's own functions
+        found["take"] = year_room.lib() + found["take"]
+        self._scripts = {name: client.register_script(body) for name, body in found.items()}
 
     @classmethod
     def connect(
@@ -110,6 +111,11 @@ class RedisStock:
         keys = self.keys(deal_id, bucket)
         return [*keys, f"{keys[0]}:settled:{claim or '-'}"]
 
+    @property
+    def one_node(self) -> bool:
+        """Whether every key lies on one server, so one script may touch a deal and a room."""
+        return not isinstance(self.client, RedisCluster)
+
     def home_bucket(self, buyer_id: int) -> int:
         return buyer_id % self.buckets
 
@@ -127,11 +133,17 @@ class RedisStock:
         token: str,
         payload: str,
         claim: str = "",
+        room: tuple[str, list[Any]] | None = None,
     ) -> tuple[str, str]:
-        verdict, entry_id = await self._scripts["take"](
-            keys=self.with_settled(deal_id, bucket, claim),
-            args=[now_ms, buyer_id, quantity, token, payload, claim],
-        )
+        """`room`: the buyer's yearly room key and its arguments (year_room.room_args), to be
+        checked and taken in the same script; only where the room's slot is on the deal's node
+        (one Redis, not a cluster)."""
+        keys = self.with_settled(deal_id, bucket, claim)
+        args: list[Any] = [now_ms, buyer_id, quantity, token, payload, claim]
+        if room is not None:
+            keys.append(room[0])
+            args += room[1]
+        verdict, entry_id = await self._scripts["take"](keys=keys, args=args)
         return verdict, entry_id
 
     async def give_back(

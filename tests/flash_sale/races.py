@@ -129,6 +129,7 @@ def one_key_twenty_times(live_api, operator_token, database_url, url):
         r.text for r in responses if r.status_code != 201
     ]
     assert len({r.json()["order_id"] for r in responses}) == 1
+    assert written_within(database_url, deal["id"], orders=1, seconds=10)
     assert order_ids(live_api, buyer) == [responses[0].json()["order_id"]]
     ledger = ledger_of(database_url, deal["id"])
     assert (ledger.remaining, ledger.reserved, ledger.orders) == (8, 2, 1)
