@@ -48,8 +48,10 @@ _SQLITE_PRAGMAS = (
 )
 log = logging.getLogger(__name__)
 
-# One per kind of batched lookup (kit.batch_loader keeps one query in flight per loader).
-BATCH_READ_CONNECTIONS = 2
+# One per kind of batched lookup (kit.batch_loader keeps one query in flight per loader), and
+# one for the single-flight loads of a worker's snapshots (`reading`).
+BATCH_READ_CONNECTIONS = 3
+_DATABASE = "kuajing.database"  # the Database a session came from, in its info
 
 # An INSERT that knows ON CONFLICT: the two dialects' own Insert classes, which plain Insert is not.
 DialectInsert: TypeAlias = postgresql.Insert | sqlite.Insert
@@ -109,7 +111,7 @@ class Database:
             self.engine = create_async_engine(self.url, pool_pre_ping=False, hide_parameters=True, **pool)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # What every session of this database carries in its info (see `attach`).
-        self._attached: dict[str, object] = {}
+        self._attached: dict[str, object] = {_DATABASE: self}
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(
             self.engine.execution_options(kuajing_write=True), expire_on_commit=False
@@ -231,6 +233,21 @@ def on_rollback(session: AsyncSession, action: Callable[[], Awaitable[None]]) ->
     """Run `action` if the session's transaction rolls back: to undo what was done outside the
     database for a change that did not happen."""
     session.info.setdefault(_ON_ROLLBACK, []).append(action)
+
+
+@asynccontextmanager
+async def reading(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A session for a load other requests wait on too (a snapshot's single-flight load): the
+    caller's while it holds a connection, else one on the batched lookups' pool. Not a new
+    connection of the main pool: the requests waiting on the load may hold all of them, each in
+    its transaction, while the caller (a purchase, which gives its connection back before it
+    waits on batched lookups) would wait for one of them to be given back."""
+    database = session.info.get(_DATABASE)
+    if session.in_transaction() or not isinstance(database, Database) or not database.has_batch_pool:
+        yield session
+        return
+    async with database.batch_read() as shared:
+        yield shared
 
 
 @asynccontextmanager

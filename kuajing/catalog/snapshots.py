@@ -19,6 +19,7 @@ from kuajing.catalog.facets import Found, SearchRequest
 from kuajing.catalog.search import Vocabulary
 from kuajing.compliance import category_rules
 from kuajing.compliance.snapshots import RuleBooks
+from kuajing.db import reading
 from kuajing.kit.ttl_cache import TTLCache
 from kuajing.media.service import Shown
 from kuajing.models import Product
@@ -111,14 +112,15 @@ class ProductSnapshots:
         """The products that exist, by id; `fresh` reads the database."""
 
         async def load(missing: set[int]) -> dict[int, ProductFacts]:
-            rows = await repository.get_products(session, missing)
-            variants = await repository.variant_ids_of(
-                session, [p.id for p in rows.values() if p.has_variants]
-            )
-            return {
-                product_id: ProductFacts.of(product, variants.get(product_id, ()))
-                for product_id, product in rows.items()
-            }
+            async with reading(session) as read:
+                rows = await repository.get_products(read, missing)
+                variants = await repository.variant_ids_of(
+                    read, [p.id for p in rows.values() if p.has_variants]
+                )
+                return {
+                    product_id: ProductFacts.of(product, variants.get(product_id, ()))
+                    for product_id, product in rows.items()
+                }
 
         if fresh:
             return await load(set(product_ids))

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import repository
 from kuajing.compliance.rules import RuleBook
+from kuajing.db import reading
 from kuajing.kit.ttl_cache import TTLCache
 
 
@@ -14,7 +15,11 @@ class RuleBooks:
         self._books: TTLCache[str, RuleBook] = TTLCache(ttl_seconds)
 
     async def in_force(self, session: AsyncSession) -> RuleBook:
-        return await self._books.get_or_load("rules", lambda: repository.load_rulebook(session))
+        async def load() -> RuleBook:
+            async with reading(session) as read:
+                return await repository.load_rulebook(read)
+
+        return await self._books.get_or_load("rules", load)
 
     def forget(self) -> None:
         self._books.clear()

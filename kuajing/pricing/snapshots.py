@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import reading
 from kuajing.kit.ttl_cache import TTLCache
 from kuajing.pricing import repository
 
@@ -25,8 +26,9 @@ class FxSnapshots:
         """The rate in force, None until an operator has set one; `fresh` reads the database."""
 
         async def load() -> FxFacts | None:
-            row = await repository.latest_rate(session, base="USD", quote="CNY")
-            return None if row is None else FxFacts(row.rate)
+            async with reading(session) as read:
+                row = await repository.latest_rate(read, base="USD", quote="CNY")
+                return None if row is None else FxFacts(row.rate)
 
         if fresh:
             return await load()

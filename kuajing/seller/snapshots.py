@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.db import reading
 from kuajing.kit.ttl_cache import TTLCache
 from kuajing.models import SellerProfile
 from kuajing.seller import repository
@@ -59,8 +60,9 @@ class SellerSnapshots:
         """The sellers that have a profile, by id; `fresh` reads the database."""
 
         async def load(missing: set[int]) -> dict[int, SellerFacts]:
-            rows = await repository.get_profiles(session, missing)
-            return {seller_id: SellerFacts.of(profile) for seller_id, profile in rows.items()}
+            async with reading(session) as read:
+                rows = await repository.get_profiles(read, missing)
+                return {seller_id: SellerFacts.of(profile) for seller_id, profile in rows.items()}
 
         if fresh:
             return await load(set(seller_ids))

@@ -54,11 +54,12 @@ def prefix(redis_url):
 
 @pytest.fixture(scope="module")
 def redis_workers(database_url, redis_url, prefix, tmp_path_factory):
-    """Two workers keeping the rooms in Redis. The rule book is kept the deployed 60 s, not the
-    tests' 0: reloaded on every request, its single-flight load can be led by a flash purchase
-    whose session gave its connection back (db.end_read) while ten normal orders, each holding
-    one of the worker's ten, wait for that load: the pool then stalls for its 30 s timeout and
-    every one is answered 503, a stall of its own that this module is not about."""
+    """Two workers keeping the rooms in Redis, the rule book reloaded on every request (kept 0
+    s). So this race is also the one that once stalled a worker: a flash purchase, whose session
+    gives its connection back (db.end_read), led the rule book's single-flight load while ten
+    normal orders, each holding one of the worker's ten connections, waited for that load; the
+    pool stalled for its 30 s timeout and every request was answered 503. Such loads now read on
+    the batched lookups' pool when their caller holds no connection (db.reading)."""
     server = start_server(
         database_url,
         tmp_path_factory.mktemp("year-room-races") / "server.log",
@@ -66,7 +67,7 @@ def redis_workers(database_url, redis_url, prefix, tmp_path_factory):
         extra_args=RACE_SERVER_ARGS,
         sweep_interval_seconds="0",
         auth_cache_seconds="5",
-        rules_cache_seconds="60",
+        rules_cache_seconds="0",
         redis_url=redis_url,
         redis_prefix=prefix,
     )
