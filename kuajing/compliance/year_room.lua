@@ -22,6 +22,7 @@ local function room_verdict(key, argv, at)
     for i = 1, tonumber(argv[warm + 2]) do
       redis.call('HSET', key, 'c:' .. argv[warm + 1 + 2 * i], argv[warm + 2 + 2 * i])
     end
+    redis.call('EXPIRE', key, argv[at])
   end
   if tonumber(redis.call('HGET', key, 'u') or '0') + tonumber(argv[at + 1]) > tonumber(argv[at + 2]) then
     return 'annual'

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import year
 from kuajing.compliance.errors import AnnualLimitReached, YearlyQuantityCapReached
-from kuajing.errors import KuajingError
+from kuajing.errors import Conflict, KuajingError
 from kuajing.flash_sale import repository
 from kuajing.flash_sale.errors import BuyerLimitReached, SoldOut
 from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
@@ -257,6 +257,22 @@ async def apply_batch(
         if attempt.token in written and i not in same_key_as:
             found = written[attempt.token]
             outcomes[i] = _reserved(found.id, found.status, found.expires_at)
+    # An answered attempt whose order was written cancelled (refused, _write_broken_promises) has
+    # no reservation for the token look-up to find: its order id tells, and it stays refused.
+    unsettled = [
+        attempt.order_id
+        for i, attempt in enumerate(attempts)
+        if outcomes[i] is None
+        and i not in same_key_as
+        and _answered(attempt)
+        and attempt.order_id is not None
+    ]
+    refused_before = await order_service.present(session, unsettled) if unsettled else set()
+    for i, attempt in enumerate(attempts):
+        if outcomes[i] is None and attempt.order_id in refused_before:
+            outcomes[i] = Refused(
+                Conflict("order_refused", f"Order {attempt.order_id} was refused after it was answered.")
+            )
     waiting = sorted(
         (i for i in range(len(attempts)) if outcomes[i] is None and i not in same_key_as),
         key=lambda i: (attempts[i].id_number, i),

@@ -116,6 +116,11 @@ async def reload(session: AsyncSession, order_id: int) -> Order:
 # a flash-sale purchase is answered before its order is written (stock_ledger.redis_ledger),
 # and its buyer may ask for the order, pay or cancel within milliseconds.
 WRITTEN_SOON_SECONDS = 2.0
+# Requests of a worker waiting so at once, each holding its connection: ids handed out that no
+# order got (a worker's ids taken ahead, one that stopped) would otherwise let a buyer asking
+# for them tie up the pool. Beyond this many, a missing order is not found at once.
+WRITTEN_SOON_WAITERS = 2
+_waiters = asyncio.Semaphore(WRITTEN_SOON_WAITERS)
 
 
 async def _written_soon(
@@ -123,13 +128,16 @@ async def _written_soon(
 ) -> Order | None:
     """The order once written, looked for every 20 ms for WRITTEN_SOON_SECONDS; None after (an
     id its worker never used: a gap in the sequence, not an order)."""
-    waited = 0.0
-    while waited < WRITTEN_SOON_SECONDS:
-        await asyncio.sleep(0.02)
-        waited += 0.02
-        order = await fetch(session, order_id)
-        if order is not None:
-            return order
+    if _waiters.locked():
+        return None
+    async with _waiters:
+        waited = 0.0
+        while waited < WRITTEN_SOON_SECONDS:
+            await asyncio.sleep(0.02)
+            waited += 0.02
+            order = await fetch(session, order_id)
+            if order is not None:
+                return order
     return None
 
 

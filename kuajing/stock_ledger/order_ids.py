@@ -33,6 +33,11 @@ class OrderIds:
             await asyncio.shield(refill)
         return self._ids.popleft()
 
+    def give_back(self, order_id: int) -> None:
+        """An id taken for an attempt Redis refused: the next purchase uses it, so ids handed
+        out stay ids of orders (an id no order got makes a request for it wait, order.service)."""
+        self._ids.appendleft(order_id)
+
     async def _fetch(self) -> None:
         try:
             async with self._database.transaction(write=False) as session:

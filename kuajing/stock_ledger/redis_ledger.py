@@ -6,9 +6,10 @@ stock, takes the units and appends the priced attempt to the deal's stream, atom
 the units go back if it refuses. Losers are refused by Redis and never touch the database; a
 worker that saw a deal sell out answers sold_out from memory for a moment (sold_out.SoldOutMemo).
 
-An API purchase without an Idempotency-Key is answered as soon as both scripts admit it, with an
-order id taken ahead from the orders' sequence (order_ids.py) and carried in the stream entry;
-its order is written a moment later. Any other purchase waits for its order. Either way the
+An API purchase is answered as soon as Redis admits it (on PostgreSQL), with an order id taken
+ahead from the orders' sequence (order_ids.py) and carried in the stream entry; its order is
+written a moment later, on a thread of its own (writer.py). A purchase from the Singles' Day
+page waits for its order. Either way the
 admitted attempts go to the database through the same per-deal group commit the SQL ledger
 uses (group_commit.GroupCommitLedger → flash_sale.batch.apply_batch), with the stream entry's
 token stored on the reservation. After the commit the entry is deleted. An attempt the database
@@ -58,6 +59,7 @@ from kuajing.stock_ledger.redis_stock import (
     ENDED,
     NOT_STARTED,
     PENDING,
+    ROOM_UNKNOWN,
     SETTLED,
     SOLD_OUT,
     TAKEN,
@@ -179,8 +181,15 @@ class RedisLedger:
             verdict, entry_id = await self._take(attempt, bucket, token, payload, room)
             if verdict == TAKEN:
                 break
+            if verdict != SOLD_OUT:
+                # refused by the take (no entry holds its order id): the id goes to the next one
+                attempt = self._unused(attempt, recycle=True)
             if verdict in (PENDING, SETTLED):
                 return Replayed()  # the endpoint answers with its result, or that it is in progress
+            if verdict == ROOM_UNKNOWN:
+                # cannot be: the attempt carries what its buyer's year held (Attempt.held)
+                log.error("the take found no yearly room and no values to set it from")
+                raise PurchaseUnavailable(message="The stock ledger could not check your yearly room.")
             if verdict == year_room.ANNUAL or verdict.startswith("capped:"):
                 over = year_room.refusal(verdict, year=attempt.limit_year)
                 assert over is not None
@@ -189,7 +198,7 @@ class RedisLedger:
                 return await self._refuse(attempt, refusal_for(deal, verdict))
         else:
             self._sold_out.learn(deal.id)
-            return await self._refuse(attempt, refusal_for(deal, SOLD_OUT))
+            return await self._refuse(self._unused(attempt, recycle=True), refusal_for(deal, SOLD_OUT))
         if room is None:
             # The units are taken; now the buyer's yearly room, in the person's own slot, given
             # back with the units if it refuses.
@@ -237,21 +246,30 @@ class RedisLedger:
             )
         except Exception as exc:
             log.warning("Redis failed a yearly room on deal %d: %r", attempt.deal.id, exc)
-            await self._settle(attempt, bucket, entry_id, written=False, room=False)
+            await self._settle(self._unused(attempt), bucket, entry_id, written=False, room=False)
             raise PurchaseUnavailable(message="The stock ledger is unavailable; nothing was taken.") from exc
         refusal = year_room.refusal(verdict, year=attempt.limit_year)
         if refusal is not None:
-            await self._settle(attempt, bucket, entry_id, written=False, room=False)
+            # never answered: its key is not marked settled
+            await self._settle(self._unused(attempt), bucket, entry_id, written=False, room=False)
         return refusal
+
+    def _unused(self, attempt: Attempt, *, recycle: bool = False) -> Attempt:
+        """The attempt without the order id it was to have (never answered: Redis refused it).
+        With `recycle` the id goes to the next purchase: only when no stream entry ever held it
+        (the take refused), since an entry left behind would be written under it."""
+        if recycle and attempt.order_id is not None and self._order_ids is not None:
+            self._order_ids.give_back(attempt.order_id)
+        return replace(attempt, order_id=None)
 
     async def _refuse(self, attempt: Attempt, error: KuajingError) -> Outcome:
         """Redis refused the attempt. One with an Idempotency-Key may be racing an earlier
         request with that key, whose units Redis already counts: the batch claims the key and
         answers Replayed if that one got there first (taking nothing either way)."""
+        attempt = self._unused(attempt)
         if attempt.idempotency is None:
             return Refused(error)
-        # never answered: the order id it was to have goes unused
-        return await self._batches.purchase(replace(attempt, refused=error, order_id=None))
+        return await self._batches.purchase(replace(attempt, refused=error))
 
     async def _take(
         self, attempt: Attempt, bucket: int, token: str, payload: str, room: tuple[str, list[Any]] | None
@@ -338,7 +356,18 @@ class RedisLedger:
         finally:
             self._writing.discard(attempt.token)
         await self._settle(attempt, bucket, entry_id, written=isinstance(outcome, Reserved))
+        if isinstance(outcome, Refused) and outcome.error.code == SoldOut.code:
+            # Redis admitted what the database no longer had (a failover lost takes, a re-share):
+            # set the deal from the database now, or every unit given back would admit, and
+            # answer, one more buyer the database refuses
+            self._resync_soon(attempt.deal.id)
         return outcome
+
+    def _resync_soon(self, deal_id: int) -> None:
+        if deal_id in self._reloads:
+            return
+        task = asyncio.ensure_future(self.reload(deal_id))
+        task.add_done_callback(_mark_read)
 
     async def _settle(
         self, attempt: Attempt, bucket: int, entry_id: str, *, written: bool, room: bool = True

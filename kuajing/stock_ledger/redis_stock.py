@@ -21,10 +21,11 @@ from kuajing.flash_sale.ledger import IdempotencyClaim
 from kuajing.kit.lua import sections
 
 # What a take answers besides "taken"; the ledger maps the refusals to the contract's 409s.
-UNKNOWN, PENDING, SETTLED, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
+UNKNOWN, PENDING, SETTLED, ROOM_UNKNOWN, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_OUT, TAKEN = (
     "unknown",
     "pending",
     "settled",
+    "room_unknown",
     "not_started",
     "ended",
     "buyer_limit",

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from kuajing.db import Database
 from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reserved
 from kuajing.models import IdempotencyKey, Order, OrderEvent, Role
 from kuajing.order import service as order_service
@@ -21,7 +22,7 @@ from tests.flash_sale.factories import ledger_of, wine_deal_of
 from tests.stock_ledger.redis_factories import prepared, redis_ledger
 from tests.stock_ledger.redis_servers import delete_prefix, new_prefix
 
-WINDOW = 0.5  # the writer's batches gather this long
+WINDOW = 1.0  # the writer's batches gather this long: the answer comes well before, a read waits 2 s
 
 
 @pytest.fixture
@@ -95,11 +96,9 @@ def test_a_purchase_is_answered_before_its_order_is_written_and_a_read_of_it_wai
 
 
 def test_an_order_id_handed_out_but_never_written_is_not_found_after_the_wait(database_url, monkeypatch):
-    monkeypatch.setattr(order_service, "WRITTEN_SOON_SECONDS", 0.2)
+    monkeypatch.setattr(order_service, "WRITTEN_SOON_SECONDS", 1.0)
 
     async def run():
-        from kuajing.db import Database
-
         database = Database(database_url)
         try:
             async with database.transaction(write=False) as session:
@@ -121,8 +120,8 @@ def test_an_order_id_handed_out_but_never_written_is_not_found_after_the_wait(da
             await database.dispose()
 
     waited, at_once = asyncio.run(run())
-    assert 0.2 <= waited < 1.0
-    assert at_once < 0.1
+    assert 1.0 <= waited < 3.0
+    assert at_once < 0.5
 
 
 def test_a_keyed_purchase_redis_refuses_takes_no_order_id_and_leaves_its_key_free(
@@ -178,6 +177,9 @@ def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its
             await drained(ledger, deal["id"])
             # and the keyed request is sent again
             again = await ledger.purchase(keyed)
+            deadline = time.monotonic() + 10
+            while await ledger.stock.stock(deal["id"], 0) != 0 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
             left = await ledger.stock.stock(deal["id"], 0)
             async with ledger.database.transaction(write=False) as session:
                 written = {
@@ -207,8 +209,9 @@ def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its
         late[1].order_id: (buyers[4].id, "cancelled"),
     }
     assert reasons == {f"refused after it was answered: sold_out (deal {deal['id']})"}
-    # and their units are back in Redis, the database sold its 3 and no more
-    assert left == 2
+    # and the database sold its 3 and no more, and Redis was set from it: no units left to
+    # admit (and answer) one more buyer the database would refuse
+    assert left == 0
     ledger = ledger_of(database_url, deal["id"])
     assert (ledger.remaining, ledger.reserved, ledger.orders) == (0, 3, 3)
     # and the key keeps the answer its buyer was given: sent again, it takes nothing
