@@ -332,7 +332,7 @@ class RedisLedger:
     async def _rebuild(self, deal_id: int) -> list[redis_reconciler.BucketDrift]:
         report = await redis_reconciler.reconcile_deal(self.database, self.stock, deal_id=deal_id)
         for drift in report:
-            if drift.found is not None and drift.drifted:
+            if drift.found is not None and drift.drifted and drift.repaired:
                 log.warning("deal %d bucket %d drifted and was repaired: %s", deal_id, drift.bucket, drift)
         self._sold_out.forget(deal_id)
         return report
@@ -515,7 +515,7 @@ class RedisLedger:
                 if reconcile_interval > 0 and loop.time() >= next_reconcile:
                     next_reconcile = loop.time() + reconcile_interval
                     for drift in await redis_reconciler.reconcile_deals(self.database, self.stock):
-                        if drift.drifted:
+                        if drift.drifted and drift.repaired:
                             log.warning("repaired Redis drift: %s", drift)
             except asyncio.CancelledError:
                 raise
