@@ -31,6 +31,7 @@ from tests.in_process import InProcessApp, settings_for
 from tests.live import LiveServer, start_server
 from tests.log_scan import LogScan
 from tests.payment.gateways import AlipaySetup, WeChatPaySetup
+from tests.stock_ledger.redis_servers import start_servers
 
 # Photos and other files the app keeps go to a folder of this run's own, never the checkout's
 # ./kuajing-data (inherited by the live servers and CLI commands the tests start). Each pytest-xdist
@@ -232,3 +233,11 @@ def wechatpay(tmp_path: Path) -> Iterator[WeChatPaySetup]:
     """A local gateway that speaks WeChat Pay's APIv3, with keys made for this run."""
     with WeChatPaySetup.start(tmp_path) as setup:
         yield setup
+
+
+@pytest.fixture(scope="module")
+def own_redis(tmp_path_factory):
+    """A redis-server of this module's own, on a free port: safe to flush."""
+    servers = start_servers(tmp_path_factory.mktemp("redis"), 1, cluster=False)
+    yield servers
+    servers.stop()

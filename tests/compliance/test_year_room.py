@@ -42,7 +42,7 @@ from tests.helpers import assert_problem, fulfillment_context
 from tests.live import start_server
 from tests.order.factories import order_ids, place
 from tests.stock_ledger.redis_factories import RedisDeal, prepared, redis_deal, redis_ledger
-from tests.stock_ledger.redis_servers import new_prefix, start_servers
+from tests.stock_ledger.redis_servers import new_prefix
 from tests.web.factories import ADDRESS, at_checkout, csrf_of, page_text, signed_in
 
 # At FX 7.1000 with the seller's $5.00 freight (35.50 CNY), in fen: what the yearly limit counts
@@ -55,14 +55,6 @@ BOTTLE_AND_SUGAR = 21300 + SUGAR + FREIGHT
 DEAL_UNIT = 14200 + FREIGHT  # one unit of a deal at $20.00
 # refunding one of two bottles gives back its goods and half the order's freight
 ONE_OF_TWO_REFUNDED = 21300 + FREIGHT // 2
-
-
-@pytest.fixture(scope="module")
-def own_redis(tmp_path_factory):
-    """A redis-server of this module's own, on a free port: safe to flush."""
-    servers = start_servers(tmp_path_factory.mktemp("redis"), 1, cluster=False)
-    yield servers
-    servers.stop()
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,6 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def own_redis(tmp_path_factory):
-    """A redis-server of this module's own, on a free port: safe to flush."""
-    servers = start_servers(tmp_path_factory.mktemp("redis"), 1, cluster=False)
-    yield servers
-    servers.stop()
-
-
-@pytest.fixture(scope="module")
 def redis_cluster(tmp_path_factory):
     """A real 3-node Redis Cluster (no replicas) on free local ports."""
     servers = start_servers(tmp_path_factory.mktemp("redis-cluster"), 3, cluster=True)
