@@ -148,7 +148,9 @@ class RedisLedger:
             await asyncio.to_thread(self._writer.start)
 
     def known_sold_out(self, deal_id: int) -> bool:
-        # Redis said so, or (Redis holding too much after a rebuild) the database did
+        # Redis said so, or the database did in a batch on this loop. Batches on the writer's
+        # thread do not tell this memory: a sold-out refusal there sets the deal in Redis again
+        # from the database (_resync_soon), and Redis then says so itself.
         return self._sold_out.known(deal_id) or self._batches.known_sold_out(deal_id)
 
     def sold_out_trusted(self, deal_id: int) -> bool:
