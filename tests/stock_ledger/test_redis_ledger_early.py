@@ -217,3 +217,33 @@ def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its
     # and the key keeps the answer its buyer was given: sent again, it takes nothing
     assert stored == late[1].answer
     assert isinstance(again, Replayed)
+
+
+def test_at_most_two_requests_of_a_worker_wait_for_ids_not_written(database_url, monkeypatch):
+    monkeypatch.setattr(order_service, "WRITTEN_SOON_SECONDS", 1.0)
+
+    async def run():
+        database = Database(database_url)
+        try:
+            async with database.transaction(write=False) as session:
+                unused = await order_service.next_order_ids(session, 3)
+
+            async def ask(order_id: int) -> float:
+                started = time.monotonic()
+                async with database.transaction(write=False) as session:
+                    with pytest.raises(OrderNotFound):
+                        await order_service.get_order(
+                            session, order_id=order_id, viewer=order_service.Viewer(1, Role.operator)
+                        )
+                return time.monotonic() - started
+
+            return sorted(await asyncio.gather(*(ask(order_id) for order_id in unused)))
+        finally:
+            await database.dispose()
+
+    # when three requests ask at once for ids handed out that no order got
+    at_once, *waited = asyncio.run(run())
+
+    # then two wait for them, each holding its connection, and the third is answered at once
+    assert at_once < 0.5
+    assert all(1.0 <= seconds < 3.0 for seconds in waited) and len(waited) == 2
