@@ -257,13 +257,15 @@ async def apply_batch(
         if attempt.token in written and i not in same_key_as:
             found = written[attempt.token]
             outcomes[i] = _reserved(found.id, found.status, found.expires_at)
-    # An answered attempt whose order was written cancelled (refused, _write_broken_promises) has
-    # no reservation for the token look-up to find: its order id tells, and it stays refused.
+    # A replayed answered attempt whose order was written cancelled (refused,
+    # _write_broken_promises) has no reservation for the token look-up to find: its order id
+    # tells, and it stays refused. (Only a replay can find one: a first write finds nothing.)
     unsettled = [
         attempt.order_id
         for i, attempt in enumerate(attempts)
         if outcomes[i] is None
         and i not in same_key_as
+        and attempt.replayed
         and _answered(attempt)
         and attempt.order_id is not None
     ]

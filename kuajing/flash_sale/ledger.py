@@ -68,6 +68,9 @@ class Attempt:
     # ids taken ahead (`order_id`), and writes the order (and stores a key's answer) after.
     answer_early: bool = False
     order_id: int | None = None
+    # Set by the Redis ledger's replayer: an entry left in the stream, whose order may already
+    # be written (cancelled, refused after its early answer) under `order_id`.
+    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -494,7 +494,7 @@ class RedisLedger:
                 return "failed"  # left in the stream for the next round; the others go on
             return "given_back"
         try:
-            outcome = await self._batches.purchase(attempt)
+            outcome = await self._batches.purchase(replace(attempt, replayed=True))
         except PurchaseUnavailable:
             return "failed"
         written = isinstance(outcome, Reserved)

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from kuajing.db import Database
@@ -198,9 +198,20 @@ def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its
                 stored = await session.scalar(
                     select(IdempotencyKey.response).where(IdempotencyKey.key == "stale-1")
                 )
-            return late, again, left, written, reasons, stored
+            # and, once the deal has a unit again, the first one's stream entry is replayed (its
+            # give-back lost, say): its order is there, cancelled, and nothing more is written
+            async with ledger.database.transaction(write=True) as session:
+                await session.execute(
+                    text(
+                        "UPDATE deals SET quantity = quantity + 1, remaining = remaining + 1 WHERE id = :id"
+                    ),
+                    {"id": deal["id"]},
+                )
+            entry = replace(attempts[3], order_id=late[0].order_id, token="0.replayed-entry", replayed=True)
+            replayed = await ledger._batches.purchase(entry)
+            return late, again, left, written, reasons, stored, replayed
 
-    late, again, left, written, reasons, stored = asyncio.run(run())
+    late, again, left, written, reasons, stored, replayed = asyncio.run(run())
 
     # then both were answered 201, and each order id shows the order, cancelled, with why
     assert all(isinstance(outcome, Reserved) for outcome in late)
@@ -212,11 +223,14 @@ def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its
     # and the database sold its 3 and no more, and Redis was set from it: no units left to
     # admit (and answer) one more buyer the database would refuse
     assert left == 0
-    ledger = ledger_of(database_url, deal["id"])
-    assert (ledger.remaining, ledger.reserved, ledger.orders) == (0, 3, 3)
     # and the key keeps the answer its buyer was given: sent again, it takes nothing
     assert stored == late[1].answer
     assert isinstance(again, Replayed)
+    # and the replayed entry stays refused, its order as it was, the unit added still free: 3
+    # held orders in all, the 2 answered ones cancelled
+    assert isinstance(replayed, Refused) and replayed.error.code == "order_refused"
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.quantity, ledger.remaining, ledger.reserved, ledger.orders) == (4, 1, 3, 3)
 
 
 def test_at_most_two_requests_of_a_worker_wait_for_ids_not_written(database_url, monkeypatch):
