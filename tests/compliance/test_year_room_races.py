@@ -25,9 +25,8 @@ from tests.compliance.room_factories import (
     this_year,
 )
 from tests.flash_sale.factories import create_campaign, create_deal, ledger_of, purchase, purchase_body
-from tests.flash_sale.races import RACE_SERVER_ARGS, race
+from tests.flash_sale.races import race, redis_race_server
 from tests.helpers import Target, in_db
-from tests.live import start_server
 from tests.order.factories import order_body, place
 from tests.stock_ledger.redis_factories import RedisDeal, redis_deal
 from tests.stock_ledger.redis_servers import delete_prefix, new_prefix, shared_redis_url
@@ -60,16 +59,8 @@ def redis_workers(database_url, redis_url, prefix, tmp_path_factory):
     normal orders, each holding one of the worker's ten connections, waited for that load; the
     pool stalled for its 30 s timeout and every request was answered 503. Such loads now read on
     the batched lookups' pool when their caller holds no connection (db.reading)."""
-    server = start_server(
-        database_url,
-        tmp_path_factory.mktemp("year-room-races") / "server.log",
-        workers=2,
-        extra_args=RACE_SERVER_ARGS,
-        sweep_interval_seconds="0",
-        auth_cache_seconds="5",
-        rules_cache_seconds="0",
-        redis_url=redis_url,
-        redis_prefix=prefix,
+    server = redis_race_server(
+        database_url, redis_url, prefix, tmp_path_factory.mktemp("year-room-races"), rules_cache_seconds="0"
     )
     yield server.url
     server.stop()

@@ -3,6 +3,7 @@
 import asyncio
 import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 
@@ -17,11 +18,32 @@ from tests.flash_sale.factories import (
     ledger_of,
     purchase_body,
 )
+from tests.live import LiveServer, start_server
 from tests.order.factories import order_ids
 
 # uvicorn closes a keep-alive connection idle for 5 s; on a loaded machine the racing client can
 # leave one idle that long and then send on it as the server closes it (httpx.ReadError).
 RACE_SERVER_ARGS = ("--timeout-keep-alive", "120")
+
+
+def redis_race_server(
+    database_url: str, redis_url: str, prefix: str, log_dir: Path, **settings: str
+) -> LiveServer:
+    """Two workers on the Redis ledger (under `prefix`), keeping connections for a race, not
+    sweeping (a test expires orders itself): the Redis races' server, with `settings` on top."""
+    return start_server(
+        database_url,
+        log_dir / "server.log",
+        workers=2,
+        extra_args=RACE_SERVER_ARGS,
+        **{
+            "sweep_interval_seconds": "0",
+            "auth_cache_seconds": "5",
+            "redis_url": redis_url,
+            "redis_prefix": prefix,
+            **settings,
+        },
+    )
 
 
 async def race(url, requests, *, connections):

@@ -18,15 +18,14 @@ from tests.flash_sale.factories import (
     purchase_body,
 )
 from tests.flash_sale.races import (
-    RACE_SERVER_ARGS,
     assert_exactly_a_hundred_sold,
     hundred_unit_deal,
     one_key_twenty_times,
     purchases,
     race,
+    redis_race_server,
     two_thousand_buyers_race,
 )
-from tests.live import start_server
 from tests.order.factories import order_ids
 from tests.stock_ledger.redis_factories import RedisDeal, redis_deal
 from tests.stock_ledger.redis_servers import delete_prefix, new_prefix
@@ -41,16 +40,7 @@ def prefix(redis_url):
 
 @pytest.fixture(scope="module")
 def redis_workers(database_url, redis_url, prefix, tmp_path_factory):
-    server = start_server(
-        database_url,
-        tmp_path_factory.mktemp("flash-redis") / "server.log",
-        workers=2,
-        extra_args=RACE_SERVER_ARGS,
-        sweep_interval_seconds="0",
-        auth_cache_seconds="5",
-        redis_url=redis_url,
-        redis_prefix=prefix,
-    )
+    server = redis_race_server(database_url, redis_url, prefix, tmp_path_factory.mktemp("flash-redis"))
     yield server.url
     server.stop()
 
