@@ -152,12 +152,6 @@ async def _give_back(
     )
 
 
-def _answered(attempt: Attempt) -> bool:
-    """Whether the buyer was told 201 before the batch ran (an early answer with its order id);
-    never one Redis refused."""
-    return attempt.order_id is not None and attempt.refused is None
-
-
 def _with_id(attempt: Attempt) -> dict[str, Any]:
     """The order's columns, with the id its buyer was given if answered early."""
     return attempt.order if attempt.order_id is None else {**attempt.order, "id": attempt.order_id}
@@ -173,7 +167,7 @@ async def _write_broken_promises(
     broken = [
         (attempt, outcome.error.code if isinstance(outcome, Refused) else "idempotency_replayed")
         for attempt, outcome in settled
-        if _answered(attempt) and isinstance(outcome, Refused | Replayed)
+        if attempt.promised and isinstance(outcome, Refused | Replayed)
     ]
     if not broken:
         return
@@ -244,7 +238,7 @@ async def apply_batch(
     # however late its batch runs.
     refusal: KuajingError | None = window_refusal(deal, now)
     for i, attempt in enumerate(attempts):
-        if outcomes[i] is None and i not in same_key_as and refusal is not None and not _answered(attempt):
+        if outcomes[i] is None and i not in same_key_as and refusal is not None and not attempt.promised:
             outcomes[i] = Refused(refusal)
 
     left = await repository.lock_remaining(session, deal.id)
@@ -266,7 +260,7 @@ async def apply_batch(
         if outcomes[i] is None
         and i not in same_key_as
         and attempt.replayed
-        and _answered(attempt)
+        and attempt.promised
         and attempt.order_id is not None
     ]
     refused_before = await order_service.present(session, unsettled) if unsettled else set()
@@ -352,7 +346,7 @@ async def apply_batch(
             await idempotency_service.complete(
                 session, owner=owner, key=key, status_code=201, response=outcome.answer
             )
-        elif _answered(attempts[i]):
+        elif attempts[i].promised:
             # answered early, then refused (its order written cancelled): the key keeps the
             # answer its buyer was given, as any key does
             promised = _with_id(attempts[i])

@@ -72,6 +72,14 @@ class Attempt:
     # be written (cancelled, refused after its early answer) under `order_id`.
     replayed: bool = False
 
+    @property
+    def promised(self) -> bool:
+        """Whether its buyer was told 201 with `order_id` before the order was written (an early
+        answer); never one Redis refused. The database must then write that order, cancelled
+        with the reason if it refuses it. A purchase that waits for its order may still carry an
+        id taken ahead (Redis asked it to wait, after a rebuild): that promises nothing."""
+        return self.answer_early and self.order_id is not None and self.refused is None
+
 
 @dataclass(frozen=True, slots=True)
 class Reserved:

@@ -91,6 +91,12 @@ async def lock_remaining(session: AsyncSession, deal_id: int) -> int:
     return remaining
 
 
+async def mark_redis_loaded(session: AsyncSession, *, deal_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Deal).where(Deal.id == deal_id, Deal.redis_loaded_at.is_(None)).values(redis_loaded_at=now)
+    )
+
+
 async def _move(session: AsyncSession, deal_id: int, source: str, target: str, quantity: int) -> bool:
     columns = Deal.__table__.c
     result = await session.execute(

@@ -89,6 +89,7 @@ class LockedDeal:
     starts_at: datetime
     ends_at: datetime
     remaining: int
+    redis_loaded_at: datetime | None  # when it was first set in Redis (None: never yet)
 
 
 async def lock_deal(session: AsyncSession, *, deal_id: int) -> LockedDeal:
@@ -98,7 +99,14 @@ async def lock_deal(session: AsyncSession, *, deal_id: int) -> LockedDeal:
         raise DealNotFound(message=f"No deal {deal_id}.")
     deal, campaign = found
     remaining = await repository.lock_remaining(session, deal_id)
-    return LockedDeal(deal.per_buyer_limit, campaign.starts_at, campaign.ends_at, remaining)
+    return LockedDeal(
+        deal.per_buyer_limit, campaign.starts_at, campaign.ends_at, remaining, deal.redis_loaded_at
+    )
+
+
+async def mark_redis_loaded(session: AsyncSession, *, deal_id: int, now: datetime) -> None:
+    """Record that the deal is set in Redis, the first time it is (hold its row lock)."""
+    await repository.mark_redis_loaded(session, deal_id=deal_id, now=now)
 
 
 async def written_tokens(session: AsyncSession, tokens: list[str]) -> set[str]:

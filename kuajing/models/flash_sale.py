@@ -58,6 +58,9 @@ class Deal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The rehearsal's synthetic deal: its orders are rehearsal traffic.
     rehearsal: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When the Redis ledger first set the deal in Redis: a rebuild finding it missing after
+    # that follows a loss, with purchases admitted before it perhaps still being written.
+    redis_loaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DealBuyer(Base):

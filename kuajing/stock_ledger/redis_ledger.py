@@ -9,7 +9,8 @@ worker that saw a deal sell out answers sold_out from memory for a moment (sold_
 An API purchase is answered as soon as Redis admits it (on PostgreSQL), with an order id taken
 ahead from the orders' sequence (order_ids.py) and carried in the stream entry; its order is
 written a moment later, on a thread of its own (writer.py). A purchase from the Singles' Day
-page waits for its order. Either way the
+page waits for its order, and so does every purchase for a while after Redis lost the deal
+(Take.late, redis_reconciler.LATE_AFTER_LOSS_SECONDS). Either way the
 admitted attempts go to the database through the same per-deal group commit the SQL ledger
 uses (group_commit.GroupCommitLedger → flash_sale.batch.apply_batch), with the stream entry's
 token stored on the reservation. After the commit the entry is deleted. An attempt the database
@@ -66,6 +67,7 @@ from kuajing.stock_ledger.redis_stock import (
     UNKNOWN,
     Entry,
     RedisStock,
+    Take,
     claim_of,
 )
 from kuajing.stock_ledger.sold_out import SoldOutMemo
@@ -158,9 +160,7 @@ class RedisLedger:
 
     async def purchase(self, attempt: Attempt) -> Outcome:
         deal = attempt.deal
-        early = attempt.answer_early and self._order_ids is not None
-        if early:
-            assert self._order_ids is not None
+        if attempt.answer_early and self._order_ids is not None:
             try:
                 attempt = replace(attempt, order_id=await self._order_ids.take())
             except Exception as exc:
@@ -180,7 +180,7 @@ class RedisLedger:
         for offset in range(self.stock.buckets):
             bucket = (home + offset) % self.stock.buckets
             token = f"{bucket}.{unique}"
-            verdict, entry_id = await self._take(attempt, bucket, token, payload, room)
+            verdict, entry_id, late = await self._take(attempt, bucket, token, payload, room)
             if verdict == TAKEN:
                 break
             if verdict != SOLD_OUT:
@@ -209,9 +209,13 @@ class RedisLedger:
                 return await self._refuse(attempt, over)
         # Admitted: the write goes on even if the caller hangs up, so the entry is settled now
         # rather than by the replayer.
+        if late:
+            # Redis lately lost the deal and may admit more than the database has (attempts
+            # admitted before the loss were not counted in its rebuild): the database answers
+            attempt = replace(attempt, answer_early=False)
         write = asyncio.ensure_future(self._write(replace(attempt, token=token), bucket, entry_id))
         write.add_done_callback(_mark_read)
-        if early:
+        if attempt.promised:
             # Redis has decided: units, the buyer's limit and yearly room are taken, the entry
             # holds the order for any worker to write. The order id was taken ahead.
             assert attempt.order_id is not None
@@ -275,7 +279,7 @@ class RedisLedger:
 
     async def _take(
         self, attempt: Attempt, bucket: int, token: str, payload: str, room: tuple[str, list[Any]] | None
-    ) -> tuple[str, str]:
+    ) -> Take:
         deal_id = attempt.deal.id
         loop = asyncio.get_running_loop()
         waiting_until = loop.time() + PENDING_WAIT_SECONDS
@@ -283,7 +287,7 @@ class RedisLedger:
         while True:
             start = time.perf_counter()
             try:
-                verdict, entry_id = await self.stock.take(
+                taken = await self.stock.take(
                     deal_id,
                     bucket,
                     now_ms=int(time.time() * 1000),
@@ -302,6 +306,7 @@ class RedisLedger:
                     message="The stock ledger is unavailable; nothing was taken."
                 ) from exc
             metrics.redis_take(time.perf_counter() - start)
+            verdict = taken.verdict
             if verdict == UNKNOWN and reloads < MAX_RELOADS:
                 # Redis lost the deal (a flush, a failover): rebuild it from the database. Lost
                 # again by the time this take retries means another flush came in between, so
@@ -315,7 +320,7 @@ class RedisLedger:
                 # is settled, this one takes its answer from the database
                 await asyncio.sleep(0.01)
             else:
-                return verdict, entry_id
+                return taken
 
     async def reload(self, deal_id: int) -> list[redis_reconciler.BucketDrift]:
         """Rebuild the deal in Redis from the database; concurrent callers share one rebuild."""
@@ -348,7 +353,7 @@ class RedisLedger:
             else:
                 outcome = await self._batches.purchase(attempt)
         except PurchaseUnavailable:
-            if attempt.order_id is not None:
+            if attempt.promised:
                 # answered already: the entry stays for the replayer to write once the database
                 # answers again
                 raise
@@ -389,7 +394,7 @@ class RedisLedger:
                 buyer_id=attempt.buyer_id,
                 quantity=attempt.quantity,
                 claim=claim,
-                answered=attempt.order_id is not None,
+                answered=attempt.promised,
             ):
                 # only the caller whose give-back removed the entry gets here: once per attempt
                 self._sold_out.forget(deal_id)

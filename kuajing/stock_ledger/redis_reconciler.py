@@ -13,6 +13,12 @@ count, at its own atomic moment, every stream entry whose token is not in the da
 flight: stock = the database's remaining (this bucket's share) - units in flight, and each
 buyer's units = the database's + in flight. Released reservation ids are written to the
 bucket's released set, so a give-back still on its way for one of them is not counted twice.
+
+What the rebuild cannot count is an attempt admitted before Redis lost the deal (its stream went
+with it) whose worker is still writing it: Redis would admit its unit again. So a rebuild after
+a loss (the deal had been set in Redis before: `deals.redis_loaded_at`) marks the deal `late`
+for LATE_AFTER_LOSS_SECONDS, and until then an admitted purchase is answered only once the
+database has written its order, never early (redis_ledger.py); a refusal is then told as such.
 """
 
 from dataclasses import dataclass
@@ -22,6 +28,11 @@ from kuajing.db import Database
 from kuajing.flash_sale import reservations
 from kuajing.kit.time import utcnow
 from kuajing.stock_ledger.redis_stock import RedisStock, token_bucket
+
+# How long purchases wait for their order after Redis lost a deal it held. Longer than an
+# attempt admitted before the loss takes to be written: a writer's batch takes about 0.1 s, and
+# the write of an entry left in the stream is given up after the replay grace (10 s default).
+LATE_AFTER_LOSS_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +60,15 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 async def reconcile_deal(
-    database: Database, stock: RedisStock, *, deal_id: int, repair: bool = True
+    database: Database,
+    stock: RedisStock,
+    *,
+    deal_id: int,
+    repair: bool = True,
 ) -> list[BucketDrift]:
     """Compare (and with `repair`, set) each of the deal's buckets against the database."""
     buckets = range(stock.buckets)
+    now = utcnow()
     async with database.transaction(write=True) as session:
         deal = await reservations.lock_deal(session, deal_id=deal_id)
         remaining = deal.remaining
@@ -82,7 +98,7 @@ async def reconcile_deal(
         # when more is in flight than remains (the database will refuse the excess)
         free = remaining - sum(in_flight.values())
 
-        async def each_bucket(repairing: bool) -> list[BucketDrift]:
+        async def each_bucket(repairing: bool, *, late_until_ms: int = 0) -> list[BucketDrift]:
             found = []
             for bucket in buckets:
                 share = free // stock.buckets + (1 if bucket < free % stock.buckets else 0)
@@ -97,6 +113,7 @@ async def reconcile_deal(
                     written=[entry.token for entry in entries[bucket] if entry.token in written],
                     buyers=held[bucket],
                     released=released[bucket],
+                    late_until_ms=late_until_ms,
                 )
                 found.append(
                     BucketDrift(
@@ -119,7 +136,13 @@ async def reconcile_deal(
         # units happen to lie over the buckets is not a drift.
         report = await each_bucket(False)
         if repair and _needs_repair(report):
-            report = await each_bucket(True)
+            lost = deal.redis_loaded_at is not None and deal.starts_at <= now
+            lost = lost and any(drift.found is None for drift in report)
+            report = await each_bucket(
+                True, late_until_ms=_epoch_ms(now) + int(LATE_AFTER_LOSS_SECONDS * 1000) if lost else 0
+            )
+        if repair and deal.redis_loaded_at is None:
+            await reservations.mark_redis_loaded(session, deal_id=deal_id, now=now)
     if repair:
         await stock.register(deal_id)
     return report

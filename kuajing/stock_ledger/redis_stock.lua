@@ -1,6 +1,7 @@
 -- The Redis stock ledger's scripts. Each runs atomically on the one slot its keys share
 -- (the deal's, or a bucket's, hash tag): KEYS[1] the deal hash (stock, limit, starts, ends in
--- epoch ms), KEYS[2] the buyers hash (units each buyer holds), KEYS[3] the stream of admitted
+-- epoch ms; `late`, where set, the epoch ms until which admitted attempts wait for their
+-- order), KEYS[2] the buyers hash (units each buyer holds), KEYS[3] the stream of admitted
 -- attempts not yet written to the database, KEYS[4] the set of released reservation ids,
 -- KEYS[5] the Idempotency-Keys (hashed) of admitted attempts not yet settled, to their entry;
 -- KEYS[6], where given, the key marking one Idempotency-Key's attempt as settled (it expires).
@@ -10,42 +11,44 @@
 -- ARGV: now_ms, buyer_id, quantity, token, payload, claim ("" without an Idempotency-Key).
 -- With KEYS[7], the buyer's yearly room (compliance/year_room.lua, whose functions are put
 -- before this script), checked and taken with the units: ARGV from 7 as room_verdict reads
--- them. Returns {verdict, entry id or ""}: unknown | pending | settled | not_started | ended |
--- buyer_limit | sold_out | annual | capped:<prefix> | room_unknown | taken. pending: an
--- attempt with the same Idempotency-Key is being written; settled: it was written a moment
--- ago (its answer is in the database).
-local deal = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends')
+-- them. Returns {verdict, entry id or "", late}: verdict unknown | pending | settled |
+-- not_started | ended | buyer_limit | sold_out | annual | capped:<prefix> | room_unknown |
+-- taken. pending: an attempt with the same Idempotency-Key is being written; settled: it was
+-- written a moment ago (its answer is in the database). late: 1 while the deal was lately
+-- rebuilt after Redis lost it (the rebuild could not count attempts admitted before the loss
+-- and still being written), so the caller waits for the database before it answers; else 0.
+local deal = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends', 'late')
 if not deal[1] then
-  return {'unknown', ''}
+  return {'unknown', '', 0}
 end
 local claim = ARGV[6]
 if claim ~= '' and redis.call('HEXISTS', KEYS[5], claim) == 1 then
-  return {'pending', ''}
+  return {'pending', '', 0}
 end
 if claim ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then
-  return {'settled', ''}
+  return {'settled', '', 0}
 end
 local now = tonumber(ARGV[1])
 if now < tonumber(deal[3]) then
-  return {'not_started', ''}
+  return {'not_started', '', 0}
 end
 if now >= tonumber(deal[4]) then
-  return {'ended', ''}
+  return {'ended', '', 0}
 end
 local quantity = tonumber(ARGV[3])
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
 if held + quantity > tonumber(deal[2]) then
-  return {'buyer_limit', ''}
+  return {'buyer_limit', '', 0}
 end
 if tonumber(deal[1]) < quantity then
-  return {'sold_out', ''}
+  return {'sold_out', '', 0}
 end
 if KEYS[7] then
   local room = room_verdict(KEYS[7], ARGV, 7)
   if room == 'unknown' then
-    return {'room_unknown', ''}
+    return {'room_unknown', '', 0}
   elseif room ~= 'ok' then
-    return {room, ''}
+    return {room, '', 0}
   end
   room_take(KEYS[7], ARGV, 7)
 end
@@ -55,7 +58,11 @@ local id = redis.call('XADD', KEYS[3], '*', 't', ARGV[4], 'b', ARGV[2], 'q', ARG
 if claim ~= '' then
   redis.call('HSET', KEYS[5], claim, id)
 end
-return {'taken', id}
+local late = 0
+if deal[5] and now < tonumber(deal[5]) then
+  late = 1
+end
+return {'taken', id, late}
 
 --- forget_many
 -- Written attempts of one bucket: their entries and pending claims go, and each claim is
@@ -120,12 +127,13 @@ return 1
 -- Set the deal from the database (called while the caller holds the deal's row lock, so no
 -- attempt can be written meanwhile): stock = base - the units of entries not yet written,
 -- buyers = the database's units + those entries. ARGV: mode (repair | check), base, limit,
--- starts, ends, then a count and that many written tokens, a count and that many
--- buyer/units pairs, a count and that many released reservation ids.
+-- starts, ends, late (epoch ms until which admitted attempts wait for their order, 0 for
+-- none; a later one already set is kept), then a count and that many written tokens, a count
+-- and that many buyer/units pairs, a count and that many released reservation ids.
 -- Returns {found stock or "none", expected stock, units in flight, buyers that differ}.
 local mode = ARGV[1]
 local stock = tonumber(ARGV[2])
-local at = 6
+local at = 7
 local written = {}
 for i = 1, tonumber(ARGV[at]) do
   written[ARGV[at + i]] = true
@@ -179,11 +187,15 @@ for buyer, units in pairs(old) do
   end
 end
 if mode == 'repair' then
+  local late = math.max(tonumber(ARGV[6]), tonumber(redis.call('HGET', KEYS[1], 'late') or '0'))
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5])
   for claim, id in pairs(claims) do
     redis.call('HSET', KEYS[5], claim, id)
   end
   redis.call('HSET', KEYS[1], 'stock', stock, 'limit', ARGV[3], 'starts', ARGV[4], 'ends', ARGV[5])
+  if late > 0 then
+    redis.call('HSET', KEYS[1], 'late', late)
+  end
   for buyer, units in pairs(buyers) do
     if units > 0 then
       redis.call('HSET', KEYS[2], buyer, units)

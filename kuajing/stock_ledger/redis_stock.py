@@ -11,7 +11,7 @@ Redis Cluster: `kj:{deal:42}` (a hash: stock, limit, starts, ends), `kj:{deal:42
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -38,6 +38,15 @@ UNKNOWN, PENDING, SETTLED, ROOM_UNKNOWN, NOT_STARTED, ENDED, BUYER_LIMIT, SOLD_O
 # again with it meanwhile is answered from the database, even if it checked the database just
 # before the write committed. Longer than any request waits between that check and its take.
 SETTLED_SECONDS = 300
+
+
+class Take(NamedTuple):
+    verdict: str
+    entry_id: str  # the admitted attempt's stream entry ("" unless taken)
+    # Taken while the deal was lately rebuilt after Redis lost it: the rebuild could not count
+    # attempts admitted before the loss and still being written, so Redis may admit more than
+    # the database has. The caller answers only once the database has written the order.
+    late: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +144,7 @@ class RedisStock:
         payload: str,
         claim: str = "",
         room: tuple[str, list[Any]] | None = None,
-    ) -> tuple[str, str]:
+    ) -> Take:
         """`room`: the buyer's yearly room key and its arguments (year_room.room_args), to be
         checked and taken in the same script; only where the room's slot is on the deal's node
         (one Redis, not a cluster)."""
@@ -144,8 +153,8 @@ class RedisStock:
         if room is not None:
             keys.append(room[0])
             args += room[1]
-        verdict, entry_id = await self._scripts["take"](keys=keys, args=args)
-        return verdict, entry_id
+        verdict, entry_id, late = await self._scripts["take"](keys=keys, args=args)
+        return Take(verdict, entry_id, late == 1)
 
     async def give_back(
         self,
@@ -211,8 +220,12 @@ class RedisStock:
         written: list[str],
         buyers: dict[int, int],
         released: list[int],
+        late_until_ms: int = 0,
     ) -> Rebuilt:
-        args: list[Any] = ["repair" if repair else "check", base, limit, starts_ms, ends_ms, len(written)]
+        """`late_until_ms`: until when admitted attempts wait for their order (Take.late), when
+        Redis lost the deal; a later time already set stays."""
+        args: list[Any] = ["repair" if repair else "check", base, limit, starts_ms, ends_ms, late_until_ms]
+        args.append(len(written))
         args += written
         args.append(len(buyers))
         for buyer_id, units in buyers.items():

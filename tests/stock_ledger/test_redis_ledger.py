@@ -47,7 +47,7 @@ def test_replaying_a_dead_workers_entries_twice_writes_one_order_each(
                 ledger.stock.keys(deal["id"], 0)[1], buyers[3].id
             )  # Redis forgot it
             for i, attempt in enumerate(attempts):
-                verdict, _ = await ledger.stock.take(
+                taken = await ledger.stock.take(
                     deal["id"],
                     0,
                     now_ms=int(time.time() * 1000),
@@ -56,7 +56,7 @@ def test_replaying_a_dead_workers_entries_twice_writes_one_order_each(
                     token=f"0.dead{i}",
                     payload=attempt_codec.dumps(attempt),
                 )
-                assert verdict == TAKEN
+                assert taken.verdict == TAKEN
             entries = await ledger.stock.entries(deal["id"], 0)
             # when the replayer runs, twice at once, then once more over the same entries
             both = await asyncio.gather(
@@ -198,7 +198,7 @@ def test_an_entry_that_cannot_be_decoded_is_given_back_without_stopping_the_repl
             broken = payloads[0].replace('"$dec":"', '"$dec":"not-a-number', 1)
             assert broken != payloads[0]
             for i, (attempt, payload) in enumerate(zip(attempts, [broken, payloads[1]], strict=True)):
-                verdict, _ = await ledger.stock.take(
+                taken = await ledger.stock.take(
                     deal["id"],
                     0,
                     now_ms=int(time.time() * 1000),
@@ -207,7 +207,7 @@ def test_an_entry_that_cannot_be_decoded_is_given_back_without_stopping_the_repl
                     token=f"0.odd{i}",
                     payload=payload,
                 )
-                assert verdict == TAKEN
+                assert taken.verdict == TAKEN
             # when the replayer runs over both
             report = await ledger.replay(deal["id"], 0, await ledger.stock.entries(deal["id"], 0))
             return report, await ledger.stock.stock(deal["id"], 0), await ledger.stock.entries(deal["id"], 0)
@@ -241,7 +241,7 @@ def test_an_admitted_attempt_is_sealed_in_the_stream_and_a_sealed_entry_replays(
             bought = await ledger.purchase(attempts[0])
             # a worker that died after Redis admitted its attempt: its entry, sealed as it would be
             sealed = (await ledger.database.keyring()).seal("orders", attempt_codec.dumps(attempts[1]))
-            verdict, _ = await take(
+            taken = await take(
                 deal["id"],
                 0,
                 now_ms=int(time.time() * 1000),
@@ -250,7 +250,7 @@ def test_an_admitted_attempt_is_sealed_in_the_stream_and_a_sealed_entry_replays(
                 token="0.deadsealed",
                 payload=sealed,
             )
-            assert verdict == TAKEN
+            assert taken.verdict == TAKEN
             replayed = await ledger.replay(deal["id"], 0, await ledger.stock.entries(deal["id"], 0))
             return bought, payloads, attempts[0].id_number, replayed
 

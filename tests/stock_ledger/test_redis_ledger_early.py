@@ -16,6 +16,7 @@ from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reser
 from kuajing.models import IdempotencyKey, Order, OrderEvent, Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import OrderNotFound
+from kuajing.stock_ledger import redis_reconciler
 from kuajing.stock_ledger.redis_ledger import RedisLedger
 from tests.auth.factories import bulk_buyers_with_identity
 from tests.flash_sale.factories import ledger_of, wine_deal_of
@@ -44,6 +45,20 @@ async def drained(ledger: RedisLedger, deal_id: int) -> None:
     while await ledger.stock.entries(deal_id, 0):
         assert time.monotonic() < deadline, "the writer did not settle the deal's stream"
         await asyncio.sleep(0.02)
+
+
+async def units(ledger: RedisLedger, deal_id: int, change: int) -> None:
+    """Add (or take away) units of the deal in the database only."""
+    async with ledger.database.transaction(write=True) as session:
+        await session.execute(
+            text("UPDATE deals SET quantity = quantity + :n, remaining = remaining + :n WHERE id = :id"),
+            {"n": change, "id": deal_id},
+        )
+
+
+def attempt_id(outcome) -> int:
+    """The order id a purchase was answered with (0 for a refusal: no order has it)."""
+    return outcome.order_id if isinstance(outcome, Reserved) else 0
 
 
 def claim(buyer_id: int, key: str) -> IdempotencyClaim:
@@ -200,13 +215,7 @@ def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its
                 )
             # and, once the deal has a unit again, the first one's stream entry is replayed (its
             # give-back lost, say): its order is there, cancelled, and nothing more is written
-            async with ledger.database.transaction(write=True) as session:
-                await session.execute(
-                    text(
-                        "UPDATE deals SET quantity = quantity + 1, remaining = remaining + 1 WHERE id = :id"
-                    ),
-                    {"id": deal["id"]},
-                )
+            await units(ledger, deal["id"], 1)
             entry = replace(attempts[3], order_id=late[0].order_id, token="0.replayed-entry", replayed=True)
             replayed = await ledger._batches.purchase(entry)
             return late, again, left, written, reasons, stored, replayed
@@ -261,3 +270,63 @@ def test_at_most_two_requests_of_a_worker_wait_for_ids_not_written(database_url,
     # then two wait for them, each holding its connection, and the third is answered at once
     assert at_once < 0.5
     assert all(1.0 <= seconds < 3.0 for seconds in waited) and len(waited) == 2
+
+
+def test_after_redis_lost_a_deal_purchases_wait_for_the_database_for_a_while(
+    live_api, operator_token, database_url, redis_url, prefix, monkeypatch
+):
+    # given a 6-unit deal, and a late period of 1.5 s after a loss
+    monkeypatch.setattr(redis_reconciler, "LATE_AFTER_LOSS_SECONDS", 1.5)
+    deal = wine_deal_of(live_api, operator_token, 6)
+    buyers = bulk_buyers_with_identity(database_url, 6)
+
+    async def run():
+        async with redis_ledger(
+            database_url, redis_url, prefix=prefix, early=True, write_window_seconds=0.3
+        ) as ledger:
+            attempts = [
+                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
+            ]
+
+            async def buy(attempt):
+                outcome = await ledger.purchase(attempt)
+                async with ledger.database.transaction(write=False) as session:
+                    return outcome, bool(await order_service.present(session, [attempt_id(outcome)]))
+
+            # the first purchase loads the deal into Redis: a first load, answered early
+            first = await buy(attempts[0])
+            await drained(ledger, deal["id"])
+            # when Redis loses the deal (as a flush would), the next purchase rebuilds it
+            await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
+            after_loss = await buy(attempts[1])
+            # and Redis holds more than the database, as attempts admitted before a loss and
+            # still being written make it: 2 of the database's 4 units go, Redis still says 4
+            await units(ledger, deal["id"], -2)
+            over = [await buy(attempt) for attempt in attempts[2:5]]
+            await drained(ledger, deal["id"])
+            # and once the late period is over (and the 2 units are back), purchases are
+            # answered early again
+            await asyncio.sleep(1.6)
+            await units(ledger, deal["id"], 2)
+            await ledger.reload(deal["id"])
+            again = await buy(attempts[5])
+            await drained(ledger, deal["id"])
+            return first, after_loss, over, again
+
+    first, after_loss, over, again = asyncio.run(run())
+
+    # then the first load answered before the write, as any purchase
+    assert isinstance(first[0], Reserved) and first[1] is False
+    # and after the loss the answer came once the order was written
+    assert isinstance(after_loss[0], Reserved) and after_loss[1] is True
+    assert [(type(outcome).__name__, written) for outcome, written in over] == [
+        ("Reserved", True),
+        ("Reserved", True),
+        ("Refused", False),
+    ]
+    # and the buyer Redis admitted past the database's units is told sold_out, with no order
+    # written cancelled under an id it was never given
+    assert over[2][0].error.code == "sold_out"
+    assert isinstance(again[0], Reserved) and again[1] is False
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.quantity, ledger.remaining, ledger.reserved, ledger.orders) == (6, 1, 5, 5)

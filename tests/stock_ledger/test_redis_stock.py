@@ -38,7 +38,7 @@ def test_lua_verdicts_map_to_the_contracts_409_codes(
             ends = int(facts.ends_at.timestamp() * 1000)
 
             async def take(buyer, now_ms):
-                verdict, _entry = await ledger.stock.take(
+                taken = await ledger.stock.take(
                     deal["id"],
                     0,
                     now_ms=now_ms,
@@ -47,7 +47,7 @@ def test_lua_verdicts_map_to_the_contracts_409_codes(
                     token=f"0.{now_ms}",
                     payload="{}",
                 )
-                return verdict
+                return taken.verdict
 
             during = starts + 1000
             return [
@@ -78,15 +78,17 @@ def test_a_give_back_returns_units_once(live_api, operator_token, database_url, 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix) as ledger:
             await ledger.reload(deal["id"])
-            _verdict, entry_id = await ledger.stock.take(
-                deal["id"],
-                0,
-                now_ms=int(time.time() * 1000),
-                buyer_id=buyer.id,
-                quantity=2,
-                token="0.t",
-                payload="{}",
-            )
+            entry_id = (
+                await ledger.stock.take(
+                    deal["id"],
+                    0,
+                    now_ms=int(time.time() * 1000),
+                    buyer_id=buyer.id,
+                    quantity=2,
+                    token="0.t",
+                    payload="{}",
+                )
+            ).entry_id
             taken = (await ledger.stock.stock(deal["id"], 0), await ledger.stock.buyer_units(deal["id"], 0))
             gave = [
                 await ledger.stock.give_back(deal["id"], 0, entry_id=entry_id, buyer_id=buyer.id, quantity=2)
