@@ -127,3 +127,56 @@ def test_forgetting_a_deal_deletes_its_keys_in_every_bucket_and_nothing_else(red
             await stock.close()
 
     assert asyncio.run(run()) == (3, [8], None, 9)
+
+
+def test_takes_asked_for_together_are_sent_together_and_each_gets_its_own_verdict(
+    live_api, operator_token, database_url, own_redis, prefix
+):
+    # given a 3-unit deal (one per buyer), on a Redis of this module's own
+    deal = wine_deal_of(live_api, operator_token, 3, per_buyer_limit=1)
+    buyers = bulk_buyers_with_identity(database_url, 4)
+
+    async def run():
+        async with redis_ledger(database_url, own_redis.url, prefix=prefix) as ledger:
+            await ledger.reload(deal["id"])
+            sent = []
+            pipeline = ledger.stock.client.pipeline
+
+            def counted(*args, **kwargs):
+                sent.append(1)
+                return pipeline(*args, **kwargs)
+
+            ledger.stock.client.pipeline = counted  # type: ignore[method-assign]
+
+            async def take(buyer, token):
+                return await ledger.stock.take(
+                    deal["id"],
+                    0,
+                    now_ms=int(time.time() * 1000),
+                    buyer_id=buyer.id,
+                    quantity=1,
+                    token=token,
+                    payload="{}",
+                )
+
+            # when five takes are asked for in one turn of the event loop (one buyer twice)
+            together = await asyncio.gather(
+                *(take(buyer, f"0.t{i}") for i, buyer in enumerate([buyers[0], *buyers]))
+            )
+            pipelines = len(sent)
+            # and again after Redis lost its scripts (a restart, SCRIPT FLUSH)
+            await ledger.stock.client.script_flush()
+            await ledger.stock.client.hset(ledger.stock.keys(deal["id"], 0)[0], "stock", 1)
+            await ledger.stock.client.hdel(ledger.stock.keys(deal["id"], 0)[1], buyers[3].id)
+            after_flush = await asyncio.gather(take(buyers[3], "0.u0"), take(buyers[3], "0.u1"))
+            return together, pipelines, after_flush, await ledger.stock.stock(deal["id"], 0)
+
+    together, pipelines, after_flush, left = asyncio.run(run())
+
+    # then they went in one pipeline, and Redis decided each in the order asked
+    assert pipelines == 1
+    assert [taken.verdict for taken in together] == [TAKEN, BUYER_LIMIT, TAKEN, TAKEN, SOLD_OUT]
+    assert [bool(taken.entry_id) for taken in together] == [True, False, True, True, False]
+    # and with the scripts lost, each was sent again alone (which loads the script) and decided
+    assert [taken.verdict for taken in after_flush] == [TAKEN, BUYER_LIMIT]
+    assert left == 0
