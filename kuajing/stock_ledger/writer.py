@@ -7,21 +7,28 @@ loop turn each: hundreds of milliseconds for a batch of 200 on this machine's be
 loop of its own a batch waits only for the database, and for the GIL, which the request loop
 gives up every few milliseconds (sys.getswitchinterval).
 
-The requests' loop hands over an attempt (`write`) and awaits the outcome through a
-concurrent.futures.Future; nothing else is shared. The thread builds its objects on its own
-loop (asyncio objects, the engine and its connections belong to the loop that made them).
+The requests' loop hands over the attempts of one loop turn together (`write`), and each loop
+sends the other what it has in one call_soon_threadsafe a turn: a wake-up of the other loop
+(a write to its self-pipe) and a GIL hand-off cost more than the rest of a hand-over, and a
+rush's attempts arrive together. Nothing else is shared. The thread builds its objects on its
+own loop (asyncio objects, the engine and its connections belong to the loop that made them).
 """
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import Callable
 
 from kuajing.db import Database
+from kuajing.flash_sale.errors import PurchaseUnavailable
 from kuajing.flash_sale.ledger import Attempt, Outcome
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
 
 log = logging.getLogger(__name__)
+
+# an attempt's future on the requests' loop, and the task that wrote it on the writer's
+_Finished = tuple["asyncio.Future[Outcome]", "asyncio.Task[Outcome]"]
 
 POOL_SIZE = 4  # batches in flight at once: one per hot deal, and a few deals at a time
 STARTUP_SECONDS = 30.0
@@ -48,6 +55,13 @@ class OrderWriter:
         self._ready = threading.Event()
         self._failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="order-writer", daemon=True)
+        # whether the writer's loop takes attempts: cleared, under the lock, once it stops
+        self._lock = threading.Lock()
+        self._open = True
+        # on the requests' loop: attempts of this turn not yet handed over
+        self._outbox: list[tuple[Attempt, asyncio.Future[Outcome]]] = []
+        # on the writer's loop: outcomes of this turn not yet sent back, by the loop awaiting them
+        self._done: dict[asyncio.AbstractEventLoop, list[_Finished]] = {}
 
     def start(self) -> None:
         self._thread.start()
@@ -59,10 +73,59 @@ class OrderWriter:
     async def write(self, attempt: Attempt) -> Outcome:
         """The attempt applied in a batch on the writer's loop: its outcome, or what it raised."""
         assert self._loop is not None and self._batches is not None, "start() first"
-        batches = self._batches
-        return await asyncio.wrap_future(
-            asyncio.run_coroutine_threadsafe(batches.purchase(attempt), self._loop)
-        )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._outbox.append((attempt, future))
+        if len(self._outbox) == 1:
+            loop.call_soon(self._hand_over, loop)
+        # the batch resolves it whether or not this caller is still there
+        return await asyncio.shield(future)
+
+    def _hand_over(self, requests: asyncio.AbstractEventLoop) -> None:
+        handed, self._outbox = self._outbox, []
+        assert self._loop is not None
+        with self._lock:
+            if self._open and self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._accept, handed, requests)
+                return
+        _resolve([(future, _unavailable()) for _attempt, future in handed])
+
+    def _accept(
+        self, handed: list[tuple[Attempt, "asyncio.Future[Outcome]"]], requests: asyncio.AbstractEventLoop
+    ) -> None:
+        """On the writer's loop: each attempt into its deal's batch (refused once stopping)."""
+        assert self._loop is not None and self._batches is not None
+        if not self._open:
+            refused: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]] = [
+                (future, _unavailable()) for _attempt, future in handed
+            ]
+            requests.call_soon_threadsafe(_resolve, refused)
+            return
+        for attempt, future in handed:
+            task = self._loop.create_task(self._batches.purchase(attempt))
+            task.add_done_callback(functools.partial(self._finished, requests, future))
+
+    def _finished(
+        self,
+        requests: asyncio.AbstractEventLoop,
+        future: "asyncio.Future[Outcome]",
+        task: "asyncio.Task[Outcome]",
+    ) -> None:
+        done = self._done.setdefault(requests, [])
+        done.append((future, task))
+        if len(done) == 1:
+            assert self._loop is not None
+            self._loop.call_soon(self._send_back, requests)
+
+    def _send_back(self, requests: asyncio.AbstractEventLoop) -> None:
+        done = self._done.pop(requests, [])
+        if not done:
+            return
+        outcomes = [(future, _result(task)) for future, task in done]
+        try:
+            requests.call_soon_threadsafe(_resolve, outcomes)
+        except RuntimeError:
+            log.warning("the loop awaiting %d written attempts is closed", len(outcomes))
 
     def _run(self) -> None:
         loop = _new_loop()
@@ -84,7 +147,13 @@ class OrderWriter:
         try:
             await self._stop.wait()
         finally:
-            await batches.close()
+            with self._lock:
+                self._open = False
+            await asyncio.sleep(0)  # attempts handed over before that: refused (_accept)
+            await batches.close()  # fails the attempts still waiting (PurchaseUnavailable)
+            await asyncio.sleep(0)  # their tasks' done-callbacks
+            for requests in list(self._done):
+                self._send_back(requests)
             await database.dispose()
 
     async def close(self) -> None:
@@ -95,3 +164,25 @@ class OrderWriter:
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
         await asyncio.to_thread(self._thread.join, STARTUP_SECONDS)
+
+
+def _unavailable() -> PurchaseUnavailable:
+    return PurchaseUnavailable(message="Orders cannot be written now; try again.")
+
+
+def _result(task: "asyncio.Task[Outcome]") -> Outcome | BaseException:
+    if task.cancelled():
+        return _unavailable()
+    error = task.exception()
+    return task.result() if error is None else error
+
+
+def _resolve(outcomes: list[tuple["asyncio.Future[Outcome]", Outcome | BaseException]]) -> None:
+    """On the requests' loop: each written attempt's outcome to the request awaiting it."""
+    for future, outcome in outcomes:
+        if future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
