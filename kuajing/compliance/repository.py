@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,6 +81,39 @@ async def get_identities(session: AsyncSession, user_ids: Sequence[int]) -> dict
         select(BuyerIdentity).where(one_of(session, BuyerIdentity.user_id, user_ids))
     )
     return {identity.user_id: identity for identity in found}
+
+
+async def identities_with_year(
+    session: AsyncSession, user_ids: Sequence[int], *, year: int
+) -> dict[int, tuple[BuyerIdentity, int, dict[str, int]]]:
+    """Each buyer's identity with what its person used of `year`: the yuan, and the grams or
+    pieces of each capped positive-list line. One query, joined on the identity's lookup key
+    (an identity without one, its claim awaiting an operator, comes with nothing used: the
+    caller reads it by ID number). A buyer without an identity is left out."""
+    rows = await session.execute(
+        select(
+            BuyerIdentity,
+            AnnualUsage.used_amount,
+            AnnualQuantityUsage.hs_prefix,
+            AnnualQuantityUsage.used_quantity,
+        )
+        .outerjoin(
+            AnnualUsage, and_(AnnualUsage.person_key == BuyerIdentity.person_key, AnnualUsage.year == year)
+        )
+        .outerjoin(
+            AnnualQuantityUsage,
+            and_(
+                AnnualQuantityUsage.person_key == BuyerIdentity.person_key, AnnualQuantityUsage.year == year
+            ),
+        )
+        .where(one_of(session, BuyerIdentity.user_id, user_ids))
+    )
+    found: dict[int, tuple[BuyerIdentity, int, dict[str, int]]] = {}
+    for identity, used, prefix, quantity in rows.all():
+        _identity, _used, held = found.setdefault(identity.user_id, (identity, used or 0, {}))
+        if prefix is not None:
+            held[prefix] = quantity
+    return found
 
 
 async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerIdentity | None:

@@ -36,25 +36,27 @@ class BuyerYear:
 async def buyer_years(
     session: AsyncSession, keys: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], BuyerYear]:
-    """BuyerYear for each (buyer id, year), three queries however many: see kit.batch_loader."""
-    identities = await repository.get_identities(session, sorted({user_id for user_id, _year in keys}))
+    """BuyerYear for each (buyer id, year): one query a year however many buyers (see
+    kit.batch_loader), and two more only for identities without a lookup key."""
     found: dict[tuple[int, int], BuyerYear] = {}
     for year in sorted({year for _user_id, year in keys}):
-        people = sorted(
-            {i.id_number for (user_id, y) in keys if y == year and (i := identities.get(user_id))}
+        users = sorted({user_id for user_id, y in keys if y == year})
+        rows = await repository.identities_with_year(session, users, year=year)
+        # an identity whose claim awaits an operator has no lookup key to join on: its person's
+        # year is read by ID number, as the guarded counters will take it
+        unkeyed = sorted(
+            {identity.id_number for identity, _used, _held in rows.values() if identity.person_key is None}
         )
-        used = await repository.annuals_used(session, id_numbers=people, year=year) if people else {}
-        held = await repository.quantities_used_by(session, id_numbers=people, year=year) if people else {}
-        for user_id, y in keys:
-            if y != year:
+        used = await repository.annuals_used(session, id_numbers=unkeyed, year=year) if unkeyed else {}
+        held = await repository.quantities_used_by(session, id_numbers=unkeyed, year=year) if unkeyed else {}
+        for user_id in users:
+            if user_id not in rows:
+                found[user_id, year] = BuyerYear(None, 0, {})
                 continue
-            identity = identities.get(user_id)
-            if identity is None:
-                found[user_id, y] = BuyerYear(None, 0, {})
-            else:
-                found[user_id, y] = BuyerYear(
-                    identity, used.get(identity.id_number, 0), held.get(identity.id_number, {})
-                )
+            identity, annual, quantities = rows[user_id]
+            if identity.person_key is None:
+                annual, quantities = used.get(identity.id_number, 0), held.get(identity.id_number, {})
+            found[user_id, year] = BuyerYear(identity, annual, quantities)
     return found
 
 
