@@ -138,11 +138,12 @@ def media_storage(settings: Settings) -> Storage:
     )
 
 
-def build_runtime(settings: Settings, database: Database | None = None) -> Runtime:
+def build_runtime(settings: Settings, database: Database | None = None, *, purchases: bool = True) -> Runtime:
     """Every part a process keeps, sized by `settings`: the snapshots and loaders the domains
     own, the stock ledger, and the contexts the purchase and fulfillment flows run in. Its parts
     bind to the event loop that first uses them (one loop per process); close the runtime at
-    shutdown."""
+    shutdown. Without `purchases` (the background worker, which serves none) the Redis ledger
+    has no writer thread of its own."""
     check_production(settings)
     if settings.password_hash_profile == "cheapest":
         log.warning(
@@ -168,7 +169,7 @@ def build_runtime(settings: Settings, database: Database | None = None) -> Runti
     deals = runtime.add(DealSnapshots())
     templates = runtime.add(DealTemplates())
     runtime.add(BoardSnapshots())
-    ledger = stock_ledger_setup.from_settings(database, settings)
+    ledger = stock_ledger_setup.from_settings(database, settings, purchases=purchases)
     runtime.add(ledger, kind=StockLedger, close=ledger.close)
     runtime.add(
         PurchaseContext(

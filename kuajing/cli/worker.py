@@ -46,7 +46,7 @@ def command() -> None:
     console.print("Worker running: " + "; ".join(loops) + ".", highlight=False)
 
     async def run() -> None:
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, purchases=False)
         try:
             await run_until_stopped(runtime)
         finally:

@@ -13,10 +13,13 @@ from kuajing.stock_ledger.writer import POOL_SIZE as WRITER_POOL_SIZE
 from kuajing.stock_ledger.writer import OrderWriter
 
 
-def from_settings(database: Database, settings: Settings) -> GroupCommitLedger | RedisLedger:
+def from_settings(
+    database: Database, settings: Settings, *, purchases: bool = True
+) -> GroupCommitLedger | RedisLedger:
     """With Redis, the buyers' yearly rooms are kept there too, on the ledger's connections, and
     every session of `database` carries them (year_room.of) so that every order reserves its
-    room where a flash-sale admission does."""
+    room where a flash-sale admission does. Without `purchases` (a process that serves none,
+    whose ledger only replays and reconciles) there is no writer thread."""
     batches = GroupCommitLedger(
         database,
         window_seconds=settings.flash_sale_batch_window_seconds,
@@ -37,7 +40,7 @@ def from_settings(database: Database, settings: Settings) -> GroupCommitLedger |
     # On PostgreSQL an API purchase is answered before its order is written, with an id taken
     # ahead, and the orders are written on a thread of their own. SQLite has no sequence to take
     # ids from, and one writer at a time: there every purchase waits for its order.
-    fast = not database.is_sqlite
+    fast = purchases and not database.is_sqlite
     return RedisLedger(
         database,
         stock,

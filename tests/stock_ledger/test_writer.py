@@ -1,8 +1,10 @@
 """The order writer's thread (stock_ledger/writer.py), on PostgreSQL as the server runs it:
-attempts handed over together in one loop turn each get their own outcome, and once the writer
-has stopped an attempt is refused at once (503), never left waiting."""
+attempts handed over together in one loop turn each get their own outcome, once the writer has
+stopped an attempt is refused at once (503), never left waiting, and only a process that serves
+purchases starts it."""
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -11,11 +13,14 @@ from sqlalchemy.engine import make_url
 from kuajing.db import Database
 from kuajing.flash_sale.errors import PurchaseUnavailable
 from kuajing.flash_sale.ledger import Refused, Reserved
+from kuajing.settings import Settings
+from kuajing.stock_ledger import setup as stock_ledger_setup
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from kuajing.stock_ledger.writer import OrderWriter
 from tests.auth.factories import bulk_buyers_with_identity
 from tests.flash_sale.factories import ledger_of, wine_deal_of
 from tests.stock_ledger.redis_factories import prepared
+from tests.stock_ledger.redis_servers import new_prefix
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +69,22 @@ def test_attempts_handed_over_together_each_get_their_own_outcome_and_a_stopped_
     assert (ledger.remaining, ledger.reserved, ledger.orders, ledger.buyers) == (0, 3, 3, 3)
     # and the attempt after the stop was refused at once
     assert refused_in < 1.0
+
+
+def test_only_a_process_serving_purchases_starts_the_writer_thread(database_url, redis_url):
+    # the background worker (`kuajing worker`) replays and reconciles, and buys nothing
+    prefix = new_prefix()
+
+    async def threads(purchases: bool) -> list[str]:
+        database = Database(database_url)
+        settings = Settings(database_url=database_url, redis_url=redis_url, redis_prefix=prefix)
+        ledger = stock_ledger_setup.from_settings(database, settings, purchases=purchases)
+        await ledger.start()
+        try:
+            return [thread.name for thread in threading.enumerate()]
+        finally:
+            await ledger.close()
+            await database.dispose()
+
+    assert "order-writer" in asyncio.run(threads(True))
+    assert "order-writer" not in asyncio.run(threads(False))
