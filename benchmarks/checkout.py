@@ -666,6 +666,17 @@ def render(args: argparse.Namespace, r: dict[str, Any]) -> str:
     ok = all(line.startswith("ok") for line in r["checks"])
     target = f"{ratio:.1%} of /healthz (target ≥ 4%): {'met' if ratio >= 0.04 else 'NOT met'}"
     target += f"; p99 {order_p99:.0f} ms (target < 250 ms): {'met' if order_p99 < 250 else 'NOT met'}"
+    # What the target asks of this machine: the rate, and the cores it would take at the CPU an
+    # order cost in this run, PostgreSQL and the client first (they share the cores).
+    wanted = 0.04 * r["healthz"]
+    others_ms = r["postgres_cpu_ms"] + r["client_cpu_ms"]
+    budget = (
+        f"- 4% of /healthz is {wanted:,.0f} full orders/s. At this run's CPU an order, PostgreSQL and the "
+        f"client alone ({others_ms:.1f} ms) would use {wanted * others_ms / 1000:.2f} of the machine's "
+        f"{os.cpu_count()} cores at that rate, and the workers ({r['worker_cpu_ms']:.1f} ms) "
+        f"{wanted * r['worker_cpu_ms'] / 1000:.1f} more; the workers' share of what is left would have "
+        f"to cost at most {max(0.0, (os.cpu_count() or 1) * 1000 / wanted - others_ms):.1f} ms an order."
+    )
     return "\n".join(
         [
             BEGIN,
@@ -689,6 +700,7 @@ def render(args: argparse.Namespace, r: dict[str, Any]) -> str:
             f"| {failures} |",
             "",
             f"- {target}.",
+            budget,
             f"- Worker CPU: {r['worker_cpu_ms']:.1f} ms a full order against {r['healthz_cpu_ms']:.3f} ms a "
             f"/healthz, so a full order costs the workers as much as {1 / cpu_ratio:,.0f} /healthz answers "
             f"({cpu_ratio:.2%}): a ratio the machine's other load moves far less.",
