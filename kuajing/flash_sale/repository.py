@@ -91,6 +91,20 @@ async def lock_remaining(session: AsyncSession, deal_id: int) -> int:
     return remaining
 
 
+async def lock_for_rebuild(session: AsyncSession, deal_id: int) -> tuple[int, datetime | None]:
+    """lock_remaining, with when the deal was first set in Redis as it stands under the lock
+    (a concurrent first load may have just set it)."""
+    row = (
+        await session.execute(
+            select(Deal.remaining, Deal.redis_loaded_at)
+            .where(Deal.id == deal_id)
+            .with_for_update(key_share=True)
+        )
+    ).first()
+    assert row is not None, f"deal {deal_id} vanished"
+    return row[0], row[1]
+
+
 async def mark_redis_loaded(session: AsyncSession, *, deal_id: int, now: datetime) -> None:
     await session.execute(
         update(Deal).where(Deal.id == deal_id, Deal.redis_loaded_at.is_(None)).values(redis_loaded_at=now)

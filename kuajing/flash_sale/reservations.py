@@ -98,10 +98,8 @@ async def lock_deal(session: AsyncSession, *, deal_id: int) -> LockedDeal:
     if found is None:
         raise DealNotFound(message=f"No deal {deal_id}.")
     deal, campaign = found
-    remaining = await repository.lock_remaining(session, deal_id)
-    return LockedDeal(
-        deal.per_buyer_limit, campaign.starts_at, campaign.ends_at, remaining, deal.redis_loaded_at
-    )
+    remaining, redis_loaded_at = await repository.lock_for_rebuild(session, deal_id)
+    return LockedDeal(deal.per_buyer_limit, campaign.starts_at, campaign.ends_at, remaining, redis_loaded_at)
 
 
 async def mark_redis_loaded(session: AsyncSession, *, deal_id: int, now: datetime) -> None:

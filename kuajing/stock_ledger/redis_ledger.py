@@ -180,7 +180,7 @@ class RedisLedger:
         for offset in range(self.stock.buckets):
             bucket = (home + offset) % self.stock.buckets
             token = f"{bucket}.{unique}"
-            verdict, entry_id, late = await self._take(attempt, bucket, token, payload, room)
+            verdict, entry_id, late, late_over = await self._take(attempt, bucket, token, payload, room)
             if verdict == TAKEN:
                 break
             if verdict != SOLD_OUT:
@@ -213,6 +213,10 @@ class RedisLedger:
             # Redis lately lost the deal and may admit more than the database has (attempts
             # admitted before the loss were not counted in its rebuild): the database answers
             attempt = replace(attempt, answer_early=False)
+        if late_over:
+            # the attempts admitted before the loss are written by now: the deal is set from
+            # the database, which counts them, and that ends the late period
+            self._resync_soon(deal.id)
         write = asyncio.ensure_future(self._write(replace(attempt, token=token), bucket, entry_id))
         write.add_done_callback(_mark_read)
         if attempt.promised:
@@ -483,6 +487,11 @@ class RedisLedger:
             if is_sealed(payload):  # entries written before they were sealed are read as they are
                 payload = (await self.database.keyring()).open(payload)
             attempt = attempt_codec.loads(payload, token=entry.token)
+            if entry.late:
+                # admitted while its deal answered late: sealed before the take said so, its
+                # payload says "answer early", but its buyer waited for the write (and was told
+                # the outcome, or nothing if its worker died): no promise to keep
+                attempt = replace(attempt, answer_early=False)
         # ArithmeticError: a bad Decimal; CannotOpen: sealed under a key this database lacks
         except (ValueError, KeyError, TypeError, ArithmeticError, CannotOpen):
             log.error("stream entry %s of deal %d cannot be decoded; giving it back", entry.id, deal_id)

@@ -44,6 +44,7 @@ class BucketDrift:
     in_flight: int  # units admitted by Redis and not yet written to the database
     buyers_differing: int
     repaired: bool
+    late_over: bool = False  # the bucket's late period (after a loss) is over but not ended
 
     @property
     def drifted(self) -> bool:
@@ -113,6 +114,7 @@ async def reconcile_deal(
                     written=[entry.token for entry in entries[bucket] if entry.token in written],
                     buyers=held[bucket],
                     released=released[bucket],
+                    now_ms=_epoch_ms(now),
                     late_until_ms=late_until_ms,
                 )
                 found.append(
@@ -124,6 +126,7 @@ async def reconcile_deal(
                         in_flight=rebuilt.in_flight,
                         buyers_differing=rebuilt.buyers_differing,
                         repaired=repairing,
+                        late_over=rebuilt.late_over,
                     )
                 )
             return found
@@ -141,6 +144,13 @@ async def reconcile_deal(
             report = await each_bucket(
                 True, late_until_ms=_epoch_ms(now) + int(LATE_AFTER_LOSS_SECONDS * 1000) if lost else 0
             )
+        elif repair:
+            # Redis agrees with the database: a late period that is over ends (the attempts
+            # admitted before the loss are written by now, and counted above); a repair above
+            # drops one itself
+            for drift in report:
+                if drift.late_over:
+                    await stock.settle_late(deal_id, drift.bucket, now_ms=_epoch_ms(now))
         if repair and deal.redis_loaded_at is None:
             await reservations.mark_redis_loaded(session, deal_id=deal_id, now=now)
     if repair:

@@ -16,7 +16,10 @@
 -- taken. pending: an attempt with the same Idempotency-Key is being written; settled: it was
 -- written a moment ago (its answer is in the database). late: 1 while the deal was lately
 -- rebuilt after Redis lost it (the rebuild could not count attempts admitted before the loss
--- and still being written), so the caller waits for the database before it answers; else 0.
+-- and still being written), so the caller waits for the database before it answers; 2 once
+-- that period is over but the deal has not been set from the database since (the caller still
+-- waits, and has the deal set again, which ends it: settle_late); else 0. The entry records
+-- it (field l), so a replay of it knows its buyer was not answered before the write.
 local deal = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends', 'late')
 if not deal[1] then
   return {'unknown', '', 0}
@@ -52,15 +55,17 @@ if KEYS[7] then
   end
   room_take(KEYS[7], ARGV, 7)
 end
+local late = 0
+if deal[5] then
+  late = now < tonumber(deal[5]) and 1 or 2
+end
 redis.call('HINCRBY', KEYS[1], 'stock', -quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[2], quantity)
-local id = redis.call('XADD', KEYS[3], '*', 't', ARGV[4], 'b', ARGV[2], 'q', ARGV[3], 'k', claim, 'p', ARGV[5])
+local id = redis.call(
+  'XADD', KEYS[3], '*', 't', ARGV[4], 'b', ARGV[2], 'q', ARGV[3], 'k', claim, 'p', ARGV[5], 'l', late
+)
 if claim ~= '' then
   redis.call('HSET', KEYS[5], claim, id)
-end
-local late = 0
-if deal[5] and now < tonumber(deal[5]) then
-  late = 1
 end
 return {'taken', id, late}
 
@@ -128,12 +133,13 @@ return 1
 -- attempt can be written meanwhile): stock = base - the units of entries not yet written,
 -- buyers = the database's units + those entries. ARGV: mode (repair | check), base, limit,
 -- starts, ends, late (epoch ms until which admitted attempts wait for their order, 0 for
--- none; a later one already set is kept), then a count and that many written tokens, a count
--- and that many buyer/units pairs, a count and that many released reservation ids.
--- Returns {found stock or "none", expected stock, units in flight, buyers that differ}.
+-- none; a later one already set is kept unless it is over), now (epoch ms), then a count and
+-- that many written tokens, a count and that many buyer/units pairs, a count and that many
+-- released reservation ids. Returns {found stock or "none", expected stock, units in flight,
+-- buyers that differ, late: 0 none, 1 running, 2 over}.
 local mode = ARGV[1]
 local stock = tonumber(ARGV[2])
-local at = 7
+local at = 8
 local written = {}
 for i = 1, tonumber(ARGV[at]) do
   written[ARGV[at + i]] = true
@@ -186,8 +192,17 @@ for buyer, units in pairs(old) do
     differ = differ + 1
   end
 end
+local now = tonumber(ARGV[7])
+local late_was = tonumber(redis.call('HGET', KEYS[1], 'late') or '0')
+local late_state = 0
+if late_was > 0 then
+  late_state = now < late_was and 1 or 2
+end
 if mode == 'repair' then
-  local late = math.max(tonumber(ARGV[6]), tonumber(redis.call('HGET', KEYS[1], 'late') or '0'))
+  local late = tonumber(ARGV[6])
+  if late_was > now and late_was > late then
+    late = late_was
+  end
   redis.call('DEL', KEYS[1], KEYS[2], KEYS[4], KEYS[5])
   for claim, id in pairs(claims) do
     redis.call('HSET', KEYS[5], claim, id)
@@ -205,4 +220,14 @@ if mode == 'repair' then
     redis.call('SADD', KEYS[4], ARGV[at + i])
   end
 end
-return {found, stock, in_flight, differ}
+return {found, stock, in_flight, differ, late_state}
+
+--- settle_late
+-- The deal agrees with the database (checked under its row lock): a late period that is over
+-- ends. ARGV: now (epoch ms). Returns 1 if it ended one.
+local late = redis.call('HGET', KEYS[1], 'late')
+if late and tonumber(late) <= tonumber(ARGV[1]) then
+  redis.call('HDEL', KEYS[1], 'late')
+  return 1
+end
+return 0

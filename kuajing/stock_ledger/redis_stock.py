@@ -49,6 +49,9 @@ class Take(NamedTuple):
     # attempts admitted before the loss and still being written, so Redis may admit more than
     # the database has. The caller answers only once the database has written the order.
     late: bool
+    # That period is over, but the deal has not been set from the database since (late too):
+    # the caller has it set again, which ends it (redis_reconciler).
+    late_over: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class Entry:
     buyer_id: int
     quantity: int
     payload: str
+    late: bool = False  # admitted while its deal answered late: its buyer was not answered early
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,7 @@ class Rebuilt:
     expected: int  # the stock the database says it should hold
     in_flight: int  # units of admitted attempts not yet in the database
     buyers_differing: int
+    late_over: bool = False  # a late period (after a loss) that is over, not yet ended
 
 
 def claim_of(idempotency: IdempotencyClaim | None) -> str:
@@ -163,7 +168,7 @@ class RedisStock:
             verdict, entry_id, late = await self._take_together(keys, args)
         else:
             verdict, entry_id, late = await self._scripts["take"](keys=keys, args=args)
-        return Take(verdict, entry_id, late == 1)
+        return Take(verdict, entry_id, late in (1, 2), late == 2)
 
     def _take_together(self, keys: list[str], args: list[Any]) -> "asyncio.Future[list[Any]]":
         """The take script, sent in one pipeline with every other take asked for in this turn of
@@ -186,6 +191,10 @@ class RedisStock:
 
     async def _send(self, takes: list[tuple[list[str], list[Any], "asyncio.Future[list[Any]]"]]) -> None:
         script = self._scripts["take"]
+        # a caller gone before the send (cancelled: its client hung up) takes nothing
+        takes = [take for take in takes if not take[2].done()]
+        if not takes:
+            return
         pipe = self.client.pipeline(transaction=False)
         for keys, args, _future in takes:
             pipe.evalsha(script.sha, len(keys), *keys, *args)
@@ -267,7 +276,14 @@ class RedisStock:
             ),
         )
         return [
-            Entry(id=entry_id, token=f["t"], buyer_id=int(f["b"]), quantity=int(f["q"]), payload=f["p"])
+            Entry(
+                id=entry_id,
+                token=f["t"],
+                buyer_id=int(f["b"]),
+                quantity=int(f["q"]),
+                payload=f["p"],
+                late=f.get("l", "0") != "0",
+            )
             for entry_id, f in rows
         ]
 
@@ -284,22 +300,31 @@ class RedisStock:
         written: list[str],
         buyers: dict[int, int],
         released: list[int],
+        now_ms: int,
         late_until_ms: int = 0,
     ) -> Rebuilt:
         """`late_until_ms`: until when admitted attempts wait for their order (Take.late), when
-        Redis lost the deal; a later time already set stays."""
+        Redis lost the deal; a later time already set stays while it runs."""
         args: list[Any] = ["repair" if repair else "check", base, limit, starts_ms, ends_ms, late_until_ms]
-        args.append(len(written))
+        args += [now_ms, len(written)]
         args += written
         args.append(len(buyers))
         for buyer_id, units in buyers.items():
             args += [buyer_id, units]
         args.append(len(released))
         args += released
-        found, expected, in_flight, differing = await self._scripts["rebuild"](
+        found, expected, in_flight, differing, late = await self._scripts["rebuild"](
             keys=self.keys(deal_id, bucket), args=args
         )
-        return Rebuilt(None if found == "none" else int(found), int(expected), int(in_flight), int(differing))
+        return Rebuilt(
+            None if found == "none" else int(found), int(expected), int(in_flight), int(differing), late == 2
+        )
+
+    async def settle_late(self, deal_id: int, bucket: int, *, now_ms: int) -> bool:
+        """End a late period that is over (call with the deal found equal to the database, under
+        its row lock). Whether one ended."""
+        ended: int = await self._scripts["settle_late"](keys=self.keys(deal_id, bucket)[:1], args=[now_ms])
+        return ended == 1
 
     async def register(self, deal_id: int) -> None:
         """Remember that the deal is loaded, so the replayer knows which streams to read."""

@@ -32,6 +32,7 @@ _Finished = tuple["asyncio.Future[Outcome]", "asyncio.Task[Outcome]"]
 
 POOL_SIZE = 4  # batches in flight at once: one per hot deal, and a few deals at a time
 STARTUP_SECONDS = 30.0
+STOP_SECONDS = 1.0  # how long a stopping writer waits for an attempt whose batch was cut short
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -62,6 +63,7 @@ class OrderWriter:
         self._outbox: list[tuple[Attempt, asyncio.Future[Outcome]]] = []
         # on the writer's loop: outcomes of this turn not yet sent back, by the loop awaiting them
         self._done: dict[asyncio.AbstractEventLoop, list[_Finished]] = {}
+        self._writing: set[asyncio.Task[Outcome]] = set()  # on the writer's loop
 
     def start(self) -> None:
         self._thread.start()
@@ -103,6 +105,8 @@ class OrderWriter:
             return
         for attempt, future in handed:
             task = self._loop.create_task(self._batches.purchase(attempt))
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
             task.add_done_callback(functools.partial(self._finished, requests, future))
 
     def _finished(
@@ -150,8 +154,16 @@ class OrderWriter:
             with self._lock:
                 self._open = False
             await asyncio.sleep(0)  # attempts handed over before that: refused (_accept)
-            await batches.close()  # fails the attempts still waiting (PurchaseUnavailable)
-            await asyncio.sleep(0)  # their tasks' done-callbacks
+            # Every attempt handed over is answered before the loop goes: the batches' close
+            # fails those still waiting (PurchaseUnavailable), and one whose batch it cut short
+            # is cancelled, which answers it the same way (its entry stays for the replayer).
+            await batches.close()
+            if self._writing:
+                _done, cut_short = await asyncio.wait(list(self._writing), timeout=STOP_SECONDS)
+                for task in cut_short:
+                    task.cancel()
+                await asyncio.gather(*cut_short, return_exceptions=True)
+            await asyncio.sleep(0)  # the tasks' done-callbacks (_finished)
             for requests in list(self._done):
                 self._send_back(requests)
             await database.dispose()

@@ -16,7 +16,7 @@ from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reser
 from kuajing.models import IdempotencyKey, Order, OrderEvent, Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import OrderNotFound
-from kuajing.stock_ledger import redis_reconciler
+from kuajing.stock_ledger import attempt_codec, redis_reconciler
 from kuajing.stock_ledger.redis_ledger import RedisLedger
 from tests.auth.factories import bulk_buyers_with_identity
 from tests.flash_sale.factories import ledger_of, wine_deal_of
@@ -330,3 +330,102 @@ def test_after_redis_lost_a_deal_purchases_wait_for_the_database_for_a_while(
     assert isinstance(again[0], Reserved) and again[1] is False
     ledger = ledger_of(database_url, deal["id"])
     assert (ledger.quantity, ledger.remaining, ledger.reserved, ledger.orders) == (6, 1, 5, 5)
+
+
+async def bought(ledger: RedisLedger, attempt) -> tuple[object, bool]:
+    """The purchase's outcome, and whether its order was written when it was answered."""
+    outcome = await ledger.purchase(attempt)
+    async with ledger.database.transaction(write=False) as session:
+        return outcome, bool(await order_service.present(session, [attempt_id(outcome)]))
+
+
+def test_when_the_late_period_ends_the_deal_is_set_again_before_anyone_is_answered_early(
+    live_api, operator_token, database_url, redis_url, prefix, monkeypatch
+):
+    # given a 10-unit deal Redis lost and rebuilt (late for 1 s), and then 5 units written by
+    # purchases admitted before the loss, which Redis therefore still counts as free
+    monkeypatch.setattr(redis_reconciler, "LATE_AFTER_LOSS_SECONDS", 1.0)
+    deal = wine_deal_of(live_api, operator_token, 10)
+    buyers = bulk_buyers_with_identity(database_url, 6)
+
+    async def run():
+        async with redis_ledger(
+            database_url, redis_url, prefix=prefix, early=True, write_window_seconds=0.3
+        ) as ledger:
+            attempts = [
+                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
+            ]
+            await bought(ledger, attempts[0])
+            await drained(ledger, deal["id"])
+            await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
+            await bought(ledger, attempts[1])
+            await units(ledger, deal["id"], -5)
+            # when the late period is over and the next buyer comes, with no refusal meanwhile
+            await asyncio.sleep(1.1)
+            over = await bought(ledger, attempts[2])
+            deadline = time.monotonic() + 10
+            while await ledger.stock.stock(deal["id"], 0) != 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            later = [await bought(ledger, attempt) for attempt in attempts[3:6]]
+            await drained(ledger, deal["id"])
+            late_field = await ledger.stock.client.hget(ledger.stock.keys(deal["id"], 0)[0], "late")
+            return over, later, late_field
+
+    over, later, late_field = asyncio.run(run())
+
+    # then that buyer still waited for the write, and the deal was set from the database
+    assert isinstance(over[0], Reserved) and over[1] is True
+    # and the next two were answered early again, the third refused by Redis: no answer given
+    # that the database did not keep, no order written cancelled
+    assert [(type(outcome).__name__, written) for outcome, written in later] == [
+        ("Reserved", False),
+        ("Reserved", False),
+        ("Refused", False),
+    ]
+    assert later[2][0].error.code == "sold_out"
+    assert late_field is None
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.quantity, ledger.remaining, ledger.reserved, ledger.orders) == (5, 0, 5, 5)
+
+
+def test_a_replayed_entry_admitted_while_its_deal_answered_late_promised_nothing(
+    live_api, operator_token, database_url, redis_url, prefix
+):
+    # given a deal Redis lost and rebuilt, so it answers late
+    deal = wine_deal_of(live_api, operator_token, 3)
+    buyers = bulk_buyers_with_identity(database_url, 2)
+
+    async def run():
+        async with redis_ledger(database_url, redis_url, prefix=prefix, early=True) as ledger:
+            attempts = [
+                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
+            ]
+            await bought(ledger, attempts[0])
+            await drained(ledger, deal["id"])
+            await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
+            await ledger.reload(deal["id"])
+            # and a worker that died after Redis admitted its attempt: the entry's payload was
+            # sealed as an early answer with its order id, before the take said "late"
+            dying = replace(attempts[1], order_id=await ledger._order_ids.take())
+            taken = await ledger.stock.take(
+                deal["id"],
+                0,
+                now_ms=int(time.time() * 1000),
+                buyer_id=dying.buyer_id,
+                quantity=1,
+                token="0.died-late",
+                payload=attempt_codec.dumps(dying),
+            )
+            # when the database has no unit left for it and the replayer writes the entry
+            await units(ledger, deal["id"], -2)
+            replayed = await ledger.replay(deal["id"], 0, await ledger.stock.entries(deal["id"], 0))
+            async with ledger.database.transaction(write=False) as session:
+                written = await order_service.present(session, [dying.order_id])
+            return taken, replayed, written
+
+    taken, replayed, written = asyncio.run(run())
+
+    # then it was refused and given back, and no order holds the id its buyer never got
+    assert taken.verdict == "taken" and taken.late is True
+    assert (replayed.written, replayed.given_back, replayed.failed) == (0, 1, 0)
+    assert written == set()
