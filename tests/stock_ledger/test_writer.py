@@ -88,3 +88,34 @@ def test_only_a_process_serving_purchases_starts_the_writer_thread(database_url,
 
     assert "order-writer" in asyncio.run(threads(True))
     assert "order-writer" not in asyncio.run(threads(False))
+
+
+def test_stopping_the_writer_answers_every_attempt_handed_over(live_api, operator_token, database_url):
+    # given a writer whose batches gather for 5 s, and two attempts waiting in one
+    deal = wine_deal_of(live_api, operator_token, 3)
+    buyers = bulk_buyers_with_identity(database_url, 2)
+
+    async def run():
+        database = Database(database_url)
+        writer = OrderWriter(
+            lambda: database.twin(pool_size=2),
+            lambda own: GroupCommitLedger(own, window_seconds=5, max_batch=200, sold_out_recheck_seconds=0),
+        )
+        await asyncio.to_thread(writer.start)
+        attempts = await prepared(database, deal["id"], buyers)
+        writes = [asyncio.ensure_future(writer.write(attempt)) for attempt in attempts]
+        await asyncio.sleep(0.2)  # handed over, waiting for their batch
+        # when the writer stops
+        started = time.monotonic()
+        await writer.close()
+        outcomes = await asyncio.wait_for(asyncio.gather(*writes, return_exceptions=True), 5)
+        await database.dispose()
+        return outcomes, time.monotonic() - started
+
+    outcomes, took = asyncio.run(run())
+
+    # then both are answered "unavailable" (nothing was written), none is left waiting
+    assert [type(outcome).__name__ for outcome in outcomes] == ["PurchaseUnavailable"] * 2
+    assert took < 5
+    ledger = ledger_of(database_url, deal["id"])
+    assert (ledger.remaining, ledger.orders) == (3, 0)
