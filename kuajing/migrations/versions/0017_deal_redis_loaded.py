@@ -1,7 +1,8 @@
 """When a deal was first set in Redis: a rebuild that finds the deal missing from Redis after
-that was a loss (a flush, a restart without persistence, a failover), not the first load, and
-purchases admitted before it may still be on their way to the database. Redis then asks every
-admitted purchase to wait for its order for a while (decision 0012).
+that was a loss (a flush, a restart without persistence, a replica promoted without the deal),
+not the first load, and purchases admitted before it may still be on their way to the database.
+Redis then asks every admitted purchase to wait for its order for a while (decision 0012). A
+failover that keeps the deal but loses its latest takes is not seen as a loss.
 
 Revision ID: 0017
 Revises: 0016
