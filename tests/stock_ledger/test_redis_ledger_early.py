@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from kuajing.db import Database
-from kuajing.flash_sale.ledger import IdempotencyClaim, Refused, Replayed, Reserved
+from kuajing.flash_sale.ledger import Attempt, IdempotencyClaim, Refused, Replayed, Reserved
 from kuajing.models import IdempotencyKey, Order, OrderEvent, Role
 from kuajing.order import service as order_service
 from kuajing.order.errors import OrderNotFound
@@ -59,6 +59,18 @@ async def units(ledger: RedisLedger, deal_id: int, change: int) -> None:
 def attempt_id(outcome) -> int:
     """The order id a purchase was answered with (0 for a refusal: no order has it)."""
     return outcome.order_id if isinstance(outcome, Reserved) else 0
+
+
+async def early_attempts(ledger: RedisLedger, deal_id: int, buyers) -> list[Attempt]:
+    """Each buyer's attempt, as an API purchase makes it (answered when Redis admits it)."""
+    return [replace(a, answer_early=True) for a in await prepared(ledger.database, deal_id, buyers)]
+
+
+async def bought(ledger: RedisLedger, attempt: Attempt) -> tuple[object, bool]:
+    """The purchase's outcome, and whether its order was written when it was answered."""
+    outcome = await ledger.purchase(attempt)
+    async with ledger.database.transaction(write=False) as session:
+        return outcome, bool(await order_service.present(session, [attempt_id(outcome)]))
 
 
 def claim(buyer_id: int, key: str) -> IdempotencyClaim:
@@ -179,9 +191,7 @@ def test_an_answered_purchase_the_database_refuses_is_written_cancelled_with_its
 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix, early=True) as ledger:
-            attempts = [
-                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
-            ]
+            attempts = await early_attempts(ledger, deal["id"], buyers)
             for attempt in attempts[:3]:
                 assert isinstance(await ledger.purchase(attempt), Reserved)
             await drained(ledger, deal["id"])
@@ -284,32 +294,25 @@ def test_after_redis_lost_a_deal_purchases_wait_for_the_database_for_a_while(
         async with redis_ledger(
             database_url, redis_url, prefix=prefix, early=True, write_window_seconds=0.3
         ) as ledger:
-            attempts = [
-                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
-            ]
-
-            async def buy(attempt):
-                outcome = await ledger.purchase(attempt)
-                async with ledger.database.transaction(write=False) as session:
-                    return outcome, bool(await order_service.present(session, [attempt_id(outcome)]))
+            attempts = await early_attempts(ledger, deal["id"], buyers)
 
             # the first purchase loads the deal into Redis: a first load, answered early
-            first = await buy(attempts[0])
+            first = await bought(ledger, attempts[0])
             await drained(ledger, deal["id"])
             # when Redis loses the deal (as a flush would), the next purchase rebuilds it
             await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
-            after_loss = await buy(attempts[1])
+            after_loss = await bought(ledger, attempts[1])
             # and Redis holds more than the database, as attempts admitted before a loss and
             # still being written make it: 2 of the database's 4 units go, Redis still says 4
             await units(ledger, deal["id"], -2)
-            over = [await buy(attempt) for attempt in attempts[2:5]]
+            over = [await bought(ledger, attempt) for attempt in attempts[2:5]]
             await drained(ledger, deal["id"])
             # and once the late period is over (and the 2 units are back), purchases are
             # answered early again
             await asyncio.sleep(1.6)
             await units(ledger, deal["id"], 2)
             await ledger.reload(deal["id"])
-            again = await buy(attempts[5])
+            again = await bought(ledger, attempts[5])
             await drained(ledger, deal["id"])
             return first, after_loss, over, again
 
@@ -332,13 +335,6 @@ def test_after_redis_lost_a_deal_purchases_wait_for_the_database_for_a_while(
     assert (ledger.quantity, ledger.remaining, ledger.reserved, ledger.orders) == (6, 1, 5, 5)
 
 
-async def bought(ledger: RedisLedger, attempt) -> tuple[object, bool]:
-    """The purchase's outcome, and whether its order was written when it was answered."""
-    outcome = await ledger.purchase(attempt)
-    async with ledger.database.transaction(write=False) as session:
-        return outcome, bool(await order_service.present(session, [attempt_id(outcome)]))
-
-
 def test_when_the_late_period_ends_the_deal_is_set_again_before_anyone_is_answered_early(
     live_api, operator_token, database_url, redis_url, prefix, monkeypatch
 ):
@@ -352,9 +348,7 @@ def test_when_the_late_period_ends_the_deal_is_set_again_before_anyone_is_answer
         async with redis_ledger(
             database_url, redis_url, prefix=prefix, early=True, write_window_seconds=0.3
         ) as ledger:
-            attempts = [
-                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
-            ]
+            attempts = await early_attempts(ledger, deal["id"], buyers)
             await bought(ledger, attempts[0])
             await drained(ledger, deal["id"])
             await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
@@ -397,9 +391,7 @@ def test_a_replayed_entry_admitted_while_its_deal_answered_late_promised_nothing
 
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix, early=True) as ledger:
-            attempts = [
-                replace(a, answer_early=True) for a in await prepared(ledger.database, deal["id"], buyers)
-            ]
+            attempts = await early_attempts(ledger, deal["id"], buyers)
             await bought(ledger, attempts[0])
             await drained(ledger, deal["id"])
             await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))

@@ -23,6 +23,16 @@ from tests.stock_ledger.redis_factories import prepared
 from tests.stock_ledger.redis_servers import new_prefix
 
 
+def writer_on(database: Database, *, window_seconds: float) -> OrderWriter:
+    """A writer as the server makes one, its batches gathering for `window_seconds`."""
+    return OrderWriter(
+        lambda: database.twin(pool_size=2),
+        lambda own: GroupCommitLedger(
+            own, window_seconds=window_seconds, max_batch=200, sold_out_recheck_seconds=0
+        ),
+    )
+
+
 @pytest.fixture(autouse=True)
 def postgresql_only(database_url):
     if make_url(database_url).get_backend_name() != "postgresql":
@@ -38,12 +48,7 @@ def test_attempts_handed_over_together_each_get_their_own_outcome_and_a_stopped_
 
     async def run():
         database = Database(database_url)
-        writer = OrderWriter(
-            lambda: database.twin(pool_size=2),
-            lambda own: GroupCommitLedger(
-                own, window_seconds=0.05, max_batch=200, sold_out_recheck_seconds=0
-            ),
-        )
+        writer = writer_on(database, window_seconds=0.05)
         await asyncio.to_thread(writer.start)
         try:
             attempts = await prepared(database, deal["id"], buyers)
@@ -97,10 +102,7 @@ def test_stopping_the_writer_answers_every_attempt_handed_over(live_api, operato
 
     async def run():
         database = Database(database_url)
-        writer = OrderWriter(
-            lambda: database.twin(pool_size=2),
-            lambda own: GroupCommitLedger(own, window_seconds=5, max_batch=200, sold_out_recheck_seconds=0),
-        )
+        writer = writer_on(database, window_seconds=5)
         await asyncio.to_thread(writer.start)
         attempts = await prepared(database, deal["id"], buyers)
         writes = [asyncio.ensure_future(writer.write(attempt)) for attempt in attempts]
