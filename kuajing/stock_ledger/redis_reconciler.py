@@ -61,17 +61,13 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 async def reconcile_deal(
-    database: Database,
-    stock: RedisStock,
-    *,
-    deal_id: int,
-    repair: bool = True,
+    database: Database, stock: RedisStock, *, deal_id: int, repair: bool = True
 ) -> list[BucketDrift]:
     """Compare (and with `repair`, set) each of the deal's buckets against the database."""
     buckets = range(stock.buckets)
-    now = utcnow()
     async with database.transaction(write=True) as session:
         deal = await reservations.lock_deal(session, deal_id=deal_id)
+        now = utcnow()  # once the lock is held: a rebuild may have waited for it a while
         remaining = deal.remaining
         entries = {bucket: await stock.entries(deal_id, bucket) for bucket in buckets}
         written = await reservations.written_tokens(
