@@ -88,8 +88,11 @@ class OrderWriter:
         assert self._loop is not None
         with self._lock:
             if self._open and self._thread.is_alive():
-                self._loop.call_soon_threadsafe(self._accept, handed, requests)
-                return
+                try:
+                    self._loop.call_soon_threadsafe(self._accept, handed, requests)
+                    return
+                except RuntimeError:  # its loop closed just now: the thread died
+                    pass
         _resolve([(future, _unavailable()) for _attempt, future in handed])
 
     def _accept(
