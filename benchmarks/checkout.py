@@ -669,13 +669,14 @@ def render(args: argparse.Namespace, r: dict[str, Any]) -> str:
     # What the target asks of this machine: the rate, and the cores it would take at the CPU an
     # order cost in this run, PostgreSQL and the client first (they share the cores).
     wanted = 0.04 * r["healthz"]
+    cores = os.cpu_count() or 1
     others_ms = r["postgres_cpu_ms"] + r["client_cpu_ms"]
     budget = (
         f"- 4% of /healthz is {wanted:,.0f} full orders/s. At this run's CPU an order, PostgreSQL and the "
         f"client alone ({others_ms:.1f} ms) would use {wanted * others_ms / 1000:.2f} of the machine's "
-        f"{os.cpu_count()} cores at that rate, and the workers ({r['worker_cpu_ms']:.1f} ms) "
+        f"{cores} cores at that rate, and the workers ({r['worker_cpu_ms']:.1f} ms) "
         f"{wanted * r['worker_cpu_ms'] / 1000:.1f} more; the workers' share of what is left would have "
-        f"to cost at most {max(0.0, (os.cpu_count() or 1) * 1000 / wanted - others_ms):.1f} ms an order."
+        f"to cost at most {max(0.0, cores * 1000 / wanted - others_ms):.1f} ms an order."
     )
     return "\n".join(
         [

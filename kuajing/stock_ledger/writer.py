@@ -93,7 +93,7 @@ class OrderWriter:
                     return
                 except RuntimeError:  # its loop closed just now: the thread died
                     pass
-        _resolve([(future, _unavailable()) for _attempt, future in handed])
+        _resolve(_refused(handed))
 
     def _accept(
         self, handed: list[tuple[Attempt, "asyncio.Future[Outcome]"]], requests: asyncio.AbstractEventLoop
@@ -101,10 +101,7 @@ class OrderWriter:
         """On the writer's loop: each attempt into its deal's batch (refused once stopping)."""
         assert self._loop is not None and self._batches is not None
         if not self._open:
-            refused: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]] = [
-                (future, _unavailable()) for _attempt, future in handed
-            ]
-            requests.call_soon_threadsafe(_resolve, refused)
+            requests.call_soon_threadsafe(_resolve, _refused(handed))
             return
         for attempt, future in handed:
             task = self._loop.create_task(self._batches.purchase(attempt))
@@ -183,6 +180,13 @@ class OrderWriter:
 
 def _unavailable() -> PurchaseUnavailable:
     return PurchaseUnavailable(message="Orders cannot be written now; try again.")
+
+
+def _refused(
+    handed: list[tuple[Attempt, "asyncio.Future[Outcome]"]],
+) -> list[tuple["asyncio.Future[Outcome]", Outcome | BaseException]]:
+    """Attempts the writer will not take (it is stopping, or stopped): each answered 503."""
+    return [(future, _unavailable()) for _attempt, future in handed]
 
 
 def _result(task: "asyncio.Task[Outcome]") -> Outcome | BaseException:

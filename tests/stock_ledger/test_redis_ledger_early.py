@@ -73,6 +73,15 @@ async def bought(ledger: RedisLedger, attempt: Attempt) -> tuple[object, bool]:
         return outcome, bool(await order_service.present(session, [attempt_id(outcome)]))
 
 
+async def loaded_then_lost(ledger: RedisLedger, deal_id: int, first: Attempt) -> tuple[object, bool]:
+    """A first purchase loads the deal into Redis and is written; then Redis loses the deal, as a
+    flush would. The first purchase's outcome, as bought() gives it."""
+    outcome = await bought(ledger, first)
+    await drained(ledger, deal_id)
+    await ledger.stock.client.delete(*ledger.stock.keys(deal_id, 0))
+    return outcome
+
+
 def claim(buyer_id: int, key: str) -> IdempotencyClaim:
     return IdempotencyClaim(owner=f"user:{buyer_id}", key=key, request_hash="0" * 64)
 
@@ -297,10 +306,8 @@ def test_after_redis_lost_a_deal_purchases_wait_for_the_database_for_a_while(
             attempts = await early_attempts(ledger, deal["id"], buyers)
 
             # the first purchase loads the deal into Redis: a first load, answered early
-            first = await bought(ledger, attempts[0])
-            await drained(ledger, deal["id"])
+            first = await loaded_then_lost(ledger, deal["id"], attempts[0])
             # when Redis loses the deal (as a flush would), the next purchase rebuilds it
-            await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
             after_loss = await bought(ledger, attempts[1])
             # and Redis holds more than the database, as attempts admitted before a loss and
             # still being written make it: 2 of the database's 4 units go, Redis still says 4
@@ -349,9 +356,7 @@ def test_when_the_late_period_ends_the_deal_is_set_again_before_anyone_is_answer
             database_url, redis_url, prefix=prefix, early=True, write_window_seconds=0.3
         ) as ledger:
             attempts = await early_attempts(ledger, deal["id"], buyers)
-            await bought(ledger, attempts[0])
-            await drained(ledger, deal["id"])
-            await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
+            await loaded_then_lost(ledger, deal["id"], attempts[0])
             await bought(ledger, attempts[1])
             await units(ledger, deal["id"], -5)
             # when the late period is over and the next buyer comes, with no refusal meanwhile
@@ -392,9 +397,7 @@ def test_a_replayed_entry_admitted_while_its_deal_answered_late_promised_nothing
     async def run():
         async with redis_ledger(database_url, redis_url, prefix=prefix, early=True) as ledger:
             attempts = await early_attempts(ledger, deal["id"], buyers)
-            await bought(ledger, attempts[0])
-            await drained(ledger, deal["id"])
-            await ledger.stock.client.delete(*ledger.stock.keys(deal["id"], 0))
+            await loaded_then_lost(ledger, deal["id"], attempts[0])
             await ledger.reload(deal["id"])
             # and a worker that died after Redis admitted its attempt: the entry's payload was
             # sealed as an early answer with its order id, before the take said "late"

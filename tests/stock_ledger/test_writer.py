@@ -23,14 +23,16 @@ from tests.stock_ledger.redis_factories import prepared
 from tests.stock_ledger.redis_servers import new_prefix
 
 
-def writer_on(database: Database, *, window_seconds: float) -> OrderWriter:
-    """A writer as the server makes one, its batches gathering for `window_seconds`."""
-    return OrderWriter(
+async def started_writer(database: Database, *, window_seconds: float) -> OrderWriter:
+    """A writer as the server makes one, started, its batches gathering for `window_seconds`."""
+    writer = OrderWriter(
         lambda: database.twin(pool_size=2),
         lambda own: GroupCommitLedger(
             own, window_seconds=window_seconds, max_batch=200, sold_out_recheck_seconds=0
         ),
     )
+    await asyncio.to_thread(writer.start)
+    return writer
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +50,7 @@ def test_attempts_handed_over_together_each_get_their_own_outcome_and_a_stopped_
 
     async def run():
         database = Database(database_url)
-        writer = writer_on(database, window_seconds=0.05)
-        await asyncio.to_thread(writer.start)
+        writer = await started_writer(database, window_seconds=0.05)
         try:
             attempts = await prepared(database, deal["id"], buyers)
             # when the 5 are handed over in one turn of the loop
@@ -102,8 +103,7 @@ def test_stopping_the_writer_answers_every_attempt_handed_over(live_api, operato
 
     async def run():
         database = Database(database_url)
-        writer = writer_on(database, window_seconds=5)
-        await asyncio.to_thread(writer.start)
+        writer = await started_writer(database, window_seconds=5)
         attempts = await prepared(database, deal["id"], buyers)
         writes = [asyncio.ensure_future(writer.write(attempt)) for attempt in attempts]
         await asyncio.sleep(0.2)  # handed over, waiting for their batch
