@@ -45,8 +45,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(users_app, name="users")
 app.add_typer(customs_app, name="customs")
-# One `kuajing flash-sale` group: `check` (database counters) and `reconcile` (Redis from the database).
+# One `kuajing flash-sale` group: `check` (database counters), `reconcile` (Redis from the
+# database) and `warm-buyers` (buyers' facts into Redis before a sale).
 flash_sale_cli.app.command("reconcile")(flash_sale_redis.reconcile)
+flash_sale_cli.app.command("warm-buyers")(flash_sale_redis.warm_buyers)
 app.add_typer(flash_sale_cli.app, name="flash-sale")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(payments_cli.app, name="payments")

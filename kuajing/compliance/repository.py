@@ -6,6 +6,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.compliance import buyer_facts
 from kuajing.compliance.rules import Limits, OriginTariffRate, PositiveEntry, RuleBook
 from kuajing.db import add_within, add_within_many, give_back, one_of, rowcount, savepoint, upsert
 from kuajing.models import (
@@ -116,6 +117,25 @@ async def identities_with_year(
     return found
 
 
+async def keyed_identity_users(session: AsyncSession, *, after: int, limit: int) -> list[int]:
+    """The next `limit` accounts after `after` (by id) whose identity has a lookup key."""
+    return list(
+        await session.scalars(
+            select(BuyerIdentity.user_id)
+            .where(BuyerIdentity.user_id > after, BuyerIdentity.person_key.is_not(None))
+            .order_by(BuyerIdentity.user_id)
+            .limit(limit)
+        )
+    )
+
+
+async def keyed_identity_count(session: AsyncSession) -> int:
+    found = await session.scalar(
+        select(func.count()).select_from(BuyerIdentity).where(BuyerIdentity.person_key.is_not(None))
+    )
+    return int(found or 0)
+
+
 async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerIdentity | None:
     """Insert or replace the account's identity, its ID number's lookup key in `person_key`; None
     when another account holds that key (the unique constraint decides, so two accounts racing
@@ -128,6 +148,7 @@ async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerI
         return None
     identity = await session.get(BuyerIdentity, values["user_id"], populate_existing=True)
     assert identity is not None
+    buyer_facts.follow(session, identity.user_id, identity)
     return identity
 
 
@@ -139,7 +160,10 @@ async def identity_holder(session: AsyncSession, id_number: str) -> int | None:
 
 async def release_identity(session: AsyncSession, user_id: int) -> bool:
     result = await session.execute(delete(BuyerIdentity).where(BuyerIdentity.user_id == user_id))
-    return rowcount(result) > 0
+    if rowcount(result) == 0:
+        return False
+    buyer_facts.follow(session, user_id, None)
+    return True
 
 
 async def mark_verified(session: AsyncSession, *, user_id: int, id_number: str, now: datetime) -> None:

@@ -7,13 +7,13 @@ their capped lines, capped lines by positive-list prefix, and people by ID numbe
 """
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kuajing.compliance import repository, year_room
+from kuajing.compliance import buyer_facts, repository, year_room
 from kuajing.compliance.errors import AnnualLimitReached, YearlyQuantityCapReached
 from kuajing.compliance.year_room import Held, YearRoom
 from kuajing.db import Database, after_commit, on_rollback
@@ -36,7 +36,29 @@ class BuyerYear:
 async def buyer_years(
     session: AsyncSession, keys: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], BuyerYear]:
-    """BuyerYear for each (buyer id, year): one query a year however many buyers (see
+    """BuyerYear for each (buyer id, year). With Redis, from the facts and rooms kept there
+    (buyer_facts.py) where it has both, and the rest from the database, which then sets them
+    there for the next read."""
+    facts = buyer_facts.of(session)
+    if facts is None:
+        return await _read_years(session, keys)
+    keyring = buyer_facts.keyring_for(session)
+    found = {
+        key: BuyerYear(identity, held.used, dict(held.quantities))
+        for key, (identity, held) in (await facts.recall(keyring, keys)).items()
+    }
+    missing = [key for key in keys if key not in found]
+    if missing:
+        read = await _read_years(session, missing)
+        found.update(read)
+        await facts.remember(keyring, {user_id: buyer.identity for (user_id, _year), buyer in read.items()})
+    return found
+
+
+async def _read_years(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], BuyerYear]:
+    """buyer_years from the database: one query a year however many buyers (see
     kit.batch_loader), and two more only for identities without a lookup key."""
     found: dict[tuple[int, int], BuyerYear] = {}
     for year in sorted({year for _user_id, year in keys}):
@@ -58,6 +80,50 @@ async def buyer_years(
                 annual, quantities = used.get(identity.id_number, 0), held.get(identity.id_number, {})
             found[user_id, year] = BuyerYear(identity, annual, quantities)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Warmed:
+    buyers: int  # identities whose facts were read and offered to Redis
+    rooms_set: int  # of their people's rooms, those Redis did not have yet
+
+
+async def warm(
+    database: Database, *, year: int, batch: int = 500, progress: Callable[[int, int], None] | None = None
+) -> Warmed:
+    """Before a sale: set in Redis every keyed identity's facts and its person's room of `year`
+    from the database, where Redis has none (buyer_facts.py), so that the rush's purchases read
+    them there. `progress(done, total)` after each batch. Facts and rooms Redis already holds are
+    left as they are: they are at least as recent as this read."""
+    async with database.transaction(write=False) as session:
+        facts = buyer_facts.of(session)
+        if facts is None:
+            raise RuntimeError("buyers' facts are kept only with Redis (KUAJING_REDIS_URL)")
+        total = await repository.keyed_identity_count(session)
+    done = rooms_set = 0
+    after = 0
+    while True:
+        async with database.transaction(write=False) as session:
+            users = await repository.keyed_identity_users(session, after=after, limit=batch)
+            if not users:
+                break
+            read = await _read_years(session, [(user_id, year) for user_id in users])
+            keyring = buyer_facts.keyring_for(session)
+        await facts.remember(
+            keyring, {user_id: buyer.identity for (user_id, _year), buyer in read.items()}, quiet=False
+        )
+        rooms_set += await facts.room.warm(
+            [
+                (buyer.identity.person_key, year, Held(buyer.annual_used, buyer.quantities_used))
+                for buyer in read.values()
+                if buyer.identity is not None and buyer.identity.person_key is not None
+            ]
+        )
+        done += len(users)
+        after = users[-1]
+        if progress is not None:
+            progress(done, max(total, done))
+    return Warmed(buyers=done, rooms_set=rooms_set)
 
 
 class BuyerYearLoader(BatchLoader[tuple[int, int], BuyerYear]):

@@ -70,3 +70,16 @@ for i = 1, tonumber(ARGV[2]) do
   back('c:' .. ARGV[1 + 2 * i], ARGV[2 + 2 * i])
 end
 return 1
+
+--- warm
+-- Set a room from what the database holds, if it is not there. KEYS[1] the room; ARGV: seconds
+-- to keep it, used, m, then m pairs prefix, held. Returns 1 if it set the room, else 0.
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'u', ARGV[2])
+for i = 1, tonumber(ARGV[3]) do
+  redis.call('HSET', KEYS[1], 'c:' .. ARGV[2 + 2 * i], ARGV[3 + 2 * i])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1

@@ -18,7 +18,7 @@ is set again from the database.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -47,7 +47,7 @@ def lib() -> str:
 
 def _scripts() -> dict[str, str]:
     found = sections("kuajing.compliance", "year_room.lua")
-    return {"reserve": found["lib"] + found["reserve"], "release": found["release"]}
+    return {"reserve": found["lib"] + found["reserve"], "release": found["release"], "warm": found["warm"]}
 
 
 def room_args(
@@ -122,16 +122,35 @@ class YearRoom:
         found: int = await self._scripts["release"](keys=[self.key(person_key, year)], args=args)
         return found == 1
 
+    async def warm(self, rooms: Sequence[tuple[str, int, Held]]) -> int:
+        """Set each (person key, year) room from what the database holds where Redis has none, in
+        one pipeline; how many were set."""
+        if not rooms:
+            return 0
+        body = _scripts()["warm"]
+        pipe = self.client.pipeline(transaction=False)
+        for person_key, year, held in rooms:
+            args: list[Any] = [ROOM_SECONDS, held.used, len(held.quantities)]
+            for prefix, amount in sorted(held.quantities.items()):
+                args += [prefix, amount]
+            # EVAL, not EVALSHA: a pipeline cannot load a script Redis lost halfway through
+            pipe.eval(body, 1, self.key(person_key, year), *args)
+        return sum(int(set_) for set_ in await pipe.execute())
+
     async def held(self, person_key: str, year: int) -> Held | None:
         """What the room holds, None if it is not there."""
         # the client decodes responses (RedisStock.connect), so the fields are str
-        fields = cast(dict[str, str], await self.client.hgetall(self.key(person_key, year)))
-        if not fields:
-            return None
-        return Held(
-            used=int(fields.get("u", 0)),
-            quantities={name[2:]: int(value) for name, value in fields.items() if name.startswith("c:")},
-        )
+        return held_from(cast(dict[str, str], await self.client.hgetall(self.key(person_key, year))))
+
+
+def held_from(fields: Mapping[str, str]) -> Held | None:
+    """What a room's fields (HGETALL) hold; None for a room that is not there."""
+    if not fields:
+        return None
+    return Held(
+        used=int(fields.get("u", 0)),
+        quantities={name[2:]: int(value) for name, value in fields.items() if name.startswith("c:")},
+    )
 
 
 def of(session: AsyncSession) -> YearRoom | None:

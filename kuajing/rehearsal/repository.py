@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Delete, Table, delete, func, insert, or_, 
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from kuajing.compliance import buyer_facts
 from kuajing.db import async_url, rowcount
 from kuajing.models import (
     AnnualQuantityUsage,
@@ -335,6 +336,7 @@ async def delete_users(session: AsyncSession, user_ids: Sequence[int]) -> Counte
         delete(User).where(User.id.in_(ids)),
     ):
         await _delete(session, removed, statement)
+    buyer_facts.forget(session, ids)
     return removed
 
 

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kuajing.compliance.buyer_facts import BuyerFacts
 from kuajing.compliance.year_room import Held, YearRoom
 from kuajing.db import upsert
 from kuajing.kit.time import beijing_year, utcnow
@@ -120,3 +121,19 @@ def set_room_used(redis_url: str, prefix: str, key: str, year: int, used: int) -
             await room.client.aclose()
 
     asyncio.run(write())
+
+
+def forget_facts(redis_url: str, prefix: str, buyer_id: int) -> None:
+    """Drop what Redis keeps of the buyer's identity (compliance.buyer_facts), so that the next
+    read of the buyer's year goes to the database."""
+
+    async def drop() -> None:
+        room = _room(redis_url, prefix)
+        try:
+            assert (
+                await room.client.delete(BuyerFacts(room.client, prefix=prefix, room=room).key(buyer_id)) == 1
+            )
+        finally:
+            await room.client.aclose()
+
+    asyncio.run(drop())

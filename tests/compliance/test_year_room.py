@@ -31,6 +31,7 @@ from tests.compliance.factories import add_rows, tax_row
 from tests.compliance.room_factories import (
     ANNUAL_LIMIT,
     db_year,
+    forget_facts,
     person_keys,
     room_of,
     set_db_used,
@@ -198,13 +199,15 @@ def test_an_order_redis_refuses_is_answered_cbec_annual_limit_and_moves_nothing(
     live_api, redis_api, database_url, own_redis, prefix
 ):
     # given a buyer with one order, whose room in Redis holds all but 1.00 CNY of the year
-    # (more than the database says: the quote, which reads the database, lets the order through)
+    # (more than the database says), and whose identity Redis no longer keeps: the quote reads
+    # the buyer's year from the database, and lets the order through
     seller = seller_with_profile(live_api, shipping_fee_cents=500)
     wine = create_product(live_api, seller, stock=10)
     buyer = buyer_with_identity(live_api)
     person, year = person_of(database_url, buyer), this_year()
     first = placed(redis_api, buyer, [(wine["id"], 1)])
     set_room_used(own_redis.url, prefix, person, year, ANNUAL_LIMIT - 100)
+    forget_facts(own_redis.url, prefix, buyer.id)
 
     # when the buyer orders another bottle
     refused = place(redis_api, buyer, [(wine["id"], 1)])
@@ -217,10 +220,39 @@ def test_an_order_redis_refuses_is_answered_cbec_annual_limit_and_moves_nothing(
     assert order_ids(redis_api, buyer) == [first["id"]]
 
 
+def test_with_the_buyer_in_redis_the_quote_reads_the_room_and_refuses_with_the_total(
+    live_api, redis_api, database_url, own_redis, prefix
+):
+    # given a buyer with one order (which left their identity in Redis, beside their room), whose
+    # room holds all but 1.00 CNY of the year: more than the database says
+    seller = seller_with_profile(live_api, shipping_fee_cents=500)
+    wine = create_product(live_api, seller, stock=10)
+    buyer = buyer_with_identity(live_api)
+    person, year = person_of(database_url, buyer), this_year()
+    first = placed(redis_api, buyer, [(wine["id"], 1)])
+    set_room_used(own_redis.url, prefix, person, year, ANNUAL_LIMIT - 100)
+
+    # when the buyer orders another bottle
+    refused = place(redis_api, buyer, [(wine["id"], 1)])
+
+    # then the quote, reading the buyer's year where Redis keeps it, refuses with the total it
+    # would reach (26,000.00 - 1.00 + 248.50 CNY), and nothing moved
+    body = assert_problem(refused, 422, "cbec_annual_limit")
+    assert body["detail"] == (
+        f"This order would take your {year} cross-border total to 26247.50 CNY, "
+        "above the 26000.00 CNY yearly limit."
+    )
+    assert room_of(own_redis.url, prefix, person, year) == Held(ANNUAL_LIMIT - 100, {})
+    assert db_year(database_url, person, year) == Held(ONE_BOTTLE, {})
+    assert order_ids(redis_api, buyer) == [first["id"]]
+
+
 def test_a_flash_purchase_redis_refuses_for_the_room_gives_its_unit_back(
     live_api, operator_token, redis_api, database_url, own_redis, prefix
 ):
-    # given a buyer whose room in Redis holds all but 1.00 CNY of the year, and a 3-unit deal
+    # given a buyer whose room in Redis holds all but 1.00 CNY of the year, and a 3-unit deal;
+    # Redis no longer keeps the buyer's identity, so the purchase reads the year from the
+    # database, and the take is the first to see the room
     seller = seller_with_profile(live_api, shipping_fee_cents=500)
     wine = create_product(live_api, seller, stock=10)
     deal = create_deal(
@@ -235,6 +267,7 @@ def test_a_flash_purchase_redis_refuses_for_the_room_gives_its_unit_back(
     person, year = person_of(database_url, buyer), this_year()
     placed(redis_api, buyer, [(wine["id"], 1)])
     set_room_used(own_redis.url, prefix, person, year, ANNUAL_LIMIT - 100)
+    forget_facts(own_redis.url, prefix, buyer.id)
 
     # when the buyer buys a unit
     refused = purchase(redis_api, buyer, deal["id"])

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kuajing.catalog.snapshots import Snapshots
-from kuajing.compliance import year_room
-from kuajing.compliance.year_room import YearRoom
 from kuajing.db import Database
 from kuajing.flash_sale import purchase
 from kuajing.flash_sale.ledger import Attempt
@@ -21,6 +19,7 @@ from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from kuajing.stock_ledger.order_ids import OrderIds
 from kuajing.stock_ledger.redis_ledger import RedisLedger
 from kuajing.stock_ledger.redis_stock import RedisStock
+from kuajing.stock_ledger.setup import keep_buyers_in
 from kuajing.stock_ledger.writer import OrderWriter
 from tests.auth.factories import Account
 
@@ -43,8 +42,7 @@ async def redis_ledger(
     database = Database(database_url)
     batches = GroupCommitLedger(database, window_seconds=0.01, max_batch=200, sold_out_recheck_seconds=0)
     stock = RedisStock.connect(redis_url, cluster=cluster, prefix=prefix, buckets=buckets)
-    room = YearRoom(stock.client, prefix=prefix)
-    database.attach(year_room.SESSION_KEY, room)
+    room = keep_buyers_in(database, stock, prefix=prefix)
     ledger = RedisLedger(
         database,
         stock,

@@ -1,0 +1,283 @@
+"""The buyers' facts in Redis (kuajing/compliance/buyer_facts.py): compliance.year.buyer_years
+reads a buyer's identity and their person's year there once Redis has them, with no database
+statement, and the same values the database gives; an identity's change is there once it
+commits, and a read older than the change cannot overwrite it; `kuajing flash-sale
+warm-buyers` sets every keyed identity and room before a sale, leaving rooms Redis holds as they
+are; after a flush, or with Redis down, the database answers.
+
+On this module's own redis-server (so one may flush it) and the session's database."""
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kuajing.compliance import buyer_facts, year
+from kuajing.compliance import service as compliance_service
+from kuajing.compliance.buyer_facts import BuyerFacts
+from kuajing.compliance.year import BuyerYear
+from kuajing.compliance.year_room import Held
+from kuajing.db import Database
+from kuajing.models import BuyerIdentity
+from kuajing.stock_ledger.redis_stock import RedisStock
+from kuajing.stock_ledger.setup import keep_buyers_in
+from tests.auth.factories import bulk_buyers_with_identity, new_id_number
+from tests.compliance.room_factories import (
+    db_years,
+    person_keys,
+    rooms,
+    set_db_used,
+    set_room_used,
+    this_year,
+)
+from tests.helpers import in_db
+from tests.stock_ledger.redis_servers import new_prefix
+
+
+@pytest.fixture
+def prefix():
+    return new_prefix()
+
+
+@asynccontextmanager
+async def kept_in(database_url: str, redis_url: str, prefix: str) -> AsyncIterator[Database]:
+    """A Database whose sessions keep the buyers in this Redis, as a server's do."""
+    database = Database(database_url)
+    stock = RedisStock.connect(redis_url, cluster=False, prefix=prefix, buckets=1)
+    keep_buyers_in(database, stock, prefix=prefix)
+    try:
+        yield database
+    finally:
+        await stock.close()
+        await database.dispose()
+
+
+async def _facts(database: Database) -> BuyerFacts:
+    async with database.transaction(write=False) as session:
+        facts = buyer_facts.of(session)
+    assert facts is not None
+    return facts
+
+
+def _shown(found: dict[tuple[int, int], BuyerYear]) -> dict[tuple[int, int], tuple]:
+    """What a read says of each buyer, comparable across reads."""
+    return {
+        key: (
+            None
+            if buyer.identity is None
+            else (
+                buyer.identity.user_id,
+                buyer.identity.name,
+                buyer.identity.id_number,
+                buyer.identity.person_key,
+                buyer.identity.birth_date,
+            ),
+            buyer.annual_used,
+            buyer.quantities_used,
+        )
+        for key, buyer in found.items()
+    }
+
+
+async def _counted(database: Database, keys: Sequence[tuple[int, int]]) -> tuple[dict, int]:
+    """buyer_years for `keys` in a read of `database`, and how many statements it sent."""
+    statements: list[str] = []
+    async with database.transaction(write=False) as session:
+        engine = (await session.connection()).sync_engine
+
+        def count(_conn, _cursor, statement, *_args) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            found = await year.buyer_years(session, keys)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    return _shown(found), len(statements)
+
+
+async def _plain(database_url: str, keys: Sequence[tuple[int, int]]) -> dict:
+    """buyer_years as the database alone answers it (a Database without Redis)."""
+    database = Database(database_url)
+    try:
+        async with database.transaction(write=False) as session:
+            return _shown(await year.buyer_years(session, keys))
+    finally:
+        await database.dispose()
+
+
+def _from_database(database_url: str, keys: Sequence[tuple[int, int]]) -> dict:
+    return asyncio.run(_plain(database_url, keys))
+
+
+def test_a_read_keeps_the_buyers_in_redis_and_the_next_read_sends_no_statement(
+    database_url, own_redis, prefix
+):
+    # given a buyer who used 1,234.56 CNY of the year, one who used nothing, and an account
+    # without an identity
+    used, fresh = bulk_buyers_with_identity(database_url, 2)
+    keys = person_keys(database_url, [used.id, fresh.id])
+    now = this_year()
+    set_db_used(database_url, [keys[used.id]], now, 123_456)
+    nobody = 2_000_000_001
+    asked = [(used.id, now), (fresh.id, now), (nobody, now)]
+    expected = _from_database(database_url, asked)
+    assert expected[used.id, now][1:] == (123_456, {})
+    assert expected[nobody, now] == (None, 0, {})
+
+    # when they are read twice through a database keeping its buyers in Redis
+    async def twice():
+        async with kept_in(database_url, own_redis.url, prefix) as database:
+            first = await _counted(database, asked)
+            # the rooms are set by an order's reservation; here, from what the database holds
+            facts = await _facts(database)
+            await facts.room.warm(
+                [(keys[used.id], now, Held(123_456, {})), (keys[fresh.id], now, Held(0, {}))]
+            )
+            return first, await _counted(database, asked)
+
+    (first, first_statements), (second, second_statements) = asyncio.run(twice())
+
+    # then the first read asks the database, the second nothing, and both say what it says
+    assert first == second == expected
+    assert first_statements == 1
+    assert second_statements == 0
+
+
+def test_an_identity_change_is_in_redis_once_it_commits_and_an_older_read_cannot_undo_it(
+    database_url, own_redis, prefix
+):
+    # given a buyer Redis knows, with their room
+    (buyer,) = bulk_buyers_with_identity(database_url, 1)
+    now = this_year()
+    asked = [(buyer.id, now)]
+    other_number = new_id_number()
+
+    async def run():
+        async with kept_in(database_url, own_redis.url, prefix) as database:
+            await _counted(database, asked)
+            facts = await _facts(database)
+            async with database.transaction(write=False) as session:
+                stale = await year._read_years(session, asked)  # a read before the change
+                keyring = buyer_facts.keyring_for(session)
+            # when the buyer gives another ID number and name
+            async with database.transaction(write=True) as session:
+                await compliance_service.set_identity(
+                    session, user_id=buyer.id, name="李新名", id_number=other_number
+                )
+            changed, changed_statements = await _counted(database, asked)
+            expected = await _plain(database_url, asked)
+            # and a read from before the change is offered to Redis afterwards
+            await facts.remember(keyring, {buyer.id: stale[buyer.id, now].identity})
+            after_stale, _ = await _counted(database, asked)
+            # and the buyer then gives the ID number up
+            async with database.transaction(write=True) as session:
+                await compliance_service.release_identity(session, user_id=buyer.id)
+            released, released_statements = await _counted(database, asked)
+            return changed, changed_statements, expected, after_stale, released, released_statements
+
+    changed, changed_statements, expected, after_stale, released, released_statements = asyncio.run(run())
+
+    # then Redis answers the new identity at once (its person's room is not there yet: the
+    # year comes from the database), the older read changed nothing, and the release is there
+    assert changed == expected == after_stale
+    (user_id, name, id_number, _key, _birth), used, held = changed[buyer.id, now]
+    assert (user_id, name, id_number, used, held) == (buyer.id, "李新名", other_number, 0, {})
+    assert changed_statements == 1  # the identity from Redis; the new person's year read once
+    assert released == {(buyer.id, now): (None, 0, {})}
+    assert released_statements == 0
+
+
+def test_warm_buyers_sets_every_keyed_buyer_and_leaves_the_rooms_redis_holds(database_url, own_redis, prefix):
+    # given three buyers who used 100.00, 200.00 and 300.00 CNY of the year, one more whose
+    # identity has no lookup key (a claim awaiting an operator), and a room Redis already holds
+    # above the database (an order reserved there and not yet committed)
+    buyers = bulk_buyers_with_identity(database_url, 4)
+    *keyed, unkeyed = buyers
+    keys = person_keys(database_url, [buyer.id for buyer in keyed])
+    now = this_year()
+    for amount, buyer in zip((10_000, 20_000, 30_000), keyed, strict=True):
+        set_db_used(database_url, [keys[buyer.id]], now, amount)
+
+    async def unkey(session: AsyncSession) -> None:
+        await session.execute(
+            update(BuyerIdentity).where(BuyerIdentity.user_id == unkeyed.id).values(person_key=None)
+        )
+
+    in_db(database_url, unkey)
+    set_room_used(own_redis.url, prefix, keys[keyed[2].id], now, 45_000)
+    asked = [(buyer.id, now) for buyer in buyers]
+    expected = _from_database(database_url, asked)
+
+    # when the operator warms the buyers (other tests' buyers in the session's database too)
+    result = subprocess.run(
+        [sys.executable, "-m", "kuajing.cli", "flash-sale", "warm-buyers", "--year", str(now)],
+        env={
+            **os.environ,
+            "KUAJING_DATABASE_URL": database_url,
+            "KUAJING_REDIS_URL": own_redis.url,
+            "KUAJING_REDIS_PREFIX": prefix,
+            "COLUMNS": "200",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    # then every keyed buyer is in Redis: the rooms are the database's, but the one Redis held
+    assert result.returncode == 0, result.stdout + result.stderr
+    warmed = re.search(
+        r"(\d+) buyer\(s\) with an identity are in Redis for (\d+); (\d+) yearly room", result.stdout
+    )
+    assert warmed is not None, result.stdout
+    buyers_warmed, warmed_year, rooms_set = (int(group) for group in warmed.groups())
+    assert warmed_year == now
+    assert buyers_warmed >= 3 and rooms_set == buyers_warmed - 1  # all but the room Redis held
+    assert rooms(own_redis.url, prefix, [keys[buyer.id] for buyer in keyed], now) == {
+        keys[keyed[0].id]: Held(10_000, {}),
+        keys[keyed[1].id]: Held(20_000, {}),
+        keys[keyed[2].id]: Held(45_000, {}),
+    }
+    assert db_years(database_url, [keys[keyed[2].id]], now) == {keys[keyed[2].id]: Held(30_000, {})}
+
+    # and the purchases' reads then ask the database only for the unkeyed one
+    async def read():
+        async with kept_in(database_url, own_redis.url, prefix) as database:
+            return await _counted(database, asked)
+
+    found, statements = asyncio.run(read())
+    assert found == {**expected, (keyed[2].id, now): (expected[keyed[2].id, now][0], 45_000, {})}
+    assert statements == 3  # the unkeyed identity, and its person's year and capped lines by number
+
+
+def test_after_a_flush_or_with_redis_down_the_database_answers(database_url, own_redis, prefix):
+    # given two buyers Redis knows
+    buyers = bulk_buyers_with_identity(database_url, 2)
+    now = this_year()
+    asked = [(buyer.id, now) for buyer in buyers]
+    expected = _from_database(database_url, asked)
+
+    async def run():
+        async with kept_in(database_url, own_redis.url, prefix) as database:
+            await _counted(database, asked)
+            # when Redis loses everything
+            await Redis.from_url(own_redis.url).flushall()
+            after_flush = await _counted(database, asked)
+        # and when a database keeps its buyers in a Redis that does not answer
+        async with kept_in(database_url, "redis://127.0.0.1:1", prefix) as database:
+            down = await _counted(database, asked)
+        return after_flush, down
+
+    (after_flush, flush_statements), (down, down_statements) = asyncio.run(run())
+
+    # then the database answers both, as it would alone
+    assert after_flush == down == expected
+    assert flush_statements == down_statements == 1
