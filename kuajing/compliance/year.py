@@ -84,30 +84,39 @@ async def _read_years(
 
 @dataclass(frozen=True, slots=True)
 class Warmed:
-    buyers: int  # identities whose facts were read and offered to Redis
+    buyers: int  # accounts whose facts were read and offered to Redis
     rooms_set: int  # of their people's rooms, those Redis did not have yet
 
 
 async def warm(
-    database: Database, *, year: int, batch: int = 500, progress: Callable[[int, int], None] | None = None
+    database: Database,
+    *,
+    year: int,
+    users: Sequence[int] | None = None,
+    batch: int = 500,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Warmed:
-    """Before a sale: set in Redis every keyed identity's facts and its person's room of `year`
-    from the database, where Redis has none (buyer_facts.py), so that the rush's purchases read
-    them there. `progress(done, total)` after each batch. Facts and rooms Redis already holds are
-    left as they are: they are at least as recent as this read."""
+    """Before a sale: set in Redis every keyed identity's facts (or only `users`') and its
+    person's room of `year` from the database, where Redis has none (buyer_facts.py), so that
+    the rush's purchases read them there. `progress(done, total)` after each batch. Facts and
+    rooms Redis already holds are left as they are: they are at least as recent as this read.
+    Without Redis, nothing to do."""
     async with database.transaction(write=False) as session:
         facts = buyer_facts.of(session)
         if facts is None:
-            raise RuntimeError("buyers' facts are kept only with Redis (KUAJING_REDIS_URL)")
-        total = await repository.keyed_identity_count(session)
+            return Warmed(buyers=0, rooms_set=0)  # no Redis: purchases read the database
+        total = len(users) if users is not None else await repository.keyed_identity_count(session)
     done = rooms_set = 0
     after = 0
     while True:
         async with database.transaction(write=False) as session:
-            users = await repository.keyed_identity_users(session, after=after, limit=batch)
-            if not users:
+            if users is None:
+                chosen = await repository.keyed_identity_users(session, after=after, limit=batch)
+            else:
+                chosen = list(users[done : done + batch])
+            if not chosen:
                 break
-            read = await _read_years(session, [(user_id, year) for user_id in users])
+            read = await _read_years(session, [(user_id, year) for user_id in chosen])
             keyring = buyer_facts.keyring_for(session)
         await facts.remember(
             keyring, {user_id: buyer.identity for (user_id, _year), buyer in read.items()}, quiet=False
@@ -119,8 +128,8 @@ async def warm(
                 if buyer.identity is not None and buyer.identity.person_key is not None
             ]
         )
-        done += len(users)
-        after = users[-1]
+        done += len(chosen)
+        after = chosen[-1]
         if progress is not None:
             progress(done, max(total, done))
     return Warmed(buyers=done, rooms_set=rooms_set)

@@ -19,9 +19,11 @@ from sqlalchemy.engine import make_url
 from kuajing.auth.passwords import Passwords
 from kuajing.bootstrap import build_runtime
 from kuajing.catalog.snapshots import Snapshots
+from kuajing.compliance import year
 from kuajing.db import Database
 from kuajing.fulfillment import sweeper
 from kuajing.fulfillment.service import FulfillmentContext
+from kuajing.kit.time import beijing_year, utcnow
 from kuajing.media.storage import Storage
 from kuajing.rehearsal import invariants, load, report, setup
 from kuajing.rehearsal import repository as rehearsal_repository
@@ -65,8 +67,10 @@ def dialect_of(database_url: str) -> str:
 
 
 async def prepare(runtime: Runtime, options: Options) -> Stage:
+    """The stage, and its buyers set in Redis (where the server keeps them) as an operator sets
+    a sale's buyers before it opens (`kuajing flash-sale warm-buyers`)."""
     async with runtime.database.transaction(write=True) as session:
-        return await setup.stage(
+        stage = await setup.stage(
             session,
             runtime.get(Snapshots),
             runtime.get(Passwords),
@@ -76,6 +80,8 @@ async def prepare(runtime: Runtime, options: Options) -> Stage:
             per_buyer_limit=options.per_buyer_limit,
             open_for=timedelta(seconds=options.duration) + CAMPAIGN_MARGIN,
         )
+    await year.warm(runtime.database, year=beijing_year(utcnow()), users=[buyer.id for buyer in stage.buyers])
+    return stage
 
 
 def plan(stage: Stage, options: Options) -> list[Job]:
