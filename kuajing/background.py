@@ -43,6 +43,7 @@ def start_loops(runtime: Runtime) -> list[asyncio.Task[None]]:
                 ledger.upkeep_forever(
                     replay_interval=settings.flash_sale_replay_interval_seconds,
                     reconcile_interval=settings.flash_sale_reconcile_interval_seconds,
+                    warm_ahead=settings.flash_sale_warm_ahead_seconds,
                 ),
                 name="redis-ledger-upkeep",
             )

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     flash_sale_replay_interval_seconds: float = Field(default=5, ge=0)
     # How often each worker reconciles live deals' Redis state with the database; 0: never.
     flash_sale_reconcile_interval_seconds: float = Field(default=60, ge=0)
+    # With it, the buyers' identities and yearly rooms are set in Redis once a campaign is this
+    # close to opening (compliance.buyer_facts); 0: only by `kuajing flash-sale warm-buyers`.
+    flash_sale_warm_ahead_seconds: float = Field(default=600, ge=0)
     platform_name: str = "kuajing"
 
     # Operations (docs/operations.md). Log lines as JSON for a log shipper, or as key=value text

@@ -46,6 +46,10 @@ def start_server(
     settings.setdefault("customs_outbox_dir", str(customs / "outbox"))
     settings.setdefault("customs_inbox_dir", str(customs / "inbox"))
     settings.setdefault("customs_exchange_interval_seconds", "0")
+    # No warming of every buyer in the shared database before each new campaign (a Redis server's
+    # upkeep): it would set rooms behind tests that look at Redis right after a flush.
+    # tests/stock_ledger/test_buyer_warming.py drives it itself.
+    settings.setdefault("flash_sale_warm_ahead_seconds", "0")
     # Tests change rules and expect the next request to see them, on every server they start.
     settings.setdefault("rules_cache_seconds", "0")
     # Tests register hundreds of accounts: argon2's production parameters cost 0.14 s a hash.

@@ -22,6 +22,9 @@ def _loops(settings: Settings) -> list[str]:
         settings.flash_sale_replay_interval_seconds > 0 or settings.flash_sale_reconcile_interval_seconds > 0
     ):
         loops.append("the Redis stock ledger's replays and reconciles")
+        if settings.flash_sale_reconcile_interval_seconds > 0 and settings.flash_sale_warm_ahead_seconds > 0:
+            ahead = settings.flash_sale_warm_ahead_seconds
+            loops.append(f"the buyers set in Redis {ahead:g} s before a campaign opens")
     if settings.customs_exchange_interval_seconds > 0:
         loops.append(f"the customs exchange every {settings.customs_exchange_interval_seconds:g} s")
     return loops

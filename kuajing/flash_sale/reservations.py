@@ -134,3 +134,14 @@ async def released(
 async def live_deal_ids(session: AsyncSession, *, now: datetime) -> list[int]:
     """Deals whose campaign has not ended."""
     return await repository.live_deal_ids(session, now=now)
+
+
+async def campaigns_opening(
+    session: AsyncSession, *, now: datetime, by: datetime
+) -> list[tuple[int, datetime]]:
+    """(id, end) of the campaigns open at `by` or earlier that have not ended (no rehearsal's)."""
+    return [
+        (campaign.id, campaign.ends_at)
+        for campaign in await repository.open_campaigns(session, now=now)
+        if campaign.starts_at <= by
+    ]

@@ -38,6 +38,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -50,9 +51,10 @@ from kuajing.flash_sale import reservations
 from kuajing.flash_sale.errors import BuyerLimitReached, Ended, NotStarted, PurchaseUnavailable, SoldOut
 from kuajing.flash_sale.ledger import Attempt, DealFacts, Outcome, Refused, Replayed, Reserved
 from kuajing.flash_sale.purchase import receipt
+from kuajing.kit.time import utcnow
 from kuajing.observability import metrics
 from kuajing.sealing import CannotOpen, is_sealed
-from kuajing.stock_ledger import attempt_codec, redis_reconciler
+from kuajing.stock_ledger import attempt_codec, buyer_warming, redis_reconciler
 from kuajing.stock_ledger.group_commit import GroupCommitLedger
 from kuajing.stock_ledger.order_ids import OrderIds
 from kuajing.stock_ledger.redis_stock import (
@@ -515,9 +517,12 @@ class RedisLedger:
         await self._settle(attempt, bucket, entry.id, written=written)
         return "written" if written else "given_back"
 
-    async def upkeep_forever(self, *, replay_interval: float, reconcile_interval: float) -> None:
+    async def upkeep_forever(
+        self, *, replay_interval: float, reconcile_interval: float, warm_ahead: float = 0
+    ) -> None:
         """Replay stale entries every `replay_interval`, reconcile live deals every
-        `reconcile_interval` (0 turns either off)."""
+        `reconcile_interval` (0 turns either off), and with it set the buyers in Redis once a
+        campaign is `warm_ahead` seconds from opening (0: never; buyer_warming.py)."""
         loop = asyncio.get_running_loop()
         next_reconcile = loop.time() + reconcile_interval
         tick = min(interval for interval in (replay_interval, reconcile_interval) if interval > 0)
@@ -533,6 +538,10 @@ class RedisLedger:
                     for drift in await redis_reconciler.reconcile_deals(self.database, self.stock):
                         if drift.drifted and drift.repaired:
                             log.warning("repaired Redis drift: %s", drift)
+                    if warm_ahead > 0:
+                        await buyer_warming.warm_before_opening(
+                            self.database, self.stock, ahead=timedelta(seconds=warm_ahead), now=utcnow()
+                        )
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep going; the next round retries
