@@ -6,15 +6,22 @@ so that an admitted 11.11 purchase does no database I/O before the ledger takes 
 One key per account, `kj:{buyer:<user id>}`: "-" for an account without an identity, else the
 identity sealed with its table's data key (Redis may keep it on disk), for FACTS_SECONDS.
 - A read that missed sets the key from what the database said, only if it is still absent
-  (SET NX): a read older than an identity's change cannot overwrite what the change wrote.
-- A change (save, release) writes the key once its transaction commits (SET, unconditional).
-- A rehearsal's cleanup forgets its users' keys.
+  (SET NX).
+- A change (an identity saved, released or moved to a claimant; accounts deleted) marks the key
+  "?" (CHANGING) in its transaction, before anything reads the account again, and once more
+  after the commit, for CHANGING_SECONDS. Reads of a marked key go to the database and set
+  nothing: neither this transaction's own reads (which see its uncommitted change) nor a read
+  that began before the change (which saw the old identity) can leave their value behind.
+  Marks commute, so two changes landing out of order leave no stale value either, and a change
+  rolled back (a savepoint's) only costs a few reads.
 - `warm` sets every keyed identity and its person's room before a sale.
 An identity whose claim awaits an operator (no lookup key) is never kept: it is read from the
-database each time, as its year is (by ID number).
+database each time, as its year is (by ID number). A value that does not open is a miss.
 
-If Redis fails a change's write, the key keeps the old identity until it expires; the database
-still judges every order by the ID number the order names, as it always has.
+If Redis fails both marks of a change, the key keeps the old identity until it expires, and an
+order read from Redis meanwhile names the old identity's ID number (the database's counters
+then count it against that person). A rehearsal's cleanup, which deletes accounts whose ids
+SQLite may give to new ones, refuses to delete when Redis fails the first mark.
 """
 
 import json
@@ -31,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kuajing.compliance.year_room import Held, YearRoom, held_from
 from kuajing.db import after_commit
 from kuajing.models import BuyerIdentity
-from kuajing.sealing import Keyring, keyring_of
+from kuajing.sealing import CannotOpen, Keyring, keyring_of
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,8 @@ SESSION_KEY = "kuajing.buyer_facts"  # what a Database hands its sessions (Datab
 FACTS_SECONDS = 3600  # how long a buyer's facts stay without a read that sets them again
 DATA_KEY = "buyer_identities"  # sealed as the identities table seals its columns
 NONE = "-"
+CHANGING = "?"  # an identity changing: read the database, set nothing (see changing())
+CHANGING_SECONDS = 30  # longer than any read of the database and the SET NX after it
 
 
 def seal(keyring: Keyring, identity: BuyerIdentity | None) -> str:
@@ -68,6 +77,16 @@ def unseal(keyring: Keyring, user_id: int, value: str) -> BuyerIdentity | None:
     )
 
 
+def _opened(keyring: Keyring, user_id: int, value: str) -> list[BuyerIdentity | None]:
+    """The value's identity in a list, or an empty list for a value that does not open (sealed
+    under a key this database does not have): a miss, for the database to answer."""
+    try:
+        return [unseal(keyring, user_id, value)]
+    except (CannotOpen, ValueError, KeyError) as exc:
+        log.warning("user %d's facts in Redis do not open; reading the database: %r", user_id, exc)
+        return []
+
+
 def keyring_for(session: AsyncSession) -> Keyring:
     return keyring_of(session.get_bind().dialect)
 
@@ -91,9 +110,10 @@ class BuyerFacts:
         try:
             values = await self._each(users, lambda pipe, user_id: pipe.get(self.key(user_id)))
             identities = {
-                user_id: unseal(keyring, user_id, value)
+                user_id: identity
                 for user_id, value in zip(users, values, strict=True)
-                if value is not None
+                if value is not None and value != CHANGING
+                for identity in _opened(keyring, user_id, value)
             }
             keyed = [
                 (user_id, year, identity)
@@ -139,22 +159,14 @@ class BuyerFacts:
                 raise
             log.warning("could not keep buyers' facts in Redis: %r", exc)
 
-    async def forget_all(self, user_ids: Sequence[int]) -> None:
-        """Drop these accounts' facts (the accounts are gone)."""
-        try:
-            await self._each(sorted(user_ids), lambda pipe, user_id: pipe.delete(self.key(user_id)))
-        except RedisError as exc:
-            log.warning("could not drop %d buyers' facts from Redis: %r", len(user_ids), exc)
-
-    async def write(self, user_id: int, value: str | None) -> None:
-        """A change that committed: the account's new facts (seal's value), or None to forget."""
-        try:
-            if value is None:
-                await self.client.delete(self.key(user_id))
-            else:
-                await self.client.set(self.key(user_id), value, ex=FACTS_SECONDS)
-        except RedisError as exc:
-            log.warning("Redis kept user %d's old identity until it expires: %r", user_id, exc)
+    async def mark_changing(self, user_ids: Sequence[int]) -> None:
+        """Mark these accounts' facts as changing (CHANGING, for CHANGING_SECONDS): reads then
+        go to the database and set nothing, so that a read made before the change cannot put
+        the old facts back. Raises on a Redis failure."""
+        await self._each(
+            sorted(user_ids),
+            lambda pipe, user_id: pipe.set(self.key(user_id), CHANGING, ex=CHANGING_SECONDS),
+        )
 
     async def _each(self, items: Sequence[Any], command: Callable[[Any, Any], Any]) -> list[Any]:
         """One command per item in one pipeline (on a cluster, one per node)."""
@@ -173,29 +185,30 @@ def of(session: AsyncSession) -> BuyerFacts | None:
     return facts
 
 
-def follow(session: AsyncSession, user_id: int, identity: BuyerIdentity | None) -> None:
-    """Write the account's identity (None: that it has none) to Redis once the session's
-    transaction commits."""
+async def changing(session: AsyncSession, user_ids: Sequence[int], *, strict: bool = False) -> None:
+    """The accounts' identities change in this session's transaction (saved, released, deleted):
+    their facts in Redis are marked as changing now, so that this transaction's own reads (a
+    quote after the identity is saved) and everyone else's go to the database meanwhile, and
+    again once it commits, for CHANGING_SECONDS more. After that a read sets them from the
+    database. A rollback leaves the marks to expire: a few reads more from the database.
+
+    A Redis failure is logged (Redis may then hold an account's old identity until it expires,
+    FACTS_SECONDS, and orders read from Redis meanwhile name it); with `strict` the first one is
+    raised, so that the change is not made."""
     facts = of(session)
-    if facts is None:
+    if facts is None or not user_ids:
         return
-    # an identity without a lookup key is read from the database each time: forget it
-    unkeyed = identity is not None and identity.person_key is None
-    value = None if unkeyed else seal(keyring_for(session), identity)
+    try:
+        await facts.mark_changing(user_ids)
+    except RedisError as exc:
+        if strict:
+            raise
+        log.error("could not mark %d account(s)' identity as changing in Redis: %r", len(user_ids), exc)
 
-    async def write() -> None:
-        await facts.write(user_id, value)
+    async def again() -> None:
+        try:
+            await facts.mark_changing(user_ids)
+        except RedisError as exc:
+            log.error("could not mark %d changed identities in Redis: %r", len(user_ids), exc)
 
-    after_commit(session, write)
-
-
-def forget(session: AsyncSession, user_ids: Sequence[int]) -> None:
-    """Forget these accounts' facts once the session's transaction commits (they are deleted)."""
-    facts = of(session)
-    if facts is None:
-        return
-
-    async def drop() -> None:
-        await facts.forget_all(user_ids)
-
-    after_commit(session, drop)
+    after_commit(session, again)

@@ -141,6 +141,7 @@ async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerI
     when another account holds that key (the unique constraint decides, so two accounts racing
     for one number cannot both have it)."""
     values = {**values, "person_key": person_key(session, values["id_number"])}
+    await buyer_facts.changing(session, [values["user_id"]])
     try:
         async with savepoint(session):
             await session.execute(upsert(session, BuyerIdentity.__table__, values, key=["user_id"]))
@@ -148,7 +149,6 @@ async def save_identity(session: AsyncSession, values: dict[str, Any]) -> BuyerI
         return None
     identity = await session.get(BuyerIdentity, values["user_id"], populate_existing=True)
     assert identity is not None
-    buyer_facts.follow(session, identity.user_id, identity)
     return identity
 
 
@@ -159,11 +159,9 @@ async def identity_holder(session: AsyncSession, id_number: str) -> int | None:
 
 
 async def release_identity(session: AsyncSession, user_id: int) -> bool:
+    await buyer_facts.changing(session, [user_id])
     result = await session.execute(delete(BuyerIdentity).where(BuyerIdentity.user_id == user_id))
-    if rowcount(result) == 0:
-        return False
-    buyer_facts.follow(session, user_id, None)
-    return True
+    return rowcount(result) > 0
 
 
 async def mark_verified(session: AsyncSession, *, user_id: int, id_number: str, now: datetime) -> None:

@@ -138,10 +138,11 @@ async def live_deal_ids(session: AsyncSession, *, now: datetime) -> list[int]:
 
 async def campaigns_opening(
     session: AsyncSession, *, now: datetime, by: datetime
-) -> list[tuple[int, datetime]]:
-    """(id, end) of the campaigns open at `by` or earlier that have not ended (no rehearsal's)."""
+) -> list[tuple[int, datetime, datetime]]:
+    """(id, start, end) of the campaigns open at `by` or earlier that have not ended (no
+    rehearsal's)."""
     return [
-        (campaign.id, campaign.ends_at)
+        (campaign.id, campaign.starts_at, campaign.ends_at)
         for campaign in await repository.open_campaigns(session, now=now)
         if campaign.starts_at <= by
     ]

@@ -28,26 +28,28 @@ def mark_key(stock: RedisStock, campaign_id: int, the_year: int) -> str:
 
 async def warm_before_opening(
     database: Database, stock: RedisStock, *, ahead: timedelta, now: datetime
-) -> Warmed | None:
-    """Warm every buyer if a campaign opening within `ahead` (or open) has not been warmed this
-    year; None when there was nothing to do. A failed warm takes its marks back, for the next
-    round to try again."""
+) -> list[Warmed]:
+    """Warm every buyer for the Beijing year a campaign opens in, if a campaign opening within
+    `ahead` (or open) has not been warmed for it; what each year's warming did (none when there
+    was nothing to do). A failed warm takes its marks back, for the next round to try again."""
     async with database.transaction(write=False) as session:
         campaigns = await reservations.campaigns_opening(session, now=now, by=now + ahead)
-    the_year = beijing_year(now)
-    marked = []
-    for campaign_id, ends_at in campaigns:
+    marked: dict[int, list[str]] = {}  # year -> the marks this round set for it
+    for campaign_id, starts_at, ends_at in campaigns:
+        # a sale opening at 00:00 on 1 January counts against the new year
+        the_year = beijing_year(max(now, starts_at))
         key = mark_key(stock, campaign_id, the_year)
         if await stock.client.set(key, "1", nx=True, pxat=int(ends_at.timestamp() * 1000)):
-            marked.append(key)
-    if not marked:
-        return None
-    try:
-        warmed = await year.warm(database, year=the_year)
-    except Exception:
-        for key in marked:
-            with contextlib.suppress(RedisError):
-                await stock.client.delete(key)
-        raise
-    log.info("buyers set in Redis before a campaign opens: %s", warmed)
-    return warmed
+            marked.setdefault(the_year, []).append(key)
+    done = []
+    for the_year, keys in sorted(marked.items()):
+        try:
+            warmed = await year.warm(database, year=the_year)
+        except Exception:
+            for key in keys:
+                with contextlib.suppress(RedisError):
+                    await stock.client.delete(key)
+            raise
+        log.info("buyers set in Redis for %d before a campaign opens: %s", the_year, warmed)
+        done.append(warmed)
+    return done

@@ -8,6 +8,7 @@ are; after a flush, or with Redis down, the database answers.
 On this module's own redis-server (so one may flush it) and the session's database."""
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -17,7 +18,8 @@ from contextlib import asynccontextmanager
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import event, update
+from redis.exceptions import RedisError
+from sqlalchemy import delete, event, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kuajing.compliance import buyer_facts, year
@@ -25,8 +27,9 @@ from kuajing.compliance import service as compliance_service
 from kuajing.compliance.buyer_facts import BuyerFacts
 from kuajing.compliance.year import BuyerYear
 from kuajing.compliance.year_room import Held
-from kuajing.db import Database
+from kuajing.db import Database, savepoint
 from kuajing.models import BuyerIdentity
+from kuajing.rehearsal import repository as rehearsal_repository
 from kuajing.stock_ledger.redis_stock import RedisStock
 from kuajing.stock_ledger.setup import keep_buyers_in
 from tests.auth.factories import bulk_buyers_with_identity, new_id_number
@@ -104,6 +107,14 @@ async def _counted(database: Database, keys: Sequence[tuple[int, int]]) -> tuple
     return _shown(found), len(statements)
 
 
+def _without_birth(found: dict) -> dict:
+    """_shown's values without the birth date (bulk buyers' are random)."""
+    return {
+        key: (None if identity is None else identity[:4], used, held)
+        for key, (identity, used, held) in found.items()
+    }
+
+
 async def _plain(database_url: str, keys: Sequence[tuple[int, int]]) -> dict:
     """buyer_years as the database alone answers it (a Database without Redis)."""
     database = Database(database_url)
@@ -152,10 +163,12 @@ def test_a_read_keeps_the_buyers_in_redis_and_the_next_read_sends_no_statement(
     assert second_statements == 0
 
 
-def test_an_identity_change_is_in_redis_once_it_commits_and_an_older_read_cannot_undo_it(
-    database_url, own_redis, prefix
+def test_an_identity_change_reaches_the_reads_at_once_and_an_older_read_cannot_put_it_back(
+    database_url, own_redis, prefix, monkeypatch
 ):
-    # given a buyer Redis knows, with their room
+    # given a buyer Redis holds, with their person's room, and the room of the person whose ID
+    # number they will give instead: Redis could answer either identity
+    monkeypatch.setattr(buyer_facts, "CHANGING_SECONDS", 1)
     (buyer,) = bulk_buyers_with_identity(database_url, 1)
     now = this_year()
     asked = [(buyer.id, now)]
@@ -163,37 +176,128 @@ def test_an_identity_change_is_in_redis_once_it_commits_and_an_older_read_cannot
 
     async def run():
         async with kept_in(database_url, own_redis.url, prefix) as database:
-            await _counted(database, asked)
             facts = await _facts(database)
             async with database.transaction(write=False) as session:
-                stale = await year._read_years(session, asked)  # a read before the change
                 keyring = buyer_facts.keyring_for(session)
+                stale = await year._read_years(session, asked)  # a read made before the change
+            await facts.room.warm(
+                [
+                    (keyring.person_key(stale[buyer.id, now].identity.id_number), now, Held(0, {})),
+                    (keyring.person_key(other_number), now, Held(0, {})),
+                ]
+            )
+            await _counted(database, asked)
+            held_before = await _counted(database, asked)
             # when the buyer gives another ID number and name
             async with database.transaction(write=True) as session:
                 await compliance_service.set_identity(
                     session, user_id=buyer.id, name="李新名", id_number=other_number
                 )
-            changed, changed_statements = await _counted(database, asked)
-            expected = await _plain(database_url, asked)
-            # and a read from before the change is offered to Redis afterwards
+            changed = await _counted(database, asked)
+            # and the read from before the change comes back to set what it saw
             await facts.remember(keyring, {buyer.id: stale[buyer.id, now].identity})
-            after_stale, _ = await _counted(database, asked)
+            after_stale = await _counted(database, asked)
+            # and once the change's mark has expired, the buyer is read and kept again
+            await asyncio.sleep(1.2)
+            kept_again = [await _counted(database, asked) for _ in range(2)]
             # and the buyer then gives the ID number up
             async with database.transaction(write=True) as session:
                 await compliance_service.release_identity(session, user_id=buyer.id)
-            released, released_statements = await _counted(database, asked)
-            return changed, changed_statements, expected, after_stale, released, released_statements
+            released = await _counted(database, asked)
+            old_number = stale[buyer.id, now].identity.id_number
+            other_person = keyring.person_key(other_number)
+            return old_number, other_person, held_before, changed, after_stale, kept_again, released
 
-    changed, changed_statements, expected, after_stale, released, released_statements = asyncio.run(run())
+    old_number, other_person, held_before, changed, after_stale, kept_again, released = asyncio.run(run())
 
-    # then Redis answers the new identity at once (its person's room is not there yet: the
-    # year comes from the database), the older read changed nothing, and the release is there
-    assert changed == expected == after_stale
-    (user_id, name, id_number, _key, _birth), used, held = changed[buyer.id, now]
-    assert (user_id, name, id_number, used, held) == (buyer.id, "李新名", other_number, 0, {})
-    assert changed_statements == 1  # the identity from Redis; the new person's year read once
-    assert released == {(buyer.id, now): (None, 0, {})}
-    assert released_statements == 0
+    # then Redis answered the old identity alone before, the database answers the new one as
+    # soon as it is committed (the older read set nothing), Redis again once the mark expired,
+    # and the release is read from the database
+    identity, statements = held_before[0][buyer.id, now][0], held_before[1]
+    assert (identity[0], identity[2], statements) == (buyer.id, old_number, 0)
+    new = {(buyer.id, now): ((buyer.id, "李新名", other_number, other_person), 0, {})}
+    assert _without_birth(changed[0]) == new and changed[1] == 1
+    assert _without_birth(after_stale[0]) == new and after_stale[1] == 1
+    assert [(_without_birth(found), n) for found, n in kept_again] == [(new, 1), (new, 0)]
+    assert released == ({(buyer.id, now): (None, 0, {})}, 1)
+
+
+def test_a_quote_in_the_changing_transaction_reads_the_new_identity_and_a_rollback_leaves_none(
+    database_url, own_redis, prefix
+):
+    # given an account without an identity, which Redis holds as such (it looked at a page)
+    (buyer,) = bulk_buyers_with_identity(database_url, 1)
+
+    async def release(session: AsyncSession) -> None:
+        await session.execute(delete(BuyerIdentity).where(BuyerIdentity.user_id == buyer.id))
+
+    in_db(database_url, release)
+    now = this_year()
+    asked = [(buyer.id, now)]
+    number = new_id_number()
+
+    async def run():
+        async with kept_in(database_url, own_redis.url, prefix) as database:
+            before = await _counted(database, asked)
+            # when the checkout saves the identity and quotes in one transaction (the page's)
+            async with database.transaction(write=True) as session:
+                await compliance_service.set_identity(
+                    session, user_id=buyer.id, name="王小明", id_number=number
+                )
+                in_transaction = _shown(await year.buyer_years(session, asked))
+            # and when another save is rolled back to its savepoint, the transaction committing
+            async with database.transaction(write=True) as session:
+                with contextlib.suppress(RuntimeError):
+                    async with savepoint(session):
+                        await compliance_service.release_identity(session, user_id=buyer.id)
+                        raise RuntimeError("the page's next check refused")
+            after = await _counted(database, asked)
+            return before, in_transaction, after
+
+    before, in_transaction, after = asyncio.run(run())
+
+    # then the quote saw the identity it had just saved, not Redis's "none", and after the
+    # rolled-back release the identity is still the one the database holds
+    assert before == ({(buyer.id, now): (None, 0, {})}, 1)
+    assert _without_birth(in_transaction)[buyer.id, now][0][1:3] == ("王小明", number)
+    assert _without_birth(after[0])[buyer.id, now][0][1:3] == ("王小明", number)
+
+
+def test_deleted_accounts_leave_nothing_in_redis_and_a_redis_failure_stops_the_delete(
+    database_url, own_redis, prefix
+):
+    # given two rehearsal buyers Redis holds, with their rooms
+    buyers = bulk_buyers_with_identity(database_url, 2)
+    keys = person_keys(database_url, [buyer.id for buyer in buyers])
+    now = this_year()
+    asked = [(buyer.id, now) for buyer in buyers]
+
+    async def run():
+        async with kept_in(database_url, own_redis.url, prefix) as database:
+            facts = await _facts(database)
+            await facts.room.warm([(keys[buyer.id], now, Held(0, {})) for buyer in buyers])
+            await _counted(database, asked)
+            held = await _counted(database, asked)
+            # when a cleanup deletes the first, with Redis answering
+            async with database.transaction(write=True) as session:
+                await rehearsal_repository.delete_users(session, [buyers[0].id])
+            after = await _counted(database, asked)
+        # and when it deletes the second through a Redis that does not answer
+        async with kept_in(database_url, "redis://127.0.0.1:1", prefix) as database:
+            with pytest.raises(RedisError):
+                async with database.transaction(write=True) as session:
+                    await rehearsal_repository.delete_users(session, [buyers[1].id])
+        return held, after
+
+    held, after = asyncio.run(run())
+
+    # then Redis answered both before, the first is gone from Redis and the database, and the
+    # second's delete did not happen
+    assert held[1] == 0
+    assert after[1] == 1
+    assert after[0][buyers[0].id, now] == (None, 0, {})
+    assert after[0][buyers[1].id, now][0][0] == buyers[1].id
+    assert person_keys(database_url, [buyers[1].id]) == {buyers[1].id: keys[buyers[1].id]}
 
 
 def test_warm_buyers_sets_every_keyed_buyer_and_leaves_the_rooms_redis_holds(database_url, own_redis, prefix):

@@ -87,15 +87,15 @@ def test_the_buyers_are_set_once_a_campaign_is_within_the_lead_time_and_again_af
 
     # then nothing is set while the campaign is 15 minutes off (the rehearsal's is not a reason),
     # both buyers are set once it is within 10, and the next round finds the campaign marked
-    assert early is None
+    assert early == []
     assert early_rooms == {keys[used.id]: None, keys[fresh.id]: None}
-    assert within == Warmed(buyers=2, rooms_set=2)
+    assert within == [Warmed(buyers=2, rooms_set=2)]
     assert held() == {keys[used.id]: Held(5_000, {}), keys[fresh.id]: Held(0, {})}
-    assert again is None
+    assert again == []
 
     # and when Redis loses everything, the next round sets them again
     asyncio.run(Redis.from_url(own_redis.url).flushall())
-    assert asyncio.run(round_at(timedelta(minutes=6))) == Warmed(buyers=2, rooms_set=2)
+    assert asyncio.run(round_at(timedelta(minutes=6))) == [Warmed(buyers=2, rooms_set=2)]
     assert held() == {keys[used.id]: Held(5_000, {}), keys[fresh.id]: Held(0, {})}
     mark = buyer_warming.mark_key(
         RedisStock.connect(own_redis.url, cluster=False, prefix=prefix, buckets=1), campaign_id, now_year
