@@ -8,7 +8,7 @@ import asyncio
 from typing import Annotated
 
 import typer
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -78,8 +78,9 @@ def warm_buyers(
     try:
         with Progress(console=console) as progress:
             warmed = asyncio.run(run(progress))
-    except RedisError as exc:
-        console.print(f"[red]Redis failed[/red]: {exc}. Nothing is wrong in the database; run it again.")
+    except (RedisError, RedisClusterException) as exc:
+        failure = str(exc).rstrip(".")
+        console.print(f"[red]Redis failed[/red]: {failure}. The database is unchanged; run it again.")
         raise typer.Exit(1) from exc
     console.print(
         f"{warmed.buyers} buyer(s) with an identity are in Redis for {the_year}; "
