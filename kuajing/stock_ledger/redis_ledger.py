@@ -143,6 +143,7 @@ class RedisLedger:
         self._sold_out = SoldOutMemo(sold_out_recheck_seconds)
         self._grace_ms = int(replay_grace_seconds * 1000)
         self._reloads: dict[int, asyncio.Task[list[redis_reconciler.BucketDrift]]] = {}
+        self._warming: asyncio.Task[None] | None = None  # buyer_warming, started by the upkeep
         # tokens this worker is writing right now: its own replayer leaves them alone
         self._writing: set[str] = set()
 
@@ -538,14 +539,21 @@ class RedisLedger:
                     for drift in await redis_reconciler.reconcile_deals(self.database, self.stock):
                         if drift.drifted and drift.repaired:
                             log.warning("repaired Redis drift: %s", drift)
-                    if warm_ahead > 0:
-                        await buyer_warming.warm_before_opening(
-                            self.database, self.stock, ahead=timedelta(seconds=warm_ahead), now=utcnow()
+                    if warm_ahead > 0 and (self._warming is None or self._warming.done()):
+                        # beside the loop, which keeps replaying meanwhile (minutes for a million)
+                        self._warming = asyncio.create_task(
+                            self._warm(timedelta(seconds=warm_ahead)), name="buyer-warming"
                         )
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep going; the next round retries
                 log.exception("Redis ledger upkeep failed")
+
+    async def _warm(self, ahead: timedelta) -> None:
+        try:
+            await buyer_warming.warm_before_opening(self.database, self.stock, ahead=ahead, now=utcnow())
+        except Exception:  # the campaign's mark was taken back: the next round retries
+            log.exception("could not set the buyers in Redis before a campaign")
 
     async def close(self) -> None:
         if self._early_writes:
@@ -558,6 +566,10 @@ class RedisLedger:
             await self._order_ids.close()
         if self._writer is not None:
             await self._writer.close()
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warming
         for task in list(self._reloads.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -5,6 +5,7 @@ flush took the mark. Never for a rehearsal's campaign. On a migrated SQLite file
 no other test's campaign is open) and this module's own redis-server."""
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from kuajing.stock_ledger.setup import keep_buyers_in
 from tests.auth.factories import bulk_buyers_with_identity
 from tests.compliance.room_factories import person_keys, rooms, set_db_used
 from tests.helpers import in_db
+from tests.stock_ledger.redis_factories import redis_ledger
 from tests.stock_ledger.redis_servers import new_prefix
 
 AHEAD = timedelta(minutes=10)
@@ -101,3 +103,32 @@ def test_the_buyers_are_set_once_a_campaign_is_within_the_lead_time_and_again_af
         RedisStock.connect(own_redis.url, cluster=False, prefix=prefix, buckets=1), campaign_id, now_year
     )
     assert asyncio.run(Redis.from_url(own_redis.url).exists(mark)) == 1
+
+
+def test_the_upkeep_loop_warms_beside_its_rounds(marketplace, own_redis):
+    # given a buyer who used 12.34 CNY of the year, and a campaign opening in 5 minutes
+    (buyer,) = bulk_buyers_with_identity(marketplace, 1)
+    key = person_keys(marketplace, [buyer.id])[buyer.id]
+    now_year = beijing_year(utcnow())
+    set_db_used(marketplace, [key], now_year, 1_234)
+    _campaign(marketplace, starts_in=timedelta(minutes=5), by=buyer.id)
+    prefix = new_prefix()
+
+    # when a Redis ledger's upkeep runs a few rounds with a 10-minute lead
+    async def upkeep() -> None:
+        async with redis_ledger(marketplace, own_redis.url, prefix=prefix) as ledger:
+            task = asyncio.create_task(
+                ledger.upkeep_forever(replay_interval=0, reconcile_interval=0.05, warm_ahead=600)
+            )
+            for _ in range(100):
+                if await ledger.room.held(key, now_year) is not None:
+                    break
+                await asyncio.sleep(0.05)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    asyncio.run(upkeep())
+
+    # then the buyer's room is in Redis, as the database holds it
+    assert rooms(own_redis.url, prefix, [key], now_year) == {key: Held(1_234, {})}
