@@ -195,53 +195,42 @@ def test_after_a_redis_flush_the_next_order_sets_the_room_from_the_database(
     assert db_year(database_url, person, year) == expected
 
 
-def test_an_order_redis_refuses_is_answered_cbec_annual_limit_and_moves_nothing(
-    live_api, redis_api, database_url, own_redis, prefix
+@pytest.mark.parametrize(
+    ("kept", "detail"),
+    [
+        # Redis no longer keeps the buyer's identity: the quote reads the year from the database
+        # and lets the order through, and the room's reservation refuses it
+        (False, "This order would pass your {year} cross-border yearly limit."),
+        # Redis keeps it (the first order left it there): the quote reads the room, and refuses
+        # with the total the order would reach (26,000.00 - 1.00 + 248.50 CNY)
+        (
+            True,
+            "This order would take your {year} cross-border total to 26247.50 CNY, "
+            "above the 26000.00 CNY yearly limit.",
+        ),
+    ],
+    ids=["quote-reads-the-database", "quote-reads-redis"],
+)
+def test_an_order_over_the_room_redis_holds_is_answered_cbec_annual_limit_and_moves_nothing(
+    kept, detail, live_api, redis_api, database_url, own_redis, prefix
 ):
-    # given a buyer with one order, whose room in Redis holds all but 1.00 CNY of the year
-    # (more than the database says), and whose identity Redis no longer keeps: the quote reads
-    # the buyer's year from the database, and lets the order through
+    # given a buyer with one order, whose room in Redis holds all but 1.00 CNY of the year (more
+    # than the database says)
     seller = seller_with_profile(live_api, shipping_fee_cents=500)
     wine = create_product(live_api, seller, stock=10)
     buyer = buyer_with_identity(live_api)
     person, year = person_of(database_url, buyer), this_year()
     first = placed(redis_api, buyer, [(wine["id"], 1)])
     set_room_used(own_redis.url, prefix, person, year, ANNUAL_LIMIT - 100)
-    forget_facts(own_redis.url, prefix, buyer.id)
+    if not kept:
+        forget_facts(own_redis.url, prefix, buyer.id)
 
     # when the buyer orders another bottle
     refused = place(redis_api, buyer, [(wine["id"], 1)])
 
-    # then Redis refuses it (the database would have taken it), and nothing moved
+    # then it is refused (the database would have taken it), and nothing moved
     body = assert_problem(refused, 422, "cbec_annual_limit")
-    assert body["detail"] == f"This order would pass your {year} cross-border yearly limit."
-    assert room_of(own_redis.url, prefix, person, year) == Held(ANNUAL_LIMIT - 100, {})
-    assert db_year(database_url, person, year) == Held(ONE_BOTTLE, {})
-    assert order_ids(redis_api, buyer) == [first["id"]]
-
-
-def test_with_the_buyer_in_redis_the_quote_reads_the_room_and_refuses_with_the_total(
-    live_api, redis_api, database_url, own_redis, prefix
-):
-    # given a buyer with one order (which left their identity in Redis, beside their room), whose
-    # room holds all but 1.00 CNY of the year: more than the database says
-    seller = seller_with_profile(live_api, shipping_fee_cents=500)
-    wine = create_product(live_api, seller, stock=10)
-    buyer = buyer_with_identity(live_api)
-    person, year = person_of(database_url, buyer), this_year()
-    first = placed(redis_api, buyer, [(wine["id"], 1)])
-    set_room_used(own_redis.url, prefix, person, year, ANNUAL_LIMIT - 100)
-
-    # when the buyer orders another bottle
-    refused = place(redis_api, buyer, [(wine["id"], 1)])
-
-    # then the quote, reading the buyer's year where Redis keeps it, refuses with the total it
-    # would reach (26,000.00 - 1.00 + 248.50 CNY), and nothing moved
-    body = assert_problem(refused, 422, "cbec_annual_limit")
-    assert body["detail"] == (
-        f"This order would take your {year} cross-border total to 26247.50 CNY, "
-        "above the 26000.00 CNY yearly limit."
-    )
+    assert body["detail"] == detail.format(year=year)
     assert room_of(own_redis.url, prefix, person, year) == Held(ANNUAL_LIMIT - 100, {})
     assert db_year(database_url, person, year) == Held(ONE_BOTTLE, {})
     assert order_ids(redis_api, buyer) == [first["id"]]
