@@ -45,7 +45,7 @@ async def warm_before_opening(
     for the_year, keys in sorted(marked.items()):
         try:
             warmed = await year.warm(database, year=the_year)
-        except Exception:
+        except BaseException:  # a failure, or the worker stopping halfway: the next round warms
             for key in keys:
                 with contextlib.suppress(RedisError):
                     await stock.client.delete(key)
