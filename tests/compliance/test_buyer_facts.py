@@ -1,9 +1,11 @@
 """The buyers' facts in Redis (kuajing/compliance/buyer_facts.py): compliance.year.buyer_years
 reads a buyer's identity and their person's year there once Redis has them, with no database
-statement, and the same values the database gives; an identity's change is there once it
-commits, and a read older than the change cannot overwrite it; `kuajing flash-sale
-warm-buyers` sets every keyed identity and room before a sale, leaving rooms Redis holds as they
-are; after a flush, or with Redis down, the database answers.
+statement, and the same values the database gives; an identity's change is read from the
+database from the moment it is made (its own transaction's quote included) until its mark
+expires, a read older than the change cannot put the old identity back, and a change rolled back
+leaves nothing stale; deleted accounts leave nothing, and a Redis failure stops their delete;
+`kuajing flash-sale warm-buyers` sets every keyed identity and room before a sale, leaving rooms
+Redis holds as they are; after a flush, or with Redis down, the database answers.
 
 On this module's own redis-server (so one may flush it) and the session's database."""
 
