@@ -92,7 +92,8 @@ class YearRoom:
     def __init__(self, client: Redis | RedisCluster, *, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
-        self._scripts = {name: client.register_script(body) for name, body in _scripts().items()}
+        self._bodies = _scripts()
+        self._scripts = {name: client.register_script(body) for name, body in self._bodies.items()}
 
     def key(self, person_key: str, year: int) -> str:
         return f"{self.prefix}:{{room:{person_key}}}:{year}"
@@ -127,7 +128,7 @@ class YearRoom:
         one pipeline; how many were set."""
         if not rooms:
             return 0
-        body = _scripts()["warm"]
+        body = self._bodies["warm"]
         pipe = self.client.pipeline(transaction=False)
         for person_key, year, held in rooms:
             args: list[Any] = [ROOM_SECONDS, held.used, len(held.quantities)]

@@ -5,6 +5,8 @@ for half a second, so the answer comes while the order is not yet written."""
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import pytest
@@ -80,6 +82,25 @@ async def loaded_then_lost(ledger: RedisLedger, deal_id: int, first: Attempt) ->
     await drained(ledger, deal_id)
     await ledger.stock.client.delete(*ledger.stock.keys(deal_id, 0))
     return outcome
+
+
+@asynccontextmanager
+async def lost_deal(
+    database_url: str,
+    redis_url: str,
+    prefix: str,
+    deal_id: int,
+    buyers,
+    *,
+    write_window_seconds: float = 0.01,
+) -> AsyncIterator[tuple[RedisLedger, list[Attempt], tuple[object, bool]]]:
+    """An early-answering ledger, the buyers' attempts, and the outcome of the first one's
+    purchase, which loaded the deal into Redis before Redis lost it (loaded_then_lost)."""
+    async with redis_ledger(
+        database_url, redis_url, prefix=prefix, early=True, write_window_seconds=write_window_seconds
+    ) as ledger:
+        attempts = await early_attempts(ledger, deal_id, buyers)
+        yield ledger, attempts, await loaded_then_lost(ledger, deal_id, attempts[0])
 
 
 def claim(buyer_id: int, key: str) -> IdempotencyClaim:
@@ -300,14 +321,12 @@ def test_after_redis_lost_a_deal_purchases_wait_for_the_database_for_a_while(
     buyers = bulk_buyers_with_identity(database_url, 6)
 
     async def run():
-        async with redis_ledger(
-            database_url, redis_url, prefix=prefix, early=True, write_window_seconds=0.3
-        ) as ledger:
-            attempts = await early_attempts(ledger, deal["id"], buyers)
-
-            # the first purchase loads the deal into Redis: a first load, answered early
-            first = await loaded_then_lost(ledger, deal["id"], attempts[0])
-            # when Redis loses the deal (as a flush would), the next purchase rebuilds it
+        # the first purchase loads the deal into Redis (a first load, answered early), then
+        # Redis loses the deal, as a flush would
+        async with lost_deal(
+            database_url, redis_url, prefix, deal["id"], buyers, write_window_seconds=0.3
+        ) as (ledger, attempts, first):
+            # when the next purchase rebuilds it
             after_loss = await bought(ledger, attempts[1])
             # and Redis holds more than the database, as attempts admitted before a loss and
             # still being written make it: 2 of the database's 4 units go, Redis still says 4
@@ -352,11 +371,9 @@ def test_when_the_late_period_ends_the_deal_is_set_again_before_anyone_is_answer
     buyers = bulk_buyers_with_identity(database_url, 6)
 
     async def run():
-        async with redis_ledger(
-            database_url, redis_url, prefix=prefix, early=True, write_window_seconds=0.3
-        ) as ledger:
-            attempts = await early_attempts(ledger, deal["id"], buyers)
-            await loaded_then_lost(ledger, deal["id"], attempts[0])
+        async with lost_deal(
+            database_url, redis_url, prefix, deal["id"], buyers, write_window_seconds=0.3
+        ) as (ledger, attempts, _first):
             await bought(ledger, attempts[1])
             await units(ledger, deal["id"], -5)
             # when the late period is over and the next buyer comes, with no refusal meanwhile
@@ -395,9 +412,11 @@ def test_a_replayed_entry_admitted_while_its_deal_answered_late_promised_nothing
     buyers = bulk_buyers_with_identity(database_url, 2)
 
     async def run():
-        async with redis_ledger(database_url, redis_url, prefix=prefix, early=True) as ledger:
-            attempts = await early_attempts(ledger, deal["id"], buyers)
-            await loaded_then_lost(ledger, deal["id"], attempts[0])
+        async with lost_deal(database_url, redis_url, prefix, deal["id"], buyers) as (
+            ledger,
+            attempts,
+            _first,
+        ):
             await ledger.reload(deal["id"])
             # and a worker that died after Redis admitted its attempt: the entry's payload was
             # sealed as an early answer with its order id, before the take said "late"
